@@ -1,0 +1,114 @@
+// TownhallClient: the typed C++ client of the townhall API, shared by the
+// tests, the bench and the tools.
+//
+//   townhall::TownhallClient client({.address = "127.0.0.1:50051",
+//                                    .token = organizer_token});
+//   absl::StatusOr<townhall::v1::GetSessionResponse> got =
+//       client.GetSession(request);
+//
+// Every call gets a deadline (default_deadline unless CallOptions says
+// otherwise) and the bearer token; results are absl::StatusOr with the
+// server's code and message.
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "townhall/v1/diagnostics.grpc.pb.h"
+#include "townhall/v1/scheduling.grpc.pb.h"
+#include "townhall/v1/tenant.grpc.pb.h"
+
+namespace townhall {
+
+struct ClientOptions {
+  // host:port of a townhall server.
+  std::string address = "127.0.0.1:50051";
+  // Bearer token (organizer JWT or the bootstrap credential).
+  std::string token;
+  absl::Duration default_deadline = absl::Seconds(10);
+  // Plaintext when null.
+  std::shared_ptr<grpc::ChannelCredentials> credentials;
+};
+
+// Per-call overrides.
+struct CallOptions {
+  // Replaces the client's token; "" sends no authorization at all.
+  std::optional<std::string> token;
+  std::optional<absl::Duration> deadline;
+  // Sent as x-request-id (correlates server logs).
+  std::string request_id;
+};
+
+class TownhallClient {
+ public:
+  explicit TownhallClient(ClientOptions options);
+  // Shares an existing channel (for many clients over one connection).
+  TownhallClient(ClientOptions options, std::shared_ptr<grpc::Channel> channel);
+
+  void set_token(std::string token) { options_.token = std::move(token); }
+  const std::shared_ptr<grpc::Channel>& channel() const { return channel_; }
+
+#define TH_CLIENT_RPC(Service, Method)                                  \
+  absl::StatusOr<v1::Method##Response> Method(                          \
+      const v1::Method##Request& request, const CallOptions& call = {}) { \
+    return Invoke(&v1::Service::Stub::Method, Service##_.get(), request, call); \
+  }
+
+  TH_CLIENT_RPC(DiagnosticsService, Ping)
+  TH_CLIENT_RPC(TenantService, CreateTenant)
+  TH_CLIENT_RPC(TenantService, GetTenant)
+  TH_CLIENT_RPC(TenantService, IssueToken)
+  TH_CLIENT_RPC(SchedulingService, CreateVenue)
+  TH_CLIENT_RPC(SchedulingService, GetVenue)
+  TH_CLIENT_RPC(SchedulingService, ListVenues)
+  TH_CLIENT_RPC(SchedulingService, CreateSession)
+  TH_CLIENT_RPC(SchedulingService, GetSession)
+  TH_CLIENT_RPC(SchedulingService, ListSessions)
+  TH_CLIENT_RPC(SchedulingService, UpdateSession)
+  TH_CLIENT_RPC(SchedulingService, PublishSession)
+  TH_CLIENT_RPC(SchedulingService, StartSession)
+  TH_CLIENT_RPC(SchedulingService, EndSession)
+  TH_CLIENT_RPC(SchedulingService, CancelSession)
+  TH_CLIENT_RPC(SchedulingService, CreateSeries)
+  TH_CLIENT_RPC(SchedulingService, GetSeries)
+  TH_CLIENT_RPC(SchedulingService, ListSeriesOccurrences)
+  TH_CLIENT_RPC(SchedulingService, CancelOccurrence)
+  TH_CLIENT_RPC(SchedulingService, MoveOccurrence)
+  TH_CLIENT_RPC(SchedulingService, ProposeFairSlots)
+  TH_CLIENT_RPC(SchedulingService, ExportCalendar)
+
+#undef TH_CLIENT_RPC
+
+  // Prepares a context with deadline and metadata (also for async callers
+  // such as the bench).
+  void PrepareContext(const CallOptions& call, grpc::ClientContext* context) const;
+
+ private:
+  template <typename Stub, typename Request, typename Response>
+  absl::StatusOr<Response> Invoke(
+      grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&, Response*),
+      Stub* stub, const Request& request, const CallOptions& call) {
+    grpc::ClientContext context;
+    PrepareContext(call, &context);
+    Response response;
+    grpc::Status status = (stub->*method)(&context, request, &response);
+    if (!status.ok()) {
+      return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
+                          status.error_message());
+    }
+    return response;
+  }
+
+  ClientOptions options_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::DiagnosticsService::Stub> DiagnosticsService_;
+  std::unique_ptr<v1::TenantService::Stub> TenantService_;
+  std::unique_ptr<v1::SchedulingService::Stub> SchedulingService_;
+};
+
+}  // namespace townhall

@@ -1,0 +1,97 @@
+#include "services/common/auth/authenticator.h"
+
+#include <grpcpp/server_context.h>
+#include <openssl/crypto.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+
+namespace townhall {
+namespace {
+
+constexpr absl::string_view kBearer = "Bearer ";
+constexpr size_t kMinBootstrapCredentialBytes = 24;
+
+bool ConstantTimeEquals(absl::string_view a, absl::string_view b) {
+  return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+}  // namespace
+
+Authenticator::Authenticator(AuthOptions options)
+    : options_(std::move(options)) {}
+
+absl::StatusOr<Principal> Authenticator::Authenticate(
+    const grpc::ServerContextBase& context) const {
+  const auto& metadata = context.client_metadata();
+  auto it = metadata.find("authorization");
+  if (it == metadata.end()) {
+    return absl::UnauthenticatedError(
+        "missing credentials: send metadata \"authorization: Bearer <token>\"");
+  }
+  return AuthenticateHeader(absl::string_view(it->second.data(), it->second.size()));
+}
+
+absl::StatusOr<Principal> Authenticator::AuthenticateHeader(
+    absl::string_view header) const {
+  if (!absl::ConsumePrefix(&header, kBearer)) {
+    return absl::UnauthenticatedError(
+        "authorization metadata must be \"Bearer <token>\"");
+  }
+  header = absl::StripAsciiWhitespace(header);
+  if (!options_.bootstrap_credential.empty() &&
+      ConstantTimeEquals(header, options_.bootstrap_credential)) {
+    Principal principal;
+    principal.role = Role::kOperator;
+    principal.subject = "operator";
+    return principal;
+  }
+  return VerifyToken(options_.keys, options_.audience, header, absl::Now());
+}
+
+absl::StatusOr<std::string> Authenticator::Issue(
+    const TokenClaims& claims) const {
+  return SignToken(options_.keys, options_.audience, claims);
+}
+
+absl::StatusOr<AuthOptions> LoadAuthOptions(const std::string& key_file,
+                                            const std::string& audience,
+                                            const std::string& credential_file) {
+  if (key_file.empty()) {
+    return absl::InvalidArgumentError(
+        "--auth_key_file is required (lines \"<key-id> <secret>\")");
+  }
+  AuthOptions options;
+  absl::StatusOr<KeySet> keys = KeySet::Load(key_file);
+  if (!keys.ok()) return keys.status();
+  options.keys = *std::move(keys);
+  options.audience = audience;
+  if (!credential_file.empty()) {
+    std::ifstream in(credential_file);
+    if (!in) {
+      return absl::NotFoundError(
+          absl::StrCat("cannot read bootstrap credential file ", credential_file));
+    }
+    std::stringstream buffer;
+    buffer << in.rdbuf();
+    options.bootstrap_credential =
+        std::string(absl::StripAsciiWhitespace(buffer.str()));
+  } else if (const char* env = std::getenv("TOWNHALL_BOOTSTRAP_CREDENTIAL")) {
+    options.bootstrap_credential = std::string(absl::StripAsciiWhitespace(env));
+  }
+  if (!options.bootstrap_credential.empty() &&
+      options.bootstrap_credential.size() < kMinBootstrapCredentialBytes) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the bootstrap credential must be at least ",
+        kMinBootstrapCredentialBytes, " bytes"));
+  }
+  return options;
+}
+
+}  // namespace townhall

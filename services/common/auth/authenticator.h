@@ -1,0 +1,56 @@
+// Authenticator: turns the `authorization: Bearer <credential>` metadata of
+// a call into a Principal, or UNAUTHENTICATED.
+//
+// The credential is either an organizer JWT (verified locally, no Redis
+// round trip) or the operator's bootstrap credential, which only the
+// TenantService accepts.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "services/common/auth/jwt.h"
+#include "services/common/auth/principal.h"
+
+namespace grpc {
+class ServerContextBase;
+}
+
+namespace townhall {
+
+struct AuthOptions {
+  KeySet keys;
+  std::string audience = "townhall";
+  // Empty disables the bootstrap credential.
+  std::string bootstrap_credential;
+};
+
+class Authenticator {
+ public:
+  explicit Authenticator(AuthOptions options);
+
+  // Authenticates the credential from a call's metadata.
+  absl::StatusOr<Principal> Authenticate(
+      const grpc::ServerContextBase& context) const;
+  // Authenticates the value of an authorization header.
+  absl::StatusOr<Principal> AuthenticateHeader(absl::string_view header) const;
+
+  // Issues an organizer token (TenantService.IssueToken, tests, tools).
+  absl::StatusOr<std::string> Issue(const TokenClaims& claims) const;
+
+  const AuthOptions& options() const { return options_; }
+
+ private:
+  AuthOptions options_;
+};
+
+// Loads auth options from flags-style inputs: the key file path and the
+// bootstrap credential from a file or, when `credential_file` is empty, the
+// environment variable TOWNHALL_BOOTSTRAP_CREDENTIAL.
+absl::StatusOr<AuthOptions> LoadAuthOptions(const std::string& key_file,
+                                            const std::string& audience,
+                                            const std::string& credential_file);
+
+}  // namespace townhall

@@ -1,0 +1,160 @@
+#include "services/common/auth/jwt.h"
+
+#include <jwt.h>
+#include <openssl/rand.h>
+
+#include <fstream>
+#include <memory>
+#include <sstream>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+
+namespace townhall {
+namespace {
+
+constexpr char kIssuer[] = "townhall";
+constexpr size_t kMinSecretBytes = 32;
+
+struct JwtDeleter {
+  void operator()(jwt_t* jwt) const { jwt_free(jwt); }
+};
+using JwtPtr = std::unique_ptr<jwt_t, JwtDeleter>;
+
+absl::Status Unauthenticated(absl::string_view why) {
+  return absl::UnauthenticatedError(absl::StrCat("invalid token: ", why));
+}
+
+}  // namespace
+
+absl::StatusOr<KeySet> KeySet::Parse(absl::string_view contents) {
+  KeySet set;
+  int line_number = 0;
+  for (absl::string_view line : absl::StrSplit(contents, '\n')) {
+    ++line_number;
+    line = absl::StripAsciiWhitespace(line);
+    if (line.empty() || line[0] == '#') continue;
+    std::vector<absl::string_view> parts =
+        absl::StrSplit(line, absl::ByAnyChar(" \t"), absl::SkipEmpty());
+    if (parts.size() != 2) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "key file line ", line_number, ": expected \"<key-id> <secret>\""));
+    }
+    if (parts[1].size() < kMinSecretBytes) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("key file line ", line_number, ": secret of key ",
+                       parts[0], " is shorter than ", kMinSecretBytes,
+                       " bytes"));
+    }
+    if (set.signing_key_id_.empty()) set.signing_key_id_ = std::string(parts[0]);
+    set.keys_[std::string(parts[0])] = std::string(parts[1]);
+  }
+  if (set.keys_.empty()) {
+    return absl::InvalidArgumentError("key file holds no keys");
+  }
+  return set;
+}
+
+absl::StatusOr<KeySet> KeySet::Load(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) {
+    return absl::NotFoundError(absl::StrCat("cannot read key file ", path));
+  }
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  absl::StatusOr<KeySet> set = Parse(buffer.str());
+  if (!set.ok()) {
+    return absl::Status(set.status().code(),
+                        absl::StrCat(path, ": ", set.status().message()));
+  }
+  return set;
+}
+
+const std::string* KeySet::Find(absl::string_view key_id) const {
+  auto it = keys_.find(key_id);
+  return it == keys_.end() ? nullptr : &it->second;
+}
+
+absl::StatusOr<std::string> SignToken(const KeySet& keys,
+                                      absl::string_view audience,
+                                      const TokenClaims& claims) {
+  jwt_t* raw = nullptr;
+  if (jwt_new(&raw) != 0) return absl::InternalError("jwt_new failed");
+  JwtPtr jwt(raw);
+  const std::string* secret = keys.Find(keys.signing_key_id());
+  unsigned char nonce[12];
+  RAND_bytes(nonce, sizeof(nonce));
+  std::string jti = absl::BytesToHexString(
+      absl::string_view(reinterpret_cast<char*>(nonce), sizeof(nonce)));
+  std::string aud(audience);
+  std::string role(RoleName(claims.role));
+  bool ok =
+      jwt_set_alg(jwt.get(), JWT_ALG_HS256,
+                  reinterpret_cast<const unsigned char*>(secret->data()),
+                  static_cast<int>(secret->size())) == 0 &&
+      jwt_add_header(jwt.get(), "kid", keys.signing_key_id().c_str()) == 0 &&
+      jwt_add_grant(jwt.get(), "iss", kIssuer) == 0 &&
+      jwt_add_grant(jwt.get(), "aud", aud.c_str()) == 0 &&
+      jwt_add_grant(jwt.get(), "sub", claims.subject.c_str()) == 0 &&
+      jwt_add_grant(jwt.get(), "tid", claims.tenant_id.c_str()) == 0 &&
+      jwt_add_grant(jwt.get(), "role", role.c_str()) == 0 &&
+      jwt_add_grant(jwt.get(), "jti", jti.c_str()) == 0 &&
+      jwt_add_grant_int(jwt.get(), "iat", absl::ToUnixSeconds(claims.issue_time)) == 0 &&
+      jwt_add_grant_int(jwt.get(), "exp", absl::ToUnixSeconds(claims.expire_time)) == 0;
+  if (!ok) return absl::InternalError("building the token failed");
+  char* encoded = jwt_encode_str(jwt.get());
+  if (encoded == nullptr) return absl::InternalError("signing the token failed");
+  std::string token(encoded);
+  free(encoded);  // libjwt 1.10 allocates with malloc
+  return token;
+}
+
+absl::StatusOr<Principal> VerifyToken(const KeySet& keys,
+                                      absl::string_view audience,
+                                      absl::string_view token,
+                                      absl::Time now) {
+  std::string token_str(token);
+  // First read the header (unverified) only to pick the key by its kid.
+  jwt_t* raw = nullptr;
+  if (jwt_decode(&raw, token_str.c_str(), nullptr, 0) != 0 || raw == nullptr) {
+    return Unauthenticated("malformed");
+  }
+  JwtPtr unverified(raw);
+  const char* kid = jwt_get_header(unverified.get(), "kid");
+  const std::string* secret =
+      keys.Find(kid != nullptr ? kid : keys.signing_key_id());
+  if (secret == nullptr) return Unauthenticated("unknown key id");
+  raw = nullptr;
+  if (jwt_decode(&raw, token_str.c_str(),
+                 reinterpret_cast<const unsigned char*>(secret->data()),
+                 static_cast<int>(secret->size())) != 0 ||
+      raw == nullptr) {
+    return Unauthenticated("bad signature");
+  }
+  JwtPtr jwt(raw);
+  if (jwt_get_alg(jwt.get()) != JWT_ALG_HS256) {
+    return Unauthenticated("algorithm must be HS256");
+  }
+  errno = 0;
+  long exp = jwt_get_grant_int(jwt.get(), "exp");
+  if (errno != 0) return Unauthenticated("no expiry");
+  if (absl::FromUnixSeconds(exp) <= now) return Unauthenticated("expired");
+  const char* aud = jwt_get_grant(jwt.get(), "aud");
+  if (aud == nullptr || audience != aud) return Unauthenticated("wrong audience");
+  const char* tid = jwt_get_grant(jwt.get(), "tid");
+  if (tid == nullptr || *tid == '\0') return Unauthenticated("no tenant");
+  const char* role_claim = jwt_get_grant(jwt.get(), "role");
+  Principal principal;
+  if (role_claim == nullptr || !ParseRole(role_claim, &principal.role)) {
+    return Unauthenticated("unknown role");
+  }
+  const char* sub = jwt_get_grant(jwt.get(), "sub");
+  principal.tenant_id = tid;
+  principal.subject = sub != nullptr ? sub : "";
+  principal.expire_time = absl::FromUnixSeconds(exp);
+  return principal;
+}
+
+}  // namespace townhall

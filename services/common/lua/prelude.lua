@@ -1,0 +1,36 @@
+-- Prelude prepended to every townhall Lua script (cmake/TownhallLua.cmake).
+--
+-- Rules for scripts:
+--  * All keys come in KEYS[]; a script never builds a key name itself, so
+--    the C++ side decides hash tags and Redis Cluster can route the call.
+--  * Check every precondition before the first write: Redis does not roll
+--    back a script that fails half-way.
+--  * Fail with th_fail(code, message): the C++ side turns "TH:<CODE>:<msg>"
+--    into an absl::Status with that canonical code.
+
+local function th_fail(code, message)
+  error({err = 'TH:' .. code .. ':' .. message})
+end
+
+-- Events kept per feed stream; older ones are trimmed (approximately).
+-- A watcher further behind than this gets a fresh snapshot instead.
+local TH_FEED_MAXLEN = 10000
+
+-- Bumps the feed's version and appends one change to its stream, as part of
+-- the same atomic script that made the change. The stream entry id is
+-- "<version>-0", so a watcher can resume from the last version it saw.
+-- Returns the new version.
+local function th_feed_append(version_key, events_key, kind, entity_id, data)
+  local version = redis.call('INCR', version_key)
+  redis.call('XADD', events_key, 'MAXLEN', '~', TH_FEED_MAXLEN,
+             version .. '-0', 'kind', kind, 'id', entity_id, 'data', data)
+  return version
+end
+
+-- Stores `reply` as the result of request `key` for `ttl` seconds, so that
+-- a retried request returns the first result instead of acting twice.
+local function th_remember(key, reply, ttl)
+  if key ~= '' then
+    redis.call('SET', key, reply, 'EX', ttl)
+  end
+end

@@ -1,0 +1,218 @@
+#include "services/common/redis/redis_connection.h"
+
+#include <hiredis/hiredis.h>
+#include <sys/time.h>
+
+#include <algorithm>
+#include <memory>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "services/common/logging.h"
+
+namespace townhall {
+namespace {
+
+// After a failed connect, fail fast for this long instead of trying to
+// connect again on every command (Redis is down; do not pile up).
+constexpr absl::Duration kReconnectBackoff = absl::Milliseconds(50);
+
+struct ReplyDeleter {
+  void operator()(redisReply* r) const { freeReplyObject(r); }
+};
+using ReplyPtr = std::unique_ptr<redisReply, ReplyDeleter>;
+
+struct timeval TimevalOf(absl::Duration d) {
+  return absl::ToTimeval(std::max(d, absl::Milliseconds(1)));
+}
+
+std::vector<const char*> ArgvPointers(absl::Span<const std::string> argv,
+                                      std::vector<size_t>* lengths) {
+  std::vector<const char*> pointers;
+  pointers.reserve(argv.size());
+  lengths->reserve(argv.size());
+  for (const std::string& arg : argv) {
+    pointers.push_back(arg.data());
+    lengths->push_back(arg.size());
+  }
+  return pointers;
+}
+
+}  // namespace
+
+absl::Status ScriptErrorToStatus(absl::string_view error) {
+  size_t pos = error.find("TH:");
+  if (pos == absl::string_view::npos) {
+    return absl::InternalError(absl::StrCat("redis script error: ", error));
+  }
+  absl::string_view rest = error.substr(pos + 3);
+  size_t colon = rest.find(':');
+  absl::string_view code_name = rest.substr(0, colon);
+  absl::string_view message =
+      colon == absl::string_view::npos ? "" : rest.substr(colon + 1);
+  static constexpr std::pair<absl::string_view, absl::StatusCode> kCodes[] = {
+      {"INVALID_ARGUMENT", absl::StatusCode::kInvalidArgument},
+      {"NOT_FOUND", absl::StatusCode::kNotFound},
+      {"ALREADY_EXISTS", absl::StatusCode::kAlreadyExists},
+      {"FAILED_PRECONDITION", absl::StatusCode::kFailedPrecondition},
+      {"ABORTED", absl::StatusCode::kAborted},
+      {"PERMISSION_DENIED", absl::StatusCode::kPermissionDenied},
+      {"RESOURCE_EXHAUSTED", absl::StatusCode::kResourceExhausted},
+      {"OUT_OF_RANGE", absl::StatusCode::kOutOfRange},
+  };
+  for (const auto& [name, code] : kCodes) {
+    if (code_name == name) return absl::Status(code, message);
+  }
+  return absl::InternalError(absl::StrCat("redis script error: ", error));
+}
+
+RedisConnection::RedisConnection(RedisOptions options)
+    : options_(std::move(options)) {}
+
+RedisConnection::~RedisConnection() {
+  if (context_ != nullptr) redisFree(context_);
+}
+
+void RedisConnection::Drop(absl::string_view why) {
+  if (context_ == nullptr) return;
+  LogWarning("redis connection dropped",
+             {{"address", options_.address}, {"reason", std::string(why)}});
+  redisFree(context_);
+  context_ = nullptr;
+}
+
+absl::Status RedisConnection::TransportError(absl::string_view what) {
+  std::string detail = context_ != nullptr && context_->errstr[0] != '\0'
+                           ? context_->errstr
+                           : "connection lost";
+  Drop(detail);
+  if (absl::Now() >= deadline_) {
+    return absl::DeadlineExceededError(
+        absl::StrCat("redis ", what, ": deadline exceeded"));
+  }
+  return absl::UnavailableError(
+      absl::StrCat("storage unavailable (redis ", what, ": ", detail, ")"));
+}
+
+absl::Status RedisConnection::EnsureConnected() {
+  if (context_ != nullptr) return absl::OkStatus();
+  absl::Time now = absl::Now();
+  if (now - last_connect_failure_ < kReconnectBackoff) {
+    return absl::UnavailableError("storage unavailable (redis is down)");
+  }
+  absl::Duration timeout = std::min(options_.connect_timeout, deadline_ - now);
+  struct timeval tv = TimevalOf(timeout);
+  redisContext* c = nullptr;
+  if (absl::StartsWith(options_.address, "unix:")) {
+    c = redisConnectUnixWithTimeout(options_.address.c_str() + 5, tv);
+  } else {
+    absl::string_view address = options_.address;
+    size_t colon = address.rfind(':');
+    int port = 6379;
+    std::string host(address.substr(0, colon));
+    if (colon == absl::string_view::npos ||
+        !absl::SimpleAtoi(address.substr(colon + 1), &port)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "redis address must be host:port or unix:/path, got ", address));
+    }
+    c = redisConnectWithTimeout(host.c_str(), port, tv);
+  }
+  if (c == nullptr || c->err != 0) {
+    std::string detail = c != nullptr ? c->errstr : "out of memory";
+    if (c != nullptr) redisFree(c);
+    last_connect_failure_ = absl::Now();
+    return absl::UnavailableError(
+        absl::StrCat("storage unavailable (redis connect: ", detail, ")"));
+  }
+  context_ = c;
+  applied_timeout_ = absl::ZeroDuration();
+  return absl::OkStatus();
+}
+
+absl::Status RedisConnection::ApplyTimeout() {
+  absl::Duration remaining = deadline_ - absl::Now();
+  if (remaining <= absl::ZeroDuration()) {
+    return absl::DeadlineExceededError("deadline exceeded before redis call");
+  }
+  absl::Duration timeout = std::min(options_.command_timeout, remaining);
+  // setsockopt only when the timeout changes noticeably: it is a syscall.
+  if (absl::AbsDuration(timeout - applied_timeout_) > absl::Milliseconds(5)) {
+    if (redisSetTimeout(context_, TimevalOf(timeout)) != REDIS_OK) {
+      return TransportError("set timeout");
+    }
+    applied_timeout_ = timeout;
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<RedisReply> RedisConnection::Command(
+    absl::Span<const std::string> argv) {
+  std::vector<std::vector<std::string>> one = {
+      std::vector<std::string>(argv.begin(), argv.end())};
+  auto replies = Pipeline(one);
+  if (!replies.ok()) return replies.status();
+  return std::move((*replies)[0]);
+}
+
+absl::StatusOr<std::vector<RedisReply>> RedisConnection::Pipeline(
+    absl::Span<const std::vector<std::string>> commands) {
+  if (absl::Now() >= deadline_) {
+    return absl::DeadlineExceededError("deadline exceeded before redis call");
+  }
+  if (absl::Status s = EnsureConnected(); !s.ok()) return s;
+  if (absl::Status s = ApplyTimeout(); !s.ok()) return s;
+  for (const auto& argv : commands) {
+    std::vector<size_t> lengths;
+    std::vector<const char*> pointers = ArgvPointers(argv, &lengths);
+    if (redisAppendCommandArgv(context_, static_cast<int>(argv.size()),
+                               pointers.data(), lengths.data()) != REDIS_OK) {
+      return TransportError("write");
+    }
+  }
+  std::vector<RedisReply> replies;
+  replies.reserve(commands.size());
+  for (size_t i = 0; i < commands.size(); ++i) {
+    void* raw = nullptr;
+    if (redisGetReply(context_, &raw) != REDIS_OK || raw == nullptr) {
+      return TransportError("read");
+    }
+    ReplyPtr reply(static_cast<redisReply*>(raw));
+    replies.push_back(RedisReply::FromHiredis(*reply));
+  }
+  return replies;
+}
+
+absl::StatusOr<RedisReply> RedisConnection::Eval(
+    const LuaScript& script, absl::Span<const std::string> keys,
+    absl::Span<const std::string> args) {
+  std::vector<std::string> argv;
+  argv.reserve(3 + keys.size() + args.size());
+  argv.push_back("EVALSHA");
+  argv.push_back(script.sha1());
+  argv.push_back(absl::StrCat(keys.size()));
+  argv.insert(argv.end(), keys.begin(), keys.end());
+  argv.insert(argv.end(), args.begin(), args.end());
+  absl::StatusOr<RedisReply> reply = Command(argv);
+  if (reply.ok() && reply->type == RedisReply::Type::kError &&
+      absl::StartsWith(reply->str, "NOSCRIPT")) {
+    // First use on this Redis (or after a restart/flush): send the body.
+    // EVAL also caches it, so later calls take the EVALSHA path again.
+    argv[0] = "EVAL";
+    argv[1] = script.body();
+    reply = Command(argv);
+  }
+  if (!reply.ok()) return reply.status();
+  if (reply->type == RedisReply::Type::kError) {
+    absl::Status status = ScriptErrorToStatus(reply->str);
+    if (status.code() == absl::StatusCode::kInternal) {
+      LogError("lua script failed",
+               {{"script", script.name()}, {"error", reply->str}});
+    }
+    return status;
+  }
+  return reply;
+}
+
+}  // namespace townhall

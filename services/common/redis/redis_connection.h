@@ -1,0 +1,80 @@
+// One synchronous hiredis connection with deadlines and lazy reconnects.
+//
+// A RedisConnection is owned by exactly one worker thread of a RedisPool
+// (hiredis contexts are not thread-safe). Every command has a timeout: the
+// smaller of the configured command timeout and the caller's deadline. A
+// connection that failed or timed out is dropped (a failed hiredis context
+// is dead, and a timed-out one may still deliver the late reply) and a new
+// one is made on the next command.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "absl/types/span.h"
+#include "services/common/redis/lua_script.h"
+#include "services/common/redis/redis_reply.h"
+
+struct redisContext;
+
+namespace townhall {
+
+struct RedisOptions {
+  // "host:port" or "unix:/path/to/socket".
+  std::string address = "127.0.0.1:6379";
+  absl::Duration connect_timeout = absl::Milliseconds(500);
+  absl::Duration command_timeout = absl::Seconds(2);
+  // Worker threads (and connections) of a RedisPool.
+  int pool_size = 8;
+  // Tasks waiting for a worker before Submit refuses with UNAVAILABLE.
+  int max_queue = 10000;
+};
+
+class RedisConnection {
+ public:
+  explicit RedisConnection(RedisOptions options);
+  ~RedisConnection();
+  RedisConnection(const RedisConnection&) = delete;
+  RedisConnection& operator=(const RedisConnection&) = delete;
+
+  // Sets the deadline for the commands that follow (the RPC's deadline).
+  void set_deadline(absl::Time deadline) { deadline_ = deadline; }
+
+  // Runs one command. Transport failures and timeouts give UNAVAILABLE (or
+  // DEADLINE_EXCEEDED once the deadline has passed); Redis error replies
+  // are returned as values of type kError, not as a failed status.
+  absl::StatusOr<RedisReply> Command(absl::Span<const std::string> argv);
+
+  // Sends all commands in one round trip and returns their replies in order.
+  absl::StatusOr<std::vector<RedisReply>> Pipeline(
+      absl::Span<const std::vector<std::string>> commands);
+
+  // Runs a script with EVALSHA, loading it with EVAL on NOSCRIPT. A script
+  // error of the form "TH:<CODE>:<message>" becomes an absl::Status with
+  // that code (CODE is a canonical name such as ABORTED); other script
+  // errors become INTERNAL.
+  absl::StatusOr<RedisReply> Eval(const LuaScript& script,
+                                  absl::Span<const std::string> keys,
+                                  absl::Span<const std::string> args);
+
+ private:
+  absl::Status EnsureConnected();
+  // Applies the effective timeout to the socket; fails once past deadline.
+  absl::Status ApplyTimeout();
+  void Drop(absl::string_view why);
+  absl::Status TransportError(absl::string_view what);
+
+  RedisOptions options_;
+  redisContext* context_ = nullptr;
+  absl::Time deadline_ = absl::InfiniteFuture();
+  absl::Duration applied_timeout_ = absl::ZeroDuration();
+  absl::Time last_connect_failure_ = absl::InfinitePast();
+};
+
+// Parses a script error reply ("TH:NOT_FOUND:session abc not found").
+absl::Status ScriptErrorToStatus(absl::string_view error);
+
+}  // namespace townhall

@@ -1,0 +1,73 @@
+#include "services/common/server/rpc_runner.h"
+
+#include <openssl/rand.h>
+
+#include <algorithm>
+#include <chrono>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "services/common/logging.h"
+#include "services/common/status.h"
+
+namespace townhall {
+namespace {
+
+constexpr size_t kMaxClientRequestIdBytes = 64;
+
+std::string NewRequestId() {
+  unsigned char bytes[8];
+  RAND_bytes(bytes, sizeof(bytes));
+  return absl::BytesToHexString(
+      absl::string_view(reinterpret_cast<char*>(bytes), sizeof(bytes)));
+}
+
+}  // namespace
+
+RpcRunner::RpcRunner(RedisPool* redis, const Authenticator* auth,
+                     Options options)
+    : redis_(redis), auth_(auth), options_(options) {}
+
+RpcRunner::Call RpcRunner::Begin(grpc::CallbackServerContext* ctx,
+                                 absl::string_view method,
+                                 absl::StatusOr<Principal>* caller) const {
+  Call call;
+  call.reactor = ctx->DefaultReactor();
+  call.method = std::string(method);
+  call.start = absl::Now();
+  call.deadline = std::min(absl::FromChrono(ctx->deadline()),
+                           call.start + options_.max_call_time);
+  const auto& metadata = ctx->client_metadata();
+  auto it = metadata.find("x-request-id");
+  if (it != metadata.end() && !it->second.empty() &&
+      it->second.size() <= kMaxClientRequestIdBytes) {
+    call.request_id.assign(it->second.data(), it->second.size());
+  } else {
+    call.request_id = NewRequestId();
+  }
+  ctx->AddInitialMetadata("x-request-id", call.request_id);
+  *caller = auth_->Authenticate(*ctx);
+  if (caller->ok()) call.tenant_id = (*caller)->tenant_id;
+  return call;
+}
+
+void RpcRunner::Finish(const Call& call, const absl::Status& status) const {
+  if (status.code() == absl::StatusCode::kInternal ||
+      status.code() == absl::StatusCode::kUnknown) {
+    LogError("rpc failed", {{"request_id", call.request_id},
+                            {"method", call.method},
+                            {"error", status.ToString()}});
+  }
+  if (options_.access_log) {
+    LogInfo("rpc", {{"request_id", call.request_id},
+                    {"method", call.method},
+                    {"tenant", call.tenant_id},
+                    {"code", absl::StatusCodeToString(status.code())},
+                    {"ms", absl::StrCat(absl::ToDoubleMilliseconds(
+                               absl::Now() - call.start))}});
+  }
+  call.reactor->Finish(ToGrpcStatus(status));
+}
+
+}  // namespace townhall

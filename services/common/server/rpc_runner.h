@@ -1,0 +1,103 @@
+// RpcRunner: the one path every unary RPC takes through a townhall server.
+//
+//   grpc::ServerUnaryReactor* GetSession(grpc::CallbackServerContext* ctx,
+//                                        const GetSessionRequest* request,
+//                                        GetSessionResponse* response) {
+//     return rpc_->Run(ctx, "GetSession",
+//         [=](const Principal& caller, RedisConnection& redis) {
+//           return logic_.GetSession(caller, redis, *request, response);
+//         });
+//   }
+//
+// On the gRPC callback thread it assigns a request id, authenticates the
+// caller (CPU only, no I/O), then hands the work to a RedisPool worker,
+// which runs it with a connection carrying the call's deadline and finishes
+// the call. Every call ends with one JSON access-log line.
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include <string>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "services/common/auth/authenticator.h"
+#include "services/common/redis/redis_pool.h"
+
+namespace townhall {
+
+class RpcRunner {
+ public:
+  struct Options {
+    // Upper bound for calls without a deadline (or with a longer one).
+    absl::Duration max_call_time = absl::Seconds(30);
+    bool access_log = true;
+  };
+
+  RpcRunner(RedisPool* redis, const Authenticator* auth, Options options);
+
+  // Authenticates, then runs `work(caller, redis)` -> absl::Status on a
+  // Redis worker thread, and finishes the call with its status.
+  template <typename Work>
+  grpc::ServerUnaryReactor* Run(grpc::CallbackServerContext* ctx,
+                                absl::string_view method, Work work);
+
+  // Authenticates, then runs `work(caller)` -> absl::Status right here on
+  // the callback thread. Only for work that does no I/O.
+  template <typename Work>
+  grpc::ServerUnaryReactor* RunInline(grpc::CallbackServerContext* ctx,
+                                      absl::string_view method, Work work);
+
+ private:
+  // What the access log needs to know about one call.
+  struct Call {
+    grpc::ServerUnaryReactor* reactor;
+    std::string method;
+    std::string request_id;
+    std::string tenant_id;
+    absl::Time start;
+    absl::Time deadline;
+  };
+
+  // Starts a call: request id, deadline, authentication.
+  Call Begin(grpc::CallbackServerContext* ctx, absl::string_view method,
+             absl::StatusOr<Principal>* caller) const;
+  void Finish(const Call& call, const absl::Status& status) const;
+
+  RedisPool* redis_;
+  const Authenticator* auth_;
+  Options options_;
+};
+
+template <typename Work>
+grpc::ServerUnaryReactor* RpcRunner::Run(grpc::CallbackServerContext* ctx,
+                                         absl::string_view method, Work work) {
+  absl::StatusOr<Principal> caller;
+  Call call = Begin(ctx, method, &caller);
+  if (!caller.ok()) {
+    Finish(call, caller.status());
+    return call.reactor;
+  }
+  absl::Status submitted = redis_->Submit(
+      call.deadline,
+      [this, call, caller = *std::move(caller),
+       work = std::move(work)](RedisConnection& redis) mutable {
+        Finish(call, work(caller, redis));
+      });
+  if (!submitted.ok()) Finish(call, submitted);
+  return call.reactor;
+}
+
+template <typename Work>
+grpc::ServerUnaryReactor* RpcRunner::RunInline(grpc::CallbackServerContext* ctx,
+                                               absl::string_view method,
+                                               Work work) {
+  absl::StatusOr<Principal> caller;
+  Call call = Begin(ctx, method, &caller);
+  Finish(call, caller.ok() ? work(*caller) : caller.status());
+  return call.reactor;
+}
+
+}  // namespace townhall

@@ -1,0 +1,40 @@
+// A ServiceModule is one gRPC service that townhalld can host. Modules are
+// plain libraries; a binary picks which ones it hosts (townhalld
+// --services=scheduling,...), in the spirit of Loki's -target.
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "services/common/auth/authenticator.h"
+#include "services/common/redis/redis_pool.h"
+#include "services/common/server/rpc_runner.h"
+
+namespace townhall {
+
+// What a module gets from the server it runs in. Outlives every module.
+struct ServiceEnv {
+  RedisPool* redis;
+  const Authenticator* auth;
+  RpcRunner* rpc;
+};
+
+class ServiceModule {
+ public:
+  virtual ~ServiceModule() = default;
+  // Full gRPC name, used for health ("townhall.v1.SchedulingService").
+  virtual std::string grpc_name() const = 0;
+  virtual grpc::Service* service() = 0;
+};
+
+// How a binary names and creates a module.
+struct ModuleSpec {
+  // Short name for --services ("scheduling").
+  std::string name;
+  std::function<std::unique_ptr<ServiceModule>(const ServiceEnv&)> create;
+};
+
+}  // namespace townhall

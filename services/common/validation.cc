@@ -1,0 +1,133 @@
+#include "services/common/validation.h"
+
+#include <utf8proc.h>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+
+namespace townhall {
+namespace {
+
+constexpr size_t kMaxUrlBytes = 2048;
+constexpr size_t kMaxRequestIdBytes = 64;
+
+bool IsForbiddenControl(utf8proc_int32_t cp, bool multiline) {
+  if (multiline && (cp == '\n' || cp == '\t' || cp == '\r')) return false;
+  utf8proc_category_t category = utf8proc_category(cp);
+  // Cc: C0/C1 controls. Cf would include legitimate joiners in some
+  // scripts; invisible/bidi controls are the question service's concern.
+  return category == UTF8PROC_CATEGORY_CC;
+}
+
+}  // namespace
+
+absl::Status InvalidField(absl::string_view field, absl::string_view reason) {
+  return absl::InvalidArgumentError(absl::StrCat(field, ": ", reason));
+}
+
+absl::StatusOr<size_t> CountCodePoints(absl::string_view field,
+                                       absl::string_view value) {
+  size_t count = 0;
+  const auto* p = reinterpret_cast<const utf8proc_uint8_t*>(value.data());
+  utf8proc_ssize_t remaining = static_cast<utf8proc_ssize_t>(value.size());
+  while (remaining > 0) {
+    utf8proc_int32_t cp = 0;
+    utf8proc_ssize_t n = utf8proc_iterate(p, remaining, &cp);
+    if (n < 0) return InvalidField(field, "is not valid UTF-8");
+    p += n;
+    remaining -= n;
+    ++count;
+  }
+  return count;
+}
+
+absl::Status ValidateText(absl::string_view field, absl::string_view value,
+                          const TextLimits& limits) {
+  // Cheap bound first: a code point takes at most 4 bytes.
+  if (value.size() > limits.max_chars * 4) {
+    return InvalidField(field, absl::StrCat("must be at most ", limits.max_chars,
+                                            " characters"));
+  }
+  size_t count = 0;
+  const auto* p = reinterpret_cast<const utf8proc_uint8_t*>(value.data());
+  utf8proc_ssize_t remaining = static_cast<utf8proc_ssize_t>(value.size());
+  while (remaining > 0) {
+    utf8proc_int32_t cp = 0;
+    utf8proc_ssize_t n = utf8proc_iterate(p, remaining, &cp);
+    if (n < 0) return InvalidField(field, "is not valid UTF-8");
+    if (IsForbiddenControl(cp, limits.multiline)) {
+      return InvalidField(field, absl::StrCat("must not contain control character U+",
+                                              absl::Hex(cp, absl::kZeroPad4)));
+    }
+    p += n;
+    remaining -= n;
+    ++count;
+  }
+  if (count > limits.max_chars) {
+    return InvalidField(field, absl::StrCat("must be at most ", limits.max_chars,
+                                            " characters"));
+  }
+  if (limits.min_chars > 0 && absl::StripAsciiWhitespace(value).empty()) {
+    return InvalidField(field, "must not be empty");
+  }
+  if (count < limits.min_chars) {
+    return InvalidField(field, absl::StrCat("must be at least ", limits.min_chars,
+                                            " characters"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<absl::TimeZone> ValidateTimeZone(absl::string_view field,
+                                                absl::string_view name) {
+  if (name.empty()) return InvalidField(field, "must be an IANA time zone name");
+  // absl also accepts fixed offsets such as "Fixed/UTC+05:00"; townhall
+  // wants real zones so that daylight saving time is handled.
+  absl::TimeZone zone;
+  if (name.size() > 64 || absl::StartsWith(name, "Fixed/") ||
+      !absl::LoadTimeZone(std::string(name), &zone)) {
+    return InvalidField(field, absl::StrCat("unknown time zone \"",
+                                            name.substr(0, 64), "\""));
+  }
+  return zone;
+}
+
+absl::Status ValidateTimestamp(absl::string_view field, int64_t seconds,
+                               int32_t nanos) {
+  constexpr int64_t kYear2000 = 946684800;
+  constexpr int64_t kYear2200 = 7258118400;
+  if (nanos < 0 || nanos > 999999999 || seconds < kYear2000 || seconds >= kYear2200) {
+    return InvalidField(field, "must be a time between the years 2000 and 2200");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateUrl(absl::string_view field, absl::string_view url) {
+  if (url.empty()) return absl::OkStatus();
+  if (url.size() > kMaxUrlBytes) {
+    return InvalidField(field, absl::StrCat("must be at most ", kMaxUrlBytes, " bytes"));
+  }
+  if (!absl::StartsWith(url, "https://") && !absl::StartsWith(url, "http://")) {
+    return InvalidField(field, "must be an http(s) URL");
+  }
+  for (char c : url) {
+    if (static_cast<unsigned char>(c) <= 0x20 || static_cast<unsigned char>(c) >= 0x7f) {
+      return InvalidField(field, "must not contain spaces or non-ASCII characters");
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateRequestId(absl::string_view field, absl::string_view id) {
+  if (id.size() > kMaxRequestIdBytes) {
+    return InvalidField(field, absl::StrCat("must be at most ", kMaxRequestIdBytes, " bytes"));
+  }
+  for (char c : id) {
+    if (c < 0x21 || c > 0x7e) {
+      return InvalidField(field, "must be printable ASCII without spaces");
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace townhall

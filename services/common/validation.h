@@ -1,0 +1,55 @@
+// Input validation shared by every service. Each check returns
+// INVALID_ARGUMENT with a message that starts with the field path, so a
+// client can tell the user exactly what to fix:
+//   "session.title: must not be empty"
+//   "session.time_zone: unknown time zone \"Mars/Olympus\""
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+
+namespace townhall {
+
+struct TextLimits {
+  size_t min_chars = 0;
+  // Counted in Unicode code points.
+  size_t max_chars = 200;
+  // Whether \n and \t are allowed (descriptions), or not (titles).
+  bool multiline = false;
+};
+
+// Checks that `value` is valid UTF-8 without control characters (other than
+// newlines and tabs when multiline), and that its length in code points is
+// within limits. Whitespace-only text counts as empty.
+absl::Status ValidateText(absl::string_view field, absl::string_view value,
+                          const TextLimits& limits);
+
+// Returns the number of code points in valid UTF-8 `value`, or an error
+// naming `field` if it is not valid UTF-8.
+absl::StatusOr<size_t> CountCodePoints(absl::string_view field,
+                                       absl::string_view value);
+
+// Checks an IANA time zone name ("Asia/Tashkent") and returns the zone.
+absl::StatusOr<absl::TimeZone> ValidateTimeZone(absl::string_view field,
+                                                absl::string_view name);
+
+// Checks a timestamp given as Timestamp's seconds and nanos: a real instant
+// between the years 2000 and 2200 (anything else is a client bug).
+absl::Status ValidateTimestamp(absl::string_view field, int64_t seconds,
+                               int32_t nanos);
+
+// Checks an http(s) URL of bounded length (empty allowed).
+absl::Status ValidateUrl(absl::string_view field, absl::string_view url);
+
+// Checks a client-chosen idempotency key: empty, or 1..64 printable ASCII.
+absl::Status ValidateRequestId(absl::string_view field, absl::string_view id);
+
+// Formats "<field>: <reason>" as INVALID_ARGUMENT.
+absl::Status InvalidField(absl::string_view field, absl::string_view reason);
+
+}  // namespace townhall

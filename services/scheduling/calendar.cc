@@ -1,0 +1,562 @@
+#include "services/scheduling/calendar.h"
+
+#include <libical/ical.h>
+
+#include <algorithm>
+#include <climits>
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
+#include "services/scheduling/libical_lock.h"
+#include "services/scheduling/recurrence.h"
+
+namespace townhall::scheduling {
+namespace {
+
+using internal::LibicalMutex;
+
+constexpr char kProdId[] = "-//townhall//townhall 1.0//EN";
+// Bounds the walk along a VTIMEZONE rule when merging observances.
+constexpr int kMaxRuleSteps = 1000;
+
+struct ComponentDeleter {
+  void operator()(icalcomponent* c) const { icalcomponent_free(c); }
+};
+using ComponentPtr = std::unique_ptr<icalcomponent, ComponentDeleter>;
+
+struct BufferDeleter {
+  void operator()(char* p) const { icalmemory_free_buffer(p); }
+};
+using BufferPtr = std::unique_ptr<char, BufferDeleter>;
+
+struct IteratorDeleter {
+  void operator()(icalrecur_iterator* it) const { icalrecur_iterator_free(it); }
+};
+using IteratorPtr = std::unique_ptr<icalrecur_iterator, IteratorDeleter>;
+
+absl::Status Invalid(absl::string_view field, absl::string_view message) {
+  return absl::InvalidArgumentError(absl::StrCat(field, ": ", message));
+}
+
+bool IsFinite(absl::Time t) {
+  return t != absl::InfinitePast() && t != absl::InfiniteFuture();
+}
+
+// iCalendar has second resolution.
+absl::Time FloorToSecond(absl::Time t) {
+  return absl::FromUnixSeconds(absl::ToUnixSeconds(t));
+}
+
+// Same rule as recurrence.cc: IANA names only (no paths, no "localtime").
+bool IsZoneName(absl::string_view name) {
+  if (name.empty() || name.size() > 64 || name == "localtime") return false;
+  if (!absl::ascii_isalpha(static_cast<unsigned char>(name.front()))) {
+    return false;
+  }
+  if (name.back() == '/' || absl::StrContains(name, "..") ||
+      absl::StrContains(name, "//")) {
+    return false;
+  }
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '/' ||
+           c == '_' || c == '+' || c == '-';
+  });
+}
+
+absl::Status UnknownZone(absl::string_view field, absl::string_view name) {
+  return Invalid(field, absl::StrFormat("unknown time zone \"%s\"",
+                                        absl::CHexEscape(name)));
+}
+
+bool HasControl(absl::string_view s) {
+  return std::any_of(s.begin(), s.end(), [](char c) {
+    return absl::ascii_iscntrl(static_cast<unsigned char>(c));
+  });
+}
+
+// libical escapes '\', ';', ',' and newlines in TEXT values but passes other
+// control characters through, which RFC 5545 forbids (they also break some
+// clients). Line breaks become LF, which libical writes as "\n".
+std::string CleanText(absl::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '\r') {
+      if (i + 1 < text.size() && text[i + 1] == '\n') continue;
+      out.push_back('\n');
+    } else if (c == '\n' || c == '\t' ||
+               !absl::ascii_iscntrl(static_cast<unsigned char>(c))) {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+icaltimetype FloatingTime(const absl::CivilSecond& local) {
+  icaltimetype t = icaltime_null_time();
+  t.year = static_cast<int>(local.year());
+  t.month = local.month();
+  t.day = local.day();
+  t.hour = local.hour();
+  t.minute = local.minute();
+  t.second = local.second();
+  return t;
+}
+
+icaltimetype UtcTime(absl::Time t) {
+  icaltimetype out =
+      FloatingTime(absl::ToCivilSecond(t, absl::UTCTimeZone()));
+  out.zone = icaltimezone_get_utc_timezone();
+  return out;
+}
+
+absl::CivilSecond ToCivil(const icaltimetype& t) {
+  return absl::CivilSecond(t.year, t.month, t.day, t.hour, t.minute,
+                           t.second);
+}
+
+// One zone used by the events.
+struct ZoneUse {
+  absl::TimeZone zone;
+  // libical's own UTC zone has no VTIMEZONE: such times are written as
+  // UTC ("...Z") without TZID.
+  bool utc = false;
+  // Earliest time written in this zone: the VTIMEZONE starts before it.
+  absl::Time earliest = absl::InfiniteFuture();
+  // For error messages.
+  std::string field;
+};
+
+// An event, checked and with its times normalized.
+struct PreparedEvent {
+  const CalendarEvent* event;
+  std::string field;  // "events[3]"
+  icalproperty_status status;
+  absl::Time start;
+  absl::Time end;
+  std::vector<absl::Time> exception_dates;
+  std::vector<absl::Time> extra_dates;
+};
+
+absl::StatusOr<std::vector<absl::Time>> SortedTimes(
+    const std::vector<absl::Time>& times, absl::string_view field) {
+  std::vector<absl::Time> out;
+  out.reserve(times.size());
+  for (absl::Time t : times) {
+    if (!IsFinite(t)) return Invalid(field, "must be finite times");
+    out.push_back(FloorToSecond(t));
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+absl::StatusOr<PreparedEvent> Prepare(const CalendarEvent& event,
+                                      size_t index) {
+  PreparedEvent p;
+  p.event = &event;
+  p.field = absl::StrCat("events[", index, "]");
+  if (event.uid.empty() || HasControl(event.uid)) {
+    return Invalid(absl::StrCat(p.field, ".uid"),
+                   "must be non-empty, without control characters");
+  }
+  if (event.sequence < 0 || event.sequence > INT_MAX) {
+    return Invalid(absl::StrCat(p.field, ".sequence"), "out of range");
+  }
+  if (!IsFinite(event.last_modified)) {
+    return Invalid(absl::StrCat(p.field, ".last_modified"),
+                   "must be a finite time");
+  }
+  if (!IsFinite(event.start)) {
+    return Invalid(absl::StrCat(p.field, ".start"), "must be a finite time");
+  }
+  if (event.duration <= absl::ZeroDuration() ||
+      event.duration == absl::InfiniteDuration()) {
+    return Invalid(absl::StrCat(p.field, ".duration"),
+                   "must be positive and finite");
+  }
+  if (HasControl(event.url) || absl::StrContains(event.url, ' ')) {
+    return Invalid(absl::StrCat(p.field, ".url"),
+                   "must not contain spaces or control characters");
+  }
+  if (event.status.empty() || event.status == "CONFIRMED") {
+    p.status = ICAL_STATUS_CONFIRMED;
+  } else if (event.status == "TENTATIVE") {
+    p.status = ICAL_STATUS_TENTATIVE;
+  } else if (event.status == "CANCELLED") {
+    p.status = ICAL_STATUS_CANCELLED;
+  } else {
+    return Invalid(absl::StrCat(p.field, ".status"),
+                   "must be CONFIRMED, TENTATIVE or CANCELLED");
+  }
+  if (!event.rrule.empty()) {
+    // Takes LibicalMutex itself, so it runs before RenderCalendar locks.
+    if (absl::Status s =
+            ValidateRrule(event.rrule, absl::StrCat(p.field, ".rrule"));
+        !s.ok()) {
+      return s;
+    }
+  }
+  p.start = FloorToSecond(event.start);
+  p.end = FloorToSecond(event.start + event.duration);
+  absl::StatusOr<std::vector<absl::Time>> exdates = SortedTimes(
+      event.exception_dates, absl::StrCat(p.field, ".exception_dates"));
+  if (!exdates.ok()) return exdates.status();
+  p.exception_dates = *std::move(exdates);
+  absl::StatusOr<std::vector<absl::Time>> rdates =
+      SortedTimes(event.extra_dates, absl::StrCat(p.field, ".extra_dates"));
+  if (!rdates.ok()) return rdates.status();
+  p.extra_dates = *std::move(rdates);
+  return p;
+}
+
+// ---------------------------------------------------------------------------
+// VTIMEZONE. Everything below requires LibicalMutex().
+
+// A STANDARD or DAYLIGHT block of a VTIMEZONE.
+struct Observance {
+  icalcomponent* component;
+  icalcomponent_kind kind;
+  std::string name;
+  int offset_from = 0;
+  int offset_to = 0;
+  icaltimetype dtstart;
+  icalproperty* rrule = nullptr;
+  bool has_rdate = false;
+};
+
+std::vector<Observance> ReadObservances(icalcomponent* vtimezone) {
+  std::vector<Observance> out;
+  for (icalcomponent* c =
+           icalcomponent_get_first_component(vtimezone, ICAL_ANY_COMPONENT);
+       c != nullptr;
+       c = icalcomponent_get_next_component(vtimezone, ICAL_ANY_COMPONENT)) {
+    Observance o;
+    o.component = c;
+    o.kind = icalcomponent_isa(c);
+    if (icalproperty* p =
+            icalcomponent_get_first_property(c, ICAL_TZNAME_PROPERTY)) {
+      o.name = icalproperty_get_tzname(p);
+    }
+    if (icalproperty* p =
+            icalcomponent_get_first_property(c, ICAL_TZOFFSETFROM_PROPERTY)) {
+      o.offset_from = icalproperty_get_tzoffsetfrom(p);
+    }
+    if (icalproperty* p =
+            icalcomponent_get_first_property(c, ICAL_TZOFFSETTO_PROPERTY)) {
+      o.offset_to = icalproperty_get_tzoffsetto(p);
+    }
+    icalproperty* dtstart =
+        icalcomponent_get_first_property(c, ICAL_DTSTART_PROPERTY);
+    o.dtstart = dtstart != nullptr ? icalproperty_get_dtstart(dtstart)
+                                   : icaltime_null_time();
+    o.rrule = icalcomponent_get_first_property(c, ICAL_RRULE_PROPERTY);
+    o.has_rdate =
+        icalcomponent_get_first_property(c, ICAL_RDATE_PROPERTY) != nullptr;
+    out.push_back(std::move(o));
+  }
+  return out;
+}
+
+std::string RuleText(icalrecurrencetype rule) {
+  BufferPtr text(icalrecurrencetype_as_string_r(&rule));
+  return text != nullptr ? std::string(text.get()) : std::string();
+}
+
+// True if `next` begins exactly where `prev`'s RRULE (bounded by UNTIL)
+// ends, with the same rule: then the two blocks are one open-ended block.
+bool Continues(const Observance& prev, const Observance& next) {
+  if (prev.kind != next.kind || prev.name != next.name ||
+      prev.offset_from != next.offset_from ||
+      prev.offset_to != next.offset_to || prev.rrule == nullptr ||
+      next.rrule == nullptr || prev.has_rdate || next.has_rdate) {
+    return false;
+  }
+  icalrecurrencetype bounded = icalproperty_get_rrule(prev.rrule);
+  const icalrecurrencetype open = icalproperty_get_rrule(next.rrule);
+  if (icaltime_is_null_time(bounded.until) || bounded.count != 0 ||
+      !icaltime_is_null_time(open.until) || open.count != 0) {
+    return false;
+  }
+  // UNTIL is the UTC instant of the last onset; onsets are local times in
+  // the offset before the change.
+  const absl::CivilSecond last_onset =
+      ToCivil(bounded.until) + prev.offset_from;
+  bounded.until = icaltime_null_time();
+  if (RuleText(bounded) != RuleText(open)) return false;
+  IteratorPtr it(icalrecur_iterator_new(bounded, prev.dtstart));
+  if (it == nullptr) return false;
+  for (int i = 0; i < kMaxRuleSteps; ++i) {
+    const icaltimetype onset = icalrecur_iterator_next(it.get());
+    if (icaltime_is_null_time(onset)) return false;
+    if (ToCivil(onset) > last_onset) {
+      return ToCivil(onset) == ToCivil(next.dtstart);
+    }
+  }
+  return false;
+}
+
+void RemoveObservance(icalcomponent* vtimezone, icalcomponent* observance) {
+  icalcomponent_remove_component(vtimezone, observance);
+  icalcomponent_free(observance);
+}
+
+// libical builds VTIMEZONEs from the zoneinfo file, which lists explicit
+// transitions up to 2037 and then a rule: even after truncation a zone with
+// DST has each rule twice (until 2037, then from 2037 on). Merges such pairs.
+void MergeContinuations(icalcomponent* vtimezone) {
+  std::vector<Observance> observances = ReadObservances(vtimezone);
+  std::vector<bool> removed(observances.size(), false);
+  for (size_t a = 0; a < observances.size(); ++a) {
+    if (removed[a]) continue;
+    for (size_t b = 0; b < observances.size(); ++b) {
+      if (a == b || removed[b]) continue;
+      if (!Continues(observances[a], observances[b])) continue;
+      icalrecurrencetype open = icalproperty_get_rrule(observances[a].rrule);
+      open.until = icaltime_null_time();
+      icalproperty_set_rrule(observances[a].rrule, open);
+      RemoveObservance(vtimezone, observances[b].component);
+      removed[b] = true;
+      break;
+    }
+  }
+}
+
+// A zone without DST ends up as the block in force at the window start plus
+// no-op blocks (same offset and name, e.g. at the 2038 end of 32-bit zoneinfo
+// data): keeps only the first.
+void CollapseConstantZone(icalcomponent* vtimezone) {
+  std::vector<Observance> observances = ReadObservances(vtimezone);
+  if (observances.size() < 2) return;
+  const Observance& first = observances.front();
+  for (const Observance& o : observances) {
+    if (o.rrule != nullptr || o.has_rdate || o.offset_from != o.offset_to ||
+        o.offset_to != first.offset_to || o.name != first.name) {
+      return;
+    }
+  }
+  size_t earliest = 0;
+  for (size_t i = 1; i < observances.size(); ++i) {
+    if (icaltime_compare(observances[i].dtstart,
+                         observances[earliest].dtstart) < 0) {
+      earliest = i;
+    }
+  }
+  for (size_t i = 0; i < observances.size(); ++i) {
+    if (i != earliest) RemoveObservance(vtimezone, observances[i].component);
+  }
+}
+
+// Returns a VTIMEZONE with TZID `name` (plain IANA name) covering times from
+// the year before `earliest` on, or nullptr for an unknown zone.
+ComponentPtr BuildVtimezone(icaltimezone* zone, const std::string& name,
+                            absl::Time earliest) {
+  icalcomponent* shared = icaltimezone_get_component(zone);
+  if (shared == nullptr) return nullptr;
+  // The builtin component is shared by all users of the zone: edit a copy.
+  ComponentPtr vtimezone(icalcomponent_new_clone(shared));
+  // libical 3.0 names system zones "/freeassociation.sourceforge.net/<name>"
+  // and treats an empty prefix (icaltimezone_set_tzid_prefix("")) as "use
+  // the default", so the TZID is rewritten on the copy instead.
+  if (icalproperty* tzid = icalcomponent_get_first_property(
+          vtimezone.get(), ICAL_TZID_PROPERTY)) {
+    icalproperty_set_tzid(tzid, name.c_str());
+  } else {
+    icalcomponent_add_property(vtimezone.get(),
+                               icalproperty_new_tzid(name.c_str()));
+  }
+  // Keeps the rules from January 1st of the year before the earliest time
+  // (libical adds a block for the offset in force then); older history is
+  // dropped. The end stays open: RRULE series may run forever.
+  const int64_t year =
+      absl::ToCivilYear(earliest, absl::UTCTimeZone()).year() - 1;
+  icaltimetype window_start =
+      UtcTime(absl::FromCivil(absl::CivilYear(year), absl::UTCTimeZone()));
+  icaltimezone_truncate_vtimezone(vtimezone.get(), window_start,
+                                  icaltime_null_time(), /*ms_compatible=*/0);
+  MergeContinuations(vtimezone.get());
+  CollapseConstantZone(vtimezone.get());
+  return vtimezone;
+}
+
+// ---------------------------------------------------------------------------
+// VEVENT. Requires LibicalMutex().
+
+class EventWriter {
+ public:
+  EventWriter(const std::string& tzid, const ZoneUse& zone)
+      : tzid_(tzid), zone_(zone) {}
+
+  // DTSTART and friends: local time with TZID, or UTC for the UTC zone.
+  icalproperty* WithZone(icalproperty* prop) const {
+    if (!zone_.utc) {
+      icalproperty_add_parameter(prop, icalparameter_new_tzid(tzid_.c_str()));
+    }
+    return prop;
+  }
+
+  icaltimetype Time(absl::Time t) const {
+    if (zone_.utc) return UtcTime(t);
+    return FloatingTime(absl::ToCivilSecond(t, zone_.zone));
+  }
+
+  // RFC 5545: with a zoned DTSTART, UNTIL must be UTC. Floating and DATE
+  // values are read as local times in the event's zone (a DATE covers its
+  // whole day), matching ExpandRecurrence.
+  icalrecurrencetype Rule(const std::string& rrule) const {
+    icalrecurrencetype recur = icalrecurrencetype_from_string(rrule.c_str());
+    icalerror_clear_errno();
+    if (icaltime_is_null_time(recur.until) || icaltime_is_utc(recur.until)) {
+      return recur;
+    }
+    const absl::CivilSecond local = ToCivil(recur.until);
+    absl::Time until;
+    if (recur.until.is_date) {
+      const absl::CivilDay next_day = absl::CivilDay(local) + 1;
+      until = absl::FromCivil(next_day, zone_.zone) - absl::Seconds(1);
+    } else {
+      until = absl::FromCivil(local, zone_.zone);
+    }
+    recur.until = UtcTime(until);
+    return recur;
+  }
+
+ private:
+  const std::string& tzid_;
+  const ZoneUse& zone_;
+};
+
+ComponentPtr BuildVevent(const PreparedEvent& p, const std::string& tzid,
+                         const ZoneUse& zone) {
+  const CalendarEvent& e = *p.event;
+  const EventWriter w(tzid, zone);
+  ComponentPtr vevent(icalcomponent_new_vevent());
+  icalcomponent* c = vevent.get();
+  icalcomponent_add_property(c, icalproperty_new_uid(e.uid.c_str()));
+  icalcomponent_add_property(
+      c, icalproperty_new_sequence(static_cast<int>(e.sequence)));
+  const icaltimetype modified = UtcTime(FloorToSecond(e.last_modified));
+  icalcomponent_add_property(c, icalproperty_new_dtstamp(modified));
+  icalcomponent_add_property(c, icalproperty_new_lastmodified(modified));
+  icalcomponent_add_property(
+      c, icalproperty_new_summary(CleanText(e.summary).c_str()));
+  if (const std::string description = CleanText(e.description);
+      !description.empty()) {
+    icalcomponent_add_property(
+        c, icalproperty_new_description(description.c_str()));
+  }
+  if (const std::string location = CleanText(e.location); !location.empty()) {
+    icalcomponent_add_property(c,
+                               icalproperty_new_location(location.c_str()));
+  }
+  if (!e.url.empty()) {
+    icalcomponent_add_property(c, icalproperty_new_url(e.url.c_str()));
+  }
+  icalcomponent_add_property(
+      c, w.WithZone(icalproperty_new_dtstart(w.Time(p.start))));
+  // DTEND rather than DURATION: better supported by Outlook. The end is
+  // written in local time, so an event spanning a DST change still lasts
+  // `duration`.
+  icalcomponent_add_property(
+      c, w.WithZone(icalproperty_new_dtend(w.Time(p.end))));
+  icalcomponent_add_property(c, icalproperty_new_status(p.status));
+  if (!e.rrule.empty()) {
+    icalcomponent_add_property(c, icalproperty_new_rrule(w.Rule(e.rrule)));
+  }
+  for (absl::Time t : p.exception_dates) {
+    icalcomponent_add_property(
+        c, w.WithZone(icalproperty_new_exdate(w.Time(t))));
+  }
+  for (absl::Time t : p.extra_dates) {
+    icaldatetimeperiodtype rdate;
+    rdate.time = w.Time(t);
+    rdate.period = icalperiodtype_null_period();
+    icalcomponent_add_property(c, w.WithZone(icalproperty_new_rdate(rdate)));
+  }
+  return vevent;
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> RenderCalendar(
+    const std::vector<CalendarEvent>& events) {
+  std::vector<PreparedEvent> prepared;
+  prepared.reserve(events.size());
+  // Ordered by name, so the output does not depend on event order.
+  std::map<std::string, ZoneUse> zones;
+  for (size_t i = 0; i < events.size(); ++i) {
+    absl::StatusOr<PreparedEvent> p = Prepare(events[i], i);
+    if (!p.ok()) return p.status();
+    const std::string& name = events[i].time_zone;
+    auto [it, inserted] = zones.try_emplace(name);
+    ZoneUse& use = it->second;
+    if (inserted) {
+      use.field = absl::StrCat(p->field, ".time_zone");
+      if (!IsZoneName(name) || !absl::LoadTimeZone(name, &use.zone)) {
+        return UnknownZone(use.field, name);
+      }
+    }
+    use.earliest = std::min(use.earliest, p->start);
+    if (!p->exception_dates.empty()) {
+      use.earliest = std::min(use.earliest, p->exception_dates.front());
+    }
+    if (!p->extra_dates.empty()) {
+      use.earliest = std::min(use.earliest, p->extra_dates.front());
+    }
+    prepared.push_back(*std::move(p));
+  }
+
+  absl::MutexLock lock(&LibicalMutex());
+  icalerror_clear_errno();
+  ComponentPtr calendar(icalcomponent_new_vcalendar());
+  icalcomponent_add_property(calendar.get(), icalproperty_new_prodid(kProdId));
+  icalcomponent_add_property(calendar.get(), icalproperty_new_version("2.0"));
+  icalcomponent_add_property(calendar.get(),
+                             icalproperty_new_calscale("GREGORIAN"));
+  icalcomponent_add_property(calendar.get(),
+                             icalproperty_new_method(ICAL_METHOD_PUBLISH));
+
+  for (auto& [name, use] : zones) {
+    icaltimezone* zone = icaltimezone_get_builtin_timezone(name.c_str());
+    icalerror_clear_errno();
+    if (zone == nullptr) return UnknownZone(use.field, name);
+    if (zone == icaltimezone_get_utc_timezone()) {
+      use.utc = true;
+      continue;
+    }
+    ComponentPtr vtimezone = BuildVtimezone(zone, name, use.earliest);
+    icalerror_clear_errno();
+    if (vtimezone == nullptr) return UnknownZone(use.field, name);
+    icalcomponent_add_component(calendar.get(), vtimezone.release());
+  }
+
+  for (const PreparedEvent& p : prepared) {
+    const std::string& name = p.event->time_zone;
+    ComponentPtr vevent = BuildVevent(p, name, zones.at(name));
+    icalcomponent_add_component(calendar.get(), vevent.release());
+  }
+
+  BufferPtr text(icalcomponent_as_ical_string_r(calendar.get()));
+  icalerror_clear_errno();
+  if (text == nullptr) return absl::InternalError("libical produced no text");
+  return std::string(text.get());
+}
+
+}  // namespace townhall::scheduling

@@ -1,0 +1,483 @@
+#include "services/scheduling/calendar.h"
+
+#include <libical/ical.h>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cstddef>
+#include <latch>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
+#include "services/scheduling/libical_lock.h"
+#include "services/scheduling/recurrence.h"
+
+namespace townhall::scheduling {
+namespace {
+
+using ::testing::Contains;
+using ::testing::HasSubstr;
+using ::testing::Not;
+using ::testing::StartsWith;
+
+absl::TimeZone Zone(const std::string& name) {
+  absl::TimeZone zone;
+  EXPECT_TRUE(absl::LoadTimeZone(name, &zone)) << name;
+  return zone;
+}
+
+absl::Time Local(const std::string& zone, int y, int mo, int d, int h,
+                 int mi = 0) {
+  return absl::FromCivil(absl::CivilSecond(y, mo, d, h, mi, 0), Zone(zone));
+}
+
+absl::Time Utc(int y, int mo, int d, int h, int mi = 0) {
+  return absl::FromCivil(absl::CivilSecond(y, mo, d, h, mi, 0),
+                         absl::UTCTimeZone());
+}
+
+CalendarEvent BerlinSeries() {
+  CalendarEvent e;
+  e.uid = "series-1@townhall";
+  e.sequence = 3;
+  e.last_modified = Utc(2027, 3, 1, 12);
+  e.summary = "Open Day";
+  e.description = "Consular questions";
+  e.url = "https://meet.example.com/j/123?pwd=a,b;c";
+  e.start = Local("Europe/Berlin", 2027, 3, 15, 10);
+  e.duration = absl::Minutes(90);
+  e.time_zone = "Europe/Berlin";
+  e.rrule = "FREQ=WEEKLY;COUNT=10";
+  e.exception_dates = {Local("Europe/Berlin", 2027, 3, 29, 10)};
+  e.extra_dates = {Local("Europe/Berlin", 2027, 3, 31, 15)};
+  return e;
+}
+
+CalendarEvent SingleSession(const std::string& zone) {
+  CalendarEvent e;
+  e.uid = "session-2@townhall";
+  e.sequence = 0;
+  e.last_modified = Utc(2027, 2, 1, 8);
+  e.summary = "Q&A";
+  e.start = Local(zone, 2027, 4, 20, 18);
+  e.duration = absl::Hours(1);
+  e.time_zone = zone;
+  return e;
+}
+
+std::string RenderOrDie(const std::vector<CalendarEvent>& events) {
+  absl::StatusOr<std::string> text = RenderCalendar(events);
+  EXPECT_TRUE(text.ok()) << text.status();
+  return text.ok() ? *text : std::string();
+}
+
+// Content lines: CRLF-separated, folded lines joined.
+std::vector<std::string> Unfold(const std::string& text) {
+  std::string unfolded = absl::StrReplaceAll(text, {{"\r\n ", ""}});
+  std::vector<std::string> lines = absl::StrSplit(unfolded, "\r\n");
+  if (!lines.empty() && lines.back().empty()) lines.pop_back();
+  return lines;
+}
+
+// The lines of the VTIMEZONE with `tzid`, BEGIN and END included.
+std::vector<std::string> VtimezoneLines(const std::string& text,
+                                        const std::string& tzid) {
+  std::vector<std::string> block;
+  std::vector<std::string> current;
+  bool inside = false;
+  for (const std::string& line : Unfold(text)) {
+    if (line == "BEGIN:VTIMEZONE") inside = true;
+    if (inside) current.push_back(line);
+    if (line == "END:VTIMEZONE") {
+      inside = false;
+      if (std::find(current.begin(), current.end(), "TZID:" + tzid) !=
+          current.end()) {
+        block = current;
+      }
+      current.clear();
+    }
+  }
+  return block;
+}
+
+int CountLines(const std::vector<std::string>& lines, absl::string_view line) {
+  return static_cast<int>(std::count(lines.begin(), lines.end(), line));
+}
+
+bool IsValidUtf8(absl::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3
+                            : (c >> 3) == 0x1E ? 4 : 0;
+    if (n == 0 || i + n > s.size()) return false;
+    for (size_t k = 1; k < n; ++k) {
+      if ((static_cast<unsigned char>(s[i + k]) >> 6) != 0x2) return false;
+    }
+    i += n;
+  }
+  return true;
+}
+
+// RFC 5545 3.1: CRLF line ends, at most 75 octets a line, and (as libical
+// promises) no UTF-8 sequence split across a fold.
+void ExpectWellFormedLines(const std::string& text) {
+  ASSERT_TRUE(absl::EndsWith(text, "\r\n"));
+  size_t begin = 0;
+  while (begin < text.size()) {
+    const size_t end = text.find("\r\n", begin);
+    ASSERT_NE(end, std::string::npos) << "unterminated line at " << begin;
+    const absl::string_view line(text.data() + begin, end - begin);
+    EXPECT_LE(line.size(), 75) << line;
+    EXPECT_EQ(line.find('\n'), absl::string_view::npos) << line;
+    EXPECT_EQ(line.find('\r'), absl::string_view::npos) << line;
+    EXPECT_TRUE(IsValidUtf8(line)) << line;
+    begin = end + 2;
+  }
+}
+
+struct ComponentDeleter {
+  void operator()(icalcomponent* c) const { icalcomponent_free(c); }
+};
+using ComponentPtr = std::unique_ptr<icalcomponent, ComponentDeleter>;
+
+TEST(RenderCalendarTest, SeriesWithExceptions) {
+  const std::string text = RenderOrDie({BerlinSeries()});
+  EXPECT_THAT(text, StartsWith("BEGIN:VCALENDAR\r\n"));
+  EXPECT_TRUE(absl::EndsWith(text, "END:VCALENDAR\r\n"));
+  EXPECT_THAT(text, Not(HasSubstr("freeassociation")));
+  ExpectWellFormedLines(text);
+
+  const std::vector<std::string> lines = Unfold(text);
+  for (const char* expected : {
+           "PRODID:-//townhall//townhall 1.0//EN",
+           "VERSION:2.0",
+           "CALSCALE:GREGORIAN",
+           "METHOD:PUBLISH",
+           "BEGIN:VTIMEZONE",
+           "TZID:Europe/Berlin",
+           "BEGIN:VEVENT",
+           "UID:series-1@townhall",
+           "SEQUENCE:3",
+           "DTSTAMP:20270301T120000Z",
+           "LAST-MODIFIED:20270301T120000Z",
+           "SUMMARY:Open Day",
+           "DESCRIPTION:Consular questions",
+           "URL:https://meet.example.com/j/123?pwd=a,b;c",
+           "DTSTART;TZID=Europe/Berlin:20270315T100000",
+           "DTEND;TZID=Europe/Berlin:20270315T113000",
+           "STATUS:CONFIRMED",
+           "RRULE:FREQ=WEEKLY;COUNT=10",
+           "EXDATE;TZID=Europe/Berlin:20270329T100000",
+           "RDATE;TZID=Europe/Berlin:20270331T150000",
+           "END:VEVENT",
+       }) {
+    EXPECT_THAT(lines, Contains(expected));
+  }
+  // No LOCATION for an online session.
+  for (const std::string& line : lines) {
+    EXPECT_THAT(line, Not(StartsWith("LOCATION")));
+  }
+}
+
+TEST(RenderCalendarTest, VtimezoneIsShortAndPlain) {
+  const std::string text = RenderOrDie({BerlinSeries()});
+  const std::vector<std::string> vtz = VtimezoneLines(text, "Europe/Berlin");
+  ASSERT_FALSE(vtz.empty()) << text;
+  EXPECT_LT(vtz.size(), 40) << text;
+  // The zoneinfo rules until 2037 and from 2037 on are merged into one
+  // open-ended rule per observance.
+  EXPECT_EQ(CountLines(vtz, "BEGIN:DAYLIGHT"), 1) << text;
+  EXPECT_THAT(vtz, Contains("RRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=3"));
+  EXPECT_THAT(vtz, Contains("RRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=10"));
+  for (const std::string& line : vtz) {
+    EXPECT_THAT(line, Not(HasSubstr("UNTIL=")));
+    // Nothing from before the year preceding the first event.
+    if (absl::StartsWith(line, "DTSTART:")) {
+      EXPECT_GE(line, "DTSTART:2026");
+    }
+  }
+}
+
+TEST(RenderCalendarTest, ZoneWithoutDstHasOneStandardBlock) {
+  const std::string text = RenderOrDie({SingleSession("Asia/Tashkent")});
+  const std::vector<std::string> vtz = VtimezoneLines(text, "Asia/Tashkent");
+  ASSERT_FALSE(vtz.empty()) << text;
+  EXPECT_EQ(CountLines(vtz, "BEGIN:STANDARD"), 1) << text;
+  EXPECT_EQ(CountLines(vtz, "BEGIN:DAYLIGHT"), 0) << text;
+  EXPECT_THAT(vtz, Contains("TZOFFSETTO:+0500"));
+  EXPECT_THAT(Unfold(text),
+              Contains("DTSTART;TZID=Asia/Tashkent:20270420T180000"));
+}
+
+// The truncated and merged VTIMEZONEs must still give the zone's offsets:
+// read them back with libical and compare with absl (the zoneinfo files).
+TEST(RenderCalendarTest, VtimezoneOffsetsMatchZoneinfo) {
+  for (const char* name :
+       {"Europe/Berlin", "America/New_York", "Asia/Tashkent",
+        "Australia/Sydney", "America/Sao_Paulo", "Europe/London",
+        "Asia/Tokyo", "America/Santiago", "Pacific/Auckland"}) {
+    SCOPED_TRACE(name);
+    const std::string text = RenderOrDie({SingleSession(name)});
+    const absl::TimeZone zone = Zone(name);
+
+    absl::MutexLock lock(&internal::LibicalMutex());
+    ComponentPtr calendar(icalparser_parse_string(text.c_str()));
+    ASSERT_NE(calendar, nullptr);
+    icalcomponent* vtz = icalcomponent_get_first_component(
+        calendar.get(), ICAL_VTIMEZONE_COMPONENT);
+    ASSERT_NE(vtz, nullptr);
+    icaltimezone* parsed = icaltimezone_new();
+    ASSERT_EQ(icaltimezone_set_component(parsed, icalcomponent_new_clone(vtz)),
+              1);
+    int mismatches = 0;
+    for (absl::CivilDay day(2027, 1, 1); day < absl::CivilDay(2045, 1, 1);
+         day += 3) {
+      const absl::CivilSecond noon(day.year(), day.month(), day.day(), 12, 0,
+                                   0);
+      icaltimetype local = icaltime_null_time();
+      local.year = static_cast<int>(noon.year());
+      local.month = noon.month();
+      local.day = noon.day();
+      local.hour = 12;
+      int is_daylight = 0;
+      const int offset =
+          icaltimezone_get_utc_offset(parsed, &local, &is_daylight);
+      const int expected =
+          zone.At(absl::FromCivil(noon, zone)).offset;
+      if (offset != expected && ++mismatches <= 5) {
+        ADD_FAILURE() << absl::FormatCivilTime(noon) << ": " << offset
+                      << " != " << expected;
+      }
+    }
+    EXPECT_EQ(mismatches, 0);
+    icaltimezone_free(parsed, 1);
+  }
+}
+
+TEST(RenderCalendarTest, TextIsEscaped) {
+  CalendarEvent e = SingleSession("Asia/Tashkent");
+  e.summary = "Oʻzbekiston, Тошкент; «Open Day»\nline 2 back\\slash";
+  e.description = "Windows\r\nline ends\rand a bell\a and tab\tend";
+  e.location = "Embassy; Berlin, Perleberger Straße 62";
+  const std::string text = RenderOrDie({e});
+  ExpectWellFormedLines(text);
+  const std::vector<std::string> lines = Unfold(text);
+  EXPECT_THAT(lines, Contains("SUMMARY:Oʻzbekiston\\, Тошкент\\; «Open Day»"
+                              "\\nline 2 back\\\\slash"));
+  EXPECT_THAT(lines, Contains("DESCRIPTION:Windows\\nline ends\\nand a bell "
+                              "and tab\tend"));
+  EXPECT_THAT(lines,
+              Contains("LOCATION:Embassy\\; Berlin\\, Perleberger Straße 62"));
+
+  // A client reading it back gets the original text.
+  absl::MutexLock lock(&internal::LibicalMutex());
+  ComponentPtr calendar(icalparser_parse_string(text.c_str()));
+  ASSERT_NE(calendar, nullptr);
+  icalcomponent* vevent = icalcomponent_get_first_component(
+      calendar.get(), ICAL_VEVENT_COMPONENT);
+  ASSERT_NE(vevent, nullptr);
+  EXPECT_EQ(std::string(icalcomponent_get_summary(vevent)), e.summary);
+  EXPECT_EQ(std::string(icalcomponent_get_location(vevent)), e.location);
+}
+
+TEST(RenderCalendarTest, LongLinesAreFoldedWithoutSplittingCharacters) {
+  CalendarEvent e = SingleSession("Europe/Berlin");
+  std::string long_word;
+  for (int i = 0; i < 60; ++i) long_word += "Ўзбекистонʻ";
+  e.summary = long_word;
+  e.description = "Очень длинное описание, " + long_word + " конец.";
+  const std::string text = RenderOrDie({e});
+  ExpectWellFormedLines(text);
+  EXPECT_THAT(Unfold(text), Contains("SUMMARY:" + long_word));
+
+  absl::MutexLock lock(&internal::LibicalMutex());
+  ComponentPtr calendar(icalparser_parse_string(text.c_str()));
+  ASSERT_NE(calendar, nullptr);
+  icalcomponent* vevent = icalcomponent_get_first_component(
+      calendar.get(), ICAL_VEVENT_COMPONENT);
+  ASSERT_NE(vevent, nullptr);
+  EXPECT_EQ(std::string(icalcomponent_get_summary(vevent)), long_word);
+}
+
+TEST(RenderCalendarTest, ParsesBackWithLibical) {
+  CalendarEvent cancelled = SingleSession("Europe/Berlin");
+  cancelled.sequence = 5;
+  cancelled.status = "CANCELLED";
+  cancelled.location = "Embassy";
+  const std::string text = RenderOrDie({BerlinSeries(), cancelled});
+
+  absl::MutexLock lock(&internal::LibicalMutex());
+  ComponentPtr calendar(icalparser_parse_string(text.c_str()));
+  ASSERT_NE(calendar, nullptr);
+  EXPECT_EQ(icalcomponent_isa(calendar.get()), ICAL_VCALENDAR_COMPONENT);
+  EXPECT_EQ(icalcomponent_count_components(calendar.get(),
+                                           ICAL_VEVENT_COMPONENT),
+            2);
+  // Both events share one VTIMEZONE.
+  EXPECT_EQ(icalcomponent_count_components(calendar.get(),
+                                           ICAL_VTIMEZONE_COMPONENT),
+            1);
+  std::vector<int> sequences;
+  std::vector<std::string> uids;
+  for (icalcomponent* c = icalcomponent_get_first_component(
+           calendar.get(), ICAL_VEVENT_COMPONENT);
+       c != nullptr;
+       c = icalcomponent_get_next_component(calendar.get(),
+                                            ICAL_VEVENT_COMPONENT)) {
+    sequences.push_back(icalcomponent_get_sequence(c));
+    uids.push_back(icalcomponent_get_uid(c));
+  }
+  EXPECT_THAT(sequences, ::testing::ElementsAre(3, 5));
+  EXPECT_THAT(uids, ::testing::ElementsAre("series-1@townhall",
+                                           "session-2@townhall"));
+  icalcomponent* second = icalcomponent_get_next_component(
+      calendar.get(), ICAL_VEVENT_COMPONENT);
+  EXPECT_EQ(second, nullptr);
+  EXPECT_EQ(icalcomponent_count_errors(calendar.get()), 0);
+}
+
+TEST(RenderCalendarTest, UntilIsWrittenInUtc) {
+  CalendarEvent e = BerlinSeries();
+  // Floating UNTIL: local time in the event's zone (10:00 CEST = 08:00Z).
+  e.rrule = "FREQ=WEEKLY;UNTIL=20270329T100000";
+  EXPECT_THAT(Unfold(RenderOrDie({e})),
+              Contains("RRULE:FREQ=WEEKLY;UNTIL=20270329T080000Z"));
+  // DATE UNTIL: the whole local day.
+  e.rrule = "FREQ=WEEKLY;UNTIL=20270329";
+  EXPECT_THAT(Unfold(RenderOrDie({e})),
+              Contains("RRULE:FREQ=WEEKLY;UNTIL=20270329T215959Z"));
+  e.rrule = "FREQ=WEEKLY;UNTIL=20270329T080000Z";
+  EXPECT_THAT(Unfold(RenderOrDie({e})),
+              Contains("RRULE:FREQ=WEEKLY;UNTIL=20270329T080000Z"));
+}
+
+TEST(RenderCalendarTest, UtcZoneUsesUtcTimes) {
+  CalendarEvent e = SingleSession("UTC");
+  e.exception_dates = {Utc(2027, 4, 27, 18)};
+  const std::string text = RenderOrDie({e});
+  const std::vector<std::string> lines = Unfold(text);
+  EXPECT_THAT(lines, Contains("DTSTART:20270420T180000Z"));
+  EXPECT_THAT(lines, Contains("DTEND:20270420T190000Z"));
+  EXPECT_THAT(lines, Contains("EXDATE:20270427T180000Z"));
+  EXPECT_THAT(text, Not(HasSubstr("VTIMEZONE")));
+}
+
+TEST(RenderCalendarTest, EventsInSeveralZones) {
+  const std::string text =
+      RenderOrDie({BerlinSeries(), SingleSession("Asia/Tashkent"),
+                   SingleSession("Europe/Berlin")});
+  const std::vector<std::string> lines = Unfold(text);
+  EXPECT_EQ(CountLines(lines, "BEGIN:VTIMEZONE"), 2);
+  EXPECT_EQ(CountLines(lines, "BEGIN:VEVENT"), 3);
+  EXPECT_THAT(lines, Contains("TZID:Asia/Tashkent"));
+  EXPECT_THAT(lines, Contains("TZID:Europe/Berlin"));
+  // Deterministic.
+  EXPECT_EQ(text, RenderOrDie({BerlinSeries(), SingleSession("Asia/Tashkent"),
+                               SingleSession("Europe/Berlin")}));
+}
+
+TEST(RenderCalendarTest, InvalidEventsRejected) {
+  auto expect_invalid = [](const std::vector<CalendarEvent>& events,
+                           const std::string& prefix) {
+    absl::StatusOr<std::string> text = RenderCalendar(events);
+    EXPECT_EQ(text.status().code(), absl::StatusCode::kInvalidArgument)
+        << prefix;
+    EXPECT_THAT(std::string(text.status().message()), StartsWith(prefix));
+  };
+  CalendarEvent e = SingleSession("Europe/Berlin");
+  e.time_zone = "Mars/Olympus_Mons";
+  expect_invalid({BerlinSeries(), e},
+                 "events[1].time_zone: unknown time zone");
+  e = SingleSession("Europe/Berlin");
+  e.time_zone = "../../etc/localtime";
+  expect_invalid({e}, "events[0].time_zone: unknown time zone");
+  e = BerlinSeries();
+  e.rrule = "FREQ=SOMETIMES";
+  expect_invalid({e}, "events[0].rrule: ");
+  e = BerlinSeries();
+  e.uid = "";
+  expect_invalid({e}, "events[0].uid: ");
+  e = BerlinSeries();
+  e.status = "MAYBE";
+  expect_invalid({e}, "events[0].status: ");
+  e = BerlinSeries();
+  e.duration = absl::ZeroDuration();
+  expect_invalid({e}, "events[0].duration: ");
+  e = BerlinSeries();
+  e.url = "https://x.example/\r\nEVIL:1";
+  expect_invalid({e}, "events[0].url: ");
+  e = BerlinSeries();
+  e.sequence = -1;
+  expect_invalid({e}, "events[0].sequence: ");
+}
+
+// libical has process-wide state; concurrent callers must get exactly what
+// a single caller gets. Zones are first loaded inside the threads, so lazy
+// loading races too.
+TEST(ConcurrencyTest, ParallelCallsMatchSequentialResults) {
+  const std::vector<std::string> zones = {
+      "Europe/Paris",     "Asia/Samarkand",    "America/Chicago",
+      "Australia/Perth",  "Africa/Casablanca", "America/Havana",
+      "Asia/Kathmandu",   "Europe/Chisinau"};
+  constexpr int kRounds = 20;
+  struct Result {
+    std::vector<absl::Time> starts;
+    std::string calendar;
+  };
+  auto compute = [](const std::string& zone) {
+    Result r;
+    absl::StatusOr<std::vector<absl::Time>> starts = ExpandRecurrence(
+        {.rrule = "FREQ=WEEKLY;BYDAY=MO,TH;COUNT=60",
+         .first_start = Local(zone, 2027, 1, 4, 10),
+         .time_zone = zone});
+    EXPECT_TRUE(starts.ok()) << starts.status();
+    if (starts.ok()) r.starts = *starts;
+    CalendarEvent e = SingleSession(zone);
+    e.summary = "Concurrent, " + zone;
+    e.rrule = "FREQ=WEEKLY;BYDAY=MO,TH;COUNT=60";
+    e.exception_dates = {r.starts.size() > 3 ? r.starts[3] : absl::Time()};
+    r.calendar = RenderOrDie({e, SingleSession(zone)});
+    return r;
+  };
+
+  std::vector<std::vector<Result>> parallel(zones.size());
+  std::latch start(static_cast<std::ptrdiff_t>(zones.size()));
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < zones.size(); ++i) {
+    threads.emplace_back([&, i] {
+      start.arrive_and_wait();
+      for (int round = 0; round < kRounds; ++round) {
+        parallel[i].push_back(compute(zones[i]));
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+
+  for (size_t i = 0; i < zones.size(); ++i) {
+    SCOPED_TRACE(zones[i]);
+    const Result sequential = compute(zones[i]);
+    ASSERT_EQ(sequential.starts.size(), 60);
+    EXPECT_THAT(sequential.calendar, HasSubstr("TZID:" + zones[i]));
+    ASSERT_EQ(parallel[i].size(), kRounds);
+    for (const Result& r : parallel[i]) {
+      EXPECT_EQ(r.starts, sequential.starts);
+      EXPECT_EQ(r.calendar, sequential.calendar);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace townhall::scheduling

@@ -1,0 +1,56 @@
+// Recurrence: expanding RFC 5545 RRULEs (with libical) into the instants of
+// a series' occurrences, in the series' IANA time zone.
+//
+// Expansion happens in local wall-clock time and each local start is then
+// mapped to an absolute instant with the zone's rules, so a series at 10:00
+// in Europe/Berlin stays at 10:00 local across daylight-saving changes (its
+// UTC instant moves by an hour).
+//
+// Usage:
+//   TH_ASSIGN_OR_RETURN(std::vector<absl::Time> starts,
+//       ExpandRecurrence({.rrule = "FREQ=WEEKLY;COUNT=4",
+//                         .first_start = start, .time_zone = "Europe/Berlin"}));
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+
+namespace townhall::scheduling {
+
+// Hard bound on occurrences of one series: a series is materialized as one
+// session per occurrence.
+inline constexpr int kMaxOccurrences = 200;
+// Rules without COUNT or UNTIL are expanded up to this far after the first
+// start.
+inline constexpr absl::Duration kOpenEndedHorizon = absl::Hours(24 * 366);
+
+struct RecurrenceSpec {
+  // RRULE value without "RRULE:", e.g. "FREQ=MONTHLY;BYDAY=2SA;COUNT=6".
+  std::string rrule;
+  // DTSTART: its local wall-clock time in `time_zone` is what repeats.
+  absl::Time first_start;
+  // IANA name, e.g. "Europe/Berlin".
+  std::string time_zone;
+  // EXDATEs: original starts to leave out.
+  std::vector<absl::Time> exception_dates;
+  // RDATEs: extra starts to add.
+  std::vector<absl::Time> extra_dates;
+};
+
+// Checks that `rrule` parses (INVALID_ARGUMENT naming `field` otherwise).
+absl::Status ValidateRrule(absl::string_view rrule,
+                           absl::string_view field = "series.rrule");
+
+// Returns the occurrence starts in increasing order: the RRULE expansion
+// (DTSTART included), minus exception_dates, plus extra_dates. Open-ended
+// rules stop at kOpenEndedHorizon. More than kMaxOccurrences occurrences,
+// a bad rule or an unknown time zone is INVALID_ARGUMENT naming the field.
+absl::StatusOr<std::vector<absl::Time>> ExpandRecurrence(
+    const RecurrenceSpec& spec);
+
+}  // namespace townhall::scheduling

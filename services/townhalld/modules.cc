@@ -1,0 +1,12 @@
+#include "services/townhalld/modules.h"
+
+#include "services/scheduling/scheduling_service.h"
+#include "services/tenancy/tenant_service.h"
+
+namespace townhall {
+
+std::vector<ModuleSpec> AllModules() {
+  return {tenancy::TenantModule(), scheduling::SchedulingModule()};
+}
+
+}  // namespace townhall
