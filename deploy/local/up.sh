@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Starts a local townhall: installs what is missing, builds, starts Redis and
+# townhalld, loads the demo conference and prints how to connect.
+# State (keys, credentials, Redis data, logs) lives in .local/ (not in git).
+# Run it again to rebuild and restart; data is kept.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ROOT=$(pwd)
+STATE=$ROOT/.local
+BUILD_DIR=${BUILD_DIR:-$ROOT/build}
+REDIS_PORT=${TOWNHALL_REDIS_PORT:-6390}
+GRPC_PORT=${TOWNHALL_PORT:-50051}
+
+./deploy/install-deps.sh
+cmake -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build "$BUILD_DIR" -j "$(nproc)"
+
+mkdir -p "$STATE/redis"
+chmod 700 "$STATE"
+# Secrets are made here, once, and never committed.
+[[ -s $STATE/auth_keys ]] || echo "k1 $(openssl rand -hex 32)" > "$STATE/auth_keys"
+[[ -s $STATE/bootstrap_credential ]] || openssl rand -hex 24 > "$STATE/bootstrap_credential"
+chmod 600 "$STATE/auth_keys" "$STATE/bootstrap_credential"
+
+if ! redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1; then
+  redis-server "$ROOT/deploy/local/redis.conf" --port "$REDIS_PORT" \
+    --dir "$STATE/redis" --daemonize yes --pidfile "$STATE/redis.pid" \
+    --logfile "$STATE/redis.log"
+  for _ in $(seq 50); do
+    redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break
+    sleep 0.1
+  done
+fi
+
+# Restart townhalld so that it runs the binary just built.
+if [[ -f $STATE/townhalld.pid ]] && kill -0 "$(cat "$STATE/townhalld.pid")" 2>/dev/null; then
+  kill -TERM "$(cat "$STATE/townhalld.pid")"
+  for _ in $(seq 150); do
+    kill -0 "$(cat "$STATE/townhalld.pid")" 2>/dev/null || break
+    sleep 0.1
+  done
+fi
+nohup "$BUILD_DIR/services/townhalld/townhalld" \
+  --flagfile="$ROOT/deploy/local/townhalld.flags" \
+  --listen="127.0.0.1:$GRPC_PORT" --redis="127.0.0.1:$REDIS_PORT" \
+  --auth_key_file="$STATE/auth_keys" \
+  --bootstrap_credential_file="$STATE/bootstrap_credential" \
+  >>"$STATE/townhalld.log" 2>&1 &
+echo $! > "$STATE/townhalld.pid"
+
+TOKEN=$("$BUILD_DIR/clients/cpp/townhall-load-demo" \
+  --server="127.0.0.1:$GRPC_PORT" \
+  --bootstrap_credential_file="$STATE/bootstrap_credential")
+echo "$TOKEN" > "$STATE/organizer_token"
+chmod 600 "$STATE/organizer_token"
+
+cat <<MSG
+
+townhall is running on 127.0.0.1:$GRPC_PORT (Redis on 127.0.0.1:$REDIS_PORT).
+Demo tenant: mfa-uz. Logs: $STATE/townhalld.log. Stop: ./deploy/local/down.sh
+
+An organizer token (valid 7 days) is in .local/organizer_token:
+export TOKEN=$TOKEN
+
+List the sessions of the demo conference:
+buf curl --protocol grpc --http2-prior-knowledge -H "Authorization: Bearer \$TOKEN" -d '{}' http://127.0.0.1:$GRPC_PORT/townhall.v1.SchedulingService/ListSessions
+
+List the services (server reflection):
+buf curl --protocol grpc --http2-prior-knowledge --list-services http://127.0.0.1:$GRPC_PORT
+MSG
