@@ -2,20 +2,16 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <signal.h>
-#include <spawn.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "services/common/redis/redis_connection.h"
-
-extern char** environ;
 
 namespace townhall::testing {
 
@@ -33,29 +29,35 @@ int PickFreePort() {
   return port;
 }
 
-absl::StatusOr<std::unique_ptr<RedisServer>> RedisServer::Start() {
-  std::unique_ptr<RedisServer> server(new RedisServer(PickFreePort()));
+RedisServer::RedisServer(int port, RedisServerOptions options)
+    : port_(port), options_(options) {
+  char dir[] = "/tmp/townhall-redis-XXXXXX";
+  dir_ = mkdtemp(dir) != nullptr ? dir : "/tmp";
+}
+
+absl::StatusOr<std::unique_ptr<RedisServer>> RedisServer::Start(
+    RedisServerOptions options) {
+  std::unique_ptr<RedisServer> server(new RedisServer(PickFreePort(), options));
   absl::Status launched = server->Launch();
   if (!launched.ok()) return launched;
   return server;
 }
 
-RedisServer::~RedisServer() { Stop(); }
+RedisServer::~RedisServer() {
+  Stop();
+  if (dir_ != "/tmp") std::filesystem::remove_all(dir_);
+}
 
 std::string RedisServer::address() const { return absl::StrCat("127.0.0.1:", port_); }
 
 absl::Status RedisServer::Launch() {
-  std::vector<std::string> args = {"redis-server", "--port", absl::StrCat(port_),
-                                   "--bind", "127.0.0.1", "--save", "",
-                                   "--appendonly", "no", "--loglevel", "warning",
-                                   "--enable-debug-command", "local"};
-  std::vector<char*> argv;
-  for (std::string& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  if (posix_spawnp(&pid_, "redis-server", nullptr, nullptr, argv.data(), environ) != 0) {
-    pid_ = -1;
-    return absl::UnavailableError("cannot start redis-server (is it installed?)");
-  }
+  absl::StatusOr<ChildProcess> process = ChildProcess::Spawn(
+      {"redis-server", "--port", absl::StrCat(port_), "--bind", "127.0.0.1",
+       "--save", "", "--dir", dir_, "--appendonly",
+       options_.persistent ? "yes" : "no", "--appendfsync", "always",
+       "--loglevel", "warning", "--enable-debug-command", "local"});
+  if (!process.ok()) return process.status();
+  process_ = *std::move(process);
   RedisOptions options;
   options.address = address();
   absl::Time give_up = absl::Now() + absl::Seconds(10);
@@ -69,12 +71,7 @@ absl::Status RedisServer::Launch() {
   return absl::UnavailableError(absl::StrCat("redis-server on port ", port_, " did not answer"));
 }
 
-void RedisServer::Stop() {
-  if (pid_ <= 0) return;
-  kill(pid_, SIGKILL);
-  waitpid(pid_, nullptr, 0);
-  pid_ = -1;
-}
+void RedisServer::Stop() { process_.Kill(); }
 
 absl::Status RedisServer::Restart() {
   Stop();

@@ -1,20 +1,26 @@
 // Test support: real Redis servers for integration tests (no fakes).
 #pragma once
 
-#include <sys/types.h>
-
 #include <memory>
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "tests/testing/child_process.h"
 
 namespace townhall::testing {
 
-// A redis-server child process on a free loopback port, without
-// persistence. Stopped (SIGKILL) when destroyed.
+struct RedisServerOptions {
+  // Append-only file with fsync on every write (as deployed), in a fresh
+  // temporary directory, so that data survives Stop() and Restart().
+  bool persistent = false;
+};
+
+// A redis-server child process on a free loopback port. Stopped (SIGKILL)
+// when destroyed.
 class RedisServer {
  public:
-  static absl::StatusOr<std::unique_ptr<RedisServer>> Start();
+  static absl::StatusOr<std::unique_ptr<RedisServer>> Start(
+      RedisServerOptions options = {});
   ~RedisServer();
 
   std::string address() const;
@@ -26,11 +32,13 @@ class RedisServer {
   absl::Status Restart();
 
  private:
-  explicit RedisServer(int port) : port_(port) {}
+  RedisServer(int port, RedisServerOptions options);
   absl::Status Launch();
 
   int port_;
-  pid_t pid_ = -1;
+  RedisServerOptions options_;
+  std::string dir_;
+  ChildProcess process_;
 };
 
 // The Redis shared by tests in this process: $TOWNHALL_TEST_REDIS

@@ -40,6 +40,17 @@ std::vector<const char*> ArgvPointers(absl::Span<const std::string> argv,
   return pointers;
 }
 
+// Error replies that mean "Redis cannot serve right now" rather than "this
+// command is wrong": retrying later may succeed, so they are UNAVAILABLE.
+bool IsTransientError(const RedisReply& reply) {
+  if (reply.type != RedisReply::Type::kError) return false;
+  for (absl::string_view prefix :
+       {"LOADING", "BUSY", "MASTERDOWN", "TRYAGAIN", "READONLY", "CLUSTERDOWN"}) {
+    if (absl::StartsWith(reply.str, prefix)) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 absl::Status ScriptErrorToStatus(absl::string_view error) {
@@ -180,6 +191,12 @@ absl::StatusOr<std::vector<RedisReply>> RedisConnection::Pipeline(
     }
     ReplyPtr reply(static_cast<redisReply*>(raw));
     replies.push_back(RedisReply::FromHiredis(*reply));
+  }
+  for (const RedisReply& reply : replies) {
+    if (IsTransientError(reply)) {
+      return absl::UnavailableError(
+          absl::StrCat("storage unavailable (redis: ", reply.str, ")"));
+    }
   }
   return replies;
 }

@@ -1,0 +1,148 @@
+// What happens when Redis goes away: calls fail fast with UNAVAILABLE, the
+// server stays up, health follows Redis, the server recovers by itself, and
+// a mutation is either fully stored or not at all.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "services/common/redis/redis_connection.h"
+#include "tests/testing/health.h"
+#include "tests/testing/redis_server.h"
+#include "tests/testing/test_server.h"
+
+namespace townhall::testing {
+namespace {
+
+v1::CreateSeriesRequest WeeklySeries(int count, int64_t start) {
+  v1::CreateSeriesRequest request;
+  v1::Session* tmpl = request.mutable_series()->mutable_template_();
+  tmpl->set_title("Weekly consultation");
+  tmpl->mutable_start_time()->set_seconds(start);
+  tmpl->mutable_duration()->set_seconds(3600);
+  tmpl->set_time_zone("Asia/Tashkent");
+  request.mutable_series()->set_rrule(absl::StrCat("FREQ=WEEKLY;COUNT=", count));
+  request.set_allow_conflicts(true);
+  return request;
+}
+
+constexpr char kScheduling[] = "townhall.v1.SchedulingService";
+
+TEST(Resilience, RedisDownGivesUnavailableThenRecovers) {
+  auto redis = RedisServer::Start({.persistent = true});
+  ASSERT_TRUE(redis.ok()) << redis.status();
+  TestServerOptions options;
+  options.redis_address = (*redis)->address();
+  options.redis_timeout = absl::Milliseconds(500);
+  auto server = TestServer::Start(options);
+  ASSERT_TRUE(server.ok()) << server.status();
+  std::string token = *(*server)->NewTenantToken();
+  TownhallClient client = (*server)->Client(token);
+  ASSERT_TRUE(WaitForHealth((*server)->address(), kScheduling, true, absl::Seconds(5)));
+
+  auto series = client.CreateSeries(WeeklySeries(3, 1815000000));
+  ASSERT_TRUE(series.ok()) << series.status();
+
+  (*redis)->Stop();
+  v1::GetSeriesRequest get;
+  get.set_series_id(series->series().id());
+  for (int i = 0; i < 5; ++i) {
+    absl::Time start = absl::Now();
+    auto failed = client.GetSeries(get, {.deadline = absl::Seconds(2)});
+    ASSERT_FALSE(failed.ok());
+    EXPECT_EQ(failed.status().code(), absl::StatusCode::kUnavailable) << failed.status();
+    // Fails within its own deadline (not a hang until the client gives up).
+    EXPECT_LT(absl::Now() - start, absl::Seconds(2));
+    auto create = client.CreateSeries(WeeklySeries(2, 1816000000));
+    EXPECT_EQ(create.status().code(), absl::StatusCode::kUnavailable) << create.status();
+  }
+  EXPECT_TRUE(WaitForHealth((*server)->address(), kScheduling, false, absl::Seconds(5)))
+      << "health must turn NOT_SERVING while Redis is down";
+
+  ASSERT_TRUE((*redis)->Restart().ok());
+  EXPECT_TRUE(WaitForHealth((*server)->address(), kScheduling, true, absl::Seconds(5)))
+      << "health must turn SERVING again";
+  // The same server recovers by itself; data written before is intact.
+  absl::StatusOr<v1::GetSeriesResponse> again;
+  for (int i = 0; i < 20; ++i) {
+    again = client.GetSeries(get);
+    if (again.ok()) break;
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->series().session_ids_size(), 3);
+}
+
+// Creates series with 20 occurrences from several threads while Redis is
+// killed and restarted; afterwards every series has all its sessions or does
+// not exist, and no session lacks its series (one script = one atomic step,
+// and the AOF replays whole transactions).
+TEST(Resilience, NoHalfWrittenSeriesWhenRedisDiesMidRun) {
+  auto redis = RedisServer::Start({.persistent = true});
+  ASSERT_TRUE(redis.ok()) << redis.status();
+  TestServerOptions options;
+  options.redis_address = (*redis)->address();
+  options.redis_timeout = absl::Milliseconds(500);
+  auto server = TestServer::Start(options);
+  ASSERT_TRUE(server.ok()) << server.status();
+  std::string tenant;
+  std::string token = *(*server)->NewTenantToken(&tenant);
+
+  std::atomic<bool> stop{false};
+  std::atomic<int> succeeded{0};
+  std::atomic<int> unavailable{0};
+  std::vector<std::thread> writers;
+  for (int w = 0; w < 4; ++w) {
+    writers.emplace_back([&, w] {
+      TownhallClient client = (*server)->Client(token);
+      for (int i = 0; !stop.load(); ++i) {
+        auto created = client.CreateSeries(
+            WeeklySeries(20, 1815000000 + (w * 100000 + i) * 60),
+            {.deadline = absl::Seconds(2)});
+        if (created.ok()) {
+          ++succeeded;
+        } else if (created.status().code() == absl::StatusCode::kUnavailable ||
+                   created.status().code() == absl::StatusCode::kDeadlineExceeded) {
+          ++unavailable;
+        } else {
+          ADD_FAILURE() << created.status();
+        }
+      }
+    });
+  }
+  absl::SleepFor(absl::Milliseconds(300));
+  (*redis)->Stop();  // SIGKILL mid-run
+  absl::SleepFor(absl::Milliseconds(300));
+  ASSERT_TRUE((*redis)->Restart().ok());
+  absl::SleepFor(absl::Milliseconds(500));
+  stop = true;
+  for (auto& t : writers) t.join();
+  EXPECT_GT(succeeded.load(), 0);
+  EXPECT_GT(unavailable.load(), 0) << "Redis was down: some calls must have failed";
+
+  // Inspect Redis directly: every session belongs to a complete series.
+  RedisConnection redis_conn({.address = (*redis)->address()});
+  redis_conn.set_deadline(absl::Now() + absl::Seconds(10));
+  std::string prefix = absl::StrCat("th:{t:", tenant, "}:");
+  auto series_keys = redis_conn.Command({"KEYS", prefix + "series:*:sessions"});
+  ASSERT_TRUE(series_keys.ok());
+  int64_t sessions_in_series = 0;
+  for (const RedisReply& key : series_keys->elements) {
+    auto count = redis_conn.Command({"ZCARD", key.str});
+    ASSERT_TRUE(count.ok());
+    EXPECT_EQ(count->integer, 20) << key.str << " is half-written";
+    sessions_in_series += count->integer;
+    std::string series_key = key.str.substr(0, key.str.size() - strlen(":sessions"));
+    auto exists = redis_conn.Command({"EXISTS", series_key});
+    EXPECT_EQ(exists->integer, 1) << series_key << " missing";
+  }
+  auto session_keys = redis_conn.Command({"KEYS", prefix + "session:*"});
+  auto index = redis_conn.Command({"ZCARD", prefix + "sessions"});
+  EXPECT_EQ(static_cast<int64_t>(session_keys->elements.size()), sessions_in_series);
+  EXPECT_EQ(index->integer, sessions_in_series);
+}
+
+}  // namespace
+}  // namespace townhall::testing
