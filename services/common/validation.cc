@@ -3,6 +3,7 @@
 #include <utf8proc.h>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 
@@ -78,16 +79,34 @@ absl::Status ValidateText(absl::string_view field, absl::string_view value,
   return absl::OkStatus();
 }
 
+namespace {
+
+// Only plain IANA names: no absolute paths or ".." (the loader opens files
+// by name), no absl "Fixed/UTC+hh:mm" (townhall wants real zones, so that
+// daylight saving time is handled) and no host-dependent "localtime".
+bool LooksLikeIanaName(absl::string_view name) {
+  if (name.empty() || name.size() > 64 || name.front() == '/' ||
+      absl::StrContains(name, "..") || absl::StartsWith(name, "Fixed/") ||
+      name == "localtime") {
+    return false;
+  }
+  for (char c : name) {
+    if (!absl::ascii_isalnum(c) && c != '/' && c != '_' && c != '-' && c != '+') {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
 absl::StatusOr<absl::TimeZone> ValidateTimeZone(absl::string_view field,
                                                 absl::string_view name) {
   if (name.empty()) return InvalidField(field, "must be an IANA time zone name");
-  // absl also accepts fixed offsets such as "Fixed/UTC+05:00"; townhall
-  // wants real zones so that daylight saving time is handled.
   absl::TimeZone zone;
-  if (name.size() > 64 || absl::StartsWith(name, "Fixed/") ||
-      !absl::LoadTimeZone(std::string(name), &zone)) {
+  if (!LooksLikeIanaName(name) || !absl::LoadTimeZone(std::string(name), &zone)) {
     return InvalidField(field, absl::StrCat("unknown time zone \"",
-                                            name.substr(0, 64), "\""));
+                                            absl::CHexEscape(name.substr(0, 64)), "\""));
   }
   return zone;
 }

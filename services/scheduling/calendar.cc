@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <tuple>
 #include <string>
 #include <utility>
 #include <vector>
@@ -34,6 +35,12 @@ using internal::LibicalMutex;
 constexpr char kProdId[] = "-//townhall//townhall 1.0//EN";
 // Bounds the walk along a VTIMEZONE rule when merging observances.
 constexpr int kMaxRuleSteps = 1000;
+// VTIMEZONEs are checked against zoneinfo (and, where libical gets them
+// wrong, spelled out) for this many years from the year before the first
+// event.
+constexpr int kVtimezoneYears = 30;
+// Zones x first years; far more than a deployment uses.
+constexpr size_t kVtimezoneCacheSize = 1024;
 
 struct ComponentDeleter {
   void operator()(icalcomponent* c) const { icalcomponent_free(c); }
@@ -364,10 +371,17 @@ void CollapseConstantZone(icalcomponent* vtimezone) {
   }
 }
 
-// Returns a VTIMEZONE with TZID `name` (plain IANA name) covering times from
-// the year before `earliest` on, or nullptr for an unknown zone.
-ComponentPtr BuildVtimezone(icaltimezone* zone, const std::string& name,
-                            absl::Time earliest) {
+ComponentPtr NewVtimezone(const std::string& name) {
+  ComponentPtr vtimezone(icalcomponent_new_vtimezone());
+  icalcomponent_add_property(vtimezone.get(),
+                             icalproperty_new_tzid(name.c_str()));
+  return vtimezone;
+}
+
+// libical's VTIMEZONE for `zone`, renamed to `name` and cut to the window
+// starting at `window_start`; nullptr if libical has no component.
+ComponentPtr VtimezoneFromLibical(icaltimezone* zone, const std::string& name,
+                                  absl::Time window_start) {
   icalcomponent* shared = icaltimezone_get_component(zone);
   if (shared == nullptr) return nullptr;
   // The builtin component is shared by all users of the zone: edit a copy.
@@ -382,17 +396,142 @@ ComponentPtr BuildVtimezone(icaltimezone* zone, const std::string& name,
     icalcomponent_add_property(vtimezone.get(),
                                icalproperty_new_tzid(name.c_str()));
   }
-  // Keeps the rules from January 1st of the year before the earliest time
-  // (libical adds a block for the offset in force then); older history is
-  // dropped. The end stays open: RRULE series may run forever.
-  const int64_t year =
-      absl::ToCivilYear(earliest, absl::UTCTimeZone()).year() - 1;
-  icaltimetype window_start =
-      UtcTime(absl::FromCivil(absl::CivilYear(year), absl::UTCTimeZone()));
-  icaltimezone_truncate_vtimezone(vtimezone.get(), window_start,
+  // Drops the history before the window (libical adds a block for the
+  // offset in force at its start). The end stays open: RRULE series may run
+  // forever.
+  icaltimezone_truncate_vtimezone(vtimezone.get(), UtcTime(window_start),
                                   icaltime_null_time(), /*ms_compatible=*/0);
   MergeContinuations(vtimezone.get());
   CollapseConstantZone(vtimezone.get());
+  return vtimezone;
+}
+
+// A VTIMEZONE spelled out from the zoneinfo transitions in [window_start,
+// window_end): a block for the offset in force at the start, then one block
+// per kind of change, with an RDATE for each repetition. Longer than
+// libical's RRULE form, and the last offset simply continues after
+// window_end, but exact within the window.
+ComponentPtr VtimezoneFromTransitions(const std::string& name,
+                                      const absl::TimeZone& zone,
+                                      absl::Time window_start,
+                                      absl::Time window_end) {
+  ComponentPtr vtimezone = NewVtimezone(name);
+  auto add_block = [&](const absl::TimeZone::CivilInfo& info, int offset_from,
+                       const absl::CivilSecond& onset) {
+    icalcomponent* block = info.is_dst ? icalcomponent_new_xdaylight()
+                                       : icalcomponent_new_xstandard();
+    icalcomponent_add_property(block, icalproperty_new_tzname(info.zone_abbr));
+    icalcomponent_add_property(block,
+                               icalproperty_new_tzoffsetfrom(offset_from));
+    icalcomponent_add_property(block, icalproperty_new_tzoffsetto(info.offset));
+    icalcomponent_add_property(block,
+                               icalproperty_new_dtstart(FloatingTime(onset)));
+    icalcomponent_add_component(vtimezone.get(), block);
+    return block;
+  };
+  const absl::TimeZone::CivilInfo first = zone.At(window_start);
+  add_block(first, first.offset, first.cs);
+
+  struct Change {
+    bool is_dst;
+    std::string abbr;
+    int offset_from;
+    int offset_to;
+    bool operator<(const Change& o) const {
+      return std::tie(is_dst, abbr, offset_from, offset_to) <
+             std::tie(o.is_dst, o.abbr, o.offset_from, o.offset_to);
+    }
+  };
+  std::map<Change, icalcomponent*> blocks;
+  int offset = first.offset;
+  absl::Time t = window_start;
+  absl::TimeZone::CivilTransition transition;
+  while (zone.NextTransition(t, &transition)) {
+    const absl::Time at = zone.At(transition.to).trans;
+    if (at >= window_end || at <= t) break;
+    t = at;
+    const absl::TimeZone::CivilInfo after = zone.At(at);
+    const Change change{after.is_dst, after.zone_abbr, offset, after.offset};
+    offset = after.offset;
+    // Onsets are written in the local time before the change.
+    auto [it, inserted] = blocks.try_emplace(change, nullptr);
+    if (inserted) {
+      it->second = add_block(after, change.offset_from, transition.from);
+    } else {
+      icaldatetimeperiodtype rdate;
+      rdate.time = FloatingTime(transition.from);
+      rdate.period = icalperiodtype_null_period();
+      icalcomponent_add_property(it->second, icalproperty_new_rdate(rdate));
+    }
+  }
+  return vtimezone;
+}
+
+// Whether `vtimezone` gives the zoneinfo offsets (as absl reads them) in
+// [window_start, window_end): every day at noon UTC and an hour before and
+// after every transition.
+bool MatchesZoneinfo(icalcomponent* vtimezone, const absl::TimeZone& zone,
+                     absl::Time window_start, absl::Time window_end) {
+  icaltimezone* parsed = icaltimezone_new();
+  // Owns the clone from here on; freed with `parsed`.
+  if (!icaltimezone_set_component(parsed, icalcomponent_new_clone(vtimezone))) {
+    icaltimezone_free(parsed, 1);
+    return false;
+  }
+  auto matches = [&](absl::Time t) {
+    icaltimetype utc = UtcTime(t);
+    int is_daylight = 0;
+    return icaltimezone_get_utc_offset_of_utc_time(parsed, &utc,
+                                                   &is_daylight) ==
+           zone.At(t).offset;
+  };
+  bool ok = true;
+  for (absl::Time t = window_start + absl::Hours(12); ok && t < window_end;
+       t += absl::Hours(24)) {
+    ok = matches(t);
+  }
+  absl::Time t = window_start;
+  absl::TimeZone::CivilTransition transition;
+  while (ok && zone.NextTransition(t, &transition)) {
+    const absl::Time at = zone.At(transition.to).trans;
+    if (at >= window_end || at <= t) break;
+    ok = matches(at - absl::Hours(1)) && matches(at + absl::Hours(1));
+    t = at;
+  }
+  icaltimezone_free(parsed, 1);
+  return ok;
+}
+
+// Returns a VTIMEZONE with TZID `name` (the plain IANA name) that is exact
+// from January 1st of `first_year` for kVtimezoneYears years, or nullptr
+// for a zone libical does not know.
+ComponentPtr BuildVtimezone(icaltimezone* libical_zone,
+                            const std::string& name,
+                            const absl::TimeZone& zone, int64_t first_year) {
+  // Building and checking costs a few milliseconds; the result only depends
+  // on the arguments (zoneinfo is read once per process by both libraries).
+  // Guarded by LibicalMutex().
+  static auto* const cache =
+      new std::map<std::pair<std::string, int64_t>, ComponentPtr>();
+  const std::pair<std::string, int64_t> key(name, first_year);
+  if (auto it = cache->find(key); it != cache->end()) {
+    return ComponentPtr(icalcomponent_new_clone(it->second.get()));
+  }
+  const absl::Time window_start =
+      absl::FromCivil(absl::CivilYear(first_year), absl::UTCTimeZone());
+  const absl::Time window_end = absl::FromCivil(
+      absl::CivilYear(first_year + kVtimezoneYears), absl::UTCTimeZone());
+  ComponentPtr vtimezone =
+      VtimezoneFromLibical(libical_zone, name, window_start);
+  if (vtimezone == nullptr) return nullptr;
+  // libical 3.0 derives its RRULEs from the zoneinfo file and gets a few
+  // zones wrong (e.g. America/St_Johns after 2037, Africa/Cairo in 2041,
+  // America/Sao_Paulo 2014-2019): never export those.
+  if (!MatchesZoneinfo(vtimezone.get(), zone, window_start, window_end)) {
+    vtimezone = VtimezoneFromTransitions(name, zone, window_start, window_end);
+  }
+  if (cache->size() >= kVtimezoneCacheSize) cache->clear();
+  cache->emplace(key, ComponentPtr(icalcomponent_new_clone(vtimezone.get())));
   return vtimezone;
 }
 
@@ -541,7 +680,11 @@ absl::StatusOr<std::string> RenderCalendar(
       use.utc = true;
       continue;
     }
-    ComponentPtr vtimezone = BuildVtimezone(zone, name, use.earliest);
+    // A year early: near New Year local times and UTC fall in different
+    // years, and the margin costs at most a block or two.
+    const int64_t first_year =
+        absl::ToCivilYear(use.earliest, absl::UTCTimeZone()).year() - 1;
+    ComponentPtr vtimezone = BuildVtimezone(zone, name, use.zone, first_year);
     icalerror_clear_errno();
     if (vtimezone == nullptr) return UnknownZone(use.field, name);
     icalcomponent_add_component(calendar.get(), vtimezone.release());

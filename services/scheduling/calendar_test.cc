@@ -224,16 +224,19 @@ TEST(RenderCalendarTest, ZoneWithoutDstHasOneStandardBlock) {
 }
 
 // The truncated and merged VTIMEZONEs must still give the zone's offsets:
-// read them back with libical and compare with absl (the zoneinfo files),
-// from the year before the event on. Zones with rule changes, suspended and
-// resumed DST, permanent DST, and southern hemisphere rules.
+// read them back with libical and compare with absl (the zoneinfo files)
+// for the 30 years promised, from the year before the event. Zones with rule
+// changes, suspended and resumed DST, permanent DST, southern hemisphere
+// rules, and zones libical itself gets wrong (St_Johns, Cairo, Sao_Paulo,
+// Tehran, Lord_Howe, Chatham).
 TEST(RenderCalendarTest, VtimezoneOffsetsMatchZoneinfo) {
   for (const char* name :
        {"Europe/Berlin", "America/New_York", "Asia/Tashkent",
         "Australia/Sydney", "America/Sao_Paulo", "Europe/London",
         "Asia/Tokyo", "America/Santiago", "Pacific/Auckland", "Africa/Cairo",
         "Europe/Moscow", "Asia/Tehran", "America/Mexico_City",
-        "Africa/Casablanca", "Asia/Kolkata"}) {
+        "Africa/Casablanca", "Asia/Kolkata", "America/St_Johns",
+        "Australia/Lord_Howe", "Pacific/Chatham"}) {
     for (int event_year : {2006, 2013, 2027}) {
       SCOPED_TRACE(absl::StrCat(name, " ", event_year));
       const absl::TimeZone zone = Zone(name);
@@ -252,7 +255,7 @@ TEST(RenderCalendarTest, VtimezoneOffsetsMatchZoneinfo) {
           icaltimezone_set_component(parsed, icalcomponent_new_clone(vtz)), 1);
       int mismatches = 0;
       for (absl::CivilDay day(event_year - 1, 1, 1);
-           day < absl::CivilDay(2045, 1, 1); day += 1) {
+           day < absl::CivilDay(event_year - 1 + 30, 1, 1); day += 1) {
         const absl::CivilSecond noon(day.year(), day.month(), day.day(), 12,
                                      0, 0);
         icaltimetype local = icaltime_null_time();

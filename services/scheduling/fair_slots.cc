@@ -52,6 +52,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
+#include "services/common/validation.h"
 
 namespace townhall::scheduling {
 namespace {
@@ -75,10 +76,6 @@ constexpr int64_t kTolerancePercent = 10;
 constexpr int kSecondsPerHour = 3600;
 constexpr int64_t kSecondsPerDay = 24 * 3600;
 
-absl::Status InvalidField(absl::string_view field, absl::string_view reason) {
-  return absl::InvalidArgumentError(absl::StrCat(field, ": ", reason));
-}
-
 // Quotes caller input for an error message, cut short so that a huge value
 // does not make a huge message.
 std::string Quoted(absl::string_view text) {
@@ -88,21 +85,6 @@ std::string Quoted(absl::string_view text) {
   }
   return absl::StrCat("\"", absl::CHexEscape(text.substr(0, kMaxQuoted)),
                       "...\"");
-}
-
-// Only plain IANA names: no absolute paths or ".." (the loader opens files
-// by name), no absl's "Fixed/UTC+hh:mm" and no host-dependent "localtime".
-bool LooksLikeIanaName(absl::string_view name) {
-  if (name.empty() || name.size() > 64 || name.front() == '/' ||
-      absl::StrContains(name, "..") || absl::StartsWith(name, "Fixed/") ||
-      name == "localtime") {
-    return false;
-  }
-  return std::all_of(name.begin(), name.end(), [](char c) {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-           (c >= '0' && c <= '9') || c == '/' || c == '_' || c == '-' ||
-           c == '+';
-  });
 }
 
 // A participant, ready for scoring.
@@ -171,17 +153,13 @@ absl::StatusOr<Plan> Prepare(const FairSlotRequest& r) {
 
     auto zone_it = zone_index.find(p.time_zone);
     if (zone_it == zone_index.end()) {
-      absl::TimeZone tz;
-      if (!LooksLikeIanaName(p.time_zone) ||
-          !absl::LoadTimeZone(p.time_zone, &tz)) {
-        return InvalidField(
-            absl::StrCat("participants[", i, "].time_zone"),
-            absl::StrCat("unknown time zone ", Quoted(p.time_zone)));
-      }
+      absl::StatusOr<absl::TimeZone> tz = ValidateTimeZone(
+          absl::StrCat("participants[", i, "].time_zone"), p.time_zone);
+      if (!tz.ok()) return tz.status();
       zone_it =
           zone_index.emplace(p.time_zone, static_cast<int>(plan.zones.size()))
               .first;
-      plan.zones.push_back(tz);
+      plan.zones.push_back(*tz);
     }
 
     Entry e;
