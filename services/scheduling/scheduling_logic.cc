@@ -231,6 +231,22 @@ absl::Status ChangeOccurrence(const Principal& caller, RedisConnection& redis,
   return absl::OkStatus();
 }
 
+// The state a series shows in calendars: confirmed once any occurrence is
+// published, tentative while all are drafts, cancelled when all are.
+SessionState SeriesState(const std::vector<Session>& occurrences) {
+  bool all_cancelled = !occurrences.empty();
+  for (const Session& s : occurrences) {
+    if (s.state() == townhall::v1::SESSION_STATE_SCHEDULED ||
+        s.state() == townhall::v1::SESSION_STATE_LIVE ||
+        s.state() == townhall::v1::SESSION_STATE_ENDED) {
+      return townhall::v1::SESSION_STATE_SCHEDULED;
+    }
+    if (s.state() != townhall::v1::SESSION_STATE_CANCELLED) all_cancelled = false;
+  }
+  return all_cancelled ? townhall::v1::SESSION_STATE_CANCELLED
+                       : townhall::v1::SESSION_STATE_DRAFT;
+}
+
 absl::StatusOr<std::string> VenueLocation(SessionStore& store,
                                           const Session& session) {
   std::vector<std::string> ids(session.venue_ids().begin(), session.venue_ids().end());
@@ -658,7 +674,10 @@ absl::Status SchedulingLogic::ExportCalendar(const Principal& caller, Redis& red
       TH_RETURN_IF_ERROR(ValidateId("series_id", id));
       TH_ASSIGN_OR_RETURN(Series series, store.GetSeries(id));
       Session master = series.template_();
-      master.set_state(townhall::v1::SESSION_STATE_SCHEDULED);
+      std::vector<std::string> ids(series.session_ids().begin(),
+                                   series.session_ids().end());
+      TH_ASSIGN_OR_RETURN(std::vector<Session> occurrences, store.GetSessions(ids));
+      master.set_state(SeriesState(occurrences));
       master.set_sequence(series.sequence());
       *master.mutable_update_time() = series.update_time();
       TH_ASSIGN_OR_RETURN(CalendarEvent event, EventFor(store, master));

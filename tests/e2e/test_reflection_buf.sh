@@ -19,24 +19,21 @@ case $MODE in reflection | health | all) ;; *)
   exit 2
   ;;
 esac
-HERE=$(cd "$(dirname "$0")" && pwd)
-PY=/usr/bin/python3 # Debian's grpcio lives here (see docs: known traps)
-FIXTURE=$HERE/townhalld_fixture.py
-
 BUF=${BUF:-$(command -v buf || true)}
 if [[ -z $BUF ]]; then
   echo "SKIP: buf is not installed (deploy/install-deps.sh installs it from npm)"
   exit 77
 fi
+HERE=$(cd "$(dirname "$0")" && pwd)
+PY=/usr/bin/python3 # Debian's grpcio lives here (see docs: known traps)
+FIXTURE=$HERE/townhalld_fixture.py
 command -v redis-server >/dev/null || { echo "FAIL: redis-server missing" >&2; exit 1; }
 
 WORK=$(mktemp -d -t th-e2e-buf.XXXXXX)
 export BUF_CACHE_DIR=$WORK/buf-cache
 FIXTURE_PIDS=()
-REDIS_PID=""
 cleanup() {
   local pid
-  [[ -n $REDIS_PID ]] && kill "$REDIS_PID" 2>/dev/null && wait "$REDIS_PID" 2>/dev/null
   for pid in "${FIXTURE_PIDS[@]}"; do
     kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
   done
@@ -51,8 +48,10 @@ fail() {
   FAILURES=$((FAILURES + 1))
 }
 
-# Starts the python fixture in the background; sets the TOWNHALL_* variables
-# it prints. $1: a name for its files; further args go to the fixture.
+# Starts the python fixture in the background (it stops its townhalld and
+# Redis on SIGTERM or when this shell dies); sets FIXTURE_PID and the
+# TOWNHALL_* variables it prints. $1: a name for its files; further args go
+# to the fixture.
 start_fixture() {
   local name=$1
   shift
@@ -81,10 +80,10 @@ start_fixture() {
   FIXTURE_PID=$pid
 }
 
-# Stops the fixture started last (and its townhalld and Redis).
+# Stops a fixture (and its townhalld and Redis). $1: its FIXTURE_PID.
 stop_fixture() {
-  kill "$FIXTURE_PID" 2>/dev/null
-  wait "$FIXTURE_PID" 2>/dev/null
+  kill "$1" 2>/dev/null
+  wait "$1" 2>/dev/null
 }
 
 # buf curl over plaintext HTTP/2 with gRPC framing; output in $OUT, exit code
@@ -228,7 +227,7 @@ run_reflection() {
   else
     fail "ListSessions with a forged signature: got $RC: $OUT"
   fi
-  stop_fixture
+  stop_fixture "$FIXTURE_PID"
 }
 
 # ---------------------------------------------------------------------------
@@ -248,13 +247,13 @@ run_health() {
   else
     fail "health of an unknown service: want not_found, got $status"
   fi
-  stop_fixture
+  stop_fixture "$FIXTURE_PID"
 
   # Redis down from the start: nothing listens on $port yet.
   local port
   port=$(free_port)
   start_fixture down --redis="127.0.0.1:$port" --wait-for=any --no-tenant
-  local addr=$TOWNHALL_ADDR boot=$TOWNHALL_BOOTSTRAP_CREDENTIAL
+  local server=$FIXTURE_PID addr=$TOWNHALL_ADDR boot=$TOWNHALL_BOOTSTRAP_CREDENTIAL
   for svc in "" townhall.v1.SchedulingService; do
     status=$(health_status "$addr" "$svc")
     if [[ $status == NOT_SERVING ]]; then ok "Redis down: health '$svc' NOT_SERVING"; else
@@ -269,19 +268,9 @@ run_health() {
     fail "Redis down: GetTenant should answer unavailable, got $RC: $OUT"
   fi
 
-  redis_up() {
-    mkdir -p "$WORK/redis"
-    redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no \
-      --dir "$WORK/redis" --logfile "$WORK/redis/redis.log" &
-    REDIS_PID=$!
-  }
-  redis_down() {
-    kill "$REDIS_PID" 2>/dev/null
-    wait "$REDIS_PID" 2>/dev/null
-    REDIS_PID=""
-  }
-
-  redis_up
+  local redis
+  start_fixture redis1 --redis-only="$port"
+  redis=$FIXTURE_PID
   if wait_health "$addr" townhall.v1.SchedulingService 5 SERVING; then
     ok "Redis started: SERVING after ${WAITED}s"
   else
@@ -298,13 +287,14 @@ run_health() {
   fi
 
   # Lost and back again.
-  redis_down
+  stop_fixture "$redis"
   if wait_health "$addr" townhall.v1.SchedulingService 5 NOT_SERVING; then
     ok "Redis stopped: NOT_SERVING after ${WAITED}s"
   else
     fail "Redis stopped: still '$LAST_STATUS' after ${WAITED}s"
   fi
-  redis_up
+  start_fixture redis2 --redis-only="$port"
+  redis=$FIXTURE_PID
   if wait_health "$addr" townhall.v1.SchedulingService 5 SERVING; then
     ok "Redis restarted: SERVING after ${WAITED}s"
   else
@@ -317,8 +307,8 @@ run_health() {
   else
     fail "Redis restarted: GetTenant should answer not_found, got $RC: $OUT"
   fi
-  stop_fixture
-  redis_down
+  stop_fixture "$server"
+  stop_fixture "$redis"
 }
 
 case $MODE in

@@ -15,6 +15,12 @@ and as a program by the shell tests:
     # env.txt receives KEY=VALUE lines, then a line "READY"; the fixture
     # runs until it gets SIGTERM/SIGINT, its stdin closes (with
     # --stop-on-stdin-eof) or its parent process exits.
+    /usr/bin/python3 townhalld_fixture.py --print-env --redis-only=PORT &
+    # the same for a lone redis-server on a chosen port (to stop and restart
+    # Redis under a running townhalld).
+
+Children (townhalld, redis-server) get SIGTERM when the fixture dies, even
+when it is killed by a ctest timeout.
 
 Inputs (environment or flags):
   TOWNHALLD            path of the townhalld binary        (--townhalld)
@@ -26,6 +32,7 @@ Only /usr/bin/python3 has Debian's grpcio; run this file with it.
 """
 
 import argparse
+import ctypes
 import os
 import secrets
 import shutil
@@ -64,6 +71,15 @@ def import_stubs(python_dir=None):
     from townhall.v1 import scheduling_pb2, scheduling_pb2_grpc  # noqa: E402
     from townhall.v1 import tenant_pb2, tenant_pb2_grpc  # noqa: E402
     return scheduling_pb2, scheduling_pb2_grpc, tenant_pb2, tenant_pb2_grpc
+
+
+def _die_with_parent():
+    """preexec_fn: the child gets SIGTERM when this process dies, even by
+    SIGKILL (a ctest timeout), so no townhalld or Redis is left behind."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 def free_port():
@@ -146,7 +162,7 @@ class RedisServer:
              "--save", "", "--appendonly", "no", "--dir", self.dir,
              "--logfile", os.path.join(self.dir, "redis.log")],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL)
+            stderr=subprocess.DEVNULL, preexec_fn=_die_with_parent)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -237,7 +253,8 @@ class TownhalldFixture:
                     "--shutdown_grace=2s"] + self.extra_args
             with open(self.log_path, "ab") as log:
                 self.process = subprocess.Popen(
-                    args, stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+                    args, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                    preexec_fn=_die_with_parent)
             if self._wait_ready(wait_for, timeout):
                 return
             if self.process.poll() is not None and attempt < 2 and \
@@ -337,6 +354,44 @@ class TownhalldFixture:
         return tenant_id, reply.token
 
 
+def _wait_until_told_to_stop(stopping, parent, child):
+    """Returns when a signal arrived, the parent died or `child` exited
+    (then False)."""
+    while not stopping and os.getppid() == parent:
+        if child.poll() is not None:
+            return False
+        time.sleep(0.2)
+    return True
+
+
+def _on_signal_append(stopping):
+    def handler(signum, frame):
+        stopping.append(signum)
+    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, handler)
+
+
+def _run_redis_only(port):
+    stopping = []
+    _on_signal_append(stopping)
+    parent = os.getppid()
+    redis = RedisServer(port=port)
+    try:
+        redis.start()
+        print(f"TOWNHALL_REDIS={redis.address}")
+        print(f"TOWNHALL_REDIS_PID={redis.process.pid}")
+        print("READY", flush=True)
+        if not _wait_until_told_to_stop(stopping, parent, redis.process):
+            print(f"redis-server exited with {redis.process.returncode}", file=sys.stderr)
+            return 1
+        return 0
+    except Exception as e:  # noqa: BLE001 - report and exit non-zero
+        print(f"fixture: {e}", file=sys.stderr)
+        return 1
+    finally:
+        redis.stop()
+
+
 def _main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--townhalld", help="townhalld binary (default $TOWNHALLD)")
@@ -352,21 +407,21 @@ def _main():
                         "answer, or the port accepting connections")
     parser.add_argument("--no-tenant", action="store_true",
                         help="do not create a tenant and token")
+    parser.add_argument("--redis-only", type=int, metavar="PORT",
+                        help="with --print-env: run only a redis-server on "
+                        "127.0.0.1:PORT (for tests that stop and restart Redis)")
     parser.add_argument("--stop-on-stdin-eof", action="store_true")
     args = parser.parse_args()
     if not args.print_env:
         parser.error("nothing to do: pass --print-env")
+    if args.redis_only:
+        return _run_redis_only(args.redis_only)
 
     fixture = TownhalldFixture(binary=args.townhalld, python_dir=args.python_dir,
                                redis=args.redis,
                                start_redis=False if args.redis else None)
     stopping = []
-
-    def on_signal(signum, frame):
-        stopping.append(signum)
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
+    _on_signal_append(stopping)
     parent = os.getppid()
     try:
         fixture.start(wait_for=args.wait_for)
@@ -386,13 +441,11 @@ def _main():
             import threading
             threading.Thread(target=lambda: (sys.stdin.read(), stopping.append("eof")),
                              daemon=True).start()
-        while not stopping and os.getppid() == parent:
-            if fixture.process.poll() is not None:
-                print(f"townhalld exited with {fixture.process.returncode}",
-                      file=sys.stderr)
-                fixture.stop(dump_log=True)
-                return 1
-            time.sleep(0.2)
+        if not _wait_until_told_to_stop(stopping, parent, fixture.process):
+            print(f"townhalld exited with {fixture.process.returncode}",
+                  file=sys.stderr)
+            fixture.stop(dump_log=True)
+            return 1
         return 0
     except Exception as e:  # noqa: BLE001 - report and exit non-zero
         print(f"fixture: {e}", file=sys.stderr)

@@ -15,6 +15,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "services/common/logging.h"
+#include "grpc/health/v1/health.pb.h"
 #include "services/common/server/diagnostics_service.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
@@ -60,6 +61,9 @@ absl::StatusOr<std::unique_ptr<TownhallServer>> TownhallServer::Start(
   ServiceEnv env{server->redis_.get(), server->auth_.get(), server->rpc_.get()};
 
   grpc::EnableDefaultHealthCheckService(true);
+  // Keeps grpc.health.v1 descriptors linked in, so that reflection can
+  // describe the built-in health service (buf curl, grpcurl).
+  (void)grpc::health::v1::HealthCheckRequest::descriptor();
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   builder.AddListeningPort(opts.listen_address,
