@@ -45,26 +45,52 @@ absl::StatusOr<std::vector<Change>> ReadChangesSince(RedisConnection& redis,
                                                      const FeedKeys& keys,
                                                      int64_t after_version,
                                                      int limit) {
-  // One round trip: the oldest retained entry and the entries we want.
+  // One round trip: the current version, the oldest retained entry and the
+  // entries we want. The version is read first: every change up to it was
+  // appended before the XRANGEs run, so if the stream no longer holds the
+  // change after `after_version`, it was trimmed (not yet to come).
   std::vector<std::vector<std::string>> commands = {
+      {"GET", keys.version},
       {"XRANGE", keys.events, "-", "+", "COUNT", "1"},
       {"XRANGE", keys.events, absl::StrCat("(", after_version, "-0"), "+",
        "COUNT", absl::StrCat(limit)},
   };
   absl::StatusOr<std::vector<RedisReply>> replies = redis.Pipeline(commands);
   if (!replies.ok()) return replies.status();
-  const RedisReply& oldest = (*replies)[0];
+  for (const RedisReply& reply : *replies) {
+    if (reply.type == RedisReply::Type::kError) {
+      return absl::InternalError(absl::StrCat("reading feed ", keys.events, ": ", reply.str));
+    }
+  }
+  int64_t version = 0;
+  if (!(*replies)[0].is_nil()) {
+    absl::StatusOr<int64_t> parsed = (*replies)[0].AsInteger();
+    if (!parsed.ok()) return parsed.status();
+    version = *parsed;
+  }
+  if (after_version > version) {
+    // The feed is behind the reader (it lost data, or the position is
+    // bogus): the changes after the feed's version would be skipped.
+    return absl::OutOfRangeError(absl::StrCat(
+        "version ", after_version, " is newer than the feed's version ",
+        version, "; take a fresh snapshot"));
+  }
+  // With nothing retained, the next change the stream could hold is
+  // version + 1.
+  int64_t oldest_version = version + 1;
+  const RedisReply& oldest = (*replies)[1];
   if (oldest.is_array() && !oldest.elements.empty()) {
     absl::StatusOr<Change> first = ParseEntry(oldest.elements[0]);
     if (!first.ok()) return first.status();
-    if (first->version > after_version + 1) {
-      return absl::OutOfRangeError(absl::StrCat(
-          "changes after version ", after_version,
-          " were trimmed; take a fresh snapshot"));
-    }
+    oldest_version = first->version;
+  }
+  if (oldest_version > after_version + 1) {
+    return absl::OutOfRangeError(absl::StrCat(
+        "changes after version ", after_version,
+        " were trimmed; take a fresh snapshot"));
   }
   std::vector<Change> changes;
-  for (const RedisReply& entry : (*replies)[1].elements) {
+  for (const RedisReply& entry : (*replies)[2].elements) {
     absl::StatusOr<Change> change = ParseEntry(entry);
     if (!change.ok()) return change.status();
     changes.push_back(*std::move(change));

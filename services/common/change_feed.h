@@ -37,8 +37,9 @@ absl::StatusOr<int64_t> ReadFeedVersion(RedisConnection& redis,
                                         const FeedKeys& keys);
 
 // Reads up to `limit` changes newer than `after_version`, oldest first.
-// Returns OUT_OF_RANGE if changes after `after_version` were already trimmed
-// (the reader must take a fresh snapshot).
+// Returns OUT_OF_RANGE if changes after `after_version` were already trimmed,
+// or if `after_version` is newer than the feed (the feed lost data): either
+// way the reader must take a fresh snapshot.
 absl::StatusOr<std::vector<Change>> ReadChangesSince(RedisConnection& redis,
                                                      const FeedKeys& keys,
                                                      int64_t after_version,

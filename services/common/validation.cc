@@ -6,6 +6,8 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/strip.h"
 
 namespace townhall {
 namespace {
@@ -19,6 +21,15 @@ bool IsForbiddenControl(utf8proc_int32_t cp, bool multiline) {
   // Cc: C0/C1 controls. Cf would include legitimate joiners in some
   // scripts; invisible/bidi controls are the question service's concern.
   return category == UTF8PROC_CATEGORY_CC;
+}
+
+// ASCII whitespace and the Unicode space separators (NO-BREAK SPACE,
+// IDEOGRAPHIC SPACE, ...): text made only of these is blank on screen.
+bool IsWhitespace(utf8proc_int32_t cp) {
+  if (cp == ' ' || (cp >= '\t' && cp <= '\r')) return true;
+  utf8proc_category_t category = utf8proc_category(cp);
+  return category == UTF8PROC_CATEGORY_ZS || category == UTF8PROC_CATEGORY_ZL ||
+         category == UTF8PROC_CATEGORY_ZP;
 }
 
 }  // namespace
@@ -51,6 +62,7 @@ absl::Status ValidateText(absl::string_view field, absl::string_view value,
                                             " characters"));
   }
   size_t count = 0;
+  bool blank = true;
   const auto* p = reinterpret_cast<const utf8proc_uint8_t*>(value.data());
   utf8proc_ssize_t remaining = static_cast<utf8proc_ssize_t>(value.size());
   while (remaining > 0) {
@@ -58,9 +70,10 @@ absl::Status ValidateText(absl::string_view field, absl::string_view value,
     utf8proc_ssize_t n = utf8proc_iterate(p, remaining, &cp);
     if (n < 0) return InvalidField(field, "is not valid UTF-8");
     if (IsForbiddenControl(cp, limits.multiline)) {
-      return InvalidField(field, absl::StrCat("must not contain control character U+",
-                                              absl::Hex(cp, absl::kZeroPad4)));
+      return InvalidField(field, absl::StrFormat(
+                                     "must not contain control character U+%04X", cp));
     }
+    if (blank && !IsWhitespace(cp)) blank = false;
     p += n;
     remaining -= n;
     ++count;
@@ -69,7 +82,7 @@ absl::Status ValidateText(absl::string_view field, absl::string_view value,
     return InvalidField(field, absl::StrCat("must be at most ", limits.max_chars,
                                             " characters"));
   }
-  if (limits.min_chars > 0 && absl::StripAsciiWhitespace(value).empty()) {
+  if (limits.min_chars > 0 && blank) {
     return InvalidField(field, "must not be empty");
   }
   if (count < limits.min_chars) {
@@ -85,8 +98,9 @@ namespace {
 // by name), no absl "Fixed/UTC+hh:mm" (townhall wants real zones, so that
 // daylight saving time is handled) and no host-dependent "localtime".
 bool LooksLikeIanaName(absl::string_view name) {
-  if (name.empty() || name.size() > 64 || name.front() == '/' ||
-      absl::StrContains(name, "..") || absl::StartsWith(name, "Fixed/") ||
+  if (name.empty() || name.size() > 64 || !absl::ascii_isalpha(name.front()) ||
+      name.back() == '/' || absl::StrContains(name, "..") ||
+      absl::StrContains(name, "//") || absl::StartsWith(name, "Fixed/") ||
       name == "localtime") {
     return false;
   }
@@ -102,7 +116,6 @@ bool LooksLikeIanaName(absl::string_view name) {
 
 absl::StatusOr<absl::TimeZone> ValidateTimeZone(absl::string_view field,
                                                 absl::string_view name) {
-  if (name.empty()) return InvalidField(field, "must be an IANA time zone name");
   absl::TimeZone zone;
   if (!LooksLikeIanaName(name) || !absl::LoadTimeZone(std::string(name), &zone)) {
     return InvalidField(field, absl::StrCat("unknown time zone \"",
@@ -126,8 +139,12 @@ absl::Status ValidateUrl(absl::string_view field, absl::string_view url) {
   if (url.size() > kMaxUrlBytes) {
     return InvalidField(field, absl::StrCat("must be at most ", kMaxUrlBytes, " bytes"));
   }
-  if (!absl::StartsWith(url, "https://") && !absl::StartsWith(url, "http://")) {
+  absl::string_view rest = url;
+  if (!absl::ConsumePrefix(&rest, "https://") && !absl::ConsumePrefix(&rest, "http://")) {
     return InvalidField(field, "must be an http(s) URL");
+  }
+  if (rest.empty() || rest[0] == '/' || rest[0] == '?' || rest[0] == '#') {
+    return InvalidField(field, "must name a host");
   }
   for (char c : url) {
     if (static_cast<unsigned char>(c) <= 0x20 || static_cast<unsigned char>(c) >= 0x7f) {

@@ -8,8 +8,8 @@
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <tuple>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -24,6 +24,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
+#include "services/common/validation.h"
 #include "services/scheduling/libical_lock.h"
 #include "services/scheduling/recurrence.h"
 
@@ -57,10 +58,6 @@ struct IteratorDeleter {
 };
 using IteratorPtr = std::unique_ptr<icalrecur_iterator, IteratorDeleter>;
 
-absl::Status Invalid(absl::string_view field, absl::string_view message) {
-  return absl::InvalidArgumentError(absl::StrCat(field, ": ", message));
-}
-
 bool IsFinite(absl::Time t) {
   return t != absl::InfinitePast() && t != absl::InfiniteFuture();
 }
@@ -68,27 +65,6 @@ bool IsFinite(absl::Time t) {
 // iCalendar has second resolution.
 absl::Time FloorToSecond(absl::Time t) {
   return absl::FromUnixSeconds(absl::ToUnixSeconds(t));
-}
-
-// Same rule as recurrence.cc: IANA names only (no paths, no "localtime").
-bool IsZoneName(absl::string_view name) {
-  if (name.empty() || name.size() > 64 || name == "localtime") return false;
-  if (!absl::ascii_isalpha(static_cast<unsigned char>(name.front()))) {
-    return false;
-  }
-  if (name.back() == '/' || absl::StrContains(name, "..") ||
-      absl::StrContains(name, "//")) {
-    return false;
-  }
-  return std::all_of(name.begin(), name.end(), [](char c) {
-    return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '/' ||
-           c == '_' || c == '+' || c == '-';
-  });
-}
-
-absl::Status UnknownZone(absl::string_view field, absl::string_view name) {
-  return Invalid(field, absl::StrFormat("unknown time zone \"%s\"",
-                                        absl::CHexEscape(name)));
 }
 
 bool HasControl(absl::string_view s) {
@@ -128,15 +104,13 @@ icaltimetype FloatingTime(const absl::CivilSecond& local) {
 }
 
 icaltimetype UtcTime(absl::Time t) {
-  icaltimetype out =
-      FloatingTime(absl::ToCivilSecond(t, absl::UTCTimeZone()));
+  icaltimetype out = FloatingTime(absl::ToCivilSecond(t, absl::UTCTimeZone()));
   out.zone = icaltimezone_get_utc_timezone();
   return out;
 }
 
 absl::CivilSecond ToCivil(const icaltimetype& t) {
-  return absl::CivilSecond(t.year, t.month, t.day, t.hour, t.minute,
-                           t.second);
+  return absl::CivilSecond(t.year, t.month, t.day, t.hour, t.minute, t.second);
 }
 
 // One zone used by the events.
@@ -167,7 +141,7 @@ absl::StatusOr<std::vector<absl::Time>> SortedTimes(
   std::vector<absl::Time> out;
   out.reserve(times.size());
   for (absl::Time t : times) {
-    if (!IsFinite(t)) return Invalid(field, "must be finite times");
+    if (!IsFinite(t)) return InvalidField(field, "must be finite times");
     out.push_back(FloorToSecond(t));
   }
   std::sort(out.begin(), out.end());
@@ -181,26 +155,26 @@ absl::StatusOr<PreparedEvent> Prepare(const CalendarEvent& event,
   p.event = &event;
   p.field = absl::StrCat("events[", index, "]");
   if (event.uid.empty() || HasControl(event.uid)) {
-    return Invalid(absl::StrCat(p.field, ".uid"),
+    return InvalidField(absl::StrCat(p.field, ".uid"),
                    "must be non-empty, without control characters");
   }
   if (event.sequence < 0 || event.sequence > INT_MAX) {
-    return Invalid(absl::StrCat(p.field, ".sequence"), "out of range");
+    return InvalidField(absl::StrCat(p.field, ".sequence"), "out of range");
   }
   if (!IsFinite(event.last_modified)) {
-    return Invalid(absl::StrCat(p.field, ".last_modified"),
+    return InvalidField(absl::StrCat(p.field, ".last_modified"),
                    "must be a finite time");
   }
   if (!IsFinite(event.start)) {
-    return Invalid(absl::StrCat(p.field, ".start"), "must be a finite time");
+    return InvalidField(absl::StrCat(p.field, ".start"), "must be a finite time");
   }
   if (event.duration <= absl::ZeroDuration() ||
       event.duration == absl::InfiniteDuration()) {
-    return Invalid(absl::StrCat(p.field, ".duration"),
+    return InvalidField(absl::StrCat(p.field, ".duration"),
                    "must be positive and finite");
   }
   if (HasControl(event.url) || absl::StrContains(event.url, ' ')) {
-    return Invalid(absl::StrCat(p.field, ".url"),
+    return InvalidField(absl::StrCat(p.field, ".url"),
                    "must not contain spaces or control characters");
   }
   if (event.status.empty() || event.status == "CONFIRMED") {
@@ -210,7 +184,7 @@ absl::StatusOr<PreparedEvent> Prepare(const CalendarEvent& event,
   } else if (event.status == "CANCELLED") {
     p.status = ICAL_STATUS_CANCELLED;
   } else {
-    return Invalid(absl::StrCat(p.field, ".status"),
+    return InvalidField(absl::StrCat(p.field, ".status"),
                    "must be CONFIRMED, TENTATIVE or CANCELLED");
   }
   if (!event.rrule.empty()) {
@@ -481,9 +455,8 @@ bool MatchesZoneinfo(icalcomponent* vtimezone, const absl::TimeZone& zone,
   auto matches = [&](absl::Time t) {
     icaltimetype utc = UtcTime(t);
     int is_daylight = 0;
-    return icaltimezone_get_utc_offset_of_utc_time(parsed, &utc,
-                                                   &is_daylight) ==
-           zone.At(t).offset;
+    return icaltimezone_get_utc_offset_of_utc_time(
+               parsed, &utc, &is_daylight) == zone.At(t).offset;
   };
   bool ok = true;
   for (absl::Time t = window_start + absl::Hours(12); ok && t < window_end;
@@ -505,8 +478,7 @@ bool MatchesZoneinfo(icalcomponent* vtimezone, const absl::TimeZone& zone,
 // Returns a VTIMEZONE with TZID `name` (the plain IANA name) that is exact
 // from January 1st of `first_year` for kVtimezoneYears years, or nullptr
 // for a zone libical does not know.
-ComponentPtr BuildVtimezone(icaltimezone* libical_zone,
-                            const std::string& name,
+ComponentPtr BuildVtimezone(icaltimezone* libical_zone, const std::string& name,
                             const absl::TimeZone& zone, int64_t first_year) {
   // Building and checking costs a few milliseconds; the result only depends
   // on the arguments (zoneinfo is read once per process by both libraries).
@@ -583,7 +555,7 @@ class EventWriter {
 };
 
 ComponentPtr BuildVevent(const PreparedEvent& p, const std::string& tzid,
-                         const ZoneUse& zone) {
+                         const ZoneUse& zone, absl::Time created) {
   const CalendarEvent& e = *p.event;
   const EventWriter w(tzid, zone);
   ComponentPtr vevent(icalcomponent_new_vevent());
@@ -591,9 +563,10 @@ ComponentPtr BuildVevent(const PreparedEvent& p, const std::string& tzid,
   icalcomponent_add_property(c, icalproperty_new_uid(e.uid.c_str()));
   icalcomponent_add_property(
       c, icalproperty_new_sequence(static_cast<int>(e.sequence)));
-  const icaltimetype modified = UtcTime(FloorToSecond(e.last_modified));
-  icalcomponent_add_property(c, icalproperty_new_dtstamp(modified));
-  icalcomponent_add_property(c, icalproperty_new_lastmodified(modified));
+  icalcomponent_add_property(
+      c, icalproperty_new_dtstamp(UtcTime(FloorToSecond(created))));
+  icalcomponent_add_property(
+      c, icalproperty_new_lastmodified(UtcTime(FloorToSecond(e.last_modified))));
   icalcomponent_add_property(
       c, icalproperty_new_summary(CleanText(e.summary).c_str()));
   if (const std::string description = CleanText(e.description);
@@ -602,8 +575,7 @@ ComponentPtr BuildVevent(const PreparedEvent& p, const std::string& tzid,
         c, icalproperty_new_description(description.c_str()));
   }
   if (const std::string location = CleanText(e.location); !location.empty()) {
-    icalcomponent_add_property(c,
-                               icalproperty_new_location(location.c_str()));
+    icalcomponent_add_property(c, icalproperty_new_location(location.c_str()));
   }
   if (!e.url.empty()) {
     icalcomponent_add_property(c, icalproperty_new_url(e.url.c_str()));
@@ -613,15 +585,15 @@ ComponentPtr BuildVevent(const PreparedEvent& p, const std::string& tzid,
   // DTEND rather than DURATION: better supported by Outlook. The end is
   // written in local time, so an event spanning a DST change still lasts
   // `duration`.
-  icalcomponent_add_property(
-      c, w.WithZone(icalproperty_new_dtend(w.Time(p.end))));
+  icalcomponent_add_property(c,
+                             w.WithZone(icalproperty_new_dtend(w.Time(p.end))));
   icalcomponent_add_property(c, icalproperty_new_status(p.status));
   if (!e.rrule.empty()) {
     icalcomponent_add_property(c, icalproperty_new_rrule(w.Rule(e.rrule)));
   }
   for (absl::Time t : p.exception_dates) {
-    icalcomponent_add_property(
-        c, w.WithZone(icalproperty_new_exdate(w.Time(t))));
+    icalcomponent_add_property(c,
+                               w.WithZone(icalproperty_new_exdate(w.Time(t))));
   }
   for (absl::Time t : p.extra_dates) {
     icaldatetimeperiodtype rdate;
@@ -635,7 +607,7 @@ ComponentPtr BuildVevent(const PreparedEvent& p, const std::string& tzid,
 }  // namespace
 
 absl::StatusOr<std::string> RenderCalendar(
-    const std::vector<CalendarEvent>& events) {
+    const std::vector<CalendarEvent>& events, absl::Time created) {
   std::vector<PreparedEvent> prepared;
   prepared.reserve(events.size());
   // Ordered by name, so the output does not depend on event order.
@@ -648,9 +620,9 @@ absl::StatusOr<std::string> RenderCalendar(
     ZoneUse& use = it->second;
     if (inserted) {
       use.field = absl::StrCat(p->field, ".time_zone");
-      if (!IsZoneName(name) || !absl::LoadTimeZone(name, &use.zone)) {
-        return UnknownZone(use.field, name);
-      }
+      absl::StatusOr<absl::TimeZone> zone = ValidateTimeZone(use.field, name);
+      if (!zone.ok()) return zone.status();
+      use.zone = *zone;
     }
     use.earliest = std::min(use.earliest, p->start);
     if (!p->exception_dates.empty()) {
@@ -675,7 +647,7 @@ absl::StatusOr<std::string> RenderCalendar(
   for (auto& [name, use] : zones) {
     icaltimezone* zone = icaltimezone_get_builtin_timezone(name.c_str());
     icalerror_clear_errno();
-    if (zone == nullptr) return UnknownZone(use.field, name);
+    if (zone == nullptr) return InvalidField(use.field, absl::StrCat("time zone \"", name, "\" is unknown to libical"));
     if (zone == icaltimezone_get_utc_timezone()) {
       use.utc = true;
       continue;
@@ -686,13 +658,13 @@ absl::StatusOr<std::string> RenderCalendar(
         absl::ToCivilYear(use.earliest, absl::UTCTimeZone()).year() - 1;
     ComponentPtr vtimezone = BuildVtimezone(zone, name, use.zone, first_year);
     icalerror_clear_errno();
-    if (vtimezone == nullptr) return UnknownZone(use.field, name);
+    if (vtimezone == nullptr) return InvalidField(use.field, absl::StrCat("time zone \"", name, "\" is unknown to libical"));
     icalcomponent_add_component(calendar.get(), vtimezone.release());
   }
 
   for (const PreparedEvent& p : prepared) {
     const std::string& name = p.event->time_zone;
-    ComponentPtr vevent = BuildVevent(p, name, zones.at(name));
+    ComponentPtr vevent = BuildVevent(p, name, zones.at(name), created);
     icalcomponent_add_component(calendar.get(), vevent.release());
   }
 

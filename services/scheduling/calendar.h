@@ -43,7 +43,9 @@ struct CalendarEvent {
 
 // Renders a VCALENDAR (PRODID, VERSION 2.0, METHOD PUBLISH) holding one
 // VTIMEZONE per zone used and one VEVENT per event. Lines end with CRLF.
+// `created` is the export time, written as each DTSTAMP (RFC 5545 3.8.7.2:
+// with METHOD, DTSTAMP is when the iCalendar object was created).
 absl::StatusOr<std::string> RenderCalendar(
-    const std::vector<CalendarEvent>& events);
+    const std::vector<CalendarEvent>& events, absl::Time created);
 
 }  // namespace townhall::scheduling

@@ -1,9 +1,8 @@
 #include "services/scheduling/calendar.h"
 
-#include <libical/ical.h>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <libical/ical.h>
 
 #include <cstddef>
 #include <latch>
@@ -27,6 +26,9 @@
 
 namespace townhall::scheduling {
 namespace {
+
+// DTSTAMP of every rendered calendar: 2027-03-08T12:00:00Z.
+const absl::Time kExportTime = absl::FromUnixSeconds(1804507200);
 
 using ::testing::Contains;
 using ::testing::HasSubstr;
@@ -79,7 +81,7 @@ CalendarEvent SingleSession(const std::string& zone) {
 }
 
 std::string RenderOrDie(const std::vector<CalendarEvent>& events) {
-  absl::StatusOr<std::string> text = RenderCalendar(events);
+  absl::StatusOr<std::string> text = RenderCalendar(events, kExportTime);
   EXPECT_TRUE(text.ok()) << text.status();
   return text.ok() ? *text : std::string();
 }
@@ -121,8 +123,11 @@ bool IsValidUtf8(absl::string_view s) {
   size_t i = 0;
   while (i < s.size()) {
     const unsigned char c = static_cast<unsigned char>(s[i]);
-    size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3
-                            : (c >> 3) == 0x1E ? 4 : 0;
+    size_t n = c < 0x80           ? 1
+               : (c >> 5) == 0x6  ? 2
+               : (c >> 4) == 0xE  ? 3
+               : (c >> 3) == 0x1E ? 4
+                                  : 0;
     if (n == 0 || i + n > s.size()) return false;
     for (size_t k = 1; k < n; ++k) {
       if ((static_cast<unsigned char>(s[i + k]) >> 6) != 0x2) return false;
@@ -172,7 +177,7 @@ TEST(RenderCalendarTest, SeriesWithExceptions) {
            "BEGIN:VEVENT",
            "UID:series-1@townhall",
            "SEQUENCE:3",
-           "DTSTAMP:20270301T120000Z",
+           "DTSTAMP:20270308T120000Z",
            "LAST-MODIFIED:20270301T120000Z",
            "SUMMARY:Open Day",
            "DESCRIPTION:Consular questions",
@@ -232,11 +237,11 @@ TEST(RenderCalendarTest, ZoneWithoutDstHasOneStandardBlock) {
 TEST(RenderCalendarTest, VtimezoneOffsetsMatchZoneinfo) {
   for (const char* name :
        {"Europe/Berlin", "America/New_York", "Asia/Tashkent",
-        "Australia/Sydney", "America/Sao_Paulo", "Europe/London",
-        "Asia/Tokyo", "America/Santiago", "Pacific/Auckland", "Africa/Cairo",
-        "Europe/Moscow", "Asia/Tehran", "America/Mexico_City",
-        "Africa/Casablanca", "Asia/Kolkata", "America/St_Johns",
-        "Australia/Lord_Howe", "Pacific/Chatham"}) {
+        "Australia/Sydney", "America/Sao_Paulo", "Europe/London", "Asia/Tokyo",
+        "America/Santiago", "Pacific/Auckland", "Africa/Cairo", "Europe/Moscow",
+        "Asia/Tehran", "America/Mexico_City", "Africa/Casablanca",
+        "Asia/Kolkata", "America/St_Johns", "Australia/Lord_Howe",
+        "Pacific/Chatham"}) {
     for (int event_year : {2006, 2013, 2027}) {
       SCOPED_TRACE(absl::StrCat(name, " ", event_year));
       const absl::TimeZone zone = Zone(name);
@@ -256,8 +261,8 @@ TEST(RenderCalendarTest, VtimezoneOffsetsMatchZoneinfo) {
       int mismatches = 0;
       for (absl::CivilDay day(event_year - 1, 1, 1);
            day < absl::CivilDay(event_year - 1 + 30, 1, 1); day += 1) {
-        const absl::CivilSecond noon(day.year(), day.month(), day.day(), 12,
-                                     0, 0);
+        const absl::CivilSecond noon(day.year(), day.month(), day.day(), 12, 0,
+                                     0);
         icaltimetype local = icaltime_null_time();
         local.year = static_cast<int>(noon.year());
         local.month = noon.month();
@@ -297,8 +302,8 @@ TEST(RenderCalendarTest, TextIsEscaped) {
   absl::MutexLock lock(&internal::LibicalMutex());
   ComponentPtr calendar(icalparser_parse_string(text.c_str()));
   ASSERT_NE(calendar, nullptr);
-  icalcomponent* vevent = icalcomponent_get_first_component(
-      calendar.get(), ICAL_VEVENT_COMPONENT);
+  icalcomponent* vevent =
+      icalcomponent_get_first_component(calendar.get(), ICAL_VEVENT_COMPONENT);
   ASSERT_NE(vevent, nullptr);
   EXPECT_EQ(std::string(icalcomponent_get_summary(vevent)), e.summary);
   EXPECT_EQ(std::string(icalcomponent_get_location(vevent)), e.location);
@@ -317,8 +322,8 @@ TEST(RenderCalendarTest, LongLinesAreFoldedWithoutSplittingCharacters) {
   absl::MutexLock lock(&internal::LibicalMutex());
   ComponentPtr calendar(icalparser_parse_string(text.c_str()));
   ASSERT_NE(calendar, nullptr);
-  icalcomponent* vevent = icalcomponent_get_first_component(
-      calendar.get(), ICAL_VEVENT_COMPONENT);
+  icalcomponent* vevent =
+      icalcomponent_get_first_component(calendar.get(), ICAL_VEVENT_COMPONENT);
   ASSERT_NE(vevent, nullptr);
   EXPECT_EQ(std::string(icalcomponent_get_summary(vevent)), long_word);
 }
@@ -334,28 +339,26 @@ TEST(RenderCalendarTest, ParsesBackWithLibical) {
   ComponentPtr calendar(icalparser_parse_string(text.c_str()));
   ASSERT_NE(calendar, nullptr);
   EXPECT_EQ(icalcomponent_isa(calendar.get()), ICAL_VCALENDAR_COMPONENT);
-  EXPECT_EQ(icalcomponent_count_components(calendar.get(),
-                                           ICAL_VEVENT_COMPONENT),
-            2);
+  EXPECT_EQ(
+      icalcomponent_count_components(calendar.get(), ICAL_VEVENT_COMPONENT), 2);
   // Both events share one VTIMEZONE.
-  EXPECT_EQ(icalcomponent_count_components(calendar.get(),
-                                           ICAL_VTIMEZONE_COMPONENT),
-            1);
+  EXPECT_EQ(
+      icalcomponent_count_components(calendar.get(), ICAL_VTIMEZONE_COMPONENT),
+      1);
   std::vector<int> sequences;
   std::vector<std::string> uids;
   for (icalcomponent* c = icalcomponent_get_first_component(
            calendar.get(), ICAL_VEVENT_COMPONENT);
-       c != nullptr;
-       c = icalcomponent_get_next_component(calendar.get(),
-                                            ICAL_VEVENT_COMPONENT)) {
+       c != nullptr; c = icalcomponent_get_next_component(
+                         calendar.get(), ICAL_VEVENT_COMPONENT)) {
     sequences.push_back(icalcomponent_get_sequence(c));
     uids.push_back(icalcomponent_get_uid(c));
   }
   EXPECT_THAT(sequences, ::testing::ElementsAre(3, 5));
-  EXPECT_THAT(uids, ::testing::ElementsAre("series-1@townhall",
-                                           "session-2@townhall"));
-  icalcomponent* second = icalcomponent_get_next_component(
-      calendar.get(), ICAL_VEVENT_COMPONENT);
+  EXPECT_THAT(
+      uids, ::testing::ElementsAre("series-1@townhall", "session-2@townhall"));
+  icalcomponent* second =
+      icalcomponent_get_next_component(calendar.get(), ICAL_VEVENT_COMPONENT);
   EXPECT_EQ(second, nullptr);
   EXPECT_EQ(icalcomponent_count_errors(calendar.get()), 0);
 }
@@ -403,15 +406,14 @@ TEST(RenderCalendarTest, EventsInSeveralZones) {
 TEST(RenderCalendarTest, InvalidEventsRejected) {
   auto expect_invalid = [](const std::vector<CalendarEvent>& events,
                            const std::string& prefix) {
-    absl::StatusOr<std::string> text = RenderCalendar(events);
+    absl::StatusOr<std::string> text = RenderCalendar(events, kExportTime);
     EXPECT_EQ(text.status().code(), absl::StatusCode::kInvalidArgument)
         << prefix;
     EXPECT_THAT(std::string(text.status().message()), StartsWith(prefix));
   };
   CalendarEvent e = SingleSession("Europe/Berlin");
   e.time_zone = "Mars/Olympus_Mons";
-  expect_invalid({BerlinSeries(), e},
-                 "events[1].time_zone: unknown time zone");
+  expect_invalid({BerlinSeries(), e}, "events[1].time_zone: unknown time zone");
   e = SingleSession("Europe/Berlin");
   e.time_zone = "../../etc/localtime";
   expect_invalid({e}, "events[0].time_zone: unknown time zone");
@@ -440,9 +442,9 @@ TEST(RenderCalendarTest, InvalidEventsRejected) {
 // loading races too.
 TEST(ConcurrencyTest, ParallelCallsMatchSequentialResults) {
   const std::vector<std::string> zones = {
-      "Europe/Paris",     "Asia/Samarkand",    "America/Chicago",
-      "Australia/Perth",  "Africa/Casablanca", "America/Havana",
-      "Asia/Kathmandu",   "Europe/Chisinau"};
+      "Europe/Paris",    "Asia/Samarkand",    "America/Chicago",
+      "Australia/Perth", "Africa/Casablanca", "America/Havana",
+      "Asia/Kathmandu",  "Europe/Chisinau"};
   constexpr int kRounds = 20;
   struct Result {
     std::vector<absl::Time> starts;
@@ -450,10 +452,10 @@ TEST(ConcurrencyTest, ParallelCallsMatchSequentialResults) {
   };
   auto compute = [](const std::string& zone) {
     Result r;
-    absl::StatusOr<std::vector<absl::Time>> starts = ExpandRecurrence(
-        {.rrule = "FREQ=WEEKLY;BYDAY=MO,TH;COUNT=60",
-         .first_start = Local(zone, 2027, 1, 4, 10),
-         .time_zone = zone});
+    absl::StatusOr<std::vector<absl::Time>> starts =
+        ExpandRecurrence({.rrule = "FREQ=WEEKLY;BYDAY=MO,TH;COUNT=60",
+                          .first_start = Local(zone, 2027, 1, 4, 10),
+                          .time_zone = zone});
     EXPECT_TRUE(starts.ok()) << starts.status();
     if (starts.ok()) r.starts = *starts;
     CalendarEvent e = SingleSession(zone);

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <vector>
@@ -19,6 +20,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
+#include "services/common/validation.h"
 #include "services/scheduling/libical_lock.h"
 
 namespace townhall::scheduling {
@@ -40,10 +42,6 @@ constexpr size_t kMaxRruleLength = 512;
 constexpr int kMinYear = 1900;
 constexpr int kMaxYear = 2500;
 
-absl::Status Invalid(absl::string_view field, absl::string_view message) {
-  return absl::InvalidArgumentError(absl::StrCat(field, ": ", message));
-}
-
 struct IteratorDeleter {
   void operator()(icalrecur_iterator* it) const { icalrecur_iterator_free(it); }
 };
@@ -62,8 +60,7 @@ icaltimetype FloatingTime(const absl::CivilSecond& local) {
 }
 
 absl::CivilSecond ToCivil(const icaltimetype& t) {
-  return absl::CivilSecond(t.year, t.month, t.day, t.hour, t.minute,
-                           t.second);
+  return absl::CivilSecond(t.year, t.month, t.day, t.hour, t.minute, t.second);
 }
 
 // Occurrences have second resolution, like iCalendar itself; flooring every
@@ -72,47 +69,54 @@ absl::Time FloorToSecond(absl::Time t) {
   return absl::FromUnixSeconds(absl::ToUnixSeconds(t));
 }
 
-// IANA names only: absl (and libical) would also accept absolute paths,
-// "../" escapes out of the zoneinfo directory and "localtime", none of which
-// may reach a stored series or an exported TZID.
-bool IsZoneName(absl::string_view name) {
-  if (name.empty() || name.size() > 64 || name == "localtime") return false;
-  if (!absl::ascii_isalpha(static_cast<unsigned char>(name.front()))) {
-    return false;
-  }
-  if (name.back() == '/' || absl::StrContains(name, "..") ||
-      absl::StrContains(name, "//")) {
-    return false;
-  }
-  return std::all_of(name.begin(), name.end(), [](char c) {
-    return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '/' ||
-           c == '_' || c == '+' || c == '-';
-  });
+absl::StatusOr<absl::TimeZone> LoadZone(absl::string_view name) {
+  return ValidateTimeZone(kTimeZoneField, name);
 }
 
-absl::StatusOr<absl::TimeZone> LoadZone(absl::string_view name) {
-  absl::TimeZone zone;
-  if (!IsZoneName(name) || !absl::LoadTimeZone(name, &zone)) {
-    return Invalid(kTimeZoneField,
-                   absl::StrFormat("unknown time zone \"%s\"",
-                                   absl::CHexEscape(name)));
+// Whether some month allowed by BYMONTH has a day allowed by BYMONTHDAY.
+// For a rule like "FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30" libical's iterator
+// scans every day up to its last year before giving up (~0.5 s, holding
+// LibicalMutex), and YEARLY is the only frequency it checks up front.
+bool SomeMonthHasTheDay(const icalrecurrencetype& recur) {
+  // Longest month lengths (leap years included).
+  static constexpr int kDaysInMonth[] = {31, 29, 31, 30, 31, 30,
+                                         31, 31, 30, 31, 30, 31};
+  auto allowed = [](const short* values, int size) {
+    std::vector<int> out;
+    for (int i = 0; i < size && values[i] != ICAL_RECURRENCE_ARRAY_MAX; ++i) {
+      out.push_back(values[i]);
+    }
+    return out;
+  };
+  const std::vector<int> days =
+      allowed(recur.by_month_day, ICAL_BY_MONTHDAY_SIZE);
+  if (days.empty()) return true;
+  std::vector<int> months = allowed(recur.by_month, ICAL_BY_MONTH_SIZE);
+  if (months.empty()) months = {1, 3, 5, 7, 8, 10, 12};
+  for (int encoded : months) {
+    const int month = icalrecurrencetype_month_month(encoded);
+    if (month < 1 || month > 12) return true;  // Leave it to libical.
+    for (int day : days) {
+      if (std::abs(day) <= kDaysInMonth[month - 1]) return true;
+    }
   }
-  return zone;
+  return false;
 }
 
 // Parses `rrule` and rejects what would fail or misbehave later. Requires
-// LibicalMutex(): libical reports parse errors through its global errno.
+// LibicalMutex() (see libical_lock.h); parse errors come back through
+// libical's icalerrno.
 absl::StatusOr<icalrecurrencetype> ParseRruleLocked(absl::string_view rrule,
                                                     absl::string_view field) {
-  if (rrule.empty()) return Invalid(field, "must not be empty");
+  if (rrule.empty()) return InvalidField(field, "must not be empty");
   if (rrule.size() > kMaxRruleLength) {
-    return Invalid(field, absl::StrCat("longer than ", kMaxRruleLength,
-                                       " characters"));
+    return InvalidField(
+        field, absl::StrCat("longer than ", kMaxRruleLength, " characters"));
   }
   // Also keeps NULs out of the C string handed to libical.
   for (char c : rrule) {
     if (!absl::ascii_isgraph(static_cast<unsigned char>(c))) {
-      return Invalid(field, "must be printable ASCII without spaces");
+      return InvalidField(field, "must be printable ASCII without spaces");
     }
   }
   const std::string text(rrule);
@@ -121,26 +125,31 @@ absl::StatusOr<icalrecurrencetype> ParseRruleLocked(absl::string_view rrule,
   const icalerrorenum error = icalerrno;
   icalerror_clear_errno();
   if (error != ICAL_NO_ERROR) {
-    return Invalid(field, absl::StrFormat("not a valid RRULE: \"%s\"", rrule));
+    return InvalidField(field, absl::StrFormat("not a valid RRULE: \"%s\"", rrule));
   }
   // "" and "COUNT=3" parse without error but have no frequency.
-  if (recur.freq == ICAL_NO_RECURRENCE) return Invalid(field, "FREQ is missing");
+  if (recur.freq == ICAL_NO_RECURRENCE) {
+    return InvalidField(field, "FREQ is missing");
+  }
   // Sub-daily series make no sense for sessions, and an impossible
   // sub-daily rule keeps libical busy for seconds to minutes (it scans
   // every hour/minute up to its last year) while holding LibicalMutex.
   if (recur.freq == ICAL_SECONDLY_RECURRENCE ||
       recur.freq == ICAL_MINUTELY_RECURRENCE ||
       recur.freq == ICAL_HOURLY_RECURRENCE) {
-    return Invalid(field, "FREQ must be DAILY, WEEKLY, MONTHLY or YEARLY");
+    return InvalidField(field, "FREQ must be DAILY, WEEKLY, MONTHLY or YEARLY");
   }
   // Non-Gregorian calendars (RFC 7529) are not understood by most clients.
-  if (recur.rscale != nullptr) return Invalid(field, "RSCALE is not supported");
+  if (recur.rscale != nullptr) return InvalidField(field, "RSCALE is not supported");
+  if (!SomeMonthHasTheDay(recur)) {
+    return InvalidField(field, "BYMONTHDAY never falls in BYMONTH");
+  }
   // Some contradictions (BYWEEKNO in a WEEKLY rule, February 30 in a YEARLY
   // one) are only detected when an iterator is built.
   IteratorPtr probe(icalrecur_iterator_new(
       recur, FloatingTime(absl::CivilSecond(2000, 1, 3, 0, 0, 0))));
   icalerror_clear_errno();
-  if (probe == nullptr) return Invalid(field, "contradictory rule parts");
+  if (probe == nullptr) return InvalidField(field, "contradictory rule parts");
   return recur;
 }
 
@@ -173,7 +182,7 @@ Until UntilOf(const icalrecurrencetype& recur) {
 }
 
 absl::Status TooMany() {
-  return Invalid(kRruleField, absl::StrCat("expands to more than ",
+  return InvalidField(kRruleField, absl::StrCat("expands to more than ",
                                            kMaxOccurrences, " occurrences"));
 }
 
@@ -190,12 +199,12 @@ absl::StatusOr<std::vector<absl::Time>> ExpandRecurrence(
   if (!zone.ok()) return zone.status();
   if (spec.first_start == absl::InfinitePast() ||
       spec.first_start == absl::InfiniteFuture()) {
-    return Invalid(kStartField, "must be a finite time");
+    return InvalidField(kStartField, "must be a finite time");
   }
   const absl::Time first_start = FloorToSecond(spec.first_start);
   const absl::CivilSecond local_start = absl::ToCivilSecond(first_start, *zone);
   if (local_start.year() < kMinYear || local_start.year() > kMaxYear) {
-    return Invalid(kStartField, absl::StrFormat("year must be in [%d, %d]",
+    return InvalidField(kStartField, absl::StrFormat("year must be in [%d, %d]",
                                                 kMinYear, kMaxYear));
   }
 
@@ -203,7 +212,7 @@ absl::StatusOr<std::vector<absl::Time>> ExpandRecurrence(
   exceptions.reserve(spec.exception_dates.size());
   for (absl::Time t : spec.exception_dates) {
     if (t == absl::InfinitePast() || t == absl::InfiniteFuture()) {
-      return Invalid(kExceptionDatesField, "must be finite times");
+      return InvalidField(kExceptionDatesField, "must be finite times");
     }
     exceptions.push_back(FloorToSecond(t));
   }
@@ -247,8 +256,8 @@ absl::StatusOr<std::vector<absl::Time>> ExpandRecurrence(
     IteratorPtr it(icalrecur_iterator_new(*recur, FloatingTime(local_start)));
     icalerror_clear_errno();
     if (it == nullptr) {
-      return Invalid(kRruleField, absl::StrCat("cannot be expanded from ",
-                                               kStartField));
+      return InvalidField(kRruleField,
+                     absl::StrCat("cannot be expanded from ", kStartField));
     }
     while (count == 0 || produced < count) {
       const icaltimetype next = icalrecur_iterator_next(it.get());
@@ -276,7 +285,7 @@ absl::StatusOr<std::vector<absl::Time>> ExpandRecurrence(
 
   for (absl::Time t : spec.extra_dates) {
     if (t == absl::InfinitePast() || t == absl::InfiniteFuture()) {
-      return Invalid(kExtraDatesField, "must be finite times");
+      return InvalidField(kExtraDatesField, "must be finite times");
     }
     starts.push_back(FloorToSecond(t));
   }

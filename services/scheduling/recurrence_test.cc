@@ -99,9 +99,9 @@ TEST(ExpandRecurrenceTest, WeeklyBerlinWholeYear) {
 }
 
 TEST(ExpandRecurrenceTest, TashkentHasNoDst) {
-  absl::StatusOr<std::vector<absl::Time>> starts = Expand(
-      "FREQ=WEEKLY;COUNT=52", Local("Asia/Tashkent", 2027, 1, 4, 10),
-      "Asia/Tashkent");
+  absl::StatusOr<std::vector<absl::Time>> starts =
+      Expand("FREQ=WEEKLY;COUNT=52", Local("Asia/Tashkent", 2027, 1, 4, 10),
+             "Asia/Tashkent");
   ASSERT_TRUE(starts.ok()) << starts.status();
   ASSERT_EQ(starts->size(), 52);
   EXPECT_THAT(Format(*starts, "UTC", "%H:%M"), Each("05:00"));
@@ -131,13 +131,12 @@ TEST(ExpandRecurrenceTest, DtstartOutsideRuleIsFirstAndCounts) {
 }
 
 TEST(ExpandRecurrenceTest, Count) {
-  absl::StatusOr<std::vector<absl::Time>> starts =
-      Expand("FREQ=DAILY;INTERVAL=2;COUNT=3",
-             Local("Europe/Berlin", 2027, 5, 1, 9));
+  absl::StatusOr<std::vector<absl::Time>> starts = Expand(
+      "FREQ=DAILY;INTERVAL=2;COUNT=3", Local("Europe/Berlin", 2027, 5, 1, 9));
   ASSERT_TRUE(starts.ok()) << starts.status();
-  EXPECT_THAT(Format(*starts, "Europe/Berlin"),
-              ElementsAre("2027-05-01 09:00", "2027-05-03 09:00",
-                          "2027-05-05 09:00"));
+  EXPECT_THAT(
+      Format(*starts, "Europe/Berlin"),
+      ElementsAre("2027-05-01 09:00", "2027-05-03 09:00", "2027-05-05 09:00"));
 }
 
 TEST(ExpandRecurrenceTest, UntilUtcIsComparedAsAnInstant) {
@@ -211,15 +210,14 @@ TEST(ExpandRecurrenceTest, ExtraDateIsAddedInOrder) {
                       Local("Europe/Berlin", 2027, 3, 29, 10)}};
   absl::StatusOr<std::vector<absl::Time>> starts = ExpandRecurrence(spec);
   ASSERT_TRUE(starts.ok()) << starts.status();
-  EXPECT_THAT(Format(*starts, "Europe/Berlin"),
-              ElementsAre("2027-03-15 10:00", "2027-03-24 15:30",
-                          "2027-03-29 10:00"));
+  EXPECT_THAT(
+      Format(*starts, "Europe/Berlin"),
+      ElementsAre("2027-03-15 10:00", "2027-03-24 15:30", "2027-03-29 10:00"));
 }
 
 TEST(ExpandRecurrenceTest, OpenEndedRuleStopsAtHorizon) {
   const absl::Time first = Local("Europe/Berlin", 2027, 3, 15, 10);
-  absl::StatusOr<std::vector<absl::Time>> starts =
-      Expand("FREQ=WEEKLY", first);
+  absl::StatusOr<std::vector<absl::Time>> starts = Expand("FREQ=WEEKLY", first);
   ASSERT_TRUE(starts.ok()) << starts.status();
   // 52 weeks = 364 days fit into 366 days, 53 weeks do not.
   ASSERT_EQ(starts->size(), 53);
@@ -285,6 +283,10 @@ TEST(ExpandRecurrenceTest, BadRulesRejected) {
            "FREQ=WEEKLY;BYDAY=XX",
            "FREQ=WEEKLY;BYWEEKNO=3",
            "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30",
+           // Never matches; libical would scan days for ~0.5 s.
+           "FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30",
+           "FREQ=MONTHLY;BYMONTHDAY=31;BYMONTH=4,6,9,11",
+           "FREQ=MONTHLY;BYMONTHDAY=-30;BYMONTH=2",
            "FREQ=WEEKLY COUNT=3",
            "FREQ=HOURLY;COUNT=3",
            "FREQ=MINUTELY;COUNT=3",
@@ -293,25 +295,29 @@ TEST(ExpandRecurrenceTest, BadRulesRejected) {
     ExpectInvalid(Expand(rule, first).status(), "series.rrule: ");
     ExpectInvalid(ValidateRrule(rule), "series.rrule: ");
   }
-  ExpectInvalid(Expand(std::string("FREQ=WEEKLY\0;COUNT=2", 20), first)
-                    .status(),
-                "series.rrule: ");
+  ExpectInvalid(
+      Expand(std::string("FREQ=WEEKLY\0;COUNT=2", 20), first).status(),
+      "series.rrule: ");
 }
 
 TEST(ValidateRruleTest, NamesTheGivenField) {
   EXPECT_TRUE(ValidateRrule("FREQ=MONTHLY;BYDAY=2SA;COUNT=6").ok());
   EXPECT_TRUE(ValidateRrule("FREQ=WEEKLY;BYDAY=MO,WE;UNTIL=20271231").ok());
+  EXPECT_TRUE(ValidateRrule("FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29").ok());
+  EXPECT_TRUE(ValidateRrule("FREQ=MONTHLY;BYMONTHDAY=31").ok());
+  EXPECT_TRUE(ValidateRrule("FREQ=MONTHLY;BYMONTHDAY=-1;BYMONTH=2").ok());
   absl::Status status = ValidateRrule("FREQ=SOMETIMES", "update.rrule");
   ExpectInvalid(status, "update.rrule: ");
   EXPECT_THAT(std::string(status.message()), HasSubstr("FREQ=SOMETIMES"));
-  EXPECT_EQ(ValidateRrule("COUNT=3").message(), "series.rrule: FREQ is missing");
+  EXPECT_EQ(ValidateRrule("COUNT=3").message(),
+            "series.rrule: FREQ is missing");
 }
 
 TEST(ExpandRecurrenceTest, UnknownTimeZoneRejected) {
   const absl::Time first = Utc(2027, 3, 15, 9);
-  for (const char* zone : {"Mars/Olympus_Mons", "", "Europe/Berln",
-                           "../../etc/localtime", "localtime",
-                           "/usr/share/zoneinfo/Europe/Berlin"}) {
+  for (const char* zone :
+       {"Mars/Olympus_Mons", "", "Europe/Berln", "../../etc/localtime",
+        "localtime", "/usr/share/zoneinfo/Europe/Berlin"}) {
     SCOPED_TRACE(zone);
     absl::Status status = Expand("FREQ=WEEKLY;COUNT=2", first, zone).status();
     ExpectInvalid(status, "series.template.time_zone: unknown time zone");
@@ -321,8 +327,8 @@ TEST(ExpandRecurrenceTest, UnknownTimeZoneRejected) {
 TEST(ExpandRecurrenceTest, NonexistentLocalTimeUsesOffsetBeforeGap) {
   // 02:30 does not exist in Berlin on 2027-03-28: it becomes 03:30 summer
   // time (01:30Z), as RFC 5545 prescribes.
-  absl::StatusOr<std::vector<absl::Time>> starts = Expand(
-      "FREQ=DAILY;COUNT=3", Local("Europe/Berlin", 2027, 3, 27, 2, 30));
+  absl::StatusOr<std::vector<absl::Time>> starts =
+      Expand("FREQ=DAILY;COUNT=3", Local("Europe/Berlin", 2027, 3, 27, 2, 30));
   ASSERT_TRUE(starts.ok()) << starts.status();
   EXPECT_THAT(FormatUtc(*starts),
               ElementsAre("2027-03-27 01:30Z", "2027-03-28 01:30Z",
@@ -331,8 +337,8 @@ TEST(ExpandRecurrenceTest, NonexistentLocalTimeUsesOffsetBeforeGap) {
 
 TEST(ExpandRecurrenceTest, RepeatedLocalTimeUsesFirstInstance) {
   // 02:30 happens twice in Berlin on 2027-10-31; the first is 00:30Z.
-  absl::StatusOr<std::vector<absl::Time>> starts = Expand(
-      "FREQ=DAILY;COUNT=3", Local("Europe/Berlin", 2027, 10, 30, 2, 30));
+  absl::StatusOr<std::vector<absl::Time>> starts =
+      Expand("FREQ=DAILY;COUNT=3", Local("Europe/Berlin", 2027, 10, 30, 2, 30));
   ASSERT_TRUE(starts.ok()) << starts.status();
   EXPECT_THAT(FormatUtc(*starts),
               ElementsAre("2027-10-30 00:30Z", "2027-10-31 00:30Z",
@@ -340,9 +346,8 @@ TEST(ExpandRecurrenceTest, RepeatedLocalTimeUsesFirstInstance) {
 }
 
 TEST(ExpandRecurrenceTest, TruncatesToSecondsAndRejectsInfiniteTimes) {
-  absl::StatusOr<std::vector<absl::Time>> starts =
-      Expand("FREQ=DAILY;COUNT=2", Utc(2027, 3, 15, 9) + absl::Milliseconds(1),
-             "UTC");
+  absl::StatusOr<std::vector<absl::Time>> starts = Expand(
+      "FREQ=DAILY;COUNT=2", Utc(2027, 3, 15, 9) + absl::Milliseconds(1), "UTC");
   ASSERT_TRUE(starts.ok()) << starts.status();
   EXPECT_THAT(*starts, ElementsAre(Utc(2027, 3, 15, 9), Utc(2027, 3, 16, 9)));
 

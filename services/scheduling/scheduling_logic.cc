@@ -5,6 +5,7 @@
 #include <set>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
@@ -683,6 +684,14 @@ absl::Status SchedulingLogic::ExportCalendar(const Principal& caller, Redis& red
       TH_ASSIGN_OR_RETURN(CalendarEvent event, EventFor(store, master));
       event.uid = absl::StrCat(series.id(), "@townhall");
       event.rrule = series.rrule();
+      // An open-ended rule was materialized up to a horizon; end the exported
+      // rule at the last occurrence so calendars show no phantom sessions.
+      if (!absl::StrContains(event.rrule, "COUNT=") &&
+          !absl::StrContains(event.rrule, "UNTIL=") && !occurrences.empty()) {
+        absl::Time last = ToTime(occurrences.back().original_start_time());
+        absl::StrAppend(&event.rrule, ";UNTIL=",
+                        absl::FormatTime("%Y%m%dT%H%M%SZ", last, absl::UTCTimeZone()));
+      }
       for (const Timestamp& t : series.exception_dates()) {
         event.exception_dates.push_back(ToTime(t));
       }
@@ -695,7 +704,7 @@ absl::Status SchedulingLogic::ExportCalendar(const Principal& caller, Redis& red
     default:
       return InvalidField("target", "set session_id or series_id");
   }
-  TH_ASSIGN_OR_RETURN(std::string ics, RenderCalendar(events));
+  TH_ASSIGN_OR_RETURN(std::string ics, RenderCalendar(events, absl::Now()));
   response->set_ics(std::move(ics));
   response->set_filename(absl::StrCat(id, ".ics"));
   return absl::OkStatus();

@@ -48,6 +48,11 @@ absl::StatusOr<KeySet> KeySet::Parse(absl::string_view contents) {
                        parts[0], " is shorter than ", kMinSecretBytes,
                        " bytes"));
     }
+    if (set.keys_.count(parts[0]) != 0) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "key file line ", line_number, ": key id ", parts[0],
+          " appears twice"));
+    }
     if (set.signing_key_id_.empty()) set.signing_key_id_ = std::string(parts[0]);
     set.keys_[std::string(parts[0])] = std::string(parts[1]);
   }
@@ -84,8 +89,14 @@ absl::StatusOr<std::string> SignToken(const KeySet& keys,
   if (jwt_new(&raw) != 0) return absl::InternalError("jwt_new failed");
   JwtPtr jwt(raw);
   const std::string* secret = keys.Find(keys.signing_key_id());
+  // A default-constructed KeySet has no keys: never sign (or crash) then.
+  if (secret == nullptr) {
+    return absl::FailedPreconditionError("no signing key configured");
+  }
   unsigned char nonce[12];
-  RAND_bytes(nonce, sizeof(nonce));
+  if (RAND_bytes(nonce, sizeof(nonce)) != 1) {
+    return absl::InternalError("RAND_bytes failed");
+  }
   std::string jti = absl::BytesToHexString(
       absl::string_view(reinterpret_cast<char*>(nonce), sizeof(nonce)));
   std::string aud(audience);

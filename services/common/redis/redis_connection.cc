@@ -51,6 +51,19 @@ bool IsTransientError(const RedisReply& reply) {
   return false;
 }
 
+// Redis 7 appends where a script raised an error (error() / th_fail):
+// "TH:ABORTED:stale script: <sha1>, on @user_script:12." The location is
+// for logs, not part of the message a client sees.
+absl::string_view StripScriptLocation(absl::string_view error) {
+  size_t pos = error.rfind(" script: ");
+  if (pos == absl::string_view::npos) return error;
+  absl::string_view tail = error.substr(pos);
+  if (absl::StrContains(tail, ", on @") && absl::EndsWith(tail, ".")) {
+    return error.substr(0, pos);
+  }
+  return error;
+}
+
 }  // namespace
 
 absl::Status ScriptErrorToStatus(absl::string_view error) {
@@ -58,7 +71,7 @@ absl::Status ScriptErrorToStatus(absl::string_view error) {
   if (pos == absl::string_view::npos) {
     return absl::InternalError(absl::StrCat("redis script error: ", error));
   }
-  absl::string_view rest = error.substr(pos + 3);
+  absl::string_view rest = StripScriptLocation(error.substr(pos + 3));
   size_t colon = rest.find(':');
   absl::string_view code_name = rest.substr(0, colon);
   absl::string_view message =
