@@ -40,11 +40,13 @@ absl::StatusOr<Principal> Authenticator::Authenticate(
 
 absl::StatusOr<Principal> Authenticator::AuthenticateHeader(
     absl::string_view header) const {
-  if (!absl::ConsumePrefix(&header, kBearer)) {
+  // The scheme name is case-insensitive (RFC 7235 section 2.1).
+  if (header.size() < kBearer.size() ||
+      !absl::EqualsIgnoreCase(header.substr(0, kBearer.size()), kBearer)) {
     return absl::UnauthenticatedError(
         "authorization metadata must be \"Bearer <token>\"");
   }
-  header = absl::StripAsciiWhitespace(header);
+  header = absl::StripAsciiWhitespace(header.substr(kBearer.size()));
   if (!options_.bootstrap_credential.empty() &&
       ConstantTimeEquals(header, options_.bootstrap_credential)) {
     Principal principal;

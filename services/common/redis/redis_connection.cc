@@ -1,6 +1,7 @@
 #include "services/common/redis/redis_connection.h"
 
 #include <hiredis/hiredis.h>
+#include <signal.h>
 #include <sys/time.h>
 
 #include <algorithm>
@@ -93,7 +94,15 @@ absl::Status ScriptErrorToStatus(absl::string_view error) {
 }
 
 RedisConnection::RedisConnection(RedisOptions options)
-    : options_(std::move(options)) {}
+    : options_(std::move(options)) {
+  // hiredis 0.14 writes with write(2): a Redis that dies mid-write must not
+  // kill the process with SIGPIPE (servers, tools and tests alike).
+  static const bool sigpipe_ignored = [] {
+    signal(SIGPIPE, SIG_IGN);
+    return true;
+  }();
+  (void)sigpipe_ignored;
+}
 
 RedisConnection::~RedisConnection() {
   if (context_ != nullptr) redisFree(context_);

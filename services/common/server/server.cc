@@ -147,8 +147,6 @@ int RunServerMain(int argc, char** argv,
       })));
   absl::ParseCommandLine(argc, argv);
 
-  // hiredis 0.14 writes with write(2): a closed Redis socket must not kill us.
-  signal(SIGPIPE, SIG_IGN);
   // Block SIGTERM/SIGINT in every thread (threads inherit the mask) and
   // wait for them here, synchronously.
   sigset_t signals;
