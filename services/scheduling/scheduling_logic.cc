@@ -219,6 +219,12 @@ absl::Status ChangeOccurrence(const Principal& caller, RedisConnection& redis,
         "series ", series_id, " has no occurrence originally starting at ",
         FormatInstant(ToTime(original_start))));
   }
+  if (outcome.kind == "START_TAKEN") {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "another occurrence of series ", series_id, " already starts at ",
+        FormatInstant(absl::FromUnixSeconds(move_start)),
+        "; move or cancel that one first"));
+  }
   if (outcome.kind == "BAD_STATE") {
     int state = 0;
     (void)absl::SimpleAtoi(outcome.values.at(0), &state);
@@ -532,6 +538,21 @@ absl::Status SchedulingLogic::CreateSeries(const Principal& caller, Redis& redis
   spec.time_zone = tmpl->time_zone();
   TH_ASSIGN_OR_RETURN(std::vector<absl::Time> starts, ExpandRecurrence(spec));
   if (starts.empty()) return InvalidField("series.rrule", "produces no occurrences");
+  // create_sessions.lua checks each occurrence against stored bookings only,
+  // so occurrences that overlap each other would double-book the series'
+  // own venues and hosts (starts are sorted).
+  if (!request.allow_conflicts() &&
+      (!tmpl->venue_ids().empty() || !tmpl->host_ids().empty())) {
+    const absl::Duration duration = absl::Seconds(tmpl->duration().seconds());
+    for (size_t i = 1; i < starts.size(); ++i) {
+      if (starts[i] < starts[i - 1] + duration) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "schedule conflict (set allow_conflicts to book anyway): the occurrences at ",
+            FormatInstant(starts[i - 1]), " and ", FormatInstant(starts[i]),
+            " overlap and share venues or hosts"));
+      }
+    }
+  }
 
   series.set_id(NewId());
   series.set_tenant_id(caller.tenant_id);
@@ -590,6 +611,8 @@ absl::Status SchedulingLogic::ListSeriesOccurrences(
 absl::Status SchedulingLogic::CancelOccurrence(
     const Principal& caller, Redis& redis, const v1::CancelOccurrenceRequest& request,
     v1::CancelOccurrenceResponse* response) const {
+  // Function-level authorization before validation, like every other RPC.
+  TH_RETURN_IF_ERROR(RequireOrganizer(caller));
   if (!request.has_original_start_time()) {
     return InvalidField("original_start_time", "is required");
   }
@@ -602,6 +625,7 @@ absl::Status SchedulingLogic::CancelOccurrence(
 absl::Status SchedulingLogic::MoveOccurrence(const Principal& caller, Redis& redis,
                                              const v1::MoveOccurrenceRequest& request,
                                              v1::MoveOccurrenceResponse* response) const {
+  TH_RETURN_IF_ERROR(RequireOrganizer(caller));
   if (!request.has_original_start_time()) {
     return InvalidField("original_start_time", "is required");
   }

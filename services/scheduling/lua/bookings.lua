@@ -29,11 +29,12 @@ local function resources_of(venues_csv, hosts_csv)
   return out
 end
 
--- Fails unless every venue exists.
-local function check_venues(venues_csv)
+-- Fails unless every venue exists; `field` names the venue list in the
+-- error ('session.venue_ids' when nil).
+local function check_venues(venues_csv, field)
   for _, v in ipairs(split_csv(venues_csv)) do
     if redis.call('EXISTS', P .. 'venue:' .. v) == 0 then
-      th_fail('INVALID_ARGUMENT', 'session.venue_ids: unknown venue ' .. v)
+      th_fail('INVALID_ARGUMENT', (field or 'session.venue_ids') .. ': unknown venue ' .. v)
     end
   end
 end

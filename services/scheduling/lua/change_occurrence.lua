@@ -6,7 +6,8 @@
 -- ARGV: series id, original start (unix seconds), 'cancel' or 'move',
 --       new start, new end (for 'move'), allow_conflicts, now.
 -- Returns {'OK', session id, session version}, {'NO_OCCURRENCE'},
--- {'BAD_STATE', state, session id} or {'CONFLICTS', id, resource, ...}.
+-- {'BAD_STATE', state, session id}, {'START_TAKEN'} or
+-- {'CONFLICTS', id, resource, ...}.
 local series_id, orig, mode = ARGV[1], tonumber(ARGV[2]), ARGV[3]
 local new_start, new_end = tonumber(ARGV[4]), tonumber(ARGV[5])
 local allow, now = ARGV[6] == '1', ARGV[7]
@@ -23,6 +24,16 @@ local f = redis.call('HMGET', key, 'state', 'start', 'end')
 local state, current_start = tonumber(f[1]), tonumber(f[2])
 if state ~= DRAFT and state ~= SCHEDULED then return {'BAD_STATE', state, id} end
 
+-- EXDATE/RDATE are plain instants, so two occurrences of one series must
+-- never share a start: moving onto another occurrence's original or moved
+-- start would make the exported calendar drop one of them.
+if mode == 'move' and new_start ~= orig and new_start ~= current_start then
+  local taken = redis.call('ZRANGEBYSCORE', series_key .. ':sessions', new_start, new_start)
+  if #taken > 0 or redis.call('ZSCORE', series_key .. ':rdates', new_start) then
+    return {'START_TAKEN'}
+  end
+end
+
 local resources = session_resources(id)
 if mode == 'move' and not allow then
   local conflicts = {}
@@ -35,7 +46,9 @@ end
 
 -- A moved occurrence is EXDATE(original) + RDATE(new); moving it again
 -- replaces the RDATE, and moving it back to the original removes both.
-redis.call('ZREM', series_key .. ':rdates', current_start)
+if current_start ~= orig then
+  redis.call('ZREM', series_key .. ':rdates', current_start)
+end
 if mode == 'cancel' then
   redis.call('ZADD', series_key .. ':exdates', orig, orig)
   unbook(resources, id)

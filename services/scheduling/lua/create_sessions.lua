@@ -29,7 +29,7 @@ end
 -- Preconditions first: nothing is written if any check fails.
 local conflicts = {}
 for _, s in ipairs(sessions) do
-  check_venues(s.venues)
+  check_venues(s.venues, series_id ~= '' and 'series.template.venue_ids' or nil)
   s.resources = resources_of(s.venues, s.hosts)
   if not allow then
     find_conflicts(s.resources, s.start, s.finish, s.id, conflicts)
@@ -60,5 +60,5 @@ if series_id ~= '' then
   feed('series.created', series_id, '')
   result = series_id
 end
-th_remember(P .. idem, result, 86400)
+if idem ~= '' then th_remember(P .. idem, result, 86400) end
 return {'OK', result}

@@ -10,5 +10,5 @@ end
 redis.call('SET', P .. 'venue:' .. id, data)
 redis.call('ZADD', P .. 'venues', 0, id)
 feed('venue.created', id, '')
-th_remember(P .. idem, id, 86400)
+if idem ~= '' then th_remember(P .. idem, id, 86400) end
 return {'OK', id}
