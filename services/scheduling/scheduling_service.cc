@@ -12,7 +12,7 @@ namespace {
   grpc::ServerUnaryReactor* Method(grpc::CallbackServerContext* ctx,          \
                                    const v1::Method##Request* request,        \
                                    v1::Method##Response* response) override { \
-    return rpc_->Run(ctx, #Method,                                            \
+    return rpc_->Run(ctx, #Method, *request,                                  \
                      [this, request, response](const Principal& caller,       \
                                                RedisConnection& redis) {      \
                        return logic_.Method(caller, redis, *request,          \
@@ -53,7 +53,7 @@ class SchedulingServiceImpl final : public v1::SchedulingService::CallbackServic
   grpc::ServerUnaryReactor* ProposeFairSlots(
       grpc::CallbackServerContext* ctx, const v1::ProposeFairSlotsRequest* request,
       v1::ProposeFairSlotsResponse* response) override {
-    return rpc_->Run(ctx, "ProposeFairSlots",
+    return rpc_->Run(ctx, "ProposeFairSlots", *request,
                      [this, request, response](const Principal& caller, RedisConnection&) {
                        return logic_.ProposeFairSlots(caller, *request, response);
                      });

@@ -57,7 +57,7 @@ class TenantServiceImpl final : public v1::TenantService::CallbackService,
   grpc::ServerUnaryReactor* CreateTenant(grpc::CallbackServerContext* ctx,
                                          const v1::CreateTenantRequest* request,
                                          v1::CreateTenantResponse* response) override {
-    return rpc_->Run(ctx, "CreateTenant",
+    return rpc_->Run(ctx, "CreateTenant", *request,
                      [=](const Principal& caller, RedisConnection& redis) -> absl::Status {
       if (!caller.is_operator()) {
         return absl::PermissionDeniedError(
@@ -83,7 +83,7 @@ class TenantServiceImpl final : public v1::TenantService::CallbackService,
   grpc::ServerUnaryReactor* GetTenant(grpc::CallbackServerContext* ctx,
                                       const v1::GetTenantRequest* request,
                                       v1::GetTenantResponse* response) override {
-    return rpc_->Run(ctx, "GetTenant",
+    return rpc_->Run(ctx, "GetTenant", *request,
                      [=](const Principal& caller, RedisConnection& redis) -> absl::Status {
       TH_RETURN_IF_ERROR(ValidateTenantId("tenant_id", request->tenant_id()));
       TH_RETURN_IF_ERROR(RequireTenantAccess(caller, request->tenant_id()));
@@ -96,7 +96,7 @@ class TenantServiceImpl final : public v1::TenantService::CallbackService,
   grpc::ServerUnaryReactor* IssueToken(grpc::CallbackServerContext* ctx,
                                        const v1::IssueTokenRequest* request,
                                        v1::IssueTokenResponse* response) override {
-    return rpc_->Run(ctx, "IssueToken",
+    return rpc_->Run(ctx, "IssueToken", *request,
                      [=](const Principal& caller, RedisConnection& redis) -> absl::Status {
       TH_RETURN_IF_ERROR(ValidateTenantId("tenant_id", request->tenant_id()));
       TH_RETURN_IF_ERROR(RequireTenantAccess(caller, request->tenant_id()));

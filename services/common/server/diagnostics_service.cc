@@ -19,7 +19,7 @@ class DiagnosticsServiceImpl final
   grpc::ServerUnaryReactor* Ping(grpc::CallbackServerContext* ctx,
                                  const townhall::v1::PingRequest* request,
                                  townhall::v1::PingResponse* response) override {
-    return rpc_->RunInline(ctx, "Ping", [&](const Principal&) {
+    return rpc_->RunInline(ctx, "Ping", *request, [&](const Principal&) {
       response->set_payload(request->payload());
       return absl::OkStatus();
     });

@@ -8,6 +8,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "proto/support/request_decoding.h"
 #include "services/common/logging.h"
 #include "services/common/status.h"
 
@@ -31,6 +32,7 @@ RpcRunner::RpcRunner(RedisPool* redis, const Authenticator* auth,
 
 RpcRunner::Call RpcRunner::Begin(grpc::CallbackServerContext* ctx,
                                  absl::string_view method,
+                                 const google::protobuf::Message& request,
                                  absl::StatusOr<Principal>* caller) const {
   Call call;
   call.reactor = ctx->DefaultReactor();
@@ -48,7 +50,13 @@ RpcRunner::Call RpcRunner::Begin(grpc::CallbackServerContext* ctx,
   }
   ctx->AddInitialMetadata("x-request-id", call.request_id);
   *caller = auth_->Authenticate(*ctx);
-  if (caller->ok()) call.tenant_id = (*caller)->tenant_id;
+  if (caller->ok()) {
+    call.tenant_id = (*caller)->tenant_id;
+    // Checked after authentication: an anonymous caller learns nothing.
+    if (std::optional<std::string> field = InvalidUtf8Field(request)) {
+      *caller = absl::InvalidArgumentError(absl::StrCat(*field, ": is not valid UTF-8"));
+    }
+  }
   return call;
 }
 

@@ -3,18 +3,21 @@
 //   grpc::ServerUnaryReactor* GetSession(grpc::CallbackServerContext* ctx,
 //                                        const GetSessionRequest* request,
 //                                        GetSessionResponse* response) {
-//     return rpc_->Run(ctx, "GetSession",
+//     return rpc_->Run(ctx, "GetSession", *request,
 //         [=](const Principal& caller, RedisConnection& redis) {
 //           return logic_.GetSession(caller, redis, *request, response);
 //         });
 //   }
 //
 // On the gRPC callback thread it assigns a request id, authenticates the
-// caller (CPU only, no I/O), then hands the work to a RedisPool worker,
+// caller (CPU only, no I/O), refuses a request whose string fields were not
+// valid UTF-8 (proto/support/request_decoding.h), then hands the work to a
+// RedisPool worker,
 // which runs it with a connection carrying the call's deadline and finishes
 // the call. Every call ends with one JSON access-log line.
 #pragma once
 
+#include <google/protobuf/message.h>
 #include <grpcpp/grpcpp.h>
 
 #include <string>
@@ -42,13 +45,16 @@ class RpcRunner {
   // Redis worker thread, and finishes the call with its status.
   template <typename Work>
   grpc::ServerUnaryReactor* Run(grpc::CallbackServerContext* ctx,
-                                absl::string_view method, Work work);
+                                absl::string_view method,
+                                const google::protobuf::Message& request, Work work);
 
   // Authenticates, then runs `work(caller)` -> absl::Status right here on
   // the callback thread. Only for work that does no I/O.
   template <typename Work>
   grpc::ServerUnaryReactor* RunInline(grpc::CallbackServerContext* ctx,
-                                      absl::string_view method, Work work);
+                                      absl::string_view method,
+                                      const google::protobuf::Message& request,
+                                      Work work);
 
  private:
   // What the access log needs to know about one call.
@@ -61,8 +67,9 @@ class RpcRunner {
     absl::Time deadline;
   };
 
-  // Starts a call: request id, deadline, authentication.
+  // Starts a call: request id, deadline, authentication, decoding check.
   Call Begin(grpc::CallbackServerContext* ctx, absl::string_view method,
+             const google::protobuf::Message& request,
              absl::StatusOr<Principal>* caller) const;
   void Finish(const Call& call, const absl::Status& status) const;
 
@@ -73,9 +80,11 @@ class RpcRunner {
 
 template <typename Work>
 grpc::ServerUnaryReactor* RpcRunner::Run(grpc::CallbackServerContext* ctx,
-                                         absl::string_view method, Work work) {
+                                         absl::string_view method,
+                                         const google::protobuf::Message& request,
+                                         Work work) {
   absl::StatusOr<Principal> caller;
-  Call call = Begin(ctx, method, &caller);
+  Call call = Begin(ctx, method, request, &caller);
   if (!caller.ok()) {
     Finish(call, caller.status());
     return call.reactor;
@@ -93,9 +102,10 @@ grpc::ServerUnaryReactor* RpcRunner::Run(grpc::CallbackServerContext* ctx,
 template <typename Work>
 grpc::ServerUnaryReactor* RpcRunner::RunInline(grpc::CallbackServerContext* ctx,
                                                absl::string_view method,
+                                               const google::protobuf::Message& request,
                                                Work work) {
   absl::StatusOr<Principal> caller;
-  Call call = Begin(ctx, method, &caller);
+  Call call = Begin(ctx, method, request, &caller);
   Finish(call, caller.ok() ? work(*caller) : caller.status());
   return call.reactor;
 }
