@@ -6,11 +6,11 @@
 namespace townhall {
 
 TownhallClient::TownhallClient(ClientOptions options)
-    : TownhallClient(options,
-                     grpc::CreateChannel(options.address,
-                                         options.credentials != nullptr
-                                             ? options.credentials
-                                             : grpc::InsecureChannelCredentials())) {}
+    : TownhallClient(options, grpc::CreateChannel(
+                                  options.address,
+                                  options.credentials != nullptr
+                                      ? options.credentials
+                                      : grpc::InsecureChannelCredentials())) {}
 
 TownhallClient::TownhallClient(ClientOptions options,
                                std::shared_ptr<grpc::Channel> channel)
@@ -24,9 +24,12 @@ void TownhallClient::PrepareContext(const CallOptions& call,
                                     grpc::ClientContext* context) const {
   absl::Duration deadline = call.deadline.value_or(options_.default_deadline);
   context->set_deadline(absl::ToChronoTime(absl::Now() + deadline));
-  const std::string& token = call.token.has_value() ? *call.token : options_.token;
-  if (!token.empty()) context->AddMetadata("authorization", absl::StrCat("Bearer ", token));
-  if (!call.request_id.empty()) context->AddMetadata("x-request-id", call.request_id);
+  const std::string& token =
+      call.token.has_value() ? *call.token : options_.token;
+  if (!token.empty())
+    context->AddMetadata("authorization", absl::StrCat("Bearer ", token));
+  if (!call.request_id.empty())
+    context->AddMetadata("x-request-id", call.request_id);
 }
 
 }  // namespace townhall

@@ -53,10 +53,11 @@ class TownhallClient {
   void set_token(std::string token) { options_.token = std::move(token); }
   const std::shared_ptr<grpc::Channel>& channel() const { return channel_; }
 
-#define TH_CLIENT_RPC(Service, Method)                                  \
-  absl::StatusOr<v1::Method##Response> Method(                          \
+#define TH_CLIENT_RPC(Service, Method)                                    \
+  absl::StatusOr<v1::Method##Response> Method(                            \
       const v1::Method##Request& request, const CallOptions& call = {}) { \
-    return Invoke(&v1::Service::Stub::Method, Service##_.get(), request, call); \
+    return Invoke(&v1::Service::Stub::Method, Service##_.get(), request,  \
+                  call);                                                  \
   }
 
   TH_CLIENT_RPC(DiagnosticsService, Ping)
@@ -86,12 +87,14 @@ class TownhallClient {
 
   // Prepares a context with deadline and metadata (also for async callers
   // such as the bench).
-  void PrepareContext(const CallOptions& call, grpc::ClientContext* context) const;
+  void PrepareContext(const CallOptions& call,
+                      grpc::ClientContext* context) const;
 
  private:
   template <typename Stub, typename Request, typename Response>
   absl::StatusOr<Response> Invoke(
-      grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&, Response*),
+      grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&,
+                                   Response*),
       Stub* stub, const Request& request, const CallOptions& call) {
     grpc::ClientContext context;
     PrepareContext(call, &context);

@@ -34,8 +34,9 @@ std::optional<std::string> Walk(google::protobuf::io::CodedInputStream* in,
       if (!WireFormatLite::SkipField(in, tag)) return std::nullopt;
       continue;
     }
-    std::string path = prefix.empty() ? field->name()
-                                      : absl::StrCat(prefix, ".", field->name());
+    std::string path = prefix.empty()
+                           ? field->name()
+                           : absl::StrCat(prefix, ".", field->name());
     if (field->is_repeated()) {
       absl::StrAppend(&path, "[", repeated_index[number]++, "]");
     }
@@ -43,8 +44,10 @@ std::optional<std::string> Walk(google::protobuf::io::CodedInputStream* in,
     if (!in->ReadVarint32(&length)) return std::nullopt;
     if (field->type() == FieldDescriptor::TYPE_STRING) {
       std::string value;
-      if (!in->ReadString(&value, static_cast<int>(length))) return std::nullopt;
-      if (!WireFormatLite::VerifyUtf8String(value.data(), static_cast<int>(value.size()),
+      if (!in->ReadString(&value, static_cast<int>(length)))
+        return std::nullopt;
+      if (!WireFormatLite::VerifyUtf8String(value.data(),
+                                            static_cast<int>(value.size()),
                                             WireFormatLite::PARSE, "")) {
         return path;
       }
@@ -52,7 +55,8 @@ std::optional<std::string> Walk(google::protobuf::io::CodedInputStream* in,
     }
     // A map entry's key/value or a nested message: recurse into it.
     auto limit = in->PushLimit(static_cast<int>(length));
-    std::optional<std::string> found = Walk(in, *field->message_type(), path, depth + 1);
+    std::optional<std::string> found =
+        Walk(in, *field->message_type(), path, depth + 1);
     if (found.has_value()) return found;
     if (!in->Skip(in->BytesUntilLimit())) return std::nullopt;
     in->PopLimit(limit);
@@ -64,16 +68,19 @@ std::optional<std::string> Walk(google::protobuf::io::CodedInputStream* in,
 std::optional<std::string> FindInvalidUtf8Field(const std::string& wire,
                                                 const Descriptor& descriptor) {
   google::protobuf::io::CodedInputStream in(
-      reinterpret_cast<const uint8_t*>(wire.data()), static_cast<int>(wire.size()));
+      reinterpret_cast<const uint8_t*>(wire.data()),
+      static_cast<int>(wire.size()));
   return Walk(&in, descriptor, "", 0);
 }
 
-void MarkInvalidUtf8(google::protobuf::Message* message, const std::string& path) {
+void MarkInvalidUtf8(google::protobuf::Message* message,
+                     const std::string& path) {
   message->GetReflection()->MutableUnknownFields(message)->AddLengthDelimited(
       kInvalidUtf8MarkerField, path);
 }
 
-std::optional<std::string> InvalidUtf8Field(const google::protobuf::Message& message) {
+std::optional<std::string> InvalidUtf8Field(
+    const google::protobuf::Message& message) {
   const auto& unknown = message.GetReflection()->GetUnknownFields(message);
   if (unknown.empty()) return std::nullopt;
   for (int i = 0; i < unknown.field_count(); ++i) {

@@ -29,10 +29,12 @@ std::optional<std::string> FindInvalidUtf8Field(
     const std::string& wire, const google::protobuf::Descriptor& descriptor);
 
 // Marks `message` as undecodable because of the field at `path`.
-void MarkInvalidUtf8(google::protobuf::Message* message, const std::string& path);
+void MarkInvalidUtf8(google::protobuf::Message* message,
+                     const std::string& path);
 
 // The path marked by MarkInvalidUtf8, or nullopt for a normal request.
-std::optional<std::string> InvalidUtf8Field(const google::protobuf::Message& message);
+std::optional<std::string> InvalidUtf8Field(
+    const google::protobuf::Message& message);
 
 // SerializationTraits for townhall requests: strict protobuf parsing, then
 // the UTF-8 fallback described above.
@@ -41,20 +43,24 @@ class RequestTraits {
  public:
   static grpc::Status Serialize(const grpc::protobuf::MessageLite& msg,
                                 grpc::ByteBuffer* bb, bool* own_buffer) {
-    return grpc::GenericSerialize<grpc::ProtoBufferWriter, T>(msg, bb, own_buffer);
+    return grpc::GenericSerialize<grpc::ProtoBufferWriter, T>(msg, bb,
+                                                              own_buffer);
   }
 
   static grpc::Status Deserialize(grpc::ByteBuffer* buffer, T* msg) {
     grpc::ByteBuffer copy(*buffer);  // shares the slices; cheap
-    grpc::Status status = grpc::GenericDeserialize<grpc::ProtoBufferReader, T>(buffer, msg);
+    grpc::Status status =
+        grpc::GenericDeserialize<grpc::ProtoBufferReader, T>(buffer, msg);
     if (status.ok()) return status;
     std::string wire;
     grpc::Slice slice;
-    if (!copy.TrySingleSlice(&slice).ok() && !copy.DumpToSingleSlice(&slice).ok()) {
+    if (!copy.TrySingleSlice(&slice).ok() &&
+        !copy.DumpToSingleSlice(&slice).ok()) {
       return status;
     }
     wire.assign(reinterpret_cast<const char*>(slice.begin()), slice.size());
-    std::optional<std::string> path = FindInvalidUtf8Field(wire, *T::descriptor());
+    std::optional<std::string> path =
+        FindInvalidUtf8Field(wire, *T::descriptor());
     if (!path.has_value()) return status;
     msg->Clear();
     MarkInvalidUtf8(msg, *path);

@@ -19,9 +19,12 @@ absl::StatusOr<Change> ParseEntry(const RedisReply& entry) {
   for (size_t i = 0; i + 1 < fields.size(); i += 2) {
     const std::string& name = fields[i].str;
     const std::string& value = fields[i + 1].str;
-    if (name == "kind") change.kind = value;
-    else if (name == "id") change.entity_id = value;
-    else if (name == "data") change.data = value;
+    if (name == "kind")
+      change.kind = value;
+    else if (name == "id")
+      change.entity_id = value;
+    else if (name == "data")
+      change.data = value;
   }
   return change;
 }
@@ -59,7 +62,8 @@ absl::StatusOr<std::vector<Change>> ReadChangesSince(RedisConnection& redis,
   if (!replies.ok()) return replies.status();
   for (const RedisReply& reply : *replies) {
     if (reply.type == RedisReply::Type::kError) {
-      return absl::InternalError(absl::StrCat("reading feed ", keys.events, ": ", reply.str));
+      return absl::InternalError(
+          absl::StrCat("reading feed ", keys.events, ": ", reply.str));
     }
   }
   int64_t version = 0;
@@ -85,9 +89,9 @@ absl::StatusOr<std::vector<Change>> ReadChangesSince(RedisConnection& redis,
     oldest_version = first->version;
   }
   if (oldest_version > after_version + 1) {
-    return absl::OutOfRangeError(absl::StrCat(
-        "changes after version ", after_version,
-        " were trimmed; take a fresh snapshot"));
+    return absl::OutOfRangeError(
+        absl::StrCat("changes after version ", after_version,
+                     " were trimmed; take a fresh snapshot"));
   }
   std::vector<Change> changes;
   for (const RedisReply& entry : (*replies)[2].elements) {

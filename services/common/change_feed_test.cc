@@ -19,7 +19,8 @@
 #include "tests/testing/redis_server.h"
 
 #ifndef TH_SOURCE_DIR
-#error "TH_SOURCE_DIR must point at the source tree (see services/common/CMakeLists.txt)"
+#error \
+    "TH_SOURCE_DIR must point at the source tree (see services/common/CMakeLists.txt)"
 #endif
 
 namespace townhall {
@@ -28,7 +29,8 @@ namespace {
 using ::townhall::testing::SharedRedisAddress;
 
 std::string ReadPrelude() {
-  std::ifstream in(std::string(TH_SOURCE_DIR) + "/services/common/lua/prelude.lua");
+  std::ifstream in(std::string(TH_SOURCE_DIR) +
+                   "/services/common/lua/prelude.lua");
   EXPECT_TRUE(in.good()) << "cannot read prelude.lua under " << TH_SOURCE_DIR;
   std::stringstream buffer;
   buffer << in.rdbuf();
@@ -38,9 +40,9 @@ std::string ReadPrelude() {
 // KEYS: version, events. ARGV: kind, entity id, data.
 const LuaScript& AppendScript() {
   static const LuaScript* script = new LuaScript(
-      "test_feed_append",
-      ReadPrelude() +
-          "\nreturn th_feed_append(KEYS[1], KEYS[2], ARGV[1], ARGV[2], ARGV[3])\n");
+      "test_feed_append", ReadPrelude() +
+                              "\nreturn th_feed_append(KEYS[1], KEYS[2], "
+                              "ARGV[1], ARGV[2], ARGV[3])\n");
   return *script;
 }
 
@@ -53,15 +55,17 @@ RedisOptions Options() {
 class ChangeFeedTest : public ::testing::Test {
  protected:
   ChangeFeedTest()
-      : redis_(Options()), keys_(FeedKeys::ForScope(absl::StrCat("th:{t:feed-", NewId(), "}"))) {}
+      : redis_(Options()),
+        keys_(FeedKeys::ForScope(absl::StrCat("th:{t:feed-", NewId(), "}"))) {}
   ~ChangeFeedTest() override {
     redis_.Command({"DEL", keys_.version, keys_.events}).IgnoreError();
   }
 
   // Appends one change; returns its version.
-  int64_t Append(const std::string& kind, const std::string& id, const std::string& data) {
-    absl::StatusOr<RedisReply> reply =
-        redis_.Eval(AppendScript(), {keys_.version, keys_.events}, {kind, id, data});
+  int64_t Append(const std::string& kind, const std::string& id,
+                 const std::string& data) {
+    absl::StatusOr<RedisReply> reply = redis_.Eval(
+        AppendScript(), {keys_.version, keys_.events}, {kind, id, data});
     EXPECT_TRUE(reply.ok()) << reply.status();
     if (!reply.ok()) return -1;
     EXPECT_EQ(reply->type, RedisReply::Type::kInteger);
@@ -70,7 +74,9 @@ class ChangeFeedTest : public ::testing::Test {
 
   void AppendN(int n) {
     for (int i = 1; i <= n; ++i) {
-      ASSERT_EQ(Append("session.state", absl::StrCat("s", i), absl::StrCat("state-", i)), i);
+      ASSERT_EQ(Append("session.state", absl::StrCat("s", i),
+                       absl::StrCat("state-", i)),
+                i);
     }
   }
 
@@ -117,7 +123,8 @@ TEST_F(ChangeFeedTest, AppendsAreReadBackInOrder) {
   ASSERT_TRUE(version.ok()) << version.status();
   EXPECT_EQ(*version, 5);
 
-  absl::StatusOr<std::vector<Change>> all = ReadChangesSince(redis_, keys_, 0, 100);
+  absl::StatusOr<std::vector<Change>> all =
+      ReadChangesSince(redis_, keys_, 0, 100);
   ASSERT_TRUE(all.ok()) << all.status();
   ASSERT_EQ(all->size(), 5u);
   for (int i = 0; i < 5; ++i) EXPECT_EQ((*all)[i].version, i + 1);
@@ -133,7 +140,8 @@ TEST_F(ChangeFeedTest, AppendsAreReadBackInOrder) {
   EXPECT_EQ((*all)[4].data, "ENDED");
 
   // The stream ids are "<version>-0".
-  absl::StatusOr<RedisReply> raw = redis_.Command({"XRANGE", keys_.events, "-", "+"});
+  absl::StatusOr<RedisReply> raw =
+      redis_.Command({"XRANGE", keys_.events, "-", "+"});
   ASSERT_TRUE(raw.ok());
   ASSERT_EQ(raw->elements.size(), 5u);
   EXPECT_EQ(raw->elements[0].elements[0].str, "1-0");
@@ -147,7 +155,8 @@ TEST_F(ChangeFeedTest, ReadsOnlyChangesAfterAVersion) {
   EXPECT_EQ(Versions(4), (std::vector<int64_t>{5, 6}));
   EXPECT_EQ(Versions(5), (std::vector<int64_t>{6}));
   EXPECT_EQ(Versions(6), (std::vector<int64_t>{}));
-  absl::StatusOr<std::vector<Change>> after4 = ReadChangesSince(redis_, keys_, 4, 100);
+  absl::StatusOr<std::vector<Change>> after4 =
+      ReadChangesSince(redis_, keys_, 4, 100);
   ASSERT_TRUE(after4.ok());
   EXPECT_EQ((*after4)[0].entity_id, "s5");
   EXPECT_EQ((*after4)[0].data, "state-5");
@@ -167,7 +176,8 @@ TEST_F(ChangeFeedTest, TrimmedChangesGiveOutOfRange) {
   ASSERT_TRUE(trimmed.ok()) << trimmed.status();
   ASSERT_EQ(trimmed->integer, 3);  // versions 4 and 5 remain
 
-  absl::StatusOr<std::vector<Change>> old = ReadChangesSince(redis_, keys_, 0, 100);
+  absl::StatusOr<std::vector<Change>> old =
+      ReadChangesSince(redis_, keys_, 0, 100);
   ASSERT_FALSE(old.ok());
   EXPECT_EQ(old.status().code(), absl::StatusCode::kOutOfRange) << old.status();
   EXPECT_EQ(ReadCode(1), absl::StatusCode::kOutOfRange);
@@ -209,9 +219,11 @@ TEST_F(ChangeFeedTest, PositionAheadOfTheFeedGivesOutOfRange) {
 TEST_F(ChangeFeedTest, WrongTypeIsAnErrorNotAnEmptyFeed) {
   ASSERT_TRUE(redis_.Command({"SET", keys_.events, "not a stream"}).ok());
   ASSERT_TRUE(redis_.Command({"SET", keys_.version, "1"}).ok());
-  absl::StatusOr<std::vector<Change>> changes = ReadChangesSince(redis_, keys_, 0, 10);
+  absl::StatusOr<std::vector<Change>> changes =
+      ReadChangesSince(redis_, keys_, 0, 10);
   ASSERT_FALSE(changes.ok());
-  EXPECT_EQ(changes.status().code(), absl::StatusCode::kInternal) << changes.status();
+  EXPECT_EQ(changes.status().code(), absl::StatusCode::kInternal)
+      << changes.status();
 }
 
 TEST_F(ChangeFeedTest, ConcurrentAppendsHaveNoGapsOrDuplicates) {
@@ -237,7 +249,8 @@ TEST_F(ChangeFeedTest, ConcurrentAppendsHaveNoGapsOrDuplicates) {
   for (int t = 0; t < kThreads; ++t) {
     ASSERT_EQ(returned[t].size(), static_cast<size_t>(kPerThread));
     // Each writer's own changes keep their order.
-    absl::StatusOr<std::vector<Change>> all = ReadChangesSince(redis_, keys_, 0, 1000);
+    absl::StatusOr<std::vector<Change>> all =
+        ReadChangesSince(redis_, keys_, 0, 1000);
     ASSERT_TRUE(all.ok());
     int next = 0;
     for (const Change& c : *all) {
@@ -252,9 +265,11 @@ TEST_F(ChangeFeedTest, ConcurrentAppendsHaveNoGapsOrDuplicates) {
 
 TEST_F(ChangeFeedTest, RedisErrorsPropagate) {
   RedisOptions options = Options();
-  options.address = absl::StrCat("127.0.0.1:", ::townhall::testing::PickFreePort());
+  options.address =
+      absl::StrCat("127.0.0.1:", ::townhall::testing::PickFreePort());
   RedisConnection down(options);
-  EXPECT_EQ(ReadFeedVersion(down, keys_).status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(ReadFeedVersion(down, keys_).status().code(),
+            absl::StatusCode::kUnavailable);
   EXPECT_EQ(ReadChangesSince(down, keys_, 0, 10).status().code(),
             absl::StatusCode::kUnavailable);
 }

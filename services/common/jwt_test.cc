@@ -21,7 +21,8 @@
 namespace townhall {
 namespace {
 
-constexpr char kSecretA[] = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";  // 40 bytes
+constexpr char kSecretA[] =
+    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";  // 40 bytes
 constexpr char kSecretB[] = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
 constexpr char kAudience[] = "townhall";
 
@@ -47,8 +48,10 @@ TokenClaims Claims() {
 void ExpectUnauthenticated(const absl::StatusOr<Principal>& result,
                            const std::string& reason) {
   ASSERT_FALSE(result.ok()) << "verified a token that must be rejected";
-  EXPECT_EQ(result.status().code(), absl::StatusCode::kUnauthenticated) << result.status();
-  EXPECT_TRUE(absl::StrContains(result.status().message(), reason)) << result.status();
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kUnauthenticated)
+      << result.status();
+  EXPECT_TRUE(absl::StrContains(result.status().message(), reason))
+      << result.status();
 }
 
 std::string B64(const std::string& s) { return absl::WebSafeBase64Escape(s); }
@@ -60,15 +63,19 @@ struct RawToken {
   std::string secret = kSecretA;
   std::string kid = "k1";
   std::vector<std::pair<std::string, std::string>> grants = {
-      {"iss", "townhall"}, {"aud", kAudience}, {"sub", "someone"},
-      {"tid", "t-mfa"},    {"role", "organizer"}};
+      {"iss", "townhall"},
+      {"aud", kAudience},
+      {"sub", "someone"},
+      {"tid", "t-mfa"},
+      {"role", "organizer"}};
   long exp = absl::ToUnixSeconds(kNow + absl::Hours(1));
 
   std::string Encode() const {
     jwt_t* jwt = nullptr;
     EXPECT_EQ(jwt_new(&jwt), 0);
     std::unique_ptr<jwt_t, void (*)(jwt_t*)> owned(jwt, jwt_free);
-    EXPECT_EQ(jwt_set_alg(jwt, alg, reinterpret_cast<const unsigned char*>(secret.data()),
+    EXPECT_EQ(jwt_set_alg(jwt, alg,
+                          reinterpret_cast<const unsigned char*>(secret.data()),
                           static_cast<int>(secret.size())),
               0);
     if (!kid.empty()) EXPECT_EQ(jwt_add_header(jwt, "kid", kid.c_str()), 0);
@@ -87,12 +94,14 @@ struct RawToken {
 // ---------------------------------------------------------------- KeySet
 
 TEST(KeySet, ParsesCommentsBlankLinesAndSeveralKeys) {
-  absl::StatusOr<KeySet> keys = KeySet::Parse(absl::StrCat(
-      "# townhall signing keys\n"
-      "\n"
-      "  k2024b ", kSecretB, "  \n",
-      "# retired after the next rotation\n"
-      "k2024a\t", kSecretA, "\n"));
+  absl::StatusOr<KeySet> keys =
+      KeySet::Parse(absl::StrCat("# townhall signing keys\n"
+                                 "\n"
+                                 "  k2024b ",
+                                 kSecretB, "  \n",
+                                 "# retired after the next rotation\n"
+                                 "k2024a\t",
+                                 kSecretA, "\n"));
   ASSERT_TRUE(keys.ok()) << keys.status();
   EXPECT_EQ(keys->signing_key_id(), "k2024b");  // the first key signs
   ASSERT_NE(keys->Find("k2024b"), nullptr);
@@ -108,25 +117,31 @@ TEST(KeySet, RejectsShortSecret) {
   absl::StatusOr<KeySet> keys = KeySet::Parse("# c\nk1 " + secret_31 + "\n");
   ASSERT_FALSE(keys.ok());
   EXPECT_EQ(keys.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_TRUE(absl::StrContains(keys.status().message(), "line 2")) << keys.status();
-  EXPECT_TRUE(absl::StrContains(keys.status().message(), "32 bytes")) << keys.status();
+  EXPECT_TRUE(absl::StrContains(keys.status().message(), "line 2"))
+      << keys.status();
+  EXPECT_TRUE(absl::StrContains(keys.status().message(), "32 bytes"))
+      << keys.status();
   // The secret itself never appears in the error.
-  EXPECT_FALSE(absl::StrContains(keys.status().message(), secret_31)) << keys.status();
+  EXPECT_FALSE(absl::StrContains(keys.status().message(), secret_31))
+      << keys.status();
   EXPECT_TRUE(KeySet::Parse("k1 " + std::string(32, 's')).ok());
 }
 
 TEST(KeySet, RejectsMalformedLineWithLineNumber) {
-  for (const std::string& bad : {std::string("k1"), absl::StrCat("k1 ", kSecretA, " extra")}) {
+  for (const std::string& bad :
+       {std::string("k1"), absl::StrCat("k1 ", kSecretA, " extra")}) {
     absl::StatusOr<KeySet> keys =
         KeySet::Parse(absl::StrCat("# keys\nk0 ", kSecretB, "\n", bad, "\n"));
     ASSERT_FALSE(keys.ok()) << bad;
     EXPECT_EQ(keys.status().code(), absl::StatusCode::kInvalidArgument);
-    EXPECT_TRUE(absl::StrContains(keys.status().message(), "line 3")) << keys.status();
+    EXPECT_TRUE(absl::StrContains(keys.status().message(), "line 3"))
+        << keys.status();
   }
 }
 
 TEST(KeySet, RejectsEmptyFileAndDuplicateKeyIds) {
-  EXPECT_EQ(KeySet::Parse("").status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(KeySet::Parse("").status().code(),
+            absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(KeySet::Parse("# only a comment\n\n").status().code(),
             absl::StatusCode::kInvalidArgument);
   // Two secrets under one id: which one verifies old tokens is a guess.
@@ -134,7 +149,8 @@ TEST(KeySet, RejectsEmptyFileAndDuplicateKeyIds) {
       KeySet::Parse(absl::StrCat("k1 ", kSecretA, "\nk1 ", kSecretB, "\n"));
   ASSERT_FALSE(dup.ok());
   EXPECT_EQ(dup.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_TRUE(absl::StrContains(dup.status().message(), "line 2")) << dup.status();
+  EXPECT_TRUE(absl::StrContains(dup.status().message(), "line 2"))
+      << dup.status();
 }
 
 TEST(KeySet, LoadPrefixesPathInErrors) {
@@ -166,7 +182,8 @@ TEST(Jwt, SignVerifyRoundTripPreservesClaims) {
   absl::StatusOr<std::string> token = SignToken(keys, kAudience, Claims());
   ASSERT_TRUE(token.ok()) << token.status();
   EXPECT_EQ(std::count(token->begin(), token->end(), '.'), 2);
-  absl::StatusOr<Principal> principal = VerifyToken(keys, kAudience, *token, kNow);
+  absl::StatusOr<Principal> principal =
+      VerifyToken(keys, kAudience, *token, kNow);
   ASSERT_TRUE(principal.ok()) << principal.status();
   EXPECT_EQ(principal->tenant_id, "t-mfa");
   EXPECT_EQ(principal->subject, "organizer@example.uz");
@@ -184,8 +201,8 @@ TEST(Jwt, SignVerifyRoundTripPreservesClaims) {
   EXPECT_TRUE(absl::StrContains(header, "HS256")) << header;
   EXPECT_TRUE(absl::StrContains(payload, "\"iss\":\"townhall\"")) << payload;
   EXPECT_TRUE(absl::StrContains(payload, "\"jti\":")) << payload;
-  EXPECT_TRUE(absl::StrContains(payload, absl::StrCat("\"iat\":",
-                                                      absl::ToUnixSeconds(kNow) - 300)))
+  EXPECT_TRUE(absl::StrContains(
+      payload, absl::StrCat("\"iat\":", absl::ToUnixSeconds(kNow) - 300)))
       << payload;
 
   // Two tokens for the same claims differ (random jti).
@@ -200,7 +217,8 @@ TEST(Jwt, UnicodeSubjectSurvives) {
   claims.subject = "Oʻlmas \"Qodirov\" <o@example.uz>";
   absl::StatusOr<std::string> token = SignToken(keys, kAudience, claims);
   ASSERT_TRUE(token.ok());
-  absl::StatusOr<Principal> principal = VerifyToken(keys, kAudience, *token, kNow);
+  absl::StatusOr<Principal> principal =
+      VerifyToken(keys, kAudience, *token, kNow);
   ASSERT_TRUE(principal.ok()) << principal.status();
   EXPECT_EQ(principal->subject, claims.subject);
 }
@@ -209,11 +227,12 @@ TEST(Jwt, ExpiredTokenRejected) {
   KeySet keys = Keys(absl::StrCat("k1 ", kSecretA));
   absl::StatusOr<std::string> token = SignToken(keys, kAudience, Claims());
   ASSERT_TRUE(token.ok());
-  EXPECT_TRUE(VerifyToken(keys, kAudience, *token, kNow + absl::Minutes(59)).ok());
-  ExpectUnauthenticated(VerifyToken(keys, kAudience, *token, kNow + absl::Hours(1)),
-                        "expired");
-  ExpectUnauthenticated(VerifyToken(keys, kAudience, *token, kNow + absl::Hours(2)),
-                        "expired");
+  EXPECT_TRUE(
+      VerifyToken(keys, kAudience, *token, kNow + absl::Minutes(59)).ok());
+  ExpectUnauthenticated(
+      VerifyToken(keys, kAudience, *token, kNow + absl::Hours(1)), "expired");
+  ExpectUnauthenticated(
+      VerifyToken(keys, kAudience, *token, kNow + absl::Hours(2)), "expired");
 }
 
 TEST(Jwt, WrongAudienceRejected) {
@@ -229,7 +248,8 @@ TEST(Jwt, WrongSecretUnderSameKeyIdRejected) {
   KeySet forged = Keys(absl::StrCat("k1 ", kSecretB));
   absl::StatusOr<std::string> token = SignToken(forged, kAudience, Claims());
   ASSERT_TRUE(token.ok());
-  ExpectUnauthenticated(VerifyToken(ours, kAudience, *token, kNow), "bad signature");
+  ExpectUnauthenticated(VerifyToken(ours, kAudience, *token, kNow),
+                        "bad signature");
 }
 
 TEST(Jwt, UnknownKeyIdRejected) {
@@ -237,31 +257,36 @@ TEST(Jwt, UnknownKeyIdRejected) {
   KeySet other = Keys(absl::StrCat("k9 ", kSecretA));  // same secret, other id
   absl::StatusOr<std::string> token = SignToken(other, kAudience, Claims());
   ASSERT_TRUE(token.ok());
-  ExpectUnauthenticated(VerifyToken(ours, kAudience, *token, kNow), "unknown key id");
+  ExpectUnauthenticated(VerifyToken(ours, kAudience, *token, kNow),
+                        "unknown key id");
 }
 
 TEST(Jwt, KeyRotationKeepsOldTokensValid) {
   KeySet before = Keys(absl::StrCat("k1 ", kSecretA, "\n"));
   // Rotation: a new first line signs; the old key stays for verification.
   KeySet after = Keys(absl::StrCat("k2 ", kSecretB, "\nk1 ", kSecretA, "\n"));
-  absl::StatusOr<std::string> old_token = SignToken(before, kAudience, Claims());
+  absl::StatusOr<std::string> old_token =
+      SignToken(before, kAudience, Claims());
   absl::StatusOr<std::string> new_token = SignToken(after, kAudience, Claims());
   ASSERT_TRUE(old_token.ok());
   ASSERT_TRUE(new_token.ok());
   EXPECT_TRUE(VerifyToken(after, kAudience, *old_token, kNow).ok());
   EXPECT_TRUE(VerifyToken(after, kAudience, *new_token, kNow).ok());
   // The new token names k2, which the old key set does not know.
-  ExpectUnauthenticated(VerifyToken(before, kAudience, *new_token, kNow), "unknown key id");
+  ExpectUnauthenticated(VerifyToken(before, kAudience, *new_token, kNow),
+                        "unknown key id");
   // Once k1 is removed from the file, old tokens stop verifying.
   KeySet retired = Keys(absl::StrCat("k2 ", kSecretB, "\n"));
-  ExpectUnauthenticated(VerifyToken(retired, kAudience, *old_token, kNow), "unknown key id");
+  ExpectUnauthenticated(VerifyToken(retired, kAudience, *old_token, kNow),
+                        "unknown key id");
 }
 
 TEST(Jwt, AlgNoneRejected) {
   KeySet keys = Keys(absl::StrCat("k1 ", kSecretA));
   std::string payload = absl::StrCat(
       R"({"iss":"townhall","aud":"townhall","sub":"mallory","tid":"t-mfa",)",
-      R"("role":"organizer","exp":)", absl::ToUnixSeconds(kNow + absl::Hours(1)), "}");
+      R"("role":"organizer","exp":)",
+      absl::ToUnixSeconds(kNow + absl::Hours(1)), "}");
   for (const std::string& header :
        {std::string(R"({"alg":"none","typ":"JWT"})"),
         std::string(R"({"alg":"none","typ":"JWT","kid":"k1"})"),
@@ -269,11 +294,13 @@ TEST(Jwt, AlgNoneRejected) {
         std::string(R"({"alg":"NONE","typ":"JWT","kid":"k1"})")}) {
     SCOPED_TRACE(header);
     std::string token = absl::StrCat(B64(header), ".", B64(payload), ".");
-    absl::StatusOr<Principal> principal = VerifyToken(keys, kAudience, token, kNow);
+    absl::StatusOr<Principal> principal =
+        VerifyToken(keys, kAudience, token, kNow);
     ExpectUnauthenticated(principal, "invalid token");
     // Also without the trailing dot.
     ExpectUnauthenticated(
-        VerifyToken(keys, kAudience, absl::StrCat(B64(header), ".", B64(payload)), kNow),
+        VerifyToken(keys, kAudience,
+                    absl::StrCat(B64(header), ".", B64(payload)), kNow),
         "invalid token");
   }
 }
@@ -283,9 +310,10 @@ TEST(Jwt, Hs256HeaderWithEmptySignatureRejected) {
   std::string payload = absl::StrCat(
       R"({"aud":"townhall","tid":"t-mfa","role":"organizer","exp":)",
       absl::ToUnixSeconds(kNow + absl::Hours(1)), "}");
-  std::string token =
-      absl::StrCat(B64(R"({"alg":"HS256","typ":"JWT","kid":"k1"})"), ".", B64(payload), ".");
-  ExpectUnauthenticated(VerifyToken(keys, kAudience, token, kNow), "bad signature");
+  std::string token = absl::StrCat(
+      B64(R"({"alg":"HS256","typ":"JWT","kid":"k1"})"), ".", B64(payload), ".");
+  ExpectUnauthenticated(VerifyToken(keys, kAudience, token, kNow),
+                        "bad signature");
 }
 
 TEST(Jwt, OtherAlgorithmsRejected) {
@@ -314,21 +342,24 @@ TEST(Jwt, TamperedPayloadRejected) {
   std::string evil = absl::StrReplaceAll(payload, {{"t-mfa", "t-gov"}});
   ASSERT_NE(evil, payload);
   std::string tampered = absl::StrCat(parts[0], ".", B64(evil), ".", parts[2]);
-  ExpectUnauthenticated(VerifyToken(keys, kAudience, tampered, kNow), "bad signature");
+  ExpectUnauthenticated(VerifyToken(keys, kAudience, tampered, kNow),
+                        "bad signature");
   // A tampered signature too.
   std::string sig = parts[2];
   sig[0] = sig[0] == 'A' ? 'B' : 'A';
   ExpectUnauthenticated(
-      VerifyToken(keys, kAudience, absl::StrCat(parts[0], ".", parts[1], ".", sig), kNow),
+      VerifyToken(keys, kAudience,
+                  absl::StrCat(parts[0], ".", parts[1], ".", sig), kNow),
       "bad signature");
 }
 
 TEST(Jwt, GarbageRejected) {
   KeySet keys = Keys(absl::StrCat("k1 ", kSecretA));
   for (const std::string& token :
-       {std::string(""), std::string("abc"), std::string("a.b.c"), std::string(".."),
-        std::string("\xff\xfe.\x01.")}) {
-    ExpectUnauthenticated(VerifyToken(keys, kAudience, token, kNow), "invalid token");
+       {std::string(""), std::string("abc"), std::string("a.b.c"),
+        std::string(".."), std::string("\xff\xfe.\x01.")}) {
+    ExpectUnauthenticated(VerifyToken(keys, kAudience, token, kNow),
+                          "invalid token");
   }
 }
 
@@ -337,12 +368,14 @@ TEST(Jwt, MissingTenantOrUnknownRoleRejected) {
   {
     RawToken raw;
     raw.grants = {{"aud", kAudience}, {"sub", "x"}, {"role", "organizer"}};
-    ExpectUnauthenticated(VerifyToken(keys, kAudience, raw.Encode(), kNow), "no tenant");
+    ExpectUnauthenticated(VerifyToken(keys, kAudience, raw.Encode(), kNow),
+                          "no tenant");
   }
   {
     RawToken raw;
     raw.grants = {{"aud", kAudience}, {"tid", ""}, {"role", "organizer"}};
-    ExpectUnauthenticated(VerifyToken(keys, kAudience, raw.Encode(), kNow), "no tenant");
+    ExpectUnauthenticated(VerifyToken(keys, kAudience, raw.Encode(), kNow),
+                          "no tenant");
   }
   // "operator" is never a token claim: only the bootstrap credential is.
   for (const char* role : {"operator", "admin", "Organizer", ""}) {
@@ -350,7 +383,8 @@ TEST(Jwt, MissingTenantOrUnknownRoleRejected) {
     RawToken raw;
     raw.grants = {{"aud", kAudience}, {"tid", "t-mfa"}};
     if (*role != '\0') raw.grants.push_back({"role", role});
-    ExpectUnauthenticated(VerifyToken(keys, kAudience, raw.Encode(), kNow), "unknown role");
+    ExpectUnauthenticated(VerifyToken(keys, kAudience, raw.Encode(), kNow),
+                          "unknown role");
   }
 }
 
@@ -358,7 +392,8 @@ TEST(Jwt, SignWithEmptyKeySetFails) {
   absl::StatusOr<std::string> token = SignToken(KeySet(), kAudience, Claims());
   EXPECT_FALSE(token.ok());
   ExpectUnauthenticated(
-      VerifyToken(KeySet(), kAudience, RawToken().Encode(), kNow), "invalid token");
+      VerifyToken(KeySet(), kAudience, RawToken().Encode(), kNow),
+      "invalid token");
 }
 
 // --------------------------------------------------------- Authenticator
@@ -381,14 +416,16 @@ TEST(Authenticator, RequiresBearerPrefix) {
   absl::StatusOr<std::string> token = auth.Issue(claims);
   ASSERT_TRUE(token.ok()) << token.status();
 
-  absl::StatusOr<Principal> principal = auth.AuthenticateHeader("Bearer " + *token);
+  absl::StatusOr<Principal> principal =
+      auth.AuthenticateHeader("Bearer " + *token);
   ASSERT_TRUE(principal.ok()) << principal.status();
   EXPECT_EQ(principal->tenant_id, "t-mfa");
   EXPECT_FALSE(principal->is_operator());
 
   for (const std::string& header :
        {*token, "Basic " + *token, "Bearer" + *token, std::string("Bearer "),
-        std::string(""), "Token " + std::string(kBootstrap), std::string(kBootstrap)}) {
+        std::string(""), "Token " + std::string(kBootstrap),
+        std::string(kBootstrap)}) {
     SCOPED_TRACE(header);
     absl::StatusOr<Principal> rejected = auth.AuthenticateHeader(header);
     ASSERT_FALSE(rejected.ok());
@@ -407,10 +444,12 @@ TEST(Authenticator, BootstrapCredentialIsOperator) {
   // Near misses are not the operator.
   std::string wrong = kBootstrap;
   wrong.back() = 'X';
-  for (const std::string& cred :
-       {wrong, std::string(kBootstrap).substr(1), absl::StrCat(kBootstrap, "0")}) {
-    absl::StatusOr<Principal> rejected = auth.AuthenticateHeader("Bearer " + cred);
-    EXPECT_EQ(rejected.status().code(), absl::StatusCode::kUnauthenticated) << cred;
+  for (const std::string& cred : {wrong, std::string(kBootstrap).substr(1),
+                                  absl::StrCat(kBootstrap, "0")}) {
+    absl::StatusOr<Principal> rejected =
+        auth.AuthenticateHeader("Bearer " + cred);
+    EXPECT_EQ(rejected.status().code(), absl::StatusCode::kUnauthenticated)
+        << cred;
   }
 }
 
@@ -422,7 +461,8 @@ TEST(Authenticator, EmptyBootstrapDisablesIt) {
     EXPECT_EQ(principal.status().code(), absl::StatusCode::kUnauthenticated);
   }
   // The credential of another installation means nothing here.
-  EXPECT_FALSE(auth.AuthenticateHeader(absl::StrCat("Bearer ", kBootstrap)).ok());
+  EXPECT_FALSE(
+      auth.AuthenticateHeader(absl::StrCat("Bearer ", kBootstrap)).ok());
 }
 
 TEST(Authenticator, LoadAuthOptionsRejectsShortBootstrapCredential) {
@@ -440,7 +480,8 @@ TEST(Authenticator, LoadAuthOptionsRejectsShortBootstrapCredential) {
   EXPECT_EQ(LoadAuthOptions(keys_path, kAudience, cred_path).status().code(),
             absl::StatusCode::kInvalidArgument);
   { std::ofstream(cred_path) << kBootstrap << "\n"; }
-  absl::StatusOr<AuthOptions> options = LoadAuthOptions(keys_path, kAudience, cred_path);
+  absl::StatusOr<AuthOptions> options =
+      LoadAuthOptions(keys_path, kAudience, cred_path);
   ASSERT_TRUE(options.ok()) << options.status();
   EXPECT_EQ(options->bootstrap_credential, kBootstrap);  // newline stripped
   EXPECT_EQ(options->keys.signing_key_id(), "k1");

@@ -65,7 +65,8 @@ int64_t CommandCalls(RedisConnection& redis, const std::string& command) {
   for (absl::string_view line : absl::StrSplit(info->str, "\r\n")) {
     if (!absl::ConsumePrefix(&line, prefix)) continue;
     int64_t calls = 0;
-    EXPECT_TRUE(absl::SimpleAtoi(line.substr(0, line.find(',')), &calls)) << line;
+    EXPECT_TRUE(absl::SimpleAtoi(line.substr(0, line.find(',')), &calls))
+        << line;
     return calls;
   }
   return 0;
@@ -96,7 +97,8 @@ TEST(RedisConnection, CommandRoundTripIsBinarySafe) {
   EXPECT_EQ(redis.Command({"GET", key})->str, value);
   EXPECT_EQ(redis.Command({"GET", odd_key})->str, "other");
 
-  absl::StatusOr<RedisReply> missing = redis.Command({"GET", Prefix() + "missing"});
+  absl::StatusOr<RedisReply> missing =
+      redis.Command({"GET", Prefix() + "missing"});
   ASSERT_TRUE(missing.ok());
   EXPECT_TRUE(missing->is_nil());
 
@@ -121,7 +123,8 @@ TEST(RedisConnection, CommandRoundTripIsBinarySafe) {
   EXPECT_EQ(empty->type, RedisReply::Type::kString);
   EXPECT_EQ(empty->str, "");
 
-  redis.Command({"DEL", key, odd_key, key + ":n", key + ":empty"}).IgnoreError();
+  redis.Command({"DEL", key, odd_key, key + ":n", key + ":empty"})
+      .IgnoreError();
 }
 
 TEST(RedisConnection, PipelineReturnsRepliesInOrder) {
@@ -149,7 +152,8 @@ TEST(RedisConnection, PipelineReturnsRepliesInOrder) {
   EXPECT_EQ((*replies)[3].elements[1].str, std::string("y\0y", 3));
   EXPECT_EQ((*replies)[3].elements[2].str, "z");
   EXPECT_EQ((*replies)[4].type, RedisReply::Type::kError);
-  EXPECT_TRUE(absl::StartsWith((*replies)[4].str, "WRONGTYPE")) << (*replies)[4].str;
+  EXPECT_TRUE(absl::StartsWith((*replies)[4].str, "WRONGTYPE"))
+      << (*replies)[4].str;
   EXPECT_TRUE((*replies)[5].is_nil());
   EXPECT_EQ((*replies)[6].integer, 1);
 
@@ -170,16 +174,19 @@ TEST(RedisConnection, PipelineReturnsRepliesInOrder) {
   EXPECT_EQ(big->back().type, RedisReply::Type::kInteger);
 
   std::vector<std::vector<std::string>> cleanup;
-  for (int i = 0; i < 2000; ++i) cleanup.push_back({"DEL", absl::StrCat(p, "k", i)});
+  for (int i = 0; i < 2000; ++i)
+    cleanup.push_back({"DEL", absl::StrCat(p, "k", i)});
   cleanup.push_back({"DEL", p + "a", p + "l", p + "n"});
   EXPECT_TRUE(redis.Pipeline(cleanup).ok());
 }
 
 TEST(RedisConnection, BadAddressIsInvalidArgument) {
   RedisConnection redis(OptionsFor("no-port-here"));
-  EXPECT_EQ(redis.Command({"PING"}).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(redis.Command({"PING"}).status().code(),
+            absl::StatusCode::kInvalidArgument);
   RedisConnection redis2(OptionsFor("127.0.0.1:http"));
-  EXPECT_EQ(redis2.Command({"PING"}).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(redis2.Command({"PING"}).status().code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 // ------------------------------------------------------------------ Scripts
@@ -211,10 +218,12 @@ TEST(RedisConnection, EvalUsesEvalshaAndFallsBackOnNoscript) {
   expect_reply(redis.Eval(script, keys, args));
   EXPECT_EQ(CommandCalls(admin, "evalsha"), 1);
   EXPECT_EQ(CommandCalls(admin, "eval"), 1);
-  absl::StatusOr<RedisReply> exists = admin.Command({"SCRIPT", "EXISTS", script.sha1()});
+  absl::StatusOr<RedisReply> exists =
+      admin.Command({"SCRIPT", "EXISTS", script.sha1()});
   ASSERT_TRUE(exists.ok());
   ASSERT_EQ(exists->elements.size(), 1u);
-  EXPECT_EQ(exists->elements[0].integer, 1) << "EVAL must have cached the script";
+  EXPECT_EQ(exists->elements[0].integer, 1)
+      << "EVAL must have cached the script";
 
   // Second call: EVALSHA only.
   expect_reply(redis.Eval(script, keys, args));
@@ -234,10 +243,12 @@ TEST(RedisConnection, EvalUsesEvalshaAndFallsBackOnNoscript) {
 TEST(RedisConnection, LuaScriptSha1MatchesRedis) {
   RedisConnection redis(OptionsFor(SharedRedisAddress()));
   LuaScript script("sha", "return 'sha check'");
-  absl::StatusOr<RedisReply> loaded = redis.Command({"SCRIPT", "LOAD", script.body()});
+  absl::StatusOr<RedisReply> loaded =
+      redis.Command({"SCRIPT", "LOAD", script.body()});
   ASSERT_TRUE(loaded.ok()) << loaded.status();
   EXPECT_EQ(loaded->str, script.sha1());
-  EXPECT_EQ(LuaScript("empty", "").sha1(), "da39a3ee5e6b4b0d3255bfef95601890afd80709");
+  EXPECT_EQ(LuaScript("empty", "").sha1(),
+            "da39a3ee5e6b4b0d3255bfef95601890afd80709");
 }
 
 TEST(RedisConnection, ScriptErrorsMapToStatusCodes) {
@@ -247,7 +258,8 @@ TEST(RedisConnection, ScriptErrorsMapToStatusCodes) {
   absl::StatusOr<RedisReply> aborted =
       redis.Eval(LuaScript("abort", "error({err='TH:ABORTED:stale'})"), {}, {});
   ASSERT_FALSE(aborted.ok());
-  EXPECT_EQ(aborted.status().code(), absl::StatusCode::kAborted) << aborted.status();
+  EXPECT_EQ(aborted.status().code(), absl::StatusCode::kAborted)
+      << aborted.status();
   EXPECT_EQ(aborted.status().message(), "stale");
 
   // Raised from a helper function several lines down (as th_fail does).
@@ -265,27 +277,32 @@ TEST(RedisConnection, ScriptErrorsMapToStatusCodes) {
 
   // The same as a returned error reply, with a message holding colons.
   absl::StatusOr<RedisReply> not_found = redis.Eval(
-      LuaScript("nf", "return redis.error_reply('TH:NOT_FOUND:session ' .. ARGV[1] .. "
-                      "': not found')"),
+      LuaScript(
+          "nf",
+          "return redis.error_reply('TH:NOT_FOUND:session ' .. ARGV[1] .. "
+          "': not found')"),
       {}, {"abc"});
-  EXPECT_EQ(not_found.status().code(), absl::StatusCode::kNotFound) << not_found.status();
+  EXPECT_EQ(not_found.status().code(), absl::StatusCode::kNotFound)
+      << not_found.status();
   EXPECT_EQ(not_found.status().message(), "session abc: not found");
 
   // A Lua runtime error is a bug: INTERNAL.
   absl::StatusOr<RedisReply> runtime =
       redis.Eval(LuaScript("npe", "local t = nil\nreturn t.field"), {}, {});
-  EXPECT_EQ(runtime.status().code(), absl::StatusCode::kInternal) << runtime.status();
+  EXPECT_EQ(runtime.status().code(), absl::StatusCode::kInternal)
+      << runtime.status();
 
   // So is a failing redis.call inside a script.
   ASSERT_TRUE(redis.Command({"SET", key, "not a number"}).ok());
-  absl::StatusOr<RedisReply> call =
-      redis.Eval(LuaScript("incr", "return redis.call('INCR', KEYS[1])"), {key}, {});
+  absl::StatusOr<RedisReply> call = redis.Eval(
+      LuaScript("incr", "return redis.call('INCR', KEYS[1])"), {key}, {});
   EXPECT_EQ(call.status().code(), absl::StatusCode::kInternal) << call.status();
 
   // And a script that does not compile.
   absl::StatusOr<RedisReply> syntax =
       redis.Eval(LuaScript("syntax", "return (("), {}, {});
-  EXPECT_EQ(syntax.status().code(), absl::StatusCode::kInternal) << syntax.status();
+  EXPECT_EQ(syntax.status().code(), absl::StatusCode::kInternal)
+      << syntax.status();
 
   // The connection is still usable, and results pass through.
   absl::StatusOr<RedisReply> ok = redis.Eval(
@@ -304,14 +321,15 @@ TEST(ScriptErrorToStatus, ParsesCodeAndMessage) {
   const Case cases[] = {
       {"TH:NOT_FOUND:session abc not found", absl::StatusCode::kNotFound,
        "session abc not found"},
-      {"TH:INVALID_ARGUMENT:title: must not be empty", absl::StatusCode::kInvalidArgument,
-       "title: must not be empty"},
+      {"TH:INVALID_ARGUMENT:title: must not be empty",
+       absl::StatusCode::kInvalidArgument, "title: must not be empty"},
       {"TH:ALREADY_EXISTS:x", absl::StatusCode::kAlreadyExists, "x"},
-      {"TH:FAILED_PRECONDITION:queue closed", absl::StatusCode::kFailedPrecondition,
-       "queue closed"},
+      {"TH:FAILED_PRECONDITION:queue closed",
+       absl::StatusCode::kFailedPrecondition, "queue closed"},
       {"TH:ABORTED:stale", absl::StatusCode::kAborted, "stale"},
       {"TH:PERMISSION_DENIED:no", absl::StatusCode::kPermissionDenied, "no"},
-      {"TH:RESOURCE_EXHAUSTED:rate", absl::StatusCode::kResourceExhausted, "rate"},
+      {"TH:RESOURCE_EXHAUSTED:rate", absl::StatusCode::kResourceExhausted,
+       "rate"},
       {"TH:OUT_OF_RANGE:trimmed", absl::StatusCode::kOutOfRange, "trimmed"},
       {"TH:ABORTED:", absl::StatusCode::kAborted, ""},
       {"TH:ABORTED", absl::StatusCode::kAborted, ""},
@@ -324,7 +342,8 @@ TEST(ScriptErrorToStatus, ParsesCodeAndMessage) {
       {"TH:NOT_FOUND:session a: b not found script: "
        "8eec131b59535ce278bd7a9c7ee4a4ba0c5b4d34, on @user_script:27.",
        absl::StatusCode::kNotFound, "session a: b not found"},
-      {"TH:ABORTED script: 8eec131b59535ce278bd7a9c7ee4a4ba0c5b4d34, on @user_script:3.",
+      {"TH:ABORTED script: 8eec131b59535ce278bd7a9c7ee4a4ba0c5b4d34, on "
+       "@user_script:3.",
        absl::StatusCode::kAborted, ""},
       // Text that merely looks similar is kept.
       {"TH:INVALID_ARGUMENT:title: the script: is long",
@@ -336,8 +355,8 @@ TEST(ScriptErrorToStatus, ParsesCodeAndMessage) {
       {"TH::x", absl::StatusCode::kInternal, nullptr},
       {"TH:", absl::StatusCode::kInternal, nullptr},
       {"th:aborted:lowercase", absl::StatusCode::kInternal, nullptr},
-      {"ERR user_script:1: attempt to index a nil value", absl::StatusCode::kInternal,
-       nullptr},
+      {"ERR user_script:1: attempt to index a nil value",
+       absl::StatusCode::kInternal, nullptr},
       {"", absl::StatusCode::kInternal, nullptr},
   };
   for (const Case& c : cases) {
@@ -353,9 +372,11 @@ TEST(ScriptErrorToStatus, ParsesCodeAndMessage) {
 TEST(RedisConnection, PastDeadlineFailsWithoutTouchingRedis) {
   // Nothing listens on this port: any attempt to connect would fail with
   // UNAVAILABLE instead.
-  RedisConnection nowhere(OptionsFor(absl::StrCat("127.0.0.1:", PickFreePort())));
+  RedisConnection nowhere(
+      OptionsFor(absl::StrCat("127.0.0.1:", PickFreePort())));
   nowhere.set_deadline(absl::Now() - absl::Milliseconds(1));
-  EXPECT_EQ(nowhere.Command({"PING"}).status().code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(nowhere.Command({"PING"}).status().code(),
+            absl::StatusCode::kDeadlineExceeded);
   EXPECT_EQ(nowhere.Pipeline({{"PING"}}).status().code(),
             absl::StatusCode::kDeadlineExceeded);
   EXPECT_EQ(nowhere.Eval(LuaScript("x", "return 1"), {}, {}).status().code(),
@@ -375,7 +396,8 @@ TEST(RedisConnection, PastDeadlineFailsWithoutTouchingRedis) {
   EXPECT_TRUE(get->is_nil()) << "a command past its deadline must not run";
   absl::StatusOr<RedisReply> same_id = redis.Command({"CLIENT", "ID"});
   ASSERT_TRUE(same_id.ok());
-  EXPECT_EQ(same_id->integer, id->integer) << "the connection must not be dropped";
+  EXPECT_EQ(same_id->integer, id->integer)
+      << "the connection must not be dropped";
 }
 
 TEST(RedisConnection, DeadlineShorterThanCommandTimeoutWins) {
@@ -390,7 +412,8 @@ TEST(RedisConnection, DeadlineShorterThanCommandTimeoutWins) {
   absl::StatusOr<RedisReply> slow = redis.Command({"DEBUG", "SLEEP", "0.6"});
   absl::Duration took = absl::Now() - start;
   ASSERT_FALSE(slow.ok());
-  EXPECT_EQ(slow.status().code(), absl::StatusCode::kDeadlineExceeded) << slow.status();
+  EXPECT_EQ(slow.status().code(), absl::StatusCode::kDeadlineExceeded)
+      << slow.status();
   EXPECT_LT(took, absl::Milliseconds(450));
   EXPECT_GE(took, absl::Milliseconds(100));
 }
@@ -435,8 +458,8 @@ TEST(RedisConnection, TimedOutPipelineDoesNotDesyncTheConnection) {
   options.command_timeout = absl::Milliseconds(150);
   RedisConnection redis(options);
   // The first reply arrives in time, the second one does not.
-  absl::StatusOr<std::vector<RedisReply>> replies =
-      redis.Pipeline({{"ECHO", "early"}, {"DEBUG", "SLEEP", "0.5"}, {"ECHO", "late"}});
+  absl::StatusOr<std::vector<RedisReply>> replies = redis.Pipeline(
+      {{"ECHO", "early"}, {"DEBUG", "SLEEP", "0.5"}, {"ECHO", "late"}});
   ASSERT_FALSE(replies.ok());
   absl::SleepFor(absl::Milliseconds(600));
   absl::StatusOr<RedisReply> echo = redis.Command({"ECHO", "mine"});
@@ -458,7 +481,8 @@ TEST(RedisConnection, RedisDownIsUnavailableQuicklyAndReconnects) {
     absl::Time start = absl::Now();
     absl::StatusOr<RedisReply> down = redis.Command({"GET", key});
     ASSERT_FALSE(down.ok());
-    EXPECT_EQ(down.status().code(), absl::StatusCode::kUnavailable) << down.status();
+    EXPECT_EQ(down.status().code(), absl::StatusCode::kUnavailable)
+        << down.status();
     EXPECT_LT(absl::Now() - start, absl::Milliseconds(500)) << "must fail fast";
   }
   EXPECT_EQ(redis.Eval(LuaScript("x", "return 1"), {}, {}).status().code(),
@@ -471,7 +495,8 @@ TEST(RedisConnection, RedisDownIsUnavailableQuicklyAndReconnects) {
   ASSERT_TRUE(echo.ok()) << echo.status();
   EXPECT_EQ(echo->str, "back");
   // Scripts are gone after a restart: the NOSCRIPT fallback loads them.
-  absl::StatusOr<RedisReply> script = redis.Eval(LuaScript("y", "return 42"), {}, {});
+  absl::StatusOr<RedisReply> script =
+      redis.Eval(LuaScript("y", "return 42"), {}, {});
   ASSERT_TRUE(script.ok()) << script.status();
   EXPECT_EQ(script->integer, 42);
 }
@@ -481,7 +506,8 @@ TEST(RedisConnection, RefusedConnectIsUnavailableAndBacksOff) {
   RedisConnection redis(options);
   absl::Time start = absl::Now();
   for (int i = 0; i < 100; ++i) {
-    EXPECT_EQ(redis.Command({"PING"}).status().code(), absl::StatusCode::kUnavailable);
+    EXPECT_EQ(redis.Command({"PING"}).status().code(),
+              absl::StatusCode::kUnavailable);
   }
   EXPECT_LT(absl::Now() - start, absl::Seconds(1));
 }
@@ -498,41 +524,43 @@ TEST(RedisPool, SubmitRunsTasksOnWorkers) {
   std::set<std::thread::id> threads;
   std::atomic<int> ok_replies{0};
   for (int i = 0; i < kTasks; ++i) {
-    ASSERT_TRUE(pool.Submit(absl::Now() + absl::Seconds(5),
-                            [&, i](RedisConnection& redis) {
-                              absl::StatusOr<RedisReply> echo =
-                                  redis.Command({"ECHO", absl::StrCat("task-", i)});
-                              if (echo.ok() && echo->str == absl::StrCat("task-", i)) {
-                                ok_replies.fetch_add(1);
-                              }
-                              {
-                                absl::MutexLock lock(&mu);
-                                threads.insert(std::this_thread::get_id());
-                              }
-                              done.DecrementCount();
-                            })
-                    .ok());
+    ASSERT_TRUE(
+        pool.Submit(absl::Now() + absl::Seconds(5),
+                    [&, i](RedisConnection& redis) {
+                      absl::StatusOr<RedisReply> echo =
+                          redis.Command({"ECHO", absl::StrCat("task-", i)});
+                      if (echo.ok() && echo->str == absl::StrCat("task-", i)) {
+                        ok_replies.fetch_add(1);
+                      }
+                      {
+                        absl::MutexLock lock(&mu);
+                        threads.insert(std::this_thread::get_id());
+                      }
+                      done.DecrementCount();
+                    })
+            .ok());
   }
   done.Wait();
   EXPECT_EQ(ok_replies.load(), kTasks);
   absl::MutexLock lock(&mu);
   EXPECT_LE(threads.size(), 3u);
   EXPECT_GE(threads.size(), 1u);
-  EXPECT_EQ(threads.count(std::this_thread::get_id()), 0u) << "tasks run on workers";
+  EXPECT_EQ(threads.count(std::this_thread::get_id()), 0u)
+      << "tasks run on workers";
 }
 
 TEST(RedisPool, TasksCarryTheirDeadline) {
   RedisOptions options = OptionsFor(SharedRedisAddress());
   options.pool_size = 1;
   RedisPool pool(options);
-  absl::StatusOr<RedisReply> late = pool.Run(
-      absl::Now() - absl::Seconds(1),
-      [](RedisConnection& redis) { return redis.Command({"PING"}); });
+  absl::StatusOr<RedisReply> late =
+      pool.Run(absl::Now() - absl::Seconds(1),
+               [](RedisConnection& redis) { return redis.Command({"PING"}); });
   EXPECT_EQ(late.status().code(), absl::StatusCode::kDeadlineExceeded);
   // The next task's deadline replaces the previous one.
-  absl::StatusOr<RedisReply> fine = pool.Run(
-      absl::Now() + absl::Seconds(5),
-      [](RedisConnection& redis) { return redis.Command({"PING"}); });
+  absl::StatusOr<RedisReply> fine =
+      pool.Run(absl::Now() + absl::Seconds(5),
+               [](RedisConnection& redis) { return redis.Command({"PING"}); });
   ASSERT_TRUE(fine.ok()) << fine.status();
   EXPECT_EQ(fine->str, "PONG");
 }
@@ -542,13 +570,13 @@ TEST(RedisPool, RunReturnsValues) {
   options.pool_size = 2;
   RedisPool pool(options);
   std::string key = Prefix() + "run";
-  absl::StatusOr<int64_t> value =
-      pool.Run(absl::Now() + absl::Seconds(5),
-               [&](RedisConnection& redis) -> absl::StatusOr<int64_t> {
-                 absl::StatusOr<RedisReply> r = redis.Command({"INCRBY", key, "7"});
-                 if (!r.ok()) return r.status();
-                 return r->AsInteger();
-               });
+  absl::StatusOr<int64_t> value = pool.Run(
+      absl::Now() + absl::Seconds(5),
+      [&](RedisConnection& redis) -> absl::StatusOr<int64_t> {
+        absl::StatusOr<RedisReply> r = redis.Command({"INCRBY", key, "7"});
+        if (!r.ok()) return r.status();
+        return r->AsInteger();
+      });
   ASSERT_TRUE(value.ok()) << value.status();
   EXPECT_EQ(*value, 7);
   absl::Status deleted = pool.Run(absl::Now() + absl::Seconds(5),
@@ -568,17 +596,22 @@ TEST(RedisPool, FullQueueRefusesWithUnavailable) {
     RedisPool pool(options);
     absl::Notification started, release;
     absl::Time deadline = absl::Now() + absl::Seconds(10);
-    ASSERT_TRUE(pool.Submit(deadline, [&](RedisConnection&) {
-                      started.Notify();
-                      release.WaitForNotification();
-                    })
+    ASSERT_TRUE(pool.Submit(deadline,
+                            [&](RedisConnection&) {
+                              started.Notify();
+                              release.WaitForNotification();
+                            })
                     .ok());
     started.WaitForNotification();  // the only worker is busy now
-    ASSERT_TRUE(pool.Submit(deadline, [&](RedisConnection&) { second_ran = true; }).ok());
-    absl::Status full = pool.Submit(deadline, [&](RedisConnection&) { third_ran = true; });
+    ASSERT_TRUE(
+        pool.Submit(deadline, [&](RedisConnection&) { second_ran = true; })
+            .ok());
+    absl::Status full =
+        pool.Submit(deadline, [&](RedisConnection&) { third_ran = true; });
     EXPECT_EQ(full.code(), absl::StatusCode::kUnavailable) << full;
     // Run reports the refusal as its result instead of waiting forever.
-    absl::Status run = pool.Run(deadline, [](RedisConnection&) { return absl::OkStatus(); });
+    absl::Status run =
+        pool.Run(deadline, [](RedisConnection&) { return absl::OkStatus(); });
     EXPECT_EQ(run.code(), absl::StatusCode::kUnavailable) << run;
     release.Notify();
     // The destructor runs the queued task before joining.

@@ -44,16 +44,17 @@ absl::Status FromGrpcStatus(const grpc::Status& status);
 #define TH_STATUS_CONCAT_(a, b) TH_STATUS_CONCAT_INNER_(a, b)
 
 // Returns from the enclosing function if `expr` is not OK.
-#define TH_RETURN_IF_ERROR(expr)                          \
-  do {                                                    \
-    ::absl::Status th_status_ = (expr);                   \
-    if (!th_status_.ok()) return th_status_;              \
+#define TH_RETURN_IF_ERROR(expr)             \
+  do {                                       \
+    ::absl::Status th_status_ = (expr);      \
+    if (!th_status_.ok()) return th_status_; \
   } while (0)
 
 // Evaluates `rexpr` (an absl::StatusOr<T>); returns its error, or assigns its
 // value to `lhs` (which may be a declaration).
-#define TH_ASSIGN_OR_RETURN(lhs, rexpr) \
-  TH_ASSIGN_OR_RETURN_IMPL_(TH_STATUS_CONCAT_(th_statusor_, __LINE__), lhs, rexpr)
+#define TH_ASSIGN_OR_RETURN(lhs, rexpr)                                     \
+  TH_ASSIGN_OR_RETURN_IMPL_(TH_STATUS_CONCAT_(th_statusor_, __LINE__), lhs, \
+                            rexpr)
 
 #define TH_ASSIGN_OR_RETURN_IMPL_(statusor, lhs, rexpr) \
   auto statusor = (rexpr);                              \

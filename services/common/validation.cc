@@ -58,8 +58,8 @@ absl::Status ValidateText(absl::string_view field, absl::string_view value,
                           const TextLimits& limits) {
   // Cheap bound first: a code point takes at most 4 bytes.
   if (value.size() > limits.max_chars * 4) {
-    return InvalidField(field, absl::StrCat("must be at most ", limits.max_chars,
-                                            " characters"));
+    return InvalidField(field, absl::StrCat("must be at most ",
+                                            limits.max_chars, " characters"));
   }
   size_t count = 0;
   bool blank = true;
@@ -70,8 +70,9 @@ absl::Status ValidateText(absl::string_view field, absl::string_view value,
     utf8proc_ssize_t n = utf8proc_iterate(p, remaining, &cp);
     if (n < 0) return InvalidField(field, "is not valid UTF-8");
     if (IsForbiddenControl(cp, limits.multiline)) {
-      return InvalidField(field, absl::StrFormat(
-                                     "must not contain control character U+%04X", cp));
+      return InvalidField(
+          field,
+          absl::StrFormat("must not contain control character U+%04X", cp));
     }
     if (blank && !IsWhitespace(cp)) blank = false;
     p += n;
@@ -79,15 +80,15 @@ absl::Status ValidateText(absl::string_view field, absl::string_view value,
     ++count;
   }
   if (count > limits.max_chars) {
-    return InvalidField(field, absl::StrCat("must be at most ", limits.max_chars,
-                                            " characters"));
+    return InvalidField(field, absl::StrCat("must be at most ",
+                                            limits.max_chars, " characters"));
   }
   if (limits.min_chars > 0 && blank) {
     return InvalidField(field, "must not be empty");
   }
   if (count < limits.min_chars) {
-    return InvalidField(field, absl::StrCat("must be at least ", limits.min_chars,
-                                            " characters"));
+    return InvalidField(field, absl::StrCat("must be at least ",
+                                            limits.min_chars, " characters"));
   }
   return absl::OkStatus();
 }
@@ -105,7 +106,8 @@ bool LooksLikeIanaName(absl::string_view name) {
     return false;
   }
   for (char c : name) {
-    if (!absl::ascii_isalnum(c) && c != '/' && c != '_' && c != '-' && c != '+') {
+    if (!absl::ascii_isalnum(c) && c != '/' && c != '_' && c != '-' &&
+        c != '+') {
       return false;
     }
   }
@@ -117,9 +119,11 @@ bool LooksLikeIanaName(absl::string_view name) {
 absl::StatusOr<absl::TimeZone> ValidateTimeZone(absl::string_view field,
                                                 absl::string_view name) {
   absl::TimeZone zone;
-  if (!LooksLikeIanaName(name) || !absl::LoadTimeZone(std::string(name), &zone)) {
-    return InvalidField(field, absl::StrCat("unknown time zone \"",
-                                            absl::CHexEscape(name.substr(0, 64)), "\""));
+  if (!LooksLikeIanaName(name) ||
+      !absl::LoadTimeZone(std::string(name), &zone)) {
+    return InvalidField(
+        field, absl::StrCat("unknown time zone \"",
+                            absl::CHexEscape(name.substr(0, 64)), "\""));
   }
   return zone;
 }
@@ -128,8 +132,10 @@ absl::Status ValidateTimestamp(absl::string_view field, int64_t seconds,
                                int32_t nanos) {
   constexpr int64_t kYear2000 = 946684800;
   constexpr int64_t kYear2200 = 7258118400;
-  if (nanos < 0 || nanos > 999999999 || seconds < kYear2000 || seconds >= kYear2200) {
-    return InvalidField(field, "must be a time between the years 2000 and 2200");
+  if (nanos < 0 || nanos > 999999999 || seconds < kYear2000 ||
+      seconds >= kYear2200) {
+    return InvalidField(field,
+                        "must be a time between the years 2000 and 2200");
   }
   return absl::OkStatus();
 }
@@ -137,18 +143,22 @@ absl::Status ValidateTimestamp(absl::string_view field, int64_t seconds,
 absl::Status ValidateUrl(absl::string_view field, absl::string_view url) {
   if (url.empty()) return absl::OkStatus();
   if (url.size() > kMaxUrlBytes) {
-    return InvalidField(field, absl::StrCat("must be at most ", kMaxUrlBytes, " bytes"));
+    return InvalidField(
+        field, absl::StrCat("must be at most ", kMaxUrlBytes, " bytes"));
   }
   absl::string_view rest = url;
-  if (!absl::ConsumePrefix(&rest, "https://") && !absl::ConsumePrefix(&rest, "http://")) {
+  if (!absl::ConsumePrefix(&rest, "https://") &&
+      !absl::ConsumePrefix(&rest, "http://")) {
     return InvalidField(field, "must be an http(s) URL");
   }
   if (rest.empty() || rest[0] == '/' || rest[0] == '?' || rest[0] == '#') {
     return InvalidField(field, "must name a host");
   }
   for (char c : url) {
-    if (static_cast<unsigned char>(c) <= 0x20 || static_cast<unsigned char>(c) >= 0x7f) {
-      return InvalidField(field, "must not contain spaces or non-ASCII characters");
+    if (static_cast<unsigned char>(c) <= 0x20 ||
+        static_cast<unsigned char>(c) >= 0x7f) {
+      return InvalidField(field,
+                          "must not contain spaces or non-ASCII characters");
     }
   }
   return absl::OkStatus();
@@ -156,7 +166,8 @@ absl::Status ValidateUrl(absl::string_view field, absl::string_view url) {
 
 absl::Status ValidateRequestId(absl::string_view field, absl::string_view id) {
   if (id.size() > kMaxRequestIdBytes) {
-    return InvalidField(field, absl::StrCat("must be at most ", kMaxRequestIdBytes, " bytes"));
+    return InvalidField(
+        field, absl::StrCat("must be at most ", kMaxRequestIdBytes, " bytes"));
   }
   for (char c : id) {
     if (c < 0x21 || c > 0x7e) {

@@ -156,26 +156,27 @@ absl::StatusOr<PreparedEvent> Prepare(const CalendarEvent& event,
   p.field = absl::StrCat("events[", index, "]");
   if (event.uid.empty() || HasControl(event.uid)) {
     return InvalidField(absl::StrCat(p.field, ".uid"),
-                   "must be non-empty, without control characters");
+                        "must be non-empty, without control characters");
   }
   if (event.sequence < 0 || event.sequence > INT_MAX) {
     return InvalidField(absl::StrCat(p.field, ".sequence"), "out of range");
   }
   if (!IsFinite(event.last_modified)) {
     return InvalidField(absl::StrCat(p.field, ".last_modified"),
-                   "must be a finite time");
+                        "must be a finite time");
   }
   if (!IsFinite(event.start)) {
-    return InvalidField(absl::StrCat(p.field, ".start"), "must be a finite time");
+    return InvalidField(absl::StrCat(p.field, ".start"),
+                        "must be a finite time");
   }
   if (event.duration <= absl::ZeroDuration() ||
       event.duration == absl::InfiniteDuration()) {
     return InvalidField(absl::StrCat(p.field, ".duration"),
-                   "must be positive and finite");
+                        "must be positive and finite");
   }
   if (HasControl(event.url) || absl::StrContains(event.url, ' ')) {
     return InvalidField(absl::StrCat(p.field, ".url"),
-                   "must not contain spaces or control characters");
+                        "must not contain spaces or control characters");
   }
   if (event.status.empty() || event.status == "CONFIRMED") {
     p.status = ICAL_STATUS_CONFIRMED;
@@ -185,7 +186,7 @@ absl::StatusOr<PreparedEvent> Prepare(const CalendarEvent& event,
     p.status = ICAL_STATUS_CANCELLED;
   } else {
     return InvalidField(absl::StrCat(p.field, ".status"),
-                   "must be CONFIRMED, TENTATIVE or CANCELLED");
+                        "must be CONFIRMED, TENTATIVE or CANCELLED");
   }
   if (!event.rrule.empty()) {
     // Takes LibicalMutex itself, so it runs before RenderCalendar locks.
@@ -565,8 +566,8 @@ ComponentPtr BuildVevent(const PreparedEvent& p, const std::string& tzid,
       c, icalproperty_new_sequence(static_cast<int>(e.sequence)));
   icalcomponent_add_property(
       c, icalproperty_new_dtstamp(UtcTime(FloorToSecond(created))));
-  icalcomponent_add_property(
-      c, icalproperty_new_lastmodified(UtcTime(FloorToSecond(e.last_modified))));
+  icalcomponent_add_property(c, icalproperty_new_lastmodified(
+                                    UtcTime(FloorToSecond(e.last_modified))));
   icalcomponent_add_property(
       c, icalproperty_new_summary(CleanText(e.summary).c_str()));
   if (const std::string description = CleanText(e.description);
@@ -647,7 +648,9 @@ absl::StatusOr<std::string> RenderCalendar(
   for (auto& [name, use] : zones) {
     icaltimezone* zone = icaltimezone_get_builtin_timezone(name.c_str());
     icalerror_clear_errno();
-    if (zone == nullptr) return InvalidField(use.field, absl::StrCat("time zone \"", name, "\" is unknown to libical"));
+    if (zone == nullptr)
+      return InvalidField(use.field, absl::StrCat("time zone \"", name,
+                                                  "\" is unknown to libical"));
     if (zone == icaltimezone_get_utc_timezone()) {
       use.utc = true;
       continue;
@@ -658,7 +661,9 @@ absl::StatusOr<std::string> RenderCalendar(
         absl::ToCivilYear(use.earliest, absl::UTCTimeZone()).year() - 1;
     ComponentPtr vtimezone = BuildVtimezone(zone, name, use.zone, first_year);
     icalerror_clear_errno();
-    if (vtimezone == nullptr) return InvalidField(use.field, absl::StrCat("time zone \"", name, "\" is unknown to libical"));
+    if (vtimezone == nullptr)
+      return InvalidField(use.field, absl::StrCat("time zone \"", name,
+                                                  "\" is unknown to libical"));
     icalcomponent_add_component(calendar.get(), vtimezone.release());
   }
 

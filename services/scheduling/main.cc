@@ -4,7 +4,6 @@
 #include "services/scheduling/scheduling_service.h"
 
 int main(int argc, char** argv) {
-  return townhall::RunServerMain(argc, argv,
-                                 {townhall::scheduling::SchedulingModule()},
-                                 "scheduling");
+  return townhall::RunServerMain(
+      argc, argv, {townhall::scheduling::SchedulingModule()}, "scheduling");
 }

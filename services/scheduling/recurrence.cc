@@ -125,7 +125,8 @@ absl::StatusOr<icalrecurrencetype> ParseRruleLocked(absl::string_view rrule,
   const icalerrorenum error = icalerrno;
   icalerror_clear_errno();
   if (error != ICAL_NO_ERROR) {
-    return InvalidField(field, absl::StrFormat("not a valid RRULE: \"%s\"", rrule));
+    return InvalidField(field,
+                        absl::StrFormat("not a valid RRULE: \"%s\"", rrule));
   }
   // "" and "COUNT=3" parse without error but have no frequency.
   if (recur.freq == ICAL_NO_RECURRENCE) {
@@ -140,7 +141,8 @@ absl::StatusOr<icalrecurrencetype> ParseRruleLocked(absl::string_view rrule,
     return InvalidField(field, "FREQ must be DAILY, WEEKLY, MONTHLY or YEARLY");
   }
   // Non-Gregorian calendars (RFC 7529) are not understood by most clients.
-  if (recur.rscale != nullptr) return InvalidField(field, "RSCALE is not supported");
+  if (recur.rscale != nullptr)
+    return InvalidField(field, "RSCALE is not supported");
   if (!SomeMonthHasTheDay(recur)) {
     return InvalidField(field, "BYMONTHDAY never falls in BYMONTH");
   }
@@ -182,8 +184,9 @@ Until UntilOf(const icalrecurrencetype& recur) {
 }
 
 absl::Status TooMany() {
-  return InvalidField(kRruleField, absl::StrCat("expands to more than ",
-                                           kMaxOccurrences, " occurrences"));
+  return InvalidField(
+      kRruleField,
+      absl::StrCat("expands to more than ", kMaxOccurrences, " occurrences"));
 }
 
 }  // namespace
@@ -205,7 +208,7 @@ absl::StatusOr<std::vector<absl::Time>> ExpandRecurrence(
   const absl::CivilSecond local_start = absl::ToCivilSecond(first_start, *zone);
   if (local_start.year() < kMinYear || local_start.year() > kMaxYear) {
     return InvalidField(kStartField, absl::StrFormat("year must be in [%d, %d]",
-                                                kMinYear, kMaxYear));
+                                                     kMinYear, kMaxYear));
   }
 
   std::vector<absl::Time> exceptions;
@@ -256,8 +259,8 @@ absl::StatusOr<std::vector<absl::Time>> ExpandRecurrence(
     IteratorPtr it(icalrecur_iterator_new(*recur, FloatingTime(local_start)));
     icalerror_clear_errno();
     if (it == nullptr) {
-      return InvalidField(kRruleField,
-                     absl::StrCat("cannot be expanded from ", kStartField));
+      return InvalidField(
+          kRruleField, absl::StrCat("cannot be expanded from ", kStartField));
     }
     while (count == 0 || produced < count) {
       const icaltimetype next = icalrecur_iterator_next(it.get());

@@ -9,7 +9,8 @@
 // Usage:
 //   TH_ASSIGN_OR_RETURN(std::vector<absl::Time> starts,
 //       ExpandRecurrence({.rrule = "FREQ=WEEKLY;COUNT=4",
-//                         .first_start = start, .time_zone = "Europe/Berlin"}));
+//                         .first_start = start, .time_zone =
+//                         "Europe/Berlin"}));
 #pragma once
 
 #include <string>

@@ -20,8 +20,9 @@ namespace {
                      });                                                      \
   }
 
-class SchedulingServiceImpl final : public v1::SchedulingService::CallbackService,
-                                    public ServiceModule {
+class SchedulingServiceImpl final
+    : public v1::SchedulingService::CallbackService,
+      public ServiceModule {
  public:
   explicit SchedulingServiceImpl(RpcRunner* rpc) : rpc_(rpc) {}
 
@@ -51,12 +52,14 @@ class SchedulingServiceImpl final : public v1::SchedulingService::CallbackServic
   // CPU only, but bounded work of up to tens of milliseconds: it runs on a
   // worker too, keeping callback threads free.
   grpc::ServerUnaryReactor* ProposeFairSlots(
-      grpc::CallbackServerContext* ctx, const v1::ProposeFairSlotsRequest* request,
+      grpc::CallbackServerContext* ctx,
+      const v1::ProposeFairSlotsRequest* request,
       v1::ProposeFairSlotsResponse* response) override {
-    return rpc_->Run(ctx, "ProposeFairSlots", *request,
-                     [this, request, response](const Principal& caller, RedisConnection&) {
-                       return logic_.ProposeFairSlots(caller, *request, response);
-                     });
+    return rpc_->Run(
+        ctx, "ProposeFairSlots", *request,
+        [this, request, response](const Principal& caller, RedisConnection&) {
+          return logic_.ProposeFairSlots(caller, *request, response);
+        });
   }
 
  private:

@@ -18,15 +18,21 @@ const TransitionRule& RuleFor(Transition transition) {
       "publish", {SESSION_STATE_DRAFT}, SESSION_STATE_SCHEDULED};
   static const TransitionRule kStart{
       "start", {SESSION_STATE_SCHEDULED}, SESSION_STATE_LIVE};
-  static const TransitionRule kEnd{"end", {SESSION_STATE_LIVE}, SESSION_STATE_ENDED};
+  static const TransitionRule kEnd{
+      "end", {SESSION_STATE_LIVE}, SESSION_STATE_ENDED};
   static const TransitionRule kCancel{
-      "cancel", {SESSION_STATE_DRAFT, SESSION_STATE_SCHEDULED},
+      "cancel",
+      {SESSION_STATE_DRAFT, SESSION_STATE_SCHEDULED},
       SESSION_STATE_CANCELLED};
   switch (transition) {
-    case Transition::kPublish: return kPublish;
-    case Transition::kStart: return kStart;
-    case Transition::kEnd: return kEnd;
-    case Transition::kCancel: return kCancel;
+    case Transition::kPublish:
+      return kPublish;
+    case Transition::kStart:
+      return kStart;
+    case Transition::kEnd:
+      return kEnd;
+    case Transition::kCancel:
+      return kCancel;
   }
   return kCancel;
 }
@@ -43,10 +49,9 @@ absl::Status IllegalTransition(absl::string_view session_id,
   return absl::FailedPreconditionError(absl::StrCat(
       "session ", session_id, " is ", StateName(current), ": cannot ",
       rule.verb, " it (only from ",
-      absl::StrJoin(rule.from, " or ",
-                    [](std::string* out, SessionState s) {
-                      out->append(StateName(s));
-                    }),
+      absl::StrJoin(
+          rule.from, " or ",
+          [](std::string* out, SessionState s) { out->append(StateName(s)); }),
       ")"));
 }
 

@@ -42,10 +42,12 @@ std::string EncodeCursor(int64_t score, absl::string_view member) {
   return absl::WebSafeBase64Escape(absl::StrCat(score, ":", member));
 }
 
-bool DecodeCursor(absl::string_view cursor, int64_t* score, std::string* member) {
+bool DecodeCursor(absl::string_view cursor, int64_t* score,
+                  std::string* member) {
   std::string raw;
   if (!absl::WebSafeBase64Unescape(cursor, &raw)) return false;
-  std::pair<std::string, std::string> parts = absl::StrSplit(raw, absl::MaxSplits(':', 1));
+  std::pair<std::string, std::string> parts =
+      absl::StrSplit(raw, absl::MaxSplits(':', 1));
   *member = parts.second;
   return absl::SimpleAtoi(parts.first, score) && !member->empty();
 }
@@ -85,8 +87,9 @@ SessionStore::SessionStore(RedisConnection& redis, absl::string_view tenant_id)
     : redis_(redis), tenant_id_(tenant_id), prefix_(TenantPrefix(tenant_id)) {}
 
 absl::StatusOr<Session> SessionStore::GetSession(absl::string_view id) {
-  TH_ASSIGN_OR_RETURN(RedisReply reply,
-                      redis_.Command(SessionHmget(absl::StrCat(prefix_, "session:", id))));
+  TH_ASSIGN_OR_RETURN(
+      RedisReply reply,
+      redis_.Command(SessionHmget(absl::StrCat(prefix_, "session:", id))));
   return DecodeSession(reply, id);
 }
 
@@ -99,7 +102,8 @@ absl::StatusOr<std::vector<Session>> SessionStore::GetSessions(
   for (const std::string& id : ids) {
     commands.push_back(SessionHmget(absl::StrCat(prefix_, "session:", id)));
   }
-  TH_ASSIGN_OR_RETURN(std::vector<RedisReply> replies, redis_.Pipeline(commands));
+  TH_ASSIGN_OR_RETURN(std::vector<RedisReply> replies,
+                      redis_.Pipeline(commands));
   sessions.reserve(ids.size());
   for (size_t i = 0; i < ids.size(); ++i) {
     absl::StatusOr<Session> session = DecodeSession(replies[i], ids[i]);
@@ -119,25 +123,29 @@ absl::StatusOr<IdPage> SessionStore::PageByScore(const std::string& key,
   int64_t after_score = from;
   std::string after_member;
   if (!cursor.empty() && !DecodeCursor(cursor, &after_score, &after_member)) {
-    return absl::InvalidArgumentError("page_token: is not a token from this list");
+    return absl::InvalidArgumentError(
+        "page_token: is not a token from this list");
   }
   // Entries are ordered by (score, member). Fetch from the cursor's score
   // and skip entries up to the cursor itself; ties on one score are rare
   // (equal start times), so few are skipped.
   std::vector<std::pair<int64_t, std::string>> taken;
   const int batch = limit + 1;
-  for (int offset = 0; static_cast<int>(taken.size()) <= limit; offset += batch) {
+  for (int offset = 0; static_cast<int>(taken.size()) <= limit;
+       offset += batch) {
     TH_ASSIGN_OR_RETURN(
         RedisReply reply,
         redis_.Command({"ZRANGE", key, absl::StrCat(after_score),
                         absl::StrCat("(", to), "BYSCORE", "LIMIT",
-                        absl::StrCat(offset), absl::StrCat(batch), "WITHSCORES"}));
+                        absl::StrCat(offset), absl::StrCat(batch),
+                        "WITHSCORES"}));
     const auto& e = reply.elements;
-    for (size_t i = 0; i + 1 < e.size() && static_cast<int>(taken.size()) <= limit;
-         i += 2) {
+    for (size_t i = 0;
+         i + 1 < e.size() && static_cast<int>(taken.size()) <= limit; i += 2) {
       int64_t score = 0;
       (void)absl::SimpleAtoi(e[i + 1].str, &score);
-      bool at_or_before_cursor = !after_member.empty() && score == after_score &&
+      bool at_or_before_cursor = !after_member.empty() &&
+                                 score == after_score &&
                                  e[i].str <= after_member;
       if (!at_or_before_cursor) taken.emplace_back(score, e[i].str);
     }
@@ -155,7 +163,8 @@ absl::StatusOr<IdPage> SessionStore::PageByScore(const std::string& key,
 absl::StatusOr<IdPage> SessionStore::ListSessionIds(int64_t from, int64_t to,
                                                     absl::string_view cursor,
                                                     int limit) {
-  return PageByScore(absl::StrCat(prefix_, "sessions"), cursor, from, to, limit);
+  return PageByScore(absl::StrCat(prefix_, "sessions"), cursor, from, to,
+                     limit);
 }
 
 absl::StatusOr<IdPage> SessionStore::ListSeriesSessionIds(
@@ -167,7 +176,8 @@ absl::StatusOr<IdPage> SessionStore::ListSeriesSessionIds(
 
 absl::StatusOr<Venue> SessionStore::GetVenue(absl::string_view id) {
   TH_ASSIGN_OR_RETURN(std::vector<Venue> venues, GetVenues({std::string(id)}));
-  if (venues.empty()) return absl::NotFoundError(absl::StrCat("venue ", id, " not found"));
+  if (venues.empty())
+    return absl::NotFoundError(absl::StrCat("venue ", id, " not found"));
   return venues[0];
 }
 
@@ -176,18 +186,21 @@ absl::StatusOr<std::vector<Venue>> SessionStore::GetVenues(
   std::vector<Venue> venues;
   if (ids.empty()) return venues;
   std::vector<std::string> argv = {"MGET"};
-  for (const std::string& id : ids) argv.push_back(absl::StrCat(prefix_, "venue:", id));
+  for (const std::string& id : ids)
+    argv.push_back(absl::StrCat(prefix_, "venue:", id));
   TH_ASSIGN_OR_RETURN(RedisReply reply, redis_.Command(argv));
   for (const RedisReply& r : reply.elements) {
     if (r.is_nil()) continue;
     Venue venue;
-    if (!venue.ParseFromString(r.str)) return absl::InternalError("corrupt venue record");
+    if (!venue.ParseFromString(r.str))
+      return absl::InternalError("corrupt venue record");
     venues.push_back(std::move(venue));
   }
   return venues;
 }
 
-absl::StatusOr<IdPage> SessionStore::ListVenueIds(absl::string_view cursor, int limit) {
+absl::StatusOr<IdPage> SessionStore::ListVenueIds(absl::string_view cursor,
+                                                  int limit) {
   return PageByScore(absl::StrCat(prefix_, "venues"), cursor, 0, 1, limit);
 }
 
@@ -225,15 +238,15 @@ absl::StatusOr<ScriptOutcome> SessionStore::RunScript(
     const LuaScript& script, const std::vector<std::string>& args) {
   TH_ASSIGN_OR_RETURN(RedisReply reply, redis_.Eval(script, {prefix_}, args));
   if (!reply.is_array() || reply.elements.empty()) {
-    return absl::InternalError(absl::StrCat("unexpected reply from ", script.name()));
+    return absl::InternalError(
+        absl::StrCat("unexpected reply from ", script.name()));
   }
   ScriptOutcome outcome;
   outcome.kind = reply.elements[0].str;
   for (size_t i = 1; i < reply.elements.size(); ++i) {
     const RedisReply& r = reply.elements[i];
-    outcome.values.push_back(r.type == RedisReply::Type::kInteger
-                                 ? absl::StrCat(r.integer)
-                                 : r.str);
+    outcome.values.push_back(
+        r.type == RedisReply::Type::kInteger ? absl::StrCat(r.integer) : r.str);
   }
   return outcome;
 }

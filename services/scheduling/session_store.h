@@ -67,7 +67,8 @@ class SessionStore {
                                         absl::string_view cursor, int limit);
   // Ids of a series' occurrences by original start.
   absl::StatusOr<IdPage> ListSeriesSessionIds(absl::string_view series_id,
-                                              absl::string_view cursor, int limit);
+                                              absl::string_view cursor,
+                                              int limit);
 
   absl::StatusOr<townhall::v1::Venue> GetVenue(absl::string_view id);
   absl::StatusOr<std::vector<townhall::v1::Venue>> GetVenues(

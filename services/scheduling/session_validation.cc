@@ -19,23 +19,29 @@ constexpr size_t kMaxIdBytes = 128;
 // Ids of hosts and venues end up in Redis keys and csv lists.
 absl::Status ValidateReference(absl::string_view field, absl::string_view id) {
   if (id.empty() || id.size() > kMaxIdBytes) {
-    return InvalidField(field, absl::StrCat("must be 1 to ", kMaxIdBytes, " bytes"));
+    return InvalidField(field,
+                        absl::StrCat("must be 1 to ", kMaxIdBytes, " bytes"));
   }
   for (char c : id) {
-    if (!absl::ascii_isalnum(c) && c != '-' && c != '_' && c != '.' && c != '@') {
-      return InvalidField(field, "may contain only letters, digits, '-', '_', '.', '@'");
+    if (!absl::ascii_isalnum(c) && c != '-' && c != '_' && c != '.' &&
+        c != '@') {
+      return InvalidField(
+          field, "may contain only letters, digits, '-', '_', '.', '@'");
     }
   }
   return absl::OkStatus();
 }
 
-absl::Status ValidateLanguageTag(absl::string_view field, absl::string_view tag) {
+absl::Status ValidateLanguageTag(absl::string_view field,
+                                 absl::string_view tag) {
   if (tag.size() < 2 || tag.size() > 35) {
-    return InvalidField(field, "must be a BCP 47 language tag such as \"uz\" or \"ru\"");
+    return InvalidField(
+        field, "must be a BCP 47 language tag such as \"uz\" or \"ru\"");
   }
   for (char c : tag) {
     if (!absl::ascii_isalnum(c) && c != '-') {
-      return InvalidField(field, "must be a BCP 47 language tag such as \"uz\" or \"ru\"");
+      return InvalidField(
+          field, "must be a BCP 47 language tag such as \"uz\" or \"ru\"");
     }
   }
   return absl::OkStatus();
@@ -56,7 +62,9 @@ void SanitizeSession(Session* session) {
 }
 
 absl::Status ValidateSession(absl::string_view prefix, Session* session) {
-  auto field = [&](absl::string_view name) { return absl::StrCat(prefix, ".", name); };
+  auto field = [&](absl::string_view name) {
+    return absl::StrCat(prefix, ".", name);
+  };
   TH_RETURN_IF_ERROR(ValidateText(field("title"), session->title(),
                                   {.min_chars = 1, .max_chars = 200}));
   TH_RETURN_IF_ERROR(ValidateText(field("description"), session->description(),
@@ -64,7 +72,8 @@ absl::Status ValidateSession(absl::string_view prefix, Session* session) {
   if (!session->has_start_time()) {
     return InvalidField(field("start_time"), "is required");
   }
-  TH_RETURN_IF_ERROR(ValidateTimestamp(field("start_time"), session->start_time().seconds(),
+  TH_RETURN_IF_ERROR(ValidateTimestamp(field("start_time"),
+                                       session->start_time().seconds(),
                                        session->start_time().nanos()));
   // Sessions are planned to the second.
   session->mutable_start_time()->set_nanos(0);
@@ -73,14 +82,17 @@ absl::Status ValidateSession(absl::string_view prefix, Session* session) {
   }
   absl::Duration duration = absl::Seconds(session->duration().seconds());
   if (duration <= absl::ZeroDuration()) {
-    return InvalidField(field("duration"),
-                        "must be positive: the session would end before it starts");
+    return InvalidField(
+        field("duration"),
+        "must be positive: the session would end before it starts");
   }
   if (duration < absl::Minutes(1) || duration > kMaxSessionDuration) {
-    return InvalidField(field("duration"), "must be between 1 minute and 7 days");
+    return InvalidField(field("duration"),
+                        "must be between 1 minute and 7 days");
   }
   session->mutable_duration()->set_nanos(0);
-  TH_RETURN_IF_ERROR(ValidateTimeZone(field("time_zone"), session->time_zone()).status());
+  TH_RETURN_IF_ERROR(
+      ValidateTimeZone(field("time_zone"), session->time_zone()).status());
   if (session->format() == townhall::v1::SESSION_FORMAT_UNSPECIFIED) {
     session->set_format(townhall::v1::SESSION_FORMAT_ONLINE);
   }
@@ -88,28 +100,32 @@ absl::Status ValidateSession(absl::string_view prefix, Session* session) {
     return InvalidField(field("format"), "is not a known format");
   }
   if (session->venue_ids_size() > kMaxVenues) {
-    return InvalidField(field("venue_ids"), absl::StrCat("at most ", kMaxVenues, " venues"));
+    return InvalidField(field("venue_ids"),
+                        absl::StrCat("at most ", kMaxVenues, " venues"));
   }
   if (session->format() != townhall::v1::SESSION_FORMAT_ONLINE &&
       session->venue_ids().empty()) {
-    return InvalidField(field("venue_ids"),
-                        "in-person and hybrid sessions need at least one venue");
+    return InvalidField(
+        field("venue_ids"),
+        "in-person and hybrid sessions need at least one venue");
   }
   for (int i = 0; i < session->venue_ids_size(); ++i) {
-    TH_RETURN_IF_ERROR(ValidateReference(absl::StrCat(field("venue_ids"), "[", i, "]"),
-                                         session->venue_ids(i)));
+    TH_RETURN_IF_ERROR(ValidateReference(
+        absl::StrCat(field("venue_ids"), "[", i, "]"), session->venue_ids(i)));
   }
   if (session->host_ids_size() > kMaxHosts) {
-    return InvalidField(field("host_ids"), absl::StrCat("at most ", kMaxHosts, " hosts"));
+    return InvalidField(field("host_ids"),
+                        absl::StrCat("at most ", kMaxHosts, " hosts"));
   }
   for (int i = 0; i < session->host_ids_size(); ++i) {
-    TH_RETURN_IF_ERROR(ValidateReference(absl::StrCat(field("host_ids"), "[", i, "]"),
-                                         session->host_ids(i)));
+    TH_RETURN_IF_ERROR(ValidateReference(
+        absl::StrCat(field("host_ids"), "[", i, "]"), session->host_ids(i)));
   }
   TH_RETURN_IF_ERROR(ValidateUrl(field("join_url"), session->join_url()));
   if (session->capacity() < 0 || session->capacity() > kMaxCapacity) {
-    return InvalidField(field("capacity"),
-                        absl::StrCat("must be between 0 (unlimited) and ", kMaxCapacity));
+    return InvalidField(
+        field("capacity"),
+        absl::StrCat("must be between 0 (unlimited) and ", kMaxCapacity));
   }
   if (session->languages_size() > kMaxLanguages) {
     return InvalidField(field("languages"),
@@ -130,10 +146,12 @@ absl::Status ValidateVenue(townhall::v1::Venue* venue) {
                                   {.min_chars = 1, .max_chars = 200}));
   TH_RETURN_IF_ERROR(ValidateText("venue.address", venue->address(),
                                   {.max_chars = 500, .multiline = true}));
-  TH_RETURN_IF_ERROR(ValidateTimeZone("venue.time_zone", venue->time_zone()).status());
+  TH_RETURN_IF_ERROR(
+      ValidateTimeZone("venue.time_zone", venue->time_zone()).status());
   if (venue->capacity() < 0 || venue->capacity() > kMaxCapacity) {
-    return InvalidField("venue.capacity",
-                        absl::StrCat("must be between 0 (unlimited) and ", kMaxCapacity));
+    return InvalidField(
+        "venue.capacity",
+        absl::StrCat("must be between 0 (unlimited) and ", kMaxCapacity));
   }
   return absl::OkStatus();
 }

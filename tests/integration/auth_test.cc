@@ -32,7 +32,8 @@ namespace {
 
 using ::testing::HasSubstr;
 
-// ---- Shared server -----------------------------------------------------------
+// ---- Shared server
+// -----------------------------------------------------------
 
 class ServerEnvironment : public ::testing::Environment {
  public:
@@ -72,7 +73,8 @@ MATCHER_P(HasCode, code, "") {
   return status.code() == code;
 }
 
-// ---- The RPC table -------------------------------------------------------------
+// ---- The RPC table
+// -------------------------------------------------------------
 
 struct Rpc {
   std::string service;  // full name, e.g. "townhall.v1.SchedulingService"
@@ -84,12 +86,12 @@ struct Rpc {
   std::string path() const { return absl::StrCat("/", service, "/", method); }
 };
 
-#define TH_RPC(Service, Method)                                                  \
-  Rpc {                                                                          \
-    v1::Service::service_full_name(), #Method,                                   \
-        [](TownhallClient& client, const CallOptions& options) {                 \
-          return client.Method(v1::Method##Request(), options).status();         \
-        }                                                                        \
+#define TH_RPC(Service, Method)                                          \
+  Rpc {                                                                  \
+    v1::Service::service_full_name(), #Method,                           \
+        [](TownhallClient& client, const CallOptions& options) {         \
+          return client.Method(v1::Method##Request(), options).status(); \
+        }                                                                \
   }
 
 const std::vector<Rpc>& AllRpcs() {
@@ -131,9 +133,10 @@ std::vector<Rpc> RpcsOf(const std::string& service) {
 }
 
 const std::vector<std::string>& ServiceNames() {
-  static const auto* const kNames = new std::vector<std::string>{
-      v1::SchedulingService::service_full_name(), v1::TenantService::service_full_name(),
-      v1::DiagnosticsService::service_full_name()};
+  static const auto* const kNames =
+      new std::vector<std::string>{v1::SchedulingService::service_full_name(),
+                                   v1::TenantService::service_full_name(),
+                                   v1::DiagnosticsService::service_full_name()};
   return *kNames;
 }
 
@@ -141,7 +144,8 @@ TEST(AuthTest, RpcTableCoversEveryMethodOfEveryService) {
   std::set<std::string> in_protos;
   for (const std::string& name : ServiceNames()) {
     const google::protobuf::ServiceDescriptor* service =
-        google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(name);
+        google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(
+            name);
     ASSERT_NE(service, nullptr) << name;
     ASSERT_GT(service->method_count(), 0) << name;
     for (int i = 0; i < service->method_count(); ++i) {
@@ -153,17 +157,20 @@ TEST(AuthTest, RpcTableCoversEveryMethodOfEveryService) {
   }
   std::set<std::string> in_table;
   for (const Rpc& rpc : AllRpcs()) {
-    EXPECT_TRUE(in_table.insert(rpc.path()).second) << "listed twice: " << rpc.path();
+    EXPECT_TRUE(in_table.insert(rpc.path()).second)
+        << "listed twice: " << rpc.path();
   }
   for (const std::string& path : in_protos) {
-    EXPECT_TRUE(in_table.contains(path)) << "missing from the auth table: " << path;
+    EXPECT_TRUE(in_table.contains(path))
+        << "missing from the auth table: " << path;
   }
   for (const std::string& path : in_table) {
     EXPECT_TRUE(in_protos.contains(path)) << "not in any service: " << path;
   }
 }
 
-// ---- Credentials ---------------------------------------------------------------
+// ---- Credentials
+// ---------------------------------------------------------------
 
 TokenClaims OrganizerClaims(const std::string& tenant_id) {
   absl::Time now = absl::Now();
@@ -174,15 +181,18 @@ TokenClaims OrganizerClaims(const std::string& tenant_id) {
                      .expire_time = now + absl::Hours(1)};
 }
 
-std::string Base64Url(absl::string_view json) { return absl::WebSafeBase64Escape(json); }
+std::string Base64Url(absl::string_view json) {
+  return absl::WebSafeBase64Escape(json);
+}
 
 // An unsigned token ("alg": "none") with otherwise perfect claims.
-std::string AlgNoneToken(const std::string& tenant_id, absl::string_view header_json) {
+std::string AlgNoneToken(const std::string& tenant_id,
+                         absl::string_view header_json) {
   int64_t now = absl::ToUnixSeconds(absl::Now());
   std::string claims = absl::StrCat(
-      R"({"iss":"townhall","aud":"townhall","sub":"mallory@example.org","tid":")", tenant_id,
-      R"(","role":"organizer","jti":"0123456789abcdef","iat":)", now, R"(,"exp":)", now + 3600,
-      "}");
+      R"({"iss":"townhall","aud":"townhall","sub":"mallory@example.org","tid":")",
+      tenant_id, R"(","role":"organizer","jti":"0123456789abcdef","iat":)", now,
+      R"(,"exp":)", now + 3600, "}");
   return absl::StrCat(Base64Url(header_json), ".", Base64Url(claims), ".");
 }
 
@@ -209,34 +219,44 @@ std::vector<BadCredential> BadCredentials(const std::string& tenant_id) {
       {"no token", "", "missing credentials"},
       {"garbage", "garbage", "malformed"},
       {"three empty parts", "..", "malformed"},
-      {"foreign signature", SignTestToken(OrganizerClaims(tenant_id), ForeignKeys()),
+      {"foreign signature",
+       SignTestToken(OrganizerClaims(tenant_id), ForeignKeys()),
        "bad signature"},
       {"tampered signature", tampered, "bad signature"},
       {"expired", SignTestToken(expired), "expired"},
-      {"wrong audience", SignTestToken(OrganizerClaims(tenant_id), TestKeys(), "not-townhall"),
+      {"wrong audience",
+       SignTestToken(OrganizerClaims(tenant_id), TestKeys(), "not-townhall"),
        "wrong audience"},
       {"no tenant claim", SignTestToken(no_tenant), "no tenant"},
       {"operator role claim", SignTestToken(operator_claims), "unknown role"},
-      {"alg none", AlgNoneToken(tenant_id, R"({"alg":"none","typ":"JWT"})"), "bad signature"},
+      {"alg none", AlgNoneToken(tenant_id, R"({"alg":"none","typ":"JWT"})"),
+       "bad signature"},
       {"alg none with kid",
-       AlgNoneToken(tenant_id, R"({"alg":"none","typ":"JWT","kid":"test-key"})"),
+       AlgNoneToken(tenant_id,
+                    R"({"alg":"none","typ":"JWT","kid":"test-key"})"),
        "bad signature"},
       {"alg none, signature kept",
-       absl::StrCat(AlgNoneToken(tenant_id, R"({"alg":"none","typ":"JWT","kid":"test-key"})"),
-                    valid.substr(valid.rfind('.') + 1)),
+       absl::StrCat(
+           AlgNoneToken(tenant_id,
+                        R"({"alg":"none","typ":"JWT","kid":"test-key"})"),
+           valid.substr(valid.rfind('.') + 1)),
        "bad signature"},
       {"unknown key id",
-       AlgNoneToken(tenant_id, R"({"alg":"HS256","typ":"JWT","kid":"no-such-key"})"),
+       AlgNoneToken(tenant_id,
+                    R"({"alg":"HS256","typ":"JWT","kid":"no-such-key"})"),
        "unknown key id"},
-      {"bootstrap credential with a suffix", absl::StrCat(kTestBootstrapCredential, "x"),
-       "malformed"},
+      {"bootstrap credential with a suffix",
+       absl::StrCat(kTestBootstrapCredential, "x"), "malformed"},
       {"bootstrap credential truncated",
-       std::string(kTestBootstrapCredential, sizeof(kTestBootstrapCredential) - 2), "malformed"},
+       std::string(kTestBootstrapCredential,
+                   sizeof(kTestBootstrapCredential) - 2),
+       "malformed"},
   };
 }
 
 // Calls `rpc` with `token` ("" sends no authorization metadata).
-absl::Status CallWith(TownhallClient& client, const Rpc& rpc, const std::string& token) {
+absl::Status CallWith(TownhallClient& client, const Rpc& rpc,
+                      const std::string& token) {
   CallOptions options;
   options.token = token;
   options.deadline = absl::Seconds(5);
@@ -245,7 +265,8 @@ absl::Status CallWith(TownhallClient& client, const Rpc& rpc, const std::string&
 
 TEST(AuthTest, BadCredentialsAreUnauthenticatedOnEveryRpc) {
   std::string tenant_id;
-  absl::StatusOr<std::string> token = ServerEnvironment::server().NewTenantToken(&tenant_id);
+  absl::StatusOr<std::string> token =
+      ServerEnvironment::server().NewTenantToken(&tenant_id);
   ASSERT_TRUE(token.ok()) << token.status();
   TownhallClient client = ServerEnvironment::server().Client();
   for (const BadCredential& credential : BadCredentials(tenant_id)) {
@@ -255,14 +276,16 @@ TEST(AuthTest, BadCredentialsAreUnauthenticatedOnEveryRpc) {
       // to exercise (an "expired" token that was malformed would prove
       // nothing about expiry).
       EXPECT_THAT(CallWith(client, rpc, credential.token),
-                  StatusIs(absl::StatusCode::kUnauthenticated, HasSubstr(credential.reason)));
+                  StatusIs(absl::StatusCode::kUnauthenticated,
+                           HasSubstr(credential.reason)));
     }
   }
 }
 
 // Raw authorization values the typed client cannot send (it always writes
 // "Bearer "), over a generic stub.
-absl::Status RawCall(const std::shared_ptr<grpc::Channel>& channel, const std::string& path,
+absl::Status RawCall(const std::shared_ptr<grpc::Channel>& channel,
+                     const std::string& path,
                      const std::string& authorization) {
   grpc::GenericStub stub(channel);
   grpc::ClientContext context;
@@ -272,8 +295,9 @@ absl::Status RawCall(const std::shared_ptr<grpc::Channel>& channel, const std::s
   grpc::ByteBuffer request(&empty, 1);
   grpc::ByteBuffer response;
   std::promise<grpc::Status> done;
-  stub.UnaryCall(&context, path, grpc::StubOptions(), &request, &response,
-                 [&done](grpc::Status status) { done.set_value(std::move(status)); });
+  stub.UnaryCall(
+      &context, path, grpc::StubOptions(), &request, &response,
+      [&done](grpc::Status status) { done.set_value(std::move(status)); });
   grpc::Status status = done.get_future().get();
   return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
                       status.error_message());
@@ -281,28 +305,32 @@ absl::Status RawCall(const std::shared_ptr<grpc::Channel>& channel, const std::s
 
 TEST(AuthTest, MalformedAuthorizationHeadersAreUnauthenticatedOnEveryMethod) {
   std::string tenant_id;
-  absl::StatusOr<std::string> token = ServerEnvironment::server().NewTenantToken(&tenant_id);
+  absl::StatusOr<std::string> token =
+      ServerEnvironment::server().NewTenantToken(&tenant_id);
   ASSERT_TRUE(token.ok()) << token.status();
   TownhallClient client = ServerEnvironment::server().Client();
   const std::string headers[] = {
-      *token,                                            // no scheme
-      absl::StrCat("Basic ", *token),                    // another scheme
-      "Basic dXNlcjpwYXNzd29yZA==",                      // user:password
-      "Bearer",                                          // scheme only
-      "Bearer ",                                         // empty token
-      absl::StrCat("Bearer ", *token, " ", *token),      // two tokens
-      kTestBootstrapCredential,                          // bootstrap, no scheme
+      *token,                                        // no scheme
+      absl::StrCat("Basic ", *token),                // another scheme
+      "Basic dXNlcjpwYXNzd29yZA==",                  // user:password
+      "Bearer",                                      // scheme only
+      "Bearer ",                                     // empty token
+      absl::StrCat("Bearer ", *token, " ", *token),  // two tokens
+      kTestBootstrapCredential,                      // bootstrap, no scheme
   };
   // Driven by the descriptors, so every method the server registers is
   // covered even if the table above were incomplete.
   for (const std::string& name : ServiceNames()) {
     const google::protobuf::ServiceDescriptor* service =
-        google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(name);
+        google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(
+            name);
     ASSERT_NE(service, nullptr);
     for (int i = 0; i < service->method_count(); ++i) {
-      const std::string path = absl::StrCat("/", name, "/", service->method(i)->name());
+      const std::string path =
+          absl::StrCat("/", name, "/", service->method(i)->name());
       for (const std::string& header : headers) {
-        SCOPED_TRACE(absl::StrCat(path, " with \"", header.substr(0, 20), "...\""));
+        SCOPED_TRACE(
+            absl::StrCat(path, " with \"", header.substr(0, 20), "...\""));
         EXPECT_THAT(RawCall(client.channel(), path, header),
                     HasCode(absl::StatusCode::kUnauthenticated));
       }
@@ -313,7 +341,8 @@ TEST(AuthTest, MalformedAuthorizationHeadersAreUnauthenticatedOnEveryMethod) {
 TEST(AuthTest, ValidOrganizerTokenPassesAuthenticationOnEveryRpc) {
   // The control for the tests above: the same calls with a good token are
   // not refused for who is calling (they may still fail validation).
-  absl::StatusOr<std::string> token = ServerEnvironment::server().NewTenantToken();
+  absl::StatusOr<std::string> token =
+      ServerEnvironment::server().NewTenantToken();
   ASSERT_TRUE(token.ok()) << token.status();
   TownhallClient client = ServerEnvironment::server().Client();
   for (const Rpc& rpc : AllRpcs()) {
@@ -332,7 +361,8 @@ TEST(AuthTest, ValidOrganizerTokenPassesAuthenticationOnEveryRpc) {
 
 TEST(AuthTest, BootstrapCredentialIsRefusedOnEverySchedulingRpc) {
   TownhallClient client = ServerEnvironment::server().Client();
-  const std::vector<Rpc> rpcs = RpcsOf(v1::SchedulingService::service_full_name());
+  const std::vector<Rpc> rpcs =
+      RpcsOf(v1::SchedulingService::service_full_name());
   ASSERT_EQ(rpcs.size(), 18u);
   for (const Rpc& rpc : rpcs) {
     SCOPED_TRACE(rpc.path());
@@ -351,25 +381,30 @@ TEST(AuthTest, BootstrapCredentialIsRefusedOnEverySchedulingRpc) {
 
 TEST(AuthTest, OrganizerCannotCreateTenants) {
   std::string tenant_id;
-  absl::StatusOr<std::string> token = ServerEnvironment::server().NewTenantToken(&tenant_id);
+  absl::StatusOr<std::string> token =
+      ServerEnvironment::server().NewTenantToken(&tenant_id);
   ASSERT_TRUE(token.ok()) << token.status();
   TownhallClient organizer = ServerEnvironment::server().Client(*token);
   v1::CreateTenantRequest create;
   create.mutable_tenant()->set_id(absl::StrCat(tenant_id, "-2"));
   create.mutable_tenant()->set_display_name("Self-made tenant");
-  EXPECT_THAT(organizer.CreateTenant(create), HasCode(absl::StatusCode::kPermissionDenied));
+  EXPECT_THAT(organizer.CreateTenant(create),
+              HasCode(absl::StatusCode::kPermissionDenied));
   EXPECT_THAT(organizer.CreateTenant(v1::CreateTenantRequest()),
               HasCode(absl::StatusCode::kPermissionDenied));
   // Nothing was created: the operator can create that id now.
-  TownhallClient operator_client = ServerEnvironment::server().Client(kTestBootstrapCredential);
+  TownhallClient operator_client =
+      ServerEnvironment::server().Client(kTestBootstrapCredential);
   EXPECT_TRUE(operator_client.CreateTenant(create).ok());
-  EXPECT_THAT(operator_client.CreateTenant(create), HasCode(absl::StatusCode::kAlreadyExists));
+  EXPECT_THAT(operator_client.CreateTenant(create),
+              HasCode(absl::StatusCode::kAlreadyExists));
 }
 
 TEST(AuthTest, OrganizerSeesOnlyTheirOwnTenant) {
   std::string a_id;
   std::string b_id;
-  absl::StatusOr<std::string> a_token = ServerEnvironment::server().NewTenantToken(&a_id);
+  absl::StatusOr<std::string> a_token =
+      ServerEnvironment::server().NewTenantToken(&a_id);
   ASSERT_TRUE(a_token.ok()) << a_token.status();
   ASSERT_TRUE(ServerEnvironment::server().NewTenantToken(&b_id).ok());
   TownhallClient a = ServerEnvironment::server().Client(*a_token);
@@ -404,29 +439,35 @@ TEST(AuthTest, OrganizerSeesOnlyTheirOwnTenant) {
     issue.set_subject("mallory@example.org");
     absl::Status issued_other = a.IssueToken(issue).status();
     EXPECT_THAT(issued_other, HasCode(absl::StatusCode::kNotFound));
-    messages.push_back(absl::StrReplaceAll(absl::StrCat(got.message(), "|", issued_other.message()),
-                                           {{other, "<id>"}}));
+    messages.push_back(absl::StrReplaceAll(
+        absl::StrCat(got.message(), "|", issued_other.message()),
+        {{other, "<id>"}}));
   }
   EXPECT_EQ(messages[0], messages[1]) << "existence of another tenant leaks";
 
   // The operator sees B.
-  TownhallClient operator_client = ServerEnvironment::server().Client(kTestBootstrapCredential);
+  TownhallClient operator_client =
+      ServerEnvironment::server().Client(kTestBootstrapCredential);
   v1::GetTenantRequest get_b;
   get_b.set_tenant_id(b_id);
   EXPECT_TRUE(operator_client.GetTenant(get_b).ok());
   get_b.set_tenant_id(missing_id);
-  EXPECT_THAT(operator_client.GetTenant(get_b), HasCode(absl::StatusCode::kNotFound));
+  EXPECT_THAT(operator_client.GetTenant(get_b),
+              HasCode(absl::StatusCode::kNotFound));
   v1::IssueTokenRequest issue_missing;
   issue_missing.set_tenant_id(missing_id);
   issue_missing.set_subject("x@example.org");
-  EXPECT_THAT(operator_client.IssueToken(issue_missing), HasCode(absl::StatusCode::kNotFound));
+  EXPECT_THAT(operator_client.IssueToken(issue_missing),
+              HasCode(absl::StatusCode::kNotFound));
 }
 
 TEST(AuthTest, TokenOfTenantADoesNotReachTenantBData) {
   std::string a_id;
-  absl::StatusOr<std::string> a_token = ServerEnvironment::server().NewTenantToken(&a_id);
+  absl::StatusOr<std::string> a_token =
+      ServerEnvironment::server().NewTenantToken(&a_id);
   ASSERT_TRUE(a_token.ok()) << a_token.status();
-  absl::StatusOr<std::string> b_token = ServerEnvironment::server().NewTenantToken();
+  absl::StatusOr<std::string> b_token =
+      ServerEnvironment::server().NewTenantToken();
   ASSERT_TRUE(b_token.ok()) << b_token.status();
   TownhallClient b = ServerEnvironment::server().Client(*b_token);
   v1::CreateSessionRequest create;
@@ -438,8 +479,10 @@ TEST(AuthTest, TokenOfTenantADoesNotReachTenantBData) {
   ASSERT_TRUE(created.ok()) << created.status();
   // A freshly self-signed token for tenant A, with a correct signature: it
   // sees A's (empty) schedule, never B's.
-  TownhallClient a = ServerEnvironment::server().Client(SignTestToken(OrganizerClaims(a_id)));
-  absl::StatusOr<v1::ListSessionsResponse> listed = a.ListSessions(v1::ListSessionsRequest());
+  TownhallClient a =
+      ServerEnvironment::server().Client(SignTestToken(OrganizerClaims(a_id)));
+  absl::StatusOr<v1::ListSessionsResponse> listed =
+      a.ListSessions(v1::ListSessionsRequest());
   ASSERT_TRUE(listed.ok()) << listed.status();
   EXPECT_EQ(listed->sessions_size(), 0);
   v1::GetSessionRequest get;

@@ -23,7 +23,8 @@ v1::CreateSeriesRequest WeeklySeries(int count, int64_t start) {
   tmpl->mutable_start_time()->set_seconds(start);
   tmpl->mutable_duration()->set_seconds(3600);
   tmpl->set_time_zone("Asia/Tashkent");
-  request.mutable_series()->set_rrule(absl::StrCat("FREQ=WEEKLY;COUNT=", count));
+  request.mutable_series()->set_rrule(
+      absl::StrCat("FREQ=WEEKLY;COUNT=", count));
   request.set_allow_conflicts(true);
   return request;
 }
@@ -40,7 +41,8 @@ TEST(Resilience, RedisDownGivesUnavailableThenRecovers) {
   ASSERT_TRUE(server.ok()) << server.status();
   std::string token = *(*server)->NewTenantToken();
   TownhallClient client = (*server)->Client(token);
-  ASSERT_TRUE(WaitForHealth((*server)->address(), kScheduling, true, absl::Seconds(5)));
+  ASSERT_TRUE(
+      WaitForHealth((*server)->address(), kScheduling, true, absl::Seconds(5)));
 
   auto series = client.CreateSeries(WeeklySeries(3, 1815000000));
   ASSERT_TRUE(series.ok()) << series.status();
@@ -52,17 +54,21 @@ TEST(Resilience, RedisDownGivesUnavailableThenRecovers) {
     absl::Time start = absl::Now();
     auto failed = client.GetSeries(get, {.deadline = absl::Seconds(2)});
     ASSERT_FALSE(failed.ok());
-    EXPECT_EQ(failed.status().code(), absl::StatusCode::kUnavailable) << failed.status();
+    EXPECT_EQ(failed.status().code(), absl::StatusCode::kUnavailable)
+        << failed.status();
     // Fails within its own deadline (not a hang until the client gives up).
     EXPECT_LT(absl::Now() - start, absl::Seconds(2));
     auto create = client.CreateSeries(WeeklySeries(2, 1816000000));
-    EXPECT_EQ(create.status().code(), absl::StatusCode::kUnavailable) << create.status();
+    EXPECT_EQ(create.status().code(), absl::StatusCode::kUnavailable)
+        << create.status();
   }
-  EXPECT_TRUE(WaitForHealth((*server)->address(), kScheduling, false, absl::Seconds(5)))
+  EXPECT_TRUE(
+      WaitForHealth((*server)->address(), kScheduling, false, absl::Seconds(5)))
       << "health must turn NOT_SERVING while Redis is down";
 
   ASSERT_TRUE((*redis)->Restart().ok());
-  EXPECT_TRUE(WaitForHealth((*server)->address(), kScheduling, true, absl::Seconds(5)))
+  EXPECT_TRUE(
+      WaitForHealth((*server)->address(), kScheduling, true, absl::Seconds(5)))
       << "health must turn SERVING again";
   // The same server recovers by itself; data written before is intact.
   absl::StatusOr<v1::GetSeriesResponse> again;
@@ -104,7 +110,8 @@ TEST(Resilience, NoHalfWrittenSeriesWhenRedisDiesMidRun) {
         if (created.ok()) {
           ++succeeded;
         } else if (created.status().code() == absl::StatusCode::kUnavailable ||
-                   created.status().code() == absl::StatusCode::kDeadlineExceeded) {
+                   created.status().code() ==
+                       absl::StatusCode::kDeadlineExceeded) {
           ++unavailable;
         } else {
           ADD_FAILURE() << created.status();
@@ -120,7 +127,8 @@ TEST(Resilience, NoHalfWrittenSeriesWhenRedisDiesMidRun) {
   stop = true;
   for (auto& t : writers) t.join();
   EXPECT_GT(succeeded.load(), 0);
-  EXPECT_GT(unavailable.load(), 0) << "Redis was down: some calls must have failed";
+  EXPECT_GT(unavailable.load(), 0)
+      << "Redis was down: some calls must have failed";
 
   // Inspect Redis directly: every session belongs to a complete series.
   RedisConnection redis_conn({.address = (*redis)->address()});
@@ -134,13 +142,15 @@ TEST(Resilience, NoHalfWrittenSeriesWhenRedisDiesMidRun) {
     ASSERT_TRUE(count.ok());
     EXPECT_EQ(count->integer, 20) << key.str << " is half-written";
     sessions_in_series += count->integer;
-    std::string series_key = key.str.substr(0, key.str.size() - strlen(":sessions"));
+    std::string series_key =
+        key.str.substr(0, key.str.size() - strlen(":sessions"));
     auto exists = redis_conn.Command({"EXISTS", series_key});
     EXPECT_EQ(exists->integer, 1) << series_key << " missing";
   }
   auto session_keys = redis_conn.Command({"KEYS", prefix + "session:*"});
   auto index = redis_conn.Command({"ZCARD", prefix + "sessions"});
-  EXPECT_EQ(static_cast<int64_t>(session_keys->elements.size()), sessions_in_series);
+  EXPECT_EQ(static_cast<int64_t>(session_keys->elements.size()),
+            sessions_in_series);
   EXPECT_EQ(index->integer, sessions_in_series);
 }
 

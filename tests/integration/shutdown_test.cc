@@ -27,7 +27,8 @@ TEST(Shutdown, SigtermDrainsInFlightCallsAndExits) {
   std::filesystem::path dir = std::filesystem::temp_directory_path() /
                               absl::StrCat("townhall-shutdown-", getpid());
   std::filesystem::create_directories(dir);
-  std::ofstream(dir / "keys") << "k1 0123456789abcdef0123456789abcdef01234567\n";
+  std::ofstream(dir / "keys")
+      << "k1 0123456789abcdef0123456789abcdef01234567\n";
   std::ofstream(dir / "bootstrap") << kTestBootstrapCredential << "\n";
   int port = PickFreePort();
   std::string address = absl::StrCat("127.0.0.1:", port);
@@ -35,12 +36,14 @@ TEST(Shutdown, SigtermDrainsInFlightCallsAndExits) {
       {TOWNHALLD_PATH, absl::StrCat("--listen=", address),
        absl::StrCat("--redis=", (*redis)->address()),
        absl::StrCat("--auth_key_file=", (dir / "keys").string()),
-       absl::StrCat("--bootstrap_credential_file=", (dir / "bootstrap").string()),
+       absl::StrCat("--bootstrap_credential_file=",
+                    (dir / "bootstrap").string()),
        "--drain_delay=500ms", "--shutdown_grace=5s", "--access_log=false"});
   ASSERT_TRUE(townhalld.ok()) << townhalld.status();
   ASSERT_TRUE(WaitForHealth(address, kScheduling, true, absl::Seconds(10)));
 
-  TownhallClient operator_client({.address = address, .token = kTestBootstrapCredential});
+  TownhallClient operator_client(
+      {.address = address, .token = kTestBootstrapCredential});
   v1::CreateTenantRequest tenant;
   tenant.mutable_tenant()->set_id("shutdown-test");
   tenant.mutable_tenant()->set_display_name("Shutdown test");
@@ -61,7 +64,8 @@ TEST(Shutdown, SigtermDrainsInFlightCallsAndExits) {
 
   // Make Redis slow so that a call is certainly in flight at SIGTERM.
   std::thread sleeper([&] {
-    RedisConnection raw({.address = (*redis)->address(), .command_timeout = absl::Seconds(5)});
+    RedisConnection raw(
+        {.address = (*redis)->address(), .command_timeout = absl::Seconds(5)});
     raw.set_deadline(absl::Now() + absl::Seconds(5));
     (void)raw.Command({"DEBUG", "SLEEP", "1.5"});
   });
@@ -80,7 +84,8 @@ TEST(Shutdown, SigtermDrainsInFlightCallsAndExits) {
       << "health must say NOT_SERVING before the server stops";
   caller.join();
   sleeper.join();
-  EXPECT_TRUE(in_flight.ok()) << "in-flight call was not completed: " << in_flight.status();
+  EXPECT_TRUE(in_flight.ok())
+      << "in-flight call was not completed: " << in_flight.status();
 
   std::optional<int> exit_code = townhalld->WaitFor(absl::Seconds(10));
   ASSERT_TRUE(exit_code.has_value()) << "townhalld did not exit";

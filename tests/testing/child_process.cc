@@ -11,13 +11,15 @@ extern char** environ;
 
 namespace townhall::testing {
 
-absl::StatusOr<ChildProcess> ChildProcess::Spawn(const std::vector<std::string>& argv) {
+absl::StatusOr<ChildProcess> ChildProcess::Spawn(
+    const std::vector<std::string>& argv) {
   std::vector<std::string> args = argv;
   std::vector<char*> pointers;
   for (std::string& a : args) pointers.push_back(a.data());
   pointers.push_back(nullptr);
   pid_t pid = -1;
-  if (posix_spawnp(&pid, pointers[0], nullptr, nullptr, pointers.data(), environ) != 0) {
+  if (posix_spawnp(&pid, pointers[0], nullptr, nullptr, pointers.data(),
+                   environ) != 0) {
     return absl::UnavailableError(absl::StrCat("cannot start ", argv[0]));
   }
   return ChildProcess(pid);

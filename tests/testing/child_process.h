@@ -16,10 +16,13 @@ namespace townhall::testing {
 class ChildProcess {
  public:
   // Starts `argv[0]` (searched in PATH) with `argv`.
-  static absl::StatusOr<ChildProcess> Spawn(const std::vector<std::string>& argv);
+  static absl::StatusOr<ChildProcess> Spawn(
+      const std::vector<std::string>& argv);
 
   ChildProcess() = default;
-  ChildProcess(ChildProcess&& other) noexcept : pid_(other.pid_) { other.pid_ = -1; }
+  ChildProcess(ChildProcess&& other) noexcept : pid_(other.pid_) {
+    other.pid_ = -1;
+  }
   ChildProcess& operator=(ChildProcess&& other) noexcept;
   // Kills (SIGKILL) and reaps a child still running.
   ~ChildProcess();

@@ -10,7 +10,8 @@
 namespace townhall::testing {
 
 // Calls grpc.health.v1.Health/Check for `service`; true when SERVING.
-absl::StatusOr<bool> CheckServing(const std::string& address, const std::string& service);
+absl::StatusOr<bool> CheckServing(const std::string& address,
+                                  const std::string& service);
 
 // Polls CheckServing until it equals `serving`; false on timeout.
 bool WaitForHealth(const std::string& address, const std::string& service,

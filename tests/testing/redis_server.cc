@@ -48,7 +48,9 @@ RedisServer::~RedisServer() {
   if (dir_ != "/tmp") std::filesystem::remove_all(dir_);
 }
 
-std::string RedisServer::address() const { return absl::StrCat("127.0.0.1:", port_); }
+std::string RedisServer::address() const {
+  return absl::StrCat("127.0.0.1:", port_);
+}
 
 absl::Status RedisServer::Launch() {
   absl::StatusOr<ChildProcess> process = ChildProcess::Spawn(
@@ -65,10 +67,12 @@ absl::Status RedisServer::Launch() {
     RedisConnection connection(options);
     connection.set_deadline(absl::Now() + absl::Seconds(1));
     absl::StatusOr<RedisReply> pong = connection.Command({"PING"});
-    if (pong.ok() && pong->type == RedisReply::Type::kStatus) return absl::OkStatus();
+    if (pong.ok() && pong->type == RedisReply::Type::kStatus)
+      return absl::OkStatus();
     absl::SleepFor(absl::Milliseconds(20));
   }
-  return absl::UnavailableError(absl::StrCat("redis-server on port ", port_, " did not answer"));
+  return absl::UnavailableError(
+      absl::StrCat("redis-server on port ", port_, " did not answer"));
 }
 
 void RedisServer::Stop() { process_.Kill(); }
@@ -79,7 +83,8 @@ absl::Status RedisServer::Restart() {
 }
 
 std::string SharedRedisAddress() {
-  if (const char* env = std::getenv("TOWNHALL_TEST_REDIS"); env != nullptr && *env) {
+  if (const char* env = std::getenv("TOWNHALL_TEST_REDIS");
+      env != nullptr && *env) {
     return env;
   }
   // Destroyed (and killed) when the test process exits.

@@ -8,14 +8,14 @@
 namespace townhall::testing {
 
 const KeySet& TestKeys() {
-  static const KeySet* keys =
-      new KeySet(*KeySet::Parse("test-key 0123456789abcdef0123456789abcdef01234567\n"));
+  static const KeySet* keys = new KeySet(
+      *KeySet::Parse("test-key 0123456789abcdef0123456789abcdef01234567\n"));
   return *keys;
 }
 
 const KeySet& ForeignKeys() {
-  static const KeySet* keys =
-      new KeySet(*KeySet::Parse("test-key ffffffffffffffffffffffffffffffffffffffff\n"));
+  static const KeySet* keys = new KeySet(
+      *KeySet::Parse("test-key ffffffffffffffffffffffffffffffffffffffff\n"));
   return *keys;
 }
 
@@ -31,7 +31,8 @@ absl::StatusOr<std::unique_ptr<TestServer>> TestServer::Start(
   return Start(std::move(options));
 }
 
-absl::StatusOr<std::unique_ptr<TestServer>> TestServer::Start(TestServerOptions options) {
+absl::StatusOr<std::unique_ptr<TestServer>> TestServer::Start(
+    TestServerOptions options) {
   ServerOptions server_options;
   server_options.listen_address = "127.0.0.1:0";
   server_options.redis.address = options.redis_address;
@@ -68,7 +69,8 @@ absl::StatusOr<std::string> TestServer::NewTenantToken(std::string* tenant_id) {
   std::string id = absl::StrCat("t-", NewId());
   create.mutable_tenant()->set_id(id);
   create.mutable_tenant()->set_display_name("Test tenant");
-  absl::StatusOr<v1::CreateTenantResponse> created = client.CreateTenant(create);
+  absl::StatusOr<v1::CreateTenantResponse> created =
+      client.CreateTenant(create);
   if (!created.ok()) return created.status();
   v1::IssueTokenRequest issue;
   issue.set_tenant_id(id);

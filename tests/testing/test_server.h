@@ -38,8 +38,10 @@ struct TestServerOptions {
 
 class TestServer {
  public:
-  static absl::StatusOr<std::unique_ptr<TestServer>> Start(TestServerOptions options);
-  static absl::StatusOr<std::unique_ptr<TestServer>> Start(const std::string& redis_address);
+  static absl::StatusOr<std::unique_ptr<TestServer>> Start(
+      TestServerOptions options);
+  static absl::StatusOr<std::unique_ptr<TestServer>> Start(
+      const std::string& redis_address);
 
   std::string address() const;
   TownhallServer& server() { return *server_; }
@@ -55,7 +57,8 @@ class TestServer {
 };
 
 // Signs a token with the test keys (or `keys`), for auth tests.
-std::string SignTestToken(const TokenClaims& claims, const KeySet& keys = TestKeys(),
+std::string SignTestToken(const TokenClaims& claims,
+                          const KeySet& keys = TestKeys(),
                           const std::string& audience = kTestAudience);
 
 }  // namespace townhall::testing

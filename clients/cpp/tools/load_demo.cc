@@ -50,13 +50,15 @@ int Run() {
     std::cerr << "load-demo: --bootstrap_credential_file is empty or missing\n";
     return 2;
   }
-  TownhallClient op({.address = absl::GetFlag(FLAGS_server), .token = credential});
+  TownhallClient op(
+      {.address = absl::GetFlag(FLAGS_server), .token = credential});
 
   // Wait for the server (and its Redis) to answer.
   absl::Time give_up = absl::Now() + absl::GetFlag(FLAGS_wait);
   while (true) {
     v1::PingRequest ping;
-    absl::Status status = op.Ping(ping, {.deadline = absl::Seconds(1)}).status();
+    absl::Status status =
+        op.Ping(ping, {.deadline = absl::Seconds(1)}).status();
     if (status.ok()) break;
     if (absl::Now() > give_up) return Fail("server not ready", status);
     absl::SleepFor(absl::Milliseconds(200));
@@ -77,7 +79,8 @@ int Run() {
   issue.mutable_ttl()->set_seconds(7 * 24 * 3600);
   auto token = op.IssueToken(issue);
   if (!token.ok()) return Fail("issue token", token.status());
-  TownhallClient client({.address = absl::GetFlag(FLAGS_server), .token = token->token()});
+  TownhallClient client(
+      {.address = absl::GetFlag(FLAGS_server), .token = token->token()});
 
   auto existing = client.ListSessions(v1::ListSessionsRequest());
   if (!existing.ok()) return Fail("list sessions", existing.status());
@@ -88,7 +91,8 @@ int Run() {
 
   v1::CreateVenueRequest moscow;
   moscow.set_request_id("demo-venue-moscow");
-  moscow.mutable_venue()->set_name("Embassy of the Republic of Uzbekistan in Moscow");
+  moscow.mutable_venue()->set_name(
+      "Embassy of the Republic of Uzbekistan in Moscow");
   moscow.mutable_venue()->set_address("Pogorelsky pereulok 12, Moscow");
   moscow.mutable_venue()->set_time_zone("Europe/Moscow");
   moscow.mutable_venue()->set_capacity(120);
@@ -97,7 +101,8 @@ int Run() {
 
   v1::CreateVenueRequest berlin;
   berlin.set_request_id("demo-venue-berlin");
-  berlin.mutable_venue()->set_name("Embassy of the Republic of Uzbekistan in Berlin");
+  berlin.mutable_venue()->set_name(
+      "Embassy of the Republic of Uzbekistan in Berlin");
   berlin.mutable_venue()->set_address("Perleberger Strasse 62, 10559 Berlin");
   berlin.mutable_venue()->set_time_zone("Europe/Berlin");
   berlin.mutable_venue()->set_capacity(80);
@@ -131,24 +136,29 @@ int Run() {
   tmpl->add_languages("en");
   series.mutable_series()->set_rrule("FREQ=MONTHLY;COUNT=6");
   auto created_series = client.CreateSeries(series);
-  if (!created_series.ok()) return Fail("create series", created_series.status());
+  if (!created_series.ok())
+    return Fail("create series", created_series.status());
   v1::StartSessionRequest start;
   start.set_session_id(created_series->series().session_ids(0));
-  if (auto s = client.StartSession(start); !s.ok()) return Fail("start session", s.status());
+  if (auto s = client.StartSession(start); !s.ok())
+    return Fail("start session", s.status());
 
   // The follow-up Open Day at the embassy in Berlin, 10:00 local.
   absl::TimeZone berlin_zone;
   absl::LoadTimeZone("Europe/Berlin", &berlin_zone);
-  absl::CivilDay in_six_weeks = absl::ToCivilDay(absl::Now() + absl::Hours(24 * 42), berlin_zone);
+  absl::CivilDay in_six_weeks =
+      absl::ToCivilDay(absl::Now() + absl::Hours(24 * 42), berlin_zone);
   v1::CreateSessionRequest open_day;
   open_day.set_request_id("demo-open-day-berlin");
   open_day.set_publish(true);
   Session* day = open_day.mutable_session();
   day->set_title("Open Day at the Embassy in Berlin");
-  day->set_description("Consular questions, education and business projects of compatriots.");
-  SetStart(absl::FromCivil(absl::CivilSecond(in_six_weeks.year(), in_six_weeks.month(),
-                                             in_six_weeks.day(), 10, 0, 0),
-                           berlin_zone),
+  day->set_description(
+      "Consular questions, education and business projects of compatriots.");
+  SetStart(absl::FromCivil(
+               absl::CivilSecond(in_six_weeks.year(), in_six_weeks.month(),
+                                 in_six_weeks.day(), 10, 0, 0),
+               berlin_zone),
            day);
   day->mutable_duration()->set_seconds(6 * 3600);
   day->set_time_zone("Europe/Berlin");
@@ -157,7 +167,8 @@ int Run() {
   day->set_capacity(80);
   day->add_languages("uz");
   day->add_languages("de");
-  if (auto s = client.CreateSession(open_day); !s.ok()) return Fail("create open day", s.status());
+  if (auto s = client.CreateSession(open_day); !s.ok())
+    return Fail("create open day", s.status());
 
   std::cout << token->token() << "\n";
   return 0;

@@ -19,7 +19,8 @@ constexpr absl::string_view kBearer = "Bearer ";
 constexpr size_t kMinBootstrapCredentialBytes = 24;
 
 bool ConstantTimeEquals(absl::string_view a, absl::string_view b) {
-  return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+  return a.size() == b.size() &&
+         CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
 }  // namespace
@@ -35,7 +36,8 @@ absl::StatusOr<Principal> Authenticator::Authenticate(
     return absl::UnauthenticatedError(
         "missing credentials: send metadata \"authorization: Bearer <token>\"");
   }
-  return AuthenticateHeader(absl::string_view(it->second.data(), it->second.size()));
+  return AuthenticateHeader(
+      absl::string_view(it->second.data(), it->second.size()));
 }
 
 absl::StatusOr<Principal> Authenticator::AuthenticateHeader(
@@ -62,9 +64,9 @@ absl::StatusOr<std::string> Authenticator::Issue(
   return SignToken(options_.keys, options_.audience, claims);
 }
 
-absl::StatusOr<AuthOptions> LoadAuthOptions(const std::string& key_file,
-                                            const std::string& audience,
-                                            const std::string& credential_file) {
+absl::StatusOr<AuthOptions> LoadAuthOptions(
+    const std::string& key_file, const std::string& audience,
+    const std::string& credential_file) {
   if (key_file.empty()) {
     return absl::InvalidArgumentError(
         "--auth_key_file is required (lines \"<key-id> <secret>\")");
@@ -77,8 +79,8 @@ absl::StatusOr<AuthOptions> LoadAuthOptions(const std::string& key_file,
   if (!credential_file.empty()) {
     std::ifstream in(credential_file);
     if (!in) {
-      return absl::NotFoundError(
-          absl::StrCat("cannot read bootstrap credential file ", credential_file));
+      return absl::NotFoundError(absl::StrCat(
+          "cannot read bootstrap credential file ", credential_file));
     }
     std::stringstream buffer;
     buffer << in.rdbuf();
@@ -89,9 +91,9 @@ absl::StatusOr<AuthOptions> LoadAuthOptions(const std::string& key_file,
   }
   if (!options.bootstrap_credential.empty() &&
       options.bootstrap_credential.size() < kMinBootstrapCredentialBytes) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "the bootstrap credential must be at least ",
-        kMinBootstrapCredentialBytes, " bytes"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("the bootstrap credential must be at least ",
+                     kMinBootstrapCredentialBytes, " bytes"));
   }
   return options;
 }

@@ -43,17 +43,17 @@ absl::StatusOr<KeySet> KeySet::Parse(absl::string_view contents) {
           "key file line ", line_number, ": expected \"<key-id> <secret>\""));
     }
     if (parts[1].size() < kMinSecretBytes) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("key file line ", line_number, ": secret of key ",
-                       parts[0], " is shorter than ", kMinSecretBytes,
-                       " bytes"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "key file line ", line_number, ": secret of key ", parts[0],
+          " is shorter than ", kMinSecretBytes, " bytes"));
     }
     if (set.keys_.count(parts[0]) != 0) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "key file line ", line_number, ": key id ", parts[0],
-          " appears twice"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("key file line ", line_number, ": key id ", parts[0],
+                       " appears twice"));
     }
-    if (set.signing_key_id_.empty()) set.signing_key_id_ = std::string(parts[0]);
+    if (set.signing_key_id_.empty())
+      set.signing_key_id_ = std::string(parts[0]);
     set.keys_[std::string(parts[0])] = std::string(parts[1]);
   }
   if (set.keys_.empty()) {
@@ -112,11 +112,14 @@ absl::StatusOr<std::string> SignToken(const KeySet& keys,
       jwt_add_grant(jwt.get(), "tid", claims.tenant_id.c_str()) == 0 &&
       jwt_add_grant(jwt.get(), "role", role.c_str()) == 0 &&
       jwt_add_grant(jwt.get(), "jti", jti.c_str()) == 0 &&
-      jwt_add_grant_int(jwt.get(), "iat", absl::ToUnixSeconds(claims.issue_time)) == 0 &&
-      jwt_add_grant_int(jwt.get(), "exp", absl::ToUnixSeconds(claims.expire_time)) == 0;
+      jwt_add_grant_int(jwt.get(), "iat",
+                        absl::ToUnixSeconds(claims.issue_time)) == 0 &&
+      jwt_add_grant_int(jwt.get(), "exp",
+                        absl::ToUnixSeconds(claims.expire_time)) == 0;
   if (!ok) return absl::InternalError("building the token failed");
   char* encoded = jwt_encode_str(jwt.get());
-  if (encoded == nullptr) return absl::InternalError("signing the token failed");
+  if (encoded == nullptr)
+    return absl::InternalError("signing the token failed");
   std::string token(encoded);
   free(encoded);  // libjwt 1.10 allocates with malloc
   return token;
@@ -124,8 +127,7 @@ absl::StatusOr<std::string> SignToken(const KeySet& keys,
 
 absl::StatusOr<Principal> VerifyToken(const KeySet& keys,
                                       absl::string_view audience,
-                                      absl::string_view token,
-                                      absl::Time now) {
+                                      absl::string_view token, absl::Time now) {
   std::string token_str(token);
   // First read the header (unverified) only to pick the key by its kid.
   jwt_t* raw = nullptr;
@@ -153,7 +155,8 @@ absl::StatusOr<Principal> VerifyToken(const KeySet& keys,
   if (errno != 0) return Unauthenticated("no expiry");
   if (absl::FromUnixSeconds(exp) <= now) return Unauthenticated("expired");
   const char* aud = jwt_get_grant(jwt.get(), "aud");
-  if (aud == nullptr || audience != aud) return Unauthenticated("wrong audience");
+  if (aud == nullptr || audience != aud)
+    return Unauthenticated("wrong audience");
   const char* tid = jwt_get_grant(jwt.get(), "tid");
   if (tid == nullptr || *tid == '\0') return Unauthenticated("no tenant");
   const char* role_claim = jwt_get_grant(jwt.get(), "role");

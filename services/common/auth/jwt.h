@@ -56,7 +56,6 @@ absl::StatusOr<std::string> SignToken(const KeySet& keys,
 // Verifies a token; any failure is UNAUTHENTICATED with a short reason.
 absl::StatusOr<Principal> VerifyToken(const KeySet& keys,
                                       absl::string_view audience,
-                                      absl::string_view token,
-                                      absl::Time now);
+                                      absl::string_view token, absl::Time now);
 
 }  // namespace townhall

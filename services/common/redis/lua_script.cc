@@ -11,8 +11,8 @@ LuaScript::LuaScript(absl::string_view name, absl::string_view body)
   unsigned char digest[SHA_DIGEST_LENGTH];
   SHA1(reinterpret_cast<const unsigned char*>(body_.data()), body_.size(),
        digest);
-  sha1_ = absl::BytesToHexString(absl::string_view(
-      reinterpret_cast<const char*>(digest), sizeof(digest)));
+  sha1_ = absl::BytesToHexString(
+      absl::string_view(reinterpret_cast<const char*>(digest), sizeof(digest)));
 }
 
 }  // namespace townhall

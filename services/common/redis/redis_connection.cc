@@ -45,8 +45,8 @@ std::vector<const char*> ArgvPointers(absl::Span<const std::string> argv,
 // command is wrong": retrying later may succeed, so they are UNAVAILABLE.
 bool IsTransientError(const RedisReply& reply) {
   if (reply.type != RedisReply::Type::kError) return false;
-  for (absl::string_view prefix :
-       {"LOADING", "BUSY", "MASTERDOWN", "TRYAGAIN", "READONLY", "CLUSTERDOWN"}) {
+  for (absl::string_view prefix : {"LOADING", "BUSY", "MASTERDOWN", "TRYAGAIN",
+                                   "READONLY", "CLUSTERDOWN"}) {
     if (absl::StartsWith(reply.str, prefix)) return true;
   }
   return false;

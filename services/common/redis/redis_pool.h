@@ -47,7 +47,8 @@ class RedisPool {
   // Runs `task` on a worker and waits for it. For tests, tools and
   // start-up code only: never call it from a gRPC callback thread.
   template <typename Fn>
-  auto Run(absl::Time deadline, Fn fn) -> decltype(fn(std::declval<RedisConnection&>()));
+  auto Run(absl::Time deadline, Fn fn)
+      -> decltype(fn(std::declval<RedisConnection&>()));
 
   const RedisOptions& options() const { return options_; }
 
@@ -72,11 +73,10 @@ auto RedisPool::Run(absl::Time deadline, Fn fn)
   using Result = decltype(fn(std::declval<RedisConnection&>()));
   absl::Notification done;
   std::optional<Result> result;
-  absl::Status submitted =
-      Submit(deadline, [&](RedisConnection& redis) {
-        result.emplace(fn(redis));
-        done.Notify();
-      });
+  absl::Status submitted = Submit(deadline, [&](RedisConnection& redis) {
+    result.emplace(fn(redis));
+    done.Notify();
+  });
   if (!submitted.ok()) return Result(submitted);
   done.WaitForNotification();
   return *std::move(result);

@@ -41,18 +41,16 @@ RedisReply RedisReply::FromHiredis(const redisReply& reply) {
 
 absl::StatusOr<std::string> RedisReply::AsString() const {
   if (type == Type::kString || type == Type::kStatus) return str;
-  return absl::InternalError(
-      absl::StrCat("redis: expected a string reply, got type ",
-                   static_cast<int>(type)));
+  return absl::InternalError(absl::StrCat(
+      "redis: expected a string reply, got type ", static_cast<int>(type)));
 }
 
 absl::StatusOr<int64_t> RedisReply::AsInteger() const {
   if (type == Type::kInteger) return integer;
   int64_t value = 0;
   if (type == Type::kString && absl::SimpleAtoi(str, &value)) return value;
-  return absl::InternalError(
-      absl::StrCat("redis: expected an integer reply, got type ",
-                   static_cast<int>(type)));
+  return absl::InternalError(absl::StrCat(
+      "redis: expected an integer reply, got type ", static_cast<int>(type)));
 }
 
 }  // namespace townhall

@@ -16,9 +16,10 @@ class DiagnosticsServiceImpl final
   }
   grpc::Service* service() override { return this; }
 
-  grpc::ServerUnaryReactor* Ping(grpc::CallbackServerContext* ctx,
-                                 const townhall::v1::PingRequest* request,
-                                 townhall::v1::PingResponse* response) override {
+  grpc::ServerUnaryReactor* Ping(
+      grpc::CallbackServerContext* ctx,
+      const townhall::v1::PingRequest* request,
+      townhall::v1::PingResponse* response) override {
     return rpc_->RunInline(ctx, "Ping", *request, [&](const Principal&) {
       response->set_payload(request->payload());
       return absl::OkStatus();

@@ -54,7 +54,8 @@ RpcRunner::Call RpcRunner::Begin(grpc::CallbackServerContext* ctx,
     call.tenant_id = (*caller)->tenant_id;
     // Checked after authentication: an anonymous caller learns nothing.
     if (std::optional<std::string> field = InvalidUtf8Field(request)) {
-      *caller = absl::InvalidArgumentError(absl::StrCat(*field, ": is not valid UTF-8"));
+      *caller = absl::InvalidArgumentError(
+          absl::StrCat(*field, ": is not valid UTF-8"));
     }
   }
   return call;

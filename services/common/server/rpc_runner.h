@@ -46,7 +46,8 @@ class RpcRunner {
   template <typename Work>
   grpc::ServerUnaryReactor* Run(grpc::CallbackServerContext* ctx,
                                 absl::string_view method,
-                                const google::protobuf::Message& request, Work work);
+                                const google::protobuf::Message& request,
+                                Work work);
 
   // Authenticates, then runs `work(caller)` -> absl::Status right here on
   // the callback thread. Only for work that does no I/O.
@@ -79,10 +80,9 @@ class RpcRunner {
 };
 
 template <typename Work>
-grpc::ServerUnaryReactor* RpcRunner::Run(grpc::CallbackServerContext* ctx,
-                                         absl::string_view method,
-                                         const google::protobuf::Message& request,
-                                         Work work) {
+grpc::ServerUnaryReactor* RpcRunner::Run(
+    grpc::CallbackServerContext* ctx, absl::string_view method,
+    const google::protobuf::Message& request, Work work) {
   absl::StatusOr<Principal> caller;
   Call call = Begin(ctx, method, request, &caller);
   if (!caller.ok()) {
@@ -90,9 +90,8 @@ grpc::ServerUnaryReactor* RpcRunner::Run(grpc::CallbackServerContext* ctx,
     return call.reactor;
   }
   absl::Status submitted = redis_->Submit(
-      call.deadline,
-      [this, call, caller = *std::move(caller),
-       work = std::move(work)](RedisConnection& redis) mutable {
+      call.deadline, [this, call, caller = *std::move(caller),
+                      work = std::move(work)](RedisConnection& redis) mutable {
         Finish(call, work(caller, redis));
       });
   if (!submitted.ok()) Finish(call, submitted);
@@ -100,10 +99,9 @@ grpc::ServerUnaryReactor* RpcRunner::Run(grpc::CallbackServerContext* ctx,
 }
 
 template <typename Work>
-grpc::ServerUnaryReactor* RpcRunner::RunInline(grpc::CallbackServerContext* ctx,
-                                               absl::string_view method,
-                                               const google::protobuf::Message& request,
-                                               Work work) {
+grpc::ServerUnaryReactor* RpcRunner::RunInline(
+    grpc::CallbackServerContext* ctx, absl::string_view method,
+    const google::protobuf::Message& request, Work work) {
   absl::StatusOr<Principal> caller;
   Call call = Begin(ctx, method, request, &caller);
   Finish(call, caller.ok() ? work(*caller) : caller.status());

@@ -14,8 +14,8 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
-#include "services/common/logging.h"
 #include "grpc/health/v1/health.pb.h"
+#include "services/common/logging.h"
 #include "services/common/server/diagnostics_service.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
@@ -52,7 +52,8 @@ TownhallServer::~TownhallServer() { Shutdown(); }
 
 absl::StatusOr<std::unique_ptr<TownhallServer>> TownhallServer::Start(
     ServerOptions options, const std::vector<ModuleSpec>& modules) {
-  std::unique_ptr<TownhallServer> server(new TownhallServer(std::move(options)));
+  std::unique_ptr<TownhallServer> server(
+      new TownhallServer(std::move(options)));
   const ServerOptions& opts = server->options_;
   server->redis_ = std::make_unique<RedisPool>(opts.redis);
   server->auth_ = std::make_unique<Authenticator>(opts.auth);
@@ -87,10 +88,9 @@ absl::StatusOr<std::unique_ptr<TownhallServer>> TownhallServer::Start(
   auto* health = server->server_->GetHealthCheckService();
   health->SetServingStatus(false);
   server->health_thread_ = std::thread([s = server.get()] { s->HealthLoop(); });
-  LogInfo("server started",
-          {{"port", absl::StrCat(server->port_)},
-           {"services", absl::StrJoin(server->names_, ",")},
-           {"redis", opts.redis.address}});
+  LogInfo("server started", {{"port", absl::StrCat(server->port_)},
+                             {"services", absl::StrJoin(server->names_, ",")},
+                             {"redis", opts.redis.address}});
   return server;
 }
 
@@ -110,10 +110,12 @@ void TownhallServer::HealthLoop() {
         health->SetServingStatus(name, serving == 1);
       }
       LogInfo(serving ? "health SERVING" : "health NOT_SERVING",
-              {{"reason", pong.ok() ? "redis answered" : pong.status().ToString()}});
+              {{"reason",
+                pong.ok() ? "redis answered" : pong.status().ToString()}});
       last = serving;
     }
-  } while (!stop_health_.WaitForNotificationWithTimeout(options_.health_interval));
+  } while (
+      !stop_health_.WaitForNotificationWithTimeout(options_.health_interval));
 }
 
 void TownhallServer::Shutdown() {
@@ -124,8 +126,9 @@ void TownhallServer::Shutdown() {
   stop_health_.Notify();
   if (health_thread_.joinable()) health_thread_.join();
   server_->GetHealthCheckService()->Shutdown();
-  LogInfo("shutting down", {{"drain_delay", absl::FormatDuration(options_.drain_delay)},
-                            {"grace", absl::FormatDuration(options_.shutdown_grace)}});
+  LogInfo("shutting down",
+          {{"drain_delay", absl::FormatDuration(options_.drain_delay)},
+           {"grace", absl::FormatDuration(options_.shutdown_grace)}});
   // 2. Let load balancers notice before we stop accepting calls.
   absl::SleepFor(options_.drain_delay);
   // 3. Refuse new calls, let in-flight ones finish, cancel stragglers at
@@ -161,9 +164,11 @@ int RunServerMain(int argc, char** argv,
   if (selected == "all") {
     modules = available;
   } else {
-    for (absl::string_view name : absl::StrSplit(selected, ',', absl::SkipEmpty())) {
-      auto it = std::find_if(available.begin(), available.end(),
-                             [&](const ModuleSpec& m) { return m.name == name; });
+    for (absl::string_view name :
+         absl::StrSplit(selected, ',', absl::SkipEmpty())) {
+      auto it =
+          std::find_if(available.begin(), available.end(),
+                       [&](const ModuleSpec& m) { return m.name == name; });
       if (it == available.end()) {
         LogError("unknown service", {{"service", std::string(name)}});
         return 2;
