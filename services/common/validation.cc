@@ -38,18 +38,32 @@ absl::Status InvalidField(absl::string_view field, absl::string_view reason) {
   return absl::InvalidArgumentError(absl::StrCat(field, ": ", reason));
 }
 
-absl::StatusOr<size_t> CountCodePoints(absl::string_view field,
-                                       absl::string_view value) {
-  size_t count = 0;
+namespace {
+
+// Calls `visit(code_point)` for each code point of `value` until it returns
+// false. Returns false if `value` is not valid UTF-8.
+template <typename Visit>
+bool ForEachCodePoint(absl::string_view value, Visit visit) {
   const auto* p = reinterpret_cast<const utf8proc_uint8_t*>(value.data());
   utf8proc_ssize_t remaining = static_cast<utf8proc_ssize_t>(value.size());
   while (remaining > 0) {
     utf8proc_int32_t cp = 0;
     utf8proc_ssize_t n = utf8proc_iterate(p, remaining, &cp);
-    if (n < 0) return InvalidField(field, "is not valid UTF-8");
+    if (n < 0) return false;
+    if (!visit(cp)) return true;
     p += n;
     remaining -= n;
-    ++count;
+  }
+  return true;
+}
+
+}  // namespace
+
+absl::StatusOr<size_t> CountCodePoints(absl::string_view field,
+                                       absl::string_view value) {
+  size_t count = 0;
+  if (!ForEachCodePoint(value, [&](utf8proc_int32_t) { return ++count > 0; })) {
+    return InvalidField(field, "is not valid UTF-8");
   }
   return count;
 }
@@ -63,21 +77,21 @@ absl::Status ValidateText(absl::string_view field, absl::string_view value,
   }
   size_t count = 0;
   bool blank = true;
-  const auto* p = reinterpret_cast<const utf8proc_uint8_t*>(value.data());
-  utf8proc_ssize_t remaining = static_cast<utf8proc_ssize_t>(value.size());
-  while (remaining > 0) {
-    utf8proc_int32_t cp = 0;
-    utf8proc_ssize_t n = utf8proc_iterate(p, remaining, &cp);
-    if (n < 0) return InvalidField(field, "is not valid UTF-8");
+  utf8proc_int32_t forbidden = -1;
+  bool valid = ForEachCodePoint(value, [&](utf8proc_int32_t cp) {
     if (IsForbiddenControl(cp, limits.multiline)) {
-      return InvalidField(
-          field,
-          absl::StrFormat("must not contain control character U+%04X", cp));
+      forbidden = cp;
+      return false;
     }
     if (blank && !IsWhitespace(cp)) blank = false;
-    p += n;
-    remaining -= n;
     ++count;
+    return true;
+  });
+  if (!valid) return InvalidField(field, "is not valid UTF-8");
+  if (forbidden >= 0) {
+    return InvalidField(
+        field, absl::StrFormat("must not contain control character U+%04X",
+                               forbidden));
   }
   if (count > limits.max_chars) {
     return InvalidField(field, absl::StrCat("must be at most ",

@@ -25,12 +25,14 @@
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "services/common/validation.h"
-#include "services/scheduling/libical_lock.h"
+#include "services/scheduling/libical_support.h"
 #include "services/scheduling/recurrence.h"
 
 namespace townhall::scheduling {
 namespace {
 
+using internal::FloorToSecond;
+using internal::IteratorPtr;
 using internal::LibicalMutex;
 
 constexpr char kProdId[] = "-//townhall//townhall 1.0//EN";
@@ -53,18 +55,8 @@ struct BufferDeleter {
 };
 using BufferPtr = std::unique_ptr<char, BufferDeleter>;
 
-struct IteratorDeleter {
-  void operator()(icalrecur_iterator* it) const { icalrecur_iterator_free(it); }
-};
-using IteratorPtr = std::unique_ptr<icalrecur_iterator, IteratorDeleter>;
-
 bool IsFinite(absl::Time t) {
   return t != absl::InfinitePast() && t != absl::InfiniteFuture();
-}
-
-// iCalendar has second resolution.
-absl::Time FloorToSecond(absl::Time t) {
-  return absl::FromUnixSeconds(absl::ToUnixSeconds(t));
 }
 
 bool HasControl(absl::string_view s) {

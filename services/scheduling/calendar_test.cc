@@ -21,7 +21,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
-#include "services/scheduling/libical_lock.h"
+#include "services/scheduling/libical_support.h"
 #include "services/scheduling/recurrence.h"
 
 namespace townhall::scheduling {

@@ -21,11 +21,13 @@
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "services/common/validation.h"
-#include "services/scheduling/libical_lock.h"
+#include "services/scheduling/libical_support.h"
 
 namespace townhall::scheduling {
 namespace {
 
+using internal::FloorToSecond;
+using internal::IteratorPtr;
 using internal::LibicalMutex;
 
 constexpr absl::string_view kRruleField = "series.rrule";
@@ -42,11 +44,6 @@ constexpr size_t kMaxRruleLength = 512;
 constexpr int kMinYear = 1900;
 constexpr int kMaxYear = 2500;
 
-struct IteratorDeleter {
-  void operator()(icalrecur_iterator* it) const { icalrecur_iterator_free(it); }
-};
-using IteratorPtr = std::unique_ptr<icalrecur_iterator, IteratorDeleter>;
-
 // A time without zone: libical then iterates in plain wall-clock time.
 icaltimetype FloatingTime(const absl::CivilSecond& local) {
   icaltimetype t = icaltime_null_time();
@@ -61,12 +58,6 @@ icaltimetype FloatingTime(const absl::CivilSecond& local) {
 
 absl::CivilSecond ToCivil(const icaltimetype& t) {
   return absl::CivilSecond(t.year, t.month, t.day, t.hour, t.minute, t.second);
-}
-
-// Occurrences have second resolution, like iCalendar itself; flooring every
-// input the same way lets exceptions match expanded starts exactly.
-absl::Time FloorToSecond(absl::Time t) {
-  return absl::FromUnixSeconds(absl::ToUnixSeconds(t));
 }
 
 absl::StatusOr<absl::TimeZone> LoadZone(absl::string_view name) {
@@ -104,7 +95,7 @@ bool SomeMonthHasTheDay(const icalrecurrencetype& recur) {
 }
 
 // Parses `rrule` and rejects what would fail or misbehave later. Requires
-// LibicalMutex() (see libical_lock.h); parse errors come back through
+// LibicalMutex() (see libical_support.h); parse errors come back through
 // libical's icalerrno.
 absl::StatusOr<icalrecurrencetype> ParseRruleLocked(absl::string_view rrule,
                                                     absl::string_view field) {

@@ -25,53 +25,14 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "tests/testing/redis_server.h"
+#include "tests/testing/shared_server.h"
+#include "tests/testing/status_matchers.h"
 #include "tests/testing/test_server.h"
 
 namespace townhall::testing {
 namespace {
 
 using ::testing::HasSubstr;
-
-// ---- Shared server
-// -----------------------------------------------------------
-
-class ServerEnvironment : public ::testing::Environment {
- public:
-  void SetUp() override {
-    absl::StatusOr<std::unique_ptr<TestServer>> server =
-        TestServer::Start(SharedRedisAddress());
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = *std::move(server);
-  }
-  void TearDown() override { server_.reset(); }
-
-  static TestServer& server() { return *server_; }
-
- private:
-  static inline std::unique_ptr<TestServer> server_;
-};
-
-[[maybe_unused]] ::testing::Environment* const kServerEnvironment =
-    ::testing::AddGlobalTestEnvironment(new ServerEnvironment);
-
-absl::Status StatusOf(const absl::Status& status) { return status; }
-template <typename T>
-absl::Status StatusOf(const absl::StatusOr<T>& status_or) {
-  return status_or.status();
-}
-
-MATCHER_P2(StatusIs, code, message_matcher, "") {
-  absl::Status status = StatusOf(arg);
-  *result_listener << "status is " << status;
-  return status.code() == code &&
-         ::testing::Matches(message_matcher)(std::string(status.message()));
-}
-
-MATCHER_P(HasCode, code, "") {
-  absl::Status status = StatusOf(arg);
-  *result_listener << "status is " << status;
-  return status.code() == code;
-}
 
 // ---- The RPC table
 // -------------------------------------------------------------

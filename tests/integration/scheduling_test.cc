@@ -26,6 +26,8 @@
 #include "absl/time/time.h"
 #include "services/common/redis/redis_connection.h"
 #include "tests/testing/redis_server.h"
+#include "tests/testing/shared_server.h"
+#include "tests/testing/status_matchers.h"
 #include "tests/testing/test_server.h"
 
 namespace townhall::testing {
@@ -37,30 +39,6 @@ using ::testing::IsEmpty;
 using ::testing::Not;
 using ::testing::SizeIs;
 using ::testing::UnorderedElementsAreArray;
-
-// ---- Shared server
-// -----------------------------------------------------------
-
-// One in-process server for the whole binary (tests isolate themselves by
-// tenant); stopped before gtest exits.
-class ServerEnvironment : public ::testing::Environment {
- public:
-  void SetUp() override {
-    absl::StatusOr<std::unique_ptr<TestServer>> server =
-        TestServer::Start(SharedRedisAddress());
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = *std::move(server);
-  }
-  void TearDown() override { server_.reset(); }
-
-  static TestServer& server() { return *server_; }
-
- private:
-  static inline std::unique_ptr<TestServer> server_;
-};
-
-[[maybe_unused]] ::testing::Environment* const kServerEnvironment =
-    ::testing::AddGlobalTestEnvironment(new ServerEnvironment);
 
 // A fresh tenant with an organizer client.
 struct Tenant {
@@ -79,36 +57,6 @@ absl::StatusOr<Tenant> NewTenant() {
 
 // ---- Assertion helpers
 // -------------------------------------------------------
-
-#define TH_TEST_CONCAT_INNER(a, b) a##b
-#define TH_TEST_CONCAT(a, b) TH_TEST_CONCAT_INNER(a, b)
-
-// Asserts that `rexpr` (an absl::StatusOr) is OK and assigns its value.
-#define ASSERT_OK_AND_ASSIGN(lhs, rexpr) \
-  ASSERT_OK_AND_ASSIGN_IMPL(TH_TEST_CONCAT(statusor_, __LINE__), lhs, rexpr)
-#define ASSERT_OK_AND_ASSIGN_IMPL(statusor, lhs, rexpr) \
-  auto statusor = (rexpr);                              \
-  ASSERT_TRUE(statusor.ok()) << statusor.status();      \
-  lhs = *std::move(statusor)
-
-absl::Status StatusOf(const absl::Status& status) { return status; }
-template <typename T>
-absl::Status StatusOf(const absl::StatusOr<T>& status_or) {
-  return status_or.status();
-}
-
-MATCHER_P(HasCode, code, "") {
-  absl::Status status = StatusOf(arg);
-  *result_listener << "status is " << status;
-  return status.code() == code;
-}
-
-MATCHER_P2(StatusIs, code, message_matcher, "") {
-  absl::Status status = StatusOf(arg);
-  *result_listener << "status is " << status;
-  return status.code() == code &&
-         ::testing::Matches(message_matcher)(std::string(status.message()));
-}
 
 // ---- Builders
 // ----------------------------------------------------------------

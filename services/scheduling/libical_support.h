@@ -1,3 +1,5 @@
+// Shared by the libical-based modules (recurrence.cc, calendar.cc).
+//
 // LibicalMutex: serializes this project's calls into libical.
 //
 // libical keeps process-wide state: the builtin time zone table (loaded
@@ -14,7 +16,12 @@
 //   ...
 #pragma once
 
+#include <libical/ical.h>
+
+#include <memory>
+
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 
 namespace townhall::scheduling::internal {
 
@@ -22,6 +29,17 @@ inline absl::Mutex& LibicalMutex() {
   // Never destroyed: libical may still be used by threads during exit.
   static absl::Mutex* const mutex = new absl::Mutex;
   return *mutex;
+}
+
+struct IteratorDeleter {
+  void operator()(icalrecur_iterator* it) const { icalrecur_iterator_free(it); }
+};
+using IteratorPtr = std::unique_ptr<icalrecur_iterator, IteratorDeleter>;
+
+// iCalendar has second resolution; flooring every input the same way lets
+// exceptions match expanded starts exactly.
+inline absl::Time FloorToSecond(absl::Time t) {
+  return absl::FromUnixSeconds(absl::ToUnixSeconds(t));
 }
 
 }  // namespace townhall::scheduling::internal
