@@ -9,6 +9,13 @@
 // Every call gets a deadline (default_deadline unless CallOptions says
 // otherwise) and the bearer token; results are absl::StatusOr with the
 // server's code and message.
+//
+// TLS: set tls_ca_file (the CA of the server's certificate; system roots when
+// empty and `tls` is set), and for mutual TLS tls_cert_file/tls_key_file:
+//
+//   townhall::TownhallClient client({.address = "townhall.internal:50051",
+//                                    .token = token,
+//                                    .tls_ca_file = "/etc/townhall/ca.pem"});
 #pragma once
 
 #include <grpcpp/grpcpp.h>
@@ -17,6 +24,7 @@
 #include <optional>
 #include <string>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "townhall/v1/diagnostics.grpc.pb.h"
@@ -31,9 +39,32 @@ struct ClientOptions {
   // Bearer token (organizer JWT or the bootstrap credential).
   std::string token;
   absl::Duration default_deadline = absl::Seconds(10);
-  // Plaintext when null.
+  // TLS, used when `tls` is true or any tls_* file is set. Files are PEM.
+  bool tls = false;
+  // CA certificates the server's certificate must chain to; the system
+  // roots when empty.
+  std::string tls_ca_file = "";
+  // Client certificate chain and key, for servers that want mutual TLS.
+  std::string tls_cert_file = "";
+  std::string tls_key_file = "";
+  // Name to verify the server's certificate against, when it differs from
+  // the host in `address` (e.g. connecting by IP to "townhall.internal").
+  std::string tls_server_name = "";
+  // Overrides all of the above when set (plaintext when null and no tls_*
+  // option is set).
   std::shared_ptr<grpc::ChannelCredentials> credentials;
 };
+
+// The channel credentials `options` asks for: `credentials` when set, else
+// TLS (reading the tls_* files) or plaintext. INVALID_ARGUMENT when a file
+// cannot be read or tls_cert_file/tls_key_file come without each other.
+absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>>
+MakeChannelCredentials(const ClientOptions& options);
+
+// A channel to options.address with those credentials (and
+// tls_server_name).
+absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeChannel(
+    const ClientOptions& options);
 
 // Per-call overrides.
 struct CallOptions {
@@ -46,12 +77,19 @@ struct CallOptions {
 
 class TownhallClient {
  public:
+  // Like the constructor, but fails when the channel cannot be made (an
+  // unreadable TLS file).
+  static absl::StatusOr<TownhallClient> Create(ClientOptions options);
+  // When the channel cannot be made (see MakeChannel), every call fails
+  // with that error (channel_status()) and channel() refuses every call.
   explicit TownhallClient(ClientOptions options);
-  // Shares an existing channel (for many clients over one connection).
+  // Shares an existing channel (for many clients over one connection); the
+  // connection options of `options` (credentials, tls_*) are not used.
   TownhallClient(ClientOptions options, std::shared_ptr<grpc::Channel> channel);
 
   void set_token(std::string token) { options_.token = std::move(token); }
   const std::shared_ptr<grpc::Channel>& channel() const { return channel_; }
+  const absl::Status& channel_status() const { return channel_status_; }
 
 #define TH_CLIENT_RPC(Service, Method)                                    \
   absl::StatusOr<v1::Method##Response> Method(                            \
@@ -96,6 +134,7 @@ class TownhallClient {
       grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&,
                                    Response*),
       Stub* stub, const Request& request, const CallOptions& call) {
+    if (!channel_status_.ok()) return channel_status_;
     grpc::ClientContext context;
     PrepareContext(call, &context);
     Response response;
@@ -108,6 +147,7 @@ class TownhallClient {
   }
 
   ClientOptions options_;
+  absl::Status channel_status_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::DiagnosticsService::Stub> DiagnosticsService_;
   std::unique_ptr<v1::TenantService::Stub> TenantService_;

@@ -45,9 +45,11 @@ absl::StatusOr<std::unique_ptr<TestServer>> TestServer::Start(
   server_options.drain_delay = options.drain_delay;
   server_options.shutdown_grace = options.shutdown_grace;
   server_options.health_interval = options.health_interval;
+  server_options.tls = options.tls;
   std::vector<ModuleSpec> modules =
       options.modules.empty() ? AllModules() : options.modules;
   auto test_server = std::unique_ptr<TestServer>(new TestServer());
+  test_server->client_options_ = std::move(options.client);
   absl::StatusOr<std::unique_ptr<TownhallServer>> server =
       TownhallServer::Start(std::move(server_options), modules);
   if (!server.ok()) return server.status();
@@ -59,8 +61,15 @@ std::string TestServer::address() const {
   return absl::StrCat("127.0.0.1:", server_->port());
 }
 
+ClientOptions TestServer::client_options(const std::string& token) const {
+  ClientOptions options = client_options_;
+  options.address = address();
+  options.token = token;
+  return options;
+}
+
 TownhallClient TestServer::Client(const std::string& token) const {
-  return TownhallClient({.address = address(), .token = token});
+  return TownhallClient(client_options(token));
 }
 
 absl::StatusOr<std::string> TestServer::NewTenantToken(std::string* tenant_id) {

@@ -34,6 +34,12 @@ struct TestServerOptions {
   absl::Duration shutdown_grace = absl::Seconds(5);
   absl::Duration redis_timeout = absl::Seconds(1);
   absl::Duration health_interval = absl::Milliseconds(100);
+  // TLS of the server; plaintext when tls.cert_file is empty (see
+  // TestCertificates for files).
+  ServerTlsOptions tls;
+  // Connection options of Client() and NewTenantToken() (tls_ca_file,
+  // client certificate, ...); address and token are filled in.
+  ClientOptions client;
 };
 
 class TestServer {
@@ -46,14 +52,18 @@ class TestServer {
   std::string address() const;
   TownhallServer& server() { return *server_; }
 
-  // A client for this server with `token`.
+  // A client for this server with `token`, connecting as
+  // TestServerOptions::client says.
   TownhallClient Client(const std::string& token = "") const;
+  // The options Client() uses.
+  ClientOptions client_options(const std::string& token = "") const;
 
   // Creates a tenant with a random id and returns an organizer token for it.
   absl::StatusOr<std::string> NewTenantToken(std::string* tenant_id = nullptr);
 
  private:
   std::unique_ptr<TownhallServer> server_;
+  ClientOptions client_options_;
 };
 
 // Signs a token with the test keys (or `keys`), for auth tests.

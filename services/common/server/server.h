@@ -1,7 +1,8 @@
 // TownhallServer: one grpc::Server hosting a set of service modules, with
-// health (grpc.health.v1, per service), server reflection, a Redis pool, and
-// graceful shutdown. Tests start it in-process on port 0; binaries use
-// RunServerMain(), which adds flags and signal handling.
+// health (grpc.health.v1, per service), server reflection, a Redis pool,
+// optional TLS (and mutual TLS), and graceful shutdown. Tests start it
+// in-process on port 0; binaries use RunServerMain(), which adds flags and
+// signal handling.
 #pragma once
 
 #include <grpcpp/grpcpp.h>
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "services/common/auth/authenticator.h"
@@ -21,9 +23,31 @@
 
 namespace townhall {
 
+// TLS of the listening port. Files are PEM and are read once, at Start():
+// replacing a certificate needs a restart.
+struct ServerTlsOptions {
+  // Certificate chain (leaf first) and its private key. Empty cert_file
+  // means plaintext.
+  std::string cert_file = "";
+  std::string key_file = "";
+  // CA certificates that client certificates must chain to. When set,
+  // clients may present a certificate and a presented one is verified
+  // (a bad one is refused); clients without one are still accepted unless
+  // require_client_cert.
+  std::string client_ca_file = "";
+  // Mutual TLS: refuse clients without a certificate signed by
+  // client_ca_file (which must then be set).
+  bool require_client_cert = false;
+};
+
 struct ServerOptions {
   // host:port; port 0 picks a free port (see TownhallServer::port()).
   std::string listen_address = "127.0.0.1:50051";
+  ServerTlsOptions tls;
+  // Without TLS, Start() refuses a listen address that is not loopback
+  // (127.0.0.0/8, ::1, localhost, unix:) unless this is set (for a
+  // TLS-terminating proxy in front); it then logs a warning.
+  bool allow_insecure_non_loopback = false;
   RedisOptions redis;
   AuthOptions auth;
   RpcRunner::Options rpc;
@@ -41,7 +65,9 @@ struct ServerOptions {
 class TownhallServer {
  public:
   // Builds and starts the server with `modules`. Health starts NOT_SERVING
-  // and turns SERVING once Redis answers PING.
+  // and turns SERVING once Redis answers PING. Fails with INVALID_ARGUMENT
+  // on an inconsistent or unreadable TLS configuration, and with
+  // FAILED_PRECONDITION for plaintext on a non-loopback address.
   static absl::StatusOr<std::unique_ptr<TownhallServer>> Start(
       ServerOptions options, const std::vector<ModuleSpec>& modules);
   ~TownhallServer();
@@ -70,6 +96,10 @@ class TownhallServer {
   std::thread health_thread_;
   bool shut_down_ = false;
 };
+
+// True when `listen_address` (host:port, [v6]:port or unix:path) only
+// accepts local connections.
+bool IsLoopbackListenAddress(absl::string_view listen_address);
 
 // The main() of every townhall binary: parses flags (absl flags, including
 // --flagfile), starts a server hosting the modules named by `selected`

@@ -1,0 +1,214 @@
+#!/usr/bin/env bash
+# Benchmarks townhalld against its own no-op baseline (DiagnosticsService/Ping)
+# in one run, on a private Redis configured as deployed (deploy/local/redis.conf:
+# appendonly yes, appendfsync always), and prints a markdown table for
+# docs/benchmarks.md.
+#
+#   bench/run_bench.sh                       # defaults below
+#   DURATION=10s CONCURRENCY=64 CHANNELS=4 bench/run_bench.sh
+#   PIN=split bench/run_bench.sh             # server+redis on CPU 0, load on CPU 1
+#   SERVER_FLAGS="--redis_pool_size=16" bench/run_bench.sh
+#   APPENDONLY=no bench/run_bench.sh         # Redis without AOF (comparison only)
+#   RPCS="ping get_session ping" ROUNDS=5 bench/run_bench.sh
+#   REDIS_UNIX=1 bench/run_bench.sh         # townhalld talks to Redis over a unix socket
+#   SERVER_PRELOAD=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2 bench/run_bench.sh
+#
+# Order: ping, get_session, create_session, list_sessions, ping, repeated
+# ROUNDS times. Each ratio is against the mean of the two Ping runs of the
+# same round (the two also show drift); the table shows medians over rounds.
+# Server and Redis CPU per RPC come from /proc/<pid>/stat, server context
+# switches from /proc/<pid>/task/*/status, sampled over the measured window
+# by this script's clock (approximate).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+BUILD_DIR=${BUILD_DIR:-$ROOT/build}
+DURATION=${DURATION:-10s}
+WARMUP=${WARMUP:-2s}
+CONCURRENCY=${CONCURRENCY:-64}
+CHANNELS=${CHANNELS:-4}
+PIN=${PIN:-none}                 # none | split
+SERVER_FLAGS=${SERVER_FLAGS:-}
+APPENDONLY=${APPENDONLY:-yes}
+PREFILL=${PREFILL:-200}
+RPCS=${RPCS:-ping get_session create_session list_sessions ping}
+ROUNDS=${ROUNDS:-3}
+REDIS_UNIX=${REDIS_UNIX:-0}      # 1: townhalld connects over a unix socket
+SERVER_PRELOAD=${SERVER_PRELOAD:-}  # e.g. a malloc to LD_PRELOAD into townhalld
+SKIP_BUILD=${SKIP_BUILD:-0}
+REDIS_BENCHMARK=${REDIS_BENCHMARK:-1}
+
+log() { echo "run_bench: $*" >&2; }
+for d in "$DURATION" "$WARMUP"; do
+  [[ $d =~ ^[0-9]+s$ ]] || { log "DURATION and WARMUP must be whole seconds such as 10s, got $d"; exit 2; }
+done
+
+# ---- build (others may build in the same tree: retry a few times)
+if [[ $SKIP_BUILD != 1 ]]; then
+  [[ -f $BUILD_DIR/CMakeCache.txt ]] || cmake -S "$ROOT" -B "$BUILD_DIR" >/dev/null
+  for attempt in 1 2 3; do
+    if cmake --build "$BUILD_DIR" -j 2 --target townhalld townhall-bench >"$BUILD_DIR/bench-build.log" 2>&1; then
+      break
+    fi
+    [[ $attempt == 3 ]] && { tail -30 "$BUILD_DIR/bench-build.log" >&2; exit 1; }
+    log "build failed (attempt $attempt), retrying in 10s"
+    sleep 10
+  done
+fi
+TOWNHALLD=$BUILD_DIR/services/townhalld/townhalld
+BENCH=$BUILD_DIR/bench/townhall-bench
+
+# ---- private state; everything started here is stopped on exit
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/townhall-bench.XXXXXX")
+REDIS_PID=""
+SERVER_PID=""
+cleanup() {
+  [[ -n $SERVER_PID ]] && kill -TERM "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
+  [[ -n $REDIS_PID ]] && kill -TERM "$REDIS_PID" 2>/dev/null && wait "$REDIS_PID" 2>/dev/null
+  rm -rf "$WORK"
+}
+on_error() {
+  log "failed at line $1 (exit $2)"
+  if [[ -n $SERVER_PID ]] && ! kill -0 "$SERVER_PID" 2>/dev/null; then
+    local rc=0
+    wait "$SERVER_PID" || rc=$?
+    log "townhalld is gone (exit status $rc)"
+  fi
+  for f in townhalld.log redis.log; do
+    [[ -f $WORK/$f ]] && { log "--- tail of $f"; tail -20 "$WORK/$f" >&2; }
+  done
+}
+trap 'on_error $LINENO $?' ERR
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+free_port() {
+  /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+REDIS_PORT=$(free_port)
+GRPC_PORT=$(free_port)
+while [[ $GRPC_PORT == "$REDIS_PORT" ]]; do GRPC_PORT=$(free_port); done
+
+# Command prefixes (taskset execs the command: $! stays the real pid).
+case $PIN in
+  none) PIN_SERVER=(); PIN_CLIENT=() ;;
+  split) PIN_SERVER=(taskset -c 0); PIN_CLIENT=(taskset -c 1) ;;
+  *) log "PIN must be none or split"; exit 2 ;;
+esac
+
+mkdir -p "$WORK/redis"
+echo "k1 $(openssl rand -hex 32)" > "$WORK/auth_keys"
+openssl rand -hex 24 > "$WORK/bootstrap_credential"
+chmod 600 "$WORK/auth_keys" "$WORK/bootstrap_credential"
+
+"${PIN_SERVER[@]}" redis-server "$ROOT/deploy/local/redis.conf" --port "$REDIS_PORT" \
+  --dir "$WORK/redis" --appendonly "$APPENDONLY" --logfile "$WORK/redis.log" \
+  --unixsocket "$WORK/redis.sock" --unixsocketperm 700 &
+REDIS_PID=$!
+for _ in $(seq 50); do
+  redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break
+  sleep 0.1
+done
+
+REDIS_ADDRESS=127.0.0.1:$REDIS_PORT
+[[ $REDIS_UNIX == 1 ]] && REDIS_ADDRESS=unix:$WORK/redis.sock
+SERVER_ENV=()
+[[ -n $SERVER_PRELOAD ]] && SERVER_ENV=(env "LD_PRELOAD=$SERVER_PRELOAD")
+# shellcheck disable=SC2086
+"${PIN_SERVER[@]}" "${SERVER_ENV[@]}" "$TOWNHALLD" --flagfile="$ROOT/deploy/local/townhalld.flags" \
+  --listen="127.0.0.1:$GRPC_PORT" --redis="$REDIS_ADDRESS" \
+  --auth_key_file="$WORK/auth_keys" \
+  --bootstrap_credential_file="$WORK/bootstrap_credential" \
+  --access_log=false --drain_delay=0s --shutdown_grace=2s $SERVER_FLAGS \
+  >"$WORK/townhalld.log" 2>&1 &
+SERVER_PID=$!
+
+SERVER=127.0.0.1:$GRPC_PORT
+# Two tenants: reads see exactly PREFILL sessions; writes go elsewhere.
+mapfile -t READ < <("$BENCH" --setup --server="$SERVER" --tenant=bench-read \
+  --prefill="$PREFILL" --bootstrap_credential_file="$WORK/bootstrap_credential")
+mapfile -t WRITE < <("$BENCH" --setup --server="$SERVER" --tenant=bench-write \
+  --prefill=0 --bootstrap_credential_file="$WORK/bootstrap_credential")
+READ_TOKEN=${READ[0]:-}; SESSION_ID=${READ[1]:-}; WRITE_TOKEN=${WRITE[0]:-}
+[[ -n $READ_TOKEN && -n $SESSION_ID && -n $WRITE_TOKEN ]] || { log "setup failed"; cat "$WORK/townhalld.log" >&2; exit 1; }
+
+# utime+stime of a process in clock ticks; context switches of all its threads
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+ctx_switches() { cat /proc/"$1"/task/*/status 2>/dev/null | awk '/ctxt_switches/ {s += $2} END {print s + 0}'; }
+TICKS=$(getconf CLK_TCK)
+secs() { echo "${1%s}"; }  # "10s" -> 10
+
+log "redis $REDIS_ADDRESS (appendonly $APPENDONLY), townhalld :$GRPC_PORT, pin=$PIN," \
+    "rounds=$ROUNDS duration=$DURATION warmup=$WARMUP concurrency=$CONCURRENCY" \
+    "channels=$CHANNELS $SERVER_FLAGS${SERVER_PRELOAD:+ LD_PRELOAD=$SERVER_PRELOAD}"
+
+RESULTS=()
+for round in $(seq "$ROUNDS"); do
+  step=0
+  for rpc in $RPCS; do
+    step=$((step + 1))
+    token=$READ_TOKEN
+    [[ $rpc == create_session ]] && token=$WRITE_TOKEN
+    out=$WORK/$round.$step.json
+    "${PIN_CLIENT[@]}" "$BENCH" --server="$SERVER" --token="$token" --rpc="$rpc" \
+      --session_id="$SESSION_ID" --duration="$DURATION" --warmup="$WARMUP" \
+      --concurrency="$CONCURRENCY" --channels="$CHANNELS" --json >"$out" 2>"$out.err" &
+    bench_pid=$!
+    sleep "$(secs "$WARMUP")"
+    s0=$(cpu_ticks "$SERVER_PID"); r0=$(cpu_ticks "$REDIS_PID"); c0=$(ctx_switches "$SERVER_PID")
+    sleep "$(secs "$DURATION")"
+    s1=$(cpu_ticks "$SERVER_PID"); r1=$(cpu_ticks "$REDIS_PID"); c1=$(ctx_switches "$SERVER_PID")
+    if ! wait "$bench_pid"; then log "$rpc failed:"; cat "$out.err" >&2; exit 1; fi
+    [[ -s $out.err ]] && log "$rpc: $(cat "$out.err")"
+    line=$(jq -c --argjson s "$(( s1 - s0 ))" --argjson r "$(( r1 - r0 ))" \
+      --argjson cs "$(( c1 - c0 ))" --argjson hz "$TICKS" \
+      --argjson round "$round" --argjson step "$step" \
+      '. + {round: $round, step: $step, server_cpu_s: ($s / $hz), redis_cpu_s: ($r / $hz),
+            server_ctx_switches: $cs}' "$out")
+    echo "$line" >&2
+    RESULTS+=("$line")
+  done
+done
+
+# ---- the table: medians over rounds; ratios against the same round's Ping
+printf '%s\n' "${RESULTS[@]}" | jq -rs '
+  def median: sort | if length % 2 == 1 then .[length / 2 | floor]
+                     else (.[length / 2 - 1] + .[length / 2]) / 2 end;
+  def r2: (. * 100 | round) / 100;
+  def r1: (. * 10 | round) / 10;
+  def ms: (. / 10 | round) / 100;
+  def per_rpc(x): if .ok > 0 then x * 1e6 / .ok else 0 end;
+  # per round: the Ping baseline (mean of its Ping runs)
+  (group_by(.round) | map({key: (.[0].round | tostring),
+     value: (map(select(.rpc == "ping")) as $p
+             | if ($p | length) > 0
+               then {tp: ($p | map(.throughput) | add / length),
+                     p99: ($p | map(.p99_us) | add / length)}
+               else null end)}) | from_entries) as $base
+  | map(. + {ratio: ($base[.round | tostring].tp as $b | if $b then .throughput / $b else null end),
+             p99_ratio: ($base[.round | tostring].p99 as $b | if $b then .p99_us / $b else null end)})
+  | (map(.round) | unique | length) as $rounds
+  | "| RPC | throughput (ok/s) | ratio to Ping | p50 (ms) | p99 (ms) | p99 ratio | errors | CPU µs/RPC server / Redis / client | server ctx switches/RPC |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    (group_by(.step)[] |
+      "| \(.[0].rpc)\(if .[0].rpc == "ping" then (if .[0].step == 1 then " (before)" else " (after)" end) else "" end)" +
+      " | \(map(.throughput) | median | round)" +
+      " | \(map(.ratio // empty) | if length > 0 then median | r2 else "-" end)" +
+      " | \(map(.p50_us) | median | ms) | \(map(.p99_us) | median | ms)" +
+      " | \(map(.p99_ratio // empty) | if length > 0 then median | r2 else "-" end)" +
+      " | \(map(.errors) | add)\(map(.error_codes | to_entries[] | "\(.key)=\(.value)") | if length > 0 then " (" + join(", ") + ")" else "" end)" +
+      " | \(map(per_rpc(.server_cpu_s)) | median | r1) / \(map(per_rpc(.redis_cpu_s)) | median | r1) / \(map(.client_cpu_us_per_rpc) | median | r1)" +
+      " | \(map(per_rpc(.server_ctx_switches) / 1e6) | median | r2) |"),
+    "",
+    "Medians of \($rounds) round(s); each ratio is against the mean of the Ping runs of its own round.",
+    "Per round, ratio to Ping: " +
+      ([group_by(.step)[] | select(.[0].rpc != "ping") |
+        "\(.[0].rpc) \(map(.ratio | r2) | map(tostring) | join(" / "))"] | join("; ")) + ".",
+    "Ping runs (ok/s, in order): \(map(select(.rpc == "ping") | .throughput | round) | map(tostring) | join(", "))."'
+if [[ $REDIS_BENCHMARK == 1 ]]; then
+  echo
+  echo "redis-benchmark (same Redis, appendonly $APPENDONLY, client pinned like the load generator):"
+  echo '```'
+  "${PIN_CLIENT[@]}" redis-benchmark -p "$REDIS_PORT" -q -n 100000 -t get,set -P 1 2>&1 | tr '\r' '\n' | grep -v '^$' | grep -E 'requests per second'
+  echo '```'
+fi
