@@ -31,23 +31,43 @@ v1::CreateSeriesRequest WeeklySeries(int count, int64_t start) {
 
 constexpr char kScheduling[] = "townhall.v1.SchedulingService";
 
-TEST(Resilience, RedisDownGivesUnavailableThenRecovers) {
-  auto redis = RedisServer::Start({.persistent = true});
-  ASSERT_TRUE(redis.ok()) << redis.status();
+// A private Redis with an fsynced AOF (so that data survives a kill) and a
+// server on it with short Redis timeouts.
+struct Stack {
+  std::unique_ptr<RedisServer> redis;
+  std::unique_ptr<TestServer> server;
+};
+
+absl::StatusOr<Stack> StartStack() {
+  Stack stack;
+  absl::StatusOr<std::unique_ptr<RedisServer>> redis =
+      RedisServer::Start({.persistent = true});
+  if (!redis.ok()) return redis.status();
+  stack.redis = *std::move(redis);
   TestServerOptions options;
-  options.redis_address = (*redis)->address();
+  options.redis_address = stack.redis->address();
   options.redis_timeout = absl::Milliseconds(500);
-  auto server = TestServer::Start(options);
-  ASSERT_TRUE(server.ok()) << server.status();
-  std::string token = *(*server)->NewTenantToken();
-  TownhallClient client = (*server)->Client(token);
+  absl::StatusOr<std::unique_ptr<TestServer>> server =
+      TestServer::Start(options);
+  if (!server.ok()) return server.status();
+  stack.server = *std::move(server);
+  return stack;
+}
+
+TEST(Resilience, RedisDownGivesUnavailableThenRecovers) {
+  absl::StatusOr<Stack> stack = StartStack();
+  ASSERT_TRUE(stack.ok()) << stack.status();
+  auto& redis = stack->redis;
+  auto& server = stack->server;
+  std::string token = *server->NewTenantToken();
+  TownhallClient client = server->Client(token);
   ASSERT_TRUE(
-      WaitForHealth((*server)->address(), kScheduling, true, absl::Seconds(5)));
+      WaitForHealth(server->address(), kScheduling, true, absl::Seconds(5)));
 
   auto series = client.CreateSeries(WeeklySeries(3, 1815000000));
   ASSERT_TRUE(series.ok()) << series.status();
 
-  (*redis)->Stop();
+  redis->Stop();
   v1::GetSeriesRequest get;
   get.set_series_id(series->series().id());
   for (int i = 0; i < 5; ++i) {
@@ -63,12 +83,12 @@ TEST(Resilience, RedisDownGivesUnavailableThenRecovers) {
         << create.status();
   }
   EXPECT_TRUE(
-      WaitForHealth((*server)->address(), kScheduling, false, absl::Seconds(5)))
+      WaitForHealth(server->address(), kScheduling, false, absl::Seconds(5)))
       << "health must turn NOT_SERVING while Redis is down";
 
-  ASSERT_TRUE((*redis)->Restart().ok());
+  ASSERT_TRUE(redis->Restart().ok());
   EXPECT_TRUE(
-      WaitForHealth((*server)->address(), kScheduling, true, absl::Seconds(5)))
+      WaitForHealth(server->address(), kScheduling, true, absl::Seconds(5)))
       << "health must turn SERVING again";
   // The same server recovers by itself; data written before is intact.
   absl::StatusOr<v1::GetSeriesResponse> again;
@@ -86,15 +106,12 @@ TEST(Resilience, RedisDownGivesUnavailableThenRecovers) {
 // not exist, and no session lacks its series (one script = one atomic step,
 // and the AOF replays whole transactions).
 TEST(Resilience, NoHalfWrittenSeriesWhenRedisDiesMidRun) {
-  auto redis = RedisServer::Start({.persistent = true});
-  ASSERT_TRUE(redis.ok()) << redis.status();
-  TestServerOptions options;
-  options.redis_address = (*redis)->address();
-  options.redis_timeout = absl::Milliseconds(500);
-  auto server = TestServer::Start(options);
-  ASSERT_TRUE(server.ok()) << server.status();
+  absl::StatusOr<Stack> stack = StartStack();
+  ASSERT_TRUE(stack.ok()) << stack.status();
+  auto& redis = stack->redis;
+  auto& server = stack->server;
   std::string tenant;
-  std::string token = *(*server)->NewTenantToken(&tenant);
+  std::string token = *server->NewTenantToken(&tenant);
 
   std::atomic<bool> stop{false};
   std::atomic<int> succeeded{0};
@@ -102,7 +119,7 @@ TEST(Resilience, NoHalfWrittenSeriesWhenRedisDiesMidRun) {
   std::vector<std::thread> writers;
   for (int w = 0; w < 4; ++w) {
     writers.emplace_back([&, w] {
-      TownhallClient client = (*server)->Client(token);
+      TownhallClient client = server->Client(token);
       for (int i = 0; !stop.load(); ++i) {
         auto created = client.CreateSeries(
             WeeklySeries(20, 1815000000 + (w * 100000 + i) * 60),
@@ -120,9 +137,9 @@ TEST(Resilience, NoHalfWrittenSeriesWhenRedisDiesMidRun) {
     });
   }
   absl::SleepFor(absl::Milliseconds(300));
-  (*redis)->Stop();  // SIGKILL mid-run
+  redis->Stop();  // SIGKILL mid-run
   absl::SleepFor(absl::Milliseconds(300));
-  ASSERT_TRUE((*redis)->Restart().ok());
+  ASSERT_TRUE(redis->Restart().ok());
   absl::SleepFor(absl::Milliseconds(500));
   stop = true;
   for (auto& t : writers) t.join();
@@ -131,7 +148,7 @@ TEST(Resilience, NoHalfWrittenSeriesWhenRedisDiesMidRun) {
       << "Redis was down: some calls must have failed";
 
   // Inspect Redis directly: every session belongs to a complete series.
-  RedisConnection redis_conn({.address = (*redis)->address()});
+  RedisConnection redis_conn({.address = redis->address()});
   redis_conn.set_deadline(absl::Now() + absl::Seconds(10));
   std::string prefix = absl::StrCat("th:{t:", tenant, "}:");
   auto series_keys = redis_conn.Command({"KEYS", prefix + "series:*:sessions"});
