@@ -399,8 +399,15 @@ absl::Status SchedulingLogic::CreateSession(
   TH_ASSIGN_OR_RETURN(ScriptOutcome outcome,
                       store.RunScript(lua::kCreateSessionsScript, args));
   TH_RETURN_IF_ERROR(CheckOutcome(store, outcome));
-  TH_ASSIGN_OR_RETURN(*response->mutable_session(),
-                      store.GetSession(outcome.values.at(0)));
+  if (outcome.kind == "EXISTING") {
+    // A retry: answer with what the first request created.
+    TH_ASSIGN_OR_RETURN(*response->mutable_session(),
+                        store.GetSession(outcome.values.at(0)));
+    return absl::OkStatus();
+  }
+  // Created just now as version 1: no need to read it back.
+  SetScriptOwnedFields(session.state(), 1, now, &session);
+  *response->mutable_session() = std::move(session);
   return absl::OkStatus();
 }
 

@@ -58,6 +58,14 @@ std::string TenantPrefix(absl::string_view tenant_id) {
   return absl::StrCat("th:{t:", tenant_id, "}:");
 }
 
+void SetScriptOwnedFields(townhall::v1::SessionState state, int64_t version,
+                          int64_t updated_micros, Session* session) {
+  session->set_state(state);
+  session->set_etag(absl::StrCat(version));
+  session->set_sequence(version - 1);
+  SetTimestamp(updated_micros, session->mutable_update_time());
+}
+
 absl::StatusOr<Session> DecodeSession(const RedisReply& fields,
                                       absl::string_view id) {
   if (!fields.is_array() || fields.elements.size() != SessionFields().size() ||
@@ -70,11 +78,8 @@ absl::StatusOr<Session> DecodeSession(const RedisReply& fields,
     return absl::InternalError(absl::StrCat("corrupt session record ", id));
   }
   // Fields that scripts change live beside the record; they win.
-  session.set_state(static_cast<townhall::v1::SessionState>(FieldInt(f[1])));
-  int64_t version = FieldInt(f[2]);
-  session.set_etag(absl::StrCat(version));
-  session.set_sequence(version - 1);
-  SetTimestamp(FieldInt(f[3]), session.mutable_update_time());
+  SetScriptOwnedFields(static_cast<townhall::v1::SessionState>(FieldInt(f[1])),
+                       FieldInt(f[2]), FieldInt(f[3]), &session);
   int64_t start = FieldInt(f[4]);
   session.mutable_start_time()->set_seconds(start);
   session.mutable_start_time()->set_nanos(0);

@@ -91,6 +91,12 @@ class SessionStore {
   std::string prefix_;
 };
 
+// Sets the fields that scripts own (state, etag and sequence from the
+// version, update time) on a session record.
+void SetScriptOwnedFields(townhall::v1::SessionState state, int64_t version,
+                          int64_t updated_micros,
+                          townhall::v1::Session* session);
+
 // Parses a session hash (HMGET in the order used by the store); returns
 // nullopt-like NOT_FOUND for a missing one.
 absl::StatusOr<townhall::v1::Session> DecodeSession(const RedisReply& fields,

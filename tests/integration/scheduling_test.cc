@@ -2,6 +2,7 @@
 // in-process townhall server backed by a real Redis. Every test works in a
 // tenant of its own, so tests never see each other's data.
 #include <gmock/gmock.h>
+#include <google/protobuf/util/message_differencer.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -380,6 +381,21 @@ TEST(SchedulingTest, LegalTransitionsChangeStateAndGrowEtag) {
     EXPECT_EQ(stored.title(), before.title());
     EXPECT_EQ(FromTs(stored.start_time()), FromTs(before.start_time()));
   }
+}
+
+// CreateSession answers without reading the session back; what it answers
+// must be exactly what is stored.
+TEST(SchedulingTest, CreateResponseEqualsTheStoredSession) {
+  ASSERT_OK_AND_ASSIGN(Tenant t, NewTenant());
+  v1::Session s = OnlineSession("Dialogue", Utc(2027, 5, 8, 5));
+  s.mutable_start_time()->set_nanos(123456789);  // truncated to the second
+  s.add_languages("uz");
+  s.add_host_ids("mfa-diaspora");
+  ASSERT_OK_AND_ASSIGN(v1::Session created, CreateSession(t.client, s, Publish()));
+  ASSERT_OK_AND_ASSIGN(v1::Session stored, GetSession(t.client, created.id()));
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(created, stored))
+      << "created: " << created.DebugString() << "\nstored: " << stored.DebugString();
+  EXPECT_EQ(created.start_time().nanos(), 0);
 }
 
 TEST(SchedulingTest, CreateWithPublishStartsScheduled) {
