@@ -125,17 +125,22 @@ std::string Csv(const google::protobuf::RepeatedPtrField<std::string>& items) {
   return absl::StrJoin(items, ",");
 }
 
-// The 8 create_sessions.lua arguments of one session.
-void AppendSessionArgs(const Session& session, std::vector<std::string>* args) {
+// The stored record of a session: script-owned fields live beside it in the
+// hash (see DecodeSession), so they are left out.
+std::string SerializeRecord(const Session& session) {
   Session record = session;
-  // Script-owned fields live beside the record (see DecodeSession).
   record.clear_state();
   record.clear_etag();
   record.clear_sequence();
   record.clear_update_time();
+  return record.SerializeAsString();
+}
+
+// The 8 create_sessions.lua arguments of one session.
+void AppendSessionArgs(const Session& session, std::vector<std::string>* args) {
   int64_t start = session.start_time().seconds();
   args->push_back(session.id());
-  args->push_back(record.SerializeAsString());
+  args->push_back(SerializeRecord(session));
   args->push_back(absl::StrCat(static_cast<int>(session.state())));
   args->push_back(absl::StrCat(start));
   args->push_back(absl::StrCat(start + session.duration().seconds()));
@@ -500,20 +505,16 @@ absl::Status SchedulingLogic::UpdateSession(
     CopyField(path, request.session(), &merged);
   }
   TH_RETURN_IF_ERROR(ValidateSession("session", &merged));
-  Session record = merged;
-  record.clear_state();
-  record.clear_etag();
-  record.clear_sequence();
-  record.clear_update_time();
   int64_t start = merged.start_time().seconds();
+  int64_t now = NowMicros();
   TH_ASSIGN_OR_RETURN(
       ScriptOutcome outcome,
-      store.RunScript(lua::kUpdateSessionScript,
-                      {id, etag, absl::StrCat(NowMicros()),
-                       request.allow_conflicts() ? "1" : "0",
-                       record.SerializeAsString(), absl::StrCat(start),
-                       absl::StrCat(start + merged.duration().seconds()),
-                       Csv(merged.venue_ids()), Csv(merged.host_ids())}));
+      store.RunScript(
+          lua::kUpdateSessionScript,
+          {id, etag, absl::StrCat(now), request.allow_conflicts() ? "1" : "0",
+           SerializeRecord(merged), absl::StrCat(start),
+           absl::StrCat(start + merged.duration().seconds()),
+           Csv(merged.venue_ids()), Csv(merged.host_ids())}));
   if (outcome.kind == "BAD_STATE") {
     int state = 0;
     (void)absl::SimpleAtoi(outcome.values.at(0), &state);
@@ -522,7 +523,14 @@ absl::Status SchedulingLogic::UpdateSession(
         ": ended and cancelled sessions cannot be edited"));
   }
   TH_RETURN_IF_ERROR(CheckOutcome(store, outcome));
-  TH_ASSIGN_OR_RETURN(*response->mutable_session(), store.GetSession(id));
+  // The script wrote `merged` only if nothing changed since it was read
+  // (same version), so its state is still current: no read-back needed.
+  int64_t version = 0;
+  if (!absl::SimpleAtoi(outcome.values.at(0), &version)) {
+    return absl::InternalError("update_session returned no version");
+  }
+  SetScriptOwnedFields(merged.state(), version, now, &merged);
+  *response->mutable_session() = std::move(merged);
   return absl::OkStatus();
 }
 

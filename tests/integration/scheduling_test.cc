@@ -391,10 +391,13 @@ TEST(SchedulingTest, CreateResponseEqualsTheStoredSession) {
   s.mutable_start_time()->set_nanos(123456789);  // truncated to the second
   s.add_languages("uz");
   s.add_host_ids("mfa-diaspora");
-  ASSERT_OK_AND_ASSIGN(v1::Session created, CreateSession(t.client, s, Publish()));
+  ASSERT_OK_AND_ASSIGN(v1::Session created,
+                       CreateSession(t.client, s, Publish()));
   ASSERT_OK_AND_ASSIGN(v1::Session stored, GetSession(t.client, created.id()));
-  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(created, stored))
-      << "created: " << created.DebugString() << "\nstored: " << stored.DebugString();
+  EXPECT_TRUE(
+      google::protobuf::util::MessageDifferencer::Equals(created, stored))
+      << "created: " << created.DebugString()
+      << "\nstored: " << stored.DebugString();
   EXPECT_EQ(created.start_time().nanos(), 0);
 }
 
@@ -1133,6 +1136,11 @@ TEST(SchedulingTest, UpdateSessionChangesOnlyMaskedFields) {
   EXPECT_EQ(stored.join_url(), original.join_url());
   EXPECT_EQ(stored.state(), v1::SESSION_STATE_DRAFT);
   EXPECT_EQ(stored.etag(), updated.session().etag());
+  // UpdateSession answers without a read-back: the answer is what is stored.
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(
+      updated.session(), stored))
+      << "updated: " << updated.session().DebugString()
+      << "\nstored: " << stored.DebugString();
 
   // The old etag is stale now.
   update.mutable_update_mask()->Clear();
