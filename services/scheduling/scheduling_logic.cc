@@ -416,15 +416,26 @@ absl::Status SchedulingLogic::CreateSession(
   return absl::OkStatus();
 }
 
-absl::Status SchedulingLogic::GetSession(
-    const Principal& caller, Redis& redis, const v1::GetSessionRequest& request,
-    v1::GetSessionResponse* response) const {
-  TH_RETURN_IF_ERROR(RequireOrganizer(caller));
-  TH_RETURN_IF_ERROR(ValidateId("session_id", request.session_id()));
-  SessionStore store(redis, caller.tenant_id);
-  TH_ASSIGN_OR_RETURN(*response->mutable_session(),
-                      store.GetSession(request.session_id()));
-  return absl::OkStatus();
+void SchedulingLogic::GetSession(
+    const Principal& caller, RedisEventLoop& loop, absl::Time deadline,
+    const v1::GetSessionRequest& request, v1::GetSessionResponse* response,
+    absl::AnyInvocable<void(const absl::Status&) &&> finish) const {
+  absl::Status valid = RequireOrganizer(caller);
+  if (valid.ok()) valid = ValidateId("session_id", request.session_id());
+  if (!valid.ok()) {
+    std::move(finish)(valid);
+    return;
+  }
+  std::string id = request.session_id();
+  loop.Command(SessionReadCommand(caller.tenant_id, id), deadline,
+               [id, response, finish = std::move(finish)](
+                   absl::StatusOr<RedisReply> reply) mutable {
+                 absl::StatusOr<Session> session =
+                     reply.ok() ? DecodeSession(*reply, id) : reply.status();
+                 if (session.ok())
+                   *response->mutable_session() = *std::move(session);
+                 std::move(finish)(session.status());
+               });
 }
 
 absl::Status SchedulingLogic::ListSessions(

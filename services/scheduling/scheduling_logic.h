@@ -4,9 +4,11 @@
 // call them directly.
 #pragma once
 
+#include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "services/common/auth/principal.h"
 #include "services/common/redis/redis_connection.h"
+#include "services/common/redis/redis_event_loop.h"
 #include "townhall/v1/scheduling.pb.h"
 
 namespace townhall::scheduling {
@@ -28,9 +30,12 @@ class SchedulingLogic {
   absl::Status CreateSession(const Principal& caller, Redis& redis,
                              const v1::CreateSessionRequest& request,
                              v1::CreateSessionResponse* response) const;
-  absl::Status GetSession(const Principal& caller, Redis& redis,
-                          const v1::GetSessionRequest& request,
-                          v1::GetSessionResponse* response) const;
+  // The hot read path: one command on the RedisEventLoop, no worker
+  // hand-off. `finish` runs once, on the loop thread or right here.
+  void GetSession(
+      const Principal& caller, RedisEventLoop& loop, absl::Time deadline,
+      const v1::GetSessionRequest& request, v1::GetSessionResponse* response,
+      absl::AnyInvocable<void(const absl::Status&) &&> finish) const;
   absl::Status ListSessions(const Principal& caller, Redis& redis,
                             const v1::ListSessionsRequest& request,
                             v1::ListSessionsResponse* response) const;

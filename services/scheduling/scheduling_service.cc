@@ -35,7 +35,6 @@ class SchedulingServiceImpl final
   TH_REDIS_RPC(GetVenue)
   TH_REDIS_RPC(ListVenues)
   TH_REDIS_RPC(CreateSession)
-  TH_REDIS_RPC(GetSession)
   TH_REDIS_RPC(ListSessions)
   TH_REDIS_RPC(UpdateSession)
   TH_REDIS_RPC(PublishSession)
@@ -48,6 +47,19 @@ class SchedulingServiceImpl final
   TH_REDIS_RPC(CancelOccurrence)
   TH_REDIS_RPC(MoveOccurrence)
   TH_REDIS_RPC(ExportCalendar)
+
+  // The hot read: one command on the event loop (RpcRunner::RunAsync).
+  grpc::ServerUnaryReactor* GetSession(
+      grpc::CallbackServerContext* ctx, const v1::GetSessionRequest* request,
+      v1::GetSessionResponse* response) override {
+    return rpc_->RunAsync(ctx, "GetSession", *request,
+                          [this, request, response](
+                              const Principal& caller, RedisEventLoop& loop,
+                              absl::Time deadline, RpcRunner::Finisher finish) {
+                            logic_.GetSession(caller, loop, deadline, *request,
+                                              response, std::move(finish));
+                          });
+  }
 
   // CPU only, but bounded work of up to tens of milliseconds: it runs on a
   // worker too, keeping callback threads free.

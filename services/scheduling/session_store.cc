@@ -58,6 +58,12 @@ std::string TenantPrefix(absl::string_view tenant_id) {
   return absl::StrCat("th:{t:", tenant_id, "}:");
 }
 
+std::vector<std::string> SessionReadCommand(absl::string_view tenant_id,
+                                            absl::string_view session_id) {
+  return SessionHmget(
+      absl::StrCat(TenantPrefix(tenant_id), "session:", session_id));
+}
+
 void SetScriptOwnedFields(townhall::v1::SessionState state, int64_t version,
                           int64_t updated_micros, Session* session) {
   session->set_state(state);
@@ -92,9 +98,8 @@ SessionStore::SessionStore(RedisConnection& redis, absl::string_view tenant_id)
     : redis_(redis), tenant_id_(tenant_id), prefix_(TenantPrefix(tenant_id)) {}
 
 absl::StatusOr<Session> SessionStore::GetSession(absl::string_view id) {
-  TH_ASSIGN_OR_RETURN(
-      RedisReply reply,
-      redis_.Command(SessionHmget(absl::StrCat(prefix_, "session:", id))));
+  TH_ASSIGN_OR_RETURN(RedisReply reply,
+                      redis_.Command(SessionReadCommand(tenant_id_, id)));
   return DecodeSession(reply, id);
 }
 

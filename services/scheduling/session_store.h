@@ -91,6 +91,11 @@ class SessionStore {
   std::string prefix_;
 };
 
+// The one command that reads a session (HMGET of its hash); its reply
+// decodes with DecodeSession. For RedisEventLoop callers.
+std::vector<std::string> SessionReadCommand(absl::string_view tenant_id,
+                                            absl::string_view session_id);
+
 // Sets the fields that scripts own (state, etag and sequence from the
 // version, update time) on a session record.
 void SetScriptOwnedFields(townhall::v1::SessionState state, int64_t version,

@@ -1,6 +1,7 @@
 // What happens when Redis goes away: calls fail fast with UNAVAILABLE, the
 // server stays up, health follows Redis, the server recovers by itself, and
 // a mutation is either fully stored or not at all.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -81,6 +82,13 @@ TEST(Resilience, RedisDownGivesUnavailableThenRecovers) {
     auto create = client.CreateSeries(WeeklySeries(2, 1816000000));
     EXPECT_EQ(create.status().code(), absl::StatusCode::kUnavailable)
         << create.status();
+    // GetSession takes the event-loop path (RedisEventLoop), not the pool.
+    v1::GetSessionRequest get_session;
+    get_session.set_session_id(series->series().session_ids(0));
+    auto session =
+        client.GetSession(get_session, {.deadline = absl::Seconds(2)});
+    EXPECT_EQ(session.status().code(), absl::StatusCode::kUnavailable)
+        << session.status();
   }
   EXPECT_TRUE(
       WaitForHealth(server->address(), kScheduling, false, absl::Seconds(5)))
@@ -98,7 +106,57 @@ TEST(Resilience, RedisDownGivesUnavailableThenRecovers) {
     absl::SleepFor(absl::Milliseconds(100));
   }
   ASSERT_TRUE(again.ok()) << again.status();
+  v1::GetSessionRequest get_session;
+  get_session.set_session_id(series->series().session_ids(1));
+  absl::StatusOr<v1::GetSessionResponse> session;
+  for (int i = 0; i < 20; ++i) {
+    session = client.GetSession(get_session);
+    if (session.ok()) break;
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  ASSERT_TRUE(session.ok())
+      << "the event loop must reconnect: " << session.status();
+  EXPECT_EQ(session->session().series_id(), series->series().id());
   EXPECT_EQ(again->series().session_ids_size(), 3);
+}
+
+// A Redis that hangs (DEBUG SLEEP) longer than the command timeout: calls on
+// the event-loop path fail by their deadline, and once Redis answers again
+// every call gets its own reply (late replies are not handed to later calls).
+TEST(Resilience, HungRedisTimesOutWithoutMixingUpReplies) {
+  absl::StatusOr<Stack> stack = StartStack();  // command timeout 500 ms
+  ASSERT_TRUE(stack.ok()) << stack.status();
+  TownhallClient client =
+      stack->server->Client(*stack->server->NewTenantToken());
+  auto series = client.CreateSeries(WeeklySeries(3, 1815000000));
+  ASSERT_TRUE(series.ok()) << series.status();
+
+  std::thread sleeper([&] {
+    RedisConnection raw({.address = stack->redis->address(),
+                         .command_timeout = absl::Seconds(5)});
+    raw.set_deadline(absl::Now() + absl::Seconds(5));
+    (void)raw.Command({"DEBUG", "SLEEP", "1.5"});
+  });
+  absl::SleepFor(absl::Milliseconds(100));
+  v1::GetSessionRequest get;
+  get.set_session_id(series->series().session_ids(0));
+  absl::Time start = absl::Now();
+  auto timed_out = client.GetSession(get, {.deadline = absl::Seconds(5)});
+  EXPECT_FALSE(timed_out.ok());
+  EXPECT_THAT(timed_out.status().code(),
+              ::testing::AnyOf(absl::StatusCode::kDeadlineExceeded,
+                               absl::StatusCode::kUnavailable));
+  EXPECT_LT(absl::Now() - start, absl::Seconds(1.4))
+      << "must not wait for Redis";
+  sleeper.join();
+
+  for (int i = 0; i < 3; ++i) {
+    v1::GetSessionRequest each;
+    each.set_session_id(series->series().session_ids(i));
+    auto got = client.GetSession(each);
+    ASSERT_TRUE(got.ok()) << got.status();
+    EXPECT_EQ(got->session().id(), series->series().session_ids(i));
+  }
 }
 
 // Creates series with 20 occurrences from several threads while Redis is

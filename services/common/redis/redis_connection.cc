@@ -41,17 +41,6 @@ std::vector<const char*> ArgvPointers(absl::Span<const std::string> argv,
   return pointers;
 }
 
-// Error replies that mean "Redis cannot serve right now" rather than "this
-// command is wrong": retrying later may succeed, so they are UNAVAILABLE.
-bool IsTransientError(const RedisReply& reply) {
-  if (reply.type != RedisReply::Type::kError) return false;
-  for (absl::string_view prefix : {"LOADING", "BUSY", "MASTERDOWN", "TRYAGAIN",
-                                   "READONLY", "CLUSTERDOWN"}) {
-    if (absl::StartsWith(reply.str, prefix)) return true;
-  }
-  return false;
-}
-
 // Redis 7 appends where a script raised an error (error() / th_fail):
 // "TH:ABORTED:stale script: <sha1>, on @user_script:12." The location is
 // for logs, not part of the message a client sees.
@@ -215,7 +204,7 @@ absl::StatusOr<std::vector<RedisReply>> RedisConnection::Pipeline(
     replies.push_back(RedisReply::FromHiredis(*reply));
   }
   for (const RedisReply& reply : replies) {
-    if (IsTransientError(reply)) {
+    if (IsTransientRedisError(reply)) {
       return absl::UnavailableError(
           absl::StrCat("storage unavailable (redis: ", reply.str, ")"));
     }

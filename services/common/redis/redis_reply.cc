@@ -2,6 +2,7 @@
 
 #include <hiredis/hiredis.h>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
@@ -51,6 +52,15 @@ absl::StatusOr<int64_t> RedisReply::AsInteger() const {
   if (type == Type::kString && absl::SimpleAtoi(str, &value)) return value;
   return absl::InternalError(absl::StrCat(
       "redis: expected an integer reply, got type ", static_cast<int>(type)));
+}
+
+bool IsTransientRedisError(const RedisReply& reply) {
+  if (reply.type != RedisReply::Type::kError) return false;
+  for (absl::string_view prefix : {"LOADING", "BUSY", "MASTERDOWN", "TRYAGAIN",
+                                   "READONLY", "CLUSTERDOWN"}) {
+    if (absl::StartsWith(reply.str, prefix)) return true;
+  }
+  return false;
 }
 
 }  // namespace townhall

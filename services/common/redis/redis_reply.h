@@ -33,4 +33,9 @@ struct RedisReply {
   absl::StatusOr<int64_t> AsInteger() const;
 };
 
+// Error replies that mean "Redis cannot serve right now" (LOADING, BUSY,
+// MASTERDOWN, TRYAGAIN, READONLY, CLUSTERDOWN) rather than "this command is
+// wrong": retrying later may succeed, so callers report UNAVAILABLE.
+bool IsTransientRedisError(const RedisReply& reply);
+
 }  // namespace townhall

@@ -26,9 +26,9 @@ std::string NewRequestId() {
 
 }  // namespace
 
-RpcRunner::RpcRunner(RedisPool* redis, const Authenticator* auth,
-                     Options options)
-    : redis_(redis), auth_(auth), options_(options) {}
+RpcRunner::RpcRunner(RedisPool* redis, RedisEventLoop* loop,
+                     const Authenticator* auth, Options options)
+    : redis_(redis), loop_(loop), auth_(auth), options_(options) {}
 
 RpcRunner::Call RpcRunner::Begin(grpc::CallbackServerContext* ctx,
                                  absl::string_view method,

@@ -27,6 +27,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "services/common/auth/authenticator.h"
+#include "services/common/redis/redis_event_loop.h"
 #include "services/common/redis/redis_pool.h"
 
 namespace townhall {
@@ -39,7 +40,11 @@ class RpcRunner {
     bool access_log = true;
   };
 
-  RpcRunner(RedisPool* redis, const Authenticator* auth, Options options);
+  RpcRunner(RedisPool* redis, RedisEventLoop* loop, const Authenticator* auth,
+            Options options);
+
+  // Finishes a call started by RunAsync; callable from any thread, once.
+  using Finisher = absl::AnyInvocable<void(const absl::Status&) &&>;
 
   // Authenticates, then runs `work(caller, redis)` -> absl::Status on a
   // Redis worker thread, and finishes the call with its status.
@@ -48,6 +53,16 @@ class RpcRunner {
                                 absl::string_view method,
                                 const google::protobuf::Message& request,
                                 Work work);
+
+  // For hot reads that need one Redis command: authenticates, then runs
+  // `work(caller, loop, deadline, finish)` on the callback thread; `work`
+  // issues its command on the RedisEventLoop (no blocking) and calls `finish`
+  // from the reply callback (or at once on a validation error).
+  template <typename Work>
+  grpc::ServerUnaryReactor* RunAsync(grpc::CallbackServerContext* ctx,
+                                     absl::string_view method,
+                                     const google::protobuf::Message& request,
+                                     Work work);
 
   // Authenticates, then runs `work(caller)` -> absl::Status right here on
   // the callback thread. Only for work that does no I/O.
@@ -75,6 +90,7 @@ class RpcRunner {
   void Finish(const Call& call, const absl::Status& status) const;
 
   RedisPool* redis_;
+  RedisEventLoop* loop_;
   const Authenticator* auth_;
   Options options_;
 };
@@ -95,6 +111,22 @@ grpc::ServerUnaryReactor* RpcRunner::Run(
         Finish(call, work(caller, redis));
       });
   if (!submitted.ok()) Finish(call, submitted);
+  return call.reactor;
+}
+
+template <typename Work>
+grpc::ServerUnaryReactor* RpcRunner::RunAsync(
+    grpc::CallbackServerContext* ctx, absl::string_view method,
+    const google::protobuf::Message& request, Work work) {
+  absl::StatusOr<Principal> caller;
+  Call call = Begin(ctx, method, request, &caller);
+  if (!caller.ok()) {
+    Finish(call, caller.status());
+    return call.reactor;
+  }
+  work(*caller, *loop_, call.deadline,
+       Finisher(
+           [this, call](const absl::Status& status) { Finish(call, status); }));
   return call.reactor;
 }
 

@@ -258,8 +258,10 @@ absl::StatusOr<std::unique_ptr<TownhallServer>> TownhallServer::Start(
       new TownhallServer(std::move(options)));
   const ServerOptions& opts = server->options_;
   server->redis_ = std::make_unique<RedisPool>(opts.redis);
+  server->redis_loop_ = std::make_unique<RedisEventLoop>(opts.redis);
   server->auth_ = std::make_unique<Authenticator>(opts.auth);
   server->rpc_ = std::make_unique<RpcRunner>(server->redis_.get(),
+                                             server->redis_loop_.get(),
                                              server->auth_.get(), opts.rpc);
   ServiceEnv env{server->redis_.get(), server->auth_.get(), server->rpc_.get()};
 
@@ -339,6 +341,7 @@ void TownhallServer::Shutdown() {
   server_->Wait();
   // 4. Workers finish the tasks already queued (their calls are cancelled).
   redis_.reset();
+  redis_loop_.reset();
   LogInfo("server stopped");
 }
 

@@ -86,6 +86,7 @@ class TownhallServer {
 
   ServerOptions options_;
   std::unique_ptr<RedisPool> redis_;
+  std::unique_ptr<RedisEventLoop> redis_loop_;
   std::unique_ptr<Authenticator> auth_;
   std::unique_ptr<RpcRunner> rpc_;
   std::vector<std::unique_ptr<ServiceModule>> modules_;

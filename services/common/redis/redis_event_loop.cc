@@ -1,0 +1,230 @@
+#include "services/common/redis/redis_event_loop.h"
+
+#include <event2/event.h>
+#include <event2/thread.h>
+#include <hiredis/adapters/libevent.h>
+#include <hiredis/async.h>
+#include <hiredis/hiredis.h>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "services/common/logging.h"
+
+namespace townhall {
+namespace {
+
+// How often deadlines are checked (and a lost connection retried).
+constexpr absl::Duration kTick = absl::Milliseconds(10);
+constexpr absl::Duration kReconnectBackoff = absl::Milliseconds(50);
+
+absl::Status Unavailable(absl::string_view why) {
+  return absl::UnavailableError(
+      absl::StrCat("storage unavailable (redis ", why, ")"));
+}
+
+}  // namespace
+
+struct RedisEventLoop::Pending {
+  Callback done;
+  absl::Time deadline;
+  bool answered = false;  // `done` has run (on a reply, a timeout or a drop)
+  std::list<Pending*>::iterator position;
+
+  void Answer(absl::StatusOr<RedisReply> result) {
+    if (answered) return;
+    answered = true;
+    std::move(done)(std::move(result));
+  }
+};
+
+RedisEventLoop::RedisEventLoop(RedisOptions options)
+    : options_(std::move(options)) {
+  // event_active() from other threads needs libevent's locking.
+  static const bool threads_enabled = [] {
+    return evthread_use_pthreads() == 0;
+  }();
+  (void)threads_enabled;
+  base_ = event_base_new();
+  wake_ = event_new(base_, -1, 0, &RedisEventLoop::OnWake, this);
+  tick_ = event_new(base_, -1, EV_PERSIST, &RedisEventLoop::OnTick, this);
+  struct timeval tick = absl::ToTimeval(kTick);
+  event_add(tick_, &tick);
+  thread_ = std::thread([this] { event_base_dispatch(base_); });
+}
+
+RedisEventLoop::~RedisEventLoop() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  event_active(wake_, 0, 0);
+  thread_.join();
+  // The loop has stopped: free the connection (its pending callbacks run
+  // with a null reply) and answer what was never sent.
+  if (context_ != nullptr) redisAsyncFree(context_);
+  std::vector<Submitted> unsent;
+  {
+    absl::MutexLock lock(&mu_);
+    unsent.swap(queue_);
+  }
+  for (Submitted& item : unsent)
+    std::move(item.done)(Unavailable("shutting down"));
+  event_free(wake_);
+  event_free(tick_);
+  event_base_free(base_);
+}
+
+void RedisEventLoop::Command(std::vector<std::string> argv, absl::Time deadline,
+                             Callback done) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (!stopping_) {
+      queue_.push_back({std::move(argv), deadline, std::move(done)});
+      done = nullptr;
+    }
+  }
+  if (done != nullptr) {
+    std::move(done)(Unavailable("shutting down"));
+    return;
+  }
+  event_active(wake_, 0, 0);
+}
+
+void RedisEventLoop::OnWake(int, short, void* self) {
+  auto* loop = static_cast<RedisEventLoop*>(self);
+  bool stopping = false;
+  {
+    absl::MutexLock lock(&loop->mu_);
+    stopping = loop->stopping_;
+  }
+  if (stopping) {
+    event_base_loopbreak(loop->base_);
+    return;
+  }
+  loop->SendQueued();
+}
+
+void RedisEventLoop::OnTick(int, short, void* self) {
+  static_cast<RedisEventLoop*>(self)->ExpireOverdue();
+}
+
+void RedisEventLoop::SendQueued() {
+  std::vector<Submitted> batch;
+  {
+    absl::MutexLock lock(&mu_);
+    batch.swap(queue_);
+  }
+  for (Submitted& item : batch) Send(std::move(item));
+}
+
+bool RedisEventLoop::EnsureConnected() {
+  if (context_ != nullptr) return true;
+  absl::Time now = absl::Now();
+  if (now < next_connect_) return false;
+  next_connect_ = now + kReconnectBackoff;
+  redisAsyncContext* context =
+      absl::StartsWith(options_.address, "unix:")
+          ? redisAsyncConnectUnix(options_.address.c_str() + 5)
+          : [&]() -> redisAsyncContext* {
+    size_t colon = options_.address.rfind(':');
+    int port = 0;
+    if (colon == std::string::npos ||
+        !absl::SimpleAtoi(options_.address.substr(colon + 1), &port)) {
+      return nullptr;
+    }
+    return redisAsyncConnect(options_.address.substr(0, colon).c_str(), port);
+  }();
+  if (context == nullptr) return false;
+  if (context->err != 0) {
+    redisAsyncFree(context);
+    return false;
+  }
+  context->data = this;
+  redisLibeventAttach(context, base_);
+  redisAsyncSetConnectCallback(context, &RedisEventLoop::OnConnect);
+  redisAsyncSetDisconnectCallback(context, &RedisEventLoop::OnDisconnect);
+  context_ = context;
+  return true;
+}
+
+void RedisEventLoop::Send(Submitted item) {
+  absl::Time deadline =
+      std::min(item.deadline, absl::Now() + options_.command_timeout);
+  if (!EnsureConnected()) {
+    std::move(item.done)(Unavailable("is down"));
+    return;
+  }
+  auto* pending = new Pending{std::move(item.done), deadline};
+  pending->position = in_flight_.insert(in_flight_.end(), pending);
+  std::vector<const char*> argv;
+  std::vector<size_t> lengths;
+  for (const std::string& arg : item.argv) {
+    argv.push_back(arg.data());
+    lengths.push_back(arg.size());
+  }
+  if (redisAsyncCommandArgv(context_, &RedisEventLoop::OnReply, pending,
+                            static_cast<int>(argv.size()), argv.data(),
+                            lengths.data()) != REDIS_OK) {
+    in_flight_.erase(pending->position);
+    pending->Answer(Unavailable("write failed"));
+    delete pending;
+  }
+}
+
+void RedisEventLoop::OnReply(redisAsyncContext* context, void* reply,
+                             void* privdata) {
+  auto* loop = static_cast<RedisEventLoop*>(context->data);
+  auto* pending = static_cast<Pending*>(privdata);
+  loop->in_flight_.erase(pending->position);
+  if (reply == nullptr) {
+    pending->Answer(Unavailable("connection lost"));
+  } else {
+    RedisReply copy = RedisReply::FromHiredis(*static_cast<redisReply*>(reply));
+    if (IsTransientRedisError(copy)) {
+      pending->Answer(Unavailable(copy.str));
+    } else {
+      pending->Answer(std::move(copy));
+    }
+  }
+  delete pending;
+}
+
+void RedisEventLoop::OnConnect(const redisAsyncContext* context, int status) {
+  if (status == REDIS_OK) return;
+  // hiredis frees a context that failed to connect (and runs the pending
+  // callbacks with a null reply); it must not be used again.
+  auto* loop = static_cast<RedisEventLoop*>(context->data);
+  if (loop->context_ == context) loop->context_ = nullptr;
+}
+
+void RedisEventLoop::OnDisconnect(const redisAsyncContext* context,
+                                  int status) {
+  auto* loop = static_cast<RedisEventLoop*>(context->data);
+  if (loop->context_ == context) loop->context_ = nullptr;
+  if (status != REDIS_OK) {
+    LogWarning("redis connection dropped", {{"address", loop->options_.address},
+                                            {"reason", context->errstr}});
+  }
+}
+
+void RedisEventLoop::ExpireOverdue() {
+  absl::Time now = absl::Now();
+  bool stuck = false;
+  for (Pending* pending : in_flight_) {
+    if (pending->deadline > now) break;  // in send order; deadlines mostly too
+    pending->Answer(
+        absl::DeadlineExceededError("redis did not answer in time"));
+    // Still unanswered long after its deadline: the connection is stuck.
+    if (now - pending->deadline > options_.command_timeout) stuck = true;
+  }
+  if (stuck && context_ != nullptr) {
+    redisAsyncContext* context = context_;
+    context_ = nullptr;
+    // Frees at once; the pending callbacks run with null replies.
+    redisAsyncFree(context);
+  }
+}
+
+}  // namespace townhall
