@@ -7,10 +7,10 @@
 // that worker's connection and finishes the RPC from there. Scripts make
 // each mutation one round trip, so a small pool keeps Redis busy.
 //
-// Why not hiredis' async API? Measured against the no-op baseline (see
-// docs/benchmarks.md) the pool reached the throughput target while keeping
-// service code straight-line and easy to test; the async API remains an
-// option behind this interface.
+// Mutations and multi-step reads use the pool: their code stays plain
+// sequential code. The hottest single-command reads (GetSession) use
+// RedisEventLoop instead, which keeps many commands in flight on one
+// connection without a hand-off per call (docs/benchmarks.md has both).
 #pragma once
 
 #include <deque>
