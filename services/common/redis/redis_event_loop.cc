@@ -213,7 +213,8 @@ void RedisEventLoop::ExpireOverdue() {
   absl::Time now = absl::Now();
   bool stuck = false;
   for (Pending* pending : in_flight_) {
-    if (pending->deadline > now) break;  // in send order; deadlines mostly too
+    // Deadlines are not in send order (callers' deadlines differ): check all.
+    if (pending->deadline > now) continue;
     pending->Answer(
         absl::DeadlineExceededError("redis did not answer in time"));
     // Still unanswered long after its deadline: the connection is stuck.
