@@ -78,7 +78,9 @@ struct RawToken {
                           reinterpret_cast<const unsigned char*>(secret.data()),
                           static_cast<int>(secret.size())),
               0);
-    if (!kid.empty()) EXPECT_EQ(jwt_add_header(jwt, "kid", kid.c_str()), 0);
+    if (!kid.empty()) {
+      EXPECT_EQ(jwt_add_header(jwt, "kid", kid.c_str()), 0);
+    }
     for (const auto& [name, value] : grants) {
       EXPECT_EQ(jwt_add_grant(jwt, name.c_str(), value.c_str()), 0);
     }

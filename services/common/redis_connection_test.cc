@@ -363,7 +363,9 @@ TEST(ScriptErrorToStatus, ParsesCodeAndMessage) {
     SCOPED_TRACE(c.error);
     absl::Status status = ScriptErrorToStatus(c.error);
     EXPECT_EQ(status.code(), c.code) << status;
-    if (c.message != nullptr) EXPECT_EQ(status.message(), c.message);
+    if (c.message != nullptr) {
+      EXPECT_EQ(status.message(), c.message);
+    }
   }
 }
 

@@ -67,7 +67,8 @@ class TenantServiceImpl final : public v1::TenantService::CallbackService,
       v1::CreateTenantResponse* response) override {
     return rpc_->Run(
         ctx, "CreateTenant", *request,
-        [=](const Principal& caller, RedisConnection& redis) -> absl::Status {
+        [this, request, response](const Principal& caller,
+                                  RedisConnection& redis) -> absl::Status {
           if (!caller.is_operator()) {
             return absl::PermissionDeniedError(
                 "creating tenants needs the operator's bootstrap credential");
@@ -98,7 +99,8 @@ class TenantServiceImpl final : public v1::TenantService::CallbackService,
       v1::GetTenantResponse* response) override {
     return rpc_->Run(
         ctx, "GetTenant", *request,
-        [=](const Principal& caller, RedisConnection& redis) -> absl::Status {
+        [this, request, response](const Principal& caller,
+                                  RedisConnection& redis) -> absl::Status {
           TH_RETURN_IF_ERROR(
               ValidateTenantId("tenant_id", request->tenant_id()));
           TH_RETURN_IF_ERROR(RequireTenantAccess(caller, request->tenant_id()));
@@ -113,7 +115,8 @@ class TenantServiceImpl final : public v1::TenantService::CallbackService,
       v1::IssueTokenResponse* response) override {
     return rpc_->Run(
         ctx, "IssueToken", *request,
-        [=](const Principal& caller, RedisConnection& redis) -> absl::Status {
+        [this, request, response](const Principal& caller,
+                                  RedisConnection& redis) -> absl::Status {
           TH_RETURN_IF_ERROR(
               ValidateTenantId("tenant_id", request->tenant_id()));
           TH_RETURN_IF_ERROR(RequireTenantAccess(caller, request->tenant_id()));

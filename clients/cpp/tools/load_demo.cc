@@ -6,7 +6,7 @@
 // "Open Day" at the embassy in Berlin (a zone with daylight saving time).
 // Idempotent: a second run finds the demo and only issues a fresh token.
 //
-//   townhall-load-demo --server=127.0.0.1:50051 \
+//   townhall-load-demo --server=127.0.0.1:50051
 //       --bootstrap_credential_file=.local/bootstrap_credential
 // prints an organizer token on stdout.
 #include <fstream>
