@@ -112,6 +112,13 @@ absl::Status ConflictError(SessionStore& store, const ScriptOutcome& outcome) {
                    absl::StrJoin(lines, "; ")));
 }
 
+// The state in a script's {'BAD_STATE', state, ...} outcome.
+SessionState StateOf(const ScriptOutcome& outcome) {
+  int state = 0;
+  (void)absl::SimpleAtoi(outcome.values.at(0), &state);
+  return static_cast<SessionState>(state);
+}
+
 // Maps the failure kinds all scheduling scripts share.
 absl::Status CheckOutcome(SessionStore& store, const ScriptOutcome& outcome) {
   if (outcome.kind == "OK" || outcome.kind == "EXISTING")
@@ -203,10 +210,8 @@ absl::Status RunTransition(const Principal& caller, RedisConnection& redis,
                        absl::StrCat(static_cast<int>(rule.to)),
                        absl::StrCat(NowMicros())}));
   if (outcome.kind == "BAD_STATE") {
-    int state = 0;
-    (void)absl::SimpleAtoi(outcome.values.at(0), &state);
-    return IllegalTransition(session_id, static_cast<SessionState>(state),
-                             transition);
+    SessionState state = StateOf(outcome);
+    return IllegalTransition(session_id, state, transition);
   }
   TH_RETURN_IF_ERROR(CheckOutcome(store, outcome));
   TH_ASSIGN_OR_RETURN(*out, store.GetSession(session_id));
@@ -251,13 +256,11 @@ absl::Status ChangeOccurrence(const Principal& caller, RedisConnection& redis,
         "; move or cancel that one first"));
   }
   if (outcome.kind == "BAD_STATE") {
-    int state = 0;
-    (void)absl::SimpleAtoi(outcome.values.at(0), &state);
-    return absl::FailedPreconditionError(
-        absl::StrCat("occurrence ", outcome.values.at(1), " is ",
-                     StateName(static_cast<SessionState>(state)),
-                     ": only DRAFT or SCHEDULED ", "occurrences can be ",
-                     new_start == nullptr ? "cancelled" : "moved"));
+    SessionState state = StateOf(outcome);
+    return absl::FailedPreconditionError(absl::StrCat(
+        "occurrence ", outcome.values.at(1), " is ", StateName(state),
+        ": only DRAFT or SCHEDULED ", "occurrences can be ",
+        new_start == nullptr ? "cancelled" : "moved"));
   }
   TH_RETURN_IF_ERROR(CheckOutcome(store, outcome));
   TH_ASSIGN_OR_RETURN(*out, store.GetSession(outcome.values.at(0)));
@@ -527,11 +530,10 @@ absl::Status SchedulingLogic::UpdateSession(
            absl::StrCat(start + merged.duration().seconds()),
            Csv(merged.venue_ids()), Csv(merged.host_ids())}));
   if (outcome.kind == "BAD_STATE") {
-    int state = 0;
-    (void)absl::SimpleAtoi(outcome.values.at(0), &state);
-    return absl::FailedPreconditionError(absl::StrCat(
-        "session ", id, " is ", StateName(static_cast<SessionState>(state)),
-        ": ended and cancelled sessions cannot be edited"));
+    SessionState state = StateOf(outcome);
+    return absl::FailedPreconditionError(
+        absl::StrCat("session ", id, " is ", StateName(state),
+                     ": ended and cancelled sessions cannot be edited"));
   }
   TH_RETURN_IF_ERROR(CheckOutcome(store, outcome));
   // The script wrote `merged` only if nothing changed since it was read

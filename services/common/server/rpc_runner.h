@@ -88,6 +88,13 @@ class RpcRunner {
              const google::protobuf::Message& request,
              absl::StatusOr<Principal>* caller) const;
   void Finish(const Call& call, const absl::Status& status) const;
+  // Begins a call; finishes it at once if the caller is refused, else runs
+  // `next(call, caller)`.
+  template <typename Next>
+  grpc::ServerUnaryReactor* Start(grpc::CallbackServerContext* ctx,
+                                  absl::string_view method,
+                                  const google::protobuf::Message& request,
+                                  Next next);
 
   RedisPool* redis_;
   RedisEventLoop* loop_;
@@ -95,49 +102,54 @@ class RpcRunner {
   Options options_;
 };
 
-template <typename Work>
-grpc::ServerUnaryReactor* RpcRunner::Run(
+template <typename Next>
+grpc::ServerUnaryReactor* RpcRunner::Start(
     grpc::CallbackServerContext* ctx, absl::string_view method,
-    const google::protobuf::Message& request, Work work) {
+    const google::protobuf::Message& request, Next next) {
   absl::StatusOr<Principal> caller;
   Call call = Begin(ctx, method, request, &caller);
   if (!caller.ok()) {
     Finish(call, caller.status());
-    return call.reactor;
+  } else {
+    next(call, *std::move(caller));
   }
-  absl::Status submitted = redis_->Submit(
-      call.deadline, [this, call, caller = *std::move(caller),
-                      work = std::move(work)](RedisConnection& redis) mutable {
-        Finish(call, work(caller, redis));
-      });
-  if (!submitted.ok()) Finish(call, submitted);
   return call.reactor;
+}
+
+template <typename Work>
+grpc::ServerUnaryReactor* RpcRunner::Run(
+    grpc::CallbackServerContext* ctx, absl::string_view method,
+    const google::protobuf::Message& request, Work work) {
+  return Start(ctx, method, request, [&](const Call& call, Principal caller) {
+    absl::Status submitted = redis_->Submit(
+        call.deadline,
+        [this, call, caller = std::move(caller),
+         work = std::move(work)](RedisConnection& redis) mutable {
+          Finish(call, work(caller, redis));
+        });
+    if (!submitted.ok()) Finish(call, submitted);
+  });
 }
 
 template <typename Work>
 grpc::ServerUnaryReactor* RpcRunner::RunAsync(
     grpc::CallbackServerContext* ctx, absl::string_view method,
     const google::protobuf::Message& request, Work work) {
-  absl::StatusOr<Principal> caller;
-  Call call = Begin(ctx, method, request, &caller);
-  if (!caller.ok()) {
-    Finish(call, caller.status());
-    return call.reactor;
-  }
-  work(*caller, *loop_, call.deadline,
-       Finisher(
-           [this, call](const absl::Status& status) { Finish(call, status); }));
-  return call.reactor;
+  return Start(ctx, method, request, [&](const Call& call, Principal caller) {
+    work(caller, *loop_, call.deadline,
+         Finisher([this, call](const absl::Status& status) {
+           Finish(call, status);
+         }));
+  });
 }
 
 template <typename Work>
 grpc::ServerUnaryReactor* RpcRunner::RunInline(
     grpc::CallbackServerContext* ctx, absl::string_view method,
     const google::protobuf::Message& request, Work work) {
-  absl::StatusOr<Principal> caller;
-  Call call = Begin(ctx, method, request, &caller);
-  Finish(call, caller.ok() ? work(*caller) : caller.status());
-  return call.reactor;
+  return Start(ctx, method, request, [&](const Call& call, Principal caller) {
+    Finish(call, work(caller));
+  });
 }
 
 }  // namespace townhall
