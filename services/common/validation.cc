@@ -2,6 +2,8 @@
 
 #include <utf8proc.h>
 
+#include <algorithm>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
@@ -189,6 +191,25 @@ absl::Status ValidateRequestId(absl::string_view field, absl::string_view id) {
     }
   }
   return absl::OkStatus();
+}
+
+absl::Status ValidateId(absl::string_view field, absl::string_view id) {
+  if (id.empty()) return InvalidField(field, "is required");
+  if (id.size() > 64) return InvalidField(field, "is not a valid id");
+  for (char c : id) {
+    if (!absl::ascii_isalnum(c) && c != '-' && c != '_') {
+      return InvalidField(field, "is not a valid id");
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int> ValidatePageSize(int requested) {
+  constexpr int kDefaultPageSize = 50;
+  constexpr int kMaxPageSize = 500;
+  if (requested < 0) return InvalidField("page_size", "must not be negative");
+  if (requested == 0) return kDefaultPageSize;
+  return std::min(requested, kMaxPageSize);
 }
 
 }  // namespace townhall

@@ -50,6 +50,14 @@ absl::Status ValidateUrl(absl::string_view field, absl::string_view url);
 absl::Status ValidateRequestId(absl::string_view field, absl::string_view id);
 
 // Formats "<field>: <reason>" as INVALID_ARGUMENT.
+// Ids are server-made (NewId) or client-chosen (host ids): 1 to 64 of
+// [A-Za-z0-9_-]. Anything else cannot name an object, so it is refused
+// before touching Redis.
+absl::Status ValidateId(absl::string_view field, absl::string_view id);
+
+// A List page size: 50 when 0, at most 500, INVALID_ARGUMENT when negative.
+absl::StatusOr<int> ValidatePageSize(int requested);
+
 absl::Status InvalidField(absl::string_view field, absl::string_view reason);
 
 }  // namespace townhall

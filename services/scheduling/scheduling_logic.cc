@@ -10,6 +10,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "services/common/ids.h"
+#include "services/common/proto_time.h"
 #include "services/common/status.h"
 #include "services/common/validation.h"
 #include "services/scheduling/calendar.h"
@@ -29,48 +30,9 @@ using townhall::v1::Session;
 using townhall::v1::SessionState;
 using townhall::v1::Venue;
 
-constexpr int kDefaultPageSize = 50;
-constexpr int kMaxPageSize = 500;
 // A filtered list scans at most this many index pages per call, then
 // returns what it found with a token to continue (AIP-158 allows short pages).
 constexpr int kMaxScanRounds = 20;
-
-absl::Status RequireOrganizer(const Principal& caller) {
-  if (caller.role != Role::kOrganizer || caller.tenant_id.empty()) {
-    return absl::PermissionDeniedError(
-        "scheduling needs an organizer token (the bootstrap credential only "
-        "manages tenants)");
-  }
-  return absl::OkStatus();
-}
-
-// Ids are server-made (NewId) or client-chosen host ids; anything else
-// cannot name an object, so it is refused before touching Redis.
-absl::Status ValidateId(absl::string_view field, absl::string_view id) {
-  if (id.empty()) return InvalidField(field, "is required");
-  if (id.size() > 64) return InvalidField(field, "is not a valid id");
-  for (char c : id) {
-    if (!absl::ascii_isalnum(c) && c != '-' && c != '_') {
-      return InvalidField(field, "is not a valid id");
-    }
-  }
-  return absl::OkStatus();
-}
-
-absl::StatusOr<int> PageSize(int requested) {
-  if (requested < 0) return InvalidField("page_size", "must not be negative");
-  if (requested == 0) return kDefaultPageSize;
-  return std::min(requested, kMaxPageSize);
-}
-
-absl::Time ToTime(const Timestamp& ts) {
-  return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
-}
-
-void SetTime(absl::Time t, Timestamp* ts) {
-  ts->set_seconds(absl::ToUnixSeconds(t));
-  ts->set_nanos(0);
-}
 
 int64_t NowMicros() { return absl::ToUnixMicros(absl::Now()); }
 
@@ -196,7 +158,6 @@ void CopyField(absl::string_view path, const Session& from, Session* to) {
 absl::Status RunTransition(const Principal& caller, RedisConnection& redis,
                            absl::string_view session_id, Transition transition,
                            Session* out) {
-  TH_RETURN_IF_ERROR(RequireOrganizer(caller));
   TH_RETURN_IF_ERROR(ValidateId("session_id", session_id));
   SessionStore store(redis, caller.tenant_id);
   const TransitionRule& rule = RuleFor(transition);
@@ -224,7 +185,6 @@ absl::Status ChangeOccurrence(const Principal& caller, RedisConnection& redis,
                               const Timestamp& original_start,
                               const Timestamp* new_start, bool allow_conflicts,
                               Session* out) {
-  TH_RETURN_IF_ERROR(RequireOrganizer(caller));
   TH_RETURN_IF_ERROR(ValidateId("series_id", series_id));
   SessionStore store(redis, caller.tenant_id);
   TH_ASSIGN_OR_RETURN(Series series, store.GetSeries(series_id));
@@ -331,7 +291,6 @@ absl::Status SchedulingLogic::CreateVenue(
     const Principal& caller, Redis& redis,
     const v1::CreateVenueRequest& request,
     v1::CreateVenueResponse* response) const {
-  TH_RETURN_IF_ERROR(RequireOrganizer(caller));
   TH_RETURN_IF_ERROR(ValidateRequestId("request_id", request.request_id()));
   Venue venue = request.venue();
   TH_RETURN_IF_ERROR(ValidateVenue(&venue));
@@ -355,7 +314,6 @@ absl::Status SchedulingLogic::CreateVenue(
 absl::Status SchedulingLogic::GetVenue(const Principal& caller, Redis& redis,
                                        const v1::GetVenueRequest& request,
                                        v1::GetVenueResponse* response) const {
-  TH_RETURN_IF_ERROR(RequireOrganizer(caller));
   TH_RETURN_IF_ERROR(ValidateId("venue_id", request.venue_id()));
   SessionStore store(redis, caller.tenant_id);
   TH_ASSIGN_OR_RETURN(*response->mutable_venue(),
@@ -366,8 +324,7 @@ absl::Status SchedulingLogic::GetVenue(const Principal& caller, Redis& redis,
 absl::Status SchedulingLogic::ListVenues(
     const Principal& caller, Redis& redis, const v1::ListVenuesRequest& request,
     v1::ListVenuesResponse* response) const {
-  TH_RETURN_IF_ERROR(RequireOrganizer(caller));
-  TH_ASSIGN_OR_RETURN(int page_size, PageSize(request.page_size()));
+  TH_ASSIGN_OR_RETURN(int page_size, ValidatePageSize(request.page_size()));
   SessionStore store(redis, caller.tenant_id);
   TH_ASSIGN_OR_RETURN(IdPage page,
                       store.ListVenueIds(request.page_token(), page_size));
@@ -383,7 +340,6 @@ absl::Status SchedulingLogic::CreateSession(
     const Principal& caller, Redis& redis,
     const v1::CreateSessionRequest& request,
     v1::CreateSessionResponse* response) const {
-  TH_RETURN_IF_ERROR(RequireOrganizer(caller));
   TH_RETURN_IF_ERROR(ValidateRequestId("request_id", request.request_id()));
   Session session = request.session();
   SanitizeSession(&session);
@@ -423,8 +379,7 @@ void SchedulingLogic::GetSession(
     const Principal& caller, RedisEventLoop& loop, absl::Time deadline,
     const v1::GetSessionRequest& request, v1::GetSessionResponse* response,
     absl::AnyInvocable<void(const absl::Status&) &&> finish) const {
-  absl::Status valid = RequireOrganizer(caller);
-  if (valid.ok()) valid = ValidateId("session_id", request.session_id());
+  absl::Status valid = ValidateId("session_id", request.session_id());
   if (!valid.ok()) {
     std::move(finish)(valid);
     return;
@@ -445,8 +400,7 @@ absl::Status SchedulingLogic::ListSessions(
     const Principal& caller, Redis& redis,
     const v1::ListSessionsRequest& request,
     v1::ListSessionsResponse* response) const {
-  TH_RETURN_IF_ERROR(RequireOrganizer(caller));
-  TH_ASSIGN_OR_RETURN(int page_size, PageSize(request.page_size()));
+  TH_ASSIGN_OR_RETURN(int page_size, ValidatePageSize(request.page_size()));
   int64_t from = std::numeric_limits<int64_t>::min() / 2;
   int64_t to = std::numeric_limits<int64_t>::max() / 2;
   if (request.has_start_after()) from = request.start_after().seconds();
@@ -492,7 +446,6 @@ absl::Status SchedulingLogic::UpdateSession(
     const Principal& caller, Redis& redis,
     const v1::UpdateSessionRequest& request,
     v1::UpdateSessionResponse* response) const {
-  TH_RETURN_IF_ERROR(RequireOrganizer(caller));
   const std::string& id = request.session().id();
   TH_RETURN_IF_ERROR(ValidateId("session.id", id));
   if (request.update_mask().paths().empty()) {
@@ -574,7 +527,6 @@ absl::Status SchedulingLogic::CancelSession(
     const Principal& caller, Redis& redis,
     const v1::CancelSessionRequest& request,
     v1::CancelSessionResponse* response) const {
-  TH_RETURN_IF_ERROR(RequireOrganizer(caller));
   TH_RETURN_IF_ERROR(ValidateId("session_id", request.session_id()));
   TH_RETURN_IF_ERROR(
       ValidateText("reason", request.reason(), {.max_chars = 1000}));
@@ -602,7 +554,6 @@ absl::Status SchedulingLogic::CreateSeries(
     const Principal& caller, Redis& redis,
     const v1::CreateSeriesRequest& request,
     v1::CreateSeriesResponse* response) const {
-  TH_RETURN_IF_ERROR(RequireOrganizer(caller));
   TH_RETURN_IF_ERROR(ValidateRequestId("request_id", request.request_id()));
   Series series;
   *series.mutable_template_() = request.series().template_();
@@ -672,7 +623,6 @@ absl::Status SchedulingLogic::CreateSeries(
 absl::Status SchedulingLogic::GetSeries(const Principal& caller, Redis& redis,
                                         const v1::GetSeriesRequest& request,
                                         v1::GetSeriesResponse* response) const {
-  TH_RETURN_IF_ERROR(RequireOrganizer(caller));
   TH_RETURN_IF_ERROR(ValidateId("series_id", request.series_id()));
   SessionStore store(redis, caller.tenant_id);
   TH_ASSIGN_OR_RETURN(*response->mutable_series(),
@@ -684,9 +634,8 @@ absl::Status SchedulingLogic::ListSeriesOccurrences(
     const Principal& caller, Redis& redis,
     const v1::ListSeriesOccurrencesRequest& request,
     v1::ListSeriesOccurrencesResponse* response) const {
-  TH_RETURN_IF_ERROR(RequireOrganizer(caller));
   TH_RETURN_IF_ERROR(ValidateId("series_id", request.series_id()));
-  TH_ASSIGN_OR_RETURN(int page_size, PageSize(request.page_size()));
+  TH_ASSIGN_OR_RETURN(int page_size, ValidatePageSize(request.page_size()));
   SessionStore store(redis, caller.tenant_id);
   TH_ASSIGN_OR_RETURN(Series series, store.GetSeries(request.series_id()));
   TH_ASSIGN_OR_RETURN(
@@ -704,7 +653,6 @@ absl::Status SchedulingLogic::CancelOccurrence(
     const v1::CancelOccurrenceRequest& request,
     v1::CancelOccurrenceResponse* response) const {
   // Function-level authorization before validation, like every other RPC.
-  TH_RETURN_IF_ERROR(RequireOrganizer(caller));
   if (!request.has_original_start_time()) {
     return InvalidField("original_start_time", "is required");
   }
@@ -719,7 +667,6 @@ absl::Status SchedulingLogic::MoveOccurrence(
     const Principal& caller, Redis& redis,
     const v1::MoveOccurrenceRequest& request,
     v1::MoveOccurrenceResponse* response) const {
-  TH_RETURN_IF_ERROR(RequireOrganizer(caller));
   if (!request.has_original_start_time()) {
     return InvalidField("original_start_time", "is required");
   }
@@ -736,7 +683,6 @@ absl::Status SchedulingLogic::MoveOccurrence(
 absl::Status SchedulingLogic::ProposeFairSlots(
     const Principal& caller, const v1::ProposeFairSlotsRequest& request,
     v1::ProposeFairSlotsResponse* response) const {
-  TH_RETURN_IF_ERROR(RequireOrganizer(caller));
   if (!request.has_window_start())
     return InvalidField("window_start", "is required");
   if (!request.has_window_end())
@@ -783,7 +729,6 @@ absl::Status SchedulingLogic::ExportCalendar(
     const Principal& caller, Redis& redis,
     const v1::ExportCalendarRequest& request,
     v1::ExportCalendarResponse* response) const {
-  TH_RETURN_IF_ERROR(RequireOrganizer(caller));
   SessionStore store(redis, caller.tenant_id);
   std::vector<CalendarEvent> events;
   std::string id;

@@ -12,7 +12,7 @@ namespace {
   grpc::ServerUnaryReactor* Method(grpc::CallbackServerContext* ctx,          \
                                    const v1::Method##Request* request,        \
                                    v1::Method##Response* response) override { \
-    return rpc_->Run(ctx, #Method, *request,                                  \
+    return rpc_->Run(ctx, TH_METHOD(SchedulingService, Method), *request,     \
                      [this, request, response](const Principal& caller,       \
                                                RedisConnection& redis) {      \
                        return logic_.Method(caller, redis, *request,          \
@@ -52,13 +52,14 @@ class SchedulingServiceImpl final
   grpc::ServerUnaryReactor* GetSession(
       grpc::CallbackServerContext* ctx, const v1::GetSessionRequest* request,
       v1::GetSessionResponse* response) override {
-    return rpc_->RunAsync(ctx, "GetSession", *request,
-                          [this, request, response](
-                              const Principal& caller, RedisEventLoop& loop,
-                              absl::Time deadline, RpcRunner::Finisher finish) {
-                            logic_.GetSession(caller, loop, deadline, *request,
-                                              response, std::move(finish));
-                          });
+    return rpc_->RunAsync(
+        ctx, TH_METHOD(SchedulingService, GetSession), *request,
+        [this, request, response](const Principal& caller, RedisEventLoop& loop,
+                                  absl::Time deadline,
+                                  RpcRunner::Finisher finish) {
+          logic_.GetSession(caller, loop, deadline, *request, response,
+                            std::move(finish));
+        });
   }
 
   // CPU only, but bounded work of up to tens of milliseconds: it runs on a
@@ -68,7 +69,7 @@ class SchedulingServiceImpl final
       const v1::ProposeFairSlotsRequest* request,
       v1::ProposeFairSlotsResponse* response) override {
     return rpc_->Run(
-        ctx, "ProposeFairSlots", *request,
+        ctx, TH_METHOD(SchedulingService, ProposeFairSlots), *request,
         [this, request, response](const Principal& caller, RedisConnection&) {
           return logic_.ProposeFairSlots(caller, *request, response);
         });

@@ -4,6 +4,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "services/common/proto_time.h"
 #include "services/common/status.h"
 
 namespace townhall::scheduling {
@@ -32,11 +33,6 @@ int64_t FieldInt(const RedisReply& r) {
   return v;
 }
 
-void SetTimestamp(int64_t unix_micros, google::protobuf::Timestamp* ts) {
-  ts->set_seconds(unix_micros / 1000000);
-  ts->set_nanos(static_cast<int32_t>(unix_micros % 1000000) * 1000);
-}
-
 // Cursors are opaque to clients: base64url of "<score>:<member>".
 std::string EncodeCursor(int64_t score, absl::string_view member) {
   return absl::WebSafeBase64Escape(absl::StrCat(score, ":", member));
@@ -53,10 +49,6 @@ bool DecodeCursor(absl::string_view cursor, int64_t* score,
 }
 
 }  // namespace
-
-std::string TenantPrefix(absl::string_view tenant_id) {
-  return absl::StrCat("th:{t:", tenant_id, "}:");
-}
 
 std::vector<std::string> SessionReadCommand(absl::string_view tenant_id,
                                             absl::string_view session_id) {

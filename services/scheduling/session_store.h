@@ -31,12 +31,10 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "services/common/redis/redis_connection.h"
+#include "services/common/tenant_keys.h"
 #include "townhall/v1/scheduling.pb.h"
 
 namespace townhall::scheduling {
-
-// Returns "th:{t:<tenant>}:".
-std::string TenantPrefix(absl::string_view tenant_id);
 
 // One page of session ids from the start-time index.
 struct IdPage {

@@ -1,12 +1,14 @@
 #include "services/townhalld/modules.h"
 
+#include "services/registration/registration_service.h"
 #include "services/scheduling/scheduling_service.h"
 #include "services/tenancy/tenant_service.h"
 
 namespace townhall {
 
 std::vector<ModuleSpec> AllModules() {
-  return {tenancy::TenantModule(), scheduling::SchedulingModule()};
+  return {tenancy::TenantModule(), scheduling::SchedulingModule(),
+          registration::RegistrationModule()};
 }
 
 }  // namespace townhall

@@ -25,8 +25,9 @@ bool ConstantTimeEquals(absl::string_view a, absl::string_view b) {
 
 }  // namespace
 
-Authenticator::Authenticator(AuthOptions options)
-    : options_(std::move(options)) {}
+Authenticator::Authenticator(AuthOptions options,
+                             const RevocationList* revocations)
+    : options_(std::move(options)), revocations_(revocations) {}
 
 absl::StatusOr<Principal> Authenticator::Authenticate(
     const grpc::ServerContextBase& context) const {
@@ -56,7 +57,14 @@ absl::StatusOr<Principal> Authenticator::AuthenticateHeader(
     principal.subject = "operator";
     return principal;
   }
-  return VerifyToken(options_.keys, options_.audience, header, absl::Now());
+  absl::Time now = absl::Now();
+  absl::StatusOr<Principal> principal =
+      VerifyToken(options_.keys, options_.audience, header, now);
+  if (principal.ok() && revocations_ != nullptr) {
+    absl::Status valid = revocations_->Check(*principal, now);
+    if (!valid.ok()) return valid;
+  }
+  return principal;
 }
 
 absl::StatusOr<std::string> Authenticator::Issue(

@@ -1,9 +1,9 @@
 // Authenticator: turns the `authorization: Bearer <credential>` metadata of
 // a call into a Principal, or UNAUTHENTICATED.
 //
-// The credential is either an organizer JWT (verified locally, no Redis
-// round trip) or the operator's bootstrap credential, which only the
-// TenantService accepts.
+// The credential is a JWT (organizer token, join token or API key; verified
+// locally, no Redis round trip, revocations from the in-memory
+// RevocationList) or the operator's bootstrap credential.
 #pragma once
 
 #include <optional>
@@ -13,6 +13,7 @@
 #include "absl/strings/string_view.h"
 #include "services/common/auth/jwt.h"
 #include "services/common/auth/principal.h"
+#include "services/common/auth/revocation_list.h"
 
 namespace grpc {
 class ServerContextBase;
@@ -29,7 +30,10 @@ struct AuthOptions {
 
 class Authenticator {
  public:
-  explicit Authenticator(AuthOptions options);
+  // `revocations` (optional; must outlive this) is consulted for join
+  // tokens and API keys.
+  explicit Authenticator(AuthOptions options,
+                         const RevocationList* revocations = nullptr);
 
   // Authenticates the credential from a call's metadata.
   absl::StatusOr<Principal> Authenticate(
@@ -44,6 +48,7 @@ class Authenticator {
 
  private:
   AuthOptions options_;
+  const RevocationList* revocations_;
 };
 
 // Loads auth options from flags-style inputs: the key file path and the

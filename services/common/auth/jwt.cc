@@ -97,8 +97,10 @@ absl::StatusOr<std::string> SignToken(const KeySet& keys,
   if (RAND_bytes(nonce, sizeof(nonce)) != 1) {
     return absl::InternalError("RAND_bytes failed");
   }
-  std::string jti = absl::BytesToHexString(
-      absl::string_view(reinterpret_cast<char*>(nonce), sizeof(nonce)));
+  std::string jti = !claims.token_id.empty()
+                        ? claims.token_id
+                        : absl::BytesToHexString(absl::string_view(
+                              reinterpret_cast<char*>(nonce), sizeof(nonce)));
   std::string aud(audience);
   std::string role(RoleName(claims.role));
   bool ok =
@@ -116,6 +118,18 @@ absl::StatusOr<std::string> SignToken(const KeySet& keys,
                         absl::ToUnixSeconds(claims.issue_time)) == 0 &&
       jwt_add_grant_int(jwt.get(), "exp",
                         absl::ToUnixSeconds(claims.expire_time)) == 0;
+  if (ok && IsSessionRole(claims.role)) {
+    if (claims.session_id.empty() || claims.participant_id.empty()) {
+      return absl::InvalidArgumentError(
+          "a join token needs a session and a participant");
+    }
+    ok = jwt_add_grant(jwt.get(), "sid", claims.session_id.c_str()) == 0 &&
+         jwt_add_grant(jwt.get(), "pid", claims.participant_id.c_str()) == 0 &&
+         jwt_add_grant_int(jwt.get(), "gen", claims.generation) == 0;
+  }
+  if (ok && claims.role == Role::kApiClient) {
+    ok = jwt_add_grant_int(jwt.get(), "scp", claims.scopes) == 0;
+  }
   if (!ok) return absl::InternalError("building the token failed");
   char* encoded = jwt_encode_str(jwt.get());
   if (encoded == nullptr)
@@ -165,9 +179,35 @@ absl::StatusOr<Principal> VerifyToken(const KeySet& keys,
     return Unauthenticated("unknown role");
   }
   const char* sub = jwt_get_grant(jwt.get(), "sub");
+  const char* jti = jwt_get_grant(jwt.get(), "jti");
   principal.tenant_id = tid;
   principal.subject = sub != nullptr ? sub : "";
+  principal.token_id = jti != nullptr ? jti : "";
+  errno = 0;
+  long iat = jwt_get_grant_int(jwt.get(), "iat");
+  if (errno == 0) principal.issue_time = absl::FromUnixSeconds(iat);
   principal.expire_time = absl::FromUnixSeconds(exp);
+  if (principal.is_session_scoped()) {
+    const char* sid = jwt_get_grant(jwt.get(), "sid");
+    const char* pid = jwt_get_grant(jwt.get(), "pid");
+    errno = 0;
+    long gen = jwt_get_grant_int(jwt.get(), "gen");
+    if (sid == nullptr || *sid == '\0' || pid == nullptr || *pid == '\0' ||
+        errno != 0) {
+      return Unauthenticated("join token without session or participant");
+    }
+    principal.session_id = sid;
+    principal.participant_id = pid;
+    principal.generation = gen;
+  }
+  if (principal.role == Role::kApiClient) {
+    errno = 0;
+    long scopes = jwt_get_grant_int(jwt.get(), "scp");
+    if (errno != 0 || principal.token_id.empty()) {
+      return Unauthenticated("API key without scopes or id");
+    }
+    principal.scopes = static_cast<uint32_t>(scopes);
+  }
   return principal;
 }
 

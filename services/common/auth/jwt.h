@@ -8,7 +8,9 @@
 // least 32 bytes.
 //
 // Claims: iss "townhall", aud (configured, "townhall" by default), sub,
-// tid (tenant id), role, iat, exp, jti. Verification checks the signature
+// tid (tenant id), role, iat, exp, jti; join tokens add sid (session), pid
+// (participant) and gen (registration generation); API keys add scp (scope
+// bits) and use the key id as jti. Verification checks the signature
 // with the key named by the header's kid, the algorithm (HS256 only: no
 // "none", no algorithm confusion), expiry, audience and that tid and role
 // are present.
@@ -46,6 +48,14 @@ struct TokenClaims {
   Role role = Role::kOrganizer;
   absl::Time issue_time;
   absl::Time expire_time;
+  // Join tokens (session roles) only.
+  std::string session_id;
+  std::string participant_id;
+  int64_t generation = 0;
+  // API keys only: ScopeBit()s.
+  uint32_t scopes = 0;
+  // The jti; random when empty.
+  std::string token_id;
 };
 
 // Signs a token with the key set's signing key.

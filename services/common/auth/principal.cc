@@ -1,23 +1,52 @@
 #include "services/common/auth/principal.h"
 
+#include <array>
+#include <utility>
+
 namespace townhall {
+namespace {
+
+constexpr std::array<std::pair<Role, absl::string_view>, 8> kRoleNames = {{
+    {Role::kOperator, "operator"},
+    {Role::kOrganizer, "organizer"},
+    {Role::kSessionOrganizer, "session-organizer"},
+    {Role::kModerator, "moderator"},
+    {Role::kSpeaker, "speaker"},
+    {Role::kParticipant, "participant"},
+    {Role::kObserver, "observer"},
+    {Role::kApiClient, "api-client"},
+}};
+
+}  // namespace
 
 absl::string_view RoleName(Role role) {
-  switch (role) {
-    case Role::kOperator:
-      return "operator";
-    case Role::kOrganizer:
-      return "organizer";
+  for (const auto& [value, name] : kRoleNames) {
+    if (value == role) return name;
   }
   return "unknown";
 }
 
 bool ParseRole(absl::string_view name, Role* role) {
-  if (name == "organizer") {
-    *role = Role::kOrganizer;
-    return true;
+  for (const auto& [value, known] : kRoleNames) {
+    if (known == name && value != Role::kOperator) {
+      *role = value;
+      return true;
+    }
   }
-  return false;  // "operator" is never a token claim.
+  return false;
+}
+
+bool IsSessionRole(Role role) {
+  switch (role) {
+    case Role::kSessionOrganizer:
+    case Role::kModerator:
+    case Role::kSpeaker:
+    case Role::kParticipant:
+    case Role::kObserver:
+      return true;
+    default:
+      return false;
+  }
 }
 
 }  // namespace townhall

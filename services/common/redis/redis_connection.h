@@ -42,6 +42,7 @@ class RedisConnection {
 
   // Sets the deadline for the commands that follow (the RPC's deadline).
   void set_deadline(absl::Time deadline) { deadline_ = deadline; }
+  absl::Time deadline() const { return deadline_; }
 
   // Runs one command. Transport failures and timeouts give UNAVAILABLE (or
   // DEADLINE_EXCEEDED once the deadline has passed); Redis error replies

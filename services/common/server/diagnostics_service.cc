@@ -20,10 +20,11 @@ class DiagnosticsServiceImpl final
       grpc::CallbackServerContext* ctx,
       const townhall::v1::PingRequest* request,
       townhall::v1::PingResponse* response) override {
-    return rpc_->RunInline(ctx, "Ping", *request, [&](const Principal&) {
-      response->set_payload(request->payload());
-      return absl::OkStatus();
-    });
+    return rpc_->RunInline(ctx, TH_METHOD(DiagnosticsService, Ping), *request,
+                           [&](const Principal&) {
+                             response->set_payload(request->payload());
+                             return absl::OkStatus();
+                           });
   }
 
  private:

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "proto/support/request_decoding.h"
+#include "services/common/auth/authorization.h"
 #include "services/common/logging.h"
 #include "services/common/status.h"
 
@@ -52,8 +53,12 @@ RpcRunner::Call RpcRunner::Begin(grpc::CallbackServerContext* ctx,
   *caller = auth_->Authenticate(*ctx);
   if (caller->ok()) {
     call.tenant_id = (*caller)->tenant_id;
-    // Checked after authentication: an anonymous caller learns nothing.
-    if (std::optional<std::string> field = InvalidUtf8Field(request)) {
+    // Checked after authentication and authorization: a caller who may not
+    // call learns nothing about the request.
+    if (absl::Status allowed = Authorize(**caller, method, request);
+        !allowed.ok()) {
+      *caller = allowed;
+    } else if (std::optional<std::string> field = InvalidUtf8Field(request)) {
       *caller = absl::InvalidArgumentError(
           absl::StrCat(*field, ": is not valid UTF-8"));
     }

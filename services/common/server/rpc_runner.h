@@ -3,14 +3,15 @@
 //   grpc::ServerUnaryReactor* GetSession(grpc::CallbackServerContext* ctx,
 //                                        const GetSessionRequest* request,
 //                                        GetSessionResponse* response) {
-//     return rpc_->Run(ctx, "GetSession", *request,
+//     return rpc_->Run(ctx, TH_METHOD(SchedulingService, GetSession), *request,
 //         [=](const Principal& caller, RedisConnection& redis) {
 //           return logic_.GetSession(caller, redis, *request, response);
 //         });
 //   }
 //
 // On the gRPC callback thread it assigns a request id, authenticates the
-// caller (CPU only, no I/O), refuses a request whose string fields were not
+// caller and checks the access table (auth/authorization.h; CPU only, no
+// I/O), refuses a request whose string fields were not
 // valid UTF-8 (proto/support/request_decoding.h), then hands the work to a
 // RedisPool worker,
 // which runs it with a connection carrying the call's deadline and finishes
@@ -27,6 +28,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "services/common/auth/authenticator.h"
+#include "services/common/auth/authorization.h"
 #include "services/common/redis/redis_event_loop.h"
 #include "services/common/redis/redis_pool.h"
 

@@ -12,6 +12,7 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -61,6 +62,15 @@ ABSL_FLAG(std::string, auth_audience, "townhall",
 ABSL_FLAG(std::string, bootstrap_credential_file, "",
           "File holding the operator's bootstrap credential; when empty, the "
           "environment variable TOWNHALL_BOOTSTRAP_CREDENTIAL is used.");
+ABSL_FLAG(std::string, peer_address, "",
+          "Where to reach services this process does not host (host:port of "
+          "a gateway routing by gRPC service name); empty: only hosted ones.");
+ABSL_FLAG(std::string, peer_ca_file, "",
+          "PEM CA certificates to verify --peer_address with (TLS); empty: "
+          "plaintext, allowed only to a loopback address.");
+ABSL_FLAG(absl::Duration, revocation_max_staleness, absl::Seconds(10),
+          "Refuse join tokens and API keys when the revocation list has not "
+          "been confirmed current for this long (the revocation bound).");
 ABSL_FLAG(int, max_receive_bytes, 256 * 1024, "Largest request accepted.");
 ABSL_FLAG(absl::Duration, drain_delay, absl::ZeroDuration(),
           "On SIGTERM: time between health NOT_SERVING and closing.");
@@ -259,11 +269,17 @@ absl::StatusOr<std::unique_ptr<TownhallServer>> TownhallServer::Start(
   const ServerOptions& opts = server->options_;
   server->redis_ = std::make_unique<RedisPool>(opts.redis);
   server->redis_loop_ = std::make_unique<RedisEventLoop>(opts.redis);
-  server->auth_ = std::make_unique<Authenticator>(opts.auth);
+  server->revocations_ =
+      std::make_unique<RevocationList>(opts.revocation_max_staleness);
+  server->revocation_watcher_ = std::make_unique<RevocationWatcher>(
+      opts.redis, server->revocations_.get());
+  server->auth_ =
+      std::make_unique<Authenticator>(opts.auth, server->revocations_.get());
   server->rpc_ = std::make_unique<RpcRunner>(server->redis_.get(),
                                              server->redis_loop_.get(),
                                              server->auth_.get(), opts.rpc);
-  ServiceEnv env{server->redis_.get(), server->auth_.get(), server->rpc_.get()};
+  ServiceEnv env{server->redis_.get(), server->auth_.get(), server->rpc_.get(),
+                 server.get()};
 
   grpc::EnableDefaultHealthCheckService(true);
   // Keeps grpc.health.v1 descriptors linked in, so that reflection can
@@ -291,11 +307,47 @@ absl::StatusOr<std::unique_ptr<TownhallServer>> TownhallServer::Start(
   auto* health = server->server_->GetHealthCheckService();
   health->SetServingStatus(false);
   server->health_thread_ = std::thread([s = server.get()] { s->HealthLoop(); });
+  // Join tokens are refused until the revocation list has been read once;
+  // with Redis up that takes one round trip.
+  if (!server->revocations_->WaitForSync(opts.redis.connect_timeout +
+                                         opts.redis.command_timeout)) {
+    LogWarning(
+        "revocation list not loaded yet; join tokens and API keys "
+        "answer UNAVAILABLE until it is");
+  }
   LogInfo("server started", {{"port", absl::StrCat(server->port_)},
                              {"services", absl::StrJoin(server->names_, ",")},
                              {"tls", tls_mode},
                              {"redis", opts.redis.address}});
   return server;
+}
+
+std::shared_ptr<grpc::Channel> TownhallServer::ChannelTo(
+    const std::string& service) {
+  absl::MutexLock lock(&peers_mu_);
+  if (std::find(names_.begin(), names_.end(), service) != names_.end()) {
+    if (in_process_ == nullptr) {
+      in_process_ = server_->InProcessChannel(grpc::ChannelArguments());
+    }
+    return in_process_;
+  }
+  if (remote_ == nullptr) {
+    std::shared_ptr<grpc::ChannelCredentials> credentials =
+        grpc::InsecureChannelCredentials();
+    std::string address = options_.peer_address;
+    if (address.empty()) {
+      // Nothing listens here: calls fail UNAVAILABLE, naming no address.
+      address = "unix:/nonexistent/townhall-peer-not-configured";
+    } else if (!options_.peer_ca_file.empty()) {
+      grpc::SslCredentialsOptions ssl;
+      absl::StatusOr<std::string> ca =
+          ReadPemFile("--peer_ca_file", options_.peer_ca_file);
+      if (ca.ok()) ssl.pem_root_certs = *ca;
+      credentials = grpc::SslCredentials(ssl);
+    }
+    remote_ = grpc::CreateChannel(address, credentials);
+  }
+  return remote_;
 }
 
 void TownhallServer::HealthLoop() {
@@ -342,6 +394,7 @@ void TownhallServer::Shutdown() {
   // 4. Workers finish the tasks already queued (their calls are cancelled).
   redis_.reset();
   redis_loop_.reset();
+  revocation_watcher_.reset();
   LogInfo("server stopped");
 }
 
@@ -394,6 +447,10 @@ int RunServerMain(int argc, char** argv,
   options.redis.address = absl::GetFlag(FLAGS_redis);
   options.redis.pool_size = absl::GetFlag(FLAGS_redis_pool_size);
   options.redis.command_timeout = absl::GetFlag(FLAGS_redis_timeout);
+  options.peer_address = absl::GetFlag(FLAGS_peer_address);
+  options.peer_ca_file = absl::GetFlag(FLAGS_peer_ca_file);
+  options.revocation_max_staleness =
+      absl::GetFlag(FLAGS_revocation_max_staleness);
   options.max_receive_bytes = absl::GetFlag(FLAGS_max_receive_bytes);
   options.drain_delay = absl::GetFlag(FLAGS_drain_delay);
   options.shutdown_grace = absl::GetFlag(FLAGS_shutdown_grace);

@@ -14,9 +14,11 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "services/common/auth/authenticator.h"
+#include "services/common/auth/revocation_list.h"
 #include "services/common/redis/redis_pool.h"
 #include "services/common/server/rpc_runner.h"
 #include "services/common/server/service_module.h"
@@ -51,6 +53,13 @@ struct ServerOptions {
   RedisOptions redis;
   AuthOptions auth;
   RpcRunner::Options rpc;
+  // Where services not hosted here are reached (host:port, plaintext on
+  // loopback, else TLS with peer_ca_file); empty: only hosted services.
+  std::string peer_address = "";
+  std::string peer_ca_file = "";
+  // Join tokens and API keys are refused (UNAVAILABLE) when the revocation
+  // list has not been confirmed current for this long.
+  absl::Duration revocation_max_staleness = absl::Seconds(10);
   // Largest request accepted; bigger ones fail with RESOURCE_EXHAUSTED.
   int max_receive_bytes = 256 * 1024;
   // How often health re-checks Redis.
@@ -62,7 +71,7 @@ struct ServerOptions {
   absl::Duration shutdown_grace = absl::Seconds(10);
 };
 
-class TownhallServer {
+class TownhallServer : public PeerChannels {
  public:
   // Builds and starts the server with `modules`. Health starts NOT_SERVING
   // and turns SERVING once Redis answers PING. Fails with INVALID_ARGUMENT
@@ -76,6 +85,9 @@ class TownhallServer {
   // The gRPC names of the hosted services.
   const std::vector<std::string>& service_names() const { return names_; }
 
+  // PeerChannels.
+  std::shared_ptr<grpc::Channel> ChannelTo(const std::string& service) override;
+
   // Health NOT_SERVING, waits drain_delay, then lets in-flight calls finish
   // for up to shutdown_grace and stops. Idempotent.
   void Shutdown();
@@ -87,12 +99,17 @@ class TownhallServer {
   ServerOptions options_;
   std::unique_ptr<RedisPool> redis_;
   std::unique_ptr<RedisEventLoop> redis_loop_;
+  std::unique_ptr<RevocationList> revocations_;
+  std::unique_ptr<RevocationWatcher> revocation_watcher_;
   std::unique_ptr<Authenticator> auth_;
   std::unique_ptr<RpcRunner> rpc_;
   std::vector<std::unique_ptr<ServiceModule>> modules_;
   std::vector<std::string> names_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
+  absl::Mutex peers_mu_;
+  std::shared_ptr<grpc::Channel> in_process_ ABSL_GUARDED_BY(peers_mu_);
+  std::shared_ptr<grpc::Channel> remote_ ABSL_GUARDED_BY(peers_mu_);
   absl::Notification stop_health_;
   std::thread health_thread_;
   bool shut_down_ = false;

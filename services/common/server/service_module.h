@@ -15,11 +15,26 @@
 
 namespace townhall {
 
+// Channels from one service to another: in-process when the other service
+// is hosted by the same server, else to --peer_address (a load balancer or
+// gateway that routes by gRPC service name).
+class PeerChannels {
+ public:
+  virtual ~PeerChannels() = default;
+  // A channel to `service` ("townhall.v1.SchedulingService"); callable from
+  // any thread once the server has started. Never null: a service that is
+  // neither hosted nor reachable gives a channel whose calls fail
+  // UNAVAILABLE.
+  virtual std::shared_ptr<grpc::Channel> ChannelTo(
+      const std::string& service) = 0;
+};
+
 // What a module gets from the server it runs in. Outlives every module.
 struct ServiceEnv {
   RedisPool* redis;
   const Authenticator* auth;
   RpcRunner* rpc;
+  PeerChannels* peers;
 };
 
 class ServiceModule {

@@ -1,0 +1,213 @@
+#include "services/common/auth/authorization.h"
+
+#include <google/protobuf/descriptor.h>
+#include <google/protobuf/message.h>
+
+#include <array>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
+
+namespace townhall {
+namespace {
+
+constexpr uint32_t kOperator = RoleBit(Role::kOperator);
+constexpr uint32_t kOrganizer = RoleBit(Role::kOrganizer);
+constexpr uint32_t kSessionOrganizer = RoleBit(Role::kSessionOrganizer);
+constexpr uint32_t kModerator = RoleBit(Role::kModerator);
+// Everyone a join token can name.
+constexpr uint32_t kSessionMembers =
+    kSessionOrganizer | kModerator | RoleBit(Role::kSpeaker) |
+    RoleBit(Role::kParticipant) | RoleBit(Role::kObserver);
+// Those who run a session.
+constexpr uint32_t kSessionRunners = kSessionOrganizer | kModerator;
+
+constexpr uint32_t kReadSchedule = ScopeBit(ApiScope::kReadSchedule);
+constexpr uint32_t kManageRegistrations =
+    ScopeBit(ApiScope::kManageRegistrations);
+
+constexpr bool kOwnOnly = true;
+
+// The table. Keep it in service, then proto, order; a test fails when a
+// method of a hosted service has no row, and docs/registration.md shows it.
+constexpr AccessRule kRules[] = {
+    // Diagnostics: the no-op baseline; any authenticated caller.
+    {TH_METHOD(DiagnosticsService, Ping),
+     kOperator | kOrganizer | kSessionMembers, kAnyApiKey},
+
+    // Tenants and their credentials.
+    {TH_METHOD(TenantService, CreateTenant), kOperator},
+    {TH_METHOD(TenantService, GetTenant), kOperator | kOrganizer},
+    {TH_METHOD(TenantService, IssueToken), kOperator | kOrganizer},
+    {TH_METHOD(TenantService, CreateApiKey), kOrganizer},
+    {TH_METHOD(TenantService, ListApiKeys), kOrganizer},
+    {TH_METHOD(TenantService, RevokeApiKey), kOrganizer},
+
+    // Scheduling: organizers plan; members read their own session;
+    // portals read the schedule.
+    {TH_METHOD(SchedulingService, CreateVenue), kOrganizer},
+    {TH_METHOD(SchedulingService, GetVenue), kOrganizer, kReadSchedule},
+    {TH_METHOD(SchedulingService, ListVenues), kOrganizer, kReadSchedule},
+    {TH_METHOD(SchedulingService, CreateSession), kOrganizer},
+    {TH_METHOD(SchedulingService, GetSession), kOrganizer | kSessionMembers,
+     kReadSchedule},
+    {TH_METHOD(SchedulingService, ListSessions), kOrganizer, kReadSchedule},
+    {TH_METHOD(SchedulingService, UpdateSession), kOrganizer},
+    {TH_METHOD(SchedulingService, PublishSession), kOrganizer},
+    {TH_METHOD(SchedulingService, StartSession), kOrganizer | kSessionRunners},
+    {TH_METHOD(SchedulingService, EndSession), kOrganizer | kSessionRunners},
+    {TH_METHOD(SchedulingService, CancelSession), kOrganizer},
+    {TH_METHOD(SchedulingService, CreateSeries), kOrganizer},
+    {TH_METHOD(SchedulingService, GetSeries), kOrganizer, kReadSchedule},
+    {TH_METHOD(SchedulingService, ListSeriesOccurrences), kOrganizer,
+     kReadSchedule},
+    {TH_METHOD(SchedulingService, CancelOccurrence), kOrganizer},
+    {TH_METHOD(SchedulingService, MoveOccurrence), kOrganizer},
+    {TH_METHOD(SchedulingService, ProposeFairSlots), kOrganizer},
+    {TH_METHOD(SchedulingService, ExportCalendar), kOrganizer | kSessionMembers,
+     kReadSchedule},
+
+    // Registration: organizers decide who comes; portals register people
+    // (pending approval) and hand out join tokens; members see and cancel
+    // their own registration and record their own attendance.
+    {TH_METHOD(RegistrationService, CreateOrganization), kOrganizer,
+     kManageRegistrations},
+    {TH_METHOD(RegistrationService, GetOrganization), kOrganizer,
+     kManageRegistrations},
+    {TH_METHOD(RegistrationService, ListOrganizations), kOrganizer,
+     kManageRegistrations},
+    {TH_METHOD(RegistrationService, CreateParticipant), kOrganizer,
+     kManageRegistrations},
+    {TH_METHOD(RegistrationService, GetParticipant), kOrganizer,
+     kManageRegistrations},
+    {TH_METHOD(RegistrationService, ListParticipants), kOrganizer,
+     kManageRegistrations},
+    {TH_METHOD(RegistrationService, ImportDirectory), kOrganizer},
+    {TH_METHOD(RegistrationService, InviteOrganization), kOrganizer},
+    {TH_METHOD(RegistrationService, Register), kOrganizer,
+     kManageRegistrations},
+    {TH_METHOD(RegistrationService, RegisterForSeries), kOrganizer,
+     kManageRegistrations},
+    {TH_METHOD(RegistrationService, ApproveRegistration),
+     kOrganizer | kSessionOrganizer},
+    {TH_METHOD(RegistrationService, CancelRegistration),
+     kOrganizer | kSessionMembers, kManageRegistrations, kOwnOnly},
+    {TH_METHOD(RegistrationService, SetRole), kOrganizer | kSessionOrganizer},
+    {TH_METHOD(RegistrationService, GetRegistration),
+     kOrganizer | kSessionMembers, kManageRegistrations, kOwnOnly},
+    {TH_METHOD(RegistrationService, ListRegistrations),
+     kOrganizer | kSessionRunners, kManageRegistrations},
+    {TH_METHOD(RegistrationService, IssueJoinToken), kOrganizer,
+     kManageRegistrations},
+    {TH_METHOD(RegistrationService, RecordAttendance),
+     kOrganizer | kSessionMembers, kManageRegistrations, kOwnOnly},
+    {TH_METHOD(RegistrationService, GetAttendanceReport),
+     kOrganizer | kSessionRunners, kManageRegistrations},
+    {TH_METHOD(RegistrationService, GetSeriesAttendance), kOrganizer,
+     kManageRegistrations},
+};
+
+// The value of a top-level string field, or nullptr when the message has
+// no such field.
+const std::string* StringField(const google::protobuf::Message& message,
+                               absl::string_view name) {
+  const google::protobuf::FieldDescriptor* field =
+      message.GetDescriptor()->FindFieldByName(std::string(name));
+  if (field == nullptr ||
+      field->type() != google::protobuf::FieldDescriptor::TYPE_STRING ||
+      field->is_repeated()) {
+    return nullptr;
+  }
+  static thread_local std::string scratch;
+  return &message.GetReflection()->GetStringReference(message, field, &scratch);
+}
+
+}  // namespace
+
+absl::Span<const AccessRule> AccessRules() { return kRules; }
+
+const AccessRule* FindAccessRule(absl::string_view method) {
+  for (const AccessRule& rule : kRules) {
+    if (rule.method == method) return &rule;
+  }
+  return nullptr;
+}
+
+bool RuleAllows(const AccessRule& rule, const Principal& caller) {
+  if (caller.role == Role::kApiClient) {
+    return rule.api_scopes == kAnyApiKey ||
+           (rule.api_scopes & caller.scopes) != 0;
+  }
+  return (rule.roles & RoleBit(caller.role)) != 0;
+}
+
+absl::Status Authorize(const Principal& caller, absl::string_view method,
+                       const google::protobuf::Message& request) {
+  const AccessRule* rule = FindAccessRule(method);
+  if (rule == nullptr) {
+    return absl::PermissionDeniedError(
+        absl::StrCat(method, " has no access rule"));
+  }
+  if (!RuleAllows(*rule, caller)) {
+    return absl::PermissionDeniedError(
+        caller.role == Role::kApiClient
+            ? absl::StrCat("this API key's scopes do not allow ", method)
+            : absl::StrCat("role ", RoleName(caller.role), " may not call ",
+                           method));
+  }
+  if (!caller.is_session_scoped()) return absl::OkStatus();
+  const std::string* session_id = StringField(request, "session_id");
+  if (session_id == nullptr || *session_id != caller.session_id) {
+    return absl::PermissionDeniedError(
+        "this join token is for another session");
+  }
+  if (rule->own_registration_only && caller.role != Role::kSessionOrganizer) {
+    const std::string* participant_id = StringField(request, "participant_id");
+    if (participant_id == nullptr || *participant_id != caller.participant_id) {
+      return absl::PermissionDeniedError(
+          "a join token may act only for its own participant");
+    }
+  }
+  return absl::OkStatus();
+}
+
+std::string AccessTableMarkdown() {
+  constexpr std::array<Role, 7> kColumns = {
+      Role::kOperator,  Role::kOrganizer, Role::kSessionOrganizer,
+      Role::kModerator, Role::kSpeaker,   Role::kParticipant,
+      Role::kObserver};
+  std::string out = "| RPC |";
+  for (Role role : kColumns) absl::StrAppend(&out, " ", RoleName(role), " |");
+  absl::StrAppend(&out, " API key scope |\n|---|");
+  for (size_t i = 0; i < kColumns.size(); ++i) out += "---|";
+  out += "---|\n";
+  for (const AccessRule& rule : kRules) {
+    absl::string_view name = absl::StripPrefix(rule.method, "/townhall.v1.");
+    absl::StrAppend(&out, "| ", name, " |");
+    for (Role role : kColumns) {
+      bool allowed = rule.roles & RoleBit(role);
+      bool own = allowed && rule.own_registration_only && IsSessionRole(role) &&
+                 role != Role::kSessionOrganizer;
+      absl::StrAppend(&out, allowed ? (own ? " own |" : " yes |") : " — |");
+    }
+    std::string scopes;
+    if (rule.api_scopes == kAnyApiKey) {
+      scopes = "any";
+    } else if (rule.api_scopes == 0) {
+      scopes = "—";
+    } else {
+      std::vector<std::string> names;
+      if (rule.api_scopes & kReadSchedule) names.push_back("read_schedule");
+      if (rule.api_scopes & kManageRegistrations)
+        names.push_back("manage_registrations");
+      if (rule.api_scopes & ScopeBit(ApiScope::kSubmitQuestions))
+        names.push_back("submit_questions");
+      scopes = absl::StrJoin(names, ", ");
+    }
+    absl::StrAppend(&out, " ", scopes, " |\n");
+  }
+  return out;
+}
+
+}  // namespace townhall

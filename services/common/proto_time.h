@@ -1,0 +1,39 @@
+// Conversions between google.protobuf.Timestamp/Duration and absl time.
+#pragma once
+
+#include <google/protobuf/duration.pb.h>
+#include <google/protobuf/timestamp.pb.h>
+
+#include <cstdint>
+
+#include "absl/time/time.h"
+
+namespace townhall {
+
+inline absl::Time ToTime(const google::protobuf::Timestamp& ts) {
+  return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
+}
+
+// Whole seconds: stored and exported times have no fractions.
+inline void SetTime(absl::Time t, google::protobuf::Timestamp* ts) {
+  ts->set_seconds(absl::ToUnixSeconds(t));
+  ts->set_nanos(0);
+}
+
+// Microsecond precision (Redis stores microseconds since the epoch).
+inline void SetTimestamp(int64_t unix_micros, google::protobuf::Timestamp* ts) {
+  ts->set_seconds(unix_micros / 1000000);
+  ts->set_nanos(static_cast<int32_t>(unix_micros % 1000000) * 1000);
+}
+
+inline absl::Duration ToDuration(const google::protobuf::Duration& d) {
+  return absl::Seconds(d.seconds()) + absl::Nanoseconds(d.nanos());
+}
+
+inline void SetDuration(absl::Duration d, google::protobuf::Duration* out) {
+  int64_t seconds = absl::IDivDuration(d, absl::Seconds(1), &d);
+  out->set_seconds(seconds);
+  out->set_nanos(static_cast<int32_t>(absl::ToInt64Nanoseconds(d)));
+}
+
+}  // namespace townhall

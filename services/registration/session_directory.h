@@ -1,0 +1,65 @@
+// SessionDirectory: what registration needs to know about sessions, asked
+// of their owner, SchedulingService, over gRPC (an in-process channel when
+// both are hosted by one townhalld). Registration never reads scheduling's
+// keys.
+//
+// Calls carry a short-lived organizer token for the caller's tenant, minted
+// here with the server's signing key (subject "service:registration"), so a
+// join token or API key without the read_schedule scope can still register.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/functional/any_invocable.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "services/common/auth/authenticator.h"
+#include "services/common/server/service_module.h"
+#include "townhall/v1/scheduling.grpc.pb.h"
+
+namespace townhall::registration {
+
+class SessionDirectory {
+ public:
+  SessionDirectory(PeerChannels* peers, const Authenticator* auth);
+
+  // Both lookups are asynchronous (the gRPC callback API): `done` runs
+  // once, on a gRPC thread, and never blocks a Redis worker meanwhile.
+
+  // The session (NOT_FOUND when it is not in `tenant_id`).
+  void GetSession(
+      absl::string_view tenant_id, absl::string_view session_id,
+      absl::Time deadline,
+      absl::AnyInvocable<void(absl::StatusOr<v1::Session>) &&> done) const;
+  // Every occurrence of a series in start order, cancelled ones included
+  // (at most 500: longer series are refused with FAILED_PRECONDITION).
+  void ListOccurrences(
+      absl::string_view tenant_id, absl::string_view series_id,
+      absl::Time deadline,
+      absl::AnyInvocable<void(absl::StatusOr<std::vector<v1::Session>>) &&>
+          done) const;
+
+ private:
+  // A cached service token for the tenant.
+  absl::StatusOr<std::string> TokenFor(absl::string_view tenant_id) const;
+  v1::SchedulingService::Stub* Stub() const;
+
+  PeerChannels* peers_;
+  const Authenticator* auth_;
+  struct CachedToken {
+    std::string token;
+    absl::Time refresh_after;
+  };
+  mutable absl::Mutex mu_;
+  mutable absl::flat_hash_map<std::string, CachedToken> tokens_
+      ABSL_GUARDED_BY(mu_);
+  mutable std::unique_ptr<v1::SchedulingService::Stub> stub_
+      ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace townhall::registration
