@@ -93,7 +93,8 @@ TownhallClient::TownhallClient(ClientOptions options)
       channel_(ChannelOrLame(options_, &channel_status_)),
       DiagnosticsService_(v1::DiagnosticsService::NewStub(channel_)),
       TenantService_(v1::TenantService::NewStub(channel_)),
-      SchedulingService_(v1::SchedulingService::NewStub(channel_)) {}
+      SchedulingService_(v1::SchedulingService::NewStub(channel_)),
+      RegistrationService_(v1::RegistrationService::NewStub(channel_)) {}
 
 TownhallClient::TownhallClient(ClientOptions options,
                                std::shared_ptr<grpc::Channel> channel)
@@ -101,7 +102,8 @@ TownhallClient::TownhallClient(ClientOptions options,
       channel_(std::move(channel)),
       DiagnosticsService_(v1::DiagnosticsService::NewStub(channel_)),
       TenantService_(v1::TenantService::NewStub(channel_)),
-      SchedulingService_(v1::SchedulingService::NewStub(channel_)) {}
+      SchedulingService_(v1::SchedulingService::NewStub(channel_)),
+      RegistrationService_(v1::RegistrationService::NewStub(channel_)) {}
 
 void TownhallClient::PrepareContext(const CallOptions& call,
                                     grpc::ClientContext* context) const {

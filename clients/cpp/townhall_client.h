@@ -28,6 +28,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "townhall/v1/diagnostics.grpc.pb.h"
+#include "townhall/v1/registration.grpc.pb.h"
 #include "townhall/v1/scheduling.grpc.pb.h"
 #include "townhall/v1/tenant.grpc.pb.h"
 
@@ -102,6 +103,9 @@ class TownhallClient {
   TH_CLIENT_RPC(TenantService, CreateTenant)
   TH_CLIENT_RPC(TenantService, GetTenant)
   TH_CLIENT_RPC(TenantService, IssueToken)
+  TH_CLIENT_RPC(TenantService, CreateApiKey)
+  TH_CLIENT_RPC(TenantService, ListApiKeys)
+  TH_CLIENT_RPC(TenantService, RevokeApiKey)
   TH_CLIENT_RPC(SchedulingService, CreateVenue)
   TH_CLIENT_RPC(SchedulingService, GetVenue)
   TH_CLIENT_RPC(SchedulingService, ListVenues)
@@ -120,6 +124,25 @@ class TownhallClient {
   TH_CLIENT_RPC(SchedulingService, MoveOccurrence)
   TH_CLIENT_RPC(SchedulingService, ProposeFairSlots)
   TH_CLIENT_RPC(SchedulingService, ExportCalendar)
+  TH_CLIENT_RPC(RegistrationService, CreateOrganization)
+  TH_CLIENT_RPC(RegistrationService, GetOrganization)
+  TH_CLIENT_RPC(RegistrationService, ListOrganizations)
+  TH_CLIENT_RPC(RegistrationService, CreateParticipant)
+  TH_CLIENT_RPC(RegistrationService, GetParticipant)
+  TH_CLIENT_RPC(RegistrationService, ListParticipants)
+  TH_CLIENT_RPC(RegistrationService, ImportDirectory)
+  TH_CLIENT_RPC(RegistrationService, InviteOrganization)
+  TH_CLIENT_RPC(RegistrationService, Register)
+  TH_CLIENT_RPC(RegistrationService, RegisterForSeries)
+  TH_CLIENT_RPC(RegistrationService, ApproveRegistration)
+  TH_CLIENT_RPC(RegistrationService, CancelRegistration)
+  TH_CLIENT_RPC(RegistrationService, SetRole)
+  TH_CLIENT_RPC(RegistrationService, GetRegistration)
+  TH_CLIENT_RPC(RegistrationService, ListRegistrations)
+  TH_CLIENT_RPC(RegistrationService, IssueJoinToken)
+  TH_CLIENT_RPC(RegistrationService, RecordAttendance)
+  TH_CLIENT_RPC(RegistrationService, GetAttendanceReport)
+  TH_CLIENT_RPC(RegistrationService, GetSeriesAttendance)
 
 #undef TH_CLIENT_RPC
 
@@ -152,6 +175,7 @@ class TownhallClient {
   std::unique_ptr<v1::DiagnosticsService::Stub> DiagnosticsService_;
   std::unique_ptr<v1::TenantService::Stub> TenantService_;
   std::unique_ptr<v1::SchedulingService::Stub> SchedulingService_;
+  std::unique_ptr<v1::RegistrationService::Stub> RegistrationService_;
 };
 
 }  // namespace townhall
