@@ -390,6 +390,88 @@ TEST(Jwt, MissingTenantOrUnknownRoleRejected) {
   }
 }
 
+TEST(Jwt, JoinTokenCarriesSessionParticipantAndGeneration) {
+  KeySet keys = Keys(absl::StrCat("k1 ", kSecretA));
+  TokenClaims claims = Claims();
+  claims.role = Role::kModerator;
+  claims.subject = "p-1";
+  claims.session_id = "s-1";
+  claims.participant_id = "p-1";
+  claims.generation = 7;
+  absl::StatusOr<std::string> token = SignToken(keys, kAudience, claims);
+  ASSERT_TRUE(token.ok()) << token.status();
+  absl::StatusOr<Principal> principal =
+      VerifyToken(keys, kAudience, *token, kNow);
+  ASSERT_TRUE(principal.ok()) << principal.status();
+  EXPECT_EQ(principal->role, Role::kModerator);
+  EXPECT_TRUE(principal->is_session_scoped());
+  EXPECT_EQ(principal->session_id, "s-1");
+  EXPECT_EQ(principal->participant_id, "p-1");
+  EXPECT_EQ(principal->generation, 7);
+  EXPECT_EQ(principal->issue_time, claims.issue_time);
+}
+
+TEST(Jwt, JoinTokenNeedsSessionAndParticipant) {
+  KeySet keys = Keys(absl::StrCat("k1 ", kSecretA));
+  TokenClaims claims = Claims();
+  claims.role = Role::kParticipant;
+  claims.session_id = "s-1";  // no participant
+  EXPECT_EQ(SignToken(keys, kAudience, claims).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  // Forged without sid/pid: refused on verification too.
+  for (const char* role : {"participant", "moderator", "speaker", "observer",
+                           "session-organizer"}) {
+    SCOPED_TRACE(role);
+    RawToken raw;
+    raw.grants = {{"aud", kAudience}, {"tid", "t-mfa"}, {"role", role}};
+    ExpectUnauthenticated(VerifyToken(keys, kAudience, raw.Encode(), kNow),
+                          "join token without session or participant");
+    raw.grants.push_back({"sid", "s-1"});
+    raw.grants.push_back({"pid", "p-1"});  // still no gen
+    ExpectUnauthenticated(VerifyToken(keys, kAudience, raw.Encode(), kNow),
+                          "join token without session or participant");
+  }
+}
+
+TEST(Jwt, ApiKeyCarriesScopesAndId) {
+  KeySet keys = Keys(absl::StrCat("k1 ", kSecretA));
+  TokenClaims claims = Claims();
+  claims.role = Role::kApiClient;
+  claims.scopes =
+      ScopeBit(ApiScope::kReadSchedule) | ScopeBit(ApiScope::kSubmitQuestions);
+  claims.token_id = "key-123";
+  absl::StatusOr<std::string> token = SignToken(keys, kAudience, claims);
+  ASSERT_TRUE(token.ok()) << token.status();
+  absl::StatusOr<Principal> principal =
+      VerifyToken(keys, kAudience, *token, kNow);
+  ASSERT_TRUE(principal.ok()) << principal.status();
+  EXPECT_EQ(principal->role, Role::kApiClient);
+  EXPECT_EQ(principal->token_id, "key-123");
+  EXPECT_TRUE(principal->has_scope(ApiScope::kReadSchedule));
+  EXPECT_FALSE(principal->has_scope(ApiScope::kManageRegistrations));
+  EXPECT_TRUE(principal->has_scope(ApiScope::kSubmitQuestions));
+  // Forged without scopes: refused.
+  RawToken raw;
+  raw.grants = {{"aud", kAudience},
+                {"tid", "t-mfa"},
+                {"role", "api-client"},
+                {"jti", "key-1"}};
+  ExpectUnauthenticated(VerifyToken(keys, kAudience, raw.Encode(), kNow),
+                        "API key without scopes");
+}
+
+TEST(Jwt, RoleNamesRoundTrip) {
+  for (Role role : {Role::kOrganizer, Role::kSessionOrganizer, Role::kModerator,
+                    Role::kSpeaker, Role::kParticipant, Role::kObserver,
+                    Role::kApiClient}) {
+    Role parsed = Role::kOperator;
+    EXPECT_TRUE(ParseRole(RoleName(role), &parsed)) << RoleName(role);
+    EXPECT_EQ(parsed, role);
+  }
+  Role parsed = Role::kOrganizer;
+  EXPECT_FALSE(ParseRole("operator", &parsed));
+}
+
 TEST(Jwt, SignWithEmptyKeySetFails) {
   absl::StatusOr<std::string> token = SignToken(KeySet(), kAudience, Claims());
   EXPECT_FALSE(token.ok());
