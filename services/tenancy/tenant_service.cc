@@ -72,18 +72,21 @@ absl::Status DecodeApiKey(const RedisReply& reply, v1::ApiKey* key) {
   if (!reply.is_array() || reply.elements.empty()) {
     return absl::NotFoundError("API key not found");
   }
+  // Field order in a hash reply is not defined: parse "pb" first, since
+  // parsing replaces the whole message.
+  const std::string* data = nullptr;
+  const std::string* revoked = nullptr;
   for (size_t i = 0; i + 1 < reply.elements.size(); i += 2) {
     const std::string& field = reply.elements[i].str;
-    const std::string& value = reply.elements[i + 1].str;
-    if (field == "pb" && !key->ParseFromString(value)) {
-      return absl::InternalError("corrupt API key");
-    }
-    if (field == "revoked_us") {
-      int64_t micros = 0;
-      if (absl::SimpleAtoi(value, &micros)) {
-        SetTimestamp(micros, key->mutable_revoke_time());
-      }
-    }
+    if (field == "pb") data = &reply.elements[i + 1].str;
+    if (field == "revoked_us") revoked = &reply.elements[i + 1].str;
+  }
+  if (data == nullptr || !key->ParseFromString(*data)) {
+    return absl::InternalError("corrupt API key");
+  }
+  int64_t micros = 0;
+  if (revoked != nullptr && absl::SimpleAtoi(*revoked, &micros)) {
+    SetTimestamp(micros, key->mutable_revoke_time());
   }
   return absl::OkStatus();
 }
