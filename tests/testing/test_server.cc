@@ -43,6 +43,7 @@ absl::StatusOr<std::unique_ptr<TestServer>> TestServer::Start(
   server_options.auth.bootstrap_credential = kTestBootstrapCredential;
   server_options.rpc.access_log = false;
   server_options.drain_delay = options.drain_delay;
+  server_options.peer_address = options.peer_address;
   server_options.shutdown_grace = options.shutdown_grace;
   server_options.health_interval = options.health_interval;
   server_options.tls = options.tls;

@@ -30,6 +30,8 @@ struct TestServerOptions {
   std::string redis_address;
   // Defaults to AllModules().
   std::vector<ModuleSpec> modules;
+  // ServerOptions::peer_address: where services not hosted are reached.
+  std::string peer_address;
   absl::Duration drain_delay = absl::ZeroDuration();
   absl::Duration shutdown_grace = absl::Seconds(5);
   absl::Duration redis_timeout = absl::Seconds(1);
