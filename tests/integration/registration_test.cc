@@ -84,48 +84,43 @@ RedisConnection& Redis() {
 }
 
 // ---- Directory fixtures -----------------------------------------------
-//
-// CreateOrganization and CreateParticipant are UNIMPLEMENTED on this
-// branch (the directory branch builds them), so these fixtures write the
-// records exactly where DirectoryLogic keeps them: a serialized
-// v1::Organization at th:{t:<tenant>}:org:<id> and a serialized
-// v1::Participant at th:{t:<tenant>}:participant:<id>.
 
-std::string SeedOrganizationInRedis(const Tenant& tenant,
-                                    const std::string& name) {
-  v1::Organization org;
-  org.set_id(NewId());
-  org.set_tenant_id(tenant.id);
-  org.set_name(name);
-  org.set_country_code("DE");
-  absl::StatusOr<RedisReply> set =
-      Redis().Command({"SET", absl::StrCat(tenant.prefix, "org:", org.id()),
-                       org.SerializeAsString()});
-  EXPECT_TRUE(set.ok()) << set.status();
-  return org.id();
+// Creates an organization (in Germany) through the API; "" on failure.
+std::string NewOrganization(Tenant& tenant, const std::string& name) {
+  v1::CreateOrganizationRequest request;
+  request.mutable_organization()->set_name(name);
+  request.mutable_organization()->set_country_code("DE");
+  absl::StatusOr<v1::CreateOrganizationResponse> created =
+      tenant.client.CreateOrganization(request);
+  if (!created.ok()) {
+    ADD_FAILURE() << "CreateOrganization " << name << ": " << created.status();
+    return "";
+  }
+  return created->organization().id();
 }
 
-std::string SeedParticipantInRedis(const Tenant& tenant,
-                                   const std::string& name,
-                                   const std::string& org_id = "") {
-  v1::Participant participant;
-  participant.set_id(NewId());
-  participant.set_tenant_id(tenant.id);
-  participant.set_display_name(name);
-  participant.set_organization_id(org_id);
-  absl::StatusOr<RedisReply> set = Redis().Command(
-      {"SET", absl::StrCat(tenant.prefix, "participant:", participant.id()),
-       participant.SerializeAsString()});
-  EXPECT_TRUE(set.ok()) << set.status();
-  return participant.id();
+// Creates a participant through the API; "" on failure. Names must differ
+// within an organization (the duplicate rule).
+std::string NewParticipant(Tenant& tenant, const std::string& name,
+                           const std::string& org_id = "") {
+  v1::CreateParticipantRequest request;
+  request.mutable_participant()->set_display_name(name);
+  request.mutable_participant()->set_organization_id(org_id);
+  absl::StatusOr<v1::CreateParticipantResponse> created =
+      tenant.client.CreateParticipant(request);
+  if (!created.ok()) {
+    ADD_FAILURE() << "CreateParticipant " << name << ": " << created.status();
+    return "";
+  }
+  return created->participant().id();
 }
 
-std::vector<std::string> SeedParticipants(const Tenant& tenant, int n,
-                                          const std::string& org_id = "") {
+// "Person 0" .. "Person <n-1>".
+std::vector<std::string> NewParticipants(Tenant& tenant, int n,
+                                         const std::string& org_id = "") {
   std::vector<std::string> ids;
   for (int i = 0; i < n; ++i) {
-    ids.push_back(
-        SeedParticipantInRedis(tenant, absl::StrCat("Person ", i), org_id));
+    ids.push_back(NewParticipant(tenant, absl::StrCat("Person ", i), org_id));
   }
   return ids;
 }
@@ -414,9 +409,9 @@ std::vector<std::string> FeedKinds(const Tenant& tenant) {
 TEST(RegistrationTest, OrganizerFillsSeatsThenTheWaitlistInArrivalOrder) {
   ASSERT_OK_AND_ASSIGN(Tenant t, NewTenant());
   ASSERT_OK_AND_ASSIGN(v1::Session s, NewSession(t, {.capacity = 2}));
-  std::string org = SeedOrganizationInRedis(t, "Uzbek Society Berlin");
-  std::string a = SeedParticipantInRedis(t, "Aziza", org);
-  std::vector<std::string> rest = SeedParticipants(t, 3);
+  std::string org = NewOrganization(t, "Uzbek Society Berlin");
+  std::string a = NewParticipant(t, "Aziza", org);
+  std::vector<std::string> rest = NewParticipants(t, 3);
 
   ASSERT_OK_AND_ASSIGN(v1::Registration ra, Register(t, s.id(), a));
   EXPECT_EQ(ra.status(), v1::REGISTRATION_STATUS_CONFIRMED);
@@ -450,7 +445,7 @@ TEST(RegistrationTest, OrganizerFillsSeatsThenTheWaitlistInArrivalOrder) {
 TEST(RegistrationTest, UnlimitedCapacityConfirmsEveryone) {
   ASSERT_OK_AND_ASSIGN(Tenant t, NewTenant());
   ASSERT_OK_AND_ASSIGN(v1::Session s, NewSession(t, {.capacity = 0}));
-  for (const std::string& p : SeedParticipants(t, 5)) {
+  for (const std::string& p : NewParticipants(t, 5)) {
     ASSERT_OK_AND_ASSIGN(v1::Registration r, Register(t, s.id(), p));
     EXPECT_EQ(r.status(), v1::REGISTRATION_STATUS_CONFIRMED);
   }
@@ -459,7 +454,7 @@ TEST(RegistrationTest, UnlimitedCapacityConfirmsEveryone) {
 TEST(RegistrationTest, RegisterRefusals) {
   ASSERT_OK_AND_ASSIGN(Tenant t, NewTenant());
   ASSERT_OK_AND_ASSIGN(v1::Session s, NewSession(t, {.capacity = 1}));
-  std::vector<std::string> p = SeedParticipants(t, 2);
+  std::vector<std::string> p = NewParticipants(t, 2);
 
   EXPECT_THAT(Register(t, s.id(), "no-such-person"),
               StatusIs(absl::StatusCode::kNotFound, HasSubstr("participant")));
@@ -500,8 +495,8 @@ TEST(RegistrationTest, AnotherTenantsSessionAndParticipantAreNotFound) {
   ASSERT_OK_AND_ASSIGN(Tenant t, NewTenant());
   ASSERT_OK_AND_ASSIGN(Tenant other, NewTenant());
   ASSERT_OK_AND_ASSIGN(v1::Session s, NewSession(t));
-  std::string p = SeedParticipantInRedis(t, "Aziza");
-  std::string theirs = SeedParticipantInRedis(other, "Bobur");
+  std::string p = NewParticipant(t, "Aziza");
+  std::string theirs = NewParticipant(other, "Bobur");
   EXPECT_THAT(Register(other, s.id(), theirs),
               HasCode(absl::StatusCode::kNotFound));
   EXPECT_THAT(Register(t, s.id(), theirs),
@@ -513,7 +508,7 @@ TEST(RegistrationTest, AnotherTenantsSessionAndParticipantAreNotFound) {
 TEST(RegistrationTest, CancelledParticipantMayRegisterAgainAsANewArrival) {
   ASSERT_OK_AND_ASSIGN(Tenant t, NewTenant());
   ASSERT_OK_AND_ASSIGN(v1::Session s, NewSession(t, {.capacity = 1}));
-  std::vector<std::string> p = SeedParticipants(t, 3);
+  std::vector<std::string> p = NewParticipants(t, 3);
   ASSERT_TRUE(Register(t, s.id(), p[0]).ok());
   ASSERT_TRUE(Register(t, s.id(), p[1]).ok());  // waitlisted
   ASSERT_TRUE(Register(t, s.id(), p[2]).ok());  // waitlisted
@@ -534,7 +529,7 @@ TEST(RegistrationTest, CancelledParticipantMayRegisterAgainAsANewArrival) {
 TEST(RegistrationTest, WaitlistIsPromotedWhenCapacityGrows) {
   ASSERT_OK_AND_ASSIGN(Tenant t, NewTenant());
   ASSERT_OK_AND_ASSIGN(v1::Session s, NewSession(t, {.capacity = 1}));
-  std::vector<std::string> p = SeedParticipants(t, 4);
+  std::vector<std::string> p = NewParticipants(t, 4);
   ASSERT_TRUE(Register(t, s.id(), p[0]).ok());
   ASSERT_TRUE(Register(t, s.id(), p[1]).ok());
   ASSERT_TRUE(Register(t, s.id(), p[2]).ok());
@@ -555,7 +550,7 @@ TEST(RegistrationTest, WaitlistIsPromotedWhenCapacityGrows) {
 TEST(RegistrationTest, RetryWithTheSameRequestIdRegistersOnce) {
   ASSERT_OK_AND_ASSIGN(Tenant t, NewTenant());
   ASSERT_OK_AND_ASSIGN(v1::Session s, NewSession(t, {.capacity = 5}));
-  std::string p = SeedParticipantInRedis(t, "Aziza");
+  std::string p = NewParticipant(t, "Aziza");
   ASSERT_OK_AND_ASSIGN(v1::Registration first,
                        Register(t, s.id(), p, WithRequestId("req-1")));
   ASSERT_OK_AND_ASSIGN(v1::Registration retry,
@@ -575,7 +570,7 @@ TEST(RegistrationTest, RetryWithTheSameRequestIdRegistersOnce) {
 TEST(RegistrationTest, ConcurrentRetriesRegisterOnce) {
   ASSERT_OK_AND_ASSIGN(Tenant t, NewTenant());
   ASSERT_OK_AND_ASSIGN(v1::Session s, NewSession(t, {.capacity = 1}));
-  std::string p = SeedParticipantInRedis(t, "Aziza");
+  std::string p = NewParticipant(t, "Aziza");
   constexpr int kRetries = 8;
   std::vector<absl::StatusOr<v1::Registration>> results(kRetries);
   std::vector<std::thread> threads;
@@ -600,7 +595,7 @@ TEST(RegistrationTest, ConcurrentRetriesRegisterOnce) {
 TEST(RegistrationTest, ApiKeyRegistrationIsPendingUntilApproved) {
   ASSERT_OK_AND_ASSIGN(Tenant t, NewTenant());
   ASSERT_OK_AND_ASSIGN(v1::Session s, NewSession(t, {.capacity = 1}));
-  std::vector<std::string> p = SeedParticipants(t, 3);
+  std::vector<std::string> p = NewParticipants(t, 3);
   RegisterOptions portal;
   portal.token = PortalKey(t);
 
@@ -613,7 +608,7 @@ TEST(RegistrationTest, ApiKeyRegistrationIsPendingUntilApproved) {
 
   RegisterOptions portal_moderator = portal;
   portal_moderator.role = v1::SESSION_ROLE_MODERATOR;
-  std::string q = SeedParticipantInRedis(t, "Dilshod");
+  std::string q = NewParticipant(t, "Dilshod");
   EXPECT_THAT(Register(t, s.id(), q, portal_moderator),
               HasCode(absl::StatusCode::kPermissionDenied));
   RegisterOptions portal_participant = portal;
@@ -658,7 +653,7 @@ TEST(RegistrationTest, ApiKeyRegistrationIsPendingUntilApproved) {
 TEST(RegistrationTest, InviteOrganizationChecksQuotaAndOrganization) {
   ASSERT_OK_AND_ASSIGN(Tenant t, NewTenant());
   ASSERT_OK_AND_ASSIGN(v1::Session s, NewSession(t, {.capacity = 10}));
-  std::string org = SeedOrganizationInRedis(t, "Diaspora Hamburg");
+  std::string org = NewOrganization(t, "Diaspora Hamburg");
   EXPECT_THAT(Invite(t, s.id(), "noorg", 2),
               StatusIs(absl::StatusCode::kNotFound, HasSubstr("noorg")));
   EXPECT_THAT(
@@ -670,7 +665,7 @@ TEST(RegistrationTest, InviteOrganizationChecksQuotaAndOrganization) {
   EXPECT_EQ(inv.seats_used(), 0);
   EXPECT_EQ(inv.organization_id(), org);
 
-  std::vector<std::string> members = SeedParticipants(t, 2, org);
+  std::vector<std::string> members = NewParticipants(t, 2, org);
   ASSERT_TRUE(Register(t, s.id(), members[0], AsDelegate()).ok());
   ASSERT_TRUE(Register(t, s.id(), members[1], AsDelegate()).ok());
   EXPECT_THAT(Invite(t, s.id(), org, 1),
@@ -685,9 +680,9 @@ TEST(RegistrationTest, InviteOrganizationChecksQuotaAndOrganization) {
 TEST(RegistrationTest, DelegatesNeedAnInvitationAndAFreeQuotaSeat) {
   ASSERT_OK_AND_ASSIGN(Tenant t, NewTenant());
   ASSERT_OK_AND_ASSIGN(v1::Session s, NewSession(t, {.capacity = 10}));
-  std::string org = SeedOrganizationInRedis(t, "Uzbek Society Berlin");
-  std::vector<std::string> members = SeedParticipants(t, 4, org);
-  std::string loner = SeedParticipantInRedis(t, "No organization");
+  std::string org = NewOrganization(t, "Uzbek Society Berlin");
+  std::vector<std::string> members = NewParticipants(t, 4, org);
+  std::string loner = NewParticipant(t, "No organization");
 
   EXPECT_THAT(Register(t, s.id(), members[0], AsDelegate()),
               StatusIs(absl::StatusCode::kFailedPrecondition,
@@ -727,8 +722,8 @@ TEST(RegistrationTest, DelegatesNeedAnInvitationAndAFreeQuotaSeat) {
 TEST(RegistrationTest, WaitlistedDelegatesUseQuotaSeats) {
   ASSERT_OK_AND_ASSIGN(Tenant t, NewTenant());
   ASSERT_OK_AND_ASSIGN(v1::Session s, NewSession(t, {.capacity = 1}));
-  std::string org = SeedOrganizationInRedis(t, "Mission Paris");
-  std::vector<std::string> members = SeedParticipants(t, 3, org);
+  std::string org = NewOrganization(t, "Mission Paris");
+  std::vector<std::string> members = NewParticipants(t, 3, org);
   ASSERT_TRUE(Invite(t, s.id(), org, 2).ok());
   ASSERT_OK_AND_ASSIGN(v1::Registration d0,
                        Register(t, s.id(), members[0], AsDelegate()));
@@ -742,9 +737,9 @@ TEST(RegistrationTest, WaitlistedDelegatesUseQuotaSeats) {
 TEST(RegistrationTest, SubstituteStandsByAndTakesACancelledDelegatesSeat) {
   ASSERT_OK_AND_ASSIGN(Tenant t, NewTenant());
   ASSERT_OK_AND_ASSIGN(v1::Session s, NewSession(t, {.capacity = 2}));
-  std::string org = SeedOrganizationInRedis(t, "Uzbek Society Berlin");
-  std::vector<std::string> members = SeedParticipants(t, 5, org);
-  std::vector<std::string> others = SeedParticipants(t, 2);
+  std::string org = NewOrganization(t, "Uzbek Society Berlin");
+  std::vector<std::string> members = NewParticipants(t, 5, org);
+  std::vector<std::string> others = NewParticipants(t, 2);
   ASSERT_TRUE(Invite(t, s.id(), org, 2).ok());
 
   ASSERT_OK_AND_ASSIGN(v1::Registration d0,
@@ -792,7 +787,7 @@ TEST(RegistrationTest, SubstituteStandsByAndTakesACancelledDelegatesSeat) {
 TEST(RegistrationTest, CancelPromotesTheFirstWaitlisted) {
   ASSERT_OK_AND_ASSIGN(Tenant t, NewTenant());
   ASSERT_OK_AND_ASSIGN(v1::Session s, NewSession(t, {.capacity = 1}));
-  std::vector<std::string> p = SeedParticipants(t, 3);
+  std::vector<std::string> p = NewParticipants(t, 3);
   for (const std::string& id : p) ASSERT_TRUE(Register(t, s.id(), id).ok());
   ASSERT_OK_AND_ASSIGN(v1::CancelRegistrationResponse c,
                        Cancel(t, s.id(), p[0], "travel"));
@@ -829,7 +824,7 @@ TEST(RegistrationTest, CancelPromotesTheFirstWaitlisted) {
 TEST(RegistrationTest, SetRoleChangesTheRole) {
   ASSERT_OK_AND_ASSIGN(Tenant t, NewTenant());
   ASSERT_OK_AND_ASSIGN(v1::Session s, NewSession(t));
-  std::vector<std::string> p = SeedParticipants(t, 2);
+  std::vector<std::string> p = NewParticipants(t, 2);
   ASSERT_OK_AND_ASSIGN(
       v1::Registration r,
       Register(t, s.id(), p[0], WithRole(v1::SESSION_ROLE_SPEAKER)));
@@ -856,12 +851,12 @@ TEST(RegistrationTest, SetRoleChangesTheRole) {
 TEST(RegistrationTest, GetAndListWithFiltersAndPages) {
   ASSERT_OK_AND_ASSIGN(Tenant t, NewTenant());
   ASSERT_OK_AND_ASSIGN(v1::Session s, NewSession(t, {.capacity = 3}));
-  std::vector<std::string> p = SeedParticipants(t, 7);
+  std::vector<std::string> p = NewParticipants(t, 7);
   for (const std::string& id : p) ASSERT_TRUE(Register(t, s.id(), id).ok());
   ASSERT_TRUE(Cancel(t, s.id(), p[1]).ok());  // p[3] promoted
 
   EXPECT_THAT(
-      Get(t, s.id(), SeedParticipantInRedis(t, "Unregistered")),
+      Get(t, s.id(), NewParticipant(t, "Unregistered")),
       StatusIs(absl::StatusCode::kNotFound, HasSubstr("not registered")));
 
   // Pages of 2 cover everyone once, in arrival order.
@@ -918,7 +913,7 @@ TEST(RegistrationTest, JoinTokenIsScopedToItsSession) {
   ASSERT_OK_AND_ASSIGN(Tenant t, NewTenant());
   ASSERT_OK_AND_ASSIGN(v1::Session s, NewSession(t, {.capacity = 1}));
   ASSERT_OK_AND_ASSIGN(v1::Session other, NewSession(t));
-  std::vector<std::string> p = SeedParticipants(t, 2);
+  std::vector<std::string> p = NewParticipants(t, 2);
   ASSERT_TRUE(Register(t, s.id(), p[0]).ok());
   ASSERT_TRUE(Register(t, s.id(), p[1]).ok());  // waitlisted
 
@@ -960,7 +955,7 @@ TEST(RegistrationTest, JoinTokenIsScopedToItsSession) {
 TEST(RegistrationTest, JoinTokenCarriesTheSessionRole) {
   ASSERT_OK_AND_ASSIGN(Tenant t, NewTenant());
   ASSERT_OK_AND_ASSIGN(v1::Session s, NewSession(t));
-  std::vector<std::string> p = SeedParticipants(t, 2);
+  std::vector<std::string> p = NewParticipants(t, 2);
   ASSERT_TRUE(
       Register(t, s.id(), p[0], WithRole(v1::SESSION_ROLE_MODERATOR)).ok());
   ASSERT_TRUE(Register(t, s.id(), p[1]).ok());
@@ -981,7 +976,7 @@ TEST(RegistrationTest, JoinTokenCarriesTheSessionRole) {
 TEST(RegistrationTest, CancellingRevokesJoinTokensAndReRegisteringIssuesNew) {
   ASSERT_OK_AND_ASSIGN(Tenant t, NewTenant());
   ASSERT_OK_AND_ASSIGN(v1::Session s, NewSession(t));
-  std::string p = SeedParticipantInRedis(t, "Aziza");
+  std::string p = NewParticipant(t, "Aziza");
   ASSERT_TRUE(Register(t, s.id(), p).ok());
   ASSERT_OK_AND_ASSIGN(v1::IssueJoinTokenResponse old,
                        IssueJoinToken(t, s.id(), p));
@@ -1005,7 +1000,7 @@ TEST(RegistrationTest, CancellingRevokesJoinTokensAndReRegisteringIssuesNew) {
 TEST(RegistrationTest, SetRoleRevokesTokensWithTheOldRole) {
   ASSERT_OK_AND_ASSIGN(Tenant t, NewTenant());
   ASSERT_OK_AND_ASSIGN(v1::Session s, NewSession(t));
-  std::string p = SeedParticipantInRedis(t, "Aziza");
+  std::string p = NewParticipant(t, "Aziza");
   ASSERT_TRUE(Register(t, s.id(), p).ok());
   ASSERT_OK_AND_ASSIGN(v1::IssueJoinTokenResponse old,
                        IssueJoinToken(t, s.id(), p));
@@ -1022,7 +1017,7 @@ TEST(RegistrationTest, SetRoleRevokesTokensWithTheOldRole) {
 TEST(RegistrationTest, NoJoinTokensForEndedSessions) {
   ASSERT_OK_AND_ASSIGN(Tenant t, NewTenant());
   ASSERT_OK_AND_ASSIGN(v1::Session s, NewSession(t));
-  std::string p = SeedParticipantInRedis(t, "Aziza");
+  std::string p = NewParticipant(t, "Aziza");
   ASSERT_TRUE(Register(t, s.id(), p).ok());
   ASSERT_TRUE(Start(t, s.id()).ok());
   ASSERT_TRUE(IssueJoinToken(t, s.id(), p).ok());
@@ -1075,7 +1070,7 @@ TEST(RegistrationTest, RegisterForSeriesCoversUpcomingOccurrencesInOrder) {
   ASSERT_OK_AND_ASSIGN(std::vector<v1::Session> occ, NewSeries(t, 4, 1));
   ASSERT_THAT(occ, SizeIs(4));
   const std::string& series = occ[0].series_id();
-  std::vector<std::string> p = SeedParticipants(t, 2);
+  std::vector<std::string> p = NewParticipants(t, 2);
   // The first occurrence has ended, the last is cancelled: neither is
   // upcoming.
   ASSERT_TRUE(Start(t, occ[0].id()).ok());
@@ -1120,7 +1115,7 @@ TEST(RegistrationTest, OnlineJoinLeaveAndReport) {
   ASSERT_OK_AND_ASSIGN(
       v1::Session s,
       NewSession(t, {.capacity = 3, .start = absl::Now() + absl::Minutes(30)}));
-  std::vector<std::string> p = SeedParticipants(t, 4);
+  std::vector<std::string> p = NewParticipants(t, 4);
   for (const std::string& id : p) ASSERT_TRUE(Register(t, s.id(), id).ok());
 
   ASSERT_OK_AND_ASSIGN(v1::AttendanceRecord joined,
@@ -1193,7 +1188,7 @@ TEST(RegistrationTest, AttendanceWindowAndIdempotency) {
   ASSERT_OK_AND_ASSIGN(Tenant t, NewTenant());
   ASSERT_OK_AND_ASSIGN(v1::Session later,
                        NewSession(t, {.start = absl::Now() + absl::Hours(5)}));
-  std::string p = SeedParticipantInRedis(t, "Aziza");
+  std::string p = NewParticipant(t, "Aziza");
   ASSERT_TRUE(Register(t, later.id(), p).ok());
   EXPECT_THAT(
       Attend(t, later.id(), p, v1::ATTENDANCE_ACTION_JOIN),
@@ -1233,7 +1228,7 @@ TEST(RegistrationTest, CheckInAtTheVenue) {
                                       .start = absl::Now() + absl::Hours(1)}));
   ASSERT_OK_AND_ASSIGN(v1::Session hybrid,
                        NewSession(t, {.format = v1::SESSION_FORMAT_HYBRID}));
-  std::string p = SeedParticipantInRedis(t, "Aziza");
+  std::string p = NewParticipant(t, "Aziza");
   ASSERT_TRUE(Register(t, in_person.id(), p).ok());
   ASSERT_TRUE(Register(t, hybrid.id(), p).ok());
 
@@ -1263,14 +1258,14 @@ TEST(RegistrationTest, SeriesAttendanceByOrganization) {
   ASSERT_OK_AND_ASSIGN(std::vector<v1::Session> occ, NewSeries(t, 3));
   ASSERT_THAT(occ, SizeIs(3));
   const std::string& series = occ[0].series_id();
-  std::string berlin = SeedOrganizationInRedis(t, "Berlin Society");
-  std::string paris = SeedOrganizationInRedis(t, "Paris Mission");
-  std::string aachen = SeedOrganizationInRedis(t, "Aachen Students");
-  std::string b1 = SeedParticipantInRedis(t, "B1", berlin);
-  std::string b2 = SeedParticipantInRedis(t, "B2", berlin);
-  std::string p1 = SeedParticipantInRedis(t, "P1", paris);
-  std::string a1 = SeedParticipantInRedis(t, "A1", aachen);
-  std::string solo = SeedParticipantInRedis(t, "Solo");
+  std::string berlin = NewOrganization(t, "Berlin Society");
+  std::string paris = NewOrganization(t, "Paris Mission");
+  std::string aachen = NewOrganization(t, "Aachen Students");
+  std::string b1 = NewParticipant(t, "B1", berlin);
+  std::string b2 = NewParticipant(t, "B2", berlin);
+  std::string p1 = NewParticipant(t, "P1", paris);
+  std::string a1 = NewParticipant(t, "A1", aachen);
+  std::string solo = NewParticipant(t, "Solo");
   for (const std::string& id : {b1, b2, p1, a1, solo}) {
     ASSERT_TRUE(RegisterForSeries(t, series, id).ok());
   }
