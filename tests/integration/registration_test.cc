@@ -782,6 +782,43 @@ TEST(RegistrationTest, SubstituteStandsByAndTakesACancelledDelegatesSeat) {
   EXPECT_EQ(still.status(), v1::REGISTRATION_STATUS_STANDBY);
 }
 
+TEST(RegistrationTest, ApprovingAPendingDelegateNeedsAFreeQuotaSeat) {
+  ASSERT_OK_AND_ASSIGN(Tenant t, NewTenant());
+  ASSERT_OK_AND_ASSIGN(v1::Session s, NewSession(t, {.capacity = 10}));
+  std::string org = NewOrganization(t, "Embassy Club Vienna");
+  std::vector<std::string> members = NewParticipants(t, 3, org);
+  ASSERT_TRUE(Invite(t, s.id(), org, 1).ok());
+  RegisterOptions portal_delegate = AsDelegate();
+  portal_delegate.token = PortalKey(t);
+  RegisterOptions portal_substitute = AsSubstitute();
+  portal_substitute.token = PortalKey(t);
+
+  // Pending delegates hold no quota seat until approved.
+  ASSERT_OK_AND_ASSIGN(v1::Registration pending,
+                       Register(t, s.id(), members[0], portal_delegate));
+  EXPECT_EQ(pending.status(), v1::REGISTRATION_STATUS_PENDING);
+  EXPECT_EQ(pending.delegation(), v1::DELEGATION_DELEGATE);
+  ASSERT_OK_AND_ASSIGN(v1::Registration sub,
+                       Register(t, s.id(), members[2], portal_substitute));
+  EXPECT_EQ(sub.status(), v1::REGISTRATION_STATUS_PENDING);
+  ASSERT_TRUE(Register(t, s.id(), members[1], AsDelegate()).ok());
+  EXPECT_THAT(Approve(t, s.id(), members[0]),
+              StatusIs(absl::StatusCode::kResourceExhausted,
+                       HasSubstr("has used all 1 delegate seats")));
+  ASSERT_OK_AND_ASSIGN(v1::Registration standby,
+                       Approve(t, s.id(), members[2]));
+  EXPECT_EQ(standby.status(), v1::REGISTRATION_STATUS_STANDBY);
+
+  // Once the quota has room, the approval goes through.
+  ASSERT_TRUE(Invite(t, s.id(), org, 2).ok());
+  ASSERT_OK_AND_ASSIGN(v1::Registration approved,
+                       Approve(t, s.id(), members[0]));
+  EXPECT_EQ(approved.status(), v1::REGISTRATION_STATUS_CONFIRMED);
+  ASSERT_OK_AND_ASSIGN(v1::OrganizationInvitation inv,
+                       Invite(t, s.id(), org, 2));
+  EXPECT_EQ(inv.seats_used(), 2);
+}
+
 // ---- Cancellation ---------------------------------------------------------
 
 TEST(RegistrationTest, CancelPromotesTheFirstWaitlisted) {
