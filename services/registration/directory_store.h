@@ -1,0 +1,143 @@
+// DirectoryStore: the Redis keys of a tenant's organizations and
+// participants, and the reads and scripts over them. One store per call (it
+// wraps the worker's connection and the caller's tenant). Key schema
+// (docs/architecture.md):
+//
+//   th:{t:<tenant>}:org:<id>               STRING Organization bytes
+//   th:{t:<tenant>}:orgs                   ZSET   organization ids, score 0
+//                                                 (ordered by id)
+//   th:{t:<tenant>}:orgs:country:<CC>      ZSET   ids of one country, score 0
+//   th:{t:<tenant>}:orgs:match             HASH   "<CC>:<match key>" -> id:
+//                                                 the duplicate rule
+//   th:{t:<tenant>}:orgs:names             HASH   "<match key>" -> ids
+//                                                 (space-separated): import
+//                                                 finds organizations by name
+//   th:{t:<tenant>}:participant:<id>       STRING Participant bytes
+//   th:{t:<tenant>}:participants           ZSET   participant ids, score 0
+//   th:{t:<tenant>}:org:<id>:participants  ZSET   member ids, score 0
+//   th:{t:<tenant>}:participants:match     HASH   "email:<email>" -> id, and
+//                                                 "name:<org id>:<match key>"
+//                                                 -> first id with that name
+//   th:{t:<tenant>}:idem:<method>:<req>    STRING created id, 24 h TTL
+//   th:{t:<tenant>}:version, :events       the tenant's change feed
+//                                          (organization.created,
+//                                          participant.created)
+//
+// A match key is a name folded by MatchKey, so that "Oʻzbekiston",
+// "O'zbekiston" and "Ўзбекистон" are one key. The hashes are written by the
+// same script as the record (lua/create_*.lua), so they never disagree.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "services/common/redis/lua_script.h"
+#include "services/common/redis/redis_connection.h"
+#include "townhall/v1/registration.pb.h"
+
+namespace townhall::registration {
+
+// The folded form of a name for duplicate detection:
+// TransliterateCyrillicToLatin(NormalizeForMatching(text)). Empty for text
+// without letters or digits.
+std::string MatchKey(absl::string_view text);
+
+// The distinct match keys of an organization: its name, then its localized
+// names by language tag.
+std::vector<std::string> OrganizationMatchKeys(const v1::Organization& org);
+
+// Fields of th:{t:<tenant>}:orgs:match and :participants:match.
+std::string OrganizationMatchField(absl::string_view country_code,
+                                   absl::string_view match_key);
+std::string ParticipantEmailField(absl::string_view email);
+std::string ParticipantNameField(const v1::Participant& participant);
+// The field the duplicate rule checks: the email's, else the name's.
+std::string ParticipantMatchField(const v1::Participant& participant);
+
+// One page of ids, in id order.
+struct IdPage {
+  std::vector<std::string> ids;
+  // Token of the next page ("" at the end).
+  std::string next_page_token;
+};
+
+// The reply of a create script: "OK", "EXISTING" or "DUPLICATE", with the
+// script's values (an id first).
+struct ScriptOutcome {
+  std::string kind;
+  std::vector<std::string> values;
+};
+
+// What import lookups found, in the order asked; "" where nothing matched.
+struct OrganizationLookup {
+  // By OrganizationMatchField: the organization id.
+  std::vector<std::string> by_match_field;
+  // By match key alone (any country): the ids.
+  std::vector<std::vector<std::string>> by_name;
+};
+
+class DirectoryStore {
+ public:
+  DirectoryStore(RedisConnection& redis, absl::string_view tenant_id);
+
+  const std::string& prefix() const { return prefix_; }
+
+  // NOT_FOUND when absent in this tenant.
+  absl::StatusOr<v1::Organization> GetOrganization(absl::string_view id);
+  absl::StatusOr<v1::Participant> GetParticipant(absl::string_view id);
+  // One round trip; missing ids are skipped.
+  absl::StatusOr<std::vector<v1::Organization>> GetOrganizations(
+      const std::vector<std::string>& ids);
+  absl::StatusOr<std::vector<v1::Participant>> GetParticipants(
+      const std::vector<std::string>& ids);
+
+  // Organization ids after `page_token`, of one country when `country_code`
+  // is set; at most `limit`.
+  absl::StatusOr<IdPage> ListOrganizationIds(absl::string_view country_code,
+                                             absl::string_view page_token,
+                                             int limit);
+  // Participant ids after `page_token`, of one organization when
+  // `organization_id` is set (NOT_FOUND when it does not exist).
+  absl::StatusOr<IdPage> ListParticipantIds(absl::string_view organization_id,
+                                            absl::string_view page_token,
+                                            int limit);
+
+  // Both lookups in one round trip.
+  absl::StatusOr<OrganizationLookup> LookupOrganizations(
+      const std::vector<std::string>& match_fields,
+      const std::vector<std::string>& match_keys);
+  // Participant ids by ParticipantMatchField ("" where none).
+  absl::StatusOr<std::vector<std::string>> LookupParticipants(
+      const std::vector<std::string>& match_fields);
+
+  // Runs a create script with KEYS = {prefix}. `idempotency_key` is "" or
+  // the key suffix remembered for request retries.
+  absl::StatusOr<ScriptOutcome> CreateOrganization(
+      absl::string_view idempotency_key, const v1::Organization& org);
+  absl::StatusOr<ScriptOutcome> CreateParticipant(
+      absl::string_view idempotency_key, const v1::Participant& participant);
+
+  // Creates many, each atomic on its own, pipelined in batches (imports).
+  // One result per record: an outcome, or the script's failure (such as
+  // NOT_FOUND). Fails as a whole only when Redis does (UNAVAILABLE,
+  // DEADLINE_EXCEEDED, INTERNAL); records before the failure may be stored.
+  absl::StatusOr<std::vector<absl::StatusOr<ScriptOutcome>>>
+  CreateOrganizations(const std::vector<v1::Organization>& orgs);
+  absl::StatusOr<std::vector<absl::StatusOr<ScriptOutcome>>> CreateParticipants(
+      const std::vector<v1::Participant>& participants);
+
+ private:
+  absl::StatusOr<IdPage> PageOfIndex(const std::string& index,
+                                     absl::string_view page_token, int limit,
+                                     const std::string& must_exist);
+  absl::StatusOr<std::vector<absl::StatusOr<ScriptOutcome>>> RunScripts(
+      const LuaScript& script,
+      const std::vector<std::vector<std::string>>& calls);
+
+  RedisConnection& redis_;
+  std::string prefix_;
+};
+
+}  // namespace townhall::registration
