@@ -25,6 +25,8 @@
 #include "absl/time/time.h"
 #include "services/common/auth/jwt.h"
 #include "services/common/auth/principal.h"
+#include "services/common/redis/redis_connection.h"
+#include "tests/testing/redis_server.h"
 #include "tests/testing/shared_server.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/test_server.h"
@@ -947,6 +949,24 @@ TEST(DirectoryTest, ValidateOnlyReportsTheSameAndWritesNothing) {
   ASSERT_OK_AND_ASSIGN(std::vector<v1::Participant> people,
                        ListPeople(t.client));
   EXPECT_THAT(people, IsEmpty());
+}
+
+TEST(DirectoryTest, ImportLoadsItsScriptsAfterRedisForgotThem) {
+  ASSERT_OK_AND_ASSIGN(Tenant t, NewTenant());
+  // Bulk creates pipeline EVALSHA; after a flush (or a Redis restart) every
+  // call of a batch answers NOSCRIPT and must be retried with the body.
+  RedisConnection redis(RedisOptions{.address = SharedRedisAddress()});
+  ASSERT_OK_AND_ASSIGN(RedisReply flushed, redis.Command({"SCRIPT", "FLUSH"}));
+  ASSERT_EQ(flushed.type, RedisReply::Type::kStatus) << flushed.str;
+  ASSERT_OK_AND_ASSIGN(
+      v1::ImportDirectoryResponse response,
+      Import(t.client,
+             "name,country_code\nTula oʻzbeklari,RU\nOmsk oʻzbeklari,RU\n",
+             "display_name,organization\nAziz Karimov,Тула ўзбеклари\n"
+             "Anvar Olimov,Омск ўзбеклари\n"));
+  EXPECT_EQ(response.organizations_created(), 2);
+  EXPECT_EQ(response.participants_created(), 2);
+  EXPECT_THAT(response.errors(), IsEmpty());
 }
 
 TEST(DirectoryTest, ImportRefusesBadHeadersBeforeWritingAnything) {
