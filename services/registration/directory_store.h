@@ -1,7 +1,6 @@
 // DirectoryStore: the Redis keys of a tenant's organizations and
 // participants, and the reads and scripts over them. One store per call (it
-// wraps the worker's connection and the caller's tenant). Key schema
-// (docs/architecture.md):
+// wraps the worker's connection and the caller's tenant). Key schema:
 //
 //   th:{t:<tenant>}:org:<id>               STRING Organization bytes
 //   th:{t:<tenant>}:orgs                   ZSET   organization ids, score 0
