@@ -36,17 +36,9 @@ absl::StatusOr<std::string> DecodePageToken(absl::string_view token) {
 
 absl::StatusOr<ScriptOutcome> ToOutcome(const RedisReply& reply,
                                         const LuaScript& script) {
-  if (!reply.is_array() || reply.elements.empty()) {
-    return absl::InternalError(
-        absl::StrCat("unexpected reply from ", script.name()));
-  }
-  ScriptOutcome outcome;
-  outcome.kind = reply.elements[0].str;
-  for (size_t i = 1; i < reply.elements.size(); ++i) {
-    const RedisReply& r = reply.elements[i];
-    outcome.values.push_back(
-        r.type == RedisReply::Type::kInteger ? absl::StrCat(r.integer) : r.str);
-  }
+  // Create scripts answer "OK", "EXISTING" or "DUPLICATE", an id first.
+  TH_ASSIGN_OR_RETURN(ScriptOutcome outcome,
+                      DecodeScriptOutcome(reply, script));
   if (outcome.values.empty()) {
     return absl::InternalError(absl::StrCat(script.name(), " returned no id"));
   }

@@ -34,6 +34,7 @@
 #include "absl/strings/string_view.h"
 #include "services/common/redis/lua_script.h"
 #include "services/common/redis/redis_connection.h"
+#include "services/common/redis/script_outcome.h"
 #include "townhall/v1/registration.pb.h"
 
 namespace townhall::registration {
@@ -60,13 +61,6 @@ struct IdPage {
   std::vector<std::string> ids;
   // Token of the next page ("" at the end).
   std::string next_page_token;
-};
-
-// The reply of a create script: "OK", "EXISTING" or "DUPLICATE", with the
-// script's values (an id first).
-struct ScriptOutcome {
-  std::string kind;
-  std::vector<std::string> values;
 };
 
 // What import lookups found, in the order asked; "" where nothing matched.

@@ -14,6 +14,7 @@
 #include "absl/time/clock.h"
 #include "services/common/auth/revocation_list.h"
 #include "services/common/proto_time.h"
+#include "services/common/redis/script_outcome.h"
 #include "services/common/status.h"
 #include "services/common/tenant_keys.h"
 #include "services/common/validation.h"
@@ -40,35 +41,18 @@ constexpr int kScanFactor = 10;
 constexpr size_t kRecordFields = 12;
 constexpr size_t kAttendanceFields = 7;
 
-// A script's reply: its kind ("OK", "EXISTING" or a refusal) and values.
-struct Outcome {
-  std::string kind;
-  std::vector<std::string> values;
-};
-
-absl::StatusOr<Outcome> RunScript(RedisConnection& redis,
-                                  absl::string_view tenant_id,
-                                  const LuaScript& script,
-                                  const std::vector<std::string>& args,
-                                  bool revokes = false) {
+absl::StatusOr<ScriptOutcome> RunScript(RedisConnection& redis,
+                                        absl::string_view tenant_id,
+                                        const LuaScript& script,
+                                        const std::vector<std::string>& args,
+                                        bool revokes = false) {
   std::vector<std::string> keys = {TenantPrefix(tenant_id)};
   if (revokes) keys.emplace_back(kRevocationStreamKey);
   TH_ASSIGN_OR_RETURN(RedisReply reply, redis.Eval(script, keys, args));
-  if (!reply.is_array() || reply.elements.empty()) {
-    return absl::InternalError(
-        absl::StrCat("unexpected reply from ", script.name()));
-  }
-  Outcome outcome;
-  outcome.kind = reply.elements[0].str;
-  for (size_t i = 1; i < reply.elements.size(); ++i) {
-    const RedisReply& r = reply.elements[i];
-    outcome.values.push_back(
-        r.type == RedisReply::Type::kInteger ? absl::StrCat(r.integer) : r.str);
-  }
-  return outcome;
+  return DecodeScriptOutcome(reply, script);
 }
 
-absl::Status Unexpected(const Outcome& outcome) {
+absl::Status Unexpected(const ScriptOutcome& outcome) {
   return absl::InternalError(
       absl::StrCat("unexpected script outcome ", outcome.kind));
 }
@@ -102,11 +86,6 @@ std::string IdempotencyKey(absl::string_view method,
   return request_id.empty()
              ? ""
              : absl::StrCat("idem:", method, ":", session_id, ":", request_id);
-}
-
-// The MINID that trims revocations older than any token can live.
-std::string RevocationMinId(absl::Time now) {
-  return absl::StrCat(absl::ToUnixMillis(now - kMaxRevocableLifetime));
 }
 
 bool IsOver(const Session& session) {
@@ -153,8 +132,9 @@ int64_t DecodeRegistration(const std::string& session_id,
   return ToInt(f[11]);
 }
 
-absl::Status DecodeOne(const Outcome& outcome, const std::string& session_id,
-                       Registration* out, int64_t* generation = nullptr) {
+absl::Status DecodeOne(const ScriptOutcome& outcome,
+                       const std::string& session_id, Registration* out,
+                       int64_t* generation = nullptr) {
   if (outcome.values.size() < kRecordFields) return Unexpected(outcome);
   int64_t gen = DecodeRegistration(session_id, outcome.values, 0, out);
   if (generation != nullptr) *generation = gen;
@@ -180,7 +160,7 @@ void DecodeAttendance(const std::vector<std::string>& values, size_t offset,
 }
 
 // Maps the refusals that register.lua and approve_registration.lua share.
-absl::Status DelegationRefusal(const Outcome& outcome,
+absl::Status DelegationRefusal(const ScriptOutcome& outcome,
                                const std::string& session_id,
                                const std::string& org) {
   if (outcome.kind == "NOT_INVITED") {
@@ -257,7 +237,7 @@ absl::Status RegisterOne(const Principal& caller, RedisConnection& redis,
                          const v1::Participant& participant,
                          const RegisterArgs& args, Registration* out) {
   TH_ASSIGN_OR_RETURN(
-      Outcome outcome,
+      ScriptOutcome outcome,
       RunScript(redis, caller.tenant_id, lua::kRegisterScript,
                 {session.id(), participant.id(),
                  absl::StrCat(static_cast<int>(args.role)),
@@ -286,7 +266,7 @@ absl::Status ReadRegistration(RedisConnection& redis,
                               const std::string& participant_id,
                               Registration* out,
                               int64_t* generation = nullptr) {
-  TH_ASSIGN_OR_RETURN(Outcome outcome,
+  TH_ASSIGN_OR_RETURN(ScriptOutcome outcome,
                       RunScript(redis, tenant_id, lua::kReadRegistrationsScript,
                                 {session_id, "get", participant_id}));
   if (outcome.kind == "NONE") {
@@ -318,7 +298,7 @@ absl::Status RegistrationLogic::InviteOrganization(
     return absl::FailedPreconditionError(refusal);
   }
   TH_ASSIGN_OR_RETURN(
-      Outcome outcome,
+      ScriptOutcome outcome,
       RunScript(redis, caller.tenant_id, lua::kInviteOrganizationScript,
                 {session.id(), request.organization_id(),
                  absl::StrCat(request.seat_quota())}));
@@ -407,7 +387,7 @@ absl::Status RegistrationLogic::ApproveRegistration(
     return absl::FailedPreconditionError(refusal);
   }
   TH_ASSIGN_OR_RETURN(
-      Outcome outcome,
+      ScriptOutcome outcome,
       RunScript(redis, caller.tenant_id, lua::kApproveRegistrationScript,
                 {session.id(), request.participant_id(),
                  absl::StrCat(session.capacity()),
@@ -442,14 +422,14 @@ absl::Status RegistrationLogic::CancelRegistration(
   TH_RETURN_IF_ERROR(ValidateText("reason", request.reason(), reason_limits));
   absl::Time now = absl::Now();
   TH_ASSIGN_OR_RETURN(
-      Outcome outcome,
+      ScriptOutcome outcome,
       RunScript(redis, caller.tenant_id, lua::kCancelRegistrationScript,
                 {session.id(), request.participant_id(), request.reason(),
                  absl::StrCat(absl::ToUnixMicros(now)),
                  absl::StrCat(session.capacity()),
                  RegistrationRevocationKey(caller.tenant_id, session.id(),
                                            request.participant_id()),
-                 RevocationMinId(now)},
+                 RevocationStreamMinId(now)},
                 /*revokes=*/true));
   if (outcome.kind == "BAD_STATUS") {
     return absl::FailedPreconditionError(
@@ -479,14 +459,14 @@ absl::Status RegistrationLogic::SetRole(const Principal& caller, Redis& redis,
   }
   absl::Time now = absl::Now();
   TH_ASSIGN_OR_RETURN(
-      Outcome outcome,
+      ScriptOutcome outcome,
       RunScript(redis, caller.tenant_id, lua::kSetRoleScript,
                 {session.id(), request.participant_id(),
                  absl::StrCat(static_cast<int>(request.role())),
                  absl::StrCat(absl::ToUnixMicros(now)),
                  RegistrationRevocationKey(caller.tenant_id, session.id(),
                                            request.participant_id()),
-                 RevocationMinId(now)},
+                 RevocationStreamMinId(now)},
                 /*revokes=*/true));
   if (outcome.kind == "BAD_STATUS") {
     return absl::FailedPreconditionError(absl::StrCat(
@@ -526,7 +506,7 @@ absl::Status RegistrationLogic::ListRegistrations(
     return InvalidField("page_token", "not a token from this list");
   }
   TH_ASSIGN_OR_RETURN(
-      Outcome outcome,
+      ScriptOutcome outcome,
       RunScript(redis, caller.tenant_id, lua::kReadRegistrationsScript,
                 {session.id(), "list", request.page_token(),
                  absl::StrCat(page_size), absl::StrJoin(statuses, ","),
@@ -634,7 +614,7 @@ absl::Status RegistrationLogic::RecordAttendance(
     }
   }
   TH_ASSIGN_OR_RETURN(
-      Outcome outcome,
+      ScriptOutcome outcome,
       RunScript(redis, caller.tenant_id, lua::kRecordAttendanceScript,
                 {session.id(), request.participant_id(),
                  absl::StrCat(static_cast<int>(action)),
@@ -668,7 +648,7 @@ absl::Status RegistrationLogic::GetAttendanceReport(
     const v1::GetAttendanceReportRequest& request,
     v1::GetAttendanceReportResponse* response) const {
   int64_t now_us = absl::ToUnixMicros(absl::Now());
-  TH_ASSIGN_OR_RETURN(Outcome outcome,
+  TH_ASSIGN_OR_RETURN(ScriptOutcome outcome,
                       RunScript(redis, caller.tenant_id,
                                 lua::kAttendanceReportScript, {session.id()}));
   if (outcome.kind != "OK" || outcome.values.empty() ||
@@ -694,7 +674,7 @@ absl::Status RegistrationLogic::GetSeriesAttendance(
   for (const Session& s : occurrences) ids.push_back(s.id());
   if (ids.empty()) return absl::OkStatus();
   TH_ASSIGN_OR_RETURN(
-      Outcome outcome,
+      ScriptOutcome outcome,
       RunScript(redis, caller.tenant_id, lua::kSeriesAttendanceScript, ids));
   if (outcome.kind != "OK") return Unexpected(outcome);
 

@@ -238,19 +238,9 @@ absl::StatusOr<Series> SessionStore::GetSeries(absl::string_view id) {
 
 absl::StatusOr<ScriptOutcome> SessionStore::RunScript(
     const LuaScript& script, const std::vector<std::string>& args) {
+  // Kinds: OK, EXISTING, CONFLICTS, BAD_STATE, NO_OCCURRENCE.
   TH_ASSIGN_OR_RETURN(RedisReply reply, redis_.Eval(script, {prefix_}, args));
-  if (!reply.is_array() || reply.elements.empty()) {
-    return absl::InternalError(
-        absl::StrCat("unexpected reply from ", script.name()));
-  }
-  ScriptOutcome outcome;
-  outcome.kind = reply.elements[0].str;
-  for (size_t i = 1; i < reply.elements.size(); ++i) {
-    const RedisReply& r = reply.elements[i];
-    outcome.values.push_back(
-        r.type == RedisReply::Type::kInteger ? absl::StrCat(r.integer) : r.str);
-  }
-  return outcome;
+  return DecodeScriptOutcome(reply, script);
 }
 
 }  // namespace townhall::scheduling

@@ -31,6 +31,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "services/common/redis/redis_connection.h"
+#include "services/common/redis/script_outcome.h"
 #include "services/common/tenant_keys.h"
 #include "townhall/v1/scheduling.pb.h"
 
@@ -41,12 +42,6 @@ struct IdPage {
   std::vector<std::string> ids;
   // Cursor for the next page ("" at the end).
   std::string next_cursor;
-};
-
-// The reply of a mutating script: "OK", or a failure kind with details.
-struct ScriptOutcome {
-  std::string kind;  // OK, EXISTING, CONFLICTS, BAD_STATE, NO_OCCURRENCE
-  std::vector<std::string> values;
 };
 
 class SessionStore {

@@ -318,14 +318,16 @@ class TenantServiceImpl final : public v1::TenantService::CallbackService,
                             RedisConnection& redis) -> absl::Status {
           TH_RETURN_IF_ERROR(ValidateId("api_key_id", request->api_key_id()));
           std::string key = ApiKeyKey(caller.tenant_id, request->api_key_id());
-          TH_ASSIGN_OR_RETURN(
-              RedisReply revoked,
-              redis.Eval(
-                  lua::kRevokeApiKeyScript,
-                  {key, std::string(kRevocationStreamKey)},
-                  {ApiKeyRevocationKey(caller.tenant_id, request->api_key_id()),
-                   absl::StrCat(absl::ToUnixMicros(absl::Now()))}));
-          (void)revoked;
+          absl::Time now = absl::Now();
+          TH_RETURN_IF_ERROR(
+              redis
+                  .Eval(lua::kRevokeApiKeyScript,
+                        {key, std::string(kRevocationStreamKey)},
+                        {ApiKeyRevocationKey(caller.tenant_id,
+                                             request->api_key_id()),
+                         absl::StrCat(absl::ToUnixMicros(now)),
+                         RevocationStreamMinId(now)})
+                  .status());
           TH_ASSIGN_OR_RETURN(RedisReply fields,
                               redis.Command({"HGETALL", key}));
           return DecodeApiKey(fields, response->mutable_api_key());

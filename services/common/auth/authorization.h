@@ -5,8 +5,9 @@
 //   - function: the caller's role (or API key scope) must be in the RPC's
 //     row of the table;
 //   - object: keys are tenant-prefixed, so another tenant's objects are
-//     NOT_FOUND by construction; a join token names one session, and the
-//     request's `session_id` must be that session; for members (moderator,
+//     NOT_FOUND by construction; a join token names one session, and a
+//     request type with a `session_id` must name that session (one without,
+//     such as Ping, names no object); for members (moderator,
 //     speaker, participant, observer) rows marked `own_registration_only`
 //     also require the request's `participant_id` to be their own;
 //   - property: server-owned fields are never read from requests, and

@@ -25,6 +25,10 @@ std::string ApiKeyRevocationKey(absl::string_view tenant_id,
   return absl::StrCat("key:", tenant_id, ":", api_key_id);
 }
 
+std::string RevocationStreamMinId(absl::Time now) {
+  return absl::StrCat(absl::ToUnixMillis(now - kMaxRevocableLifetime));
+}
+
 absl::Status RevocationList::Check(const Principal& caller,
                                    absl::Time now) const {
   std::string key;

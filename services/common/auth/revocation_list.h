@@ -41,6 +41,9 @@ std::string RegistrationRevocationKey(absl::string_view tenant_id,
                                       absl::string_view participant_id);
 std::string ApiKeyRevocationKey(absl::string_view tenant_id,
                                 absl::string_view api_key_id);
+// The XADD MINID that trims entries older than kMaxRevocableLifetime
+// (scripts call th_revoke with it).
+std::string RevocationStreamMinId(absl::Time now);
 
 class RevocationList {
  public:

@@ -35,16 +35,12 @@ local function th_remember(key, reply, ttl)
   end
 end
 
--- Entries of the revocation stream older than any token's lifetime (366
--- days, services/common/auth/revocation_list.h) are trimmed.
-local TH_REVOCATION_MAX_AGE_MS = 366 * 24 * 3600 * 1000
-
 -- Revokes credentials on every server: appends {k = key, g = generation}
 -- to the revocation stream `stream_key` ("th:revocations"), which every
--- server follows. `now_ms` comes from the caller (scripts must not read
--- the clock before writing, for replication).
-local function th_revoke(stream_key, key, generation, now_ms)
-  redis.call('XADD', stream_key, 'MINID', '~',
-             tostring(now_ms - TH_REVOCATION_MAX_AGE_MS), '*',
+-- server follows (services/common/auth/revocation_list.h). `min_id`
+-- (RevocationStreamMinId() in C++) trims entries older than any token can
+-- live.
+local function th_revoke(stream_key, key, generation, min_id)
+  redis.call('XADD', stream_key, 'MINID', '~', min_id, '*',
              'k', key, 'g', tostring(generation))
 end

@@ -82,12 +82,9 @@ local function append_all(out, items)
   return out
 end
 
--- Revokes the registration's join tokens older than `gen` on every server
--- (services/common/auth/revocation_list.h); `min_id` trims entries older
--- than any token can live.
+-- Revokes the registration's join tokens older than `gen` on every server.
 local function revoke(revocation_key, gen, min_id)
-  redis.call('XADD', KEYS[2], 'MINID', '~', min_id, '*', 'k', revocation_key,
-             'g', gen)
+  th_revoke(KEYS[2], revocation_key, gen, min_id)
 end
 
 -- One participant's attendance as the flat list the C++ side decodes
