@@ -50,7 +50,8 @@ echo $! > "$STATE/townhalld.pid"
 
 TOKEN=$("$BUILD_DIR/clients/cpp/townhall-load-demo" \
   --server="127.0.0.1:$GRPC_PORT" \
-  --bootstrap_credential_file="$STATE/bootstrap_credential")
+  --bootstrap_credential_file="$STATE/bootstrap_credential" \
+  --directory_dir="$ROOT/tests/data" --state_dir="$STATE")
 echo "$TOKEN" > "$STATE/organizer_token"
 chmod 600 "$STATE/organizer_token"
 
@@ -64,6 +65,16 @@ export TOKEN=$TOKEN
 
 List the sessions of the demo conference:
 buf curl --protocol grpc --http2-prior-knowledge -H "Authorization: Bearer \$TOKEN" -d '{}' http://127.0.0.1:$GRPC_PORT/townhall.v1.SchedulingService/ListSessions
+
+The live session's registrations (a moderator's view, with the join token
+in .local/moderator_join_token; organizers see contact details, moderators
+do not):
+buf curl --protocol grpc --http2-prior-knowledge -H "Authorization: Bearer \$(cat .local/moderator_join_token)" -d '{"session_id":"$(cat "$STATE/live_session_id")"}' http://127.0.0.1:$GRPC_PORT/townhall.v1.RegistrationService/ListRegistrations
+
+The demo directory (diaspora organizations, ministries, missions):
+buf curl --protocol grpc --http2-prior-knowledge -H "Authorization: Bearer \$TOKEN" -d '{"country_code":"RU","page_size":5}' http://127.0.0.1:$GRPC_PORT/townhall.v1.RegistrationService/ListOrganizations
+
+A portal's API key (read_schedule, manage_registrations) is in .local/portal_api_key.
 
 List the services (server reflection):
 buf curl --protocol grpc --http2-prior-knowledge --list-services http://127.0.0.1:$GRPC_PORT

@@ -4,14 +4,25 @@
 // "mfa-uz") holds a monthly video conference with compatriots in Russia,
 // in Asia/Tashkent, whose first occurrence is live now, and a follow-up
 // "Open Day" at the embassy in Berlin (a zone with daylight saving time).
-// Idempotent: a second run finds the demo and only issues a fresh token.
+// The directory (about 70 diaspora organizations, ministries and missions
+// and their delegates) is imported from CSV; the import reports the rows it
+// refuses, so a demo shows that too. Delegates are registered for the live
+// occurrence (one of them moderates) and for the Open Day.
+// Idempotent: a second run finds the demo, creates nothing twice and issues
+// fresh tokens.
 //
 //   townhall-load-demo --server=127.0.0.1:50051
 //       --bootstrap_credential_file=.local/bootstrap_credential
-// prints an organizer token on stdout.
+//       --directory_dir=tests/data --state_dir=.local
+// prints an organizer token on stdout and writes a moderator's join token
+// (and, on the first run, a portal's API key) into --state_dir.
+#include <sys/stat.h>
+
 #include <fstream>
 #include <iostream>
+#include <set>
 #include <sstream>
+#include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -26,6 +37,11 @@ ABSL_FLAG(std::string, bootstrap_credential_file, "",
 ABSL_FLAG(std::string, tenant, "mfa-uz", "Tenant id of the demo organizer.");
 ABSL_FLAG(absl::Duration, wait, absl::Seconds(30),
           "How long to wait for the server to become ready.");
+ABSL_FLAG(std::string, directory_dir, "",
+          "Folder with organizations.csv and participants.csv to import; "
+          "empty skips the directory and registrations.");
+ABSL_FLAG(std::string, state_dir, "",
+          "Folder to write moderator_join_token and portal_api_key into.");
 
 namespace townhall {
 namespace {
@@ -40,6 +56,101 @@ int Fail(absl::string_view what, const absl::Status& status) {
 void SetStart(absl::Time t, Session* s) {
   s->mutable_start_time()->set_seconds(absl::ToUnixSeconds(t));
 }
+
+absl::StatusOr<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+// Writes a secret for the local user only.
+void WriteSecret(const std::string& dir, const std::string& name,
+                 const std::string& value) {
+  if (dir.empty()) return;
+  std::string path = absl::StrCat(dir, "/", name);
+  std::ofstream out(path, std::ios::trunc);
+  out << value << "\n";
+  out.close();
+  chmod(path.c_str(), 0600);
+}
+
+// OK, or ALREADY_EXISTS from a second run.
+bool CreatedOrExists(const absl::Status& status) {
+  return status.ok() || status.code() == absl::StatusCode::kAlreadyExists;
+}
+
+// Imports the directory and registers delegates: for the live occurrence
+// of the dialogue one person of each of the first 40 organizations (the
+// first of them moderates), for the Open Day in Berlin 12 people. Returns
+// the moderator's participant id.
+absl::StatusOr<std::string> LoadRegistrations(TownhallClient& client,
+                                              const std::string& live_id,
+                                              const std::string& open_day_id) {
+  const std::string dir = absl::GetFlag(FLAGS_directory_dir);
+  v1::ImportDirectoryRequest import;
+  absl::StatusOr<std::string> orgs =
+      ReadFile(absl::StrCat(dir, "/organizations.csv"));
+  absl::StatusOr<std::string> people =
+      ReadFile(absl::StrCat(dir, "/participants.csv"));
+  if (!orgs.ok()) return orgs.status();
+  if (!people.ok()) return people.status();
+  import.set_organizations_csv(*orgs);
+  import.set_participants_csv(*people);
+  auto imported = client.ImportDirectory(import);
+  if (!imported.ok()) return imported.status();
+  std::cerr << "load-demo: directory: " << imported->organizations_created()
+            << " organizations and " << imported->participants_created()
+            << " participants created, " << imported->organizations_existing()
+            << " + " << imported->participants_existing()
+            << " already there; rows refused:\n";
+  for (const v1::ImportError& error : imported->errors()) {
+    std::cerr << "  " << error.file() << ".csv line " << error.line() << ": "
+              << error.reason() << "\n";
+  }
+
+  // One member of each organization, in the order the server lists them.
+  std::vector<std::string> delegates;
+  std::set<std::string> seen_orgs;
+  v1::ListParticipantsRequest list;
+  list.set_page_size(500);
+  auto listed = client.ListParticipants(list);
+  if (!listed.ok()) return listed.status();
+  for (const v1::Participant& p : listed->participants()) {
+    if (p.organization_id().empty()) continue;
+    if (seen_orgs.insert(p.organization_id()).second) {
+      delegates.push_back(p.id());
+    }
+  }
+  if (delegates.empty()) {
+    return absl::FailedPreconditionError("the directory has no delegates");
+  }
+  for (size_t i = 0; i < delegates.size() && i < 40; ++i) {
+    v1::RegisterRequest reg;
+    reg.set_session_id(live_id);
+    reg.set_participant_id(delegates[i]);
+    reg.set_role(i == 0 ? v1::SESSION_ROLE_MODERATOR
+                        : v1::SESSION_ROLE_PARTICIPANT);
+    reg.set_request_id(absl::StrCat("demo-live-", delegates[i]));
+    if (absl::Status s = client.Register(reg).status(); !CreatedOrExists(s)) {
+      return s;
+    }
+  }
+  for (size_t i = 0; i < delegates.size() && i < 12; ++i) {
+    v1::RegisterRequest reg;
+    reg.set_session_id(open_day_id);
+    reg.set_participant_id(delegates[delegates.size() - 1 - i]);
+    reg.set_request_id(absl::StrCat("demo-open-day-", reg.participant_id()));
+    if (absl::Status s = client.Register(reg).status(); !CreatedOrExists(s)) {
+      return s;
+    }
+  }
+  return delegates[0];
+}
+
+absl::Status LoadSchedule(TownhallClient& client, std::string* live_id,
+                          std::string* open_day_id);
 
 int Run() {
   std::ifstream in(absl::GetFlag(FLAGS_bootstrap_credential_file));
@@ -84,11 +195,51 @@ int Run() {
 
   auto existing = client.ListSessions(v1::ListSessionsRequest());
   if (!existing.ok()) return Fail("list sessions", existing.status());
-  if (existing->sessions_size() > 0) {
-    std::cout << token->token() << "\n";
-    return 0;  // already loaded
+  std::string live_id;
+  std::string open_day_id;
+  for (const Session& s : existing->sessions()) {
+    if (s.state() == v1::SESSION_STATE_LIVE && live_id.empty())
+      live_id = s.id();
+    if (s.format() == v1::SESSION_FORMAT_IN_PERSON) open_day_id = s.id();
   }
+  if (existing->sessions_size() == 0) {
+    absl::Status loaded = LoadSchedule(client, &live_id, &open_day_id);
+    if (!loaded.ok()) return Fail("load schedule", loaded);
+  }
+  if (!absl::GetFlag(FLAGS_directory_dir).empty() && !live_id.empty() &&
+      !open_day_id.empty()) {
+    absl::StatusOr<std::string> moderator =
+        LoadRegistrations(client, live_id, open_day_id);
+    if (!moderator.ok()) return Fail("load registrations", moderator.status());
+    v1::IssueJoinTokenRequest join;
+    join.set_session_id(live_id);
+    join.set_participant_id(*moderator);
+    auto joined = client.IssueJoinToken(join);
+    if (!joined.ok()) return Fail("issue join token", joined.status());
+    WriteSecret(absl::GetFlag(FLAGS_state_dir), "moderator_join_token",
+                joined->token());
+    WriteSecret(absl::GetFlag(FLAGS_state_dir), "live_session_id", live_id);
+  }
+  // A portal's API key, once (the key is shown only when created).
+  auto keys = client.ListApiKeys(v1::ListApiKeysRequest());
+  if (!keys.ok()) return Fail("list API keys", keys.status());
+  if (keys->api_keys_size() == 0) {
+    v1::CreateApiKeyRequest key;
+    key.mutable_api_key()->set_display_name("Vatandoshlar portali (demo)");
+    key.mutable_api_key()->add_scopes(v1::API_SCOPE_READ_SCHEDULE);
+    key.mutable_api_key()->add_scopes(v1::API_SCOPE_MANAGE_REGISTRATIONS);
+    auto created = client.CreateApiKey(key);
+    if (!created.ok()) return Fail("create API key", created.status());
+    WriteSecret(absl::GetFlag(FLAGS_state_dir), "portal_api_key",
+                created->key());
+  }
+  std::cout << token->token() << "\n";
+  return 0;
+}
 
+// Venues, the monthly dialogue (first occurrence live) and the Open Day.
+absl::Status LoadSchedule(TownhallClient& client, std::string* live_id,
+                          std::string* open_day_id) {
   v1::CreateVenueRequest moscow;
   moscow.set_request_id("demo-venue-moscow");
   moscow.mutable_venue()->set_name(
@@ -97,7 +248,7 @@ int Run() {
   moscow.mutable_venue()->set_time_zone("Europe/Moscow");
   moscow.mutable_venue()->set_capacity(120);
   auto moscow_venue = client.CreateVenue(moscow);
-  if (!moscow_venue.ok()) return Fail("create venue", moscow_venue.status());
+  if (!moscow_venue.ok()) return moscow_venue.status();
 
   v1::CreateVenueRequest berlin;
   berlin.set_request_id("demo-venue-berlin");
@@ -107,7 +258,7 @@ int Run() {
   berlin.mutable_venue()->set_time_zone("Europe/Berlin");
   berlin.mutable_venue()->set_capacity(80);
   auto berlin_venue = client.CreateVenue(berlin);
-  if (!berlin_venue.ok()) return Fail("create venue", berlin_venue.status());
+  if (!berlin_venue.ok()) return berlin_venue.status();
 
   // The monthly dialogue, first occurrence this hour in Tashkent.
   absl::TimeZone tashkent;
@@ -136,12 +287,11 @@ int Run() {
   tmpl->add_languages("en");
   series.mutable_series()->set_rrule("FREQ=MONTHLY;COUNT=6");
   auto created_series = client.CreateSeries(series);
-  if (!created_series.ok())
-    return Fail("create series", created_series.status());
+  if (!created_series.ok()) return created_series.status();
   v1::StartSessionRequest start;
   start.set_session_id(created_series->series().session_ids(0));
-  if (auto s = client.StartSession(start); !s.ok())
-    return Fail("start session", s.status());
+  if (auto s = client.StartSession(start); !s.ok()) return s.status();
+  *live_id = start.session_id();
 
   // The follow-up Open Day at the embassy in Berlin, 10:00 local.
   absl::TimeZone berlin_zone;
@@ -167,11 +317,10 @@ int Run() {
   day->set_capacity(80);
   day->add_languages("uz");
   day->add_languages("de");
-  if (auto s = client.CreateSession(open_day); !s.ok())
-    return Fail("create open day", s.status());
-
-  std::cout << token->token() << "\n";
-  return 0;
+  auto made_open_day = client.CreateSession(open_day);
+  if (!made_open_day.ok()) return made_open_day.status();
+  *open_day_id = made_open_day->session().id();
+  return absl::OkStatus();
 }
 
 }  // namespace
