@@ -94,7 +94,8 @@ TownhallClient::TownhallClient(ClientOptions options)
       DiagnosticsService_(v1::DiagnosticsService::NewStub(channel_)),
       TenantService_(v1::TenantService::NewStub(channel_)),
       SchedulingService_(v1::SchedulingService::NewStub(channel_)),
-      RegistrationService_(v1::RegistrationService::NewStub(channel_)) {}
+      RegistrationService_(v1::RegistrationService::NewStub(channel_)),
+      AgendaService_(v1::AgendaService::NewStub(channel_)) {}
 
 TownhallClient::TownhallClient(ClientOptions options,
                                std::shared_ptr<grpc::Channel> channel)
@@ -103,7 +104,8 @@ TownhallClient::TownhallClient(ClientOptions options,
       DiagnosticsService_(v1::DiagnosticsService::NewStub(channel_)),
       TenantService_(v1::TenantService::NewStub(channel_)),
       SchedulingService_(v1::SchedulingService::NewStub(channel_)),
-      RegistrationService_(v1::RegistrationService::NewStub(channel_)) {}
+      RegistrationService_(v1::RegistrationService::NewStub(channel_)),
+      AgendaService_(v1::AgendaService::NewStub(channel_)) {}
 
 void TownhallClient::PrepareContext(const CallOptions& call,
                                     grpc::ClientContext* context) const {

@@ -27,6 +27,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "townhall/v1/agenda.grpc.pb.h"
 #include "townhall/v1/diagnostics.grpc.pb.h"
 #include "townhall/v1/registration.grpc.pb.h"
 #include "townhall/v1/scheduling.grpc.pb.h"
@@ -143,6 +144,30 @@ class TownhallClient {
   TH_CLIENT_RPC(RegistrationService, RecordAttendance)
   TH_CLIENT_RPC(RegistrationService, GetAttendanceReport)
   TH_CLIENT_RPC(RegistrationService, GetSeriesAttendance)
+  TH_CLIENT_RPC(AgendaService, CreateAgendaItem)
+  TH_CLIENT_RPC(AgendaService, UpdateAgendaItem)
+  TH_CLIENT_RPC(AgendaService, MoveAgendaItem)
+  TH_CLIENT_RPC(AgendaService, DeleteAgendaItem)
+  TH_CLIENT_RPC(AgendaService, GetAgenda)
+  TH_CLIENT_RPC(AgendaService, ActivateAgendaItem)
+  TH_CLIENT_RPC(AgendaService, CompleteAgendaItem)
+  TH_CLIENT_RPC(AgendaService, SkipAgendaItem)
+  TH_CLIENT_RPC(AgendaService, ProposeTopic)
+  TH_CLIENT_RPC(AgendaService, ListTopicProposals)
+  TH_CLIENT_RPC(AgendaService, AcceptTopicProposal)
+  TH_CLIENT_RPC(AgendaService, DeclineTopicProposal)
+  TH_CLIENT_RPC(AgendaService, RaiseHand)
+  TH_CLIENT_RPC(AgendaService, LowerHand)
+  TH_CLIENT_RPC(AgendaService, CallNextSpeaker)
+  TH_CLIENT_RPC(AgendaService, FinishSpeaker)
+  TH_CLIENT_RPC(AgendaService, GetSpeakersQueue)
+  TH_CLIENT_RPC(AgendaService, SetSpeakersQueueOptions)
+  TH_CLIENT_RPC(AgendaService, RecordOutcome)
+  TH_CLIENT_RPC(AgendaService, CreateActionItem)
+  TH_CLIENT_RPC(AgendaService, UpdateActionItem)
+  TH_CLIENT_RPC(AgendaService, ListActionItems)
+  TH_CLIENT_RPC(AgendaService, PrepareFollowUp)
+  TH_CLIENT_RPC(AgendaService, ExportMinutes)
 
 #undef TH_CLIENT_RPC
 
@@ -176,6 +201,7 @@ class TownhallClient {
   std::unique_ptr<v1::TenantService::Stub> TenantService_;
   std::unique_ptr<v1::SchedulingService::Stub> SchedulingService_;
   std::unique_ptr<v1::RegistrationService::Stub> RegistrationService_;
+  std::unique_ptr<v1::AgendaService::Stub> AgendaService_;
 };
 
 }  // namespace townhall

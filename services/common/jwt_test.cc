@@ -398,6 +398,7 @@ TEST(Jwt, JoinTokenCarriesSessionParticipantAndGeneration) {
   claims.session_id = "s-1";
   claims.participant_id = "p-1";
   claims.generation = 7;
+  claims.organization_id = "org-9";
   absl::StatusOr<std::string> token = SignToken(keys, kAudience, claims);
   ASSERT_TRUE(token.ok()) << token.status();
   absl::StatusOr<Principal> principal =
@@ -408,6 +409,7 @@ TEST(Jwt, JoinTokenCarriesSessionParticipantAndGeneration) {
   EXPECT_EQ(principal->session_id, "s-1");
   EXPECT_EQ(principal->participant_id, "p-1");
   EXPECT_EQ(principal->generation, 7);
+  EXPECT_EQ(principal->organization_id, "org-9");
   EXPECT_EQ(principal->issue_time, claims.issue_time);
 }
 

@@ -566,6 +566,9 @@ absl::Status RegistrationLogic::IssueJoinToken(
   claims.expire_time = now + ttl;
   claims.session_id = session.id();
   claims.participant_id = request.participant_id();
+  // Lets later services apply per-organization rules (speakers' queue)
+  // from the token alone.
+  claims.organization_id = registration.organization_id();
   // A later cancellation or role change revokes generations below its own.
   claims.generation = generation;
   TH_ASSIGN_OR_RETURN(*response->mutable_token(), auth_->Issue(claims));

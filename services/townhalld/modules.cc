@@ -1,5 +1,6 @@
 #include "services/townhalld/modules.h"
 
+#include "services/agenda/agenda_service.h"
 #include "services/registration/registration_service.h"
 #include "services/scheduling/scheduling_service.h"
 #include "services/tenancy/tenant_service.h"
@@ -8,7 +9,7 @@ namespace townhall {
 
 std::vector<ModuleSpec> AllModules() {
   return {tenancy::TenantModule(), scheduling::SchedulingModule(),
-          registration::RegistrationModule()};
+          registration::RegistrationModule(), agenda::AgendaModule()};
 }
 
 }  // namespace townhall

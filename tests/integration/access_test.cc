@@ -100,7 +100,11 @@ absl::Status Call(const std::shared_ptr<grpc::Channel>& channel,
                   const std::string& token, std::string* response_bytes) {
   grpc::GenericStub stub(channel);
   grpc::ClientContext context;
-  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+  // A watch that is let in stays open: its first message (or the deadline)
+  // is the answer.
+  const bool streams = FindMethod(path)->server_streaming();
+  context.set_deadline(absl::ToChronoTime(
+      absl::Now() + (streams ? absl::Milliseconds(500) : absl::Seconds(10))));
   if (!token.empty()) {
     context.AddMetadata("authorization", absl::StrCat("Bearer ", token));
   }
@@ -340,6 +344,10 @@ TEST_F(AccessTest, EveryRpcAnswersEveryCallerAsTheTableSays) {
         continue;
       }
       bool allowed = RuleAllows(rule, caller.principal);
+      if (allowed && FindMethod(rule.method)->server_streaming() &&
+          status.code() == absl::StatusCode::kDeadlineExceeded) {
+        status = absl::OkStatus();  // the watch was open: let in
+      }
       if (allowed) {
         ++allowed_calls;
         EXPECT_NE(status.code(), absl::StatusCode::kPermissionDenied) << status;
@@ -397,7 +405,12 @@ TEST(AccessTableTest, FollowsThePolicy) {
         const bool own_only = rule.own_registration_only;
         const bool read = absl::EndsWith(method, "/GetSession") ||
                           absl::EndsWith(method, "/ExportCalendar") ||
-                          absl::EndsWith(method, "/Ping");
+                          absl::EndsWith(method, "/Ping") ||
+                          absl::EndsWith(method, "/GetAgenda") ||
+                          absl::EndsWith(method, "/ListTopicProposals") ||
+                          absl::EndsWith(method, "/GetSpeakersQueue") ||
+                          absl::EndsWith(method, "/ListActionItems") ||
+                          absl::EndsWith(method, "/WatchAgenda");
         EXPECT_TRUE(read || own_only) << RoleName(member);
       }
     }

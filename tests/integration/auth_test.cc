@@ -89,8 +89,10 @@ TEST(AuthTest, AccessTableCoversEveryMethodOfEveryService) {
     ASSERT_GT(service->method_count(), 0) << name;
     for (int i = 0; i < service->method_count(); ++i) {
       const google::protobuf::MethodDescriptor* m = service->method(i);
-      EXPECT_FALSE(m->client_streaming() || m->server_streaming())
-          << m->full_name() << " streams: give it an entry of its own";
+      // Server streams take one request like unary calls, so the generic
+      // calls here cover them; client streams would need their own.
+      EXPECT_FALSE(m->client_streaming())
+          << m->full_name() << " streams requests: give it an entry";
       in_protos.insert(absl::StrCat("/", name, "/", m->name()));
     }
   }

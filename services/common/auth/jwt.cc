@@ -125,7 +125,9 @@ absl::StatusOr<std::string> SignToken(const KeySet& keys,
     }
     ok = jwt_add_grant(jwt.get(), "sid", claims.session_id.c_str()) == 0 &&
          jwt_add_grant(jwt.get(), "pid", claims.participant_id.c_str()) == 0 &&
-         jwt_add_grant_int(jwt.get(), "gen", claims.generation) == 0;
+         jwt_add_grant_int(jwt.get(), "gen", claims.generation) == 0 &&
+         (claims.organization_id.empty() ||
+          jwt_add_grant(jwt.get(), "oid", claims.organization_id.c_str()) == 0);
   }
   if (ok && claims.role == Role::kApiClient) {
     ok = jwt_add_grant_int(jwt.get(), "scp", claims.scopes) == 0;
@@ -199,6 +201,8 @@ absl::StatusOr<Principal> VerifyToken(const KeySet& keys,
     principal.session_id = sid;
     principal.participant_id = pid;
     principal.generation = gen;
+    const char* oid = jwt_get_grant(jwt.get(), "oid");
+    principal.organization_id = oid != nullptr ? oid : "";
   }
   if (principal.role == Role::kApiClient) {
     errno = 0;

@@ -9,7 +9,8 @@
 //
 // Claims: iss "townhall", aud (configured, "townhall" by default), sub,
 // tid (tenant id), role, iat, exp, jti; join tokens add sid (session), pid
-// (participant) and gen (registration generation); API keys add scp (scope
+// (participant), gen (registration generation) and oid (organization,
+// optional); API keys add scp (scope
 // bits) and use the key id as jti. Verification checks the signature
 // with the key named by the header's kid, the algorithm (HS256 only: no
 // "none", no algorithm confusion), expiry, audience and that tid and role
@@ -52,6 +53,8 @@ struct TokenClaims {
   std::string session_id;
   std::string participant_id;
   int64_t generation = 0;
+  // The participant's organization ("" for none).
+  std::string organization_id;
   // API keys only: ScopeBit()s.
   uint32_t scopes = 0;
   // The jti; random when empty.

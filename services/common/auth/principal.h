@@ -68,6 +68,8 @@ struct Principal {
   std::string session_id;
   std::string participant_id;
   int64_t generation = 0;
+  // The participant's organization, when the registration has one.
+  std::string organization_id;
 
   // API keys: ScopeBit()s.
   uint32_t scopes = 0;

@@ -1,4 +1,4 @@
-#include "services/registration/session_directory.h"
+#include "services/common/server/session_directory.h"
 
 #include <grpcpp/grpcpp.h>
 
@@ -6,7 +6,7 @@
 #include "absl/time/clock.h"
 #include "services/common/status.h"
 
-namespace townhall::registration {
+namespace townhall {
 namespace {
 
 constexpr absl::Duration kTokenLifetime = absl::Minutes(10);
@@ -34,8 +34,9 @@ std::shared_ptr<PendingCall<Request, Response>> NewCall(
 }  // namespace
 
 SessionDirectory::SessionDirectory(PeerChannels* peers,
-                                   const Authenticator* auth)
-    : peers_(peers), auth_(auth) {}
+                                   const Authenticator* auth,
+                                   std::string service)
+    : peers_(peers), auth_(auth), subject_(absl::StrCat("service:", service)) {}
 
 v1::SchedulingService::Stub* SessionDirectory::Stub() const {
   absl::MutexLock lock(&mu_);
@@ -57,7 +58,7 @@ absl::StatusOr<std::string> SessionDirectory::TokenFor(
     return it->second.token;
   }
   TokenClaims claims{.tenant_id = std::string(tenant_id),
-                     .subject = "service:registration",
+                     .subject = subject_,
                      .role = Role::kOrganizer,
                      .issue_time = now,
                      .expire_time = now + kTokenLifetime};
@@ -126,4 +127,4 @@ void SessionDirectory::ListOccurrences(
       });
 }
 
-}  // namespace townhall::registration
+}  // namespace townhall

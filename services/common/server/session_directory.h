@@ -1,11 +1,11 @@
-// SessionDirectory: what registration needs to know about sessions, asked
-// of their owner, SchedulingService, over gRPC (an in-process channel when
-// both are hosted by one townhalld). Registration never reads scheduling's
-// keys.
+// SessionDirectory: what other services (registration, agenda) need to know
+// about sessions, asked of their owner, SchedulingService, over gRPC (an
+// in-process channel when both are hosted by one townhalld). No service
+// reads scheduling's keys.
 //
 // Calls carry a short-lived organizer token for the caller's tenant, minted
-// here with the server's signing key (subject "service:registration"), so a
-// join token or API key without the read_schedule scope can still register.
+// here with the server's signing key (subject "service:<name>"), so a join
+// token or API key without the read_schedule scope can still register.
 #pragma once
 
 #include <memory>
@@ -22,11 +22,13 @@
 #include "services/common/server/service_module.h"
 #include "townhall/v1/scheduling.grpc.pb.h"
 
-namespace townhall::registration {
+namespace townhall {
 
 class SessionDirectory {
  public:
-  SessionDirectory(PeerChannels* peers, const Authenticator* auth);
+  // `service` names the caller in its tokens ("registration").
+  SessionDirectory(PeerChannels* peers, const Authenticator* auth,
+                   std::string service);
 
   // Both lookups are asynchronous (the gRPC callback API): `done` runs
   // once, on a gRPC thread, and never blocks a Redis worker meanwhile.
@@ -51,6 +53,7 @@ class SessionDirectory {
 
   PeerChannels* peers_;
   const Authenticator* auth_;
+  const std::string subject_;
   struct CachedToken {
     std::string token;
     absl::Time refresh_after;
@@ -62,4 +65,4 @@ class SessionDirectory {
       ABSL_GUARDED_BY(mu_);
 };
 
-}  // namespace townhall::registration
+}  // namespace townhall

@@ -1,0 +1,87 @@
+#include "services/agenda/agenda_service.h"
+
+#include "services/agenda/agenda_logic.h"
+#include "services/agenda/agenda_watch.h"
+#include "services/agenda/speakers_logic.h"
+#include "services/common/server/session_rpc.h"
+#include "townhall/v1/agenda.grpc.pb.h"
+
+namespace townhall::agenda {
+namespace {
+
+// Every unary RPC acts on one session: authenticate and authorize, fetch
+// the session from SchedulingService, run `logic.Method` on a Redis worker.
+#define TH_AGENDA_RPC(logic, Method)                                          \
+  grpc::ServerUnaryReactor* Method(grpc::CallbackServerContext* ctx,          \
+                                   const v1::Method##Request* request,        \
+                                   v1::Method##Response* response) override { \
+    return sessions_.WithSession(                                             \
+        ctx, TH_METHOD(AgendaService, Method), *request,                      \
+        request->session_id(),                                                \
+        [this, request, response](const Principal& caller,                    \
+                                  RedisConnection& redis,                     \
+                                  const v1::Session& session) {               \
+          return logic.Method(caller, redis, session, *request, response);    \
+        });                                                                   \
+  }
+
+class AgendaServiceImpl final : public v1::AgendaService::CallbackService,
+                                public ServiceModule {
+ public:
+  explicit AgendaServiceImpl(const ServiceEnv& env)
+      : sessions_(env, "agenda"), watch_(env) {}
+
+  std::string grpc_name() const override {
+    return v1::AgendaService::service_full_name();
+  }
+  grpc::Service* service() override { return this; }
+
+  TH_AGENDA_RPC(agenda_, CreateAgendaItem)
+  TH_AGENDA_RPC(agenda_, UpdateAgendaItem)
+  TH_AGENDA_RPC(agenda_, MoveAgendaItem)
+  TH_AGENDA_RPC(agenda_, DeleteAgendaItem)
+  TH_AGENDA_RPC(agenda_, GetAgenda)
+  TH_AGENDA_RPC(agenda_, ActivateAgendaItem)
+  TH_AGENDA_RPC(agenda_, CompleteAgendaItem)
+  TH_AGENDA_RPC(agenda_, SkipAgendaItem)
+  TH_AGENDA_RPC(agenda_, ProposeTopic)
+  TH_AGENDA_RPC(agenda_, ListTopicProposals)
+  TH_AGENDA_RPC(agenda_, AcceptTopicProposal)
+  TH_AGENDA_RPC(agenda_, DeclineTopicProposal)
+  TH_AGENDA_RPC(agenda_, RecordOutcome)
+  TH_AGENDA_RPC(agenda_, CreateActionItem)
+  TH_AGENDA_RPC(agenda_, UpdateActionItem)
+  TH_AGENDA_RPC(agenda_, ListActionItems)
+  TH_AGENDA_RPC(agenda_, PrepareFollowUp)
+  TH_AGENDA_RPC(agenda_, ExportMinutes)
+  TH_AGENDA_RPC(speakers_, RaiseHand)
+  TH_AGENDA_RPC(speakers_, LowerHand)
+  TH_AGENDA_RPC(speakers_, CallNextSpeaker)
+  TH_AGENDA_RPC(speakers_, FinishSpeaker)
+  TH_AGENDA_RPC(speakers_, GetSpeakersQueue)
+  TH_AGENDA_RPC(speakers_, SetSpeakersQueueOptions)
+
+  grpc::ServerWriteReactor<v1::WatchAgendaResponse>* WatchAgenda(
+      grpc::CallbackServerContext* ctx,
+      const v1::WatchAgendaRequest* request) override {
+    return watch_.Watch(ctx, request);
+  }
+
+ private:
+  SessionRpc sessions_;
+  AgendaLogic agenda_;
+  SpeakersLogic speakers_;
+  AgendaWatch watch_;
+};
+
+#undef TH_AGENDA_RPC
+
+}  // namespace
+
+ModuleSpec AgendaModule() {
+  return {"agenda", [](const ServiceEnv& env) {
+            return std::make_unique<AgendaServiceImpl>(env);
+          }};
+}
+
+}  // namespace townhall::agenda
