@@ -562,6 +562,18 @@ absl::Status Transition(const Principal& caller, RedisConnection& redis,
   return absl::OkStatus();
 }
 
+// Fills `response->previous` only when there was a previous item.
+absl::Status ActivateInto(const Principal& caller, RedisConnection& redis,
+                          const v1::Session& session,
+                          const std::string& item_id,
+                          v1::ActivateAgendaItemResponse* response) {
+  v1::AgendaItem previous;
+  TH_RETURN_IF_ERROR(Transition(caller, redis, session, item_id, "activate",
+                                response->mutable_item(), &previous));
+  if (!previous.id().empty()) *response->mutable_previous() = previous;
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 // Only a LIVE session runs its agenda. PENDING and SKIPPED items can be
@@ -576,9 +588,8 @@ absl::Status AgendaLogic::ActivateAgendaItem(
                      v1::SessionState_Name(session.state()),
                      ": items are activated only while it is LIVE"));
   }
-  return Transition(caller, redis, session, request.agenda_item_id(),
-                    "activate", response->mutable_item(),
-                    response->mutable_previous());
+  return ActivateInto(caller, redis, session, request.agenda_item_id(),
+                      response);
 }
 
 absl::Status AgendaLogic::CompleteAgendaItem(
