@@ -4,6 +4,7 @@
 // C++ client talks gRPC to the shared in-process townhall server backed by
 // a real Redis; every test works in a tenant of its own.
 #include <gmock/gmock.h>
+#include <google/protobuf/util/json_util.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -13,6 +14,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -761,6 +763,83 @@ TEST(AgendaScenarioTest, ReferenceEventWithMinutes) {
   EXPECT_EQ(json.content(), json2.content());
 }
 
+// Every feed entry's data is an AgendaChange (without version and kind)
+// that the watch can parse, with the entity its kind names.
+TEST(AgendaFeedTest, EveryEntryParsesAsAnAgendaChange) {
+  ASSERT_OK_AND_ASSIGN(Tenant t, NewTenant());
+  ASSERT_OK_AND_ASSIGN(v1::Session s, NewSession(t));
+  ASSERT_OK_AND_ASSIGN(v1::AgendaItem a,
+                       AddItem(t, s.id(), "Пандемия: ситуация / \"quotes\""));
+  ASSERT_OK_AND_ASSIGN(v1::AgendaItem b, AddItem(t, s.id(), "B"));
+  v1::MoveAgendaItemRequest move;
+  move.set_session_id(s.id());
+  move.set_agenda_item_id(b.id());
+  move.set_position(0);
+  ASSERT_OK(t.client.MoveAgendaItem(move).status());
+  ASSERT_OK(Activate(t, s.id(), a.id()));
+  ASSERT_OK(Activate(t, s.id(), b.id()));
+  v1::ProposeTopicRequest propose;
+  propose.set_session_id(s.id());
+  propose.set_participant_id("alice");
+  propose.set_title("Topic");
+  ASSERT_OK_AND_ASSIGN(v1::ProposeTopicResponse proposed,
+                       t.client.ProposeTopic(propose));
+  v1::DeclineTopicProposalRequest decline;
+  decline.set_session_id(s.id());
+  decline.set_topic_proposal_id(proposed.proposal().id());
+  decline.set_reason("No time");
+  ASSERT_OK(t.client.DeclineTopicProposal(decline).status());
+  v1::RecordOutcomeRequest outcome;
+  outcome.set_session_id(s.id());
+  outcome.mutable_outcome()->set_agenda_item_id(a.id());
+  outcome.mutable_outcome()->set_kind(v1::OUTCOME_KIND_AGREEMENT);
+  outcome.mutable_outcome()->set_text("Агрееd");
+  ASSERT_OK(t.client.RecordOutcome(outcome).status());
+  ASSERT_OK_AND_ASSIGN(v1::ActionItem action,
+                       AddAction(t, s.id(), "Act", "Ministry of Health"));
+  ASSERT_OK(SetActionStatus(t, s.id(), action.id(), v1::ACTION_ITEM_STATUS_DONE)
+                .status());
+  ASSERT_OK(t.client
+                .CompleteAgendaItem(
+                    For<v1::CompleteAgendaItemRequest>(s.id(), b.id()))
+                .status());
+
+  absl::StatusOr<std::vector<Change>> changes =
+      ReadChangesSince(Redis(), agenda::AgendaFeedKeys(t.id, s.id()), 0, 100);
+  ASSERT_TRUE(changes.ok()) << changes.status();
+  std::vector<std::string> kinds;
+  for (const Change& c : *changes) {
+    kinds.push_back(c.kind);
+    v1::AgendaChange change;
+    auto parsed = google::protobuf::util::JsonStringToMessage(c.data, &change);
+    ASSERT_TRUE(parsed.ok())
+        << c.kind << ": " << parsed.ToString() << ": " << c.data;
+    EXPECT_TRUE(change.has_time()) << c.data;
+    if (c.kind == "agenda.item.moved") {
+      EXPECT_THAT(change.order(), ElementsAre(b.id(), a.id()));
+    } else if (absl::StartsWith(c.kind, "agenda.item.")) {
+      EXPECT_EQ(change.entity_case(), v1::AgendaChange::kItem) << c.data;
+      EXPECT_EQ(change.item().id(), c.entity_id);
+    } else if (absl::StartsWith(c.kind, "agenda.proposal.")) {
+      EXPECT_EQ(change.entity_case(), v1::AgendaChange::kProposal);
+    } else if (c.kind == "agenda.outcome.recorded") {
+      EXPECT_EQ(change.outcome().text(), "Агрееd");
+    } else {
+      EXPECT_EQ(change.entity_case(), v1::AgendaChange::kActionItem);
+    }
+  }
+  EXPECT_THAT(kinds,
+              ElementsAre("agenda.item.created", "agenda.item.created",
+                          "agenda.item.moved", "agenda.item.activated",
+                          "agenda.item.completed", "agenda.item.activated",
+                          "agenda.proposal.created", "agenda.proposal.declined",
+                          "agenda.outcome.recorded", "agenda.action.created",
+                          "agenda.action.updated", "agenda.item.completed"));
+  ASSERT_OK_AND_ASSIGN(v1::AgendaSnapshot agenda, Agenda(t, s.id()));
+  EXPECT_EQ(agenda.version(), static_cast<int64_t>(kinds.size()));
+  EXPECT_EQ(agenda.items(1).title(), "Пандемия: ситуация / \"quotes\"");
+}
+
 // ---- Series -----------------------------------------------------------
 
 TEST(AgendaSeriesTest, FollowUpCarriesOpenActionItems) {
@@ -846,6 +925,11 @@ TEST(AgendaSeriesTest, FollowUpCarriesOpenActionItems) {
   list.add_statuses(v1::ACTION_ITEM_STATUS_IN_PROGRESS);
   ASSERT_OK_AND_ASSIGN(whole, t.client.ListActionItems(list));
   EXPECT_THAT(whole.action_items(), SizeIs(2));  // started, local
+  // Another series does not see it.
+  ASSERT_OK_AND_ASSIGN(v1::Session stranger, NewSession(t, false));
+  EXPECT_THAT(SetActionStatus(t, stranger.id(), started.id(),
+                              v1::ACTION_ITEM_STATUS_DONE),
+              HasCode(Code::kNotFound));
   // The change went to the feed of the session it was made from.
   EXPECT_EQ(FeedKinds(t, second).back(), "agenda.action.updated");
   (void)local;
