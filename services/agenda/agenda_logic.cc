@@ -274,8 +274,11 @@ std::string MinutesMarkdown(const v1::Session& session,
         absl::Seconds(absl::ToInt64Seconds(ToDuration(d))));  // whole seconds
   };
   std::string md = absl::StrCat("# Minutes: ", session.title(), "\n\n");
+  absl::Time end =
+      ToTime(session.start_time()) + ToDuration(session.duration());
   absl::StrAppend(&md, "- Session: ", session.id(), "\n",
-                  "- Time: ", local(session.start_time()), " (", zone.name(),
+                  "- Time: ", local(session.start_time()), " to ",
+                  absl::FormatTime("%H:%M", end, zone), " (", zone.name(),
                   ")\n");
   if (!session.series_id().empty()) {
     absl::StrAppend(&md, "- Series: ", session.series_id(), "\n");
@@ -296,7 +299,9 @@ std::string MinutesMarkdown(const v1::Session& session,
       absl::StrAppend(&md, "- Ended: ", local(item.actual_end_time()), "\n");
     }
     if (item.has_overrun()) {
-      absl::StrAppend(&md, "- Overrun: ", minutes(item.overrun()), "\n");
+      bool late = ToDuration(item.overrun()) >= absl::Seconds(1);
+      absl::StrAppend(
+          &md, "- Overrun: ", late ? minutes(item.overrun()) : "none", "\n");
     }
     if (!item.description().empty()) {
       absl::StrAppend(&md, "\n", item.description(), "\n");
