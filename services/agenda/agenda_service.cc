@@ -29,12 +29,15 @@ class AgendaServiceImpl final : public v1::AgendaService::CallbackService,
                                 public ServiceModule {
  public:
   explicit AgendaServiceImpl(const ServiceEnv& env)
-      : sessions_(env, "agenda"), watch_(env) {}
+      : sessions_(env, "agenda"),
+        // TODO(agenda-core): AgendaLogic's ReadAgendaSnapshot once merged.
+        watch_(env, ReadVersionOnlySnapshot) {}
 
   std::string grpc_name() const override {
     return v1::AgendaService::service_full_name();
   }
   grpc::Service* service() override { return this; }
+  void Stop() override { watch_.Stop(); }
 
   TH_AGENDA_RPC(agenda_, CreateAgendaItem)
   TH_AGENDA_RPC(agenda_, UpdateAgendaItem)
