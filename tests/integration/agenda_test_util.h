@@ -68,21 +68,23 @@ inline std::string JoinToken(const std::string& tenant_id,
 }
 
 // TEST-ONLY SEEDING: writes an agenda item where AgendaLogic keeps it
-// (<P>agenda:<session>:item:<id>, the item's JSON), for as long as
-// CreateAgendaItem is UNIMPLEMENTED on this branch. Returns the id.
+// (<P>agenda:<session>:items, a HASH of item JSON, and the :order LIST),
+// for builds where CreateAgendaItem is UNIMPLEMENTED. Returns the id.
 inline std::string SeedAgendaItemForTest(RedisConnection& redis,
                                          const std::string& tenant_id,
                                          const std::string& session_id,
                                          const std::string& title) {
   std::string id = NewId();
+  std::string prefix =
+      absl::StrCat(TenantPrefix(tenant_id), "agenda:", session_id);
   redis.set_deadline(absl::Now() + absl::Seconds(2));
   (void)redis.Command(
-      {"SET",
-       absl::StrCat(TenantPrefix(tenant_id), "agenda:", session_id,
-                    ":item:", id),
+      {"HSET", absl::StrCat(prefix, ":items"), id,
        absl::StrCat(R"({"id":")", id, R"(","sessionId":")", session_id,
                     R"(","title":")", title,
-                    R"(","status":"AGENDA_ITEM_STATUS_PENDING"})")});
+                    R"(","status":"AGENDA_ITEM_STATUS_PENDING",)",
+                    R"("kind":"AGENDA_ITEM_KIND_TOPIC"})")});
+  (void)redis.Command({"RPUSH", absl::StrCat(prefix, ":order"), id});
   return id;
 }
 

@@ -1,7 +1,7 @@
 -- Helpers of the speakers' queue scripts (prepended after prelude.lua).
 --
 -- KEYS[1] is the tenant prefix; keys (agenda_keys.h):
---   <P>agenda:<s>:item:<id>    the item (written by AgendaLogic)
+--   <P>agenda:<s>:items        HASH item id -> AgendaItem JSON (AgendaLogic)
 --   <P>agenda:<s>:queue:<id>   SpeakersQueue JSON, speakers in arrival order
 --   <P>agenda:<s>:spoken       SET of participants who took the floor in the
 --                              session (on any item), for first-time rules
@@ -12,12 +12,12 @@ local SPEAKING = 'SPEAKER_STATE_SPEAKING'
 local DONE = 'SPEAKER_STATE_DONE'
 local WITHDRAWN = 'SPEAKER_STATE_WITHDRAWN'
 
-local function item_key(s, i) return P .. 'agenda:' .. s .. ':item:' .. i end
+local function items_key(s) return P .. 'agenda:' .. s .. ':items' end
 local function queue_key(s, i) return P .. 'agenda:' .. s .. ':queue:' .. i end
 local function spoken_key(s) return P .. 'agenda:' .. s .. ':spoken' end
 
 local function require_item(s, i)
-  if redis.call('EXISTS', item_key(s, i)) == 0 then
+  if redis.call('HEXISTS', items_key(s), i) == 0 then
     th_fail('NOT_FOUND', 'agenda item ' .. i .. ' not found in session ' .. s)
   end
 end
