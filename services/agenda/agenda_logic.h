@@ -7,12 +7,23 @@
 #pragma once
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "services/common/auth/principal.h"
 #include "services/common/redis/redis_connection.h"
 #include "townhall/v1/agenda.pb.h"
 #include "townhall/v1/scheduling.pb.h"
 
 namespace townhall::agenda {
+
+// The whole agenda of `session`: items in order (with positions and
+// overruns as of now), the active item, outcomes, the session's action
+// items, server_time, and the feed version read in the same script as the
+// state, so a watcher resuming after `version` misses nothing. Leaves
+// speakers_queue empty (SpeakersLogic fills it).
+absl::StatusOr<v1::AgendaSnapshot> ReadAgendaSnapshot(
+    RedisConnection& redis, absl::string_view tenant_id,
+    const v1::Session& session);
 
 class AgendaLogic {
  public:

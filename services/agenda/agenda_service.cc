@@ -29,9 +29,7 @@ class AgendaServiceImpl final : public v1::AgendaService::CallbackService,
                                 public ServiceModule {
  public:
   explicit AgendaServiceImpl(const ServiceEnv& env)
-      : sessions_(env, "agenda"),
-        // TODO(agenda-core): AgendaLogic's ReadAgendaSnapshot once merged.
-        watch_(env, ReadVersionOnlySnapshot) {}
+      : sessions_(env, "agenda"), watch_(env, ReadAgendaSnapshot) {}
 
   std::string grpc_name() const override {
     return v1::AgendaService::service_full_name();

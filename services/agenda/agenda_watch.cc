@@ -486,18 +486,6 @@ void FeedHub::Deliver(const std::string& key, const RedisReply& entries) {
 
 }  // namespace
 
-absl::StatusOr<v1::AgendaSnapshot> ReadVersionOnlySnapshot(
-    RedisConnection& redis, absl::string_view tenant_id,
-    const v1::Session& session) {
-  TH_ASSIGN_OR_RETURN(
-      int64_t version,
-      ReadFeedVersion(redis, AgendaFeedKeys(tenant_id, session.id())));
-  v1::AgendaSnapshot snapshot;
-  snapshot.set_session_id(session.id());
-  snapshot.set_version(version);
-  return snapshot;
-}
-
 AgendaWatch::AgendaWatch(const ServiceEnv& env, SnapshotReader snapshot_reader,
                          Options options)
     : core_(std::make_shared<Core>(env, std::move(snapshot_reader), options)) {}

@@ -33,12 +33,6 @@ using SnapshotReader = std::function<absl::StatusOr<v1::AgendaSnapshot>(
     RedisConnection& redis, absl::string_view tenant_id,
     const v1::Session& session)>;
 
-// A reader of the feed version only, for builds without AgendaLogic's
-// snapshot: the snapshot then holds no items.
-absl::StatusOr<v1::AgendaSnapshot> ReadVersionOnlySnapshot(
-    RedisConnection& redis, absl::string_view tenant_id,
-    const v1::Session& session);
-
 class AgendaWatch {
  public:
   struct Options {

@@ -8,10 +8,6 @@
 // dropped mid-way and reconnected to B with its last version received
 // exactly the changes it missed.
 //
-// Agenda items, moves and activations belong to AgendaLogic (branch
-// agenda-core). While those RPCs answer UNIMPLEMENTED on this branch, the
-// items are seeded by the key convention (SeedAgendaItemForTest) and the
-// order/ACTIVE assertions are skipped with a note on stdout.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -117,7 +113,6 @@ class AgendaConcurrencyTest : public ::testing::Test {
 
   TownhallClient& client(int i) { return *clients_[i % 2]; }
 
-  // Through the API when AgendaLogic is there, else seeded (see top).
   std::vector<std::string> NewItems(const std::string& session_id) {
     std::vector<std::string> ids;
     for (int i = 0; i < kItems; ++i) {
@@ -126,19 +121,8 @@ class AgendaConcurrencyTest : public ::testing::Test {
       request.mutable_item()->set_title(absl::StrCat("Item ", i));
       absl::StatusOr<v1::CreateAgendaItemResponse> created =
           client(i).CreateAgendaItem(request);
-      if (created.ok()) {
-        ids.push_back(created->item().id());
-        continue;
-      }
-      EXPECT_EQ(created.status().code(), absl::StatusCode::kUnimplemented)
-          << created.status();
-      if (i == 0) {
-        std::cout << "NOTE: CreateAgendaItem is UNIMPLEMENTED on this branch: "
-                     "items are seeded by the key convention\n";
-      }
-      seeded_ = true;
-      ids.push_back(SeedAgendaItemForTest(*redis_, tenant_, session_id,
-                                          absl::StrCat("Item ", i)));
+      EXPECT_TRUE(created.ok()) << created.status();
+      ids.push_back(created.ok() ? created->item().id() : "");
     }
     return ids;
   }
@@ -157,13 +141,13 @@ class AgendaConcurrencyTest : public ::testing::Test {
   std::unique_ptr<RedisConnection> redis_;
   std::string tenant_;
   std::string token_;
-  bool seeded_ = false;
 };
 
 TEST_F(AgendaConcurrencyTest, TwoServersFiftyOperationsOneConsistentAgenda) {
   absl::StatusOr<v1::Session> session = NewAgendaSession(client(0));
   ASSERT_TRUE(session.ok()) << session.status();
   const std::string session_id = session->id();
+  ASSERT_OK(StartLive(client(0), session_id));
   const std::vector<std::string> items = NewItems(session_id);
   const int64_t start_version = FeedVersion(session_id);
 
@@ -180,7 +164,6 @@ TEST_F(AgendaConcurrencyTest, TwoServersFiftyOperationsOneConsistentAgenda) {
   std::atomic<bool> stop_sampling{false};
   std::atomic<int> max_active{0};
   std::atomic<int> samples{0};
-  std::atomic<bool> get_agenda_works{true};
   std::thread sampler([&] {
     v1::GetAgendaRequest request;
     request.set_session_id(session_id);
@@ -188,11 +171,8 @@ TEST_F(AgendaConcurrencyTest, TwoServersFiftyOperationsOneConsistentAgenda) {
       absl::StatusOr<v1::GetAgendaResponse> agenda =
           client(1).GetAgenda(request);
       if (!agenda.ok()) {
-        if (agenda.status().code() == absl::StatusCode::kUnimplemented) {
-          get_agenda_works = false;
-          return;
-        }
-        continue;
+        ADD_FAILURE() << "GetAgenda: " << agenda.status();
+        return;
       }
       int active = 0;
       for (const v1::AgendaItem& item : agenda->agenda().items()) {
@@ -218,7 +198,8 @@ TEST_F(AgendaConcurrencyTest, TwoServersFiftyOperationsOneConsistentAgenda) {
   std::shuffle(ops.begin(), ops.end(), rng);
   const std::string hand_item = items[0];
   std::atomic<int> next{0};
-  std::atomic<int> unimplemented{0};
+  std::atomic<int> moved{0};
+  std::atomic<int> activated{0};
   std::atomic<int> raise_failures{0};
   std::vector<std::thread> threads;
   for (int t = 0; t < kThreads; ++t) {
@@ -265,7 +246,15 @@ TEST_F(AgendaConcurrencyTest, TwoServersFiftyOperationsOneConsistentAgenda) {
             break;
           }
         }
-        if (status.code() == absl::StatusCode::kUnimplemented) ++unimplemented;
+        if (op.kind == Op::kMove || op.kind == Op::kActivate) {
+          // Activating a DONE item is refused; nothing else may fail.
+          if (status.ok()) {
+            ++(op.kind == Op::kMove ? moved : activated);
+          } else if (op.kind == Op::kMove ||
+                     status.code() != absl::StatusCode::kFailedPrecondition) {
+            ADD_FAILURE() << "op " << n << ": " << status;
+          }
+        }
       }
     });
   }
@@ -277,11 +266,10 @@ TEST_F(AgendaConcurrencyTest, TwoServersFiftyOperationsOneConsistentAgenda) {
   stop_sampling = true;
   sampler.join();
 
-  if (unimplemented > 0) {
-    std::cout << "NOTE: " << unimplemented
-              << " move/activate calls answered UNIMPLEMENTED (AgendaLogic "
-                 "not merged): order and ACTIVE checks skipped\n";
-  }
+  std::cout << "moves " << moved << "/" << kMoves << ", activations "
+            << activated << "/" << kActivations << "\n";
+  EXPECT_EQ(moved, kMoves);
+  EXPECT_GE(activated, 1);
   EXPECT_EQ(raise_failures, 0);
 
   // Exactly 25 waiting speakers, no duplicate.
@@ -303,7 +291,7 @@ TEST_F(AgendaConcurrencyTest, TwoServersFiftyOperationsOneConsistentAgenda) {
   EXPECT_EQ(waiting.size(), static_cast<size_t>(kParticipants));
 
   // The agenda: a permutation of the items, at most one ACTIVE.
-  if (get_agenda_works) {
+  {
     v1::GetAgendaRequest request;
     request.set_session_id(session_id);
     absl::StatusOr<v1::GetAgendaResponse> agenda = client(0).GetAgenda(request);
@@ -313,7 +301,13 @@ TEST_F(AgendaConcurrencyTest, TwoServersFiftyOperationsOneConsistentAgenda) {
       order.push_back(item.id());
     }
     EXPECT_THAT(order, ::testing::UnorderedElementsAreArray(items));
+    int active = 0;
+    for (const v1::AgendaItem& item : agenda->agenda().items()) {
+      if (item.status() == v1::AGENDA_ITEM_STATUS_ACTIVE) ++active;
+    }
+    EXPECT_EQ(active, 1);
     EXPECT_LE(max_active, 1);
+    EXPECT_GT(samples, 0);
     std::cout << "ACTIVE samples: " << samples << ", max ACTIVE seen "
               << max_active << "\n";
   }

@@ -36,10 +36,19 @@ class AgendaLiveTest : public ::testing::Test {
     absl::StatusOr<v1::Session> session = NewAgendaSession(*organizer_);
     ASSERT_TRUE(session.ok()) << session.status();
     session_ = *session;
-    RedisOptions options;
-    options.address = SharedRedisAddress();
-    redis_ = std::make_unique<RedisConnection>(options);
-    item_ = SeedAgendaItemForTest(*redis_, tenant_, session_.id(), "Budget");
+    item_ = NewItem("Budget");
+    ASSERT_FALSE(item_.empty());
+  }
+
+  // An agenda item through the API; "" on failure.
+  std::string NewItem(const std::string& title) {
+    v1::CreateAgendaItemRequest request;
+    request.set_session_id(session_.id());
+    request.mutable_item()->set_title(title);
+    absl::StatusOr<v1::CreateAgendaItemResponse> created =
+        organizer_->CreateAgendaItem(request);
+    EXPECT_TRUE(created.ok()) << created.status();
+    return created.ok() ? created->item().id() : "";
   }
 
   // A client acting as `participant` (a join token; organization `org`).
@@ -88,7 +97,6 @@ class AgendaLiveTest : public ::testing::Test {
   std::string token_;
   std::unique_ptr<TownhallClient> organizer_;
   v1::Session session_;
-  std::unique_ptr<RedisConnection> redis_;
   std::string item_;
 };
 
@@ -103,8 +111,7 @@ std::vector<std::string> Ids(const v1::SpeakersQueue& queue,
 
 TEST_F(AgendaLiveTest, FairnessFirstTimersThenArrivalWithOrganizationLimit) {
   // A1 and B1 spoke on an earlier item: they are not first-time speakers.
-  std::string earlier =
-      SeedAgendaItemForTest(*redis_, tenant_, session_.id(), "Opening");
+  std::string earlier = NewItem("Opening");
   for (const auto& [p, org] : std::vector<std::pair<std::string, std::string>>{
            {"a1", "orgA"}, {"b1", "orgB"}}) {
     ASSERT_OK(Raise(p, org, earlier).status());
@@ -272,13 +279,32 @@ TEST_F(AgendaLiveTest, RaiseLowerAndErrorCodes) {
 }
 
 TEST_F(AgendaLiveTest, WatchSnapshotThenChangesThenResume) {
+  // The snapshot carries the agenda and the active item's queue.
+  std::string second = NewItem("Any other business");
+  ASSERT_OK(StartLive(*organizer_, session_.id()));
+  v1::ActivateAgendaItemRequest activate;
+  activate.set_session_id(session_.id());
+  activate.set_agenda_item_id(item_);
+  ASSERT_OK(organizer_->ActivateAgendaItem(activate).status());
+  ASSERT_OK(Raise("early", "org", item_).status());
   auto channel = ServerEnvironment::server().Client(token_).channel();
   auto watcher = std::make_unique<WatchReader>(channel, token_, session_.id());
   std::vector<v1::WatchAgendaResponse> got = watcher->WaitFor(1);
   ASSERT_FALSE(got.empty());
   ASSERT_TRUE(got[0].has_snapshot());
-  EXPECT_EQ(got[0].snapshot().session_id(), session_.id());
-  const int64_t start = got[0].snapshot().version();
+  const v1::AgendaSnapshot& snapshot = got[0].snapshot();
+  EXPECT_EQ(snapshot.session_id(), session_.id());
+  ASSERT_EQ(snapshot.items_size(), 2);
+  EXPECT_EQ(snapshot.items(0).id(), item_);
+  EXPECT_EQ(snapshot.items(1).id(), second);
+  EXPECT_EQ(snapshot.active_item_id(), item_);
+  EXPECT_EQ(snapshot.speakers_queue().agenda_item_id(), item_);
+  ASSERT_EQ(snapshot.speakers_queue().speakers_size(), 1);
+  EXPECT_EQ(snapshot.speakers_queue().speakers(0).participant_id(), "early");
+  EXPECT_TRUE(snapshot.has_server_time());
+  // Two items created, one activated, one hand raised.
+  EXPECT_EQ(snapshot.version(), 4);
+  const int64_t start = snapshot.version();
 
   for (int i = 0; i < 5; ++i) {
     ASSERT_OK(Raise(absl::StrCat("p", i), "org", item_).status());
@@ -291,7 +317,7 @@ TEST_F(AgendaLiveTest, WatchSnapshotThenChangesThenResume) {
     EXPECT_EQ(got[i].change().kind(), "agenda.speakers.changed");
     EXPECT_EQ(got[i].change().speakers_queue().agenda_item_id(), item_);
     EXPECT_EQ(got[i].change().speakers_queue().speakers_size(),
-              static_cast<int>(i));
+              static_cast<int>(i) + 1);
     EXPECT_TRUE(got[i].change().has_time());
   }
   watcher.reset();  // disconnects

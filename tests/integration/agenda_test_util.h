@@ -1,6 +1,4 @@
-// Helpers of the agenda tests: sessions, join tokens, a WatchAgenda reader
-// and (until AgendaLogic writes items) seeding agenda items by the key
-// convention of agenda_keys.h.
+// Helpers of the agenda tests: sessions, join tokens, a WatchAgenda reader.
 #pragma once
 
 #include <grpcpp/grpcpp.h>
@@ -16,8 +14,6 @@
 #include "clients/cpp/townhall_client.h"
 #include "services/common/ids.h"
 #include "services/common/proto_time.h"
-#include "services/common/redis/redis_connection.h"
-#include "services/common/tenant_keys.h"
 #include "tests/testing/test_server.h"
 #include "townhall/v1/agenda.grpc.pb.h"
 
@@ -48,6 +44,14 @@ inline absl::StatusOr<v1::Session> NewAgendaSession(TownhallClient& client) {
   return created->session();
 }
 
+// SCHEDULED -> LIVE (items are activated only while LIVE).
+inline absl::Status StartLive(TownhallClient& client,
+                              const std::string& session_id) {
+  v1::StartSessionRequest request;
+  request.set_session_id(session_id);
+  return client.StartSession(request).status();
+}
+
 // A join token of `participant_id` for `session_id`.
 inline std::string JoinToken(const std::string& tenant_id,
                              const std::string& session_id,
@@ -65,27 +69,6 @@ inline std::string JoinToken(const std::string& tenant_id,
   claims.organization_id = organization_id;
   claims.token_id = NewId();
   return SignTestToken(claims);
-}
-
-// TEST-ONLY SEEDING: writes an agenda item where AgendaLogic keeps it
-// (<P>agenda:<session>:items, a HASH of item JSON, and the :order LIST),
-// for builds where CreateAgendaItem is UNIMPLEMENTED. Returns the id.
-inline std::string SeedAgendaItemForTest(RedisConnection& redis,
-                                         const std::string& tenant_id,
-                                         const std::string& session_id,
-                                         const std::string& title) {
-  std::string id = NewId();
-  std::string prefix =
-      absl::StrCat(TenantPrefix(tenant_id), "agenda:", session_id);
-  redis.set_deadline(absl::Now() + absl::Seconds(2));
-  (void)redis.Command(
-      {"HSET", absl::StrCat(prefix, ":items"), id,
-       absl::StrCat(R"({"id":")", id, R"(","sessionId":")", session_id,
-                    R"(","title":")", title,
-                    R"(","status":"AGENDA_ITEM_STATUS_PENDING",)",
-                    R"("kind":"AGENDA_ITEM_KIND_TOPIC"})")});
-  (void)redis.Command({"RPUSH", absl::StrCat(prefix, ":order"), id});
-  return id;
 }
 
 // Reads a WatchAgenda stream on its own thread and keeps every message.
