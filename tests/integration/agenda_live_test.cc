@@ -4,15 +4,22 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <iostream>
 #include <map>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "services/agenda/agenda_keys.h"
+#include "services/agenda/agenda_service.h"
+#include "services/common/change_feed.h"
 #include "services/common/ids.h"
 #include "services/common/proto_time.h"
 #include "services/common/redis/redis_connection.h"
+#include "services/registration/registration_service.h"
+#include "services/scheduling/scheduling_service.h"
+#include "services/tenancy/tenant_service.h"
 #include "tests/integration/agenda_test_util.h"
 #include "tests/testing/redis_server.h"
 #include "tests/testing/shared_server.h"
@@ -379,6 +386,69 @@ TEST_F(AgendaLiveTest, WatchIsAuthorized) {
   ended = bad.Ended(absl::Seconds(10));
   ASSERT_OK(ended.status());
   EXPECT_EQ(ended->error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+TEST_F(AgendaLiveTest, WatcherFallingBehindGetsAFreshSnapshot) {
+  // A server whose watchers may have at most 5 messages waiting.
+  TestServerOptions options;
+  options.redis_address = SharedRedisAddress();
+  options.modules = {tenancy::TenantModule(), scheduling::SchedulingModule(),
+                     registration::RegistrationModule(),
+                     agenda::AgendaModule({.max_backlog = 5})};
+  absl::StatusOr<std::unique_ptr<TestServer>> server =
+      TestServer::Start(options);
+  ASSERT_OK(server.status());
+  std::string tenant;
+  std::string token = *(*server)->NewTenantToken(&tenant);
+  TownhallClient client = (*server)->Client(token);
+  absl::StatusOr<v1::Session> session = NewAgendaSession(client);
+  ASSERT_OK(session.status());
+  v1::CreateAgendaItemRequest create;
+  create.set_session_id(session->id());
+  create.mutable_item()->set_title("Budget");
+  absl::StatusOr<v1::CreateAgendaItemResponse> item =
+      client.CreateAgendaItem(create);
+  ASSERT_OK(item.status());
+  WatchReader watcher(client.channel(), token, session->id());
+  std::vector<v1::WatchAgendaResponse> got = watcher.WaitFor(1);
+  ASSERT_EQ(got.size(), 1u);
+  const int64_t start = got[0].snapshot().version();
+
+  // 50 changes in one step: the hub reads them in one batch, more than the
+  // watcher may have waiting. (Synthetic entries, written the way
+  // th_feed_append writes them.)
+  FeedKeys keys = agenda::AgendaFeedKeys(tenant, session->id());
+  std::vector<std::vector<std::string>> commands = {{"MULTI"}};
+  for (int i = 1; i <= 50; ++i) {
+    commands.push_back({"INCR", keys.version});
+    commands.push_back({"XADD", keys.events, absl::StrCat(start + i, "-0"),
+                        "kind", "agenda.test", "id", "x", "data",
+                        R"({"time":"2026-01-01T00:00:00Z"})"});
+  }
+  commands.push_back({"EXEC"});
+  RedisOptions redis_options;
+  redis_options.address = SharedRedisAddress();
+  RedisConnection redis(redis_options);
+  redis.set_deadline(absl::Now() + absl::Seconds(5));
+  ASSERT_OK(redis.Pipeline(commands).status());
+
+  got = watcher.WaitForVersion(start + 50);
+  ASSERT_GE(got.size(), 2u);
+  ASSERT_TRUE(got.back().has_snapshot()) << got.back().DebugString();
+  EXPECT_EQ(got.back().snapshot().version(), start + 50);
+  EXPECT_EQ(got.back().snapshot().items_size(), 1);
+  // Live again after the fresh snapshot.
+  v1::RaiseHandRequest raise;
+  raise.set_session_id(session->id());
+  raise.set_agenda_item_id(item->item().id());
+  raise.set_participant_id("p1");
+  ASSERT_OK(client.RaiseHand(raise).status());
+  got = watcher.WaitForVersion(start + 51);
+  ASSERT_TRUE(got.back().has_change());
+  EXPECT_EQ(got.back().change().version(), start + 51);
+  std::cout << "messages: " << got.size() << " (snapshot, "
+            << ChangeVersions(got).size() - 1
+            << " changes before falling behind, fresh snapshot, 1 change)\n";
 }
 
 TEST_F(AgendaLiveTest, ShutdownFinishesOpenWatches) {
