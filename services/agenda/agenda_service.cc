@@ -28,13 +28,15 @@ namespace {
 class AgendaServiceImpl final : public v1::AgendaService::CallbackService,
                                 public ServiceModule {
  public:
-  explicit AgendaServiceImpl(const ServiceEnv& env)
-      : sessions_(env, "agenda"), watch_(env) {}
+  AgendaServiceImpl(const ServiceEnv& env, AgendaWatch::Options watch_options)
+      : sessions_(env, "agenda"),
+        watch_(env, ReadAgendaSnapshot, watch_options) {}
 
   std::string grpc_name() const override {
     return v1::AgendaService::service_full_name();
   }
   grpc::Service* service() override { return this; }
+  void Stop() override { watch_.Stop(); }
 
   TH_AGENDA_RPC(agenda_, CreateAgendaItem)
   TH_AGENDA_RPC(agenda_, UpdateAgendaItem)
@@ -78,9 +80,11 @@ class AgendaServiceImpl final : public v1::AgendaService::CallbackService,
 
 }  // namespace
 
-ModuleSpec AgendaModule() {
-  return {"agenda", [](const ServiceEnv& env) {
-            return std::make_unique<AgendaServiceImpl>(env);
+ModuleSpec AgendaModule() { return AgendaModule(AgendaWatch::Options()); }
+
+ModuleSpec AgendaModule(AgendaWatch::Options watch_options) {
+  return {"agenda", [watch_options](const ServiceEnv& env) {
+            return std::make_unique<AgendaServiceImpl>(env, watch_options);
           }};
 }
 

@@ -3,7 +3,11 @@
 // a turn. Same conventions as AgendaLogic.
 #pragma once
 
+#include <string>
+
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "services/common/auth/principal.h"
 #include "services/common/redis/redis_connection.h"
 #include "townhall/v1/agenda.pb.h"
@@ -40,5 +44,11 @@ class SpeakersLogic {
       const v1::SetSpeakersQueueOptionsRequest& request,
       v1::SetSpeakersQueueOptionsResponse* response) const;
 };
+
+// One item's queue as the API shows it (NOT_FOUND when the item does not
+// exist); for GetSpeakersQueue and the watch's snapshot.
+absl::StatusOr<v1::SpeakersQueue> ReadSpeakersQueue(
+    RedisConnection& redis, absl::string_view tenant_id,
+    absl::string_view session_id, absl::string_view agenda_item_id);
 
 }  // namespace townhall::agenda

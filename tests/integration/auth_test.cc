@@ -43,7 +43,8 @@ using ::testing::HasSubstr;
 
 const std::vector<std::string>& ServiceNames() {
   static const auto* const kNames =
-      new std::vector<std::string>{v1::SchedulingService::service_full_name(),
+      new std::vector<std::string>{v1::AgendaService::service_full_name(),
+                                   v1::SchedulingService::service_full_name(),
                                    v1::RegistrationService::service_full_name(),
                                    v1::TenantService::service_full_name(),
                                    v1::DiagnosticsService::service_full_name()};

@@ -37,6 +37,14 @@ RpcRunner::Call RpcRunner::Begin(grpc::CallbackServerContext* ctx,
                                  absl::StatusOr<Principal>* caller) const {
   Call call;
   call.reactor = ctx->DefaultReactor();
+  *caller = Authorize(ctx, method, request, &call);
+  return call;
+}
+
+absl::StatusOr<Principal> RpcRunner::Authorize(
+    grpc::CallbackServerContext* ctx, absl::string_view method,
+    const google::protobuf::Message& request, CallLog* log) const {
+  CallLog& call = *log;
   call.method = std::string(method);
   call.start = absl::Now();
   call.deadline = std::min(absl::FromChrono(ctx->deadline()),
@@ -50,23 +58,28 @@ RpcRunner::Call RpcRunner::Begin(grpc::CallbackServerContext* ctx,
     call.request_id = NewRequestId();
   }
   ctx->AddInitialMetadata("x-request-id", call.request_id);
-  *caller = auth_->Authenticate(*ctx);
-  if (caller->ok()) {
-    call.tenant_id = (*caller)->tenant_id;
-    // Checked after authentication and authorization: a caller who may not
-    // call learns nothing about the request.
-    if (absl::Status allowed = Authorize(**caller, method, request);
-        !allowed.ok()) {
-      *caller = allowed;
-    } else if (std::optional<std::string> field = InvalidUtf8Field(request)) {
-      *caller = absl::InvalidArgumentError(
-          absl::StrCat(*field, ": is not valid UTF-8"));
-    }
+  absl::StatusOr<Principal> caller = auth_->Authenticate(*ctx);
+  if (!caller.ok()) return caller;
+  call.tenant_id = caller->tenant_id;
+  // Checked after authentication and authorization: a caller who may not
+  // call learns nothing about the request.
+  if (absl::Status allowed = townhall::Authorize(*caller, method, request);
+      !allowed.ok()) {
+    return allowed;
   }
-  return call;
+  if (std::optional<std::string> field = InvalidUtf8Field(request)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(*field, ": is not valid UTF-8"));
+  }
+  return caller;
 }
 
 void RpcRunner::Finish(const Call& call, const absl::Status& status) const {
+  LogCall(call, status);
+  call.reactor->Finish(ToGrpcStatus(status));
+}
+
+void RpcRunner::LogCall(const CallLog& call, const absl::Status& status) const {
   if (status.code() == absl::StatusCode::kInternal ||
       status.code() == absl::StatusCode::kUnknown) {
     LogError("rpc failed", {{"request_id", call.request_id},
@@ -81,7 +94,6 @@ void RpcRunner::Finish(const Call& call, const absl::Status& status) const {
                     {"ms", absl::StrCat(absl::ToDoubleMilliseconds(
                                absl::Now() - call.start))}});
   }
-  call.reactor->Finish(ToGrpcStatus(status));
 }
 
 }  // namespace townhall

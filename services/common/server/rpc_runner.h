@@ -74,15 +74,30 @@ class RpcRunner {
                                       const google::protobuf::Message& request,
                                       Work work);
 
- private:
   // What the access log needs to know about one call.
-  struct Call {
-    grpc::ServerUnaryReactor* reactor;
+  struct CallLog {
     std::string method;
     std::string request_id;
     std::string tenant_id;
     absl::Time start;
+    // The call's deadline, capped by Options::max_call_time (unary calls).
     absl::Time deadline;
+  };
+
+  // For streaming handlers, which own their reactor: the same start as a
+  // unary call (request id, authentication, the access table, the UTF-8
+  // check) on the callback thread. Fills `call` for LogCall; the caller
+  // finishes the stream with the error when refused.
+  absl::StatusOr<Principal> Authorize(grpc::CallbackServerContext* ctx,
+                                      absl::string_view method,
+                                      const google::protobuf::Message& request,
+                                      CallLog* call) const;
+  // The access-log line (and error log) of a call that ended with `status`.
+  void LogCall(const CallLog& call, const absl::Status& status) const;
+
+ private:
+  struct Call : CallLog {
+    grpc::ServerUnaryReactor* reactor;
   };
 
   // Starts a call: request id, deadline, authentication, decoding check.

@@ -387,6 +387,8 @@ void TownhallServer::Shutdown() {
            {"grace", absl::FormatDuration(options_.shutdown_grace)}});
   // 2. Let load balancers notice before we stop accepting calls.
   absl::SleepFor(options_.drain_delay);
+  // Streams never end on their own: modules finish them first.
+  for (const auto& module : modules_) module->Stop();
   // 3. Refuse new calls, let in-flight ones finish, cancel stragglers at
   //    the deadline (Shutdown without one waits forever for open streams).
   server_->Shutdown(absl::ToChronoTime(absl::Now() + options_.shutdown_grace));

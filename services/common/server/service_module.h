@@ -43,6 +43,9 @@ class ServiceModule {
   // Full gRPC name, used for health ("townhall.v1.SchedulingService").
   virtual std::string grpc_name() const = 0;
   virtual grpc::Service* service() = 0;
+  // Called by TownhallServer::Shutdown before it waits for calls: finish
+  // open streams (they would hold shutdown for the whole grace period).
+  virtual void Stop() {}
 };
 
 // How a binary names and creates a module.

@@ -1,0 +1,6 @@
+-- Reads one item's queue as the API shows it.
+-- KEYS[1] tenant prefix. ARGV: session, item.
+-- Returns {'OK', queue}.
+local s, i = ARGV[1], ARGV[2]
+require_item(s, i)
+return {'OK', cjson.encode(presented(load_queue(s, i), spoken_set(s)))}
