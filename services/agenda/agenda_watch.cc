@@ -201,6 +201,13 @@ class Watcher final : public grpc::ServerWriteReactor<Response>,
       return;
     }
     tenant_id_ = caller->tenant_id;
+    // Members (not the session's runners) see only their own topic
+    // proposals, as in ListTopicProposals.
+    if (caller->is_session_scoped() &&
+        caller->role != Role::kSessionOrganizer &&
+        caller->role != Role::kModerator) {
+      own_proposals_of_ = caller->participant_id;
+    }
     keys_ = AgendaFeedKeys(tenant_id_, session_id_);
     core_->directory.GetSession(
         tenant_id_, session_id_, absl::Now() + kStartTimeout,
@@ -275,10 +282,19 @@ class Watcher final : public grpc::ServerWriteReactor<Response>,
       ResyncLocked();
       return false;
     }
-    out_.push_back(entry.response);
+    if (VisibleLocked(*entry.response)) out_.push_back(entry.response);
     sent_version_ = entry.version;
     PumpLocked();
     return true;
+  }
+
+  // Another member's topic proposal is not this watcher's business: its
+  // version is skipped (versions may jump for members).
+  bool VisibleLocked(const Response& response) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return own_proposals_of_.empty() || !response.has_change() ||
+           !response.change().has_proposal() ||
+           response.change().proposal().participant_id() == own_proposals_of_;
   }
 
   void ResyncLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
@@ -353,7 +369,9 @@ class Watcher final : public grpc::ServerWriteReactor<Response>,
     }
     absl::MutexLock lock(&mu_);
     if (finished_) return;
-    for (SharedResponse& message : start) out_.push_back(std::move(message));
+    for (SharedResponse& message : start) {
+      if (VisibleLocked(*message)) out_.push_back(std::move(message));
+    }
     sent_version_ = version;
     loading_ = false;
     std::deque<Entry> pending;
@@ -401,6 +419,8 @@ class Watcher final : public grpc::ServerWriteReactor<Response>,
   // Set by Start before any other thread sees them.
   RpcRunner::CallLog log_;
   std::string tenant_id_;
+  // Set for members: the participant whose proposals they may see.
+  std::string own_proposals_of_;
   FeedKeys keys_;
   v1::Session session_;
   // Only Load touches it, and loads never overlap.

@@ -355,6 +355,39 @@ TEST_F(AgendaLiveTest, WatchSnapshotThenChangesThenResume) {
   EXPECT_EQ(got[0].snapshot().version(), start + 10);
 }
 
+TEST_F(AgendaLiveTest, MembersWatchOnlyTheirOwnTopicProposals) {
+  auto channel = ServerEnvironment::server().Client(token_).channel();
+  WatchReader alice(channel, JoinToken(tenant_, session_.id(), "alice"),
+                    session_.id());
+  WatchReader organizer(channel, token_, session_.id());
+  ASSERT_EQ(alice.WaitFor(1).size(), 1u);
+  ASSERT_EQ(organizer.WaitFor(1).size(), 1u);
+  for (const std::string who : {"bob", "alice"}) {
+    v1::ProposeTopicRequest propose;
+    propose.set_session_id(session_.id());
+    propose.set_participant_id(who);
+    propose.set_title(absl::StrCat("Topic of ", who));
+    ASSERT_OK(As(who, "org").ProposeTopic(propose).status());
+  }
+  // The organizer sees both; alice only hers (bob's version is skipped).
+  std::vector<v1::WatchAgendaResponse> all = organizer.WaitFor(3);
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_EQ(all[1].change().proposal().participant_id(), "bob");
+  EXPECT_EQ(all[2].change().proposal().participant_id(), "alice");
+  std::vector<v1::WatchAgendaResponse> hers = alice.WaitFor(2);
+  ASSERT_EQ(hers.size(), 2u);
+  EXPECT_EQ(hers[1].change().proposal().participant_id(), "alice");
+  EXPECT_EQ(hers[1].change().version(), all[2].change().version());
+  absl::SleepFor(absl::Milliseconds(200));
+  EXPECT_EQ(alice.WaitFor(3, absl::Milliseconds(1)).size(), 2u);
+  // Resuming from before both: still only hers.
+  WatchReader resumed(channel, JoinToken(tenant_, session_.id(), "alice"),
+                      session_.id(), all[0].snapshot().version());
+  std::vector<v1::WatchAgendaResponse> again = resumed.WaitFor(1);
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].change().proposal().participant_id(), "alice");
+}
+
 TEST_F(AgendaLiveTest, WatchIsAuthorized) {
   auto channel = ServerEnvironment::server().Client(token_).channel();
   // A member of the session may watch it.
