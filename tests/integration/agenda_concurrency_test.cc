@@ -33,6 +33,7 @@
 #include "tests/testing/child_process.h"
 #include "tests/testing/health.h"
 #include "tests/testing/redis_server.h"
+#include "tests/testing/townhalld_process.h"
 
 namespace townhall::testing {
 namespace {
@@ -44,71 +45,20 @@ constexpr int kMoves = 15;
 constexpr int kActivations = 10;
 constexpr int kThreads = 8;
 
-struct Townhalld {
-  std::string address;
-  ChildProcess process;
-};
-
-absl::StatusOr<Townhalld> StartTownhalld(const std::filesystem::path& dir) {
-  Townhalld out;
-  out.address = absl::StrCat("127.0.0.1:", PickFreePort());
-  absl::StatusOr<ChildProcess> process = ChildProcess::Spawn(
-      {TOWNHALLD_PATH, absl::StrCat("--listen=", out.address),
-       absl::StrCat("--redis=", SharedRedisAddress()),
-       absl::StrCat("--auth_key_file=", (dir / "keys").string()),
-       absl::StrCat("--bootstrap_credential_file=",
-                    (dir / "bootstrap").string()),
-       "--redis_pool_size=8", "--shutdown_grace=2s", "--access_log=false"});
-  if (!process.ok()) return process.status();
-  out.process = *std::move(process);
-  if (!WaitForHealth(out.address, kAgenda, true, absl::Seconds(15))) {
-    return absl::UnavailableError(
-        absl::StrCat("townhalld on ", out.address, " did not become healthy"));
-  }
-  return out;
-}
-
 class AgendaConcurrencyTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           absl::StrCat("townhall-agendacc-", getpid());
-    std::filesystem::create_directories(dir_);
-    // The test keys: join tokens are signed here with SignTestToken.
-    std::ofstream(dir_ / "keys")
-        << "test-key 0123456789abcdef0123456789abcdef01234567\n";
-    std::ofstream(dir_ / "bootstrap") << kTestBootstrapCredential << "\n";
-    for (int i = 0; i < 2; ++i) {
-      absl::StatusOr<Townhalld> server = StartTownhalld(dir_);
-      ASSERT_TRUE(server.ok()) << server.status();
-      servers_.push_back(*std::move(server));
-    }
-    TownhallClient operator_client(
-        {.address = servers_[0].address, .token = kTestBootstrapCredential});
+    ASSERT_OK(fleet_.Start(TOWNHALLD_PATH, 2, kAgenda));
     tenant_ = absl::StrCat("t-", NewId());
-    v1::CreateTenantRequest tenant;
-    tenant.mutable_tenant()->set_id(tenant_);
-    tenant.mutable_tenant()->set_display_name("Agenda concurrency");
-    ASSERT_TRUE(operator_client.CreateTenant(tenant).ok());
-    v1::IssueTokenRequest issue;
-    issue.set_tenant_id(tenant_);
-    issue.set_subject("organizer@example.org");
-    absl::StatusOr<v1::IssueTokenResponse> token =
-        operator_client.IssueToken(issue);
-    ASSERT_TRUE(token.ok()) << token.status();
-    token_ = token->token();
-    for (const Townhalld& server : servers_) {
+    ASSERT_OK_AND_ASSIGN(std::string token, fleet_.CreateTenant(tenant_));
+    token_ = token;
+    for (int i = 0; i < fleet_.size(); ++i) {
       clients_.push_back(std::make_unique<TownhallClient>(
-          ClientOptions{.address = server.address, .token = token_}));
+          ClientOptions{.address = fleet_.address(i), .token = token}));
     }
     RedisOptions options;
     options.address = SharedRedisAddress();
     redis_ = std::make_unique<RedisConnection>(options);
-  }
-
-  void TearDown() override {
-    for (Townhalld& server : servers_) server.process.Kill();
-    std::filesystem::remove_all(dir_);
   }
 
   TownhallClient& client(int i) { return *clients_[i % 2]; }
@@ -135,8 +85,7 @@ class AgendaConcurrencyTest : public ::testing::Test {
     return version.ok() ? *version : -1;
   }
 
-  std::filesystem::path dir_;
-  std::vector<Townhalld> servers_;
+  TownhalldFleet fleet_;
   std::vector<std::unique_ptr<TownhallClient>> clients_;
   std::unique_ptr<RedisConnection> redis_;
   std::string tenant_;
@@ -214,9 +163,8 @@ TEST_F(AgendaConcurrencyTest, TwoServersFiftyOperationsOneConsistentAgenda) {
           case Op::kRaiseAgain: {
             std::string participant = absl::StrCat("person-", op.index);
             TownhallClient as(ClientOptions{
-                .address =
-                    servers_[(op.index + (op.kind == Op::kRaise ? 0 : 1)) % 2]
-                        .address,
+                .address = fleet_.address(
+                    (op.index + (op.kind == Op::kRaise ? 0 : 1)) % 2),
                 .token = JoinToken(tenant_, session_id, participant,
                                    absl::StrCat("org-", op.index % 4))});
             v1::RaiseHandRequest request;

@@ -39,8 +39,6 @@ using ::testing::UnorderedElementsAreArray;
 
 using Code = absl::StatusCode;
 
-#define ASSERT_OK(expr) ASSERT_THAT((expr), HasCode(absl::StatusCode::kOk))
-#define EXPECT_OK(expr) EXPECT_THAT((expr), HasCode(absl::StatusCode::kOk))
 
 google::protobuf::Timestamp Ts(absl::Time t) {
   google::protobuf::Timestamp ts;

@@ -14,17 +14,9 @@
 #include "clients/cpp/townhall_client.h"
 #include "services/common/ids.h"
 #include "services/common/proto_time.h"
+#include "tests/testing/status_matchers.h"
 #include "tests/testing/test_server.h"
 #include "townhall/v1/agenda.grpc.pb.h"
-
-#ifndef ASSERT_OK
-// Asserts that an absl::Status is OK (evaluated once).
-#define ASSERT_OK(expr)                                           \
-  do {                                                            \
-    const absl::Status th_assert_ok_status = (expr);              \
-    ASSERT_TRUE(th_assert_ok_status.ok()) << th_assert_ok_status; \
-  } while (0)
-#endif
 
 namespace townhall::testing {
 

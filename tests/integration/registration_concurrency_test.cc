@@ -33,6 +33,7 @@
 #include "tests/testing/redis_server.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/test_server.h"
+#include "tests/testing/townhalld_process.h"
 
 namespace townhall::testing {
 namespace {
@@ -43,31 +44,6 @@ constexpr int kParticipants = 200;
 constexpr int kCancellations = 10;
 constexpr int kThreads = 16;
 constexpr absl::Duration kRevocationBound = absl::Seconds(5);
-
-// One townhalld child process on a free port.
-struct Townhalld {
-  std::string address;
-  ChildProcess process;
-};
-
-absl::StatusOr<Townhalld> StartTownhalld(const std::filesystem::path& dir) {
-  Townhalld out;
-  out.address = absl::StrCat("127.0.0.1:", PickFreePort());
-  absl::StatusOr<ChildProcess> process = ChildProcess::Spawn(
-      {TOWNHALLD_PATH, absl::StrCat("--listen=", out.address),
-       absl::StrCat("--redis=", SharedRedisAddress()),
-       absl::StrCat("--auth_key_file=", (dir / "keys").string()),
-       absl::StrCat("--bootstrap_credential_file=",
-                    (dir / "bootstrap").string()),
-       "--redis_pool_size=8", "--shutdown_grace=2s", "--access_log=false"});
-  if (!process.ok()) return process.status();
-  out.process = *std::move(process);
-  if (!WaitForHealth(out.address, kRegistration, true, absl::Seconds(15))) {
-    return absl::UnavailableError(
-        absl::StrCat("townhalld on ", out.address, " did not become healthy"));
-  }
-  return out;
-}
 
 // Largest confirmed count seen while it runs: ZCARD of the seats key on
 // every round, and ListRegistrations' confirmed_count on every fourth.
@@ -139,40 +115,13 @@ class Sampler {
 class RegistrationConcurrencyTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           absl::StrCat("townhall-regcc-", getpid());
-    std::filesystem::create_directories(dir_);
-    std::ofstream(dir_ / "keys")
-        << "k1 0123456789abcdef0123456789abcdef01234567\n";
-    std::ofstream(dir_ / "bootstrap") << kTestBootstrapCredential << "\n";
-    for (int i = 0; i < 2; ++i) {
-      absl::StatusOr<Townhalld> server = StartTownhalld(dir_);
-      ASSERT_TRUE(server.ok()) << server.status();
-      servers_.push_back(*std::move(server));
-    }
-    // A tenant and an organizer token, through process A.
-    TownhallClient operator_client(
-        {.address = servers_[0].address, .token = kTestBootstrapCredential});
+    ASSERT_OK(fleet_.Start(TOWNHALLD_PATH, 2, kRegistration));
     tenant_ = absl::StrCat("t-", NewId());
-    v1::CreateTenantRequest tenant;
-    tenant.mutable_tenant()->set_id(tenant_);
-    tenant.mutable_tenant()->set_display_name("Concurrency test");
-    ASSERT_TRUE(operator_client.CreateTenant(tenant).ok());
-    v1::IssueTokenRequest issue;
-    issue.set_tenant_id(tenant_);
-    issue.set_subject("organizer@example.org");
-    absl::StatusOr<v1::IssueTokenResponse> token =
-        operator_client.IssueToken(issue);
-    ASSERT_TRUE(token.ok()) << token.status();
-    for (const Townhalld& server : servers_) {
+    ASSERT_OK_AND_ASSIGN(std::string token, fleet_.CreateTenant(tenant_));
+    for (int i = 0; i < fleet_.size(); ++i) {
       clients_.push_back(std::make_unique<TownhallClient>(
-          ClientOptions{.address = server.address, .token = token->token()}));
+          ClientOptions{.address = fleet_.address(i), .token = token}));
     }
-  }
-
-  void TearDown() override {
-    for (Townhalld& server : servers_) server.process.Kill();
-    std::filesystem::remove_all(dir_);
   }
 
   TownhallClient& client(int i) { return *clients_[i % 2]; }
@@ -211,8 +160,7 @@ class RegistrationConcurrencyTest : public ::testing::Test {
     return out;
   }
 
-  std::filesystem::path dir_;
-  std::vector<Townhalld> servers_;
+  TownhalldFleet fleet_;
   std::vector<std::unique_ptr<TownhallClient>> clients_;
   std::string tenant_;
 };

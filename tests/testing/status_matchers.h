@@ -42,6 +42,16 @@ MATCHER_P2(StatusIs, code, message_matcher, "") {
 #define TH_TEST_CONCAT_INNER(a, b) a##b
 #define TH_TEST_CONCAT(a, b) TH_TEST_CONCAT_INNER(a, b)
 
+// Asserts that an absl::Status is OK (evaluated once).
+#define ASSERT_OK(expr)                                           \
+  do {                                                            \
+    const absl::Status th_assert_ok_status = (expr);              \
+    ASSERT_TRUE(th_assert_ok_status.ok()) << th_assert_ok_status; \
+  } while (0)
+
+// Expects an absl::Status or StatusOr to be OK.
+#define EXPECT_OK(expr) EXPECT_THAT((expr), HasCode(absl::StatusCode::kOk))
+
 // Asserts that `rexpr` (an absl::StatusOr) is OK and assigns its value.
 #define ASSERT_OK_AND_ASSIGN(lhs, rexpr) \
   ASSERT_OK_AND_ASSIGN_IMPL(TH_TEST_CONCAT(statusor_, __LINE__), lhs, rexpr)

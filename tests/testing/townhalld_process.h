@@ -1,0 +1,48 @@
+// Test support: real townhalld processes on one shared Redis, for tests
+// that need several servers (concurrency and delivery across processes).
+//
+//   TownhalldFleet fleet;
+//   ASSERT_OK(fleet.Start(TOWNHALLD_PATH, 2, "townhall.v1.AgendaService"));
+//   TownhallClient a({.address = fleet.address(0), .token = ...});
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "tests/testing/child_process.h"
+
+namespace townhall::testing {
+
+class TownhalldFleet {
+ public:
+  TownhalldFleet() = default;
+  ~TownhalldFleet();  // stops the processes, removes the key files
+
+  // Starts `count` townhalld processes (binary `path`) on free ports and
+  // SharedRedisAddress(), with the test keys (TestKeys(), so tokens signed
+  // with SignTestToken verify) and kTestBootstrapCredential, and waits until
+  // each reports `health_service` SERVING.
+  absl::Status Start(const std::string& path, int count,
+                     absl::string_view health_service);
+
+  const std::string& address(int i) const { return servers_[i].address; }
+  int size() const { return static_cast<int>(servers_.size()); }
+
+  // Creates tenant `tenant_id` through the first process and returns an
+  // organizer token for it.
+  absl::StatusOr<std::string> CreateTenant(const std::string& tenant_id);
+
+ private:
+  struct Server {
+    std::string address;
+    ChildProcess process;
+  };
+  std::filesystem::path dir_;
+  std::vector<Server> servers_;
+};
+
+}  // namespace townhall::testing
