@@ -71,6 +71,9 @@ in .local/moderator_join_token; organizers see contact details, moderators
 do not):
 buf curl --protocol grpc --http2-prior-knowledge -H "Authorization: Bearer \$(cat .local/moderator_join_token)" -d '{"session_id":"$(cat "$STATE/live_session_id")"}' http://127.0.0.1:$GRPC_PORT/townhall.v1.RegistrationService/ListRegistrations
 
+Watch the live agenda (a snapshot, then every change; Ctrl-C to stop):
+buf curl --protocol grpc --http2-prior-knowledge -H "Authorization: Bearer \$(cat .local/moderator_join_token)" -d '{"session_id":"$(cat "$STATE/live_session_id")"}' http://127.0.0.1:$GRPC_PORT/townhall.v1.AgendaService/WatchAgenda
+
 The demo directory (diaspora organizations, ministries, missions):
 buf curl --protocol grpc --http2-prior-knowledge -H "Authorization: Bearer \$TOKEN" -d '{"country_code":"RU","page_size":5}' http://127.0.0.1:$GRPC_PORT/townhall.v1.RegistrationService/ListOrganizations
 

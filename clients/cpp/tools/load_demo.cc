@@ -7,7 +7,8 @@
 // The directory (about 70 diaspora organizations, ministries and missions
 // and their delegates) is imported from CSV; the import reports the rows it
 // refuses, so a demo shows that too. Delegates are registered for the live
-// occurrence (one of them moderates) and for the Open Day.
+// occurrence (one of them moderates) and for the Open Day; the live
+// occurrence gets the reference event's seven topics, the first active.
 // Idempotent: a second run finds the demo, creates nothing twice and issues
 // fresh tokens.
 //
@@ -152,6 +153,41 @@ absl::StatusOr<std::string> LoadRegistrations(TownhallClient& client,
 absl::Status LoadSchedule(TownhallClient& client, std::string* live_id,
                           std::string* open_day_id);
 
+// The reference event's topics on the live session, the first one active
+// (once: an agenda that has items is left alone).
+absl::Status LoadAgenda(TownhallClient& client, const std::string& live_id) {
+  v1::GetAgendaRequest get;
+  get.set_session_id(live_id);
+  auto agenda = client.GetAgenda(get);
+  if (!agenda.ok()) return agenda.status();
+  if (agenda->agenda().items_size() > 0) return absl::OkStatus();
+  const char* kTopics[] = {
+      "Pandemiya sharoitidagi vaziyat / The situation with the pandemic",
+      "Mehnat migratsiyasi va bandlik / Labour migration and employment",
+      "Migrantlarni huquqiy himoya qilish / Legal protection of migrants",
+      "Sugʻurta himoyasi / Insurance protection",
+      "Investitsiya va biznes loyihalari / Investment and business projects",
+      "Taʼlim, fan va madaniyat / Education, science and culture",
+      "Oʻzbek tili, madaniyati va turizmi / Language, culture and tourism",
+  };
+  std::string first;
+  int number = 0;
+  for (const char* title : kTopics) {
+    v1::CreateAgendaItemRequest create;
+    create.set_session_id(live_id);
+    create.mutable_item()->set_title(title);
+    create.mutable_item()->mutable_planned_duration()->set_seconds(20 * 60);
+    create.set_request_id(absl::StrCat("demo-topic-", number++));
+    auto made = client.CreateAgendaItem(create);
+    if (!made.ok()) return made.status();
+    if (first.empty()) first = made->item().id();
+  }
+  v1::ActivateAgendaItemRequest activate;
+  activate.set_session_id(live_id);
+  activate.set_agenda_item_id(first);
+  return client.ActivateAgendaItem(activate).status();
+}
+
 int Run() {
   std::ifstream in(absl::GetFlag(FLAGS_bootstrap_credential_file));
   std::stringstream buffer;
@@ -219,6 +255,9 @@ int Run() {
     WriteSecret(absl::GetFlag(FLAGS_state_dir), "moderator_join_token",
                 joined->token());
     WriteSecret(absl::GetFlag(FLAGS_state_dir), "live_session_id", live_id);
+    if (absl::Status agenda = LoadAgenda(client, live_id); !agenda.ok()) {
+      return Fail("load agenda", agenda);
+    }
   }
   // A portal's API key, once (the key is shown only when created).
   auto keys = client.ListApiKeys(v1::ListApiKeysRequest());
