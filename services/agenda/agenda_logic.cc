@@ -416,10 +416,29 @@ absl::StatusOr<v1::AgendaSnapshot> ReadAgendaSnapshot(
   return snapshot;
 }
 
+namespace {
+
+// An ended or cancelled session's agenda is a record: its items and
+// proposals no longer change (outcomes and action items may still be
+// written up after the end).
+absl::Status RequireAgendaOpen(const v1::Session& session) {
+  if (session.state() == v1::SESSION_STATE_ENDED ||
+      session.state() == v1::SESSION_STATE_CANCELLED) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("session ", session.id(), " is ",
+                     v1::SessionState_Name(session.state()),
+                     ": its agenda can no longer change"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::Status AgendaLogic::CreateAgendaItem(
     const Principal& caller, Redis& redis, const v1::Session& session,
     const v1::CreateAgendaItemRequest& request,
     v1::CreateAgendaItemResponse* response) const {
+  TH_RETURN_IF_ERROR(RequireAgendaOpen(session));
   TH_RETURN_IF_ERROR(ValidateItem(request.item()));
   TH_RETURN_IF_ERROR(
       ValidatePosition(request.has_position(), request.position()));
@@ -446,6 +465,7 @@ absl::Status AgendaLogic::UpdateAgendaItem(
     const Principal& caller, Redis& redis, const v1::Session& session,
     const v1::UpdateAgendaItemRequest& request,
     v1::UpdateAgendaItemResponse* response) const {
+  TH_RETURN_IF_ERROR(RequireAgendaOpen(session));
   TH_RETURN_IF_ERROR(ValidateId("item.id", request.item().id()));
   if (request.etag().empty()) {
     return InvalidField("etag",
@@ -505,6 +525,7 @@ absl::Status AgendaLogic::MoveAgendaItem(
     const Principal& caller, Redis& redis, const v1::Session& session,
     const v1::MoveAgendaItemRequest& request,
     v1::MoveAgendaItemResponse* response) const {
+  TH_RETURN_IF_ERROR(RequireAgendaOpen(session));
   TH_RETURN_IF_ERROR(ValidateId("agenda_item_id", request.agenda_item_id()));
   TH_RETURN_IF_ERROR(ValidatePosition(true, request.position()));
   absl::Time now = absl::Now();
@@ -524,6 +545,7 @@ absl::Status AgendaLogic::DeleteAgendaItem(
     const Principal& caller, Redis& redis, const v1::Session& session,
     const v1::DeleteAgendaItemRequest& request,
     v1::DeleteAgendaItemResponse* response) const {
+  TH_RETURN_IF_ERROR(RequireAgendaOpen(session));
   TH_RETURN_IF_ERROR(ValidateId("agenda_item_id", request.agenda_item_id()));
   TH_ASSIGN_OR_RETURN(
       ScriptOutcome outcome,
@@ -609,6 +631,7 @@ absl::Status AgendaLogic::SkipAgendaItem(
     const Principal& caller, Redis& redis, const v1::Session& session,
     const v1::SkipAgendaItemRequest& request,
     v1::SkipAgendaItemResponse* response) const {
+  TH_RETURN_IF_ERROR(RequireAgendaOpen(session));
   return Transition(caller, redis, session, request.agenda_item_id(), "skip",
                     response->mutable_item(), nullptr);
 }
@@ -617,6 +640,7 @@ absl::Status AgendaLogic::ProposeTopic(
     const Principal& caller, Redis& redis, const v1::Session& session,
     const v1::ProposeTopicRequest& request,
     v1::ProposeTopicResponse* response) const {
+  TH_RETURN_IF_ERROR(RequireAgendaOpen(session));
   TH_RETURN_IF_ERROR(ValidateId("participant_id", request.participant_id()));
   // The access table checks this too; a member never proposes for others.
   if (caller.is_session_scoped() &&
@@ -677,6 +701,7 @@ absl::Status AgendaLogic::AcceptTopicProposal(
     const Principal& caller, Redis& redis, const v1::Session& session,
     const v1::AcceptTopicProposalRequest& request,
     v1::AcceptTopicProposalResponse* response) const {
+  TH_RETURN_IF_ERROR(RequireAgendaOpen(session));
   TH_RETURN_IF_ERROR(
       ValidateId("topic_proposal_id", request.topic_proposal_id()));
   TH_RETURN_IF_ERROR(

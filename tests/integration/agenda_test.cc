@@ -39,7 +39,6 @@ using ::testing::UnorderedElementsAreArray;
 
 using Code = absl::StatusCode;
 
-
 google::protobuf::Timestamp Ts(absl::Time t) {
   google::protobuf::Timestamp ts;
   ts.set_seconds(absl::ToUnixSeconds(t));
@@ -407,6 +406,38 @@ TEST(AgendaItemTest, StateMachine) {
                           "agenda.item.activated", "agenda.item.completed",
                           "agenda.item.activated", "agenda.item.completed",
                           "agenda.item.activated"));
+}
+
+TEST(AgendaItemTest, EndedSessionsAgendaIsARecord) {
+  ASSERT_OK_AND_ASSIGN(Tenant t, NewTenant());
+  ASSERT_OK_AND_ASSIGN(v1::Session s, NewSession(t));
+  ASSERT_OK_AND_ASSIGN(v1::AgendaItem a, AddItem(t, s.id(), "A"));
+  v1::EndSessionRequest end;
+  end.set_session_id(s.id());
+  ASSERT_OK(t.client.EndSession(end).status());
+  EXPECT_THAT(
+      AddItem(t, s.id(), "Too late"),
+      StatusIs(Code::kFailedPrecondition, HasSubstr("SESSION_STATE_ENDED")));
+  EXPECT_THAT(
+      t.client.SkipAgendaItem(For<v1::SkipAgendaItemRequest>(s.id(), a.id())),
+      HasCode(Code::kFailedPrecondition));
+  v1::DeleteAgendaItemRequest remove;
+  remove.set_session_id(s.id());
+  remove.set_agenda_item_id(a.id());
+  EXPECT_THAT(t.client.DeleteAgendaItem(remove),
+              HasCode(Code::kFailedPrecondition));
+  // Nothing changed; outcomes may still be written up.
+  v1::GetAgendaRequest get;
+  get.set_session_id(s.id());
+  ASSERT_OK_AND_ASSIGN(v1::GetAgendaResponse agenda, t.client.GetAgenda(get));
+  ASSERT_EQ(agenda.agenda().items_size(), 1);
+  EXPECT_EQ(agenda.agenda().items(0).status(), v1::AGENDA_ITEM_STATUS_PENDING);
+  v1::RecordOutcomeRequest outcome;
+  outcome.set_session_id(s.id());
+  outcome.mutable_outcome()->set_agenda_item_id(a.id());
+  outcome.mutable_outcome()->set_kind(v1::OUTCOME_KIND_AGREEMENT);
+  outcome.mutable_outcome()->set_text("Written up after the session");
+  EXPECT_OK(t.client.RecordOutcome(outcome).status());
 }
 
 TEST(AgendaItemTest, OverrunIsComputedAtReadTime) {
