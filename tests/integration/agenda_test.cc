@@ -51,20 +51,6 @@ google::protobuf::Duration Dur(absl::Duration d) {
   return out;
 }
 
-struct Tenant {
-  std::string id;
-  std::string token;
-  TownhallClient client;
-};
-
-absl::StatusOr<Tenant> NewTenant() {
-  std::string id;
-  absl::StatusOr<std::string> token =
-      ServerEnvironment::server().NewTenantToken(&id);
-  if (!token.ok()) return token.status();
-  return Tenant{id, *token, ServerEnvironment::server().Client(*token)};
-}
-
 RedisConnection& Redis() {
   static RedisConnection* redis = [] {
     RedisOptions options;

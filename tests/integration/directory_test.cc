@@ -42,21 +42,6 @@ using ::testing::IsEmpty;
 using ::testing::SizeIs;
 using ::testing::StartsWith;
 
-// A fresh tenant with an organizer client.
-struct Tenant {
-  std::string id;
-  std::string token;
-  TownhallClient client;
-};
-
-absl::StatusOr<Tenant> NewTenant() {
-  std::string id;
-  absl::StatusOr<std::string> token =
-      ServerEnvironment::server().NewTenantToken(&id);
-  if (!token.ok()) return token.status();
-  return Tenant{id, *token, ServerEnvironment::server().Client(*token)};
-}
-
 // A client holding an API key of `tenant_id` (a registration portal).
 TownhallClient ApiKeyClient(
     const std::string& tenant_id,

@@ -41,21 +41,6 @@ using ::testing::Not;
 using ::testing::SizeIs;
 using ::testing::UnorderedElementsAreArray;
 
-// A fresh tenant with an organizer client.
-struct Tenant {
-  std::string id;
-  std::string token;
-  TownhallClient client;
-};
-
-absl::StatusOr<Tenant> NewTenant() {
-  std::string id;
-  absl::StatusOr<std::string> token =
-      ServerEnvironment::server().NewTenantToken(&id);
-  if (!token.ok()) return token.status();
-  return Tenant{id, *token, ServerEnvironment::server().Client(*token)};
-}
-
 // ---- Assertion helpers
 // -------------------------------------------------------
 

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <string>
 
 #include "tests/testing/redis_server.h"
 #include "tests/testing/test_server.h"
@@ -30,5 +31,20 @@ class ServerEnvironment : public ::testing::Environment {
 
 [[maybe_unused]] inline ::testing::Environment* const kServerEnvironment =
     ::testing::AddGlobalTestEnvironment(new ServerEnvironment);
+
+// A fresh tenant on the shared server, with an organizer client.
+struct Tenant {
+  std::string id;
+  std::string token;
+  TownhallClient client;
+};
+
+inline absl::StatusOr<Tenant> NewTenant() {
+  std::string id;
+  absl::StatusOr<std::string> token =
+      ServerEnvironment::server().NewTenantToken(&id);
+  if (!token.ok()) return token.status();
+  return Tenant{id, *token, ServerEnvironment::server().Client(*token)};
+}
 
 }  // namespace townhall::testing
