@@ -20,11 +20,6 @@ namespace {
 // Longest speaking-time limit a queue accepts.
 constexpr absl::Duration kMaxSpeakingTimeLimit = absl::Hours(1);
 
-// RFC 3339 with microseconds: scripts store times as proto3 JSON.
-std::string FormatRfc3339(absl::Time t) {
-  return absl::FormatTime("%Y-%m-%d%ET%H:%M:%E6SZ", t, absl::UTCTimeZone());
-}
-
 absl::StatusOr<ScriptOutcome> RunScript(RedisConnection& redis,
                                         absl::string_view tenant_id,
                                         const LuaScript& script,

@@ -285,4 +285,28 @@ absl::StatusOr<std::vector<int>> MapColumns(
   return columns;
 }
 
+std::string CsvRecord(absl::Span<const std::string> fields) {
+  std::string out;
+  for (size_t i = 0; i < fields.size(); ++i) {
+    if (i > 0) out += ',';
+    std::string field = fields[i];
+    if (!field.empty() && (field[0] == '=' || field[0] == '+' ||
+                           field[0] == '-' || field[0] == '@')) {
+      field.insert(0, "'");
+    }
+    if (field.find_first_of(",\"\r\n") == std::string::npos) {
+      out += field;
+      continue;
+    }
+    out += '"';
+    for (char c : field) {
+      if (c == '"') out += '"';
+      out += c;
+    }
+    out += '"';
+  }
+  out += "\r\n";
+  return out;
+}
+
 }  // namespace townhall

@@ -24,6 +24,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 
 namespace townhall {
 
@@ -82,5 +83,11 @@ absl::StatusOr<std::vector<int>> MapColumns(
     const std::vector<std::string>& header,
     const std::vector<std::string>& required,
     const std::vector<std::string>& optional);
+
+// One CSV record (RFC 4180): fields with a comma, quote, CR or LF are
+// quoted, quotes doubled; ends with CRLF. Fields starting with = + - @ get a
+// leading apostrophe so that a spreadsheet shows them as text instead of
+// running them as formulas (CSV injection).
+std::string CsvRecord(absl::Span<const std::string> fields);
 
 }  // namespace townhall

@@ -5,6 +5,7 @@
 #include <google/protobuf/timestamp.pb.h>
 
 #include <cstdint>
+#include <string>
 
 #include "absl/time/time.h"
 
@@ -34,6 +35,12 @@ inline void SetDuration(absl::Duration d, google::protobuf::Duration* out) {
   int64_t seconds = absl::IDivDuration(d, absl::Seconds(1), &d);
   out->set_seconds(seconds);
   out->set_nanos(static_cast<int32_t>(absl::ToInt64Nanoseconds(d)));
+}
+
+// RFC 3339 in UTC with microseconds ("2026-12-02T05:40:33.123456Z"): how
+// Lua scripts store times in proto3 JSON.
+inline std::string FormatRfc3339(absl::Time t) {
+  return absl::FormatTime("%Y-%m-%d%ET%H:%M:%E6SZ", t, absl::UTCTimeZone());
 }
 
 }  // namespace townhall

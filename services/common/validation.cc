@@ -17,12 +17,16 @@ namespace {
 constexpr size_t kMaxUrlBytes = 2048;
 constexpr size_t kMaxRequestIdBytes = 64;
 
-bool IsForbiddenControl(utf8proc_int32_t cp, bool multiline) {
-  if (multiline && (cp == '\n' || cp == '\t' || cp == '\r')) return false;
+bool IsForbiddenControl(utf8proc_int32_t cp, const TextLimits& limits) {
+  if (limits.multiline && (cp == '\n' || cp == '\t' || cp == '\r')) {
+    return false;
+  }
   utf8proc_category_t category = utf8proc_category(cp);
-  // Cc: C0/C1 controls. Cf would include legitimate joiners in some
-  // scripts; invisible/bidi controls are the question service's concern.
-  return category == UTF8PROC_CATEGORY_CC;
+  // Cc: C0/C1 controls. Cf (bidi controls, zero-width characters) only on
+  // request: ZWNJ/ZWJ are legitimate in some scripts.
+  if (category == UTF8PROC_CATEGORY_CC) return true;
+  return limits.visible_only && category == UTF8PROC_CATEGORY_CF &&
+         cp != 0x200C && cp != 0x200D;
 }
 
 // ASCII whitespace and the Unicode space separators (NO-BREAK SPACE,
@@ -81,7 +85,7 @@ absl::Status ValidateText(absl::string_view field, absl::string_view value,
   bool blank = true;
   utf8proc_int32_t forbidden = -1;
   bool valid = ForEachCodePoint(value, [&](utf8proc_int32_t cp) {
-    if (IsForbiddenControl(cp, limits.multiline)) {
+    if (IsForbiddenControl(cp, limits)) {
       forbidden = cp;
       return false;
     }
@@ -92,8 +96,12 @@ absl::Status ValidateText(absl::string_view field, absl::string_view value,
   if (!valid) return InvalidField(field, "is not valid UTF-8");
   if (forbidden >= 0) {
     return InvalidField(
-        field, absl::StrFormat("must not contain control character U+%04X",
-                               forbidden));
+        field,
+        absl::StrFormat(
+            "must not contain %s character U+%04X",
+            utf8proc_category(forbidden) == UTF8PROC_CATEGORY_CF ? "invisible"
+                                                                  : "control",
+            forbidden));
   }
   if (count > limits.max_chars) {
     return InvalidField(field, absl::StrCat("must be at most ",

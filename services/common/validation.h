@@ -21,11 +21,19 @@ struct TextLimits {
   size_t max_chars = 200;
   // Whether \n and \t are allowed (descriptions), or not (titles).
   bool multiline = false;
+  // Refuse invisible format characters too: bidirectional controls
+  // (U+202A..U+202E, U+2066..U+2069, U+200E, U+200F, U+061C), zero-width
+  // and other Unicode format (Cf) characters such as U+200B, U+2060, U+FEFF
+  // and U+00AD. The zero-width (non-)joiner U+200C/U+200D stays allowed:
+  // Persian, Indic scripts and emoji need them. For text shown to many
+  // people (questions), where such characters only spoof or hide.
+  bool visible_only = false;
 };
 
 // Checks that `value` is valid UTF-8 without control characters (other than
-// newlines and tabs when multiline), and that its length in code points is
-// within limits. Whitespace-only text counts as empty.
+// newlines and tabs when multiline; nor format characters when
+// visible_only), and that its length in code points is within limits.
+// Whitespace-only text counts as empty.
 absl::Status ValidateText(absl::string_view field, absl::string_view value,
                           const TextLimits& limits);
 

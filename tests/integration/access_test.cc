@@ -410,7 +410,13 @@ TEST(AccessTableTest, FollowsThePolicy) {
                           absl::EndsWith(method, "/ListTopicProposals") ||
                           absl::EndsWith(method, "/GetSpeakersQueue") ||
                           absl::EndsWith(method, "/ListActionItems") ||
-                          absl::EndsWith(method, "/WatchAgenda");
+                          absl::EndsWith(method, "/WatchAgenda") ||
+                          absl::EndsWith(method, "/GetQuestion") ||
+                          absl::EndsWith(method, "/ListQuestions") ||
+                          absl::EndsWith(method, "/SuggestDuplicates") ||
+                          absl::EndsWith(method, "/GetQueueSettings") ||
+                          absl::EndsWith(method, "/ExportQuestions") ||
+                          absl::EndsWith(method, "/WatchQueue");
         EXPECT_TRUE(read || own_only) << RoleName(member);
       }
     }

@@ -26,6 +26,11 @@ constexpr uint32_t kSessionRunners = kSessionOrganizer | kModerator;
 constexpr uint32_t kReadSchedule = ScopeBit(ApiScope::kReadSchedule);
 constexpr uint32_t kManageRegistrations =
     ScopeBit(ApiScope::kManageRegistrations);
+constexpr uint32_t kSubmitQuestions = ScopeBit(ApiScope::kSubmitQuestions);
+// Members who take part in a question queue (observers only watch).
+constexpr uint32_t kQuestionAskers = kSessionOrganizer | kModerator |
+                                     RoleBit(Role::kSpeaker) |
+                                     RoleBit(Role::kParticipant);
 
 constexpr bool kOwnOnly = true;
 
@@ -150,6 +155,46 @@ constexpr AccessRule kRules[] = {
      kReadSchedule},
     {TH_METHOD(AgendaService, WatchAgenda), kOrganizer | kSessionMembers,
      kReadSchedule},
+    // Questions: members ask and vote for themselves (bots with the
+    // submit_questions scope on behalf of participants); moderators and
+    // organizers moderate; what each reader sees of a question is the
+    // property level (services/questions/question_view.h).
+    {TH_METHOD(QuestionService, SubmitQuestion), kOrganizer | kQuestionAskers,
+     kSubmitQuestions, kOwnOnly},
+    {TH_METHOD(QuestionService, GetQuestion), kOrganizer | kSessionMembers,
+     kReadSchedule | kSubmitQuestions},
+    {TH_METHOD(QuestionService, ListQuestions), kOrganizer | kSessionMembers,
+     kReadSchedule | kSubmitQuestions},
+    {TH_METHOD(QuestionService, UpvoteQuestion), kOrganizer | kQuestionAskers,
+     kSubmitQuestions, kOwnOnly},
+    {TH_METHOD(QuestionService, WithdrawVote), kOrganizer | kQuestionAskers,
+     kSubmitQuestions, kOwnOnly},
+    {TH_METHOD(QuestionService, ApproveQuestion), kOrganizer | kSessionRunners},
+    {TH_METHOD(QuestionService, RejectQuestion), kOrganizer | kSessionRunners},
+    {TH_METHOD(QuestionService, PinQuestion), kOrganizer | kSessionRunners},
+    {TH_METHOD(QuestionService, UnpinQuestion), kOrganizer | kSessionRunners},
+    {TH_METHOD(QuestionService, MarkAnswered), kOrganizer | kSessionRunners},
+    {TH_METHOD(QuestionService, ArchiveQuestion), kOrganizer | kSessionRunners},
+    {TH_METHOD(QuestionService, MergeQuestions), kOrganizer | kSessionRunners},
+    {TH_METHOD(QuestionService, UndoModeration), kOrganizer | kSessionRunners},
+    {TH_METHOD(QuestionService, SuggestDuplicates),
+     kOrganizer | kSessionMembers, kReadSchedule | kSubmitQuestions},
+    {TH_METHOD(QuestionService, ListModerationLog),
+     kOrganizer | kSessionRunners},
+    {TH_METHOD(QuestionService, ExportModerationLog),
+     kOrganizer | kSessionRunners},
+    {TH_METHOD(QuestionService, GetQueueSettings), kOrganizer | kSessionMembers,
+     kReadSchedule | kSubmitQuestions},
+    {TH_METHOD(QuestionService, UpdateQueueSettings),
+     kOrganizer | kSessionRunners},
+    {TH_METHOD(QuestionService, GetQuestionPolicy), kOrganizer},
+    {TH_METHOD(QuestionService, UpdateQuestionPolicy), kOrganizer},
+    {TH_METHOD(QuestionService, CarryOverQuestions),
+     kOrganizer | kSessionOrganizer},
+    {TH_METHOD(QuestionService, ExportQuestions), kOrganizer | kSessionMembers,
+     kReadSchedule | kSubmitQuestions},
+    {TH_METHOD(QuestionService, WatchQueue), kOrganizer | kSessionMembers,
+     kReadSchedule | kSubmitQuestions},
 };
 
 // The value of a top-level string field, or nullptr when the message has

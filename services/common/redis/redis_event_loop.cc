@@ -92,6 +92,60 @@ void RedisEventLoop::Command(std::vector<std::string> argv, absl::Time deadline,
   event_active(wake_, 0, 0);
 }
 
+namespace {
+
+std::vector<std::string> ScriptArgv(absl::string_view verb,
+                                    absl::string_view script,
+                                    const std::vector<std::string>& keys,
+                                    const std::vector<std::string>& args) {
+  std::vector<std::string> argv;
+  argv.reserve(3 + keys.size() + args.size());
+  argv.emplace_back(verb);
+  argv.emplace_back(script);
+  argv.push_back(absl::StrCat(keys.size()));
+  argv.insert(argv.end(), keys.begin(), keys.end());
+  argv.insert(argv.end(), args.begin(), args.end());
+  return argv;
+}
+
+// A script's error reply as a status (RedisConnection::Eval's mapping).
+absl::StatusOr<RedisReply> ScriptReply(absl::StatusOr<RedisReply> reply,
+                                       const LuaScript& script) {
+  if (!reply.ok() || reply->type != RedisReply::Type::kError) return reply;
+  absl::Status status = ScriptErrorToStatus(reply->str);
+  if (status.code() == absl::StatusCode::kInternal) {
+    LogError("lua script failed",
+             {{"script", script.name()}, {"error", reply->str}});
+  }
+  return status;
+}
+
+}  // namespace
+
+void RedisEventLoop::Eval(const LuaScript& script,
+                          const std::vector<std::string>& keys,
+                          const std::vector<std::string>& args,
+                          absl::Time deadline, Callback done) {
+  // On NOSCRIPT the command goes again as EVAL, queued from the reply
+  // callback (quick: the loop sends it next). Scripts are embedded at build
+  // time and live as long as the process, so `script` may be captured.
+  Command(ScriptArgv("EVALSHA", script.sha1(), keys, args), deadline,
+          [this, &script, keys, args, deadline, done = std::move(done)](
+              absl::StatusOr<RedisReply> reply) mutable {
+            if (reply.ok() && reply->type == RedisReply::Type::kError &&
+                absl::StartsWith(reply->str, "NOSCRIPT")) {
+              Command(ScriptArgv("EVAL", script.body(), keys, args),
+                      deadline,
+                      [&script, done = std::move(done)](
+                          absl::StatusOr<RedisReply> reply) mutable {
+                        std::move(done)(ScriptReply(std::move(reply), script));
+                      });
+              return;
+            }
+            std::move(done)(ScriptReply(std::move(reply), script));
+          });
+}
+
 void RedisEventLoop::OnWake(int, short, void* self) {
   auto* loop = static_cast<RedisEventLoop*>(self);
   bool stopping = false;

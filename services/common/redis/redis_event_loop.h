@@ -29,6 +29,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "services/common/redis/lua_script.h"
 #include "services/common/redis/redis_connection.h"
 #include "services/common/redis/redis_reply.h"
 
@@ -51,6 +52,14 @@ class RedisEventLoop {
   // Thread-safe. Sends `argv` and calls `done` with the reply.
   void Command(std::vector<std::string> argv, absl::Time deadline,
                Callback done);
+
+  // Thread-safe. Runs `script` with EVALSHA (EVAL on NOSCRIPT) and calls
+  // `done` with its reply; a script error becomes a status as in
+  // RedisConnection::Eval. For hot mutations that are one script.
+  // `script` must outlive the call (embedded scripts live forever).
+  void Eval(const LuaScript& script, const std::vector<std::string>& keys,
+            const std::vector<std::string>& args, absl::Time deadline,
+            Callback done);
 
  private:
   struct Pending;

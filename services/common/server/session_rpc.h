@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/types/span.h"
 #include "services/common/server/rpc_runner.h"
 #include "services/common/server/service_module.h"
@@ -86,6 +87,59 @@ class SessionRpc {
                   absl::StatusOr<std::vector<v1::Session>> sessions) mutable {
                 RunOnWorker(deadline, std::move(sessions), std::move(caller),
                             std::move(work), std::move(finish));
+              });
+        });
+  }
+
+  // The session and every occurrence of its series (FAILED_PRECONDITION
+  // when it is not an occurrence): `work(caller, redis, session,
+  // absl::Span<const v1::Session> occurrences)`.
+  template <typename Work>
+  grpc::ServerUnaryReactor* WithSessionSeries(
+      grpc::CallbackServerContext* ctx, absl::string_view method,
+      const google::protobuf::Message& request, const std::string& session_id,
+      Work work) {
+    return rpc_->RunAsync(
+        ctx, method, request,
+        [this, &session_id, work = std::move(work)](
+            const Principal& caller, RedisEventLoop&, absl::Time deadline,
+            RpcRunner::Finisher finish) mutable {
+          if (absl::Status valid = ValidateId("session_id", session_id);
+              !valid.ok()) {
+            std::move(finish)(valid);
+            return;
+          }
+          sessions_.GetSession(
+              caller.tenant_id, session_id, deadline,
+              [this, caller, deadline, work = std::move(work),
+               finish = std::move(finish)](
+                  absl::StatusOr<v1::Session> session) mutable {
+                if (session.ok() && session->series_id().empty()) {
+                  session = absl::FailedPreconditionError(absl::StrCat(
+                      "session ", session->id(),
+                      " is not an occurrence of a series"));
+                }
+                if (!session.ok()) {
+                  std::move(finish)(session.status());
+                  return;
+                }
+                std::string series_id = session->series_id();
+                sessions_.ListOccurrences(
+                    caller.tenant_id, series_id, deadline,
+                    [this, caller, deadline, session = *std::move(session),
+                     work = std::move(work), finish = std::move(finish)](
+                        absl::StatusOr<std::vector<v1::Session>>
+                            occurrences) mutable {
+                      RunOnWorker(
+                          deadline, std::move(occurrences), std::move(caller),
+                          [session = std::move(session),
+                           work = std::move(work)](
+                              const Principal& caller, RedisConnection& redis,
+                              const std::vector<v1::Session>& found) mutable {
+                            return work(caller, redis, session, found);
+                          },
+                          std::move(finish));
+                    });
               });
         });
   }

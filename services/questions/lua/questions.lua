@@ -1,0 +1,272 @@
+-- Question queue helpers, prepended to every questions script after the
+-- common prelude. Every key of a session's queue shares one hash tag:
+--   KEYS[1] P = "th:{s:<tenant>:<session>}:"   (questions_keys.h)
+--   P version, P events        the session's question feed (FeedKeys)
+--   P q:<id>                   HASH   one question (fields below)
+--   P q:<id>:voters            HASH   participant -> vote time (unix ms)
+--   P seq                      STRING question counter (arrival order)
+--   P top, P trend, P new      ZSET   open (APPROVED, PINNED) questions by
+--                                     votes+age / trending key / seq
+--   P top:<item>, trend:<item>, new:<item>   the same per agenda item
+--   P pending                  ZSET   PENDING by seq
+--   P answered                 ZSET   ANSWERED by answer time (unix ms)
+--   P visible                  ZSET   APPROVED, PINNED, ANSWERED by seq
+--   P all                      ZSET   every question by seq
+--   P mine:<participant>       ZSET   a participant's questions by seq
+--   P match                    HASH   id -> matching form (PENDING and open)
+--   P pinned                   STRING the PINNED question's id
+--   P settings                 HASH   QueueSettings
+--   P audit                    HASH   sequence -> ModerationAction JSON
+--   P audit:n                  STRING the newest audit sequence
+--   P undo                     LIST   undo records, newest last
+--   P rl:<kind>:<participant>  HASH   token bucket {t, ts}
+--   P idem:<request_id>        STRING question id of a submission (a day)
+-- Question hash fields: id, session, text, orig, match (matching form),
+-- author, org, anon (0/1), lang, item, venue, status, votes, seq, trend,
+-- created, updated (RFC 3339),
+-- reason, answer, answered (RFC 3339), answered_ms, merged_into,
+-- merged_from (space-separated), carried_to, carried_from.
+local P = KEYS[1]
+local FEED_VERSION, FEED_EVENTS = P .. 'version', P .. 'events'
+local IDEM_TTL = 86400
+
+local PENDING, APPROVED, PINNED = 'PENDING', 'APPROVED', 'PINNED'
+local ANSWERED, REJECTED, ARCHIVED = 'ANSWERED', 'REJECTED', 'ARCHIVED'
+local MERGED, CARRIED = 'MERGED', 'CARRIED'
+
+-- The moderation fields an undo restores (votes and voters are not).
+local MODERATION_FIELDS = {'text', 'orig', 'match', 'status', 'reason', 'answer',
+                           'answered', 'answered_ms', 'merged_into',
+                           'merged_from', 'updated'}
+
+-- Trending: a vote at unix ms t weighs 2^((t - EPOCH_MS) / HALF_LIFE_MS);
+-- a question's trending key is log2 of the sum of its weights (the
+-- submission counts as one vote). All weights decay alike, so the order of
+-- the stored keys is the order of the decayed scores at any moment.
+local EPOCH_MS, HALF_LIFE_MS = 1767225600000, 600000  -- 2026-01-01, 10 min
+local function weight(ms) return (tonumber(ms) - EPOCH_MS) / HALF_LIFE_MS end
+
+local function qkey(id) return P .. 'q:' .. id end
+local function voters_key(id) return P .. 'q:' .. id .. ':voters' end
+
+-- The question as a table of its hash fields, or nil.
+local function load(id)
+  local flat = redis.call('HGETALL', qkey(id))
+  if #flat == 0 then return nil end
+  local q = {}
+  for i = 1, #flat, 2 do q[flat[i]] = flat[i + 1] end
+  return q
+end
+
+local function must_load(id)
+  local q = load(id)
+  if not q then th_fail('NOT_FOUND', 'question ' .. id .. ' not found') end
+  return q
+end
+
+local function is_open(status) return status == APPROVED or status == PINNED end
+
+-- Ranking keys. top: more votes first, then the earlier question (seq
+-- fills the low 32 bits, inverted); exact in a double up to 2^20 votes.
+local function top_score(q)
+  return tonumber(q.votes) * 4294967296 + (4294967295 - tonumber(q.seq))
+end
+
+local function fmt(x) return string.format('%.17g', x) end
+
+-- log2(2^a + 2^b) without overflow: trending keys are log2 of a sum of
+-- 2^(t / half-life) weights.
+local function log2addexp(a, b)
+  if a < b then a, b = b, a end
+  return a + math.log(1 + 2 ^ (b - a)) / math.log(2)
+end
+
+-- log2(2^a - 2^b) for b < a; `floor` when b is (numerically) a.
+local function log2subexp(a, b, floor)
+  if b >= a - 1e-9 then return floor end
+  return a + math.log(1 - 2 ^ (b - a)) / math.log(2)
+end
+
+-- Removes a question from every status index (not all / mine).
+local function unindex(q)
+  local id = q.id
+  for _, k in ipairs({'top', 'trend', 'new', 'pending', 'answered',
+                      'visible'}) do
+    redis.call('ZREM', P .. k, id)
+  end
+  if q.item and q.item ~= '' then
+    for _, k in ipairs({'top:', 'trend:', 'new:'}) do
+      redis.call('ZREM', P .. k .. q.item, id)
+    end
+  end
+  redis.call('HDEL', P .. 'match', id)
+end
+
+-- Adds a question to the indexes of its status; its matching form is in
+-- P match only while it may still be a duplicate target.
+local function index(q)
+  local id, status = q.id, q.status
+  if is_open(status) then
+    local top, trend, seq = fmt(top_score(q)), q.trend, q.seq
+    redis.call('ZADD', P .. 'top', top, id)
+    redis.call('ZADD', P .. 'trend', trend, id)
+    redis.call('ZADD', P .. 'new', seq, id)
+    if q.item and q.item ~= '' then
+      redis.call('ZADD', P .. 'top:' .. q.item, top, id)
+      redis.call('ZADD', P .. 'trend:' .. q.item, trend, id)
+      redis.call('ZADD', P .. 'new:' .. q.item, seq, id)
+    end
+  elseif status == PENDING then
+    redis.call('ZADD', P .. 'pending', q.seq, id)
+  elseif status == ANSWERED then
+    redis.call('ZADD', P .. 'answered', q.answered_ms or '0', id)
+  end
+  if is_open(status) or status == ANSWERED then
+    redis.call('ZADD', P .. 'visible', q.seq, id)
+  end
+  if (is_open(status) or status == PENDING) and q.match and q.match ~= '' then
+    redis.call('HSET', P .. 'match', id, q.match)
+  end
+end
+
+-- Writes the given fields of `q` (a list of names) to its hash; empty
+-- values delete the field.
+local function save_fields(q, fields)
+  for _, f in ipairs(fields) do
+    local v = q[f]
+    if v == nil or v == '' then
+      redis.call('HDEL', qkey(q.id), f)
+    else
+      redis.call('HSET', qkey(q.id), f, v)
+    end
+  end
+end
+
+-- The proto3 JSON of a Question (townhall.v1.Question) from its hash. The
+-- author stays in, also for anonymous questions: the C++ side redacts per
+-- caller (and the feed codec for watchers). `voter` (may be nil): sets
+-- votedByCaller.
+local function question_json(q, voter)
+  local out = {
+    id = q.id, sessionId = q.session, text = q.text,
+    originalText = q.orig, authorParticipantId = q.author,
+    authorOrganizationId = q.org, anonymous = (q.anon == '1'),
+    language = q.lang, agendaItemId = q.item, venueId = q.venue,
+    status = 'QUESTION_STATUS_' .. q.status, votes = tonumber(q.votes),
+    rejectReason = q.reason, answer = q.answer, answerTime = q.answered,
+    mergedIntoQuestionId = q.merged_into, carriedToSessionId = q.carried_to,
+    carriedFromSessionId = q.carried_from, createTime = q.created,
+    updateTime = q.updated, trendingScore = tonumber(q.trend)
+  }
+  if q.merged_from and q.merged_from ~= '' then
+    local ids = {}
+    for m in string.gmatch(q.merged_from, '%S+') do ids[#ids + 1] = m end
+    out.mergedQuestionIds = ids
+  end
+  if voter and voter ~= '' and
+      redis.call('HEXISTS', voters_key(q.id), voter) == 1 then
+    out.votedByCaller = true
+  end
+  for k, v in pairs(out) do
+    if v == '' or v == false then out[k] = nil end
+  end
+  return cjson.encode(out)
+end
+
+-- Appends a change to the session's feed. `questions`: tables to include.
+local function feed(kind, entity_id, questions, now)
+  local parts = {}
+  for i, q in ipairs(questions) do parts[i] = question_json(q) end
+  local data = '{"time":' .. cjson.encode(now)
+  if #parts > 0 then
+    data = data .. ',"questions":[' .. table.concat(parts, ',') .. ']'
+  end
+  return th_feed_append(FEED_VERSION, FEED_EVENTS, kind, entity_id,
+                        data .. '}')
+end
+
+-- A token bucket of `per_minute` tokens (also the burst). Returns 0 when a
+-- token was taken, else the milliseconds until one is available.
+local function take_token(kind, participant, per_minute, now_ms)
+  if participant == '' or per_minute <= 0 then return 0 end
+  local key = P .. 'rl:' .. kind .. ':' .. participant
+  local state = redis.call('HMGET', key, 't', 'ts')
+  local tokens, ts = tonumber(state[1]), tonumber(state[2])
+  if not tokens then tokens, ts = per_minute, now_ms end
+  local rate = per_minute / 60000
+  tokens = math.min(per_minute, tokens + math.max(0, now_ms - ts) * rate)
+  if tokens < 1 then
+    return math.ceil((1 - tokens) / rate)
+  end
+  redis.call('HSET', key, 't', fmt(tokens - 1), 'ts', now_ms)
+  redis.call('PEXPIRE', key, 120000)
+  return 0
+end
+
+-- Settings with defaults: {mode, submissions_per_minute, votes_per_minute,
+-- closed}.
+local function settings()
+  local s = redis.call('HMGET', P .. 'settings', 'mode', 'spm', 'vpm',
+                       'closed')
+  return {mode = s[1] or 'MODERATION_MODE_PRE',
+          spm = tonumber(s[2]) or 5, vpm = tonumber(s[3]) or 120,
+          closed = s[4] == '1'}
+end
+
+local function settings_json(s)
+  return cjson.encode({moderationMode = s.mode,
+                       submissionsPerMinute = s.spm, votesPerMinute = s.vpm,
+                       submissionsClosed = s.closed})
+end
+
+-- Appends a moderator action to the audit log; returns its sequence.
+local function audit(actor, role, action, ids, detail, now)
+  local n = redis.call('INCR', P .. 'audit:n')
+  local entry = {sequence = n, time = now, actor = actor, actorRole = role,
+                 action = action, detail = detail}
+  if #ids > 0 then entry.questionIds = ids end
+  if detail == '' then entry.detail = nil end
+  redis.call('HSET', P .. 'audit', n, cjson.encode(entry))
+  return n
+end
+
+-- Records how to undo action `sequence`: the moderation fields of
+-- `questions` before it, the pinned id before it, and `extra` (merge:
+-- voters added to the survivor).
+local function push_undo(sequence, action, questions, extra)
+  local before = {}
+  for _, q in ipairs(questions) do
+    local fields = {}
+    for _, f in ipairs(MODERATION_FIELDS) do fields[f] = q[f] or '' end
+    before[q.id] = fields
+  end
+  local pinned = redis.call('GET', P .. 'pinned') or ''
+  redis.call('RPUSH', P .. 'undo', cjson.encode(
+      {sequence = sequence, action = action, before = before,
+       pinned = pinned, extra = extra or {}}))
+  -- Undo reaches back 100 actions.
+  redis.call('LTRIM', P .. 'undo', -100, -1)
+end
+
+-- A moderator's transition of one question: checks `allowed[status]`,
+-- applies `change(q)` (which sets fields), re-indexes, logs, remembers the
+-- undo and feeds. Returns the question, or nil and the question when its
+-- status does not allow the action.
+local function moderate(id, allowed, action, kind, change, actor, role,
+                        detail, now)
+  local q = must_load(id)
+  if not allowed[q.status] then return nil, q end
+  local seq = audit(actor, role, action, {id}, detail, now)
+  push_undo(seq, action, {q})
+  local was = q.status
+  unindex(q)
+  change(q)
+  q.updated = now
+  if was == PINNED and q.status ~= PINNED then
+    redis.call('DEL', P .. 'pinned')
+  end
+  save_fields(q, MODERATION_FIELDS)
+  index(q)
+  feed(kind, id, {q}, now)
+  return q
+end

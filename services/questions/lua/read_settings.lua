@@ -1,0 +1,2 @@
+-- The queue settings with defaults. Returns {'OK', settings json}.
+return {'OK', settings_json(settings())}

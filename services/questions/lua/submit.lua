@@ -1,0 +1,41 @@
+-- Submits a question.
+-- ARGV: id, session, text, match, author, org, anon (0/1), lang, item,
+-- venue, now (RFC 3339), now_ms, request_id, rate_limited (0/1).
+-- Returns {'OK', json}, {'EXISTING', json} (a retried request) or
+-- {'RATE_LIMITED', retry_ms, per_minute}.
+local id, session, text, match, author, org, anon, lang, item, venue, now,
+      now_ms, rid, limited = unpack(ARGV)
+local MAX_QUESTIONS = 10000
+if rid ~= '' then
+  local prior = redis.call('GET', P .. 'idem:' .. rid)
+  if prior then return {'EXISTING', question_json(must_load(prior), author)} end
+end
+local s = settings()
+if s.closed then
+  th_fail('FAILED_PRECONDITION', 'submissions are closed for this session')
+end
+if tonumber(redis.call('GET', P .. 'seq') or '0') >= MAX_QUESTIONS then
+  th_fail('RESOURCE_EXHAUSTED', 'a session holds at most ' .. MAX_QUESTIONS ..
+          ' questions')
+end
+if limited == '1' then
+  local wait = take_token('s', author, s.spm, tonumber(now_ms))
+  if wait > 0 then return {'RATE_LIMITED', tostring(wait), tostring(s.spm)} end
+end
+local seq = redis.call('INCR', P .. 'seq')
+local q = {id = id, session = session, text = text, match = match,
+           author = author, org = org, anon = anon, lang = lang, item = item,
+           venue = venue, votes = '0', seq = tostring(seq),
+           trend = fmt(weight(now_ms)), created = now, updated = now,
+           status = (s.mode == 'MODERATION_MODE_POST') and APPROVED or PENDING}
+local flat = {}
+for k, v in pairs(q) do
+  if v ~= '' then flat[#flat + 1] = k; flat[#flat + 1] = v end
+end
+redis.call('HSET', qkey(id), unpack(flat))
+redis.call('ZADD', P .. 'all', seq, id)
+if author ~= '' then redis.call('ZADD', P .. 'mine:' .. author, seq, id) end
+index(q)
+if rid ~= '' then th_remember(P .. 'idem:' .. rid, id, IDEM_TTL) end
+feed('question.submitted', id, {q}, now)
+return {'OK', question_json(q, author)}
