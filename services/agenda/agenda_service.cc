@@ -28,9 +28,9 @@ namespace {
 class AgendaServiceImpl final : public v1::AgendaService::CallbackService,
                                 public ServiceModule {
  public:
-  AgendaServiceImpl(const ServiceEnv& env, AgendaWatch::Options watch_options)
+  AgendaServiceImpl(const ServiceEnv& env, FeedWatchOptions watch_options)
       : sessions_(env, "agenda"),
-        watch_(env, ReadAgendaSnapshot, watch_options) {}
+        watch_(env, AgendaWatchSpec(ReadAgendaSnapshot), watch_options) {}
 
   std::string grpc_name() const override {
     return v1::AgendaService::service_full_name();
@@ -80,9 +80,9 @@ class AgendaServiceImpl final : public v1::AgendaService::CallbackService,
 
 }  // namespace
 
-ModuleSpec AgendaModule() { return AgendaModule(AgendaWatch::Options()); }
+ModuleSpec AgendaModule() { return AgendaModule(FeedWatchOptions()); }
 
-ModuleSpec AgendaModule(AgendaWatch::Options watch_options) {
+ModuleSpec AgendaModule(FeedWatchOptions watch_options) {
   return {"agenda", [watch_options](const ServiceEnv& env) {
             return std::make_unique<AgendaServiceImpl>(env, watch_options);
           }};

@@ -4,9 +4,8 @@
 #include "absl/strings/str_cat.h"
 
 namespace townhall {
-namespace {
 
-absl::StatusOr<Change> ParseEntry(const RedisReply& entry) {
+absl::StatusOr<Change> ParseFeedEntry(const RedisReply& entry) {
   if (!entry.is_array() || entry.elements.size() != 2) {
     return absl::InternalError("malformed feed entry");
   }
@@ -28,8 +27,6 @@ absl::StatusOr<Change> ParseEntry(const RedisReply& entry) {
   }
   return change;
 }
-
-}  // namespace
 
 FeedKeys FeedKeys::ForScope(const std::string& scope_prefix) {
   return FeedKeys{absl::StrCat(scope_prefix, ":version"),
@@ -84,7 +81,7 @@ absl::StatusOr<std::vector<Change>> ReadChangesSince(RedisConnection& redis,
   int64_t oldest_version = version + 1;
   const RedisReply& oldest = (*replies)[1];
   if (oldest.is_array() && !oldest.elements.empty()) {
-    absl::StatusOr<Change> first = ParseEntry(oldest.elements[0]);
+    absl::StatusOr<Change> first = ParseFeedEntry(oldest.elements[0]);
     if (!first.ok()) return first.status();
     oldest_version = first->version;
   }
@@ -95,7 +92,7 @@ absl::StatusOr<std::vector<Change>> ReadChangesSince(RedisConnection& redis,
   }
   std::vector<Change> changes;
   for (const RedisReply& entry : (*replies)[2].elements) {
-    absl::StatusOr<Change> change = ParseEntry(entry);
+    absl::StatusOr<Change> change = ParseFeedEntry(entry);
     if (!change.ok()) return change.status();
     changes.push_back(*std::move(change));
   }

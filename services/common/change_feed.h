@@ -45,4 +45,7 @@ absl::StatusOr<std::vector<Change>> ReadChangesSince(RedisConnection& redis,
                                                      int64_t after_version,
                                                      int limit);
 
+// Parses one stream entry, [id, [field, value, ...]], of XREAD or XRANGE.
+absl::StatusOr<Change> ParseFeedEntry(const RedisReply& entry);
+
 }  // namespace townhall

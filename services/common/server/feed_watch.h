@@ -38,6 +38,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -76,7 +77,11 @@ struct FeedCodec {
   // entry (with version and kind), since a gap would be worse.
   std::function<FeedEntry(const Change& change)> decode;
   // Merges two coalescable entries, `older` before `newer`, into one with
-  // newer's version. Null: nothing is coalesced.
+  // newer's version. Null: nothing is coalesced. The result must say the
+  // state after `newer` (counts, not increments): a watcher whose snapshot
+  // is newer than `older` may still get the merged entry. Entries of any
+  // scope and owner may be merged; the result's scope, owner and
+  // restricted decide who sees it.
   std::function<FeedEntry(const FeedEntry& older, const FeedEntry& newer)>
       merge;
 };
@@ -132,26 +137,180 @@ struct FeedWatchOptions {
 };
 
 namespace feed_watch_internal {
-class Core;
+
+using SharedMessage = std::shared_ptr<const google::protobuf::Message>;
+// Wraps a change message (FeedEntry::full or ::restricted) in a Response.
+using WrapFn = std::function<SharedMessage(const google::protobuf::Message&)>;
+
+// FeedWatchSpec without its Request and Response types (feed_watch.cc is
+// not a template).
+struct StreamSpec {
+  std::string method;
+  std::string service;
+  std::function<FeedKeys(absl::string_view tenant_id,
+                         absl::string_view session_id)>
+      feed_keys;
+  FeedCodec codec;
+  struct Snapshot {
+    SharedMessage response;
+    int64_t version = 0;
+  };
+  std::function<absl::StatusOr<Snapshot>(
+      RedisConnection& redis, const Principal& caller,
+      const v1::Session& session, const WatchView& view)>
+      snapshot;
+  WrapFn wrap;
+};
+
+// What a Stream needs of its gRPC reactor. Called only under the stream's
+// lock, never after the reactor's OnDone.
+class StreamSink {
+ public:
+  virtual void WriteMessage(const google::protobuf::Message& message) = 0;
+  virtual void FinishStream(const grpc::Status& status) = 0;
+
+ protected:
+  ~StreamSink() = default;
+};
+
+// One request, as Stream needs it.
+struct StreamRequest {
+  const google::protobuf::Message* request;
+  std::string session_id;
+  int64_t after_version = 0;
+  // FeedWatchSpec::view, bound to the request.
+  std::function<absl::StatusOr<WatchView>(const Principal& caller)> view;
+};
+
+struct Core;
+class Stream;
+
+std::shared_ptr<Core> NewCore(const ServiceEnv& env, StreamSpec spec,
+                              FeedWatchOptions options);
+void StopCore(Core& core);
+size_t OpenStreams(const Core& core);
+
+// Authorizes and starts one stream writing to `sink` (which may be
+// finished at once).
+std::shared_ptr<Stream> StartStream(const std::shared_ptr<Core>& core,
+                                    StreamSink* sink,
+                                    grpc::CallbackServerContext* ctx,
+                                    StreamRequest request);
+// The reactor's callbacks, passed on.
+void StreamWriteDone(Stream& stream, bool ok);
+void StreamCancelled(Stream& stream);
+// After it the stream never touches its sink.
+void StreamDone(Stream& stream);
+
+// The gRPC side of one stream; the logic is Stream's.
+template <typename Response>
+class Reactor final : public grpc::ServerWriteReactor<Response>,
+                      public StreamSink {
+ public:
+  void Start(const std::shared_ptr<Core>& core,
+             grpc::CallbackServerContext* ctx, StreamRequest request) {
+    stream_ = StartStream(core, this, ctx, std::move(request));
+  }
+
+  void WriteMessage(const google::protobuf::Message& message) override {
+    // Every message of a Stream was made by the spec as a Response.
+    this->StartWrite(static_cast<const Response*>(&message));
+  }
+  void FinishStream(const grpc::Status& status) override {
+    this->Finish(status);
+  }
+
+  void OnWriteDone(bool ok) override { StreamWriteDone(*stream_, ok); }
+  void OnCancel() override { StreamCancelled(*stream_); }
+  void OnDone() override {
+    StreamDone(*stream_);
+    delete this;
+  }
+
+ private:
+  std::shared_ptr<Stream> stream_;
+};
+
 }  // namespace feed_watch_internal
 
 template <typename Request, typename Response>
 class FeedWatch {
  public:
   FeedWatch(const ServiceEnv& env, FeedWatchSpec<Request, Response> spec,
-            FeedWatchOptions options);
+            FeedWatchOptions options = FeedWatchOptions());
   // Stops (see Stop).
-  ~FeedWatch();
+  ~FeedWatch() { Stop(); }
+
+  FeedWatch(const FeedWatch&) = delete;
+  FeedWatch& operator=(const FeedWatch&) = delete;
 
   grpc::ServerWriteReactor<Response>* Watch(grpc::CallbackServerContext* ctx,
                                             const Request* request);
 
   // Finishes every open watch with UNAVAILABLE, refuses new ones and stops
   // the hub's thread. For server shutdown; idempotent.
-  void Stop();
+  void Stop() { feed_watch_internal::StopCore(*core_); }
 
   // Open streams in this process (tests, metrics).
-  size_t open_streams() const;
+  size_t open_streams() const {
+    return feed_watch_internal::OpenStreams(*core_);
+  }
+
+ private:
+  using View = std::function<absl::StatusOr<WatchView>(const Principal& caller,
+                                                       const Request& request)>;
+
+  const View view_;
+  // Shared with the streams, which may outlive this object.
+  const std::shared_ptr<feed_watch_internal::Core> core_;
 };
+
+template <typename Request, typename Response>
+FeedWatch<Request, Response>::FeedWatch(const ServiceEnv& env,
+                                        FeedWatchSpec<Request, Response> spec,
+                                        FeedWatchOptions options)
+    : view_(std::move(spec.view)),
+      core_(feed_watch_internal::NewCore(
+          env,
+          {.method = std::move(spec.method),
+           .service = std::move(spec.service),
+           .feed_keys = std::move(spec.feed_keys),
+           .codec = std::move(spec.codec),
+           .snapshot =
+               [snapshot = std::move(spec.snapshot),
+                version = std::move(spec.snapshot_version)](
+                   RedisConnection& redis, const Principal& caller,
+                   const v1::Session& session, const WatchView& view)
+               -> absl::StatusOr<feed_watch_internal::StreamSpec::Snapshot> {
+             absl::StatusOr<Response> read =
+                 snapshot(redis, caller, session, view);
+             if (!read.ok()) return read.status();
+             const int64_t read_version = version(*read);
+             return feed_watch_internal::StreamSpec::Snapshot{
+                 std::make_shared<const Response>(*std::move(read)),
+                 read_version};
+           },
+           .wrap = [wrap = std::move(spec.wrap)](
+                       const google::protobuf::Message& change)
+               -> feed_watch_internal::SharedMessage {
+             return std::make_shared<const Response>(wrap(change));
+           }},
+          options)) {}
+
+template <typename Request, typename Response>
+grpc::ServerWriteReactor<Response>* FeedWatch<Request, Response>::Watch(
+    grpc::CallbackServerContext* ctx, const Request* request) {
+  // Deletes itself in OnDone.
+  auto* reactor = new feed_watch_internal::Reactor<Response>();
+  reactor->Start(
+      core_, ctx,
+      {.request = request,
+       .session_id = request->session_id(),
+       .after_version = request->after_version(),
+       .view = [this, request](const Principal& caller) {
+         return view_(caller, *request);
+       }});
+  return reactor;
+}
 
 }  // namespace townhall

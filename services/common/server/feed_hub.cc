@@ -1,0 +1,309 @@
+#include "services/common/server/feed_hub.h"
+
+#include <algorithm>
+#include <cmath>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "services/common/logging.h"
+
+namespace townhall::feed_watch_internal {
+namespace {
+
+// How long the hub's XREAD blocks: also how soon it notices a new feed or
+// Stop().
+constexpr absl::Duration kBlock = absl::Milliseconds(100);
+// While a coalesced run is held, the hub polls (XREAD without BLOCK) this
+// often instead: Redis times a BLOCK out only every 1000/hz ms (100 ms at
+// the default hz 10), far too coarse to send the run on time.
+constexpr absl::Duration kHeldPoll = absl::Milliseconds(5);
+// How long the hub waits after a failed XREAD.
+constexpr absl::Duration kRetryDelay = absl::Milliseconds(200);
+// Entries the hub takes per XREAD.
+constexpr int kReadCount = 1000;
+
+}  // namespace
+
+SharedDelivery MakeDelivery(FeedEntry entry, int64_t first_version,
+                            const WrapFn& wrap) {
+  auto delivery = std::make_shared<Delivery>();
+  delivery->first_version = first_version;
+  if (entry.full != nullptr) delivery->full_response = wrap(*entry.full);
+  if (entry.restricted == entry.full) {
+    delivery->restricted_response = delivery->full_response;
+  } else if (entry.restricted != nullptr) {
+    delivery->restricted_response = wrap(*entry.restricted);
+  }
+  delivery->entry = std::move(entry);
+  return delivery;
+}
+
+FeedHub::FeedHub(RedisOptions redis, FeedCodec codec, WrapFn wrap,
+                 Options options)
+    : redis_options_(std::move(redis)),
+      codec_(std::move(codec)),
+      wrap_(std::move(wrap)),
+      options_(std::move(options)) {
+  thread_ = std::thread([this] { Loop(); });
+}
+
+FeedHub::~FeedHub() { Stop(); }
+
+void FeedHub::Subscribe(const std::string& events_key, int64_t from_version,
+                        std::shared_ptr<FeedSubscriber> subscriber) {
+  absl::MutexLock lock(&mu_);
+  auto [it, inserted] = streams_.try_emplace(events_key);
+  if (inserted) it->second.position = from_version;
+  it->second.subscribers.insert(std::move(subscriber));
+}
+
+void FeedHub::Unsubscribe(const std::string& events_key,
+                          FeedSubscriber* subscriber) {
+  absl::MutexLock lock(&mu_);
+  auto it = streams_.find(events_key);
+  if (it == streams_.end()) return;
+  auto& subscribers = it->second.subscribers;
+  auto found = std::find_if(
+      subscribers.begin(), subscribers.end(),
+      [subscriber](const auto& s) { return s.get() == subscriber; });
+  if (found != subscribers.end()) subscribers.erase(found);
+  if (subscribers.empty()) streams_.erase(it);
+}
+
+void FeedHub::Stop() {
+  {
+    absl::MutexLock lock(&mu_);
+    stop_ = true;
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+void FeedHub::Loop() {
+  RedisConnection redis(redis_options_);
+  auto stopped = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stop_; };
+  while (true) {
+    const absl::Time next_flush = FlushDue(absl::Now());
+    const bool holding = next_flush != absl::InfiniteFuture();
+    std::vector<std::string> argv = {"XREAD", "COUNT",
+                                     absl::StrCat(kReadCount)};
+    if (!holding) {
+      argv.insert(argv.end(),
+                  {"BLOCK", absl::StrCat(absl::ToInt64Milliseconds(kBlock))});
+    }
+    argv.push_back("STREAMS");
+    {
+      absl::MutexLock lock(&mu_);
+      auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return stop_ || !streams_.empty();
+      };
+      mu_.Await(absl::Condition(&ready));
+      if (stop_) return;
+      std::vector<std::string> ids;
+      for (const auto& [key, stream] : streams_) {
+        argv.push_back(key);
+        ids.push_back(absl::StrCat(stream.position, "-0"));
+      }
+      argv.insert(argv.end(), ids.begin(), ids.end());
+    }
+    redis.set_deadline(absl::Now() + (holding ? absl::ZeroDuration() : kBlock) +
+                       redis_options_.command_timeout);
+    absl::StatusOr<RedisReply> reply = redis.Command(argv);
+    if (!reply.ok() || reply->type == RedisReply::Type::kError) {
+      LogWarning(
+          absl::StrCat(options_.name, " feed hub: XREAD failed"),
+          {{"error", reply.ok() ? reply->str : reply.status().ToString()}});
+      absl::MutexLock lock(&mu_);
+      mu_.AwaitWithTimeout(
+          absl::Condition(&stopped),
+          std::clamp(next_flush - absl::Now(), absl::ZeroDuration(),
+                     kRetryDelay));
+      continue;
+    }
+    if (!reply->is_array()) {
+      // Nothing new. While a run is held, wait for the next poll (or the
+      // run's time) here, where Stop() can end the wait.
+      if (holding) {
+        absl::MutexLock lock(&mu_);
+        mu_.AwaitWithTimeout(
+            absl::Condition(&stopped),
+            std::clamp(next_flush - absl::Now(), absl::ZeroDuration(),
+                       kHeldPoll));
+      }
+      continue;
+    }
+    for (const RedisReply& stream : reply->elements) {
+      if (!stream.is_array() || stream.elements.size() != 2) continue;
+      Deliver(stream.elements[0].str, stream.elements[1]);
+    }
+  }
+}
+
+void FeedHub::Deliver(const std::string& key, const RedisReply& entries) {
+  // Decoded outside the lock: Subscribe and Unsubscribe need not wait.
+  std::vector<FeedEntry> decoded;
+  for (const RedisReply& raw : entries.elements) {
+    absl::StatusOr<Change> change = ParseFeedEntry(raw);
+    if (change.ok()) decoded.push_back(codec_.decode(*change));
+  }
+  const absl::Time now = absl::Now();
+  std::vector<FeedEntry> out;
+  std::vector<int64_t> out_first_versions;
+  Batch batch;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = streams_.find(key);
+    if (it == streams_.end()) return;
+    Stream& stream = it->second;
+    // The run being merged: starts with the held one, so that it stays
+    // before the changes after it.
+    std::optional<FeedEntry> run = std::move(stream.held);
+    int64_t run_first_version = stream.held_first_version;
+    stream.held.reset();
+    auto end_run = [&] {
+      if (!run.has_value()) return;
+      out.push_back(*std::move(run));
+      out_first_versions.push_back(run_first_version);
+      run.reset();
+      stream.last_coalesced = now;
+    };
+    for (FeedEntry& entry : decoded) {
+      if (entry.version <= stream.position) continue;  // read already
+      stream.position = entry.version;
+      if (entry.coalescable && codec_.merge != nullptr) {
+        if (run.has_value()) {
+          run = codec_.merge(*run, entry);
+        } else {
+          run_first_version = entry.version;
+          run = std::move(entry);
+        }
+        continue;
+      }
+      end_run();
+      out_first_versions.push_back(entry.version);
+      out.push_back(std::move(entry));
+    }
+    if (run.has_value()) {
+      if (now - stream.last_coalesced >= options_.coalesce_window) {
+        end_run();
+      } else {
+        stream.held = std::move(run);
+        stream.held_first_version = run_first_version;
+      }
+    }
+    if (out.empty()) return;
+    batch.subscribers.assign(stream.subscribers.begin(),
+                             stream.subscribers.end());
+  }
+  for (size_t i = 0; i < out.size(); ++i) {
+    batch.deliveries.push_back(
+        MakeDelivery(std::move(out[i]), out_first_versions[i], wrap_));
+  }
+  Send({std::move(batch)});
+}
+
+absl::Time FeedHub::FlushDue(absl::Time now) {
+  absl::Time next = absl::InfiniteFuture();
+  struct Due {
+    FeedEntry entry;
+    int64_t first_version;
+  };
+  std::vector<Due> due;
+  std::vector<Batch> batches;
+  {
+    absl::MutexLock lock(&mu_);
+    for (auto& [key, stream] : streams_) {
+      if (!stream.held.has_value()) continue;
+      const absl::Time at = stream.last_coalesced + options_.coalesce_window;
+      if (at > now) {
+        next = std::min(next, at);
+        continue;
+      }
+      due.push_back({*std::move(stream.held), stream.held_first_version});
+      stream.held.reset();
+      stream.last_coalesced = now;
+      batches.emplace_back().subscribers.assign(stream.subscribers.begin(),
+                                                stream.subscribers.end());
+    }
+  }
+  for (size_t i = 0; i < due.size(); ++i) {
+    batches[i].deliveries.push_back(MakeDelivery(
+        std::move(due[i].entry), due[i].first_version, wrap_));
+  }
+  Send(batches);
+  return next;
+}
+
+void FeedHub::Send(const std::vector<Batch>& batches) {
+  for (const Batch& batch : batches) {
+    for (const auto& subscriber : batch.subscribers) {
+      subscriber->OnDeliveries(batch.deliveries);
+    }
+  }
+}
+
+Outbox::Outbox(WatchView view, const FeedCodec* codec, const WrapFn* wrap,
+               size_t max_backlog)
+    : view_(std::move(view)),
+      codec_(codec),
+      wrap_(wrap),
+      max_backlog_(max_backlog) {}
+
+void Outbox::Restart(int64_t version, SharedMessage first) {
+  waiting_.clear();
+  version_ = version;
+  if (first != nullptr) waiting_.push_back({std::move(first), nullptr});
+}
+
+Outbox::Offered Outbox::Offer(const SharedDelivery& delivery) {
+  if (delivery->entry.version <= version_) return Offered::kSkipped;
+  if (delivery->first_version > version_ + 1 ||
+      waiting_.size() >= max_backlog_) {
+    // A gap (the hub lost entries) or a slow client.
+    return Offered::kResync;
+  }
+  // Counted as sent even when not this view's to see: versions may jump.
+  version_ = delivery->entry.version;
+  SharedMessage message = Pick(*delivery);
+  if (message == nullptr) return Offered::kSkipped;
+  if (delivery->entry.coalescable && codec_->merge != nullptr &&
+      !waiting_.empty() && waiting_.back().coalescable != nullptr) {
+    const Delivery& older = *waiting_.back().coalescable;
+    SharedDelivery merged =
+        MakeDelivery(codec_->merge(older.entry, delivery->entry),
+                     older.first_version, *wrap_);
+    SharedMessage merged_message = Pick(*merged);
+    // A merge this view may not see is not sent: both go as they are.
+    if (merged_message != nullptr) {
+      waiting_.back() = {std::move(merged_message), std::move(merged)};
+      return Offered::kQueued;
+    }
+  }
+  waiting_.push_back(
+      {std::move(message), delivery->entry.coalescable ? delivery : nullptr});
+  return Offered::kQueued;
+}
+
+SharedMessage Outbox::Pop() {
+  if (waiting_.empty()) return nullptr;
+  SharedMessage next = std::move(waiting_.front().message);
+  waiting_.pop_front();
+  return next;
+}
+
+void Outbox::Clear() { waiting_.clear(); }
+
+SharedMessage Outbox::Pick(const Delivery& delivery) const {
+  const FeedEntry& entry = delivery.entry;
+  if (!view_.scope.empty() && !entry.scope.empty() &&
+      entry.scope != view_.scope) {
+    return nullptr;
+  }
+  if (view_.privileged ||
+      (!view_.participant_id.empty() && entry.owner == view_.participant_id)) {
+    return delivery.full_response;
+  }
+  return delivery.restricted_response;
+}
+
+}  // namespace townhall::feed_watch_internal

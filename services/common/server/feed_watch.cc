@@ -1,0 +1,366 @@
+#include "services/common/server/feed_watch.h"
+
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "absl/types/span.h"
+#include "services/common/server/feed_hub.h"
+#include "services/common/server/session_directory.h"
+#include "services/common/status.h"
+#include "services/common/validation.h"
+
+namespace townhall::feed_watch_internal {
+namespace {
+
+// How long a watch may take to look up its session and read its start.
+constexpr absl::Duration kStartTimeout = absl::Seconds(10);
+
+absl::Status ShuttingDown() {
+  return absl::UnavailableError("the server is shutting down");
+}
+
+}  // namespace
+
+// What streams share with the FeedWatch that made them; kept alive by
+// them, so a late callback never touches freed state.
+struct Core {
+  Core(const ServiceEnv& env, StreamSpec stream_spec,
+       FeedWatchOptions watch_options)
+      : env(env),
+        spec(std::move(stream_spec)),
+        options(watch_options),
+        directory(env.peers, env.auth, spec.service),
+        hub(env.redis->options(), spec.codec, spec.wrap,
+            {.name = spec.service,
+             .coalesce_window = options.coalesce_window}) {}
+
+  // Counts a stream of a session-scoped caller against
+  // max_streams_per_participant; `key` is what Release takes back ("" for
+  // callers that are not counted).
+  absl::Status Admit(const Principal& caller, std::string* key) {
+    const int limit = options.max_streams_per_participant;
+    if (limit <= 0 || !caller.is_session_scoped()) return absl::OkStatus();
+    std::string counted = absl::StrCat(caller.tenant_id, ":",
+                                       caller.participant_id);
+    absl::MutexLock lock(&mu);
+    int& open = per_participant[counted];
+    if (open >= limit) {
+      if (open == 0) per_participant.erase(counted);
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "at most ", limit, " open watch streams per participant"));
+    }
+    ++open;
+    *key = std::move(counted);
+    return absl::OkStatus();
+  }
+
+  void Release(const std::string& key) {
+    if (key.empty()) return;
+    absl::MutexLock lock(&mu);
+    auto it = per_participant.find(key);
+    if (it != per_participant.end() && --it->second <= 0) {
+      per_participant.erase(it);
+    }
+  }
+
+  const ServiceEnv env;
+  const StreamSpec spec;
+  const FeedWatchOptions options;
+  SessionDirectory directory;
+  FeedHub hub;
+  mutable absl::Mutex mu;
+  bool stopping ABSL_GUARDED_BY(mu) = false;
+  absl::flat_hash_set<std::shared_ptr<Stream>> streams ABSL_GUARDED_BY(mu);
+  absl::flat_hash_map<std::string, int> per_participant ABSL_GUARDED_BY(mu);
+};
+
+// One watch stream: the snapshot or resume read, then the hub's changes
+// through the watcher's Outbox, one write at a time.
+class Stream final : public FeedSubscriber,
+                     public std::enable_shared_from_this<Stream> {
+ public:
+  Stream(std::shared_ptr<Core> core, StreamSink* sink,
+         const StreamRequest& request)
+      : core_(std::move(core)),
+        session_id_(request.session_id),
+        after_version_(request.after_version),
+        sink_(sink) {}
+
+  // Authorizes, then looks the session up and starts the first read.
+  void Start(grpc::CallbackServerContext* ctx, const StreamRequest& request) {
+    {
+      // Registered first, so that StopCore finds it.
+      absl::MutexLock lock(&core_->mu);
+      core_->streams.insert(shared_from_this());
+      if (core_->stopping) {
+        absl::MutexLock self(&mu_);
+        FinishLocked(ShuttingDown());
+        return;
+      }
+    }
+    absl::StatusOr<Principal> caller = core_->env.rpc->Authorize(
+        ctx, core_->spec.method, *request.request, &log_);
+    absl::Status valid = caller.status();
+    if (valid.ok()) valid = ValidateId("session_id", session_id_);
+    if (valid.ok() && after_version_ < 0) {
+      valid = InvalidField("after_version", "must not be negative");
+    }
+    absl::StatusOr<WatchView> view;
+    if (valid.ok()) {
+      view = request.view(*caller);
+      valid = view.status();
+    }
+    if (valid.ok()) valid = core_->Admit(*caller, &counted_as_);
+    if (!valid.ok()) {
+      absl::MutexLock lock(&mu_);
+      FinishLocked(valid);
+      return;
+    }
+    caller_ = *std::move(caller);
+    view_ = *std::move(view);
+    keys_ = core_->spec.feed_keys(caller_.tenant_id, session_id_);
+    {
+      absl::MutexLock lock(&mu_);
+      outbox_.emplace(view_, &core_->spec.codec, &core_->spec.wrap,
+                      core_->options.max_backlog);
+    }
+    core_->directory.GetSession(
+        caller_.tenant_id, session_id_, absl::Now() + kStartTimeout,
+        [self = shared_from_this()](absl::StatusOr<v1::Session> session) {
+          if (!session.ok()) return self->Fail(session.status());
+          self->session_ = *std::move(session);
+          absl::MutexLock lock(&self->mu_);
+          if (self->finished_) return;  // cancelled or shut down meanwhile
+          self->loading_ = true;
+          self->LoadLocked(self->after_version_);
+        });
+  }
+
+  // From the hub's thread.
+  void OnDeliveries(const std::vector<SharedDelivery>& deliveries) override {
+    absl::MutexLock lock(&mu_);
+    if (finished_) return;
+    if (loading_) {
+      pending_.insert(pending_.end(), deliveries.begin(), deliveries.end());
+      if (pending_.size() > core_->options.max_backlog) {
+        // The read in progress is already stale: read again after it.
+        pending_.clear();
+        overflowed_ = true;
+      }
+      return;
+    }
+    AcceptLocked(deliveries);
+  }
+
+  void Shutdown() { Fail(ShuttingDown()); }
+
+  void WriteDone(bool ok) {
+    absl::MutexLock lock(&mu_);
+    writing_ = false;
+    current_.reset();
+    if (!ok) {
+      FinishLocked(absl::CancelledError("the stream was closed"));
+      return;
+    }
+    PumpLocked();
+  }
+
+  void Cancelled() { Fail(absl::CancelledError("cancelled by the client")); }
+
+  void Done() {
+    {
+      absl::MutexLock lock(&mu_);
+      sink_ = nullptr;
+      current_.reset();
+    }
+    core_->hub.Unsubscribe(keys_.events, this);
+    core_->Release(counted_as_);
+    std::shared_ptr<Stream> self = shared_from_this();
+    absl::MutexLock lock(&core_->mu);
+    core_->streams.erase(self);
+  }
+
+ private:
+  // Offers live changes in order; false when it started a resync.
+  bool AcceptLocked(absl::Span<const SharedDelivery> deliveries)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    for (const SharedDelivery& delivery : deliveries) {
+      if (outbox_->Offer(delivery) == Outbox::Offered::kResync) {
+        ResyncLocked();
+        return false;
+      }
+    }
+    PumpLocked();
+    return true;
+  }
+
+  void ResyncLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    outbox_->Clear();
+    pending_.clear();
+    loading_ = true;
+    LoadLocked(0);
+  }
+
+  // Reads the start (snapshot, or the changes after `after`) on a Redis
+  // worker; live changes meanwhile wait in pending_.
+  void LoadLocked(int64_t after) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    absl::Status submitted = core_->env.redis->Submit(
+        absl::Now() + kStartTimeout,
+        [self = shared_from_this(), after](RedisConnection& redis) {
+          self->Load(redis, after);
+        });
+    if (!submitted.ok()) FinishLocked(submitted);
+  }
+
+  void Load(RedisConnection& redis, int64_t after) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (finished_) return;
+    }
+    if (!subscribed_) {
+      // Subscribe before reading: whatever the read misses, the hub has.
+      absl::StatusOr<int64_t> version = ReadFeedVersion(redis, keys_);
+      if (!version.ok()) return Fail(version.status());
+      absl::MutexLock lock(&mu_);
+      // Checked with the subscription under one lock: a stream that ended
+      // meanwhile has unsubscribed already, or will after this.
+      if (finished_) return;
+      core_->hub.Subscribe(keys_.events, *version, shared_from_this());
+      subscribed_ = true;
+    }
+    std::vector<SharedDelivery> resumed;
+    bool resuming = false;
+    if (after > 0) {
+      const size_t limit = core_->options.max_backlog;
+      absl::StatusOr<std::vector<Change>> changes =
+          ReadChangesSince(redis, keys_, after, static_cast<int>(limit));
+      if (changes.ok() && changes->size() < limit) {
+        for (const Change& change : *changes) {
+          resumed.push_back(MakeDelivery(core_->spec.codec.decode(change),
+                                         change.version, core_->spec.wrap));
+        }
+        resuming = true;
+      } else if (!changes.ok() &&
+                 changes.status().code() != absl::StatusCode::kOutOfRange) {
+        return Fail(changes.status());
+      }
+      // OUT_OF_RANGE or too far behind: a fresh snapshot.
+    }
+    std::optional<StreamSpec::Snapshot> snapshot;
+    if (!resuming) {
+      absl::StatusOr<StreamSpec::Snapshot> read =
+          core_->spec.snapshot(redis, caller_, session_, view_);
+      if (!read.ok()) return Fail(read.status());
+      snapshot = *std::move(read);
+    }
+    absl::MutexLock lock(&mu_);
+    if (finished_) return;
+    loading_ = false;
+    if (overflowed_) {
+      overflowed_ = false;
+      ResyncLocked();
+      return;
+    }
+    if (snapshot.has_value()) {
+      outbox_->Restart(snapshot->version, std::move(snapshot->response));
+    } else {
+      outbox_->Restart(after, nullptr);
+    }
+    std::vector<SharedDelivery> pending;
+    pending.swap(pending_);
+    if (AcceptLocked(resumed)) AcceptLocked(pending);
+  }
+
+  void Fail(const absl::Status& status) {
+    absl::MutexLock lock(&mu_);
+    FinishLocked(status);
+  }
+
+  // One write in flight; gRPC runs OnWriteDone on another thread, so
+  // writing under mu_ cannot deadlock.
+  void PumpLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (finished_ || writing_ || sink_ == nullptr) return;
+    current_ = outbox_->Pop();
+    if (current_ == nullptr) return;
+    writing_ = true;
+    sink_->WriteMessage(*current_);
+  }
+
+  void FinishLocked(const absl::Status& status)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (finished_) return;
+    finished_ = true;
+    if (outbox_.has_value()) outbox_->Clear();
+    pending_.clear();
+    core_->env.rpc->LogCall(log_, status);
+    if (sink_ != nullptr) sink_->FinishStream(ToGrpcStatus(status));
+  }
+
+  const std::shared_ptr<Core> core_;
+  const std::string session_id_;
+  const int64_t after_version_;
+  // Set by Start before any other thread sees them.
+  RpcRunner::CallLog log_;
+  Principal caller_;
+  WatchView view_;
+  FeedKeys keys_;
+  std::string counted_as_;
+  // Set before the first load.
+  v1::Session session_;
+  // Only Load touches it, and loads never overlap.
+  bool subscribed_ = false;
+
+  absl::Mutex mu_;
+  // Null once the reactor is done.
+  StreamSink* sink_ ABSL_GUARDED_BY(mu_);
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  bool loading_ ABSL_GUARDED_BY(mu_) = false;
+  bool overflowed_ ABSL_GUARDED_BY(mu_) = false;
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  std::optional<Outbox> outbox_ ABSL_GUARDED_BY(mu_);
+  std::vector<SharedDelivery> pending_ ABSL_GUARDED_BY(mu_);
+  SharedMessage current_ ABSL_GUARDED_BY(mu_);
+};
+
+std::shared_ptr<Core> NewCore(const ServiceEnv& env, StreamSpec spec,
+                              FeedWatchOptions options) {
+  return std::make_shared<Core>(env, std::move(spec), options);
+}
+
+void StopCore(Core& core) {
+  std::vector<std::shared_ptr<Stream>> open;
+  {
+    absl::MutexLock lock(&core.mu);
+    core.stopping = true;
+    open.assign(core.streams.begin(), core.streams.end());
+  }
+  for (const auto& stream : open) stream->Shutdown();
+  core.hub.Stop();
+}
+
+size_t OpenStreams(const Core& core) {
+  absl::MutexLock lock(&core.mu);
+  return core.streams.size();
+}
+
+std::shared_ptr<Stream> StartStream(const std::shared_ptr<Core>& core,
+                                    StreamSink* sink,
+                                    grpc::CallbackServerContext* ctx,
+                                    StreamRequest request) {
+  auto stream = std::make_shared<Stream>(core, sink, request);
+  stream->Start(ctx, request);
+  return stream;
+}
+
+void StreamWriteDone(Stream& stream, bool ok) { stream.WriteDone(ok); }
+void StreamCancelled(Stream& stream) { stream.Cancelled(); }
+void StreamDone(Stream& stream) { stream.Done(); }
+
+}  // namespace townhall::feed_watch_internal

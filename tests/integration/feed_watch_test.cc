@@ -1,0 +1,593 @@
+// FeedWatch (services/common/server/feed_watch.h) with a tiny test spec:
+// the Outbox's views and per-watcher coalescing, the hub's coalescing over
+// a real Redis feed, and whole streams through a real gRPC server (views,
+// the per-participant cap). The test service answers AgendaService's
+// WatchAgenda, so that the agenda tests' WatchReader reads it.
+#include <google/protobuf/util/json_util.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "services/common/auth/authorization.h"
+#include "services/common/change_feed.h"
+#include "services/common/ids.h"
+#include "services/common/redis/redis_connection.h"
+#include "services/common/server/feed_hub.h"
+#include "services/common/server/feed_watch.h"
+#include "services/common/tenant_keys.h"
+#include "services/scheduling/scheduling_service.h"
+#include "services/tenancy/tenant_service.h"
+#include "tests/integration/agenda_test_util.h"
+#include "tests/testing/redis_server.h"
+#include "tests/testing/status_matchers.h"
+#include "townhall/v1/agenda.grpc.pb.h"
+
+namespace townhall::testing {
+namespace {
+
+using feed_watch_internal::Delivery;
+using feed_watch_internal::FeedHub;
+using feed_watch_internal::MakeDelivery;
+using feed_watch_internal::Outbox;
+using feed_watch_internal::SharedDelivery;
+using feed_watch_internal::SharedMessage;
+using feed_watch_internal::WrapFn;
+using ::testing::ElementsAre;
+using Response = v1::WatchAgendaResponse;
+
+// The test codec: feed data is AgendaChange JSON (its `order` names the
+// changes, so merges show); kind "vote" is coalescable, "secret" is only
+// for its owner (the entry's id), "scoped" concerns the scope in its id,
+// "redacted" shows others a copy of kind "redacted.public".
+FeedEntry Decode(const Change& change) {
+  auto full = std::make_shared<v1::AgendaChange>();
+  EXPECT_TRUE(
+      google::protobuf::util::JsonStringToMessage(change.data, full.get())
+          .ok());
+  full->set_version(change.version);
+  full->set_kind(change.kind);
+  FeedEntry entry;
+  entry.version = change.version;
+  entry.full = full;
+  entry.restricted = full;
+  if (change.kind == "vote") entry.coalescable = true;
+  if (change.kind == "secret") {
+    entry.restricted = nullptr;
+    entry.owner = change.entity_id;
+  }
+  if (change.kind == "scoped") entry.scope = change.entity_id;
+  if (change.kind == "redacted") {
+    auto open = std::make_shared<v1::AgendaChange>(*full);
+    open->set_kind("redacted.public");
+    entry.restricted = open;
+  }
+  return entry;
+}
+
+// Both runs' names, in order, with the newer's version.
+FeedEntry Merge(const FeedEntry& older, const FeedEntry& newer) {
+  auto merged = std::make_shared<v1::AgendaChange>(
+      static_cast<const v1::AgendaChange&>(*newer.full));
+  merged->clear_order();
+  for (const auto* entry : {&older, &newer}) {
+    for (const std::string& name :
+         static_cast<const v1::AgendaChange&>(*entry->full).order()) {
+      merged->add_order(name);
+    }
+  }
+  FeedEntry out = newer;
+  out.full = merged;
+  out.restricted = merged;
+  return out;
+}
+
+const FeedCodec& Codec() {
+  static const FeedCodec* codec = new FeedCodec{Decode, Merge};
+  return *codec;
+}
+
+SharedMessage Wrap(const google::protobuf::Message& change) {
+  auto response = std::make_shared<Response>();
+  response->mutable_change()->CopyFrom(change);
+  return response;
+}
+
+// The AgendaChange JSON of one entry named `name`.
+std::string Data(const std::string& name) {
+  return absl::StrCat(R"({"order":[")", name, R"("]})");
+}
+
+// One change as the hub would deliver it.
+SharedDelivery Entry(int64_t version, const std::string& kind,
+                     const std::string& name, const std::string& id = "") {
+  Change change{version, kind, id, Data(name)};
+  return MakeDelivery(Decode(change), version, WrapFn(Wrap));
+}
+
+// "<kind>:<names joined by +>@<version>", or "snapshot@<version>".
+std::string Describe(const google::protobuf::Message& message) {
+  const auto& response = static_cast<const Response&>(message);
+  if (response.has_snapshot()) {
+    return absl::StrCat("snapshot@", response.snapshot().version());
+  }
+  return absl::StrCat(response.change().kind(), ":",
+                      absl::StrJoin(response.change().order(), "+"), "@",
+                      response.change().version());
+}
+
+std::vector<std::string> Drain(Outbox& box) {
+  std::vector<std::string> out;
+  while (SharedMessage message = box.Pop()) out.push_back(Describe(*message));
+  return out;
+}
+
+// ---------------------------------------------------------------- Outbox
+
+class OutboxTest : public ::testing::Test {
+ protected:
+  Outbox Make(WatchView view, size_t max_backlog = 100) {
+    return Outbox(std::move(view), &Codec(), &wrap_, max_backlog);
+  }
+  // Offers the same five changes after version 10.
+  std::vector<std::string> Watch(WatchView view) {
+    Outbox box = Make(std::move(view));
+    box.Restart(10, nullptr);
+    for (const SharedDelivery& d :
+         {Entry(11, "secret", "s", "p1"), Entry(12, "redacted", "r"),
+          Entry(13, "scoped", "a", "a"), Entry(14, "scoped", "b", "b"),
+          Entry(15, "item", "i")}) {
+      EXPECT_NE(box.Offer(d), Outbox::Offered::kResync);
+    }
+    EXPECT_EQ(box.version(), 15);
+    return Drain(box);
+  }
+
+  const WrapFn wrap_ = Wrap;
+};
+
+TEST_F(OutboxTest, PrivilegedWatchersSeeEverythingInFull) {
+  EXPECT_THAT(Watch({.privileged = true}),
+              ElementsAre("secret:s@11", "redacted:r@12", "scoped:a@13",
+                          "scoped:b@14", "item:i@15"));
+}
+
+TEST_F(OutboxTest, OthersSeeTheRestrictedChangeOrTheirOwnInFull) {
+  EXPECT_THAT(Watch({.participant_id = "p1"}),
+              ElementsAre("secret:s@11", "redacted.public:r@12", "scoped:a@13",
+                          "scoped:b@14", "item:i@15"));
+  // Another member's secret is skipped; its version still counts (no
+  // resync at 12).
+  EXPECT_THAT(Watch({.participant_id = "p2"}),
+              ElementsAre("redacted.public:r@12", "scoped:a@13", "scoped:b@14",
+                          "item:i@15"));
+  // No participant owns nothing, also not entries with no owner.
+  EXPECT_THAT(Watch({}), ElementsAre("redacted.public:r@12", "scoped:a@13",
+                                     "scoped:b@14", "item:i@15"));
+}
+
+TEST_F(OutboxTest, AScopedWatcherSkipsOtherScopes) {
+  EXPECT_THAT(Watch({.privileged = true, .scope = "a"}),
+              ElementsAre("secret:s@11", "redacted:r@12", "scoped:a@13",
+                          "item:i@15"));
+}
+
+TEST_F(OutboxTest, MergesANewCoalescableChangeIntoTheNewestWaiting) {
+  Outbox box = Make({.privileged = true});
+  auto snapshot = std::make_shared<Response>();
+  snapshot->mutable_snapshot()->set_version(10);
+  box.Restart(10, snapshot);
+  EXPECT_EQ(box.Offer(Entry(11, "vote", "v11")), Outbox::Offered::kQueued);
+  EXPECT_EQ(box.Offer(Entry(12, "vote", "v12")), Outbox::Offered::kQueued);
+  EXPECT_EQ(box.size(), 2u);
+  // The snapshot is being written: v13 still merges into the waiting run.
+  EXPECT_EQ(Describe(*box.Pop()), "snapshot@10");
+  EXPECT_EQ(box.Offer(Entry(13, "vote", "v13")), Outbox::Offered::kQueued);
+  EXPECT_EQ(Describe(*box.Pop()), "vote:v11+v12+v13@13");
+  // v14 is being written: v15 does not merge into it.
+  EXPECT_EQ(box.Offer(Entry(14, "vote", "v14")), Outbox::Offered::kQueued);
+  EXPECT_EQ(Describe(*box.Pop()), "vote:v14@14");
+  box.Offer(Entry(15, "vote", "v15"));
+  // A change that does not coalesce ends the run.
+  box.Offer(Entry(16, "item", "i16"));
+  box.Offer(Entry(17, "vote", "v17"));
+  EXPECT_THAT(Drain(box), ElementsAre("vote:v15@15", "item:i16@16",
+                                      "vote:v17@17"));
+}
+
+TEST_F(OutboxTest, AGapOrAFullBacklogAsksForAResync) {
+  Outbox box = Make({.privileged = true}, /*max_backlog=*/2);
+  box.Restart(10, nullptr);
+  EXPECT_EQ(box.Offer(Entry(9, "item", "old")), Outbox::Offered::kSkipped);
+  EXPECT_EQ(box.Offer(Entry(12, "item", "gap")), Outbox::Offered::kResync);
+  EXPECT_EQ(box.Offer(Entry(11, "item", "a")), Outbox::Offered::kQueued);
+  EXPECT_EQ(box.Offer(Entry(12, "item", "b")), Outbox::Offered::kQueued);
+  EXPECT_EQ(box.Offer(Entry(13, "item", "c")), Outbox::Offered::kResync);
+  // A merged run that starts at or before the next version is no gap.
+  Outbox merged = Make({.privileged = true});
+  merged.Restart(10, nullptr);
+  Change change{14, "vote", "", Data("v")};
+  EXPECT_EQ(merged.Offer(MakeDelivery(Decode(change), 9, wrap_)),
+            Outbox::Offered::kQueued);
+}
+
+// ------------------------------------------------------- Redis feed helpers
+
+RedisOptions SharedRedis() {
+  RedisOptions options;
+  options.address = SharedRedisAddress();
+  return options;
+}
+
+// Appends changes the way th_feed_append does (INCR the version, XADD with
+// id "<version>-0"), all in one atomic step. Each change is {kind, id,
+// name}. Returns the newest version.
+absl::StatusOr<int64_t> Append(
+    const FeedKeys& keys, const std::vector<std::vector<std::string>>& changes) {
+  static constexpr char kScript[] = R"(
+    local v = 0
+    for i = 1, #ARGV, 3 do
+      v = redis.call('INCR', KEYS[1])
+      redis.call('XADD', KEYS[2], v .. '-0', 'kind', ARGV[i], 'id',
+                 ARGV[i + 1], 'data', ARGV[i + 2])
+    end
+    return v)";
+  std::vector<std::string> argv = {"EVAL", kScript, "2", keys.version,
+                                   keys.events};
+  for (const auto& change : changes) {
+    argv.insert(argv.end(), {change[0], change[1], Data(change[2])});
+  }
+  RedisConnection redis(SharedRedis());
+  redis.set_deadline(absl::Now() + absl::Seconds(5));
+  absl::StatusOr<RedisReply> reply = redis.Command(argv);
+  if (!reply.ok()) return reply.status();
+  return reply->AsInteger();
+}
+
+FeedKeys NewFeed() {
+  return FeedKeys::ForScope(absl::StrCat("th:{s:fwtest-", NewId(), "}"));
+}
+
+// ------------------------------------------------------------------ FeedHub
+
+// Collects what the hub delivers, with when each batch came.
+class Collector : public feed_watch_internal::FeedSubscriber {
+ public:
+  struct Batch {
+    std::vector<std::string> changes;
+    std::vector<int64_t> first_versions;
+    absl::Time time;
+  };
+
+  void OnDeliveries(const std::vector<SharedDelivery>& deliveries) override {
+    Batch batch{.time = absl::Now()};
+    for (const SharedDelivery& d : deliveries) {
+      batch.changes.push_back(Describe(*d->full_response));
+      batch.first_versions.push_back(d->first_version);
+    }
+    absl::MutexLock lock(&mu_);
+    batches_.push_back(std::move(batch));
+  }
+
+  // Waits until a change of `version` came; every batch so far.
+  std::vector<Batch> WaitFor(int64_t version) {
+    const std::string suffix = absl::StrCat("@", version);
+    absl::MutexLock lock(&mu_);
+    auto arrived = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      for (const Batch& b : batches_) {
+        for (const std::string& c : b.changes) {
+          if (absl::EndsWith(c, suffix)) return true;
+        }
+      }
+      return false;
+    };
+    mu_.AwaitWithTimeout(absl::Condition(&arrived), absl::Seconds(10));
+    return batches_;
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::vector<Batch> batches_ ABSL_GUARDED_BY(mu_);
+};
+
+TEST(FeedHubTest, MergesARunOfOneReadIntoOneEntryWithTheNewestVersion) {
+  FeedHub hub(SharedRedis(), Codec(), Wrap, {.name = "test"});
+  FeedKeys keys = NewFeed();
+  auto collector = std::make_shared<Collector>();
+  hub.Subscribe(keys.events, 0, collector);
+  ASSERT_OK(Append(keys, {{"item", "", "i1"},
+                          {"vote", "", "v2"},
+                          {"vote", "", "v3"},
+                          {"vote", "", "v4"},
+                          {"item", "", "i5"},
+                          {"vote", "", "v6"}})
+                .status());
+  std::vector<Collector::Batch> got = collector->WaitFor(6);
+  ASSERT_EQ(got.size(), 1u);
+  // Without a window the run at the end goes out at once.
+  EXPECT_THAT(got[0].changes, ElementsAre("item:i1@1", "vote:v2+v3+v4@4",
+                                          "item:i5@5", "vote:v6@6"));
+  EXPECT_THAT(got[0].first_versions, ElementsAre(1, 2, 5, 6));
+  hub.Unsubscribe(keys.events, collector.get());
+}
+
+TEST(FeedHubTest, HoldsARunForTheWindowAndFlushesItBeforeOtherChanges) {
+  constexpr absl::Duration kWindow = absl::Milliseconds(400);
+  FeedHub hub(SharedRedis(), Codec(), Wrap,
+              {.name = "test", .coalesce_window = kWindow});
+  FeedKeys keys = NewFeed();
+  auto collector = std::make_shared<Collector>();
+  hub.Subscribe(keys.events, 0, collector);
+
+  // The first vote in a while goes out at once...
+  ASSERT_OK(Append(keys, {{"vote", "", "v1"}}).status());
+  std::vector<Collector::Batch> got = collector->WaitFor(1);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_THAT(got[0].changes, ElementsAre("vote:v1@1"));
+  // ...the next ones are held, and a change that does not coalesce sends
+  // the held run first.
+  ASSERT_OK(Append(keys, {{"vote", "", "v2"}}).status());
+  absl::SleepFor(absl::Milliseconds(30));
+  ASSERT_OK(Append(keys, {{"vote", "", "v3"}}).status());
+  absl::SleepFor(absl::Milliseconds(30));
+  const absl::Time item_written = absl::Now();
+  ASSERT_OK(Append(keys, {{"item", "", "i4"}}).status());
+  got = collector->WaitFor(4);
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_THAT(got[1].changes, ElementsAre("vote:v2+v3@3", "item:i4@4"));
+  EXPECT_THAT(got[1].first_versions, ElementsAre(2, 4));
+  EXPECT_LT(got[1].time - item_written, kWindow / 2);
+
+  // Held again (a run was just sent), then sent when the window passes.
+  const absl::Time flushed = got[1].time;
+  ASSERT_OK(Append(keys, {{"vote", "", "v5"}}).status());
+  absl::SleepFor(absl::Milliseconds(30));
+  ASSERT_OK(Append(keys, {{"vote", "", "v6"}}).status());
+  got = collector->WaitFor(6);
+  ASSERT_EQ(got.size(), 3u);
+  EXPECT_THAT(got[2].changes, ElementsAre("vote:v5+v6@6"));
+  EXPECT_GE(got[2].time - flushed, kWindow - absl::Milliseconds(5));
+  // Not late by more than the poll and a loaded machine's scheduling.
+  EXPECT_LT(got[2].time - flushed, kWindow + absl::Milliseconds(150));
+  hub.Unsubscribe(keys.events, collector.get());
+}
+
+TEST(FeedHubTest, StopsPromptlyWhileARunIsHeld) {
+  FeedHub hub(SharedRedis(), Codec(), Wrap,
+              {.name = "test", .coalesce_window = absl::Seconds(30)});
+  FeedKeys keys = NewFeed();
+  auto collector = std::make_shared<Collector>();
+  hub.Subscribe(keys.events, 0, collector);
+  ASSERT_OK(Append(keys, {{"vote", "", "v1"}}).status());
+  collector->WaitFor(1);
+  ASSERT_OK(Append(keys, {{"vote", "", "v2"}}).status());
+  absl::SleepFor(absl::Milliseconds(50));
+  const absl::Time start = absl::Now();
+  hub.Stop();
+  EXPECT_LT(absl::Now() - start, absl::Milliseconds(300));
+}
+
+// ------------------------------------------------ streams through gRPC
+
+FeedKeys TestFeedKeys(absl::string_view tenant_id,
+                      absl::string_view session_id) {
+  return FeedKeys::ForScope(
+      absl::StrCat(TenantPrefix(tenant_id), "fwtest:", session_id));
+}
+
+constexpr int kMaxStreamsPerParticipant = 2;
+
+// AgendaService with only WatchAgenda, served by FeedWatch with the test
+// codec. Moderators and organizers are privileged; a member's organization
+// is its scope.
+class TestWatchModule final : public v1::AgendaService::CallbackService,
+                              public ServiceModule {
+ public:
+  explicit TestWatchModule(const ServiceEnv& env)
+      : watch_(env, Spec(),
+               {.coalesce_window = absl::Milliseconds(200),
+                .max_streams_per_participant = kMaxStreamsPerParticipant}) {
+    instance = this;
+  }
+  ~TestWatchModule() override { instance = nullptr; }
+
+  std::string grpc_name() const override {
+    return v1::AgendaService::service_full_name();
+  }
+  grpc::Service* service() override { return this; }
+  void Stop() override { watch_.Stop(); }
+
+  grpc::ServerWriteReactor<Response>* WatchAgenda(
+      grpc::CallbackServerContext* ctx,
+      const v1::WatchAgendaRequest* request) override {
+    return watch_.Watch(ctx, request);
+  }
+
+  size_t open_streams() const { return watch_.open_streams(); }
+
+  static inline TestWatchModule* instance = nullptr;
+
+ private:
+  static FeedWatchSpec<v1::WatchAgendaRequest, Response> Spec() {
+    return {
+        .method = TH_METHOD(AgendaService, WatchAgenda),
+        .service = "fwtest",
+        .feed_keys = TestFeedKeys,
+        .codec = Codec(),
+        .view = [](const Principal& caller,
+                   const v1::WatchAgendaRequest&) -> absl::StatusOr<WatchView> {
+          return WatchView{
+              .privileged = !caller.is_session_scoped() ||
+                            caller.role == Role::kModerator,
+              .participant_id = caller.participant_id,
+              .scope = caller.organization_id};
+        },
+        .snapshot = [](RedisConnection& redis, const Principal& caller,
+                       const v1::Session& session,
+                       const WatchView&) -> absl::StatusOr<Response> {
+          absl::StatusOr<int64_t> version = ReadFeedVersion(
+              redis, TestFeedKeys(caller.tenant_id, session.id()));
+          if (!version.ok()) return version.status();
+          Response response;
+          response.mutable_snapshot()->set_session_id(session.id());
+          response.mutable_snapshot()->set_version(*version);
+          return response;
+        },
+        .snapshot_version =
+            [](const Response& r) { return r.snapshot().version(); },
+        .wrap =
+            [](const google::protobuf::Message& change) {
+              Response response;
+              response.mutable_change()->CopyFrom(change);
+              return response;
+            },
+    };
+  }
+
+  FeedWatch<v1::WatchAgendaRequest, Response> watch_;
+};
+
+class FeedWatchStreamTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    TestServerOptions options;
+    options.redis_address = SharedRedisAddress();
+    options.modules = {
+        tenancy::TenantModule(), scheduling::SchedulingModule(),
+        {"fwtest", [](const ServiceEnv& env) {
+           return std::make_unique<TestWatchModule>(env);
+         }}};
+    absl::StatusOr<std::unique_ptr<TestServer>> server =
+        TestServer::Start(options);
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = server->release();
+  }
+  static void TearDownTestSuite() {
+    delete server_;
+    server_ = nullptr;
+  }
+
+  void SetUp() override {
+    ASSERT_NE(server_, nullptr);
+    absl::StatusOr<std::string> token = server_->NewTenantToken(&tenant_);
+    ASSERT_OK(token.status());
+    token_ = *token;
+    TownhallClient client = server_->Client(token_);
+    absl::StatusOr<v1::Session> session = NewAgendaSession(client);
+    ASSERT_OK(session.status());
+    session_id_ = session->id();
+    channel_ = client.channel();
+  }
+
+  std::unique_ptr<WatchReader> Watch(const std::string& token) {
+    return std::make_unique<WatchReader>(channel_, token, session_id_);
+  }
+  std::string Member(const std::string& participant,
+                     const std::string& organization = "") {
+    return JoinToken(tenant_, session_id_, participant, organization);
+  }
+
+  // The changes of `messages` as Describe says them.
+  static std::vector<std::string> Changes(
+      const std::vector<Response>& messages) {
+    std::vector<std::string> out;
+    for (const Response& m : messages) {
+      if (m.has_change()) out.push_back(Describe(m));
+    }
+    return out;
+  }
+
+  static inline TestServer* server_ = nullptr;
+  std::string tenant_;
+  std::string token_;
+  std::string session_id_;
+  std::shared_ptr<grpc::Channel> channel_;
+};
+
+TEST_F(FeedWatchStreamTest, EachWatcherSeesItsView) {
+  auto organizer = Watch(token_);
+  auto owner = Watch(Member("p1"));
+  auto other = Watch(Member("p2"));
+  auto scoped = Watch(Member("p3", "a"));
+  for (auto* reader : {&organizer, &owner, &other, &scoped}) {
+    std::vector<Response> got = (*reader)->WaitFor(1);
+    ASSERT_EQ(got.size(), 1u);
+    ASSERT_TRUE(got[0].has_snapshot());
+    ASSERT_EQ(got[0].snapshot().version(), 0);
+  }
+  FeedKeys keys = TestFeedKeys(tenant_, session_id_);
+  ASSERT_OK(Append(keys, {{"secret", "p1", "s"},
+                          {"redacted", "", "r"},
+                          {"scoped", "a", "a"},
+                          {"scoped", "b", "b"},
+                          {"vote", "", "v5"},
+                          {"vote", "", "v6"},
+                          {"item", "", "i"}})
+                .status());
+  EXPECT_THAT(Changes(organizer->WaitForVersion(7)),
+              ElementsAre("secret:s@1", "redacted:r@2", "scoped:a@3",
+                          "scoped:b@4", "vote:v5+v6@6", "item:i@7"));
+  EXPECT_THAT(Changes(owner->WaitForVersion(7)),
+              ElementsAre("secret:s@1", "redacted.public:r@2", "scoped:a@3",
+                          "scoped:b@4", "vote:v5+v6@6", "item:i@7"));
+  EXPECT_THAT(Changes(other->WaitForVersion(7)),
+              ElementsAre("redacted.public:r@2", "scoped:a@3", "scoped:b@4",
+                          "vote:v5+v6@6", "item:i@7"));
+  EXPECT_THAT(Changes(scoped->WaitForVersion(7)),
+              ElementsAre("redacted.public:r@2", "scoped:a@3",
+                          "vote:v5+v6@6", "item:i@7"));
+
+  // A resume sends the changes after its version, through its view (and
+  // merges a run it reads at once).
+  WatchReader resumed(channel_, Member("p2"), session_id_, 3);
+  EXPECT_THAT(Changes(resumed.WaitForVersion(7)),
+              ElementsAre("scoped:b@4", "vote:v5+v6@6", "item:i@7"));
+}
+
+TEST_F(FeedWatchStreamTest, CapsOpenStreamsPerParticipant) {
+  const size_t open_before = TestWatchModule::instance->open_streams();
+  std::vector<std::unique_ptr<WatchReader>> p1;
+  for (int i = 0; i < kMaxStreamsPerParticipant; ++i) {
+    p1.push_back(Watch(Member("p1")));
+    ASSERT_EQ(p1.back()->WaitFor(1).size(), 1u);
+  }
+  EXPECT_EQ(TestWatchModule::instance->open_streams(),
+            open_before + kMaxStreamsPerParticipant);
+  auto refused = Watch(Member("p1"));
+  absl::StatusOr<grpc::Status> ended = refused->Ended(absl::Seconds(10));
+  ASSERT_OK(ended.status());
+  EXPECT_EQ(ended->error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_EQ(ended->error_message(),
+            absl::StrCat("at most ", kMaxStreamsPerParticipant,
+                         " open watch streams per participant"));
+  // Others are not counted against p1, organizers not at all.
+  auto p2 = Watch(Member("p2"));
+  EXPECT_EQ(p2->WaitFor(1).size(), 1u);
+  std::vector<std::unique_ptr<WatchReader>> organizers;
+  for (int i = 0; i <= kMaxStreamsPerParticipant; ++i) {
+    organizers.push_back(Watch(token_));
+    EXPECT_EQ(organizers.back()->WaitFor(1).size(), 1u);
+  }
+  // A closed stream frees its place.
+  const size_t open_now = TestWatchModule::instance->open_streams();
+  p1.front()->Cancel();
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (TestWatchModule::instance->open_streams() >= open_now &&
+         absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  auto again = Watch(Member("p1"));
+  std::vector<Response> got = again->WaitFor(1);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_TRUE(got[0].has_snapshot());
+}
+
+}  // namespace
+}  // namespace townhall::testing
