@@ -1,7 +1,6 @@
 #include "services/common/server/feed_hub.h"
 
 #include <algorithm>
-#include <cmath>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
