@@ -69,11 +69,10 @@ FeedWatchSpec<v1::WatchAgendaRequest, v1::WatchAgendaResponse> AgendaWatchSpec(
       .feed_keys = AgendaFeedKeys,
       .codec = {.decode = DecodeChange},
       .view = ViewOf,
-      .snapshot =
-          [reader = std::move(snapshot_reader)](
-              RedisConnection& redis, const Principal& caller,
-              const v1::Session& session,
-              const WatchView&) -> absl::StatusOr<Response> {
+      .snapshot = [reader = std::move(snapshot_reader)](
+                      RedisConnection& redis, const Principal& caller,
+                      const v1::Session& session,
+                      const WatchView&) -> absl::StatusOr<Response> {
         absl::StatusOr<v1::AgendaSnapshot> snapshot =
             reader(redis, caller.tenant_id, session);
         if (!snapshot.ok()) return snapshot.status();
@@ -94,7 +93,9 @@ FeedWatchSpec<v1::WatchAgendaRequest, v1::WatchAgendaResponse> AgendaWatchSpec(
         return response;
       },
       .snapshot_version =
-          [](const Response& response) { return response.snapshot().version(); },
+          [](const Response& response) {
+            return response.snapshot().version();
+          },
       .wrap =
           [](const google::protobuf::Message& change) {
             Response response;

@@ -3,8 +3,10 @@
 // a real Redis feed, and whole streams through a real gRPC server (views,
 // the per-participant cap). The test service answers AgendaService's
 // WatchAgenda, so that the agenda tests' WatchReader reads it.
-#include <google/protobuf/util/json_util.h>
+#include "services/common/server/feed_watch.h"
+
 #include <gmock/gmock.h>
+#include <google/protobuf/util/json_util.h>
 #include <gtest/gtest.h>
 
 #include <memory>
@@ -21,7 +23,6 @@
 #include "services/common/ids.h"
 #include "services/common/redis/redis_connection.h"
 #include "services/common/server/feed_hub.h"
-#include "services/common/server/feed_watch.h"
 #include "services/common/tenant_keys.h"
 #include "services/scheduling/scheduling_service.h"
 #include "services/tenancy/tenant_service.h"
@@ -174,9 +175,9 @@ TEST_F(OutboxTest, OthersSeeTheRestrictedChangeOrTheirOwnInFull) {
 }
 
 TEST_F(OutboxTest, AScopedWatcherSkipsOtherScopes) {
-  EXPECT_THAT(Watch({.privileged = true, .scope = "a"}),
-              ElementsAre("secret:s@11", "redacted:r@12", "scoped:a@13",
-                          "item:i@15"));
+  EXPECT_THAT(
+      Watch({.privileged = true, .scope = "a"}),
+      ElementsAre("secret:s@11", "redacted:r@12", "scoped:a@13", "item:i@15"));
 }
 
 TEST_F(OutboxTest, MergesANewCoalescableChangeIntoTheNewestWaiting) {
@@ -198,8 +199,8 @@ TEST_F(OutboxTest, MergesANewCoalescableChangeIntoTheNewestWaiting) {
   // A change that does not coalesce ends the run.
   box.Offer(Entry(16, "item", "i16"));
   box.Offer(Entry(17, "vote", "v17"));
-  EXPECT_THAT(Drain(box), ElementsAre("vote:v15@15", "item:i16@16",
-                                      "vote:v17@17"));
+  EXPECT_THAT(Drain(box),
+              ElementsAre("vote:v15@15", "item:i16@16", "vote:v17@17"));
 }
 
 TEST_F(OutboxTest, AGapOrAFullBacklogAsksForAResync) {
@@ -230,7 +231,8 @@ RedisOptions SharedRedis() {
 // id "<version>-0"), all in one atomic step. Each change is {kind, id,
 // name}. Returns the newest version.
 absl::StatusOr<int64_t> Append(
-    const FeedKeys& keys, const std::vector<std::vector<std::string>>& changes) {
+    const FeedKeys& keys,
+    const std::vector<std::vector<std::string>>& changes) {
   static constexpr char kScript[] = R"(
     local v = 0
     for i = 1, #ARGV, 3 do
@@ -423,11 +425,10 @@ class TestWatchModule final : public v1::AgendaService::CallbackService,
         .codec = Codec(),
         .view = [](const Principal& caller,
                    const v1::WatchAgendaRequest&) -> absl::StatusOr<WatchView> {
-          return WatchView{
-              .privileged = !caller.is_session_scoped() ||
-                            caller.role == Role::kModerator,
-              .participant_id = caller.participant_id,
-              .scope = caller.organization_id};
+          return WatchView{.privileged = !caller.is_session_scoped() ||
+                                         caller.role == Role::kModerator,
+                           .participant_id = caller.participant_id,
+                           .scope = caller.organization_id};
         },
         .snapshot = [](RedisConnection& redis, const Principal& caller,
                        const v1::Session& session,
@@ -459,11 +460,11 @@ class FeedWatchStreamTest : public ::testing::Test {
   static void SetUpTestSuite() {
     TestServerOptions options;
     options.redis_address = SharedRedisAddress();
-    options.modules = {
-        tenancy::TenantModule(), scheduling::SchedulingModule(),
-        {"fwtest", [](const ServiceEnv& env) {
-           return std::make_unique<TestWatchModule>(env);
-         }}};
+    options.modules = {tenancy::TenantModule(),
+                       scheduling::SchedulingModule(),
+                       {"fwtest", [](const ServiceEnv& env) {
+                          return std::make_unique<TestWatchModule>(env);
+                        }}};
     absl::StatusOr<std::unique_ptr<TestServer>> server =
         TestServer::Start(options);
     ASSERT_TRUE(server.ok()) << server.status();
@@ -541,8 +542,8 @@ TEST_F(FeedWatchStreamTest, EachWatcherSeesItsView) {
               ElementsAre("redacted.public:r@2", "scoped:a@3", "scoped:b@4",
                           "vote:v5+v6@6", "item:i@7"));
   EXPECT_THAT(Changes(scoped->WaitForVersion(7)),
-              ElementsAre("redacted.public:r@2", "scoped:a@3",
-                          "vote:v5+v6@6", "item:i@7"));
+              ElementsAre("redacted.public:r@2", "scoped:a@3", "vote:v5+v6@6",
+                          "item:i@7"));
 
   // A resume sends the changes after its version, through its view (and
   // merges a run it reads at once).

@@ -1,7 +1,6 @@
 #include "services/common/server/feed_hub.h"
 
 #include <algorithm>
-#include <cmath>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -114,10 +113,9 @@ void FeedHub::Loop() {
           absl::StrCat(options_.name, " feed hub: XREAD failed"),
           {{"error", reply.ok() ? reply->str : reply.status().ToString()}});
       absl::MutexLock lock(&mu_);
-      mu_.AwaitWithTimeout(
-          absl::Condition(&stopped),
-          std::clamp(next_flush - absl::Now(), absl::ZeroDuration(),
-                     kRetryDelay));
+      mu_.AwaitWithTimeout(absl::Condition(&stopped),
+                           std::clamp(next_flush - absl::Now(),
+                                      absl::ZeroDuration(), kRetryDelay));
       continue;
     }
     if (!reply->is_array()) {
@@ -125,10 +123,9 @@ void FeedHub::Loop() {
       // run's time) here, where Stop() can end the wait.
       if (holding) {
         absl::MutexLock lock(&mu_);
-        mu_.AwaitWithTimeout(
-            absl::Condition(&stopped),
-            std::clamp(next_flush - absl::Now(), absl::ZeroDuration(),
-                       kHeldPoll));
+        mu_.AwaitWithTimeout(absl::Condition(&stopped),
+                             std::clamp(next_flush - absl::Now(),
+                                        absl::ZeroDuration(), kHeldPoll));
       }
       continue;
     }
@@ -227,8 +224,8 @@ absl::Time FeedHub::FlushDue(absl::Time now) {
     }
   }
   for (size_t i = 0; i < due.size(); ++i) {
-    batches[i].deliveries.push_back(MakeDelivery(
-        std::move(due[i].entry), due[i].first_version, wrap_));
+    batches[i].deliveries.push_back(
+        MakeDelivery(std::move(due[i].entry), due[i].first_version, wrap_));
   }
   Send(batches);
   return next;

@@ -47,12 +47,11 @@ struct Core {
   absl::Status Admit(const Principal& caller, std::string* key) {
     const int limit = options.max_streams_per_participant;
     if (limit <= 0 || !caller.is_session_scoped()) return absl::OkStatus();
-    std::string counted = absl::StrCat(caller.tenant_id, ":",
-                                       caller.participant_id);
+    std::string counted =
+        absl::StrCat(caller.tenant_id, ":", caller.participant_id);
     absl::MutexLock lock(&mu);
     int& open = per_participant[counted];
     if (open >= limit) {
-      if (open == 0) per_participant.erase(counted);
       return absl::ResourceExhaustedError(absl::StrCat(
           "at most ", limit, " open watch streams per participant"));
     }

@@ -15,9 +15,10 @@
 //     change);
 //   - a resume with `after_version` sends exactly the changes after it, or a
 //     fresh snapshot when the feed no longer holds them;
-//   - one reader per process (FeedHub) follows every watched feed with one
-//     multi-key XREAD BLOCK and decodes each change once (FeedCodec); the
-//     decoded messages are shared by every watcher;
+//   - one reader per FeedWatch (per service and process; FeedHub in
+//     feed_hub.h) follows every watched feed with one multi-key XREAD BLOCK
+//     and decodes each change once (FeedCodec); the decoded messages are
+//     shared by every watcher;
 //   - one write in flight per watcher; a watcher more than `max_backlog`
 //     messages behind starts over with a fresh snapshot instead of growing;
 //   - coalescable changes (vote counts) are merged: in the hub, runs of them
@@ -276,11 +277,10 @@ FeedWatch<Request, Response>::FeedWatch(const ServiceEnv& env,
            .service = std::move(spec.service),
            .feed_keys = std::move(spec.feed_keys),
            .codec = std::move(spec.codec),
-           .snapshot =
-               [snapshot = std::move(spec.snapshot),
-                version = std::move(spec.snapshot_version)](
-                   RedisConnection& redis, const Principal& caller,
-                   const v1::Session& session, const WatchView& view)
+           .snapshot = [snapshot = std::move(spec.snapshot),
+                        version = std::move(spec.snapshot_version)](
+                           RedisConnection& redis, const Principal& caller,
+                           const v1::Session& session, const WatchView& view)
                -> absl::StatusOr<feed_watch_internal::StreamSpec::Snapshot> {
              absl::StatusOr<Response> read =
                  snapshot(redis, caller, session, view);
@@ -302,14 +302,13 @@ grpc::ServerWriteReactor<Response>* FeedWatch<Request, Response>::Watch(
     grpc::CallbackServerContext* ctx, const Request* request) {
   // Deletes itself in OnDone.
   auto* reactor = new feed_watch_internal::Reactor<Response>();
-  reactor->Start(
-      core_, ctx,
-      {.request = request,
-       .session_id = request->session_id(),
-       .after_version = request->after_version(),
-       .view = [this, request](const Principal& caller) {
-         return view_(caller, *request);
-       }});
+  reactor->Start(core_, ctx,
+                 {.request = request,
+                  .session_id = request->session_id(),
+                  .after_version = request->after_version(),
+                  .view = [this, request](const Principal& caller) {
+                    return view_(caller, *request);
+                  }});
   return reactor;
 }
 
