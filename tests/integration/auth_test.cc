@@ -32,6 +32,7 @@
 #include "tests/testing/shared_server.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/test_server.h"
+#include "townhall/v1/questions.grpc.pb.h"
 
 namespace townhall::testing {
 namespace {
@@ -47,7 +48,8 @@ const std::vector<std::string>& ServiceNames() {
                                    v1::SchedulingService::service_full_name(),
                                    v1::RegistrationService::service_full_name(),
                                    v1::TenantService::service_full_name(),
-                                   v1::DiagnosticsService::service_full_name()};
+                                   v1::DiagnosticsService::service_full_name(),
+                                   v1::QuestionService::service_full_name()};
   return *kNames;
 }
 
