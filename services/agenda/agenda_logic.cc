@@ -1,7 +1,6 @@
 #include "services/agenda/agenda_logic.h"
 
 #include <google/protobuf/util/field_mask_util.h>
-#include <google/protobuf/util/json_util.h>
 #include <google/protobuf/util/time_util.h>
 
 #include <algorithm>
@@ -18,6 +17,7 @@
 #include "absl/time/clock.h"
 #include "services/agenda/agenda_keys.h"
 #include "services/common/ids.h"
+#include "services/common/proto_json.h"
 #include "services/common/proto_time.h"
 #include "services/common/redis/script_outcome.h"
 #include "services/common/status.h"
@@ -70,25 +70,12 @@ absl::Status Unexpected(const ScriptOutcome& outcome) {
 }
 
 absl::StatusOr<std::string> ToJson(const google::protobuf::Message& message) {
-  std::string json;
-  auto status = google::protobuf::util::MessageToJsonString(message, &json);
-  if (!status.ok()) {
-    return absl::InternalError(absl::StrCat("to JSON: ", status.ToString()));
-  }
-  return json;
+  return ProtoToJson(message);
 }
 
 absl::Status FromJson(const std::string& json,
                       google::protobuf::Message* message) {
-  google::protobuf::util::JsonParseOptions options;
-  options.ignore_unknown_fields = true;
-  auto status =
-      google::protobuf::util::JsonStringToMessage(json, message, options);
-  if (!status.ok()) {
-    return absl::InternalError(
-        absl::StrCat("stored agenda JSON: ", status.ToString(), ": ", json));
-  }
-  return absl::OkStatus();
+  return ProtoFromJson(json, message, "stored agenda JSON");
 }
 
 std::string IdempotencyKey(absl::string_view method,

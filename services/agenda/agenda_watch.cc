@@ -1,6 +1,5 @@
 #include "services/agenda/agenda_watch.h"
 
-#include <google/protobuf/util/json_util.h>
 
 #include <memory>
 #include <utility>
@@ -11,6 +10,7 @@
 #include "services/agenda/speakers_logic.h"
 #include "services/common/auth/authorization.h"
 #include "services/common/logging.h"
+#include "services/common/proto_json.h"
 #include "services/common/proto_time.h"
 
 namespace townhall::agenda {
@@ -22,17 +22,15 @@ using Response = v1::WatchAgendaResponse;
 // topic proposal is for the runners and its proposer only.
 FeedEntry DecodeChange(const Change& change) {
   auto decoded = std::make_shared<v1::AgendaChange>();
-  google::protobuf::util::JsonParseOptions options;
-  options.ignore_unknown_fields = true;
   if (!change.data.empty()) {
-    auto parsed = google::protobuf::util::JsonStringToMessage(
-        change.data, decoded.get(), options);
+    absl::Status parsed =
+        ProtoFromJson(change.data, decoded.get(), "agenda change");
     if (!parsed.ok()) {
       // Still sent (version and kind): a gap would be worse.
       LogError("undecodable agenda change",
                {{"version", absl::StrCat(change.version)},
                 {"kind", change.kind},
-                {"error", parsed.message().as_string()}});
+                {"error", std::string(parsed.message())}});
       decoded->Clear();
     }
   }

@@ -1,12 +1,12 @@
 #include "services/agenda/speakers_logic.h"
 
-#include <google/protobuf/util/json_util.h>
 
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "services/common/proto_json.h"
 #include "services/common/proto_time.h"
 #include "services/common/redis/script_outcome.h"
 #include "services/common/status.h"
@@ -35,16 +35,9 @@ absl::StatusOr<ScriptOutcome> RunScript(RedisConnection& redis,
   return outcome;
 }
 
-template <typename Message>
-absl::Status ParseJson(const std::string& json, Message* out) {
-  google::protobuf::util::JsonParseOptions options;
-  options.ignore_unknown_fields = true;
-  auto status = google::protobuf::util::JsonStringToMessage(json, out, options);
-  if (!status.ok()) {
-    return absl::InternalError(
-        absl::StrCat("stored speakers' queue: ", status.message().as_string()));
-  }
-  return absl::OkStatus();
+absl::Status ParseJson(const std::string& json,
+                       google::protobuf::Message* out) {
+  return ProtoFromJson(json, out, "stored speakers' queue");
 }
 
 absl::Status ValidateItem(const std::string& session_id,
@@ -192,10 +185,7 @@ absl::Status SpeakersLogic::SetSpeakersQueueOptions(
     return InvalidField("options.max_speakers_per_organization",
                         "must not be negative");
   }
-  std::string json;
-  if (!google::protobuf::util::MessageToJsonString(options, &json).ok()) {
-    return absl::InternalError("cannot encode the queue's options");
-  }
+  TH_ASSIGN_OR_RETURN(std::string json, ProtoToJson(options));
   TH_ASSIGN_OR_RETURN(
       ScriptOutcome outcome,
       RunScript(redis, caller.tenant_id, speakers_lua::kSetQueueOptionsScript,

@@ -1,7 +1,5 @@
 #include "services/questions/question_logic.h"
 
-#include <google/protobuf/util/json_util.h>
-
 #include <algorithm>
 #include <utility>
 
@@ -12,6 +10,7 @@
 #include "absl/time/clock.h"
 #include "services/common/csv.h"
 #include "services/common/ids.h"
+#include "services/common/proto_json.h"
 #include "services/common/proto_time.h"
 #include "services/common/status.h"
 #include "services/common/text_normalization.h"
@@ -48,17 +47,9 @@ absl::StatusOr<ScriptOutcome> RunScript(RedisConnection& redis,
   return outcome;
 }
 
-template <typename Message>
-absl::Status FromJson(absl::string_view json, Message* out) {
-  google::protobuf::util::JsonParseOptions options;
-  options.ignore_unknown_fields = true;
-  auto status = google::protobuf::util::JsonStringToMessage(
-      google::protobuf::StringPiece(json.data(), json.size()), out, options);
-  if (!status.ok()) {
-    return absl::InternalError(absl::StrCat(
-        "stored question JSON: ", status.message().as_string(), ": ", json));
-  }
-  return absl::OkStatus();
+absl::Status FromJson(absl::string_view json,
+                      google::protobuf::Message* out) {
+  return ProtoFromJson(json, out, "stored question JSON");
 }
 
 std::string NowMillis(absl::Time now) {
@@ -162,17 +153,9 @@ std::string FormatTimeOrEmpty(const google::protobuf::Timestamp& ts) {
   return FormatRfc3339(ToTime(ts));
 }
 
+// Exports: indented, with proto field names.
 absl::StatusOr<std::string> ToJson(const google::protobuf::Message& message) {
-  std::string json;
-  google::protobuf::util::JsonPrintOptions options;
-  options.add_whitespace = true;
-  options.preserve_proto_field_names = true;
-  auto status =
-      google::protobuf::util::MessageToJsonString(message, &json, options);
-  if (!status.ok()) {
-    return absl::InternalError(absl::StrCat("to JSON: ", status.ToString()));
-  }
-  return json;
+  return ProtoToJson(message, {.indent = true, .proto_names = true});
 }
 
 // Every question of the session the viewer may see, oldest first.

@@ -1,7 +1,5 @@
 #include "services/questions/question_watch.h"
 
-#include <google/protobuf/util/json_util.h>
-
 #include <memory>
 #include <string>
 #include <utility>
@@ -10,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "services/common/auth/authorization.h"
 #include "services/common/logging.h"
+#include "services/common/proto_json.h"
 #include "services/common/status.h"
 #include "services/common/validation.h"
 #include "services/questions/question_logic.h"
@@ -38,17 +37,14 @@ FeedEntry Entry(int64_t version, std::shared_ptr<v1::QueueChange> full,
 FeedEntry DecodeQueueChange(const Change& change) {
   auto full = std::make_shared<v1::QueueChange>();
   if (!change.data.empty()) {
-    google::protobuf::util::JsonParseOptions options;
-    options.ignore_unknown_fields = true;
-    auto parsed =
-        google::protobuf::util::JsonStringToMessage(change.data, full.get(),
-                                                    options);
+    absl::Status parsed =
+        ProtoFromJson(change.data, full.get(), "question change");
     if (!parsed.ok()) {
       // Still sent (version and kind): a gap would be worse.
       LogError("undecodable question change",
                {{"version", absl::StrCat(change.version)},
                 {"kind", change.kind},
-                {"error", parsed.message().as_string()}});
+                {"error", std::string(parsed.message())}});
       full->Clear();
     }
   }

@@ -1,0 +1,39 @@
+#include "services/common/proto_json.h"
+
+#include <google/protobuf/util/json_util.h>
+
+#include "absl/strings/str_cat.h"
+
+namespace townhall {
+
+absl::Status ProtoFromJson(absl::string_view json,
+                           google::protobuf::Message* message,
+                           absl::string_view what) {
+  google::protobuf::util::JsonParseOptions options;
+  options.ignore_unknown_fields = true;
+  auto status = google::protobuf::util::JsonStringToMessage(
+      google::protobuf::StringPiece(json.data(), json.size()), message,
+      options);
+  if (!status.ok()) {
+    return absl::InternalError(absl::StrCat(
+        what, ": ", status.message().as_string(), ": ", json));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> ProtoToJson(
+    const google::protobuf::Message& message, ProtoJsonStyle style) {
+  google::protobuf::util::JsonPrintOptions options;
+  options.add_whitespace = style.indent;
+  options.preserve_proto_field_names = style.proto_names;
+  std::string json;
+  auto status =
+      google::protobuf::util::MessageToJsonString(message, &json, options);
+  if (!status.ok()) {
+    return absl::InternalError(
+        absl::StrCat("to JSON: ", status.message().as_string()));
+  }
+  return json;
+}
+
+}  // namespace townhall
