@@ -187,8 +187,7 @@ TEST_F(TownhallClientTest, GivesUpAfterMaxAttemptsWithTheServersAnswer) {
 
 TEST_F(TownhallClientTest, CallOptionsCanTurnRetriesOff) {
   scheduling_.FailNext(100, kUnavailable);
-  EXPECT_FALSE(
-      Client().CreateSession(NewSession(), {.max_attempts = 1}).ok());
+  EXPECT_FALSE(Client().CreateSession(NewSession(), {.max_attempts = 1}).ok());
   EXPECT_EQ(scheduling_.calls(), 1);
 }
 
@@ -225,8 +224,8 @@ TEST_F(TownhallClientTest, CallMethodRetriesLikeTheTypedMethods) {
 }
 
 TEST_F(TownhallClientTest, CallMethodReportsTheServersError) {
-  scheduling_.FailNext(1, grpc::Status(grpc::StatusCode::NOT_FOUND,
-                                       "session x not found"));
+  scheduling_.FailNext(
+      1, grpc::Status(grpc::StatusCode::NOT_FOUND, "session x not found"));
   const google::protobuf::MethodDescriptor* method =
       Method("SchedulingService.GetSession");
   v1::GetSessionRequest request;

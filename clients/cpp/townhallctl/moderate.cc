@@ -6,7 +6,8 @@ namespace townhall::ctl {
 
 // The console (clients/cpp/console/, RunModeratorConsole) is not on main
 // yet. When it lands, this body becomes
-//   return console::RunModeratorConsole({.client = client, .session_id = session_id});
+//   return console::RunModeratorConsole(
+//       {.client = client, .session_id = session_id});
 // and townhallctl links townhall_console.
 int RunModerate(const ClientOptions& client, const std::string& session_id,
                 std::ostream& err) {

@@ -237,8 +237,8 @@ absl::Status SetScalar(Message& message, const FieldDescriptor& field,
   std::unique_ptr<Message> parsed(
       reflection.GetMessageFactory()->GetPrototype(&type)->New());
   absl::string_view trimmed = absl::StripAsciiWhitespace(value);
-  std::string json = absl::StartsWith(trimmed, "{") ? std::string(trimmed)
-                                                    : JsonQuoted(value);
+  std::string json =
+      absl::StartsWith(trimmed, "{") ? std::string(trimmed) : JsonQuoted(value);
   if (!google::protobuf::util::JsonStringToMessage(json, parsed.get()).ok()) {
     return bad(IsWellKnown(type) ? WellKnownHint(type)
                                  : absl::StrCat("a JSON ", type.name()));
@@ -305,18 +305,18 @@ absl::StatusOr<FieldPath> ResolveFieldPath(const Descriptor& descriptor,
           "unknown flag --", name, ": ", PathName(path), " has no fields"));
     }
     if (!path.empty() && (path.back()->is_repeated())) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "--", name, ": ", PathName(path),
-          " is repeated: give whole elements as JSON objects (--",
-          PathName(path), "='{...}') or use --data"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("--", name, ": ", PathName(path),
+                       " is repeated: give whole elements as JSON objects (--",
+                       PathName(path), "='{...}') or use --data"));
     }
     std::string snake = absl::StrReplaceAll(segment, {{"-", "_"}});
     const FieldDescriptor* field = current->FindFieldByName(snake);
     if (field == nullptr) field = current->FindFieldByCamelcaseName(snake);
     if (field == nullptr) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "unknown flag --", name, ": ", current->full_name(),
-          " has no field \"", segment, "\""));
+      return absl::InvalidArgumentError(
+          absl::StrCat("unknown flag --", name, ": ", current->full_name(),
+                       " has no field \"", segment, "\""));
     }
     path.push_back(field);
     current = field->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE &&
@@ -325,9 +325,9 @@ absl::StatusOr<FieldPath> ResolveFieldPath(const Descriptor& descriptor,
                   : nullptr;
   }
   if (path.back()->is_map()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--", name, " is a map: set it with --data '{\"",
-        path.back()->name(), "\": {\"key\": \"value\"}}'"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--", name, " is a map: set it with --data '{\"",
+                     path.back()->name(), "\": {\"key\": \"value\"}}'"));
   }
   return path;
 }
@@ -358,8 +358,8 @@ std::string DescribeFields(const Descriptor& descriptor) {
   for (const auto& [name, type] : lines) width = std::max(width, name.size());
   std::string out;
   for (const auto& [name, type] : lines) {
-    absl::StrAppend(&out, "  --", name, std::string(width - name.size() + 2, ' '),
-                    type, "\n");
+    absl::StrAppend(&out, "  --", name,
+                    std::string(width - name.size() + 2, ' '), type, "\n");
   }
   return out;
 }

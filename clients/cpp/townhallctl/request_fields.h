@@ -34,8 +34,8 @@ absl::StatusOr<FieldPath> ResolveFieldPath(
 
 // Sets the field at `path` of `message` from a command-line value (adds one
 // element to a repeated field). INVALID_ARGUMENT names the expected form.
-absl::Status SetField(google::protobuf::Message& message,
-                      const FieldPath& path, absl::string_view value);
+absl::Status SetField(google::protobuf::Message& message, const FieldPath& path,
+                      absl::string_view value);
 
 // Whether the flag for `field` may come without a value (--publish).
 bool IsBool(const google::protobuf::FieldDescriptor& field);

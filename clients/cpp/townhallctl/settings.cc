@@ -14,9 +14,10 @@ namespace townhall::ctl {
 namespace {
 
 constexpr const char* kKeys[] = {
-    "address",     "token",         "token_file",   "timeout",
-    "output",      "tls",           "tls_ca_file",  "tls_cert_file",
-    "tls_key_file", "tls_server_name",
+    "address",         "token",         "token_file",
+    "timeout",         "output",        "tls",
+    "tls_ca_file",     "tls_cert_file", "tls_key_file",
+    "tls_server_name",
 };
 
 }  // namespace
@@ -40,10 +41,11 @@ absl::StatusOr<SettingLayer> ParseConfig(const std::string& text,
         absl::StrSplit(line, absl::MaxSplits('=', 1));
     std::string key(absl::StripAsciiWhitespace(kv.first));
     if (line.find('=') == absl::string_view::npos || !IsSettingKey(key)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          path, ":", number, ": expected key=value with a key among address, "
-          "token, token_file, timeout, output, tls, tls_ca_file, "
-          "tls_cert_file, tls_key_file, tls_server_name"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ":", number,
+                       ": expected key=value with a key among address, "
+                       "token, token_file, timeout, output, tls, tls_ca_file, "
+                       "tls_cert_file, tls_key_file, tls_server_name"));
     }
     layer[key] = std::string(absl::StripAsciiWhitespace(kv.second));
   }

@@ -72,7 +72,8 @@ constexpr Shortcut kShortcuts[] = {
     {"organizations", "get", "townhall.v1.RegistrationService.GetOrganization"},
     {"organizations", "create",
      "townhall.v1.RegistrationService.CreateOrganization"},
-    {"participants", "list", "townhall.v1.RegistrationService.ListParticipants"},
+    {"participants", "list",
+     "townhall.v1.RegistrationService.ListParticipants"},
     {"participants", "get", "townhall.v1.RegistrationService.GetParticipant"},
     {"participants", "create",
      "townhall.v1.RegistrationService.CreateParticipant"},
@@ -88,9 +89,9 @@ constexpr char kCalendarMethod[] =
 
 // Global flags that take a value; `tls` and `help` do not.
 constexpr const char* kValueFlags[] = {
-    "address",       "token",        "token_file",      "timeout",
-    "output",        "tls_ca_file",  "tls_cert_file",   "tls_key_file",
-    "tls_server_name", "config",     "data",            "output_file",
+    "address",         "token",       "token_file",    "timeout",
+    "output",          "tls_ca_file", "tls_cert_file", "tls_key_file",
+    "tls_server_name", "config",      "data",          "output_file",
 };
 
 constexpr char kGlobalHelp[] = R"(Global flags (anywhere on the line):
@@ -194,7 +195,8 @@ struct Invocation {
 };
 
 std::string TopHelp() {
-  std::string out = R"(townhallctl: the townhall API for organizers and moderators.
+  std::string out =
+      R"(townhallctl: the townhall API for organizers and moderators.
 
 Usage:
   townhallctl <service> <method> [--field=value ...] [--data=JSON]
@@ -295,8 +297,10 @@ std::string MethodHelp(const Command& command) {
       break;
     default:
       out = absl::StrCat(
-          "Usage: townhallctl ", command.name, " [--field=value ...] "
-          "[--data=JSON]\n\nCalls ", method.full_name(),
+          "Usage: townhallctl ", command.name,
+          " [--field=value ...] "
+          "[--data=JSON]\n\nCalls ",
+          method.full_name(),
           method.server_streaming()
               ? " (a server stream: prints each message as a JSON line "
                 "as it arrives, until the stream ends or Ctrl-C)"
@@ -307,8 +311,9 @@ std::string MethodHelp(const Command& command) {
   absl::StrAppend(&out, DescribeFields(*method.input_type()),
                   "\nRepeated fields take one flag per element.");
   if (method.input_type()->FindFieldByName("request_id") != nullptr) {
-    absl::StrAppend(&out, " An empty request_id is filled for you\n"
-                          "(retries after UNAVAILABLE reuse it).");
+    absl::StrAppend(&out,
+                    " An empty request_id is filled for you\n"
+                    "(retries after UNAVAILABLE reuse it).");
   }
   absl::StrAppend(&out, "\nGlobal flags: townhallctl --help.\n");
   return out;
@@ -318,7 +323,8 @@ std::string Help(const std::vector<std::string>& topic) {
   if (topic.empty()) return TopHelp();
   const ServiceDescriptor* service = FindService(topic[0]);
   if (service != nullptr && topic.size() == 1) return ServiceHelp(*service);
-  if (IsShortcutGroup(topic[0]) && topic.size() == 1) return GroupHelp(topic[0]);
+  if (IsShortcutGroup(topic[0]) && topic.size() == 1)
+    return GroupHelp(topic[0]);
   return TopHelp();
 }
 
@@ -331,9 +337,7 @@ absl::StatusOr<Command> ResolveCommand(std::vector<std::string>& words,
     return UsageError("no command; see townhallctl --help");
   }
   const std::string first = words[0];
-  auto take = [&](size_t n) {
-    words.erase(words.begin(), words.begin() + n);
-  };
+  auto take = [&](size_t n) { words.erase(words.begin(), words.begin() + n); };
   if (first == "help") {
     command.topic.assign(words.begin() + 1, words.end());
     words.clear();
@@ -528,9 +532,9 @@ absl::StatusOr<Invocation> Parse(const std::vector<std::string>& args) {
   const Kind kind = invocation.command.kind;
   if (!invocation.help && !invocation.positionals.empty() &&
       kind != Kind::kImport && kind != Kind::kModerate) {
-    return UsageError(absl::StrCat("unexpected argument \"",
-                                   invocation.positionals[0], "\" (see townhallctl ",
-                                   invocation.command.name, " --help)"));
+    return UsageError(absl::StrCat(
+        "unexpected argument \"", invocation.positionals[0],
+        "\" (see townhallctl ", invocation.command.name, " --help)"));
   }
   return invocation;
 }
@@ -599,8 +603,8 @@ absl::StatusOr<std::unique_ptr<Message>> BuildRequest(
       json = *std::move(text);
     }
     google::protobuf::util::JsonParseOptions options;
-    auto parsed =
-        google::protobuf::util::JsonStringToMessage(json, request.get(), options);
+    auto parsed = google::protobuf::util::JsonStringToMessage(
+        json, request.get(), options);
     if (!parsed.ok()) {
       return UsageError(absl::StrCat("--data is not a JSON ", type.full_name(),
                                      ": ", std::string(parsed.message())));
@@ -660,10 +664,10 @@ absl::Status AddCsvFiles(const std::vector<std::string>& positionals,
                              : header == "display_name" ? "participants_csv"
                                                         : nullptr;
     if (field_name == nullptr) {
-      return UsageError(absl::StrCat(
-          "import: ", file,
-          ": the header must start with name (organizations) or "
-          "display_name (participants)"));
+      return UsageError(
+          absl::StrCat("import: ", file,
+                       ": the header must start with name (organizations) or "
+                       "display_name (participants)"));
     }
     const FieldDescriptor* field = type.FindFieldByName(field_name);
     if (!reflection.GetString(request, field).empty()) {
@@ -740,7 +744,8 @@ int RunTownhallctl(const std::vector<std::string>& args, std::istream& in,
     }
   }
   if (command.kind == Kind::kCalendar) {
-    const google::protobuf::Reflection& reflection = *(*request)->GetReflection();
+    const google::protobuf::Reflection& reflection =
+        *(*request)->GetReflection();
     const google::protobuf::OneofDescriptor* target =
         (*request)->GetDescriptor()->FindOneofByName("target");
     if (!reflection.HasOneof(**request, target)) {
@@ -789,7 +794,8 @@ int RunTownhallctl(const std::vector<std::string>& args, std::istream& in,
   if (command.kind == Kind::kCalendar) {
     const FieldDescriptor* ics =
         response->GetDescriptor()->FindFieldByName("ics");
-    const std::string text = response->GetReflection()->GetString(*response, ics);
+    const std::string text =
+        response->GetReflection()->GetString(*response, ics);
     sink << text;
     if (file.is_open()) {
       size_t events = 0;

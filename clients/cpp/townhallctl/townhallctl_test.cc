@@ -108,8 +108,7 @@ TEST(Output, OthersAreFieldLinesAndJson) {
   v1::GetSessionResponse response;
   response.mutable_session()->set_id("s1");
   response.mutable_session()->mutable_duration()->set_seconds(3600);
-  EXPECT_EQ(FormatTable(response),
-            "session.id: s1\nsession.duration: 3600s\n");
+  EXPECT_EQ(FormatTable(response), "session.id: s1\nsession.duration: 3600s\n");
   EXPECT_EQ(FormatJson(response, false),
             R"({"session":{"id":"s1","duration":"3600s"}})");
 }
@@ -137,7 +136,8 @@ TEST(Settings, ConfigLinesAreKeyValue) {
   ASSERT_TRUE(layer.ok()) << layer.status();
   EXPECT_EQ(layer->at("address"), "a:1");
   EXPECT_EQ(layer->at("token"), "t=x");
-  absl::StatusOr<SettingLayer> bad = ParseConfig("address=a\nadress=b\n", "cfg");
+  absl::StatusOr<SettingLayer> bad =
+      ParseConfig("address=a\nadress=b\n", "cfg");
   EXPECT_FALSE(bad.ok());
   EXPECT_EQ(bad.status().message().substr(0, 26), "cfg:2: expected key=value ");
 }
