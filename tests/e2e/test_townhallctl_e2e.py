@@ -102,7 +102,8 @@ def run(*args, token=None, env=None, input=None, timeout=30):
 
 class Help(unittest.TestCase):
     def test_every_subcommand_answers_help(self):
-        commands = [[], ["help"], ["import"], ["calendar"], ["moderate"]]
+        commands = [[], ["help"], ["help", "questions", "approve-question"],
+                    ["import"], ["calendar"], ["moderate"]]
         commands += [[s] for s in SERVICES] + [[g] for g in SHORTCUTS]
         commands += [[g, v] for g, verbs in SHORTCUTS.items() for v in verbs]
         methods = api_methods()

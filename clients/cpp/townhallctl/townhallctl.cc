@@ -175,8 +175,8 @@ enum class Kind { kHelp, kRpc, kImport, kCalendar, kModerate };
 
 struct Command {
   Kind kind = Kind::kHelp;
-  // For kHelp: what to explain ("" for everything).
-  std::vector<std::string> topic;
+  // For kHelp: the service or shortcut group to explain ("" for all).
+  std::string topic;
   // What the user typed, for messages: "sessions list".
   std::string name;
   const MethodDescriptor* method = nullptr;
@@ -319,12 +319,11 @@ std::string MethodHelp(const Command& command) {
   return out;
 }
 
-std::string Help(const std::vector<std::string>& topic) {
-  if (topic.empty()) return TopHelp();
-  const ServiceDescriptor* service = FindService(topic[0]);
-  if (service != nullptr && topic.size() == 1) return ServiceHelp(*service);
-  if (IsShortcutGroup(topic[0]) && topic.size() == 1)
-    return GroupHelp(topic[0]);
+std::string Help(const std::string& topic) {
+  if (const ServiceDescriptor* service = FindService(topic)) {
+    return ServiceHelp(*service);
+  }
+  if (IsShortcutGroup(topic)) return GroupHelp(topic);
   return TopHelp();
 }
 
@@ -338,11 +337,6 @@ absl::StatusOr<Command> ResolveCommand(std::vector<std::string>& words,
   }
   const std::string first = words[0];
   auto take = [&](size_t n) { words.erase(words.begin(), words.begin() + n); };
-  if (first == "help") {
-    command.topic.assign(words.begin() + 1, words.end());
-    words.clear();
-    return command;
-  }
   if (first == "import" || first == "calendar" || first == "moderate") {
     command.name = first;
     command.kind = first == "import"     ? Kind::kImport
@@ -357,7 +351,7 @@ absl::StatusOr<Command> ResolveCommand(std::vector<std::string>& words,
   if (const ServiceDescriptor* service = FindService(first)) {
     if (words.size() < 2) {
       if (help) {
-        command.topic = {first};
+        command.topic = first;
         words.clear();
         return command;
       }
@@ -378,7 +372,7 @@ absl::StatusOr<Command> ResolveCommand(std::vector<std::string>& words,
   if (IsShortcutGroup(first)) {
     if (words.size() < 2) {
       if (help) {
-        command.topic = {first};
+        command.topic = first;
         words.clear();
         return command;
       }
@@ -409,11 +403,16 @@ absl::StatusOr<Invocation> Parse(const std::vector<std::string>& args) {
     if (arg == "--") break;
     if (arg == "--help" || arg == "-h") invocation.help = true;
   }
+  // `help X Y` is `X Y --help`.
+  size_t i = 0;
+  if (!args.empty() && args[0] == "help") {
+    invocation.help = true;
+    i = 1;
+  }
   // Command words come before the first field flag; global flags may be
   // anywhere. Whether `--x` takes the next argument depends on the field's
   // type, known once the command is.
   std::vector<std::string> words;
-  size_t i = 0;
   // Returns whether args[i] was a global flag (and consumes it).
   auto global = [&]() -> absl::StatusOr<bool> {
     const std::string& arg = args[i];
