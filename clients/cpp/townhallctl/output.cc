@@ -206,16 +206,21 @@ std::string FormatJson(const Message& message, bool pretty) {
 std::string FormatTable(const Message& message) {
   const google::protobuf::Descriptor& type = *message.GetDescriptor();
   const FieldDescriptor* list = nullptr;
+  // A table only when the list is the answer: not beside a second list or
+  // an object (SubmitQuestion's question and its similar questions).
+  bool other_message = false;
+  int lists = 0;
   for (int i = 0; i < type.field_count(); ++i) {
     const FieldDescriptor* field = type.field(i);
-    if (field->is_repeated() && !IsCell(*field) && !field->is_map()) {
-      if (list != nullptr) {  // two lists: no one table shows both
-        list = nullptr;
-        break;
-      }
+    if (IsCell(*field)) continue;
+    if (field->is_repeated() && !field->is_map()) {
       list = field;
+      ++lists;
+    } else {
+      other_message = true;
     }
   }
+  if (lists != 1 || other_message) list = nullptr;
   if (list == nullptr) {
     std::string out;
     AppendLines(message, "", &out);

@@ -11,7 +11,7 @@ namespace townhall::ctl {
 // Proto3 JSON with the .proto field names; one line unless `pretty`.
 std::string FormatJson(const google::protobuf::Message& message, bool pretty);
 
-// A response with one list (ListSessions' sessions, ...) as a table with a
+// A response that is one list (ListSessions' sessions, ...) as a table with a
 // column per scalar field that any row sets, then the response's other
 // fields; anything else as "field: value" lines, nested fields dotted. Text
 // with line breaks (an iCalendar, minutes) is printed as it is.

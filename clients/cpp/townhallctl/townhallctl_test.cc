@@ -6,7 +6,7 @@
 #include "clients/cpp/townhallctl/output.h"
 #include "clients/cpp/townhallctl/request_fields.h"
 #include "clients/cpp/townhallctl/settings.h"
-#include "townhall/v1/agenda.pb.h"
+#include "townhall/v1/questions.pb.h"
 #include "townhall/v1/scheduling.pb.h"
 
 namespace townhall::ctl {
@@ -111,6 +111,14 @@ TEST(Output, OthersAreFieldLinesAndJson) {
   EXPECT_EQ(FormatTable(response), "session.id: s1\nsession.duration: 3600s\n");
   EXPECT_EQ(FormatJson(response, false),
             R"({"session":{"id":"s1","duration":"3600s"}})");
+}
+
+TEST(Output, AListBesideAnObjectIsNoTable) {
+  v1::SubmitQuestionResponse response;
+  response.mutable_question()->set_id("q1");
+  response.add_similar_questions()->set_question_id("q0");
+  EXPECT_EQ(FormatTable(response),
+            "question.id: q1\nsimilar_questions[0].question_id: q0\n");
 }
 
 TEST(Settings, LaterLayersWinAndTheTokenComesWhole) {
