@@ -10,6 +10,13 @@
 // otherwise) and the bearer token; results are absl::StatusOr with the
 // server's code and message.
 //
+// A call that fails with UNAVAILABLE (storage down or overloaded, no
+// connection) is sent again, with backoff, until it succeeds, fails
+// otherwise, runs out of attempts (RetryPolicy) or the deadline is near.
+// Every attempt sends the same request: a request with an empty
+// `request_id` field gets a fresh one first, so the server applies a create
+// or a registration once however many attempts reach it.
+//
 // TLS: set tls_ca_file (the CA of the server's certificate; system roots when
 // empty and `tls` is set), and for mutual TLS tls_cert_file/tls_key_file:
 //
@@ -24,16 +31,33 @@
 #include <optional>
 #include <string>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/message.h"
 #include "townhall/v1/agenda.grpc.pb.h"
 #include "townhall/v1/diagnostics.grpc.pb.h"
+#include "townhall/v1/questions.grpc.pb.h"
 #include "townhall/v1/registration.grpc.pb.h"
 #include "townhall/v1/scheduling.grpc.pb.h"
 #include "townhall/v1/tenant.grpc.pb.h"
 
 namespace townhall {
+
+// How a call that fails with UNAVAILABLE is tried again: the n-th retry
+// waits a random time between half and all of
+// min(initial_backoff * multiplier^(n-1), max_backoff), and only when the
+// call's deadline leaves room for the wait. No other code is retried: the
+// server has answered, and the answer would be the same.
+struct RetryPolicy {
+  // Attempts in all, the first included; 1 turns retries off.
+  int max_attempts = 4;
+  absl::Duration initial_backoff = absl::Milliseconds(100);
+  absl::Duration max_backoff = absl::Seconds(2);
+  double multiplier = 2.0;
+};
 
 struct ClientOptions {
   // host:port of a townhall server.
@@ -55,6 +79,7 @@ struct ClientOptions {
   // Overrides all of the above when set (plaintext when null and no tls_*
   // option is set).
   std::shared_ptr<grpc::ChannelCredentials> credentials;
+  RetryPolicy retry;
 };
 
 // The channel credentials `options` asks for: `credentials` when set, else
@@ -75,7 +100,15 @@ struct CallOptions {
   std::optional<absl::Duration> deadline;
   // Sent as x-request-id (correlates server logs).
   std::string request_id;
+  // Replaces retry.max_attempts, e.g. 1 for a call the caller would rather
+  // see fail than repeat (CallNextSpeaker, UndoModeration: no request_id
+  // makes their repetition harmless).
+  std::optional<int> max_attempts;
 };
+
+// Fills the `request_id` field of `request` with a fresh random id when the
+// message has such a string field and it is empty. Returns whether it did.
+bool FillRequestId(google::protobuf::Message& request);
 
 class TownhallClient {
  public:
@@ -168,8 +201,50 @@ class TownhallClient {
   TH_CLIENT_RPC(AgendaService, ListActionItems)
   TH_CLIENT_RPC(AgendaService, PrepareFollowUp)
   TH_CLIENT_RPC(AgendaService, ExportMinutes)
+  TH_CLIENT_RPC(QuestionService, SubmitQuestion)
+  TH_CLIENT_RPC(QuestionService, GetQuestion)
+  TH_CLIENT_RPC(QuestionService, ListQuestions)
+  TH_CLIENT_RPC(QuestionService, UpvoteQuestion)
+  TH_CLIENT_RPC(QuestionService, WithdrawVote)
+  TH_CLIENT_RPC(QuestionService, ApproveQuestion)
+  TH_CLIENT_RPC(QuestionService, RejectQuestion)
+  TH_CLIENT_RPC(QuestionService, PinQuestion)
+  TH_CLIENT_RPC(QuestionService, UnpinQuestion)
+  TH_CLIENT_RPC(QuestionService, MarkAnswered)
+  TH_CLIENT_RPC(QuestionService, ArchiveQuestion)
+  TH_CLIENT_RPC(QuestionService, MergeQuestions)
+  TH_CLIENT_RPC(QuestionService, UndoModeration)
+  TH_CLIENT_RPC(QuestionService, SuggestDuplicates)
+  TH_CLIENT_RPC(QuestionService, ListModerationLog)
+  TH_CLIENT_RPC(QuestionService, GetQueueSettings)
+  TH_CLIENT_RPC(QuestionService, UpdateQueueSettings)
+  TH_CLIENT_RPC(QuestionService, GetQuestionPolicy)
+  TH_CLIENT_RPC(QuestionService, UpdateQuestionPolicy)
+  TH_CLIENT_RPC(QuestionService, CarryOverQuestions)
+  TH_CLIENT_RPC(QuestionService, ExportQuestions)
+  TH_CLIENT_RPC(QuestionService, ExportModerationLog)
 
 #undef TH_CLIENT_RPC
+
+  // Calls any unary method of the API by its descriptor (townhallctl builds
+  // requests by reflection), with the deadline, token, request_id and
+  // retries of the typed methods. `response` must be a message of
+  // method.output_type().
+  absl::Status CallMethod(const google::protobuf::MethodDescriptor& method,
+                          const google::protobuf::Message& request,
+                          google::protobuf::Message* response,
+                          const CallOptions& call = {});
+
+  // Opens the server stream `method` (WatchAgenda, WatchQueue) and calls
+  // `on_message` with each message as it arrives. Returns how the stream
+  // ended: OK when the server closed it. The stream has no deadline unless
+  // call.deadline sets one, and is not retried: a watcher resumes with
+  // after_version, which only it knows.
+  absl::Status Watch(
+      const google::protobuf::MethodDescriptor& method,
+      const google::protobuf::Message& request,
+      absl::FunctionRef<void(const google::protobuf::Message&)> on_message,
+      const CallOptions& call = {});
 
   // Prepares a context with deadline and metadata (also for async callers
   // such as the bench).
@@ -183,16 +258,33 @@ class TownhallClient {
                                    Response*),
       Stub* stub, const Request& request, const CallOptions& call) {
     if (!channel_status_.ok()) return channel_status_;
-    grpc::ClientContext context;
-    PrepareContext(call, &context);
-    Response response;
-    grpc::Status status = (stub->*method)(&context, request, &response);
-    if (!status.ok()) {
-      return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
-                          status.error_message());
+    std::optional<Request> with_id;
+    const Request* sent = &request;
+    if (NeedsRequestId(request)) {
+      with_id.emplace(request);
+      FillRequestId(*with_id);
+      sent = &*with_id;
     }
+    Response response;
+    absl::Status status =
+        CallWithRetries(call, [&](grpc::ClientContext* context) {
+          response.Clear();
+          return (stub->*method)(context, *sent, &response);
+        });
+    if (!status.ok()) return status;
     return response;
   }
+
+  static bool NeedsRequestId(const google::protobuf::Message& request);
+
+  // Runs `attempt` with a fresh context (the same overall deadline) until it
+  // returns anything but UNAVAILABLE or the RetryPolicy says stop.
+  absl::Status CallWithRetries(
+      const CallOptions& call,
+      absl::FunctionRef<grpc::Status(grpc::ClientContext*)> attempt) const;
+
+  void PrepareContext(const CallOptions& call, absl::Time deadline,
+                      grpc::ClientContext* context) const;
 
   ClientOptions options_;
   absl::Status channel_status_;
@@ -202,6 +294,7 @@ class TownhallClient {
   std::unique_ptr<v1::SchedulingService::Stub> SchedulingService_;
   std::unique_ptr<v1::RegistrationService::Stub> RegistrationService_;
   std::unique_ptr<v1::AgendaService::Stub> AgendaService_;
+  std::unique_ptr<v1::QuestionService::Stub> QuestionService_;
 };
 
 }  // namespace townhall
