@@ -54,6 +54,7 @@ TOKEN=$("$BUILD_DIR/clients/cpp/townhall-load-demo" \
   --directory_dir="$ROOT/tests/data" --state_dir="$STATE")
 echo "$TOKEN" > "$STATE/organizer_token"
 chmod 600 "$STATE/organizer_token"
+LIVE=$(cat "$STATE/live_session_id" 2>/dev/null || echo "<live session id>")
 
 cat <<MSG
 
@@ -69,15 +70,30 @@ buf curl --protocol grpc --http2-prior-knowledge -H "Authorization: Bearer \$TOK
 The live session's registrations (a moderator's view, with the join token
 in .local/moderator_join_token; organizers see contact details, moderators
 do not):
-buf curl --protocol grpc --http2-prior-knowledge -H "Authorization: Bearer \$(cat .local/moderator_join_token)" -d '{"session_id":"$(cat "$STATE/live_session_id")"}' http://127.0.0.1:$GRPC_PORT/townhall.v1.RegistrationService/ListRegistrations
+buf curl --protocol grpc --http2-prior-knowledge -H "Authorization: Bearer \$(cat .local/moderator_join_token)" -d '{"session_id":"$LIVE"}' http://127.0.0.1:$GRPC_PORT/townhall.v1.RegistrationService/ListRegistrations
 
 Watch the live agenda (a snapshot, then every change; Ctrl-C to stop):
-buf curl --protocol grpc --http2-prior-knowledge -H "Authorization: Bearer \$(cat .local/moderator_join_token)" -d '{"session_id":"$(cat "$STATE/live_session_id")"}' http://127.0.0.1:$GRPC_PORT/townhall.v1.AgendaService/WatchAgenda
+buf curl --protocol grpc --http2-prior-knowledge -H "Authorization: Bearer \$(cat .local/moderator_join_token)" -d '{"session_id":"$LIVE"}' http://127.0.0.1:$GRPC_PORT/townhall.v1.AgendaService/WatchAgenda
 
 The demo directory (diaspora organizations, ministries, missions):
 buf curl --protocol grpc --http2-prior-knowledge -H "Authorization: Bearer \$TOKEN" -d '{"country_code":"RU","page_size":5}' http://127.0.0.1:$GRPC_PORT/townhall.v1.RegistrationService/ListOrganizations
 
 A portal's API key (read_schedule, manage_registrations) is in .local/portal_api_key.
+
+Watch the live question queue (a snapshot with every question the moderator
+may see, then each submission, vote count and moderator action; Ctrl-C to stop):
+buf curl --protocol grpc --http2-prior-knowledge -H "Authorization: Bearer \$(cat .local/moderator_join_token)" -d '{"session_id":"$LIVE"}' http://127.0.0.1:$GRPC_PORT/townhall.v1.QuestionService/WatchQueue
+
+The open questions, most votes first:
+buf curl --protocol grpc --http2-prior-knowledge -H "Authorization: Bearer \$TOKEN" -d '{"session_id":"$LIVE","order":"ORDER_TOP","page_size":10}' http://127.0.0.1:$GRPC_PORT/townhall.v1.QuestionService/ListQuestions
+
+Moderate it in the terminal console (approve, reject, pin, answer, merge the
+near-duplicates; townhallctl is built with the rest):
+$BUILD_DIR/clients/cpp/townhallctl --server=127.0.0.1:$GRPC_PORT --token_file=.local/moderator_join_token moderate $LIVE
+
+The messenger bot example (clients/python/README.md), with its API key
+(read_schedule, submit_questions) in .local/bot_api_key:
+/usr/bin/python3 clients/python/townhall_bot.py --server=127.0.0.1:$GRPC_PORT --stubs=$BUILD_DIR/python --api-key-file=.local/bot_api_key --participant-file=.local/bot_participant_id --tz=Europe/Moscow /sessions /questions
 
 List the services (server reflection):
 buf curl --protocol grpc --http2-prior-knowledge --list-services http://127.0.0.1:$GRPC_PORT

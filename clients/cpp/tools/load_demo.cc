@@ -19,18 +19,23 @@
 // (and, on the first run, a portal's API key) into --state_dir.
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <fstream>
+#include <initializer_list>
 #include <iostream>
+#include <map>
 #include <set>
 #include <sstream>
 #include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "clients/cpp/townhall_client.h"
+#include "townhall/v1/questions.grpc.pb.h"
 
 ABSL_FLAG(std::string, server, "127.0.0.1:50051", "townhalld address.");
 ABSL_FLAG(std::string, bootstrap_credential_file, "",
@@ -85,10 +90,10 @@ bool CreatedOrExists(const absl::Status& status) {
 // Imports the directory and registers delegates: for the live occurrence
 // of the dialogue one person of each of the first 40 organizations (the
 // first of them moderates), for the Open Day in Berlin 12 people. Returns
-// the moderator's participant id.
-absl::StatusOr<std::string> LoadRegistrations(TownhallClient& client,
-                                              const std::string& live_id,
-                                              const std::string& open_day_id) {
+// the live occurrence's delegates, the moderator first.
+absl::StatusOr<std::vector<std::string>> LoadRegistrations(
+    TownhallClient& client, const std::string& live_id,
+    const std::string& open_day_id) {
   const std::string dir = absl::GetFlag(FLAGS_directory_dir);
   v1::ImportDirectoryRequest import;
   absl::StatusOr<std::string> orgs =
@@ -127,6 +132,7 @@ absl::StatusOr<std::string> LoadRegistrations(TownhallClient& client,
   if (delegates.empty()) {
     return absl::FailedPreconditionError("the directory has no delegates");
   }
+  std::vector<std::string> live_delegates;
   for (size_t i = 0; i < delegates.size() && i < 40; ++i) {
     v1::RegisterRequest reg;
     reg.set_session_id(live_id);
@@ -137,6 +143,7 @@ absl::StatusOr<std::string> LoadRegistrations(TownhallClient& client,
     if (absl::Status s = client.Register(reg).status(); !CreatedOrExists(s)) {
       return s;
     }
+    live_delegates.push_back(delegates[i]);
   }
   for (size_t i = 0; i < delegates.size() && i < 12; ++i) {
     v1::RegisterRequest reg;
@@ -147,7 +154,7 @@ absl::StatusOr<std::string> LoadRegistrations(TownhallClient& client,
       return s;
     }
   }
-  return delegates[0];
+  return live_delegates;
 }
 
 absl::Status LoadSchedule(TownhallClient& client, std::string* live_id,
@@ -186,6 +193,645 @@ absl::Status LoadAgenda(TownhallClient& client, const std::string& live_id) {
   activate.set_session_id(live_id);
   activate.set_agenda_item_id(first);
   return client.ActivateAgendaItem(activate).status();
+}
+
+// The seven agreements of the reference event, each an outcome of its
+// topic (by agenda position) and an action item with a responsible
+// executor and a deadline (days from the first load).
+struct DemoAgreement {
+  int topic;
+  const char* text;
+  const char* department;  // the executor, unless `organization` is set
+  bool organization;       // executor: the Public Council's organization
+  int deadline_days;
+};
+
+constexpr DemoAgreement kAgreements[] = {
+    {1,
+     "Mehnat migratsiyasi jarayonlari samaradorligini oshirish; pandemiya "
+     "davrida migrantlarning bandligi va Rossiyada qolishi / Increase the "
+     "efficiency of labour migration; employment and stay of migrants in "
+     "Russia during the pandemic",
+     "Ministry of Employment and Labour Relations", false, 60},
+    {1,
+     "Mehnat migrantlarini joʻnab ketishdan oldin til va kasbga tayyorlash / "
+     "Language and vocational training of labour migrants before departure",
+     "Agency for External Labour Migration", false, 90},
+    {2,
+     "Chet eldagi mehnat migrantlari manfaatlarini himoya qilishning huquqiy "
+     "mexanizmlarini kuchaytirish / Strengthen the legal protection of "
+     "labour migrants abroad",
+     "Ministry of Justice", false, 120},
+    {3,
+     "Mehnat migratsiyasiga ketayotgan fuqarolarni sugʻurta himoyasi "
+     "mexanizmlarini yaratish / Insurance protection for citizens leaving "
+     "for labour migration",
+     "Ministry of Finance", false, 90},
+    {4,
+     "Vatandoshlar bilan investitsiya va biznes loyihalarida, taʼlim, fan, "
+     "madaniyat va ijtimoiy tashabbuslarda hamkorlik / Cooperation with "
+     "compatriots in investment, business, education, science and culture",
+     "", true, 180},
+    {5,
+     "Vatandoshlarning Oʻzbekistonda tadbirkorlik, ilmiy, taʼlim va madaniy "
+     "faoliyati uchun qulay sharoit yaratish / Favourable conditions for "
+     "compatriots' activities in Uzbekistan",
+     "Ministry of Foreign Affairs", false, 180},
+    {6,
+     "Oʻzbek madaniyati va tili, sanʼati, anʼanalari, gastronomiyasi va "
+     "turizm salohiyatini targʻib qilish dasturi / A programme promoting "
+     "Uzbek culture, language, traditions, gastronomy and tourism",
+     "Committee on Interethnic Relations and Friendly Ties", false, 150},
+};
+
+// The session's TOPIC items in agenda order.
+absl::StatusOr<std::vector<v1::AgendaItem>> Topics(
+    const v1::AgendaSnapshot& agenda) {
+  std::vector<v1::AgendaItem> topics;
+  for (const v1::AgendaItem& item : agenda.items()) {
+    if (item.kind() != v1::AGENDA_ITEM_KIND_FOLLOW_UP) topics.push_back(item);
+  }
+  std::sort(topics.begin(), topics.end(),
+            [](const v1::AgendaItem& a, const v1::AgendaItem& b) {
+              return a.position() < b.position();
+            });
+  if (topics.size() < 7) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("the live session has ", topics.size(),
+                     " agenda topics, the demo needs 7"));
+  }
+  return topics;
+}
+
+// The Public Council of Compatriots at the embassy in Moscow (the report
+// mentions it), which executes the cooperation measure: created once, then
+// found by name.
+absl::StatusOr<std::string> PublicCouncil(TownhallClient& client) {
+  constexpr absl::string_view kName =
+      "Vatandoshlar jamoatchilik kengashi (Moskva)";
+  v1::ListOrganizationsRequest list;
+  list.set_page_size(500);
+  do {
+    auto page = client.ListOrganizations(list);
+    if (!page.ok()) return page.status();
+    for (const v1::Organization& org : page->organizations()) {
+      if (org.name() == kName) return org.id();
+    }
+    list.set_page_token(page->next_page_token());
+  } while (!list.page_token().empty());
+  v1::CreateOrganizationRequest create;
+  create.set_request_id("demo-org-public-council");
+  v1::Organization* org = create.mutable_organization();
+  org->set_name(std::string(kName));
+  (*org->mutable_localized_names())["ru"] =
+      "Общественный совет соотечественников (Москва)";
+  (*org->mutable_localized_names())["en"] =
+      "Public Council of Compatriots (Moscow)";
+  org->set_country_code("RU");
+  org->set_city("Moskva");
+  auto created = client.CreateOrganization(create);
+  if (!created.ok()) return created.status();
+  return created->organization().id();
+}
+
+// Records the seven agreements and their action items on the live session,
+// each unless an outcome with its text (an action item with its title) is
+// already there. `council_org` executes the cooperation measure.
+absl::Status LoadOutcomes(TownhallClient& client, const std::string& live_id,
+                          const std::string& council_org) {
+  v1::GetAgendaRequest get;
+  get.set_session_id(live_id);
+  auto agenda = client.GetAgenda(get);
+  if (!agenda.ok()) return agenda.status();
+  auto topics = Topics(agenda->agenda());
+  if (!topics.ok()) return topics.status();
+  std::set<std::string> outcomes;
+  for (const v1::Outcome& o : agenda->agenda().outcomes()) {
+    outcomes.insert(o.text());
+  }
+  std::set<std::string> actions;
+  for (const v1::ActionItem& a : agenda->agenda().action_items()) {
+    actions.insert(a.title());
+  }
+  int number = 0;
+  int created = 0;
+  for (const DemoAgreement& agreement : kAgreements) {
+    const std::string& item_id = (*topics)[agreement.topic].id();
+    ++number;
+    if (!outcomes.contains(agreement.text)) {
+      v1::RecordOutcomeRequest record;
+      record.set_session_id(live_id);
+      record.set_request_id(absl::StrCat("demo-outcome-", number));
+      v1::Outcome* outcome = record.mutable_outcome();
+      outcome->set_agenda_item_id(item_id);
+      outcome->set_kind(v1::OUTCOME_KIND_AGREEMENT);
+      outcome->set_text(agreement.text);
+      if (auto s = client.RecordOutcome(record); !s.ok()) return s.status();
+      ++created;
+    }
+    if (!actions.contains(agreement.text)) {
+      v1::CreateActionItemRequest create;
+      create.set_session_id(live_id);
+      create.set_request_id(absl::StrCat("demo-action-", number));
+      v1::ActionItem* action = create.mutable_action_item();
+      action->set_agenda_item_id(item_id);
+      action->set_title(agreement.text);
+      if (agreement.organization && !council_org.empty()) {
+        action->mutable_executor()->set_organization_id(council_org);
+      } else {
+        action->mutable_executor()->set_department(
+            agreement.organization ? "Ministry of Investment and Foreign Trade"
+                                   : agreement.department);
+      }
+      action->mutable_deadline()->set_seconds(absl::ToUnixSeconds(
+          absl::Now() + absl::Hours(24 * agreement.deadline_days)));
+      if (auto s = client.CreateActionItem(create); !s.ok()) return s.status();
+      ++created;
+    }
+  }
+  std::cerr << "load-demo: outcomes: " << created
+            << " outcomes and action items created\n";
+  return absl::OkStatus();
+}
+
+// QuestionService calls. TownhallClient has no QuestionService stub yet (it
+// gains one on branch cli): switch these to client.SubmitQuestion() and so
+// on when that lands. A call refused by the per-participant rate limit
+// waits for the server's `retry-after-ms` and tries again (with the same
+// request, so the same request_id).
+class QuestionCalls {
+ public:
+  explicit QuestionCalls(TownhallClient& client)
+      : client_(client),
+        stub_(v1::QuestionService::NewStub(client.channel())) {}
+
+  template <typename Request, typename Response>
+  absl::StatusOr<Response> Call(
+      grpc::Status (v1::QuestionService::Stub::*method)(grpc::ClientContext*,
+                                                       const Request&,
+                                                       Response*),
+      const Request& request, const CallOptions& call = {}) {
+    for (int attempt = 0;; ++attempt) {
+      grpc::ClientContext context;
+      client_.PrepareContext(call, &context);
+      Response response;
+      grpc::Status status = (stub_.get()->*method)(&context, request, &response);
+      if (status.ok()) return response;
+      if (status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED &&
+          attempt < 3) {
+        absl::Duration wait = RetryAfter(context);
+        std::cerr << "load-demo: rate limited (" << status.error_message()
+                  << "), waiting " << wait << "\n";
+        absl::SleepFor(wait);
+        continue;
+      }
+      return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
+                          status.error_message());
+    }
+  }
+
+ private:
+  // The server's retry-after-ms trailer, within [100ms, 65s]; 5s without.
+  static absl::Duration RetryAfter(const grpc::ClientContext& context) {
+    const auto& trailers = context.GetServerTrailingMetadata();
+    auto found = trailers.find("retry-after-ms");
+    int64_t ms = 5000;
+    if (found != trailers.end() &&
+        absl::SimpleAtoi(absl::string_view(found->second.data(),
+                                           found->second.size()),
+                         &ms)) {
+      ms = std::clamp<int64_t>(ms, 100, 65000);
+    }
+    return absl::Milliseconds(ms);
+  }
+
+  TownhallClient& client_;
+  std::unique_ptr<v1::QuestionService::Stub> stub_;
+};
+
+// What the demo does with a question after submitting it.
+enum class Fate {
+  kPending,   // left for the moderator (the console's first screen)
+  kApproved,  // approved, then voted for
+  kPinned,    // approved, voted for, pinned ("answering now")
+  kAnswered,  // approved, voted for, answered with a written answer
+  kRejected,  // off topic
+};
+
+// How the author's question reaches the server.
+enum class Via {
+  kJoinToken,  // the delegate, with their own join token
+  kOrganizer,  // the organizer on the delegate's behalf (participant_id)
+};
+
+struct DemoQuestion {
+  int topic;  // agenda position
+  const char* language;
+  const char* text;
+  Via via;
+  bool anonymous;
+  int votes;  // distinct delegates who upvote it
+  Fate fate;
+  const char* answer;  // for kAnswered; the reject reason for kRejected
+};
+
+// About 50 questions in Uzbek (Latin, with the apostrophes people really
+// type for oʻ and gʻ: ʻ ' ’ ‘), Russian and English. Two pairs are near
+// duplicates for the merge demo: 0/14 (Uzbek, other apostrophes and
+// wording) and 28/30 (Russian).
+constexpr DemoQuestion kQuestions[] = {
+    // 0
+    {1, "uz-Latn",
+     "Patent toʻlovi muddati oʻtib ketgan migrantlarga qanday yordam "
+     "beriladi?",
+     Via::kJoinToken, false, 31, Fate::kApproved, ""},
+    {0, "uz-Latn",
+     "Karantin paytida ishidan ayrilgan vatandoshlarga moddiy yordam "
+     "koʻrsatiladimi?",
+     Via::kOrganizer, false, 27, Fate::kApproved, ""},
+    {1, "uz-Latn",
+     "Rossiyadagi ish beruvchilar bilan to'g'ridan-to'g'ri mehnat shartnomasi "
+     "tuzish mumkinmi?",
+     Via::kJoinToken, false, 18, Fate::kApproved, ""},
+    {2, "uz-Latn",
+     "Konsullik bo’limi viloyatlarda ham ochiladimi? Yekaterinburgdan "
+     "Moskvaga borish juda qimmat.",
+     Via::kOrganizer, false, 24, Fate::kApproved, ""},
+    {3, "uz-Latn",
+     "Mehnat migrantlari uchun sug‘urta polisi qancha turadi va uni qayerdan "
+     "olish mumkin?",
+     Via::kJoinToken, false, 16, Fate::kApproved, ""},
+    // 5
+    {5, "uz-Latn",
+     "Farzandlarimiz Rossiyada o'zbek tilida ta'lim olishi uchun yakshanba "
+     "maktablari ochish rejasi bormi?",
+     Via::kOrganizer, false, 12, Fate::kApproved, ""},
+    {6, "uz-Latn",
+     "Oʻzbek milliy taomlari festivalini Qozonda oʻtkazishga yordam bera "
+     "olasizlarmi?",
+     Via::kJoinToken, false, 9, Fate::kApproved, ""},
+    {4, "uz-Latn",
+     "Vatandoshlar Oʻzbekistonda biznes ochsa, soliq imtiyozlari boʻladimi?",
+     Via::kOrganizer, false, 14, Fate::kApproved, ""},
+    {1, "uz-Latn",
+     "Chet elga ketishdan oldin kasbiy tayyorgarlik kurslari bepulmi?",
+     Via::kJoinToken, false, 0, Fate::kPending, ""},
+    {2, "uz-Latn",
+     "Ish haqini bermagan ish beruvchi ustidan qayerga shikoyat qilish kerak?",
+     Via::kOrganizer, true, 22, Fate::kApproved, ""},
+    // 10
+    {0, "uz-Latn",
+     "Chegaralar yopilganda Rossiyada qolib ketgan talabalar uchun qaytish "
+     "reysi qachon bo’ladi?",
+     Via::kJoinToken, false, 19, Fate::kApproved, ""},
+    {5, "uz-Latn",
+     "O‘zbekiston oliy o‘quv yurtlarida vatandoshlar farzandlari uchun kvota "
+     "ajratiladimi?",
+     Via::kOrganizer, false, 11, Fate::kApproved, ""},
+    {6, "uz-Latn",
+     "Turizm yarmarkasida diaspora tashkilotlari uchun alohida stend "
+     "bo'ladimi?",
+     Via::kJoinToken, false, 4, Fate::kApproved, ""},
+    {3, "uz-Latn",
+     "Baxtsiz hodisa yuz bersa, sug'urta kompaniyasi bilan kim bogʻlanadi: "
+     "migrantning oʻzimi yoki ish beruvchimi?",
+     Via::kOrganizer, true, 8, Fate::kApproved, ""},
+    {1, "uz-Latn",
+     "Patent to'lovi muddati o'tib ketgan migrantlarga qanday yordam bor?",
+     Via::kJoinToken, false, 0, Fate::kPending, ""},
+    // 15
+    {4, "uz-Latn",
+     "Vatandoshlar uchun investitsiya loyihalari roʻyxati qayerda eʼlon "
+     "qilinadi?",
+     Via::kOrganizer, false, 6, Fate::kApproved, ""},
+    {2, "uz-Latn",
+     "Pasportini yo‘qotgan fuqaro qaytish guvohnomasini necha kunda oladi?",
+     Via::kJoinToken, false, 15, Fate::kAnswered,
+     "Qaytish guvohnomasi konsullikda 3 ish kunida beriladi; ariza "
+     "elektron navbat orqali topshiriladi."},
+    {6, "uz-Latn",
+     "Bolalar uchun onlayn oʻzbek tili darslari tashkil etilsa, jamiyatimiz "
+     "xona va oʻqituvchi bera oladi.",
+     Via::kOrganizer, false, 0, Fate::kPending, ""},
+    {5, "uz-Latn",
+     "Rossiyada olingan diplomlarni Oʻzbekistonda tan olish tartibi "
+     "soddalashtiriladimi?",
+     Via::kJoinToken, false, 13, Fate::kApproved, ""},
+    {0, "uz-Latn",
+     "Emlangan migrantlar uchun karantin talablari yumshatiladimi?",
+     Via::kOrganizer, false, 0, Fate::kPending, ""},
+    // 20
+    {1, "ru",
+     "Можно ли продлить патент, не выезжая из России, пока действуют "
+     "ограничения из-за пандемии?",
+     Via::kJoinToken, false, 35, Fate::kPinned, ""},
+    {2, "ru",
+     "Будет ли создана горячая линия юридической помощи для трудовых "
+     "мигрантов?",
+     Via::kOrganizer, false, 21, Fate::kApproved, ""},
+    {0, "ru",
+     "Когда возобновятся регулярные авиарейсы между Москвой и Ташкентом?",
+     Via::kJoinToken, false, 26, Fate::kAnswered,
+     "Регулярные рейсы Москва — Ташкент возобновляются с первого числа "
+     "следующего месяца; расписание опубликовано на сайте посольства."},
+    {3, "ru", "Распространяется ли страховка на членов семьи мигранта?",
+     Via::kOrganizer, false, 10, Fate::kApproved, ""},
+    {4, "ru",
+     "Какие гарантии получат соотечественники, вкладывающие средства в "
+     "проекты в Узбекистане?",
+     Via::kJoinToken, false, 12, Fate::kApproved, ""},
+    // 25
+    {5, "ru",
+     "Планируется ли обмен преподавателями между вузами России и "
+     "Узбекистана?",
+     Via::kOrganizer, false, 7, Fate::kApproved, ""},
+    {6, "ru",
+     "Можно ли организовать гастроли узбекских театров в городах Поволжья?",
+     Via::kJoinToken, false, 5, Fate::kApproved, ""},
+    {2, "ru",
+     "Как получить справку о несудимости, не выезжая в Узбекистан?",
+     Via::kOrganizer, false, 0, Fate::kPending, ""},
+    {2, "ru",
+     "Что делать, если работодатель удерживает паспорт работника?",
+     Via::kJoinToken, true, 17, Fate::kApproved, ""},
+    {0, "ru",
+     "Будет ли помощь соотечественникам, оставшимся без работы из-за "
+     "карантина?",
+     Via::kOrganizer, false, 9, Fate::kApproved, ""},
+    // 30
+    {2, "ru",
+     "Что делать, если работодатель забрал паспорт и не отдаёт его?",
+     Via::kJoinToken, true, 6, Fate::kApproved, ""},
+    {4, "ru",
+     "Есть ли программа льготных кредитов для мигрантов, которые "
+     "возвращаются домой?",
+     Via::kOrganizer, false, 11, Fate::kApproved, ""},
+    {5, "ru", "Откроют ли в Москве филиал узбекского вуза?", Via::kJoinToken,
+     false, 0, Fate::kPending, ""},
+    {6, "ru",
+     "Поддержит ли посольство выпуск газеты на узбекском языке в "
+     "Санкт-Петербурге?",
+     Via::kOrganizer, false, 3, Fate::kApproved, ""},
+    {1, "ru",
+     "Как проверить работодателя до подписания договора через агентство "
+     "занятости?",
+     Via::kJoinToken, false, 8, Fate::kApproved, ""},
+    // 35
+    {3, "ru",
+     "Кто оплачивает лечение мигранта, если у него нет полиса ДМС?",
+     Via::kOrganizer, false, 0, Fate::kPending, ""},
+    {1, "en",
+     "Will the pre-departure language courses include Russian for beginners, "
+     "and can they be taken online?",
+     Via::kJoinToken, false, 14, Fate::kApproved, ""},
+    {4, "en",
+     "Could the embassy publish a directory of diaspora entrepreneurs to help "
+     "start joint business projects?",
+     Via::kOrganizer, false, 10, Fate::kApproved, ""},
+    {0, "en",
+     "How can compatriots stranded abroad sign up for repatriation flights?",
+     Via::kJoinToken, false, 20, Fate::kAnswered,
+     "Sign up on the consulate's portal under \"Return home\"; the passenger "
+     "list of each flight is published three days before departure."},
+    {2, "en",
+     "Is there a plan for free legal consultations at the consulates, at "
+     "least once a month?",
+     Via::kOrganizer, false, 16, Fate::kApproved, ""},
+    // 40
+    {5, "en",
+     "Are there scholarships for children of compatriots to study in "
+     "Uzbekistan?",
+     Via::kJoinToken, false, 9, Fate::kApproved, ""},
+    {6, "en",
+     "Can the tourism committee work with diaspora groups to promote travel "
+     "to Khiva and Bukhara?",
+     Via::kOrganizer, false, 7, Fate::kApproved, ""},
+    {3, "en",
+     "Will insurance be mandatory for every labour migrant, and who pays for "
+     "it?",
+     Via::kJoinToken, false, 12, Fate::kApproved, ""},
+    {1, "en",
+     "What is being done to lower the cost of work permits during the "
+     "pandemic?",
+     Via::kOrganizer, true, 15, Fate::kApproved, ""},
+    {4, "en",
+     "Can companies founded by compatriots abroad take part in public "
+     "procurement in Uzbekistan?",
+     Via::kJoinToken, false, 0, Fate::kPending, ""},
+    // 45
+    {5, "en",
+     "Could universities recognise online courses taken abroad during the "
+     "lockdown?",
+     Via::kOrganizer, false, 0, Fate::kPending, ""},
+    {6, "en",
+     "Is there funding for Navruz celebrations organised by diaspora "
+     "communities?",
+     Via::kJoinToken, false, 5, Fate::kApproved, ""},
+    {2, "en", "How do migrants report fraud by recruitment agencies?",
+     Via::kOrganizer, true, 13, Fate::kApproved, ""},
+    {0, "en",
+     "Will the consulates keep working by appointment during the lockdown?",
+     Via::kJoinToken, false, 4, Fate::kApproved, ""},
+    {0, "en", "Who won the football match yesterday?", Via::kOrganizer, false,
+     0, Fate::kRejected,
+     "Kun tartibiga aloqador emas / Not related to the agenda"},
+};
+
+bool Open(v1::QuestionStatus status) {
+  return status == v1::QUESTION_STATUS_APPROVED ||
+         status == v1::QUESTION_STATUS_PINNED;
+}
+
+// Every question of the session the organizer sees, by text.
+absl::StatusOr<std::map<std::string, v1::Question>> QuestionsByText(
+    QuestionCalls& questions, const std::string& live_id) {
+  std::map<std::string, v1::Question> by_text;
+  v1::ListQuestionsRequest list;
+  list.set_session_id(live_id);
+  list.set_view(v1::ListQuestionsRequest::VIEW_ALL);
+  list.set_page_size(100);
+  do {
+    auto page =
+        questions.Call(&v1::QuestionService::Stub::ListQuestions, list);
+    if (!page.ok()) return page.status();
+    for (const v1::Question& q : page->questions()) by_text[q.text()] = q;
+    list.set_page_token(page->next_page_token());
+  } while (!list.page_token().empty());
+  return by_text;
+}
+
+// Submits the demo questions on the live session (those not there yet), by
+// delegates 1..n-1 (the moderator, delegates[0], asks nothing), at most two
+// each, so the default limit of 5 submissions a minute per participant
+// holds; approves, votes (each delegate casts well under 120 votes), pins,
+// answers and rejects as kQuestions says. A question a moderator has already
+// handled (no longer PENDING) is left as it is, but may get missing votes.
+absl::Status LoadQuestions(TownhallClient& client, const std::string& live_id,
+                           const std::vector<std::string>& delegates) {
+  if (delegates.size() < 10) {
+    return absl::FailedPreconditionError(
+        "the live session needs at least 10 delegates for the questions");
+  }
+  QuestionCalls questions(client);
+  auto existing = QuestionsByText(questions, live_id);
+  if (!existing.ok()) return existing.status();
+
+  v1::GetAgendaRequest get;
+  get.set_session_id(live_id);
+  auto agenda = client.GetAgenda(get);
+  if (!agenda.ok()) return agenda.status();
+  auto topics = Topics(agenda->agenda());
+  if (!topics.ok()) return topics.status();
+
+  // Join tokens of the delegates, issued when first needed.
+  std::map<std::string, std::string> tokens;
+  auto token_of = [&](const std::string& participant)
+      -> absl::StatusOr<std::string> {
+    auto found = tokens.find(participant);
+    if (found != tokens.end()) return found->second;
+    v1::IssueJoinTokenRequest join;
+    join.set_session_id(live_id);
+    join.set_participant_id(participant);
+    join.mutable_ttl()->set_seconds(3600);
+    auto joined = client.IssueJoinToken(join);
+    if (!joined.ok()) return joined.status();
+    return tokens[participant] = joined->token();
+  };
+
+  const int authors = static_cast<int>(delegates.size()) - 1;
+  int submitted = 0, moderated = 0, votes_cast = 0;
+  for (int i = 0; i < static_cast<int>(std::size(kQuestions)); ++i) {
+    const DemoQuestion& demo = kQuestions[i];
+    const std::string& author = delegates[1 + i % authors];
+    v1::Question question;
+    bool fresh = false;
+    if (auto found = existing->find(demo.text); found != existing->end()) {
+      question = found->second;
+    } else {
+      v1::SubmitQuestionRequest submit;
+      submit.set_session_id(live_id);
+      submit.set_participant_id(author);
+      submit.set_text(demo.text);
+      submit.set_anonymous(demo.anonymous);
+      submit.set_language(demo.language);
+      submit.set_agenda_item_id((*topics)[demo.topic].id());
+      submit.set_request_id(absl::StrCat("demo-question-", i));
+      CallOptions call;
+      if (demo.via == Via::kJoinToken) {
+        auto token = token_of(author);
+        if (!token.ok()) return token.status();
+        call.token = *token;
+      }
+      auto made = questions.Call(&v1::QuestionService::Stub::SubmitQuestion,
+                                 submit, call);
+      if (!made.ok()) return made.status();
+      question = made->question();
+      fresh = true;
+      ++submitted;
+    }
+    // Untouched since it was submitted: the demo moderates it.
+    fresh = fresh || question.status() == v1::QUESTION_STATUS_PENDING;
+    const std::string& id = question.id();
+
+    if (fresh && question.status() == v1::QUESTION_STATUS_PENDING &&
+        demo.fate == Fate::kRejected) {
+      v1::RejectQuestionRequest reject;
+      reject.set_session_id(live_id);
+      reject.set_question_id(id);
+      reject.set_reason(demo.answer);
+      auto done =
+          questions.Call(&v1::QuestionService::Stub::RejectQuestion, reject);
+      if (!done.ok()) return done.status();
+      question = done->question();
+      ++moderated;
+    }
+    if (fresh && question.status() == v1::QUESTION_STATUS_PENDING &&
+        demo.fate != Fate::kPending && demo.fate != Fate::kRejected) {
+      v1::ApproveQuestionRequest approve;
+      approve.set_session_id(live_id);
+      approve.set_question_id(id);
+      auto done =
+          questions.Call(&v1::QuestionService::Stub::ApproveQuestion, approve);
+      if (!done.ok()) return done.status();
+      question = done->question();
+      ++moderated;
+    }
+    // Votes from delegates other than the author, a different run of them
+    // for each question (upvoting twice changes nothing).
+    if (Open(question.status()) && question.votes() < demo.votes) {
+      for (int k = 0, cast = 0; cast < demo.votes && k < authors; ++k) {
+        const std::string& voter = delegates[1 + (i * 7 + k) % authors];
+        if (voter == author) continue;
+        ++cast;
+        auto token = token_of(voter);
+        if (!token.ok()) return token.status();
+        v1::UpvoteQuestionRequest upvote;
+        upvote.set_session_id(live_id);
+        upvote.set_question_id(id);
+        upvote.set_participant_id(voter);
+        auto voted = questions.Call(&v1::QuestionService::Stub::UpvoteQuestion,
+                                    upvote, {.token = *token});
+        if (!voted.ok()) return voted.status();
+        if (voted->changed()) ++votes_cast;
+      }
+    }
+    if (fresh && question.status() == v1::QUESTION_STATUS_APPROVED &&
+        demo.fate == Fate::kPinned) {
+      v1::PinQuestionRequest pin;
+      pin.set_session_id(live_id);
+      pin.set_question_id(id);
+      auto done = questions.Call(&v1::QuestionService::Stub::PinQuestion, pin);
+      if (!done.ok()) return done.status();
+      ++moderated;
+    }
+    if (fresh && Open(question.status()) && demo.fate == Fate::kAnswered) {
+      v1::MarkAnsweredRequest answer;
+      answer.set_session_id(live_id);
+      answer.set_question_id(id);
+      answer.set_answer(demo.answer);
+      auto done =
+          questions.Call(&v1::QuestionService::Stub::MarkAnswered, answer);
+      if (!done.ok()) return done.status();
+      ++moderated;
+    }
+  }
+  std::cerr << "load-demo: questions: " << submitted << " submitted, "
+            << moderated << " moderator actions, " << votes_cast
+            << " votes cast\n";
+  return absl::OkStatus();
+}
+
+// Keeps one live API key named `name` whose secret is in
+// `state_dir`/`file`: creates it when there is none, or when the file is
+// gone (then the old key, whose secret nobody has any more, is revoked).
+absl::Status EnsureApiKey(TownhallClient& client, const std::string& name,
+                          std::initializer_list<v1::ApiScope> scopes,
+                          const std::string& file) {
+  const std::string dir = absl::GetFlag(FLAGS_state_dir);
+  auto keys = client.ListApiKeys(v1::ListApiKeysRequest());
+  if (!keys.ok()) return keys.status();
+  std::vector<std::string> live;
+  for (const v1::ApiKey& key : keys->api_keys()) {
+    if (key.display_name() == name && !key.has_revoke_time()) {
+      live.push_back(key.id());
+    }
+  }
+  struct stat info;
+  bool have_file =
+      dir.empty() || stat(absl::StrCat(dir, "/", file).c_str(), &info) == 0;
+  if (!live.empty() && have_file) return absl::OkStatus();
+  for (const std::string& id : live) {
+    v1::RevokeApiKeyRequest revoke;
+    revoke.set_api_key_id(id);
+    if (auto s = client.RevokeApiKey(revoke); !s.ok()) return s.status();
+  }
+  v1::CreateApiKeyRequest create;
+  create.mutable_api_key()->set_display_name(name);
+  for (v1::ApiScope scope : scopes) create.mutable_api_key()->add_scopes(scope);
+  auto created = client.CreateApiKey(create);
+  if (!created.ok()) return created.status();
+  WriteSecret(dir, file, created->key());
+  return absl::OkStatus();
 }
 
 int Run() {
@@ -242,35 +888,53 @@ int Run() {
     absl::Status loaded = LoadSchedule(client, &live_id, &open_day_id);
     if (!loaded.ok()) return Fail("load schedule", loaded);
   }
+  const std::string state_dir = absl::GetFlag(FLAGS_state_dir);
   if (!absl::GetFlag(FLAGS_directory_dir).empty() && !live_id.empty() &&
       !open_day_id.empty()) {
-    absl::StatusOr<std::string> moderator =
+    absl::StatusOr<std::vector<std::string>> delegates =
         LoadRegistrations(client, live_id, open_day_id);
-    if (!moderator.ok()) return Fail("load registrations", moderator.status());
+    if (!delegates.ok()) return Fail("load registrations", delegates.status());
     v1::IssueJoinTokenRequest join;
     join.set_session_id(live_id);
-    join.set_participant_id(*moderator);
+    join.set_participant_id(delegates->front());
     auto joined = client.IssueJoinToken(join);
     if (!joined.ok()) return Fail("issue join token", joined.status());
-    WriteSecret(absl::GetFlag(FLAGS_state_dir), "moderator_join_token",
-                joined->token());
-    WriteSecret(absl::GetFlag(FLAGS_state_dir), "live_session_id", live_id);
+    WriteSecret(state_dir, "moderator_join_token", joined->token());
+    WriteSecret(state_dir, "live_session_id", live_id);
+    // The messenger bot's user (clients/python) is the last delegate.
+    WriteSecret(state_dir, "bot_participant_id", delegates->back());
     if (absl::Status agenda = LoadAgenda(client, live_id); !agenda.ok()) {
       return Fail("load agenda", agenda);
     }
+    absl::StatusOr<std::string> council = PublicCouncil(client);
+    if (!council.ok()) return Fail("load organizations", council.status());
+    if (absl::Status outcomes = LoadOutcomes(client, live_id, *council);
+        !outcomes.ok()) {
+      return Fail("load outcomes", outcomes);
+    }
+    absl::Status questions = LoadQuestions(client, live_id, *delegates);
+    if (questions.code() == absl::StatusCode::kUnimplemented) {
+      std::cerr << "load-demo: this server has no QuestionService ("
+                << questions.message() << "); no questions loaded\n";
+    } else if (!questions.ok()) {
+      return Fail("load questions", questions);
+    }
   }
-  // A portal's API key, once (the key is shown only when created).
-  auto keys = client.ListApiKeys(v1::ListApiKeysRequest());
-  if (!keys.ok()) return Fail("list API keys", keys.status());
-  if (keys->api_keys_size() == 0) {
-    v1::CreateApiKeyRequest key;
-    key.mutable_api_key()->set_display_name("Vatandoshlar portali (demo)");
-    key.mutable_api_key()->add_scopes(v1::API_SCOPE_READ_SCHEDULE);
-    key.mutable_api_key()->add_scopes(v1::API_SCOPE_MANAGE_REGISTRATIONS);
-    auto created = client.CreateApiKey(key);
-    if (!created.ok()) return Fail("create API key", created.status());
-    WriteSecret(absl::GetFlag(FLAGS_state_dir), "portal_api_key",
-                created->key());
+  // API keys (a key is shown only when created): a portal's, and the
+  // messenger bot's of clients/python.
+  if (absl::Status s = EnsureApiKey(
+          client, "Vatandoshlar portali (demo)",
+          {v1::API_SCOPE_READ_SCHEDULE, v1::API_SCOPE_MANAGE_REGISTRATIONS},
+          "portal_api_key");
+      !s.ok()) {
+    return Fail("create API key", s);
+  }
+  if (absl::Status s = EnsureApiKey(
+          client, "Vatandosh bot (demo)",
+          {v1::API_SCOPE_READ_SCHEDULE, v1::API_SCOPE_SUBMIT_QUESTIONS},
+          "bot_api_key");
+      !s.ok()) {
+    return Fail("create API key", s);
   }
   std::cout << token->token() << "\n";
   return 0;
