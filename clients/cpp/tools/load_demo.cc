@@ -8,15 +8,24 @@
 // and their delegates) is imported from CSV; the import reports the rows it
 // refuses, so a demo shows that too. Delegates are registered for the live
 // occurrence (one of them moderates) and for the Open Day; the live
-// occurrence gets the reference event's seven topics, the first active.
+// occurrence gets the reference event's seven topics, the first active, its
+// seven agreements (outcomes, and action items with executors and
+// deadlines) and a live question queue: about 50 questions in Uzbek,
+// Russian and English, asked by delegates with their join tokens or by the
+// organizer on their behalf, some anonymous, upvoted by many delegates,
+// most approved, one pinned, three answered, one rejected, some left for
+// the moderator, and two pairs of near-duplicates to merge.
 // Idempotent: a second run finds the demo, creates nothing twice and issues
-// fresh tokens.
+// fresh tokens. Without a QuestionService on the server the questions are
+// skipped (with a note on stderr).
 //
 //   townhall-load-demo --server=127.0.0.1:50051
 //       --bootstrap_credential_file=.local/bootstrap_credential
 //       --directory_dir=tests/data --state_dir=.local
-// prints an organizer token on stdout and writes a moderator's join token
-// (and, on the first run, a portal's API key) into --state_dir.
+// prints an organizer token on stdout and writes into --state_dir: a
+// moderator's join token, the live session's id, the participant the
+// messenger bot of clients/python acts for, and (when created, or when
+// their file is gone) the API keys of a portal and of the bot.
 #include <sys/stat.h>
 
 #include <algorithm>
