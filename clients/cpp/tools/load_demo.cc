@@ -210,8 +210,8 @@ absl::Status LoadAgenda(TownhallClient& client, const std::string& live_id) {
 struct DemoAgreement {
   int topic;
   const char* text;
-  const char* department;  // the executor, unless `organization` is set
-  bool organization;       // executor: the Public Council's organization
+  const char* department;  // the executor...
+  bool organization;       // ...unless the Public Council executes it
   int deadline_days;
 };
 
@@ -240,7 +240,7 @@ constexpr DemoAgreement kAgreements[] = {
      "Vatandoshlar bilan investitsiya va biznes loyihalarida, taʼlim, fan, "
      "madaniyat va ijtimoiy tashabbuslarda hamkorlik / Cooperation with "
      "compatriots in investment, business, education, science and culture",
-     "", true, 180},
+     "Ministry of Investment and Foreign Trade", true, 180},
     {5,
      "Vatandoshlarning Oʻzbekistonda tadbirkorlik, ilmiy, taʼlim va madaniy "
      "faoliyati uchun qulay sharoit yaratish / Favourable conditions for "
@@ -348,9 +348,7 @@ absl::Status LoadOutcomes(TownhallClient& client, const std::string& live_id,
       if (agreement.organization && !council_org.empty()) {
         action->mutable_executor()->set_organization_id(council_org);
       } else {
-        action->mutable_executor()->set_department(
-            agreement.organization ? "Ministry of Investment and Foreign Trade"
-                                   : agreement.department);
+        action->mutable_executor()->set_department(agreement.department);
       }
       action->mutable_deadline()->set_seconds(absl::ToUnixSeconds(
           absl::Now() + absl::Hours(24 * agreement.deadline_days)));
@@ -377,14 +375,15 @@ class QuestionCalls {
   template <typename Request, typename Response>
   absl::StatusOr<Response> Call(
       grpc::Status (v1::QuestionService::Stub::*method)(grpc::ClientContext*,
-                                                       const Request&,
-                                                       Response*),
+                                                        const Request&,
+                                                        Response*),
       const Request& request, const CallOptions& call = {}) {
     for (int attempt = 0;; ++attempt) {
       grpc::ClientContext context;
       client_.PrepareContext(call, &context);
       Response response;
-      grpc::Status status = (stub_.get()->*method)(&context, request, &response);
+      grpc::Status status =
+          (stub_.get()->*method)(&context, request, &response);
       if (status.ok()) return response;
       if (status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED &&
           attempt < 3) {
@@ -406,9 +405,9 @@ class QuestionCalls {
     auto found = trailers.find("retry-after-ms");
     int64_t ms = 5000;
     if (found != trailers.end() &&
-        absl::SimpleAtoi(absl::string_view(found->second.data(),
-                                           found->second.size()),
-                         &ms)) {
+        absl::SimpleAtoi(
+            absl::string_view(found->second.data(), found->second.size()),
+            &ms)) {
       ms = std::clamp<int64_t>(ms, 100, 65000);
     }
     return absl::Milliseconds(ms);
@@ -557,11 +556,9 @@ constexpr DemoQuestion kQuestions[] = {
     {6, "ru",
      "Можно ли организовать гастроли узбекских театров в городах Поволжья?",
      Via::kJoinToken, false, 5, Fate::kApproved, ""},
-    {2, "ru",
-     "Как получить справку о несудимости, не выезжая в Узбекистан?",
+    {2, "ru", "Как получить справку о несудимости, не выезжая в Узбекистан?",
      Via::kOrganizer, false, 0, Fate::kPending, ""},
-    {2, "ru",
-     "Что делать, если работодатель удерживает паспорт работника?",
+    {2, "ru", "Что делать, если работодатель удерживает паспорт работника?",
      Via::kJoinToken, true, 17, Fate::kApproved, ""},
     {0, "ru",
      "Будет ли помощь соотечественникам, оставшимся без работы из-за "
@@ -569,7 +566,7 @@ constexpr DemoQuestion kQuestions[] = {
      Via::kOrganizer, false, 9, Fate::kApproved, ""},
     // 30
     {2, "ru",
-     "Что делать, если работодатель забрал паспорт и не отдаёт его?",
+     "Что делать, если работодатель забрал паспорт работника и не отдаёт?",
      Via::kJoinToken, true, 6, Fate::kApproved, ""},
     {4, "ru",
      "Есть ли программа льготных кредитов для мигрантов, которые "
@@ -586,8 +583,7 @@ constexpr DemoQuestion kQuestions[] = {
      "занятости?",
      Via::kJoinToken, false, 8, Fate::kApproved, ""},
     // 35
-    {3, "ru",
-     "Кто оплачивает лечение мигранта, если у него нет полиса ДМС?",
+    {3, "ru", "Кто оплачивает лечение мигранта, если у него нет полиса ДМС?",
      Via::kOrganizer, false, 0, Fate::kPending, ""},
     {1, "en",
      "Will the pre-departure language courses include Russian for beginners, "
@@ -660,8 +656,7 @@ absl::StatusOr<std::map<std::string, v1::Question>> QuestionsByText(
   list.set_view(v1::ListQuestionsRequest::VIEW_ALL);
   list.set_page_size(100);
   do {
-    auto page =
-        questions.Call(&v1::QuestionService::Stub::ListQuestions, list);
+    auto page = questions.Call(&v1::QuestionService::Stub::ListQuestions, list);
     if (!page.ok()) return page.status();
     for (const v1::Question& q : page->questions()) by_text[q.text()] = q;
     list.set_page_token(page->next_page_token());
@@ -694,8 +689,8 @@ absl::Status LoadQuestions(TownhallClient& client, const std::string& live_id,
 
   // Join tokens of the delegates, issued when first needed.
   std::map<std::string, std::string> tokens;
-  auto token_of = [&](const std::string& participant)
-      -> absl::StatusOr<std::string> {
+  auto token_of =
+      [&](const std::string& participant) -> absl::StatusOr<std::string> {
     auto found = tokens.find(participant);
     if (found != tokens.end()) return found->second;
     v1::IssueJoinTokenRequest join;
