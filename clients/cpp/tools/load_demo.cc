@@ -735,7 +735,7 @@ absl::Status LoadQuestions(TownhallClient& client, const std::string& live_id,
     }
     // Untouched since it was submitted: the demo moderates it.
     fresh = fresh || question.status() == v1::QUESTION_STATUS_PENDING;
-    const std::string& id = question.id();
+    const std::string id = question.id();
 
     if (fresh && question.status() == v1::QUESTION_STATUS_PENDING &&
         demo.fate == Fate::kRejected) {
