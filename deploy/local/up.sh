@@ -89,7 +89,7 @@ buf curl --protocol grpc --http2-prior-knowledge -H "Authorization: Bearer \$TOK
 
 Moderate it in the terminal console (approve, reject, pin, answer, merge the
 near-duplicates; townhallctl is built with the rest):
-$BUILD_DIR/clients/cpp/townhallctl --server=127.0.0.1:$GRPC_PORT --token_file=.local/moderator_join_token moderate $LIVE
+$BUILD_DIR/clients/cpp/townhallctl/townhallctl --address=127.0.0.1:$GRPC_PORT --token_file=.local/moderator_join_token moderate $LIVE
 
 The messenger bot example (clients/python/README.md), with its API key
 (read_schedule, submit_questions) in .local/bot_api_key:
