@@ -1211,7 +1211,7 @@ int Watch() {
       std::cerr << "townhall-bench: vote load: " << space.status() << "\n";
       return 1;
     }
-    absl::Duration run = absl::Seconds(2) +
+    absl::Duration run = absl::Seconds(5) +
                          loaded * (interval + absl::Milliseconds(300)) +
                          absl::Seconds(2);
     Bench votes(RpcKind::kUpvote, &vote_channels, &*space);
@@ -1220,9 +1220,24 @@ int Watch() {
       vote_result = votes.Run(vote_concurrency, absl::Seconds(1), run);
     });
     absl::SleepFor(absl::Seconds(2));
+    // First a quiet window (votes only): the coalesced rate alone. Then
+    // the deliveries (each approval also ends a held run of votes).
     std::vector<int64_t> before(num_watchers);
-    for (int w = 0; w < num_watchers; ++w)
-      before[w] = watchers[w]->vote_messages.load();
+    auto vote_rates = [&](double window_s) {
+      std::vector<double> rates(num_watchers);
+      for (int w = 0; w < num_watchers; ++w) {
+        int64_t now = watchers[w]->vote_messages.load();
+        rates[w] = (now - before[w]) / window_s;
+        before[w] = now;
+      }
+      std::sort(rates.begin(), rates.end());
+      return rates;
+    };
+    vote_rates(1);
+    absl::Time quiet_start = absl::Now();
+    absl::SleepFor(absl::Seconds(3));
+    std::vector<double> quiet =
+        vote_rates(absl::ToDoubleSeconds(absl::Now() - quiet_start));
     absl::Time window_start = absl::Now();
     for (int i = 0; i < loaded; ++i) {
       absl::Status ok = deliver();
@@ -1232,19 +1247,17 @@ int Watch() {
         break;
       }
     }
-    double window_s = absl::ToDoubleSeconds(absl::Now() - window_start);
-    std::vector<double> rates(num_watchers);
-    for (int w = 0; w < num_watchers; ++w)
-      rates[w] = (watchers[w]->vote_messages.load() - before[w]) / window_s;
+    std::vector<double> rates =
+        vote_rates(absl::ToDoubleSeconds(absl::Now() - window_start));
     load.join();
-    std::sort(rates.begin(), rates.end());
     Delivery d = bench.Summarize(deliveries, deliveries + loaded);
     int64_t vote_errors = 0;
     for (int c = 1; c < kNumCodes; ++c) vote_errors += vote_result.codes[c];
     loaded_json = absl::StrFormat(
         "{\"vote_concurrency\":%d,\"votes_ok_per_s\":%.1f,\"vote_errors\":%d,"
         "\"vote_p99_ms\":%.2f,\"vote_msgs_per_watcher_per_s\":{\"min\":%.2f,"
-        "\"p50\":%.2f,\"max\":%.2f},\"deliveries\":%s}",
+        "\"p50\":%.2f,\"max\":%.2f},\"vote_msgs_per_watcher_per_s_quiet\":{"
+        "\"min\":%.2f,\"p50\":%.2f,\"max\":%.2f},\"deliveries\":%s}",
         vote_concurrency, vote_result.ok / vote_result.seconds,
         vote_errors,
         vote_result.latencies_us.empty()
@@ -1253,8 +1266,8 @@ int Watch() {
                   vote_result.latencies_us.size() - 1,
                   static_cast<size_t>(0.99 * vote_result.latencies_us.size()))] /
                   1e3,
-        rates.front(), rates[rates.size() / 2], rates.back(),
-        DeliveryJson(d));
+        rates.front(), rates[rates.size() / 2], rates.back(), quiet.front(),
+        quiet[quiet.size() / 2], quiet.back(), DeliveryJson(d));
   }
 
   int64_t resnapshots = 0;
