@@ -61,9 +61,12 @@
 #include <thread>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -72,9 +75,6 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "absl/container/flat_hash_map.h"
-#include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "clients/cpp/townhall_client.h"
 #include "services/common/auth/jwt.h"
 #include "services/common/auth/principal.h"
@@ -242,7 +242,6 @@ bool WaitForServer(TownhallClient& client, absl::Duration wait) {
   }
 }
 
-
 std::string ReadFileOrEmpty(const std::string& path) {
   std::ifstream in(path);
   std::stringstream buffer;
@@ -252,12 +251,11 @@ std::string ReadFileOrEmpty(const std::string& path) {
 
 // Sync QuestionService calls with the organizer's token and deadline.
 template <typename Request, typename Response>
-absl::Status QuestionCall(
-    TownhallClient& client, v1::QuestionService::Stub& stub,
-    grpc::Status (v1::QuestionService::Stub::*method)(grpc::ClientContext*,
-                                                      const Request&,
-                                                      Response*),
-    const Request& request, Response* response) {
+absl::Status QuestionCall(TownhallClient& client,
+                          v1::QuestionService::Stub& stub,
+                          grpc::Status (v1::QuestionService::Stub::*method)(
+                              grpc::ClientContext*, const Request&, Response*),
+                          const Request& request, Response* response) {
   grpc::ClientContext context;
   client.PrepareContext(WithDeadline(absl::Seconds(30)), &context);
   grpc::Status status = (stub.*method)(&context, request, response);
@@ -282,18 +280,18 @@ absl::StatusOr<std::string> CreateQuestionSession(
   settings.mutable_settings()->set_moderation_mode(mode);
   settings.mutable_settings()->set_votes_per_minute(10000);
   v1::UpdateQueueSettingsResponse updated;
-  absl::Status status =
-      QuestionCall(client, stub, &v1::QuestionService::Stub::UpdateQueueSettings,
-                   settings, &updated);
+  absl::Status status = QuestionCall(
+      client, stub, &v1::QuestionService::Stub::UpdateQueueSettings, settings,
+      &updated);
   if (!status.ok()) return status;
   return made->session().id();
 }
 
 std::string QuestionText(int64_t i) {
-  static const char* kTopics[] = {
-      "passport renewal", "consular registration", "pension transfer",
-      "diploma recognition", "visa appointments", "citizenship papers",
-      "notary services", "school certificates"};
+  static const char* kTopics[] = {"passport renewal",  "consular registration",
+                                  "pension transfer",  "diploma recognition",
+                                  "visa appointments", "citizenship papers",
+                                  "notary services",   "school certificates"};
   return absl::StrCat("Question ", i, " about ", kTopics[i % 8],
                       ": how long does it take in office ", i * 7919 % 100003,
                       "?");
@@ -310,9 +308,9 @@ absl::StatusOr<std::string> SubmitAs(TownhallClient& client,
   request.set_text(QuestionText(i));
   request.set_language("en");
   v1::SubmitQuestionResponse response;
-  absl::Status status = QuestionCall(
-      client, stub, &v1::QuestionService::Stub::SubmitQuestion, request,
-      &response);
+  absl::Status status =
+      QuestionCall(client, stub, &v1::QuestionService::Stub::SubmitQuestion,
+                   request, &response);
   if (!status.ok()) return status;
   return response.question().id();
 }
@@ -322,7 +320,8 @@ absl::StatusOr<std::string> SubmitAs(TownhallClient& client,
 absl::StatusOr<std::vector<std::string>> ParticipantAuth(
     const std::string& tenant, const std::string& session_id,
     const std::vector<std::string>& ids) {
-  absl::StatusOr<KeySet> keys = KeySet::Load(absl::GetFlag(FLAGS_auth_key_file));
+  absl::StatusOr<KeySet> keys =
+      KeySet::Load(absl::GetFlag(FLAGS_auth_key_file));
   if (!keys.ok()) return keys.status();
   const std::string audience = absl::GetFlag(FLAGS_auth_audience);
   absl::Time now = absl::Now();
@@ -363,9 +362,9 @@ absl::StatusOr<std::vector<std::string>> OpenQuestionIds(
   request.set_page_size(500);
   while (true) {
     v1::ListQuestionsResponse response;
-    absl::Status status = QuestionCall(
-        client, stub, &v1::QuestionService::Stub::ListQuestions, request,
-        &response);
+    absl::Status status =
+        QuestionCall(client, stub, &v1::QuestionService::Stub::ListQuestions,
+                     request, &response);
     if (!status.ok()) return status;
     for (const v1::Question& q : response.questions()) ids.push_back(q.id());
     if (response.next_page_token().empty()) break;
@@ -428,10 +427,10 @@ int Setup() {
   }
   const int questions = absl::GetFlag(FLAGS_questions);
   if (questions > 0) {
-    auto stub = v1::QuestionService::NewStub(grpc::CreateChannel(
-        server, grpc::InsecureChannelCredentials()));
-    auto session_id = CreateQuestionSession(
-        client, *stub, v1::MODERATION_MODE_POST, 0);
+    auto stub = v1::QuestionService::NewStub(
+        grpc::CreateChannel(server, grpc::InsecureChannelCredentials()));
+    auto session_id =
+        CreateQuestionSession(client, *stub, v1::MODERATION_MODE_POST, 0);
     if (!session_id.ok()) {
       std::cerr << "townhall-bench: question session: " << session_id.status()
                 << "\n";
@@ -582,10 +581,10 @@ class Bench {
       int64_t n = next_seq_.fetch_add(1);
       int64_t k = votes_->unchanged ? n % votes_->offset : votes_->offset + n;
       int64_t p = k % static_cast<int64_t>(votes_->participant_ids.size());
-      int64_t q = (k / static_cast<int64_t>(votes_->participant_ids.size()) + p) %
-                  static_cast<int64_t>(votes_->question_ids.size());
-      slot->context->set_deadline(
-          absl::ToChronoTime(absl::Now() + deadline_));
+      int64_t q =
+          (k / static_cast<int64_t>(votes_->participant_ids.size()) + p) %
+          static_cast<int64_t>(votes_->question_ids.size());
+      slot->context->set_deadline(absl::ToChronoTime(absl::Now() + deadline_));
       slot->context->AddMetadata("authorization", votes_->auth[p]);
       slot->vote_request.set_session_id(votes_->session_id);
       slot->vote_request.set_question_id(votes_->question_ids[q]);
@@ -873,7 +872,6 @@ int Load() {
   return r.ok > 0 ? 0 : 1;
 }
 
-
 // ---------------------------------------------------------------- --watch
 
 int64_t NowNanos() {
@@ -995,8 +993,7 @@ class WatchBench {
     for (int i = from; i < to; ++i) {
       approve.push_back(done_[i] - started_[i]);
       for (int w = 0; w < watchers_; ++w) {
-        int64_t t =
-            received_[static_cast<size_t>(w) * deliveries_ + i].load();
+        int64_t t = received_[static_cast<size_t>(w) * deliveries_ + i].load();
         if (t == 0) {
           ++d.missing;
           continue;
@@ -1094,8 +1091,8 @@ int Watch() {
   TownhallClient& organizer = *control[0].client;
   v1::QuestionService::Stub& questions = *control[0].questions;
 
-  auto session = CreateQuestionSession(organizer, questions,
-                                       v1::MODERATION_MODE_PRE, 1);
+  auto session =
+      CreateQuestionSession(organizer, questions, v1::MODERATION_MODE_PRE, 1);
   if (!session.ok()) {
     std::cerr << "townhall-bench: watch session: " << session.status() << "\n";
     return 1;
@@ -1114,7 +1111,8 @@ int Watch() {
   int64_t text_seq = 100000;
   if (vote_concurrency > 0) {
     for (int i = 0; i < 20; ++i) {
-      auto id = SubmitAs(organizer, questions, *session, "author-v", text_seq++);
+      auto id =
+          SubmitAs(organizer, questions, *session, "author-v", text_seq++);
       absl::Status ok = id.ok() ? approve(*id) : id.status();
       if (!ok.ok()) {
         std::cerr << "townhall-bench: vote question: " << ok << "\n";
@@ -1122,8 +1120,8 @@ int Watch() {
       }
     }
   }
-  auto auth = ParticipantAuth(tenant, *session,
-                              ParticipantIds("w-", num_watchers));
+  auto auth =
+      ParticipantAuth(tenant, *session, ParticipantIds("w-", num_watchers));
   if (!auth.ok()) {
     std::cerr << "townhall-bench: watcher tokens: " << auth.status() << "\n";
     return 1;
@@ -1143,8 +1141,8 @@ int Watch() {
   absl::Time open_start = absl::Now();
   for (int i = 0; i < num_watchers; ++i) {
     watchers.push_back(std::make_unique<Watcher>(&bench, i));
-    watchers.back()->Start(channels[i % num_channels].questions.get(),
-                           *session, (*auth)[i]);
+    watchers.back()->Start(channels[i % num_channels].questions.get(), *session,
+                           (*auth)[i]);
   }
   absl::Time give_up = absl::Now() + absl::Seconds(120);
   while (bench.snapshots() < num_watchers && absl::Now() < give_up &&
@@ -1164,7 +1162,8 @@ int Watch() {
     }
     std::cerr << "\n";
     for (auto& w : watchers) w->Cancel();
-    while (bench.finished() < num_watchers) absl::SleepFor(absl::Milliseconds(10));
+    while (bench.finished() < num_watchers)
+      absl::SleepFor(absl::Milliseconds(10));
     return 1;
   }
   absl::SleepFor(absl::Seconds(3));  // idle: let the server settle
@@ -1203,8 +1202,7 @@ int Watch() {
   // Under a background vote load.
   std::string loaded_json = "null";
   if (loaded > 0) {
-    std::vector<Channel> vote_channels =
-        MakeChannels(server, token, 4, 2000);
+    std::vector<Channel> vote_channels = MakeChannels(server, token, 4, 2000);
     auto space = MakeVoteSpace(vote_channels[0], *session,
                                std::max(1, absl::GetFlag(FLAGS_participants)));
     if (!space.ok()) {
@@ -1258,13 +1256,13 @@ int Watch() {
         "\"vote_p99_ms\":%.2f,\"vote_msgs_per_watcher_per_s\":{\"min\":%.2f,"
         "\"p50\":%.2f,\"max\":%.2f},\"vote_msgs_per_watcher_per_s_quiet\":{"
         "\"min\":%.2f,\"p50\":%.2f,\"max\":%.2f},\"deliveries\":%s}",
-        vote_concurrency, vote_result.ok / vote_result.seconds,
-        vote_errors,
+        vote_concurrency, vote_result.ok / vote_result.seconds, vote_errors,
         vote_result.latencies_us.empty()
             ? 0.0
             : vote_result.latencies_us[std::min(
                   vote_result.latencies_us.size() - 1,
-                  static_cast<size_t>(0.99 * vote_result.latencies_us.size()))] /
+                  static_cast<size_t>(0.99 *
+                                      vote_result.latencies_us.size()))] /
                   1e3,
         rates.front(), rates[rates.size() / 2], rates.back(), quiet.front(),
         quiet[quiet.size() / 2], quiet.back(), DeliveryJson(d));
