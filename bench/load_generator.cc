@@ -21,7 +21,29 @@
 // RPCs: ping (DiagnosticsService/Ping, the no-op baseline), get_session (one
 // session, --session_id or one created at start), create_session (venue-less
 // online sessions with distinct start times and distinct request ids),
-// list_sessions (first page of --page_size sessions).
+// list_sessions (first page of --page_size sessions), upvote
+// (QuestionService/UpvoteQuestion by --participants participants, each with
+// its own join token, every call a NEW (participant, question) pair: a real
+// write), upvote_unchanged (pairs already voted: the idempotent no-op path).
+//
+// --setup --questions=N also creates a session with N APPROVED questions
+// (post-moderation, votes_per_minute 10000 so the per-participant rate limit
+// never binds) and prints its id as the second line. upvote signs its
+// participants' join tokens with the server's key file (--auth_key_file),
+// exactly as RegistrationService.IssueJoinToken would (role participant,
+// session and participant claims); the server verifies them like any other.
+// --pair_offset_file carries the next unused pair from run to run.
+//
+// --watch runs the watcher benchmark instead: W WatchQueue streams
+// (--watchers, over --watch_channels channels, callback reactors) on a
+// fresh pre-moderated session, then --deliveries times: submit a question,
+// approve it, and time its "question.approved" change at every watcher.
+// With --server_pid it reads townhalld's VmRSS before and after opening the
+// streams. --vote_concurrency adds a background upvote load and counts the
+// coalesced "question.votes" messages per watcher.
+//
+//   townhall-bench --watch --server=... --token=$TOKEN --tenant=bench-vote
+//       --auth_key_file=F --watchers=5000 --server_pid=$PID --json
 #include <grpcpp/grpcpp.h>
 #include <sys/resource.h>
 
@@ -39,9 +61,12 @@
 #include <thread>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -51,12 +76,16 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "clients/cpp/townhall_client.h"
+#include "services/common/auth/jwt.h"
+#include "services/common/auth/principal.h"
+#include "townhall/v1/questions.grpc.pb.h"
 
 ABSL_FLAG(std::string, server, "127.0.0.1:50051",
           "townhalld address (host:port).");
 ABSL_FLAG(std::string, token, "", "Organizer token (bearer JWT) for the load.");
 ABSL_FLAG(std::string, rpc, "ping",
-          "ping | get_session | create_session | list_sessions");
+          "ping | get_session | create_session | list_sessions | upvote | "
+          "upvote_unchanged");
 ABSL_FLAG(absl::Duration, duration, absl::Seconds(10), "Measured time.");
 ABSL_FLAG(absl::Duration, warmup, absl::Seconds(2),
           "Load before measuring (not counted).");
@@ -77,6 +106,32 @@ ABSL_FLAG(int, prefill, 200,
           "--setup: online sessions to create in the tenant.");
 ABSL_FLAG(absl::Duration, wait, absl::Seconds(30),
           "How long to wait for the server to answer Ping at start.");
+ABSL_FLAG(int, questions, 0,
+          "--setup: also create a session with this many APPROVED questions "
+          "(printed as the second line instead of the first prefilled one).");
+ABSL_FLAG(std::string, auth_key_file, "",
+          "upvote, watch: the server's key file (signs participants' join "
+          "tokens).");
+ABSL_FLAG(std::string, auth_audience, "townhall", "Audience of join tokens.");
+ABSL_FLAG(int, participants, 4000,
+          "upvote: distinct voters (one join token each).");
+ABSL_FLAG(std::string, pair_offset_file, "",
+          "upvote: file with the next unused (participant, question) pair; "
+          "read at start, advanced at exit. upvote_unchanged reuses the pairs "
+          "below it.");
+ABSL_FLAG(bool, watch, false, "Run the WatchQueue benchmark (see top).");
+ABSL_FLAG(int, watchers, 1000, "--watch: WatchQueue streams.");
+ABSL_FLAG(int, watch_channels, 16,
+          "--watch: channels (HTTP/2 connections) the streams share.");
+ABSL_FLAG(int, deliveries, 50, "--watch: questions approved and timed.");
+ABSL_FLAG(absl::Duration, delivery_interval, absl::Milliseconds(200),
+          "--watch: pause after a question reached every watcher.");
+ABSL_FLAG(int, server_pid, 0, "--watch: townhalld's pid (for its VmRSS).");
+ABSL_FLAG(int, vote_concurrency, 0,
+          "--watch: then repeat under a background upvote load with this "
+          "many votes outstanding (0: skip).");
+ABSL_FLAG(int, loaded_deliveries, 20,
+          "--watch: deliveries timed under the vote load.");
 
 namespace townhall {
 namespace {
@@ -84,7 +139,14 @@ namespace {
 using Clock = std::chrono::steady_clock;
 constexpr int kNumCodes = 17;  // grpc::StatusCode 0..16
 
-enum class RpcKind { kPing, kGetSession, kCreateSession, kListSessions };
+enum class RpcKind {
+  kPing,
+  kGetSession,
+  kCreateSession,
+  kListSessions,
+  kUpvote,
+  kUpvoteUnchanged
+};
 
 bool ParseRpcKind(const std::string& name, RpcKind* kind) {
   if (name == "ping")
@@ -95,6 +157,10 @@ bool ParseRpcKind(const std::string& name, RpcKind* kind) {
     *kind = RpcKind::kCreateSession;
   else if (name == "list_sessions")
     *kind = RpcKind::kListSessions;
+  else if (name == "upvote")
+    *kind = RpcKind::kUpvote;
+  else if (name == "upvote_unchanged")
+    *kind = RpcKind::kUpvoteUnchanged;
   else
     return false;
   return true;
@@ -176,6 +242,138 @@ bool WaitForServer(TownhallClient& client, absl::Duration wait) {
   }
 }
 
+std::string ReadFileOrEmpty(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+// Sync QuestionService calls with the organizer's token and deadline.
+template <typename Request, typename Response>
+absl::Status QuestionCall(TownhallClient& client,
+                          v1::QuestionService::Stub& stub,
+                          grpc::Status (v1::QuestionService::Stub::*method)(
+                              grpc::ClientContext*, const Request&, Response*),
+                          const Request& request, Response* response) {
+  grpc::ClientContext context;
+  client.PrepareContext(WithDeadline(absl::Seconds(30)), &context);
+  grpc::Status status = (stub.*method)(&context, request, response);
+  if (status.ok()) return absl::OkStatus();
+  return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
+                      status.error_message());
+}
+
+// A session for questions with the given moderation mode and votes_per_minute
+// at its maximum (10000) so the rate limit is never what is measured.
+absl::StatusOr<std::string> CreateQuestionSession(
+    TownhallClient& client, v1::QuestionService::Stub& stub,
+    v1::ModerationMode mode, int64_t seq) {
+  v1::CreateSessionRequest request;
+  *request.mutable_session() = BenchSession(seq, UnixOf(2040));
+  request.set_request_id(absl::StrCat("bench-q-", RandomHex(8)));
+  request.set_publish(true);
+  auto made = client.CreateSession(request);
+  if (!made.ok()) return made.status();
+  v1::UpdateQueueSettingsRequest settings;
+  settings.set_session_id(made->session().id());
+  settings.mutable_settings()->set_moderation_mode(mode);
+  settings.mutable_settings()->set_votes_per_minute(10000);
+  v1::UpdateQueueSettingsResponse updated;
+  absl::Status status = QuestionCall(
+      client, stub, &v1::QuestionService::Stub::UpdateQueueSettings, settings,
+      &updated);
+  if (!status.ok()) return status;
+  return made->session().id();
+}
+
+std::string QuestionText(int64_t i) {
+  static const char* kTopics[] = {"passport renewal",  "consular registration",
+                                  "pension transfer",  "diploma recognition",
+                                  "visa appointments", "citizenship papers",
+                                  "notary services",   "school certificates"};
+  return absl::StrCat("Question ", i, " about ", kTopics[i % 8],
+                      ": how long does it take in office ", i * 7919 % 100003,
+                      "?");
+}
+
+// Submits a question as the organizer for `author`; returns its id.
+absl::StatusOr<std::string> SubmitAs(TownhallClient& client,
+                                     v1::QuestionService::Stub& stub,
+                                     const std::string& session_id,
+                                     const std::string& author, int64_t i) {
+  v1::SubmitQuestionRequest request;
+  request.set_session_id(session_id);
+  request.set_participant_id(author);
+  request.set_text(QuestionText(i));
+  request.set_language("en");
+  v1::SubmitQuestionResponse response;
+  absl::Status status =
+      QuestionCall(client, stub, &v1::QuestionService::Stub::SubmitQuestion,
+                   request, &response);
+  if (!status.ok()) return status;
+  return response.question().id();
+}
+
+// Join tokens (role participant) for `ids` in `session_id`, signed with the
+// server's key, as "Bearer ..." header values.
+absl::StatusOr<std::vector<std::string>> ParticipantAuth(
+    const std::string& tenant, const std::string& session_id,
+    const std::vector<std::string>& ids) {
+  absl::StatusOr<KeySet> keys =
+      KeySet::Load(absl::GetFlag(FLAGS_auth_key_file));
+  if (!keys.ok()) return keys.status();
+  const std::string audience = absl::GetFlag(FLAGS_auth_audience);
+  absl::Time now = absl::Now();
+  std::vector<std::string> out;
+  out.reserve(ids.size());
+  for (const std::string& id : ids) {
+    TokenClaims claims;
+    claims.tenant_id = tenant;
+    claims.subject = id;
+    claims.role = Role::kParticipant;
+    claims.issue_time = now - absl::Minutes(1);
+    claims.expire_time = now + absl::Hours(24);
+    claims.session_id = session_id;
+    claims.participant_id = id;
+    absl::StatusOr<std::string> token = SignToken(*keys, audience, claims);
+    if (!token.ok()) return token.status();
+    out.push_back(absl::StrCat("Bearer ", *token));
+  }
+  return out;
+}
+
+std::vector<std::string> ParticipantIds(const std::string& prefix, int n) {
+  std::vector<std::string> ids;
+  ids.reserve(n);
+  for (int i = 0; i < n; ++i) ids.push_back(absl::StrCat(prefix, i));
+  return ids;
+}
+
+// The open questions of a session, sorted by id (a stable order from run to
+// run: the pair numbering depends on it).
+absl::StatusOr<std::vector<std::string>> OpenQuestionIds(
+    TownhallClient& client, v1::QuestionService::Stub& stub,
+    const std::string& session_id) {
+  std::vector<std::string> ids;
+  v1::ListQuestionsRequest request;
+  request.set_session_id(session_id);
+  request.set_order(v1::ListQuestionsRequest::ORDER_NEWEST);
+  request.set_page_size(500);
+  while (true) {
+    v1::ListQuestionsResponse response;
+    absl::Status status =
+        QuestionCall(client, stub, &v1::QuestionService::Stub::ListQuestions,
+                     request, &response);
+    if (!status.ok()) return status;
+    for (const v1::Question& q : response.questions()) ids.push_back(q.id());
+    if (response.next_page_token().empty()) break;
+    request.set_page_token(response.next_page_token());
+  }
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
 // ---------------------------------------------------------------- --setup
 
 int Setup() {
@@ -227,6 +425,28 @@ int Setup() {
     }
     if (first_id.empty()) first_id = made->session().id();
   }
+  const int questions = absl::GetFlag(FLAGS_questions);
+  if (questions > 0) {
+    auto stub = v1::QuestionService::NewStub(
+        grpc::CreateChannel(server, grpc::InsecureChannelCredentials()));
+    auto session_id =
+        CreateQuestionSession(client, *stub, v1::MODERATION_MODE_POST, 0);
+    if (!session_id.ok()) {
+      std::cerr << "townhall-bench: question session: " << session_id.status()
+                << "\n";
+      return 1;
+    }
+    for (int i = 0; i < questions; ++i) {
+      auto id = SubmitAs(client, *stub, *session_id,
+                         absl::StrCat("author-", i % 50), i);
+      if (!id.ok()) {
+        std::cerr << "townhall-bench: question " << i << ": " << id.status()
+                  << "\n";
+        return 1;
+      }
+    }
+    first_id = *session_id;
+  }
   std::cout << token->token() << "\n" << first_id << "\n";
   return 0;
 }
@@ -234,6 +454,21 @@ int Setup() {
 // ---------------------------------------------------------------- load
 
 class Bench;
+
+// The (participant, question) pairs of upvote. Pair k is participant
+// k % P and question (k / P + k % P) % N: a bijection of [0, P*N), and
+// consecutive pairs spread over participants and questions.
+struct VoteSpace {
+  std::string session_id;
+  std::vector<std::string> question_ids;
+  std::vector<std::string> participant_ids;
+  std::vector<std::string> auth;  // "Bearer <join token>" per participant
+  int64_t offset = 0;             // first pair of this run
+  bool unchanged = false;         // reuse pairs [0, offset) instead
+  int64_t pairs() const {
+    return static_cast<int64_t>(question_ids.size()) * participant_ids.size();
+  }
+};
 
 // One outstanding RPC at a time; each completion starts the slot's next
 // call. A slot's calls run one after the other, so its data needs no lock.
@@ -247,9 +482,12 @@ struct Slot {
   v1::CreateSessionRequest create_request;
   v1::CreateSessionResponse create_response;
   v1::ListSessionsResponse list_response;
+  v1::UpvoteQuestionRequest vote_request;
+  v1::UpvoteQuestionResponse vote_response;
   // Measured window only.
   std::vector<uint32_t> latencies_us;
   std::array<int64_t, kNumCodes> codes{};
+  int64_t unchanged = 0;  // upvotes answered changed=false
   // Whole run (warm-up included).
   int64_t issued = 0;
 };
@@ -259,6 +497,7 @@ struct Channel {
   std::unique_ptr<TownhallClient> client;  // for PrepareContext
   std::unique_ptr<v1::DiagnosticsService::Stub> diagnostics;
   std::unique_ptr<v1::SchedulingService::Stub> scheduling;
+  std::unique_ptr<v1::QuestionService::Stub> questions;
 };
 
 struct Result {
@@ -268,6 +507,7 @@ struct Result {
   std::vector<uint32_t> latencies_us;  // sorted
   double client_cpu_seconds = 0;
   int64_t issued = 0;
+  int64_t unchanged = 0;
 };
 
 double CpuSeconds() {
@@ -279,8 +519,9 @@ double CpuSeconds() {
 
 class Bench {
  public:
-  Bench(RpcKind kind, std::vector<Channel>* channels)
-      : kind_(kind), channels_(channels) {
+  Bench(RpcKind kind, std::vector<Channel>* channels,
+        const VoteSpace* votes = nullptr)
+      : kind_(kind), channels_(channels), votes_(votes) {
     ping_request_.set_payload(
         std::string(absl::GetFlag(FLAGS_payload_bytes), 'x'));
     get_request_.set_session_id(absl::GetFlag(FLAGS_session_id));
@@ -324,6 +565,7 @@ class Bench {
                                  slot.latencies_us.begin(),
                                  slot.latencies_us.end());
       result.issued += slot.issued;
+      result.unchanged += slot.unchanged;
     }
     result.ok = result.codes[0];
     std::sort(result.latencies_us.begin(), result.latencies_us.end());
@@ -334,7 +576,22 @@ class Bench {
   void Issue(Slot* slot) {
     Channel& ch = (*channels_)[slot->index % channels_->size()];
     slot->context = std::make_unique<grpc::ClientContext>();
-    ch.client->PrepareContext(WithDeadline(deadline_), slot->context.get());
+    if (kind_ == RpcKind::kUpvote || kind_ == RpcKind::kUpvoteUnchanged) {
+      // The participant's own join token, not the organizer's.
+      int64_t n = next_seq_.fetch_add(1);
+      int64_t k = votes_->unchanged ? n % votes_->offset : votes_->offset + n;
+      int64_t p = k % static_cast<int64_t>(votes_->participant_ids.size());
+      int64_t q =
+          (k / static_cast<int64_t>(votes_->participant_ids.size()) + p) %
+          static_cast<int64_t>(votes_->question_ids.size());
+      slot->context->set_deadline(absl::ToChronoTime(absl::Now() + deadline_));
+      slot->context->AddMetadata("authorization", votes_->auth[p]);
+      slot->vote_request.set_session_id(votes_->session_id);
+      slot->vote_request.set_question_id(votes_->question_ids[q]);
+      slot->vote_request.set_participant_id(votes_->participant_ids[p]);
+    } else {
+      ch.client->PrepareContext(WithDeadline(deadline_), slot->context.get());
+    }
     ++slot->issued;
     auto done = [slot](grpc::Status status) {
       slot->bench->Done(slot, status);
@@ -367,6 +624,12 @@ class Bench {
             slot->context.get(), &list_request_, &slot->list_response,
             std::move(done));
         break;
+      case RpcKind::kUpvote:
+      case RpcKind::kUpvoteUnchanged:
+        ch.questions->async()->UpvoteQuestion(
+            slot->context.get(), &slot->vote_request, &slot->vote_response,
+            std::move(done));
+        break;
     }
   }
 
@@ -379,6 +642,10 @@ class Bench {
         auto us = std::chrono::duration_cast<std::chrono::microseconds>(
             now - slot->started);
         slot->latencies_us.push_back(static_cast<uint32_t>(us.count()));
+        if ((kind_ == RpcKind::kUpvote || kind_ == RpcKind::kUpvoteUnchanged) &&
+            !slot->vote_response.changed()) {
+          ++slot->unchanged;
+        }
       } else if (first_error_.exchange(true) == false) {
         absl::MutexLock lock(&mu_);
         first_error_message_ =
@@ -397,10 +664,13 @@ class Bench {
     absl::MutexLock lock(&mu_);
     return first_error_message_;
   }
+  // Calls started (upvote: pairs used), warm-up included.
+  int64_t sequence() const { return next_seq_.load(); }
 
  private:
   const RpcKind kind_;
   std::vector<Channel>* channels_;
+  const VoteSpace* votes_;
   absl::Duration deadline_;
   v1::PingRequest ping_request_;
   v1::GetSessionRequest get_request_;
@@ -425,6 +695,63 @@ uint32_t Percentile(const std::vector<uint32_t>& sorted, double p) {
   return sorted[std::min(rank, sorted.size() - 1)];
 }
 
+// Channels with identical arguments share one subchannel (one TCP
+// connection); a local subchannel pool and a distinct argument give each
+// channel its own connection.
+std::vector<Channel> MakeChannels(const std::string& server,
+                                  const std::string& token, int n,
+                                  int salt = 0) {
+  std::vector<Channel> channels(n);
+  for (int i = 0; i < n; ++i) {
+    grpc::ChannelArguments args;
+    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+    args.SetInt("townhall.bench.channel", salt + i);
+    args.SetMaxReceiveMessageSize(64 << 20);
+    channels[i].channel = grpc::CreateCustomChannel(
+        server, grpc::InsecureChannelCredentials(), args);
+    channels[i].client = std::make_unique<TownhallClient>(
+        Options(server, token), channels[i].channel);
+    channels[i].diagnostics =
+        v1::DiagnosticsService::NewStub(channels[i].channel);
+    channels[i].scheduling =
+        v1::SchedulingService::NewStub(channels[i].channel);
+    channels[i].questions = v1::QuestionService::NewStub(channels[i].channel);
+  }
+  return channels;
+}
+
+// Reads --pair_offset_file (0 when missing).
+int64_t ReadPairOffset() {
+  const std::string path = absl::GetFlag(FLAGS_pair_offset_file);
+  int64_t offset = 0;
+  if (path.empty()) return 0;
+  std::string text(absl::StripAsciiWhitespace(ReadFileOrEmpty(path)));
+  if (!text.empty() && !absl::SimpleAtoi(text, &offset)) offset = 0;
+  return offset;
+}
+
+// The vote space of `session_id`: its open questions, --participants
+// voters "bp-<i>" with signed join tokens.
+absl::StatusOr<VoteSpace> MakeVoteSpace(Channel& control,
+                                        const std::string& session_id,
+                                        int participants) {
+  VoteSpace space;
+  space.session_id = session_id;
+  auto ids = OpenQuestionIds(*control.client, *control.questions, session_id);
+  if (!ids.ok()) return ids.status();
+  if (ids->empty()) {
+    return absl::FailedPreconditionError(
+        "the session has no open questions (see --setup --questions)");
+  }
+  space.question_ids = *std::move(ids);
+  space.participant_ids = ParticipantIds("bp-", participants);
+  auto auth = ParticipantAuth(absl::GetFlag(FLAGS_tenant), session_id,
+                              space.participant_ids);
+  if (!auth.ok()) return auth.status();
+  space.auth = *std::move(auth);
+  return space;
+}
+
 int Load() {
   RpcKind kind;
   const std::string rpc = absl::GetFlag(FLAGS_rpc);
@@ -442,24 +769,7 @@ int Load() {
   const int num_channels =
       std::max(1, std::min(absl::GetFlag(FLAGS_channels), concurrency));
 
-  // Channels with identical arguments share one subchannel (one TCP
-  // connection); a local subchannel pool and a distinct argument give each
-  // channel its own connection.
-  std::vector<Channel> channels(num_channels);
-  for (int i = 0; i < num_channels; ++i) {
-    grpc::ChannelArguments args;
-    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-    args.SetInt("townhall.bench.channel", i);
-    args.SetMaxReceiveMessageSize(64 << 20);
-    channels[i].channel = grpc::CreateCustomChannel(
-        server, grpc::InsecureChannelCredentials(), args);
-    channels[i].client = std::make_unique<TownhallClient>(
-        Options(server, token), channels[i].channel);
-    channels[i].diagnostics =
-        v1::DiagnosticsService::NewStub(channels[i].channel);
-    channels[i].scheduling =
-        v1::SchedulingService::NewStub(channels[i].channel);
-  }
+  std::vector<Channel> channels = MakeChannels(server, token, num_channels);
   for (Channel& ch : channels) {
     if (!WaitForServer(*ch.client, absl::GetFlag(FLAGS_wait))) return 1;
   }
@@ -475,9 +785,45 @@ int Load() {
     absl::SetFlag(&FLAGS_session_id, made->session().id());
   }
 
-  Bench bench(kind, &channels);
+  const bool voting =
+      kind == RpcKind::kUpvote || kind == RpcKind::kUpvoteUnchanged;
+  VoteSpace votes;
+  if (voting) {
+    if (absl::GetFlag(FLAGS_session_id).empty()) {
+      std::cerr << "townhall-bench: upvote needs --session_id (a session "
+                   "made by --setup --questions)\n";
+      return 2;
+    }
+    auto space = MakeVoteSpace(channels[0], absl::GetFlag(FLAGS_session_id),
+                               std::max(1, absl::GetFlag(FLAGS_participants)));
+    if (!space.ok()) {
+      std::cerr << "townhall-bench: upvote setup: " << space.status() << "\n";
+      return 1;
+    }
+    votes = *std::move(space);
+    votes.offset = ReadPairOffset();
+    votes.unchanged = kind == RpcKind::kUpvoteUnchanged;
+    if (votes.unchanged && votes.offset == 0) {
+      std::cerr << "townhall-bench: upvote_unchanged needs pairs voted by an "
+                   "earlier upvote run (--pair_offset_file)\n";
+      return 2;
+    }
+  }
+
+  Bench bench(kind, &channels, voting ? &votes : nullptr);
   Result r = bench.Run(concurrency, absl::GetFlag(FLAGS_warmup),
                        absl::GetFlag(FLAGS_duration));
+  int64_t pairs_left = 0;
+  if (kind == RpcKind::kUpvote) {
+    int64_t next = votes.offset + bench.sequence();
+    pairs_left = votes.pairs() - next;
+    if (pairs_left < 0) {
+      std::cerr << "townhall-bench: ran out of new (participant, question) "
+                   "pairs: raise --participants or --questions\n";
+    }
+    const std::string path = absl::GetFlag(FLAGS_pair_offset_file);
+    if (!path.empty()) std::ofstream(path, std::ios::trunc) << next << "\n";
+  }
 
   int64_t errors = 0;
   std::vector<std::string> error_parts;
@@ -505,23 +851,445 @@ int Load() {
         "\"p50_us\":%d,\"p90_us\":%d,\"p99_us\":%d,\"max_us\":%d,\"mean_us\":%."
         "1f,"
         "\"client_cpu_s\":%.3f,\"client_cpu_us_per_rpc\":%.1f,\"calls_total\":%"
-        "d}\n",
+        "d,\"unchanged\":%d,\"pairs_left\":%d}\n",
         rpc, r.seconds, concurrency, num_channels, r.ok, errors,
         absl::StrJoin(error_parts, ","), throughput, p50, p90, p99, max, mean,
-        r.client_cpu_seconds, client_cpu_us_per_rpc, r.issued);
+        r.client_cpu_seconds, client_cpu_us_per_rpc, r.issued, r.unchanged,
+        pairs_left);
   } else {
     std::cout << absl::StrFormat(
         "%s: %.0f ok/s over %.1fs (concurrency %d, %d channels)\n"
         "  latency us: p50 %d  p90 %d  p99 %d  max %d  mean %.0f\n"
-        "  errors: %d%s%s\n  client CPU: %.2fs (%.1f us per RPC)\n",
+        "  errors: %d%s%s\n  client CPU: %.2fs (%.1f us per RPC)\n"
+        "  unchanged votes: %d\n",
         rpc, throughput, r.seconds, concurrency, num_channels, p50, p90, p99,
         max, mean, errors, error_parts.empty() ? "" : " ",
         absl::StrJoin(error_parts, ","), r.client_cpu_seconds,
-        client_cpu_us_per_rpc);
+        client_cpu_us_per_rpc, r.unchanged);
   }
   if (errors > 0)
     std::cerr << "townhall-bench: first error: " << bench.first_error() << "\n";
   return r.ok > 0 ? 0 : 1;
+}
+
+// ---------------------------------------------------------------- --watch
+
+int64_t NowNanos() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             Clock::now().time_since_epoch())
+      .count();
+}
+
+// townhalld's resident set (kB) from /proc/<pid>/status; -1 if unknown.
+int64_t ServerRssKb(int pid) {
+  if (pid <= 0) return -1;
+  std::ifstream in(absl::StrCat("/proc/", pid, "/status"));
+  std::string line;
+  while (std::getline(in, line)) {
+    if (absl::StartsWith(line, "VmRSS:")) {
+      int64_t kb = 0;
+      std::string digits;
+      for (char c : line)
+        if (c >= '0' && c <= '9') digits.push_back(c);
+      if (absl::SimpleAtoi(digits, &kb)) return kb;
+    }
+  }
+  return -1;
+}
+
+class WatchBench;
+
+// One WatchQueue stream (a callback reactor: no thread of its own).
+class Watcher final : public grpc::ClientReadReactor<v1::WatchQueueResponse> {
+ public:
+  Watcher(WatchBench* bench, int index) : bench_(bench), index_(index) {}
+  void Start(v1::QuestionService::Stub* stub, const std::string& session_id,
+             const std::string& auth) {
+    request_.set_session_id(session_id);
+    context_.AddMetadata("authorization", auth);
+    stub->async()->WatchQueue(&context_, &request_, this);
+    StartRead(&response_);
+    StartCall();
+  }
+  void Cancel() { context_.TryCancel(); }
+  void OnReadDone(bool ok) override;
+  void OnDone(const grpc::Status& status) override;
+
+  std::atomic<int64_t> vote_messages{0};
+  std::atomic<int64_t> snapshots{0};
+  grpc::Status status;
+
+ private:
+  WatchBench* bench_;
+  const int index_;
+  grpc::ClientContext context_;
+  v1::WatchQueueRequest request_;
+  v1::WatchQueueResponse response_;
+};
+
+struct Delivery {
+  double p50_ms = 0, p99_ms = 0, max_ms = 0;
+  double done_p50_ms = 0, done_p99_ms = 0, done_max_ms = 0;
+  double approve_p50_ms = 0, approve_max_ms = 0;
+  int64_t delivered = 0, missing = 0, duplicates = 0;
+};
+
+class WatchBench {
+ public:
+  WatchBench(int watchers, int deliveries)
+      : watchers_(watchers),
+        deliveries_(deliveries),
+        received_(static_cast<size_t>(watchers) * deliveries),
+        counts_(deliveries),
+        started_(deliveries),
+        done_(deliveries) {
+    for (auto& r : received_) r.store(0, std::memory_order_relaxed);
+    for (auto& c : counts_) c.store(0, std::memory_order_relaxed);
+  }
+
+  // Reactor callbacks.
+  void Received(int watcher, const v1::WatchQueueResponse& response) {
+    if (response.has_snapshot()) return;
+    const v1::QueueChange& change = response.change();
+    if (change.kind() != "question.approved") return;
+    int64_t now = NowNanos();
+    for (const v1::Question& q : change.questions()) {
+      int i = IterationOf(q.id());
+      if (i < 0) continue;
+      int64_t expected = 0;
+      if (received_[static_cast<size_t>(watcher) * deliveries_ + i]
+              .compare_exchange_strong(expected, now)) {
+        counts_[i].fetch_add(1);
+      } else {
+        duplicates_.fetch_add(1);
+      }
+    }
+  }
+  void SnapshotArrived() { snapshots_.fetch_add(1); }
+  void WatcherDone() { finished_.fetch_add(1); }
+  int snapshots() const { return snapshots_.load(); }
+  int finished() const { return finished_.load(); }
+
+  void Expect(const std::string& question_id, int iteration) {
+    absl::MutexLock lock(&mu_);
+    iteration_of_[question_id] = iteration;
+  }
+  void Started(int i, int64_t t) { started_[i] = t; }
+  void Finished(int i, int64_t t) { done_[i] = t; }
+  // Waits until every watcher has question i or `timeout` passed.
+  bool WaitAll(int i, absl::Duration timeout) {
+    absl::Time give_up = absl::Now() + timeout;
+    while (counts_[i].load() < watchers_) {
+      if (absl::Now() > give_up) return false;
+      absl::SleepFor(absl::Microseconds(500));
+    }
+    return true;
+  }
+
+  // Latencies of iterations [from, to) over every watcher.
+  Delivery Summarize(int from, int to) const {
+    Delivery d;
+    std::vector<int64_t> from_start, from_done, approve;
+    for (int i = from; i < to; ++i) {
+      approve.push_back(done_[i] - started_[i]);
+      for (int w = 0; w < watchers_; ++w) {
+        int64_t t = received_[static_cast<size_t>(w) * deliveries_ + i].load();
+        if (t == 0) {
+          ++d.missing;
+          continue;
+        }
+        ++d.delivered;
+        from_start.push_back(t - started_[i]);
+        from_done.push_back(t - done_[i]);
+      }
+    }
+    auto pct = [](std::vector<int64_t>& v, double p) -> double {
+      if (v.empty()) return 0;
+      size_t rank = static_cast<size_t>(p / 100.0 * v.size());
+      return v[std::min(rank, v.size() - 1)] / 1e6;
+    };
+    std::sort(from_start.begin(), from_start.end());
+    std::sort(from_done.begin(), from_done.end());
+    std::sort(approve.begin(), approve.end());
+    d.p50_ms = pct(from_start, 50);
+    d.p99_ms = pct(from_start, 99);
+    d.max_ms = pct(from_start, 100);
+    d.done_p50_ms = pct(from_done, 50);
+    d.done_p99_ms = pct(from_done, 99);
+    d.done_max_ms = pct(from_done, 100);
+    d.approve_p50_ms = pct(approve, 50);
+    d.approve_max_ms = pct(approve, 100);
+    d.duplicates = duplicates_.load();
+    return d;
+  }
+
+ private:
+  int IterationOf(const std::string& id) {
+    absl::ReaderMutexLock lock(&mu_);
+    auto it = iteration_of_.find(id);
+    return it == iteration_of_.end() ? -1 : it->second;
+  }
+
+  const int watchers_;
+  const int deliveries_;
+  std::vector<std::atomic<int64_t>> received_;  // [watcher][iteration], ns
+  std::vector<std::atomic<int>> counts_;
+  std::vector<int64_t> started_, done_;  // ApproveQuestion call start / end
+  std::atomic<int> snapshots_{0};
+  std::atomic<int> finished_{0};
+  std::atomic<int64_t> duplicates_{0};
+  absl::Mutex mu_;
+  absl::flat_hash_map<std::string, int> iteration_of_ ABSL_GUARDED_BY(mu_);
+};
+
+void Watcher::OnReadDone(bool ok) {
+  if (!ok) return;  // OnDone follows
+  if (response_.has_snapshot()) {
+    if (snapshots.fetch_add(1) == 0) bench_->SnapshotArrived();
+  } else if (response_.change().kind() == "question.votes") {
+    vote_messages.fetch_add(1, std::memory_order_relaxed);
+  } else {
+    bench_->Received(index_, response_);
+  }
+  StartRead(&response_);
+}
+
+void Watcher::OnDone(const grpc::Status& s) {
+  status = s;
+  bench_->WatcherDone();
+}
+
+std::string DeliveryJson(const Delivery& d) {
+  return absl::StrFormat(
+      "{\"delivered\":%d,\"missing\":%d,\"duplicates\":%d,"
+      "\"from_start_ms\":{\"p50\":%.2f,\"p99\":%.2f,\"max\":%.2f},"
+      "\"from_done_ms\":{\"p50\":%.2f,\"p99\":%.2f,\"max\":%.2f},"
+      "\"approve_rpc_ms\":{\"p50\":%.2f,\"max\":%.2f}}",
+      d.delivered, d.missing, d.duplicates, d.p50_ms, d.p99_ms, d.max_ms,
+      d.done_p50_ms, d.done_p99_ms, d.done_max_ms, d.approve_p50_ms,
+      d.approve_max_ms);
+}
+
+int Watch() {
+  const std::string server = absl::GetFlag(FLAGS_server);
+  const std::string token = absl::GetFlag(FLAGS_token);
+  const std::string tenant = absl::GetFlag(FLAGS_tenant);
+  const int num_watchers = std::max(1, absl::GetFlag(FLAGS_watchers));
+  const int deliveries = std::max(1, absl::GetFlag(FLAGS_deliveries));
+  const int vote_concurrency = absl::GetFlag(FLAGS_vote_concurrency);
+  const int loaded = vote_concurrency > 0
+                         ? std::max(1, absl::GetFlag(FLAGS_loaded_deliveries))
+                         : 0;
+  const int server_pid = absl::GetFlag(FLAGS_server_pid);
+  const absl::Duration interval = absl::GetFlag(FLAGS_delivery_interval);
+  if (token.empty()) {
+    std::cerr << "townhall-bench: --token is required (see --setup)\n";
+    return 2;
+  }
+  std::vector<Channel> control = MakeChannels(server, token, 1, 1000);
+  if (!WaitForServer(*control[0].client, absl::GetFlag(FLAGS_wait))) return 1;
+  TownhallClient& organizer = *control[0].client;
+  v1::QuestionService::Stub& questions = *control[0].questions;
+
+  auto session =
+      CreateQuestionSession(organizer, questions, v1::MODERATION_MODE_PRE, 1);
+  if (!session.ok()) {
+    std::cerr << "townhall-bench: watch session: " << session.status() << "\n";
+    return 1;
+  }
+  auto approve = [&](const std::string& id) -> absl::Status {
+    v1::ApproveQuestionRequest request;
+    request.set_session_id(*session);
+    request.set_question_id(id);
+    v1::ApproveQuestionResponse response;
+    return QuestionCall(organizer, questions,
+                        &v1::QuestionService::Stub::ApproveQuestion, request,
+                        &response);
+  };
+  // Questions to vote on (approved before the watchers come: they are in
+  // every snapshot).
+  int64_t text_seq = 100000;
+  if (vote_concurrency > 0) {
+    for (int i = 0; i < 20; ++i) {
+      auto id =
+          SubmitAs(organizer, questions, *session, "author-v", text_seq++);
+      absl::Status ok = id.ok() ? approve(*id) : id.status();
+      if (!ok.ok()) {
+        std::cerr << "townhall-bench: vote question: " << ok << "\n";
+        return 1;
+      }
+    }
+  }
+  auto auth =
+      ParticipantAuth(tenant, *session, ParticipantIds("w-", num_watchers));
+  if (!auth.ok()) {
+    std::cerr << "townhall-bench: watcher tokens: " << auth.status() << "\n";
+    return 1;
+  }
+
+  const int num_channels = std::max(1, absl::GetFlag(FLAGS_watch_channels));
+  std::vector<Channel> channels = MakeChannels(server, token, num_channels);
+  for (Channel& ch : channels) {
+    if (!WaitForServer(*ch.client, absl::GetFlag(FLAGS_wait))) return 1;
+  }
+
+  WatchBench bench(num_watchers, deliveries + loaded);
+  std::vector<std::unique_ptr<Watcher>> watchers;
+  watchers.reserve(num_watchers);
+  absl::SleepFor(absl::Seconds(1));
+  const int64_t rss_before = ServerRssKb(server_pid);
+  absl::Time open_start = absl::Now();
+  for (int i = 0; i < num_watchers; ++i) {
+    watchers.push_back(std::make_unique<Watcher>(&bench, i));
+    watchers.back()->Start(channels[i % num_channels].questions.get(), *session,
+                           (*auth)[i]);
+  }
+  absl::Time give_up = absl::Now() + absl::Seconds(120);
+  while (bench.snapshots() < num_watchers && absl::Now() < give_up &&
+         bench.finished() == 0) {
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  const double open_s = absl::ToDoubleSeconds(absl::Now() - open_start);
+  if (bench.snapshots() < num_watchers) {
+    std::cerr << "townhall-bench: only " << bench.snapshots() << " of "
+              << num_watchers << " snapshots arrived";
+    for (auto& w : watchers) {
+      if (!w->status.ok()) {
+        std::cerr << "; first failure: " << w->status.error_code() << " "
+                  << w->status.error_message();
+        break;
+      }
+    }
+    std::cerr << "\n";
+    for (auto& w : watchers) w->Cancel();
+    while (bench.finished() < num_watchers)
+      absl::SleepFor(absl::Milliseconds(10));
+    return 1;
+  }
+  absl::SleepFor(absl::Seconds(3));  // idle: let the server settle
+  const int64_t rss_after = ServerRssKb(server_pid);
+
+  // One delivery: submit (pending: participants don't see it), then time
+  // ApproveQuestion and the "question.approved" change at every watcher.
+  int next = 0;
+  auto deliver = [&]() -> absl::Status {
+    int i = next++;
+    auto id = SubmitAs(organizer, questions, *session, "author-w", text_seq++);
+    if (!id.ok()) return id.status();
+    bench.Expect(*id, i);
+    bench.Started(i, NowNanos());
+    absl::Status ok = approve(*id);
+    bench.Finished(i, NowNanos());
+    if (!ok.ok()) return ok;
+    if (!bench.WaitAll(i, absl::Seconds(10))) {
+      std::cerr << "townhall-bench: question " << i
+                << " did not reach every watcher within 10s\n";
+    }
+    absl::SleepFor(interval);
+    return absl::OkStatus();
+  };
+  double cpu0 = CpuSeconds();
+  for (int i = 0; i < deliveries; ++i) {
+    absl::Status ok = deliver();
+    if (!ok.ok()) {
+      std::cerr << "townhall-bench: delivery " << i << ": " << ok << "\n";
+      return 1;
+    }
+  }
+  double idle_cpu = CpuSeconds() - cpu0;
+  Delivery idle = bench.Summarize(0, deliveries);
+
+  // Under a background vote load.
+  std::string loaded_json = "null";
+  if (loaded > 0) {
+    std::vector<Channel> vote_channels = MakeChannels(server, token, 4, 2000);
+    auto space = MakeVoteSpace(vote_channels[0], *session,
+                               std::max(1, absl::GetFlag(FLAGS_participants)));
+    if (!space.ok()) {
+      std::cerr << "townhall-bench: vote load: " << space.status() << "\n";
+      return 1;
+    }
+    absl::Duration run = absl::Seconds(5) +
+                         loaded * (interval + absl::Milliseconds(300)) +
+                         absl::Seconds(2);
+    Bench votes(RpcKind::kUpvote, &vote_channels, &*space);
+    Result vote_result;
+    std::thread load([&] {
+      vote_result = votes.Run(vote_concurrency, absl::Seconds(1), run);
+    });
+    absl::SleepFor(absl::Seconds(2));
+    // First a quiet window (votes only): the coalesced rate alone. Then
+    // the deliveries (each approval also ends a held run of votes).
+    std::vector<int64_t> before(num_watchers);
+    auto vote_rates = [&](double window_s) {
+      std::vector<double> rates(num_watchers);
+      for (int w = 0; w < num_watchers; ++w) {
+        int64_t now = watchers[w]->vote_messages.load();
+        rates[w] = (now - before[w]) / window_s;
+        before[w] = now;
+      }
+      std::sort(rates.begin(), rates.end());
+      return rates;
+    };
+    vote_rates(1);
+    absl::Time quiet_start = absl::Now();
+    absl::SleepFor(absl::Seconds(3));
+    std::vector<double> quiet =
+        vote_rates(absl::ToDoubleSeconds(absl::Now() - quiet_start));
+    absl::Time window_start = absl::Now();
+    for (int i = 0; i < loaded; ++i) {
+      absl::Status ok = deliver();
+      if (!ok.ok()) {
+        std::cerr << "townhall-bench: loaded delivery " << i << ": " << ok
+                  << "\n";
+        break;
+      }
+    }
+    std::vector<double> rates =
+        vote_rates(absl::ToDoubleSeconds(absl::Now() - window_start));
+    load.join();
+    Delivery d = bench.Summarize(deliveries, deliveries + loaded);
+    int64_t vote_errors = 0;
+    for (int c = 1; c < kNumCodes; ++c) vote_errors += vote_result.codes[c];
+    loaded_json = absl::StrFormat(
+        "{\"vote_concurrency\":%d,\"votes_ok_per_s\":%.1f,\"vote_errors\":%d,"
+        "\"vote_p99_ms\":%.2f,\"vote_msgs_per_watcher_per_s\":{\"min\":%.2f,"
+        "\"p50\":%.2f,\"max\":%.2f},\"vote_msgs_per_watcher_per_s_quiet\":{"
+        "\"min\":%.2f,\"p50\":%.2f,\"max\":%.2f},\"deliveries\":%s}",
+        vote_concurrency, vote_result.ok / vote_result.seconds, vote_errors,
+        vote_result.latencies_us.empty()
+            ? 0.0
+            : vote_result.latencies_us[std::min(
+                  vote_result.latencies_us.size() - 1,
+                  static_cast<size_t>(0.99 *
+                                      vote_result.latencies_us.size()))] /
+                  1e3,
+        rates.front(), rates[rates.size() / 2], rates.back(), quiet.front(),
+        quiet[quiet.size() / 2], quiet.back(), DeliveryJson(d));
+  }
+
+  int64_t resnapshots = 0;
+  for (auto& w : watchers) resnapshots += w->snapshots.load() - 1;
+  for (auto& w : watchers) w->Cancel();
+  give_up = absl::Now() + absl::Seconds(30);
+  while (bench.finished() < num_watchers && absl::Now() < give_up)
+    absl::SleepFor(absl::Milliseconds(10));
+
+  const double per_watcher_bytes =
+      rss_before >= 0 && rss_after >= 0
+          ? (rss_after - rss_before) * 1024.0 / num_watchers
+          : -1;
+  std::cout << absl::StrFormat(
+      "{\"mode\":\"watch\",\"watchers\":%d,\"channels\":%d,"
+      "\"open_all_s\":%.2f,\"server_rss_before_kb\":%d,"
+      "\"server_rss_after_kb\":%d,\"server_bytes_per_watcher\":%.0f,"
+      "\"deliveries\":%d,\"interval_ms\":%d,\"resnapshots\":%d,"
+      "\"client_cpu_s_idle_phase\":%.2f,\"idle\":%s,\"loaded\":%s}\n",
+      num_watchers, num_channels, open_s, rss_before, rss_after,
+      per_watcher_bytes, deliveries,
+      static_cast<int>(absl::ToInt64Milliseconds(interval)), resnapshots,
+      idle_cpu, DeliveryJson(idle), loaded_json);
+  return idle.missing == 0 ? 0 : 1;
 }
 
 }  // namespace
@@ -531,5 +1299,7 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "closed-loop load generator for townhalld; see bench/run_bench.sh");
   absl::ParseCommandLine(argc, argv);
-  return absl::GetFlag(FLAGS_setup) ? townhall::Setup() : townhall::Load();
+  if (absl::GetFlag(FLAGS_setup)) return townhall::Setup();
+  if (absl::GetFlag(FLAGS_watch)) return townhall::Watch();
+  return townhall::Load();
 }

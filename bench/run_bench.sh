@@ -12,9 +12,20 @@
 #   RPCS="ping get_session ping" ROUNDS=5 bench/run_bench.sh
 #   REDIS_UNIX=1 bench/run_bench.sh         # townhalld talks to Redis over a unix socket
 #   SERVER_PRELOAD=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2 bench/run_bench.sh
+#   WATCHERS="1000 5000" WATCH_VOTE_CONCURRENCY=16 bench/run_bench.sh
+#   WATCHERS= bench/run_bench.sh             # skip the WatchQueue benchmark
 #
-# Order: ping, get_session, create_session, list_sessions, ping, repeated
-# ROUNDS times. Each ratio is against the mean of the two Ping runs of the
+# Order: ping, upvote, upvote_unchanged, get_session, create_session,
+# list_sessions, ping, repeated ROUNDS times. upvote casts a NEW vote per
+# call ((participant, question) pairs never used before in this run, from
+# QUESTIONS questions x PARTICIPANTS participants with their own join
+# tokens; votes_per_minute is raised to 10000 so the rate limit never
+# binds); upvote_unchanged repeats pairs already voted (changed=false).
+# Then, for each W in WATCHERS, a FRESH townhalld (same flags, same Redis)
+# gets W WatchQueue streams: server VmRSS before/after, and the delivery
+# latency of DELIVERIES approved questions to every watcher, then again
+# under a background vote load (WATCH_VOTE_CONCURRENCY outstanding votes).
+# Each ratio is against the mean of the two Ping runs of the
 # same round (the two also show drift); the table shows medians over rounds.
 # Server and Redis CPU per RPC come from /proc/<pid>/stat, server context
 # switches from /proc/<pid>/task/*/status, sampled over the measured window
@@ -31,7 +42,13 @@ PIN=${PIN:-none}                 # none | split
 SERVER_FLAGS=${SERVER_FLAGS:-}
 APPENDONLY=${APPENDONLY:-yes}
 PREFILL=${PREFILL:-200}
-RPCS=${RPCS:-ping get_session create_session list_sessions ping}
+RPCS=${RPCS:-ping upvote upvote_unchanged get_session create_session list_sessions ping}
+QUESTIONS=${QUESTIONS:-500}
+PARTICIPANTS=${PARTICIPANTS:-4000}
+WATCHERS=${WATCHERS-1000 5000}
+WATCH_CHANNELS=${WATCH_CHANNELS:-16}
+DELIVERIES=${DELIVERIES:-50}
+WATCH_VOTE_CONCURRENCY=${WATCH_VOTE_CONCURRENCY:-16}
 ROUNDS=${ROUNDS:-3}
 REDIS_UNIX=${REDIS_UNIX:-0}      # 1: townhalld connects over a unix socket
 SERVER_PRELOAD=${SERVER_PRELOAD:-}  # e.g. a malloc to LD_PRELOAD into townhalld
@@ -62,7 +79,9 @@ BENCH=$BUILD_DIR/bench/townhall-bench
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/townhall-bench.XXXXXX")
 REDIS_PID=""
 SERVER_PID=""
+WATCH_SERVER_PID=""
 cleanup() {
+  [[ -n $WATCH_SERVER_PID ]] && kill -TERM "$WATCH_SERVER_PID" 2>/dev/null && wait "$WATCH_SERVER_PID" 2>/dev/null
   [[ -n $SERVER_PID ]] && kill -TERM "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
   [[ -n $REDIS_PID ]] && kill -TERM "$REDIS_PID" 2>/dev/null && wait "$REDIS_PID" 2>/dev/null
   rm -rf "$WORK"
@@ -114,14 +133,19 @@ REDIS_ADDRESS=127.0.0.1:$REDIS_PORT
 [[ $REDIS_UNIX == 1 ]] && REDIS_ADDRESS=unix:$WORK/redis.sock
 SERVER_ENV=()
 [[ -n $SERVER_PRELOAD ]] && SERVER_ENV=(env "LD_PRELOAD=$SERVER_PRELOAD")
-# shellcheck disable=SC2086
-"${PIN_SERVER[@]}" "${SERVER_ENV[@]}" "$TOWNHALLD" --flagfile="$ROOT/deploy/local/townhalld.flags" \
-  --listen="127.0.0.1:$GRPC_PORT" --redis="$REDIS_ADDRESS" \
-  --auth_key_file="$WORK/auth_keys" \
-  --bootstrap_credential_file="$WORK/bootstrap_credential" \
-  --access_log=false --drain_delay=0s --shutdown_grace=2s $SERVER_FLAGS \
-  >"$WORK/townhalld.log" 2>&1 &
-SERVER_PID=$!
+# start_server PORT LOG: a townhalld with the deployed flags; sets STARTED_PID.
+start_server() {
+  # shellcheck disable=SC2086
+  "${PIN_SERVER[@]}" "${SERVER_ENV[@]}" "$TOWNHALLD" --flagfile="$ROOT/deploy/local/townhalld.flags" \
+    --listen="127.0.0.1:$1" --redis="$REDIS_ADDRESS" \
+    --auth_key_file="$WORK/auth_keys" \
+    --bootstrap_credential_file="$WORK/bootstrap_credential" \
+    --access_log=false --drain_delay=0s --shutdown_grace=2s $SERVER_FLAGS \
+    >"$2" 2>&1 &
+  STARTED_PID=$!
+}
+start_server "$GRPC_PORT" "$WORK/townhalld.log"
+SERVER_PID=$STARTED_PID
 
 SERVER=127.0.0.1:$GRPC_PORT
 # Two tenants: reads see exactly PREFILL sessions; writes go elsewhere.
@@ -129,8 +153,16 @@ mapfile -t READ < <("$BENCH" --setup --server="$SERVER" --tenant=bench-read \
   --prefill="$PREFILL" --bootstrap_credential_file="$WORK/bootstrap_credential")
 mapfile -t WRITE < <("$BENCH" --setup --server="$SERVER" --tenant=bench-write \
   --prefill=0 --bootstrap_credential_file="$WORK/bootstrap_credential")
+# Votes: one session with QUESTIONS approved questions (post-moderation,
+# votes_per_minute 10000).
+mapfile -t VOTE < <("$BENCH" --setup --server="$SERVER" --tenant=bench-vote \
+  --prefill=0 --questions="$QUESTIONS" --bootstrap_credential_file="$WORK/bootstrap_credential")
 READ_TOKEN=${READ[0]:-}; SESSION_ID=${READ[1]:-}; WRITE_TOKEN=${WRITE[0]:-}
-[[ -n $READ_TOKEN && -n $SESSION_ID && -n $WRITE_TOKEN ]] || { log "setup failed"; cat "$WORK/townhalld.log" >&2; exit 1; }
+VOTE_TOKEN=${VOTE[0]:-}; VOTE_SESSION=${VOTE[1]:-}
+[[ -n $READ_TOKEN && -n $SESSION_ID && -n $WRITE_TOKEN && -n $VOTE_TOKEN && -n $VOTE_SESSION ]] || { log "setup failed"; cat "$WORK/townhalld.log" >&2; exit 1; }
+VOTE_FLAGS=(--auth_key_file="$WORK/auth_keys" --tenant=bench-vote
+  --participants="$PARTICIPANTS" --pair_offset_file="$WORK/pair_offset")
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # utime+stime of a process in clock ticks; context switches of all its threads
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
@@ -147,12 +179,13 @@ for round in $(seq "$ROUNDS"); do
   step=0
   for rpc in $RPCS; do
     step=$((step + 1))
-    token=$READ_TOKEN
+    token=$READ_TOKEN; session=$SESSION_ID; extra=()
     [[ $rpc == create_session ]] && token=$WRITE_TOKEN
+    if [[ $rpc == upvote* ]]; then token=$VOTE_TOKEN; session=$VOTE_SESSION; extra=("${VOTE_FLAGS[@]}"); fi
     out=$WORK/$round.$step.json
     "${PIN_CLIENT[@]}" "$BENCH" --server="$SERVER" --token="$token" --rpc="$rpc" \
-      --session_id="$SESSION_ID" --duration="$DURATION" --warmup="$WARMUP" \
-      --concurrency="$CONCURRENCY" --channels="$CHANNELS" --json >"$out" 2>"$out.err" &
+      --session_id="$session" --duration="$DURATION" --warmup="$WARMUP" \
+      --concurrency="$CONCURRENCY" --channels="$CHANNELS" "${extra[@]}" --json >"$out" 2>"$out.err" &
     bench_pid=$!
     sleep "$(secs "$WARMUP")"
     s0=$(cpu_ticks "$SERVER_PID"); r0=$(cpu_ticks "$REDIS_PID"); c0=$(ctx_switches "$SERVER_PID")
@@ -205,6 +238,51 @@ printf '%s\n' "${RESULTS[@]}" | jq -rs '
       ([group_by(.step)[] | select(.[0].rpc != "ping") |
         "\(.[0].rpc) \(map(.ratio | r2) | map(tostring) | join(" / "))"] | join("; ")) + ".",
     "Ping runs (ok/s, in order): \(map(select(.rpc == "ping") | .throughput | round) | map(tostring) | join(", "))."'
+LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
+echo
+echo "Machine load average (1/5/15 min) at the start of the rounds: $LOAD_START; at their end: $LOAD_END."
+
+# ---- WatchQueue: a fresh townhalld per watcher count (clean RSS baseline)
+WATCH_RESULTS=()
+for w in $WATCHERS; do
+  port=$(free_port)
+  start_server "$port" "$WORK/townhalld-watch-$w.log"
+  WATCH_SERVER_PID=$STARTED_PID
+  out=$WORK/watch.$w.json
+  if ! "${PIN_CLIENT[@]}" "$BENCH" --watch --server="127.0.0.1:$port" --token="$VOTE_TOKEN" \
+      --tenant=bench-vote --auth_key_file="$WORK/auth_keys" --participants="$PARTICIPANTS" \
+      --watchers="$w" --watch_channels="$WATCH_CHANNELS" --deliveries="$DELIVERIES" \
+      --vote_concurrency="$WATCH_VOTE_CONCURRENCY" --server_pid="$WATCH_SERVER_PID" \
+      >"$out" 2>"$out.err"; then
+    log "watch $w failed:"; cat "$out.err" >&2; tail -20 "$WORK/townhalld-watch-$w.log" >&2
+  fi
+  [[ -s $out.err ]] && log "watch $w: $(cat "$out.err")"
+  [[ -s $out ]] && { cat "$out" >&2; WATCH_RESULTS+=("$(jq -c --arg load "$(cut -d' ' -f1-3 /proc/loadavg)" '. + {load: $load}' "$out")"); }
+  kill -TERM "$WATCH_SERVER_PID" 2>/dev/null; wait "$WATCH_SERVER_PID" 2>/dev/null || true
+  WATCH_SERVER_PID=""
+done
+if (( ${#WATCH_RESULTS[@]} > 0 )); then
+  echo
+  echo "WatchQueue: delivery of \"question.approved\" from the start of ApproveQuestion (from its completion in brackets), over every (watcher, question):"
+  echo
+  printf '%s\n' "${WATCH_RESULTS[@]}" | jq -rs '
+    def r1: (. * 10 | round) / 10;
+    def r2: (. * 100 | round) / 100;
+    "| watchers | p50 (ms) | p99 (ms) | max (ms) | delivered / missing | ApproveQuestion p50 (ms) | server RSS before → after (MiB) | server memory per watcher | open all (s) |",
+    "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    (.[] | "| \(.watchers) | \(.idle.from_start_ms.p50 | r2) (\(.idle.from_done_ms.p50 | r2)) | \(.idle.from_start_ms.p99 | r2) (\(.idle.from_done_ms.p99 | r2)) | \(.idle.from_start_ms.max | r2) | \(.idle.delivered) / \(.idle.missing) | \(.idle.approve_rpc_ms.p50 | r2) | \(.server_rss_before_kb / 1024 | r1) → \(.server_rss_after_kb / 1024 | r1) | \(.server_bytes_per_watcher / 1024 | r1) KiB | \(.open_all_s | r2) |"),
+    "",
+    (if (map(.loaded) | map(select(. != null)) | length) > 0 then
+      "Under a background vote load:",
+      "",
+      "| watchers | votes outstanding | votes ok/s | vote p99 (ms) | vote messages per watcher per s, votes only (min / median / max) | same, during approvals | approved p50 (ms) | p99 (ms) | max (ms) | missing |",
+      "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+      (.[] | select(.loaded != null) | "| \(.watchers) | \(.loaded.vote_concurrency) | \(.loaded.votes_ok_per_s | round) | \(.loaded.vote_p99_ms | r2) | \(.loaded.vote_msgs_per_watcher_per_s_quiet.min | r2) / \(.loaded.vote_msgs_per_watcher_per_s_quiet.p50 | r2) / \(.loaded.vote_msgs_per_watcher_per_s_quiet.max | r2) | \(.loaded.vote_msgs_per_watcher_per_s.min | r2) / \(.loaded.vote_msgs_per_watcher_per_s.p50 | r2) / \(.loaded.vote_msgs_per_watcher_per_s.max | r2) | \(.loaded.deliveries.from_start_ms.p50 | r2) | \(.loaded.deliveries.from_start_ms.p99 | r2) | \(.loaded.deliveries.from_start_ms.max | r2) | \(.loaded.deliveries.missing) |")
+    else empty end),
+    "",
+    "Load average after each watch run: \(map("\(.watchers): \(.load)") | join("; "))."'
+fi
+
 if [[ $REDIS_BENCHMARK == 1 ]]; then
   echo
   echo "redis-benchmark (same Redis, appendonly $APPENDONLY, client pinned like the load generator):"
