@@ -623,12 +623,14 @@ absl::Status QuestionLogic::UndoModeration(
     const v1::UndoModerationRequest& request,
     v1::UndoModerationResponse* response) const {
   TH_RETURN_IF_ERROR(ValidateId("session_id", request.session_id()));
+  TH_RETURN_IF_ERROR(ValidateRequestId("request_id", request.request_id()));
   std::vector<std::string> actor = Actor(caller);
   TH_ASSIGN_OR_RETURN(
       ScriptOutcome outcome,
       RunScript(redis, caller.tenant_id, request.session_id(),
                 lua::kUndoScript,
-                {actor[0], actor[1], FormatRfc3339(absl::Now())}));
+                {actor[0], actor[1], FormatRfc3339(absl::Now()),
+                 request.request_id()}));
   if (outcome.values.empty()) {
     return absl::InternalError("unexpected outcome of undo");
   }

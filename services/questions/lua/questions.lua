@@ -1,53 +1,8 @@
--- Question queue helpers, prepended to every questions script after the
--- common prelude. Every key of a session's queue shares one hash tag:
---   KEYS[1] P = "th:{s:<tenant>:<session>}:"   (questions_keys.h)
---   P version, P events        the session's question feed (FeedKeys)
---   P q:<id>                   HASH   one question (fields below)
---   P q:<id>:voters            HASH   participant -> vote time (unix ms)
---   P seq                      STRING question counter (arrival order)
---   P top, P trend, P new      ZSET   open (APPROVED, PINNED) questions by
---                                     votes+age / trending key / seq
---   P top:<item>, trend:<item>, new:<item>   the same per agenda item
---   P pending                  ZSET   PENDING by seq
---   P answered                 ZSET   ANSWERED by answer time (unix ms)
---   P visible                  ZSET   APPROVED, PINNED, ANSWERED by seq
---   P all                      ZSET   every question by seq
---   P mine:<participant>       ZSET   a participant's questions by seq
---   P match                    HASH   id -> matching form (PENDING and open)
---   P pinned                   STRING the PINNED question's id
---   P settings                 HASH   QueueSettings
---   P audit                    HASH   sequence -> ModerationAction JSON
---   P audit:n                  STRING the newest audit sequence
---   P undo                     LIST   undo records, newest last
---   P rl:<kind>:<participant>  HASH   token bucket {t, ts}
---   P idem:<request_id>        STRING question id of a submission (a day)
--- Question hash fields: id, session, text, orig, match (matching form),
--- author, org, anon (0/1), lang, item, venue, status, votes, seq, trend,
--- created, updated (RFC 3339),
--- reason, answer, answered (RFC 3339), answered_ms, merged_into,
--- merged_from (space-separated), carried_to, carried_from.
-local P = KEYS[1]
-local FEED_VERSION, FEED_EVENTS = P .. 'version', P .. 'events'
-local IDEM_TTL = 86400
-
-local PENDING, APPROVED, PINNED = 'PENDING', 'APPROVED', 'PINNED'
-local ANSWERED, REJECTED, ARCHIVED = 'ANSWERED', 'REJECTED', 'ARCHIVED'
-local MERGED, CARRIED = 'MERGED', 'CARRIED'
-
+-- Question queue helpers for every script but vote, after queue_core.lua.
 -- The moderation fields an undo restores (votes and voters are not).
 local MODERATION_FIELDS = {'text', 'orig', 'match', 'status', 'reason', 'answer',
                            'answered', 'answered_ms', 'merged_into',
                            'merged_from', 'updated'}
-
--- Trending: a vote at unix ms t weighs 2^((t - EPOCH_MS) / HALF_LIFE_MS);
--- a question's trending key is log2 of the sum of its weights (the
--- submission counts as one vote). All weights decay alike, so the order of
--- the stored keys is the order of the decayed scores at any moment.
-local EPOCH_MS, HALF_LIFE_MS = 1767225600000, 600000  -- 2026-01-01, 10 min
-local function weight(ms) return (tonumber(ms) - EPOCH_MS) / HALF_LIFE_MS end
-
-local function qkey(id) return P .. 'q:' .. id end
-local function voters_key(id) return P .. 'q:' .. id .. ':voters' end
 
 -- The question as a table of its hash fields, or nil.
 local function load(id)
@@ -62,29 +17,6 @@ local function must_load(id)
   local q = load(id)
   if not q then th_fail('NOT_FOUND', 'question ' .. id .. ' not found') end
   return q
-end
-
-local function is_open(status) return status == APPROVED or status == PINNED end
-
--- Ranking keys. top: more votes first, then the earlier question (seq
--- fills the low 32 bits, inverted); exact in a double up to 2^20 votes.
-local function top_score(q)
-  return tonumber(q.votes) * 4294967296 + (4294967295 - tonumber(q.seq))
-end
-
-local function fmt(x) return string.format('%.17g', x) end
-
--- log2(2^a + 2^b) without overflow: trending keys are log2 of a sum of
--- 2^(t / half-life) weights.
-local function log2addexp(a, b)
-  if a < b then a, b = b, a end
-  return a + math.log(1 + 2 ^ (b - a)) / math.log(2)
-end
-
--- log2(2^a - 2^b) for b < a; `floor` when b is (numerically) a.
-local function log2subexp(a, b, floor)
-  if b >= a - 1e-9 then return floor end
-  return a + math.log(1 - 2 ^ (b - a)) / math.log(2)
 end
 
 -- Removes a question from every status index (not all / mine).
@@ -183,24 +115,6 @@ local function feed(kind, entity_id, questions, now)
   end
   return th_feed_append(FEED_VERSION, FEED_EVENTS, kind, entity_id,
                         data .. '}')
-end
-
--- A token bucket of `per_minute` tokens (also the burst). Returns 0 when a
--- token was taken, else the milliseconds until one is available.
-local function take_token(kind, participant, per_minute, now_ms)
-  if participant == '' or per_minute <= 0 then return 0 end
-  local key = P .. 'rl:' .. kind .. ':' .. participant
-  local state = redis.call('HMGET', key, 't', 'ts')
-  local tokens, ts = tonumber(state[1]), tonumber(state[2])
-  if not tokens then tokens, ts = per_minute, now_ms end
-  local rate = per_minute / 60000
-  tokens = math.min(per_minute, tokens + math.max(0, now_ms - ts) * rate)
-  if tokens < 1 then
-    return math.ceil((1 - tokens) / rate)
-  end
-  redis.call('HSET', key, 't', fmt(tokens - 1), 'ts', now_ms)
-  redis.call('PEXPIRE', key, 120000)
-  return 0
 end
 
 -- Settings with defaults: {mode, submissions_per_minute, votes_per_minute,

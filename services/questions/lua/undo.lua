@@ -1,8 +1,21 @@
 -- Undoes the session's newest moderator action not undone yet.
--- ARGV: actor, actor role, now (RFC 3339).
--- Returns {'OK', action json, question json...}; FAILED_PRECONDITION when
--- there is nothing to undo.
-local actor, role, now = ARGV[1], ARGV[2], ARGV[3]
+-- ARGV: actor, actor role, now (RFC 3339), request_id.
+-- Returns {'OK', action json, question json...} (a retried request: the
+-- action it undid, its questions as they are now); FAILED_PRECONDITION
+-- when there is nothing to undo.
+local actor, role, now, rid = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+if rid ~= '' then
+  local prior = redis.call('GET', P .. 'idem:undo:' .. rid)
+  if prior then
+    local entry = cjson.decode(redis.call('HGET', P .. 'audit', prior))
+    local out = {'OK', cjson.encode(entry)}
+    for _, id in ipairs(entry.questionIds or {}) do
+      local q = load(id)
+      if q then out[#out + 1] = question_json(q) end
+    end
+    return out
+  end
+end
 local raw = redis.call('RPOP', P .. 'undo')
 if not raw then th_fail('FAILED_PRECONDITION', 'there is no moderator action to undo') end
 local record = cjson.decode(raw)
@@ -49,6 +62,7 @@ for i, q in ipairs(restored) do ids[i] = q.id end
 audit(actor, role, 'undo', ids, 'undid #' .. record.sequence .. ' (' ..
       record.action .. ')', now)
 feed('question.restored', ids[1] or '', restored, now)
+if rid ~= '' then th_remember(P .. 'idem:undo:' .. rid, record.sequence, IDEM_TTL) end
 local out = {'OK', cjson.encode(entry)}
 for _, q in ipairs(restored) do out[#out + 1] = question_json(q) end
 return out
