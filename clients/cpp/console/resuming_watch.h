@@ -18,6 +18,7 @@
 #pragma once
 
 #include <grpcpp/grpcpp.h>
+#include <grpcpp/support/sync_stream.h>
 
 #include <algorithm>
 #include <cstdint>
