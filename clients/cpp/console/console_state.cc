@@ -300,6 +300,35 @@ void ConsoleState::OnCommandDone(const Command& command,
   }
 }
 
+std::vector<std::string> ConsoleState::TakeNamesToFetch() {
+  std::vector<std::string> wanted;
+  auto want = [&](const std::string& id) {
+    if (!id.empty() && names_asked_.insert(id).second) wanted.push_back(id);
+  };
+  if (const v1::SpeakersQueue* queue = agenda_.active_queue()) {
+    for (const v1::Speaker& speaker : queue->speakers()) {
+      want(speaker.participant_id());
+    }
+  }
+  for (Pane pane : {Pane::kPending, Pane::kOpen}) {
+    for (const v1::Question* question : Rows(pane)) {
+      want(question->author_participant_id());
+    }
+  }
+  return wanted;
+}
+
+void ConsoleState::SetParticipantName(const std::string& participant_id,
+                                      std::string name) {
+  names_[participant_id] = std::move(name);
+}
+
+const std::string& ConsoleState::ParticipantName(
+    const std::string& participant_id) const {
+  auto it = names_.find(participant_id);
+  return it == names_.end() ? participant_id : it->second;
+}
+
 std::vector<const v1::Question*> ConsoleState::Rows(Pane pane) const {
   return pane == Pane::kPending ? queue_.Pending() : queue_.Open();
 }

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "townhall/v1/agenda.pb.h"
@@ -188,6 +189,12 @@ class ConsoleState {
   }
   // Reports a command's outcome in the status line.
   void OnCommandDone(const Command& command, const absl::Status& status);
+  // Returns, once each, the participants on screen (speakers, authors)
+  // whose names the console has not asked for yet.
+  std::vector<std::string> TakeNamesToFetch();
+  void SetParticipantName(const std::string& participant_id, std::string name);
+  // The participant's display name when known, else the id.
+  const std::string& ParticipantName(const std::string& participant_id) const;
 
   // Handles one key: moves the selection, switches panes, edits the prompt,
   // or returns the command to run.
@@ -241,6 +248,8 @@ class ConsoleState {
   std::string merge_duplicate_;
   std::optional<Prompt> prompt_;
   StatusLine status_;
+  absl::flat_hash_map<std::string, std::string> names_;
+  absl::flat_hash_set<std::string> names_asked_;
 };
 
 }  // namespace townhall::console

@@ -366,6 +366,22 @@ TEST_F(ConsoleStateTest, ServerErrorsGoToTheStatusLine) {
   EXPECT_EQ(state_.status().text, "done: pin a1");
 }
 
+TEST_F(ConsoleStateTest, AsksOnceForTheNamesOnScreen) {
+  v1::Question authored = MakeQuestion("p9", kPending, 0, 40);
+  authored.set_author_participant_id("author-1");
+  state_.ApplyQueue(QueueChange(2, "question.submitted", {authored}));
+  state_.ApplyAgenda(AgendaSnapshot(
+      1, {MakeItem("i1", v1::AGENDA_ITEM_STATUS_ACTIVE, 0)}, "i1",
+      {MakeSpeaker("speaker-1", v1::SPEAKER_STATE_WAITING),
+       MakeSpeaker("author-1", v1::SPEAKER_STATE_WAITING)}));
+  EXPECT_THAT(state_.TakeNamesToFetch(),
+              ::testing::UnorderedElementsAre("speaker-1", "author-1"));
+  EXPECT_TRUE(state_.TakeNamesToFetch().empty());
+  EXPECT_EQ(state_.ParticipantName("speaker-1"), "speaker-1");
+  state_.SetParticipantName("speaker-1", "Dilnoza Karimova");
+  EXPECT_EQ(state_.ParticipantName("speaker-1"), "Dilnoza Karimova");
+}
+
 TEST(ConsoleStateEmptyTest, KeysOnAnEmptyQueueDoNothing) {
   ConsoleState state("s1");
   EXPECT_EQ(state.Selected(), nullptr);

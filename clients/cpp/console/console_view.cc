@@ -45,9 +45,10 @@ std::string StreamText(const StreamStatus& stream, int64_t version) {
     case StreamStatus::State::kLive:
       return absl::StrCat("live v", version);
     case StreamStatus::State::kReconnecting:
-      return absl::StrCat("reconnecting (",
-                          absl::StatusCodeToString(stream.error.code()), ": ",
-                          stream.error.message(), ")");
+      return absl::StrCat(
+          "reconnecting (", absl::StatusCodeToString(stream.error.code()),
+          stream.error.message().empty() ? "" : ": ", stream.error.message(),
+          ")");
   }
   return "";
 }
@@ -93,6 +94,11 @@ void LayoutQuestions(const ConsoleState& state, Pane pane, int top, int height,
     std::string row =
         absl::StrFormat("%s %5s  %s%s", focused && is_selected ? ">" : " ",
                         number, tags, question.text());
+    // Anonymous questions come without an author.
+    if (!question.author_participant_id().empty()) {
+      absl::StrAppend(&row, "  - ",
+                      state.ParticipantName(question.author_participant_id()));
+    }
     Style style = focused && is_selected ? Style::kSelected
                   : pinned               ? Style::kPinned
                                          : Style::kNormal;
@@ -122,10 +128,7 @@ void LayoutAgenda(const ConsoleState& state, int top, int height, int left,
     int done = 0;
     bool speaking = false;
     for (const v1::Speaker& speaker : queue->speakers()) {
-      std::string who = speaker.organization_id().empty()
-                            ? speaker.participant_id()
-                            : absl::StrCat(speaker.participant_id(), " (",
-                                           speaker.organization_id(), ")");
+      std::string who = state.ParticipantName(speaker.participant_id());
       switch (speaker.state()) {
         case v1::SPEAKER_STATE_SPEAKING: {
           speaking = true;

@@ -78,11 +78,24 @@ TEST_F(ConsoleViewTest, ShowsStreamsAgendaAndQuestions) {
   EXPECT_THAT(rows[q1], StartsWith(">    5m  Vatandoshlar"));
   EXPECT_THAT(rows[q2], StartsWith("      7  Когда"));
 
-  EXPECT_GE(RowOf(rows, "Speaking: p-alisher (org-p-alisher)  1:01"), 0);
+  EXPECT_GE(RowOf(rows, "Speaking: p-alisher  1:01"), 0);
   EXPECT_GE(RowOf(rows, "1. p-dilnoza"), 0);
   EXPECT_GE(RowOf(rows, "> Mehnat migratsiyasi"), 0);
   EXPECT_THAT(rows[49], HasSubstr("a approve"));
   EXPECT_THAT(rows[49], HasSubstr("q quit"));
+}
+
+TEST_F(ConsoleViewTest, ShowsNamesOnceKnown) {
+  v1::Question authored = MakeQuestion("q9", v1::QUESTION_STATUS_APPROVED, 1,
+                                       30, "Savol muallif bilan");
+  authored.set_author_participant_id("p-aziz");
+  state_.ApplyQueue(QueueChange(13, "question.approved", {authored}));
+  EXPECT_GE(RowOf(Rows(), "Savol muallif bilan  - p-aziz"), 0);
+  state_.SetParticipantName("p-aziz", "Aziz Rahimov");
+  state_.SetParticipantName("p-alisher", "Alisher Navoiy");
+  std::vector<std::string> rows = Rows();
+  EXPECT_GE(RowOf(rows, "Savol muallif bilan  - Aziz Rahimov"), 0);
+  EXPECT_GE(RowOf(rows, "Speaking: Alisher Navoiy  1:01"), 0);
 }
 
 TEST_F(ConsoleViewTest, MarksTheSelectionOfTheFocusedPaneOnly) {

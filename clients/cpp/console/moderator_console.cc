@@ -20,6 +20,7 @@
 #include "clients/cpp/console/terminal.h"
 #include "townhall/v1/agenda.grpc.pb.h"
 #include "townhall/v1/questions.grpc.pb.h"
+#include "townhall/v1/registration.grpc.pb.h"
 
 namespace townhall::console {
 namespace {
@@ -95,6 +96,7 @@ class CommandRunner {
         inbox_(inbox),
         questions_(v1::QuestionService::NewStub(client.channel())),
         agenda_(v1::AgendaService::NewStub(client.channel())),
+        registration_(v1::RegistrationService::NewStub(client.channel())),
         thread_([this] { Loop(); }) {}
   // Cancels the call in flight and drops the rest.
   ~CommandRunner() {
@@ -129,6 +131,25 @@ class CommandRunner {
       if (!status.ok()) return;  // the stream brings the next change anyway
       inbox_.Post([queue = response.queue()](ConsoleState& state) {
         state.agenda().ApplyFetchedQueue(queue);
+      });
+    });
+  }
+
+  // Reads a participant's display name into the state.
+  void FetchName(std::string participant_id) {
+    Enqueue([this, participant_id = std::move(participant_id)] {
+      v1::GetParticipantRequest request;
+      request.set_participant_id(participant_id);
+      v1::GetParticipantResponse response;
+      absl::Status status =
+          Call(&v1::RegistrationService::Stub::GetParticipant, *registration_,
+               request, &response);
+      // Without a name the console shows the id.
+      if (!status.ok() || response.participant().display_name().empty()) return;
+      inbox_.Post([participant_id,
+                   name = response.participant().display_name()](
+                      ConsoleState& state) {
+        state.SetParticipantName(participant_id, name);
       });
     });
   }
@@ -249,6 +270,7 @@ class CommandRunner {
   Inbox& inbox_;
   std::unique_ptr<v1::QuestionService::Stub> questions_;
   std::unique_ptr<v1::AgendaService::Stub> agenda_;
+  std::unique_ptr<v1::RegistrationService::Stub> registration_;
   absl::Mutex mu_;
   std::deque<std::function<void()>> work_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
@@ -280,6 +302,9 @@ int RunModeratorConsole(const ConsoleOptions& options) {
   ConsoleState state(options.session_id);
   Inbox inbox;
   CommandRunner runner(*client, options.session_id, inbox);
+  // Reads for the screen (names, a queue) go on their own thread: they must
+  // not hold up the moderator's next command.
+  CommandRunner lookups(*client, options.session_id, inbox);
 
   auto questions = v1::QuestionService::NewStub(client->channel());
   auto agenda = v1::AgendaService::NewStub(client->channel());
@@ -347,7 +372,10 @@ int RunModeratorConsole(const ConsoleOptions& options) {
     if (terminal.TakeResized()) dirty = true;
     if (inbox.Drain(state)) dirty = true;
     if (std::optional<std::string> item = state.agenda().TakeQueueToFetch()) {
-      runner.FetchSpeakersQueue(*std::move(item));
+      lookups.FetchSpeakersQueue(*std::move(item));
+    }
+    for (std::string& participant : state.TakeNamesToFetch()) {
+      lookups.FetchName(std::move(participant));
     }
     absl::Time now = absl::Now();
     // The item and speaking times tick once a second.
