@@ -75,10 +75,13 @@ class Tmux:
     def __init__(self, command, env):
         self.socket = f"th-console-{secrets.token_hex(4)}"
         self.target = "console"
-        self._tmux("-f", "/dev/null", "new-session", "-d", "-s", self.target,
+        # remain-on-exit keeps the pane after the console exits, to read its
+        # exit status; set before the console starts, so even a console
+        # that exits at once leaves its last screen.
+        self._tmux("-f", "/dev/null", "start-server", ";",
+                   "set-option", "-g", "remain-on-exit", "on", ";",
+                   "new-session", "-d", "-s", self.target,
                    "-x", str(WIDTH), "-y", str(HEIGHT), "env", *env, *command)
-        # Keep the pane after the console exits, to read its exit status.
-        self._tmux("set-option", "-t", self.target, "remain-on-exit", "on")
 
     def _tmux(self, *args):
         return subprocess.run(["tmux", "-u", "-L", self.socket, *args],
@@ -86,7 +89,8 @@ class Tmux:
                               timeout=TIMEOUT).stdout
 
     def screen(self):
-        return self._tmux("capture-pane", "-p", "-t", self.target).split("\n")
+        text = self._tmux("capture-pane", "-p", "-t", self.target)
+        return text.rstrip("\n").split("\n")
 
     def send(self, *keys):
         self._tmux("send-keys", "-t", self.target, *keys)
@@ -338,14 +342,14 @@ class ModeratorConsoleTest(unittest.TestCase):
         self.assertEqual(restarted.status, q.QUESTION_STATUS_PENDING)
         self.assertEqual(late.status, q.QUESTION_STATUS_PENDING)
 
-        # q quits with status 0.
+        # q quits with status 0 (tmux reports the status a moment after the
+        # pane died).
         self.tmux.send("q")
         deadline = time.monotonic() + TIMEOUT
-        while time.monotonic() < deadline and self.tmux.pane("pane_dead") != "1":
+        while time.monotonic() < deadline and self.tmux.pane("pane_dead_status") == "":
             time.sleep(0.1)
         self.assertEqual(self.tmux.pane("pane_dead"), "1")
         self.assertEqual(self.tmux.pane("pane_dead_status"), "0")
-
 
 if __name__ == "__main__":
     if shutil.which("tmux") is None:
