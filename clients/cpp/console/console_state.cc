@@ -150,7 +150,8 @@ std::vector<const v1::Question*> QueueState::Open() const {
 
 int QueueState::Count(QuestionStatus status) const {
   int n = 0;
-  for (const auto& [id, question] : questions_) n += question.status() == status;
+  for (const auto& [id, question] : questions_)
+    n += question.status() == status;
   return n;
 }
 
@@ -234,16 +235,16 @@ void AgendaState::ApplyChange(const v1::AgendaChange& change) {
 }
 
 void AgendaState::UpsertItem(const v1::AgendaItem& item, bool created) {
-  auto it = std::find_if(
-      items_.begin(), items_.end(),
-      [&](const v1::AgendaItem& existing) { return existing.id() == item.id(); });
+  auto it = std::find_if(items_.begin(), items_.end(),
+                         [&](const v1::AgendaItem& existing) {
+                           return existing.id() == item.id();
+                         });
   if (it != items_.end()) {
     *it = item;
     return;
   }
   int position = item.position();
-  if (created && position >= 0 &&
-      position <= static_cast<int>(items_.size())) {
+  if (created && position >= 0 && position <= static_cast<int>(items_.size())) {
     items_.insert(items_.begin() + position, item);
   } else {
     items_.push_back(item);
@@ -293,9 +294,9 @@ void ConsoleState::OnCommandDone(const Command& command,
   if (status.ok()) {
     Tell(absl::StrCat("done: ", DescribeCommand(command)));
   } else {
-    Tell(absl::StrCat(DescribeCommand(command), " failed: ",
-                      absl::StatusCodeToString(status.code()), ": ",
-                      status.message()),
+    Tell(absl::StrCat(DescribeCommand(command),
+                      " failed: ", absl::StatusCodeToString(status.code()),
+                      ": ", status.message()),
          /*error=*/true);
   }
 }
@@ -341,9 +342,9 @@ void ConsoleState::Reconcile() {
   for (Pane pane : {Pane::kPending, Pane::kOpen}) {
     std::vector<const v1::Question*> rows = Rows(pane);
     Selection& selected = selection(pane);
-    auto it = std::find_if(rows.begin(), rows.end(), [&](const v1::Question* q) {
-      return q->id() == selected.id;
-    });
+    auto it = std::find_if(
+        rows.begin(), rows.end(),
+        [&](const v1::Question* q) { return q->id() == selected.id; });
     if (it != rows.end()) {
       selected.index = static_cast<int>(it - rows.begin());
     } else if (rows.empty()) {
@@ -367,8 +368,9 @@ void ConsoleState::Move(int delta) {
   std::vector<const v1::Question*> rows = Rows(focus_);
   if (rows.empty()) return;
   Selection& selected = selection(focus_);
-  selected.index = static_cast<int>(std::clamp<int64_t>(
-      int64_t{selected.index} + delta, 0, static_cast<int64_t>(rows.size()) - 1));
+  selected.index = static_cast<int>(
+      std::clamp<int64_t>(int64_t{selected.index} + delta, 0,
+                          static_cast<int64_t>(rows.size()) - 1));
   selected.id = rows[selected.index]->id();
 }
 
@@ -433,8 +435,8 @@ KeyOutcome ConsoleState::HandleKey(const KeyEvent& key) {
       return QuestionCommand(Command::Kind::kReject);
     case U'p': {
       const v1::Question* selected = Selected();
-      bool pinned =
-          selected != nullptr && selected->status() == v1::QUESTION_STATUS_PINNED;
+      bool pinned = selected != nullptr &&
+                    selected->status() == v1::QUESTION_STATUS_PINNED;
       return QuestionCommand(pinned ? Command::Kind::kUnpin
                                     : Command::Kind::kPin);
     }
@@ -527,9 +529,9 @@ KeyOutcome ConsoleState::QuestionCommand(Command::Kind kind) {
     return {};
   }
   if (kind == Command::Kind::kReject) {
-    prompt_ = Prompt{.label = absl::StrCat("Reason for rejecting ",
-                                           selected->id(), ": "),
-                     .command = std::move(command)};
+    prompt_ = Prompt{
+        .label = absl::StrCat("Reason for rejecting ", selected->id(), ": "),
+        .command = std::move(command)};
     Tell("type the reason the author will see; Enter rejects, Esc cancels");
     return {};
   }

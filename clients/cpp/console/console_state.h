@@ -183,7 +183,9 @@ class ConsoleState {
   void ApplyQueue(const v1::WatchQueueResponse& message);
   void ApplyAgenda(const v1::WatchAgendaResponse& message,
                    absl::Time received = absl::Now());
-  void SetQueueStream(StreamStatus status) { queue_stream_ = std::move(status); }
+  void SetQueueStream(StreamStatus status) {
+    queue_stream_ = std::move(status);
+  }
   void SetAgendaStream(StreamStatus status) {
     agenda_stream_ = std::move(status);
   }
@@ -224,7 +226,9 @@ class ConsoleState {
     int index = 0;
   };
 
-  Selection& selection(Pane pane) { return selections_[static_cast<int>(pane)]; }
+  Selection& selection(Pane pane) {
+    return selections_[static_cast<int>(pane)];
+  }
   const Selection& selection(Pane pane) const {
     return selections_[static_cast<int>(pane)];
   }

@@ -42,10 +42,12 @@ constexpr auto kPinned = v1::QUESTION_STATUS_PINNED;
 TEST(QueueStateTest, OrdersPendingOldestFirstAndOpenPinnedThenByVotes) {
   QueueState queue;
   queue.Apply(QueueSnapshot(
-      7, {MakeQuestion("p2", kPending, 0, 20), MakeQuestion("p1", kPending, 0, 10),
-          MakeQuestion("a1", kApproved, 3, 10), MakeQuestion("a2", kApproved, 9, 30),
-          MakeQuestion("a3", kApproved, 3, 5), MakeQuestion("pin", kPinned, 1, 40),
-          MakeQuestion("ans", v1::QUESTION_STATUS_ANSWERED, 50, 1)}));
+      7,
+      {MakeQuestion("p2", kPending, 0, 20), MakeQuestion("p1", kPending, 0, 10),
+       MakeQuestion("a1", kApproved, 3, 10),
+       MakeQuestion("a2", kApproved, 9, 30),
+       MakeQuestion("a3", kApproved, 3, 5), MakeQuestion("pin", kPinned, 1, 40),
+       MakeQuestion("ans", v1::QUESTION_STATUS_ANSWERED, 50, 1)}));
   EXPECT_EQ(queue.version(), 7);
   EXPECT_THAT(Ids(queue.Pending()), ElementsAre("p1", "p2"));
   // Ties on votes: the earlier question first.
@@ -66,14 +68,16 @@ TEST(QueueStateTest, ChangesMoveQuestionsAndUpdateVotes) {
   QueueState queue;
   queue.Apply(QueueSnapshot(
       1, {MakeQuestion("q1", kPending), MakeQuestion("q2", kApproved, 2)}));
-  queue.Apply(QueueChange(2, "question.approved", {MakeQuestion("q1", kApproved)}));
+  queue.Apply(
+      QueueChange(2, "question.approved", {MakeQuestion("q1", kApproved)}));
   EXPECT_TRUE(queue.Pending().empty());
   EXPECT_THAT(Ids(queue.Open()), ElementsAre("q2", "q1"));
   queue.Apply(VoteChange(4, {{"q1", 5}, {"unknown", 1}}));
   EXPECT_THAT(Ids(queue.Open()), ElementsAre("q1", "q2"));
   EXPECT_EQ(queue.Find("q1")->votes(), 5);
   EXPECT_EQ(queue.version(), 4);
-  queue.Apply(QueueChange(5, "question.submitted", {MakeQuestion("q3", kPending)}));
+  queue.Apply(
+      QueueChange(5, "question.submitted", {MakeQuestion("q3", kPending)}));
   EXPECT_THAT(Ids(queue.Pending()), ElementsAre("q3"));
 }
 
@@ -131,7 +135,8 @@ TEST(AgendaStateTest, SnapshotThenItemChanges) {
   v1::WatchAgendaResponse moved;
   moved.mutable_change()->set_version(7);
   moved.mutable_change()->set_kind("agenda.item.moved");
-  for (const char* id : {"i2", "i1", "i3"}) moved.mutable_change()->add_order(id);
+  for (const char* id : {"i2", "i1", "i3"})
+    moved.mutable_change()->add_order(id);
   agenda.Apply(moved, absl::Now());
   EXPECT_THAT(ItemIds(agenda), ElementsAre("i2", "i1", "i3"));
 
@@ -144,11 +149,12 @@ TEST(AgendaStateTest, SnapshotThenItemChanges) {
 
 TEST(AgendaStateTest, ActivationAsksOnceForTheNewItemsQueue) {
   AgendaState agenda;
-  agenda.Apply(AgendaSnapshot(1,
-                              {MakeItem("i1", v1::AGENDA_ITEM_STATUS_ACTIVE, 0),
-                               MakeItem("i2", v1::AGENDA_ITEM_STATUS_PENDING, 1)},
-                              "i1"),
-               absl::Now());
+  agenda.Apply(
+      AgendaSnapshot(1,
+                     {MakeItem("i1", v1::AGENDA_ITEM_STATUS_ACTIVE, 0),
+                      MakeItem("i2", v1::AGENDA_ITEM_STATUS_PENDING, 1)},
+                     "i1"),
+      absl::Now());
   agenda.Apply(ItemChange(2, "agenda.item.completed",
                           MakeItem("i1", v1::AGENDA_ITEM_STATUS_DONE, 0)),
                absl::Now());
@@ -171,8 +177,9 @@ TEST(AgendaStateTest, ActivationAsksOnceForTheNewItemsQueue) {
 
 TEST(AgendaStateTest, StreamedQueueWinsOverAFetchedOne) {
   AgendaState agenda;
-  agenda.Apply(AgendaSnapshot(1, {MakeItem("i1", v1::AGENDA_ITEM_STATUS_PENDING, 0)}),
-               absl::Now());
+  agenda.Apply(
+      AgendaSnapshot(1, {MakeItem("i1", v1::AGENDA_ITEM_STATUS_PENDING, 0)}),
+      absl::Now());
   agenda.Apply(ItemChange(2, "agenda.item.activated",
                           MakeItem("i1", v1::AGENDA_ITEM_STATUS_ACTIVE, 0)),
                absl::Now());
@@ -198,10 +205,11 @@ TEST(AgendaStateTest, ServerClockOffsetFromSnapshot) {
 class ConsoleStateTest : public ::testing::Test {
  protected:
   ConsoleStateTest() : state_("s1") {
-    state_.ApplyQueue(QueueSnapshot(
-        1, {MakeQuestion("p1", kPending, 0, 10), MakeQuestion("p2", kPending, 0, 20),
-            MakeQuestion("p3", kPending, 0, 30), MakeQuestion("a1", kApproved, 5, 10),
-            MakeQuestion("a2", kApproved, 2, 20)}));
+    state_.ApplyQueue(QueueSnapshot(1, {MakeQuestion("p1", kPending, 0, 10),
+                                        MakeQuestion("p2", kPending, 0, 20),
+                                        MakeQuestion("p3", kPending, 0, 30),
+                                        MakeQuestion("a1", kApproved, 5, 10),
+                                        MakeQuestion("a2", kApproved, 2, 20)}));
   }
 
   ConsoleState state_;
@@ -270,8 +278,8 @@ TEST_F(ConsoleStateTest, PinTogglesAndMarkAnswered) {
   ASSERT_TRUE(pin.command.has_value());
   EXPECT_EQ(pin.command->kind, Command::Kind::kPin);
   EXPECT_EQ(pin.command->question_id, "a1");
-  state_.ApplyQueue(QueueChange(2, "question.pinned",
-                                {MakeQuestion("a1", kPinned, 5, 10)}));
+  state_.ApplyQueue(
+      QueueChange(2, "question.pinned", {MakeQuestion("a1", kPinned, 5, 10)}));
   KeyOutcome unpin = Press(state_, U'p');
   ASSERT_TRUE(unpin.command.has_value());
   EXPECT_EQ(unpin.command->kind, Command::Kind::kUnpin);
@@ -333,9 +341,9 @@ TEST_F(ConsoleStateTest, MergeMarkCanBeCancelled) {
 
 TEST_F(ConsoleStateTest, MergeMarkDroppedWhenTheQuestionIsRejected) {
   Press(state_, U'M');
-  state_.ApplyQueue(QueueChange(
-      2, "question.rejected",
-      {MakeQuestion("p1", v1::QUESTION_STATUS_REJECTED, 0, 10)}));
+  state_.ApplyQueue(
+      QueueChange(2, "question.rejected",
+                  {MakeQuestion("p1", v1::QUESTION_STATUS_REJECTED, 0, 10)}));
   EXPECT_EQ(state_.merge_duplicate_id(), "");
   EXPECT_TRUE(state_.status().error);
 }
@@ -343,8 +351,8 @@ TEST_F(ConsoleStateTest, MergeMarkDroppedWhenTheQuestionIsRejected) {
 TEST_F(ConsoleStateTest, SpeakerKeysNeedAnActiveItem) {
   EXPECT_FALSE(Press(state_, U'n').command.has_value());
   EXPECT_THAT(state_.status().text, HasSubstr("no agenda item is active"));
-  state_.ApplyAgenda(
-      AgendaSnapshot(4, {MakeItem("i1", v1::AGENDA_ITEM_STATUS_ACTIVE, 0)}, "i1"));
+  state_.ApplyAgenda(AgendaSnapshot(
+      4, {MakeItem("i1", v1::AGENDA_ITEM_STATUS_ACTIVE, 0)}, "i1"));
   KeyOutcome next = Press(state_, U'n');
   ASSERT_TRUE(next.command.has_value());
   EXPECT_EQ(next.command->kind, Command::Kind::kCallNextSpeaker);
@@ -356,8 +364,8 @@ TEST_F(ConsoleStateTest, SpeakerKeysNeedAnActiveItem) {
 
 TEST_F(ConsoleStateTest, ServerErrorsGoToTheStatusLine) {
   Command command{.kind = Command::Kind::kPin, .question_id = "a1"};
-  state_.OnCommandDone(command,
-                       absl::FailedPreconditionError("question a1 is ANSWERED"));
+  state_.OnCommandDone(
+      command, absl::FailedPreconditionError("question a1 is ANSWERED"));
   EXPECT_TRUE(state_.status().error);
   EXPECT_EQ(state_.status().text,
             "pin a1 failed: FAILED_PRECONDITION: question a1 is ANSWERED");

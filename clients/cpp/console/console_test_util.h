@@ -61,8 +61,9 @@ inline v1::WatchQueueResponse VoteChange(
   return m;
 }
 
-inline v1::AgendaItem MakeItem(const std::string& id, v1::AgendaItemStatus status,
-                               int position, const std::string& title = "") {
+inline v1::AgendaItem MakeItem(const std::string& id,
+                               v1::AgendaItemStatus status, int position,
+                               const std::string& title = "") {
   v1::AgendaItem item;
   item.set_id(id);
   item.set_session_id("s1");

@@ -28,9 +28,7 @@ std::u32string Decode(absl::string_view text) {
   return out;
 }
 
-bool IsControl(char32_t c) {
-  return c < 0x20 || (c >= 0x7F && c < 0xA0);
-}
+bool IsControl(char32_t c) { return c < 0x20 || (c >= 0x7F && c < 0xA0); }
 
 int Width(char32_t c) {
   if (IsControl(c)) return 1;  // shown as a space

@@ -32,8 +32,7 @@ TEST(ConsoleTextTest, NeverSplitsAWideCharacter) {
 }
 
 TEST(ConsoleTextTest, ControlCharactersBecomeSpaces) {
-  EXPECT_EQ(ToUtf8(FitColumns("line one\nline\ttwo", 40)),
-            "line one line two");
+  EXPECT_EQ(ToUtf8(FitColumns("line one\nline\ttwo", 40)), "line one line two");
 }
 
 TEST(ConsoleTextTest, InvalidUtf8IsReplaced) {

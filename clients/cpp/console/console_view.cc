@@ -45,10 +45,10 @@ std::string StreamText(const StreamStatus& stream, int64_t version) {
     case StreamStatus::State::kLive:
       return absl::StrCat("live v", version);
     case StreamStatus::State::kReconnecting:
-      return absl::StrCat(
-          "reconnecting (", absl::StatusCodeToString(stream.error.code()),
-          stream.error.message().empty() ? "" : ": ", stream.error.message(),
-          ")");
+      return absl::StrCat("reconnecting (",
+                          absl::StatusCodeToString(stream.error.code()),
+                          stream.error.message().empty() ? "" : ": ",
+                          stream.error.message(), ")");
   }
   return "";
 }
@@ -87,10 +87,9 @@ void LayoutQuestions(const ConsoleState& state, Pane pane, int top, int height,
     if (question.id() == state.merge_duplicate_id()) {
       absl::StrAppend(&tags, "[duplicate] ");
     }
-    std::string number =
-        pane == Pane::kPending
-            ? Age(now - ToTime(question.create_time()))
-            : absl::StrCat(question.votes());
+    std::string number = pane == Pane::kPending
+                             ? Age(now - ToTime(question.create_time()))
+                             : absl::StrCat(question.votes());
     std::string row =
         absl::StrFormat("%s %5s  %s%s", focused && is_selected ? ">" : " ",
                         number, tags, question.text());
@@ -155,8 +154,10 @@ void LayoutAgenda(const ConsoleState& state, int top, int height, int left,
           break;
       }
     }
-    if (!speaking && waiting == 0) put("   (nobody has raised a hand)", Style::kDim);
-    put(absl::StrCat("   ", waiting, " waiting, ", done, " spoke"), Style::kDim);
+    if (!speaking && waiting == 0)
+      put("   (nobody has raised a hand)", Style::kDim);
+    put(absl::StrCat("   ", waiting, " waiting, ", done, " spoke"),
+        Style::kDim);
   }
   ++row;
   put(" Agenda", Style::kHeader);
@@ -176,7 +177,7 @@ void LayoutAgenda(const ConsoleState& state, int top, int height, int left,
         break;
     }
     put(absl::StrCat("   ", mark, item.title()),
-        item.status() == v1::AGENDA_ITEM_STATUS_ACTIVE ? Style::kPinned
+        item.status() == v1::AGENDA_ITEM_STATUS_ACTIVE    ? Style::kPinned
         : item.status() == v1::AGENDA_ITEM_STATUS_PENDING ? Style::kNormal
                                                           : Style::kDim);
   }
@@ -225,23 +226,23 @@ Canvas LayoutConsole(const ConsoleState& state, int width, int height,
                      absl::Time now) {
   Canvas canvas(width, height);
   if (width < kMinWidth || height < kMinHeight) {
-    canvas.Put(0, 0,
-               absl::StrCat("terminal too small: needs ", kMinWidth, "x",
-                            kMinHeight),
-               width, Style::kError);
+    canvas.Put(
+        0, 0,
+        absl::StrCat("terminal too small: needs ", kMinWidth, "x", kMinHeight),
+        width, Style::kError);
     return canvas;
   }
   const AgendaState& agenda = state.agenda();
   absl::Time server_now = now + agenda.server_clock_offset();
 
-  canvas.Put(0, 0,
-             absl::StrCat(" townhall moderator | session ", state.session_id(),
-                          " | questions: ",
-                          StreamText(state.queue_stream(),
-                                     state.queue().version()),
-                          " | agenda: ",
-                          StreamText(state.agenda_stream(), agenda.version())),
-             width, Style::kTitle, /*fill=*/true);
+  canvas.Put(
+      0, 0,
+      absl::StrCat(
+          " townhall moderator | session ", state.session_id(),
+          " | questions: ",
+          StreamText(state.queue_stream(), state.queue().version()),
+          " | agenda: ", StreamText(state.agenda_stream(), agenda.version())),
+      width, Style::kTitle, /*fill=*/true);
 
   std::string now_line = " Now: ";
   if (const v1::AgendaItem* item = agenda.active_item()) {
@@ -258,16 +259,14 @@ Canvas LayoutConsole(const ConsoleState& state, int width, int height,
   canvas.Put(1, 0, now_line, width, Style::kHeader);
 
   const QueueState& queue = state.queue();
-  canvas.Put(2, 0,
-             absl::StrCat(" ", queue.Count(v1::QUESTION_STATUS_ANSWERED),
-                          " answered, ",
-                          queue.Count(v1::QUESTION_STATUS_REJECTED),
-                          " rejected, ", queue.Count(v1::QUESTION_STATUS_MERGED),
-                          " merged",
-                          queue.settings().submissions_closed()
-                              ? " | submissions closed"
-                              : ""),
-             width, Style::kDim);
+  canvas.Put(
+      2, 0,
+      absl::StrCat(
+          " ", queue.Count(v1::QUESTION_STATUS_ANSWERED), " answered, ",
+          queue.Count(v1::QUESTION_STATUS_REJECTED), " rejected, ",
+          queue.Count(v1::QUESTION_STATUS_MERGED), " merged",
+          queue.settings().submissions_closed() ? " | submissions closed" : ""),
+      width, Style::kDim);
 
   int body_top = 3;
   int body_height = height - body_top - 2;
@@ -292,7 +291,8 @@ Canvas LayoutConsole(const ConsoleState& state, int width, int height,
     std::u32string text = prompt->text;
     int room = width - used - 1;
     while (!text.empty() && DisplayWidth(text) > room) text.erase(0, 1);
-    int typed = canvas.Put(status_row, used, ToUtf8(text), room, Style::kNormal);
+    int typed =
+        canvas.Put(status_row, used, ToUtf8(text), room, Style::kNormal);
     canvas.set_cursor(status_row, used + typed);
   } else if (!state.status().text.empty()) {
     canvas.Put(status_row, 0, absl::StrCat(" ", state.status().text), width,

@@ -37,14 +37,15 @@ class ConsoleViewTest : public ::testing::Test {
              MakeQuestion("q3", v1::QUESTION_STATUS_PINNED, 3, 20,
                           "Visa-free travel for students?")}));
     state_.SetQueueStream({StreamStatus::State::kLive, absl::OkStatus()});
-    v1::AgendaItem active = MakeItem("i1", v1::AGENDA_ITEM_STATUS_ACTIVE, 0,
-                                     "Mehnat migratsiyasi");
+    v1::AgendaItem active =
+        MakeItem("i1", v1::AGENDA_ITEM_STATUS_ACTIVE, 0, "Mehnat migratsiyasi");
     active.mutable_actual_start_time()->set_seconds(1000000 - 125);
     active.mutable_planned_duration()->set_seconds(900);
     v1::Speaker speaking = MakeSpeaker("p-alisher", v1::SPEAKER_STATE_SPEAKING);
     speaking.mutable_start_time()->set_seconds(1000000 - 61);
     v1::WatchAgendaResponse agenda = AgendaSnapshot(
-        4, {active, MakeItem("i2", v1::AGENDA_ITEM_STATUS_PENDING, 1, "Taʼlim")},
+        4,
+        {active, MakeItem("i2", v1::AGENDA_ITEM_STATUS_PENDING, 1, "Taʼlim")},
         "i1", {speaking, MakeSpeaker("p-dilnoza", v1::SPEAKER_STATE_WAITING)});
     agenda.mutable_snapshot()->mutable_server_time()->set_seconds(1000000);
     state_.ApplyAgenda(agenda, kNow);
@@ -123,8 +124,9 @@ TEST_F(ConsoleViewTest, ShowsThePromptAndErrors) {
   state_.OnCommandDone({.kind = Command::Kind::kApprove, .question_id = "q1"},
                        absl::PermissionDeniedError("not a moderator"));
   rows = Rows();
-  EXPECT_THAT(rows[0],
-              HasSubstr("agenda: reconnecting (UNAVAILABLE: connection refused)"));
+  EXPECT_THAT(
+      rows[0],
+      HasSubstr("agenda: reconnecting (UNAVAILABLE: connection refused)"));
   EXPECT_THAT(rows[48], HasSubstr("approve q1 failed: PERMISSION_DENIED"));
 }
 
@@ -145,7 +147,8 @@ TEST_F(ConsoleViewTest, ScrollsToKeepTheSelectionVisible) {
 
 TEST(ConsoleViewSmallTest, SaysWhenTheTerminalIsTooSmall) {
   ConsoleState state("s");
-  std::vector<std::string> rows = LayoutConsole(state, 40, 10, kNow).PlainRows();
+  std::vector<std::string> rows =
+      LayoutConsole(state, 40, 10, kNow).PlainRows();
   EXPECT_THAT(rows[0], HasSubstr("terminal too small"));
 }
 

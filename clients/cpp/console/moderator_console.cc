@@ -125,9 +125,8 @@ class CommandRunner {
       request.set_session_id(session_id_);
       request.set_agenda_item_id(item_id);
       v1::GetSpeakersQueueResponse response;
-      absl::Status status =
-          Call(&v1::AgendaService::Stub::GetSpeakersQueue, *agenda_, request,
-               &response);
+      absl::Status status = Call(&v1::AgendaService::Stub::GetSpeakersQueue,
+                                 *agenda_, request, &response);
       if (!status.ok()) return;  // the stream brings the next change anyway
       inbox_.Post([queue = response.queue()](ConsoleState& state) {
         state.agenda().ApplyFetchedQueue(queue);
@@ -141,16 +140,15 @@ class CommandRunner {
       v1::GetParticipantRequest request;
       request.set_participant_id(participant_id);
       v1::GetParticipantResponse response;
-      absl::Status status =
-          Call(&v1::RegistrationService::Stub::GetParticipant, *registration_,
-               request, &response);
+      absl::Status status = Call(&v1::RegistrationService::Stub::GetParticipant,
+                                 *registration_, request, &response);
       // Without a name the console shows the id.
       if (!status.ok() || response.participant().display_name().empty()) return;
-      inbox_.Post([participant_id,
-                   name = response.participant().display_name()](
-                      ConsoleState& state) {
-        state.SetParticipantName(participant_id, name);
-      });
+      inbox_.Post(
+          [participant_id,
+           name = response.participant().display_name()](ConsoleState& state) {
+            state.SetParticipantName(participant_id, name);
+          });
     });
   }
 
@@ -198,11 +196,10 @@ class CommandRunner {
   }
 
   template <typename Request, typename Response>
-  absl::Status CallQuestions(
-      grpc::Status (v1::QuestionService::Stub::*method)(grpc::ClientContext*,
-                                                        const Request&,
-                                                        Response*),
-      Request request) {
+  absl::Status CallQuestions(grpc::Status (v1::QuestionService::Stub::*method)(
+                                 grpc::ClientContext*, const Request&,
+                                 Response*),
+                             Request request) {
     request.set_session_id(session_id_);
     Response response;
     return Call(method, *questions_, request, &response);
@@ -258,8 +255,8 @@ class CommandRunner {
         request.set_session_id(session_id_);
         request.set_agenda_item_id(command.agenda_item_id);
         v1::FinishSpeakerResponse response;
-        return Call(&v1::AgendaService::Stub::FinishSpeaker, *agenda_,
-                    request, &response);
+        return Call(&v1::AgendaService::Stub::FinishSpeaker, *agenda_, request,
+                    &response);
       }
     }
     return absl::InternalError("unknown command");
@@ -328,7 +325,8 @@ int RunModeratorConsole(const ConsoleOptions& options) {
            },
        .on_status =
            [&inbox](const StreamStatus& status) {
-             inbox.Post([status](ConsoleState& s) { s.SetQueueStream(status); });
+             inbox.Post(
+                 [status](ConsoleState& s) { s.SetQueueStream(status); });
            }},
       watch_options);
   ResumingWatch<v1::WatchAgendaResponse> agenda_watch(
@@ -358,7 +356,8 @@ int RunModeratorConsole(const ConsoleOptions& options) {
   bool dirty = true;
   while (!interrupted) {
     bool quit = false;
-    for (std::optional<KeyEvent> key = terminal.ReadKey(options.redraw_interval);
+    for (std::optional<KeyEvent> key =
+             terminal.ReadKey(options.redraw_interval);
          key.has_value(); key = terminal.ReadKey(absl::ZeroDuration())) {
       dirty = true;
       KeyOutcome outcome = state.HandleKey(*key);
@@ -379,7 +378,8 @@ int RunModeratorConsole(const ConsoleOptions& options) {
     }
     absl::Time now = absl::Now();
     // The item and speaking times tick once a second.
-    if (absl::ToUnixSeconds(now) != absl::ToUnixSeconds(last_draw)) dirty = true;
+    if (absl::ToUnixSeconds(now) != absl::ToUnixSeconds(last_draw))
+      dirty = true;
     if (dirty && now - last_draw >= options.redraw_interval) {
       terminal.Draw(
           LayoutConsole(state, terminal.width(), terminal.height(), now));

@@ -43,13 +43,13 @@ inline int64_t FeedVersion(const v1::WatchQueueResponse& message,
                            bool* is_snapshot) {
   *is_snapshot = message.has_snapshot();
   return message.has_snapshot() ? message.snapshot().version()
-                                 : message.change().version();
+                                : message.change().version();
 }
 inline int64_t FeedVersion(const v1::WatchAgendaResponse& message,
                            bool* is_snapshot) {
   *is_snapshot = message.has_snapshot();
   return message.has_snapshot() ? message.snapshot().version()
-                                 : message.change().version();
+                                : message.change().version();
 }
 
 struct WatchOptions {

@@ -39,14 +39,15 @@ class FlakyAgenda final : public v1::AgendaService::Service {
     }
     if (call == 0) {
       writer->Write(AgendaSnapshot(5, {}));
-      writer->Write(ItemChange(6, "agenda.item.created",
-                               MakeItem("i1", v1::AGENDA_ITEM_STATUS_PENDING, 0)));
+      writer->Write(
+          ItemChange(6, "agenda.item.created",
+                     MakeItem("i1", v1::AGENDA_ITEM_STATUS_PENDING, 0)));
       return grpc::Status(grpc::StatusCode::UNAVAILABLE, "restarting");
     }
     if (call == 1) {
-      writer->Write(ItemChange(request->after_version() + 1,
-                               "agenda.item.activated",
-                               MakeItem("i1", v1::AGENDA_ITEM_STATUS_ACTIVE, 0)));
+      writer->Write(
+          ItemChange(request->after_version() + 1, "agenda.item.activated",
+                     MakeItem("i1", v1::AGENDA_ITEM_STATUS_ACTIVE, 0)));
     }
     // Then quiet until the client goes away.
     while (!context->IsCancelled()) absl::SleepFor(absl::Milliseconds(10));
@@ -178,8 +179,8 @@ TEST_F(ResumingWatchTest, StopEndsAQuietStreamPromptly) {
 
 TEST(ResumingWatchDownTest, KeepsRetryingWhileTheServerIsDown) {
   // A port nobody listens on.
-  auto channel = grpc::CreateChannel("127.0.0.1:1",
-                                     grpc::InsecureChannelCredentials());
+  auto channel =
+      grpc::CreateChannel("127.0.0.1:1", grpc::InsecureChannelCredentials());
   auto stub = v1::AgendaService::NewStub(channel);
   absl::Mutex mu;
   int failures = 0;
@@ -203,9 +204,10 @@ TEST(ResumingWatchDownTest, KeepsRetryingWhileTheServerIsDown) {
                    .max_backoff = absl::Milliseconds(20),
                    .connect_wait = absl::Milliseconds(10)});
   absl::MutexLock lock(&mu);
-  EXPECT_TRUE(mu.AwaitWithTimeout(
-      absl::Condition(+[](int* n) { return *n >= 3; }, &failures),
-      absl::Seconds(10)));
+  EXPECT_TRUE(
+      mu.AwaitWithTimeout(absl::Condition(
+                              +[](int* n) { return *n >= 3; }, &failures),
+                          absl::Seconds(10)));
 }
 
 }  // namespace
