@@ -1,6 +1,6 @@
 #!/usr/bin/python3
-"""End-to-end: the moderator console (townhall-moderate, the same code as
-`townhallctl moderate`) driven in tmux against a real townhalld.
+"""End-to-end: the moderator console (`townhallctl moderate SESSION`) driven
+in tmux against a real townhalld.
 
 A live session with an active agenda item, three delegates and questions in
 Uzbek, Russian and English. The test reads the screen with capture-pane and
@@ -13,7 +13,7 @@ by itself and shows what changed meanwhile. Every action is checked on the
 server too.
 
 Run: TOWNHALLD=<build>/services/townhalld/townhalld \
-     TOWNHALL_MODERATE=<build>/clients/cpp/console/townhall-moderate \
+     TOWNHALLCTL=<build>/clients/cpp/townhallctl/townhallctl \
      TOWNHALL_PYTHON_DIR=<build>/python /usr/bin/python3 test_moderator_console_e2e.py
 Exits 77 (skipped) when tmux is not installed.
 """
@@ -230,12 +230,13 @@ class ModeratorConsoleTest(unittest.TestCase):
             participant_id=participant_id), md=auth(token))
 
     def start_console(self, session_id):
-        binary = os.environ.get("TOWNHALL_MODERATE") or os.path.normpath(os.path.join(
+        binary = os.environ.get("TOWNHALLCTL") or os.path.normpath(os.path.join(
             os.path.dirname(os.path.abspath(__file__)), "..", "..", "build", "clients",
-            "cpp", "console", "townhall-moderate"))
-        self.tmux = Tmux([binary, f"--server={FIXTURE.address}", session_id],
-                         # The token comes from the environment, not argv.
+            "cpp", "townhallctl", "townhallctl"))
+        # The server and the token come from the environment, as in the README.
+        self.tmux = Tmux([binary, "moderate", session_id],
                          env=["LANG=C.UTF-8", "TERM=tmux-256color",
+                              f"TOWNHALL_ADDRESS={FIXTURE.address}",
                               f"TOWNHALL_TOKEN={self.token}"])
 
     def restart_server(self):

@@ -3,9 +3,9 @@
 #include <signal.h>
 
 #include <atomic>
-#include <cstdio>
 #include <deque>
 #include <functional>
+#include <iostream>
 #include <memory>
 #include <thread>
 #include <utility>
@@ -278,20 +278,20 @@ class CommandRunner {
 }  // namespace
 
 int RunModeratorConsole(const ConsoleOptions& options) {
+  std::ostream& err = options.err != nullptr ? *options.err : std::cerr;
   if (options.session_id.empty()) {
-    std::fprintf(stderr, "moderate: a session id is required\n");
+    err << "moderate: a session id is required\n";
     return 1;
   }
   absl::StatusOr<TownhallClient> client =
       TownhallClient::Create(options.client);
   if (!client.ok()) {
-    std::fprintf(stderr, "moderate: %s\n", client.status().ToString().c_str());
+    err << "moderate: " << client.status().message() << "\n";
     return 1;
   }
   absl::StatusOr<std::unique_ptr<Terminal>> opened = Terminal::Open();
   if (!opened.ok()) {
-    std::fprintf(stderr, "moderate: %s\n",
-                 std::string(opened.status().message()).c_str());
+    err << "moderate: " << opened.status().message() << "\n";
     return 1;
   }
   Terminal& terminal = **opened;

@@ -11,6 +11,7 @@
 //   return townhall::console::RunModeratorConsole(options);
 #pragma once
 
+#include <ostream>
 #include <string>
 
 #include "absl/time/time.h"
@@ -28,12 +29,14 @@ struct ConsoleOptions {
   absl::Duration redraw_interval = absl::Milliseconds(50);
   // Longest wait between attempts to get a lost stream back.
   absl::Duration max_reconnect_backoff = absl::Seconds(5);
+  // Where a reason not to start goes; stderr when null.
+  std::ostream* err = nullptr;
 };
 
 // Runs the console on the calling thread's terminal until the moderator
 // quits (q) or SIGINT/SIGTERM arrives. Returns the process exit status: 0
 // after quitting, 1 when it cannot start (no terminal, no session id, an
-// unreadable TLS file), with the reason on stderr. Server errors never end
+// unreadable TLS file), with the reason on `err`. Server errors never end
 // it: they are shown in the status line.
 int RunModeratorConsole(const ConsoleOptions& options);
 
