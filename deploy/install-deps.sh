@@ -11,6 +11,7 @@ DEBIAN_PACKAGES=(
   libgtest-dev libgmock-dev googletest
   libical-dev libssl-dev libjwt-dev libutf8proc-dev
   python3-grpcio python3-protobuf python3-icalendar python3-dateutil
+  libncurses-dev
   nghttp2-client curl procps tzdata tmux
 )
 # Node.js (for buf from npm) may already come from elsewhere; only use Debian's

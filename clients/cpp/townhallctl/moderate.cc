@@ -1,19 +1,17 @@
 #include "clients/cpp/townhallctl/moderate.h"
 
+#include "clients/cpp/console/moderator_console.h"
 #include "clients/cpp/townhallctl/townhallctl.h"
 
 namespace townhall::ctl {
 
-// The console (clients/cpp/console/, RunModeratorConsole) is not on main
-// yet. When it lands, this body becomes
-//   return console::RunModeratorConsole(
-//       {.client = client, .session_id = session_id});
-// and townhallctl links townhall_console.
 int RunModerate(const ClientOptions& client, const std::string& session_id,
                 std::ostream& err) {
-  err << "townhallctl: moderate: the moderator console is not part of this "
-         "build yet\n";
-  return kExitLocalError;
+  // The console's only failures are local: no terminal, unreadable TLS
+  // files. Server errors stay on its status line.
+  int status = console::RunModeratorConsole(
+      {.client = client, .session_id = session_id, .err = &err});
+  return status == 0 ? kExitOk : kExitLocalError;
 }
 
 }  // namespace townhall::ctl

@@ -1,0 +1,404 @@
+#include "clients/cpp/console/console_state.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "clients/cpp/console/console_test_util.h"
+
+namespace townhall::console {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using namespace ::townhall::console::testing;  // NOLINT: message builders
+using Special = KeyEvent::Special;
+
+std::vector<std::string> Ids(const std::vector<const v1::Question*>& rows) {
+  std::vector<std::string> ids;
+  for (const v1::Question* q : rows) ids.push_back(q->id());
+  return ids;
+}
+
+std::vector<std::string> ItemIds(const AgendaState& agenda) {
+  std::vector<std::string> ids;
+  for (const v1::AgendaItem& item : agenda.items()) ids.push_back(item.id());
+  return ids;
+}
+
+KeyOutcome Press(ConsoleState& state, char32_t c) {
+  return state.HandleKey(KeyEvent::Char(c));
+}
+KeyOutcome Press(ConsoleState& state, Special s) {
+  return state.HandleKey(KeyEvent::Of(s));
+}
+
+constexpr auto kPending = v1::QUESTION_STATUS_PENDING;
+constexpr auto kApproved = v1::QUESTION_STATUS_APPROVED;
+constexpr auto kPinned = v1::QUESTION_STATUS_PINNED;
+
+TEST(QueueStateTest, OrdersPendingOldestFirstAndOpenPinnedThenByVotes) {
+  QueueState queue;
+  queue.Apply(QueueSnapshot(
+      7,
+      {MakeQuestion("p2", kPending, 0, 20), MakeQuestion("p1", kPending, 0, 10),
+       MakeQuestion("a1", kApproved, 3, 10),
+       MakeQuestion("a2", kApproved, 9, 30),
+       MakeQuestion("a3", kApproved, 3, 5), MakeQuestion("pin", kPinned, 1, 40),
+       MakeQuestion("ans", v1::QUESTION_STATUS_ANSWERED, 50, 1)}));
+  EXPECT_EQ(queue.version(), 7);
+  EXPECT_THAT(Ids(queue.Pending()), ElementsAre("p1", "p2"));
+  // Ties on votes: the earlier question first.
+  EXPECT_THAT(Ids(queue.Open()), ElementsAre("pin", "a2", "a3", "a1"));
+  EXPECT_EQ(queue.Count(v1::QUESTION_STATUS_ANSWERED), 1);
+}
+
+TEST(QueueStateTest, SnapshotReplacesEverything) {
+  QueueState queue;
+  queue.Apply(QueueSnapshot(3, {MakeQuestion("q1", kPending)}));
+  queue.Apply(QueueSnapshot(9, {MakeQuestion("q2", kApproved)}));
+  EXPECT_EQ(queue.Find("q1"), nullptr);
+  EXPECT_THAT(Ids(queue.Open()), ElementsAre("q2"));
+  EXPECT_EQ(queue.version(), 9);
+}
+
+TEST(QueueStateTest, ChangesMoveQuestionsAndUpdateVotes) {
+  QueueState queue;
+  queue.Apply(QueueSnapshot(
+      1, {MakeQuestion("q1", kPending), MakeQuestion("q2", kApproved, 2)}));
+  queue.Apply(
+      QueueChange(2, "question.approved", {MakeQuestion("q1", kApproved)}));
+  EXPECT_TRUE(queue.Pending().empty());
+  EXPECT_THAT(Ids(queue.Open()), ElementsAre("q2", "q1"));
+  queue.Apply(VoteChange(4, {{"q1", 5}, {"unknown", 1}}));
+  EXPECT_THAT(Ids(queue.Open()), ElementsAre("q1", "q2"));
+  EXPECT_EQ(queue.Find("q1")->votes(), 5);
+  EXPECT_EQ(queue.version(), 4);
+  queue.Apply(
+      QueueChange(5, "question.submitted", {MakeQuestion("q3", kPending)}));
+  EXPECT_THAT(Ids(queue.Pending()), ElementsAre("q3"));
+}
+
+TEST(QueueStateTest, PinCarriesBothQuestions) {
+  QueueState queue;
+  queue.Apply(QueueSnapshot(
+      1, {MakeQuestion("old", kPinned, 1), MakeQuestion("new", kApproved, 4)}));
+  queue.Apply(QueueChange(
+      2, "question.pinned",
+      {MakeQuestion("new", kPinned, 4), MakeQuestion("old", kApproved, 1)}));
+  EXPECT_THAT(Ids(queue.Open()), ElementsAre("new", "old"));
+}
+
+TEST(QueueStateTest, DropsChangesItHasAlreadyApplied) {
+  QueueState queue;
+  queue.Apply(QueueSnapshot(10, {MakeQuestion("q1", kApproved, 3)}));
+  queue.Apply(VoteChange(10, {{"q1", 1}}));
+  queue.Apply(VoteChange(8, {{"q1", 1}}));
+  EXPECT_EQ(queue.Find("q1")->votes(), 3);
+  EXPECT_EQ(queue.version(), 10);
+}
+
+TEST(QueueStateTest, SettingsFromSnapshotAndChange) {
+  QueueState queue;
+  v1::WatchQueueResponse snapshot = QueueSnapshot(1, {});
+  snapshot.mutable_snapshot()->mutable_settings()->set_moderation_mode(
+      v1::MODERATION_MODE_PRE);
+  queue.Apply(snapshot);
+  v1::WatchQueueResponse change = QueueChange(2, "queue.settings", {});
+  change.mutable_change()->mutable_settings()->set_submissions_closed(true);
+  queue.Apply(change);
+  EXPECT_TRUE(queue.settings().submissions_closed());
+}
+
+TEST(AgendaStateTest, SnapshotThenItemChanges) {
+  AgendaState agenda;
+  agenda.Apply(
+      AgendaSnapshot(5,
+                     {MakeItem("i2", v1::AGENDA_ITEM_STATUS_PENDING, 1),
+                      MakeItem("i1", v1::AGENDA_ITEM_STATUS_ACTIVE, 0)},
+                     "i1", {MakeSpeaker("p1", v1::SPEAKER_STATE_WAITING)}),
+      absl::Now());
+  EXPECT_THAT(ItemIds(agenda), ElementsAre("i1", "i2"));
+  ASSERT_NE(agenda.active_item(), nullptr);
+  EXPECT_EQ(agenda.active_item()->id(), "i1");
+  ASSERT_NE(agenda.active_queue(), nullptr);
+  EXPECT_EQ(agenda.active_queue()->speakers_size(), 1);
+  EXPECT_EQ(agenda.TakeQueueToFetch(), std::nullopt);
+
+  agenda.Apply(ItemChange(6, "agenda.item.created",
+                          MakeItem("i3", v1::AGENDA_ITEM_STATUS_PENDING, 1)),
+               absl::Now());
+  EXPECT_THAT(ItemIds(agenda), ElementsAre("i1", "i3", "i2"));
+
+  v1::WatchAgendaResponse moved;
+  moved.mutable_change()->set_version(7);
+  moved.mutable_change()->set_kind("agenda.item.moved");
+  for (const char* id : {"i2", "i1", "i3"})
+    moved.mutable_change()->add_order(id);
+  agenda.Apply(moved, absl::Now());
+  EXPECT_THAT(ItemIds(agenda), ElementsAre("i2", "i1", "i3"));
+
+  agenda.Apply(ItemChange(8, "agenda.item.deleted",
+                          MakeItem("i3", v1::AGENDA_ITEM_STATUS_PENDING, 2)),
+               absl::Now());
+  EXPECT_THAT(ItemIds(agenda), ElementsAre("i2", "i1"));
+  EXPECT_EQ(agenda.version(), 8);
+}
+
+TEST(AgendaStateTest, ActivationAsksOnceForTheNewItemsQueue) {
+  AgendaState agenda;
+  agenda.Apply(
+      AgendaSnapshot(1,
+                     {MakeItem("i1", v1::AGENDA_ITEM_STATUS_ACTIVE, 0),
+                      MakeItem("i2", v1::AGENDA_ITEM_STATUS_PENDING, 1)},
+                     "i1"),
+      absl::Now());
+  agenda.Apply(ItemChange(2, "agenda.item.completed",
+                          MakeItem("i1", v1::AGENDA_ITEM_STATUS_DONE, 0)),
+               absl::Now());
+  EXPECT_EQ(agenda.active_item(), nullptr);
+  agenda.Apply(ItemChange(3, "agenda.item.activated",
+                          MakeItem("i2", v1::AGENDA_ITEM_STATUS_ACTIVE, 1)),
+               absl::Now());
+  EXPECT_EQ(agenda.active_item_id(), "i2");
+  EXPECT_EQ(agenda.active_queue(), nullptr);
+  EXPECT_EQ(agenda.TakeQueueToFetch(), "i2");
+  EXPECT_EQ(agenda.TakeQueueToFetch(), std::nullopt);
+
+  v1::SpeakersQueue fetched;
+  fetched.set_agenda_item_id("i2");
+  *fetched.add_speakers() = MakeSpeaker("p1", v1::SPEAKER_STATE_WAITING);
+  agenda.ApplyFetchedQueue(fetched);
+  ASSERT_NE(agenda.active_queue(), nullptr);
+  EXPECT_EQ(agenda.active_queue()->speakers_size(), 1);
+}
+
+TEST(AgendaStateTest, StreamedQueueWinsOverAFetchedOne) {
+  AgendaState agenda;
+  agenda.Apply(
+      AgendaSnapshot(1, {MakeItem("i1", v1::AGENDA_ITEM_STATUS_PENDING, 0)}),
+      absl::Now());
+  agenda.Apply(ItemChange(2, "agenda.item.activated",
+                          MakeItem("i1", v1::AGENDA_ITEM_STATUS_ACTIVE, 0)),
+               absl::Now());
+  agenda.Apply(SpeakersChange(3, "i1",
+                              {MakeSpeaker("p1", v1::SPEAKER_STATE_SPEAKING),
+                               MakeSpeaker("p2", v1::SPEAKER_STATE_WAITING)}),
+               absl::Now());
+  v1::SpeakersQueue stale;
+  stale.set_agenda_item_id("i1");
+  agenda.ApplyFetchedQueue(stale);
+  ASSERT_NE(agenda.active_queue(), nullptr);
+  EXPECT_EQ(agenda.active_queue()->speakers_size(), 2);
+}
+
+TEST(AgendaStateTest, ServerClockOffsetFromSnapshot) {
+  AgendaState agenda;
+  v1::WatchAgendaResponse snapshot = AgendaSnapshot(1, {});
+  snapshot.mutable_snapshot()->mutable_server_time()->set_seconds(1100);
+  agenda.Apply(snapshot, absl::FromUnixSeconds(1000));
+  EXPECT_EQ(agenda.server_clock_offset(), absl::Seconds(100));
+}
+
+class ConsoleStateTest : public ::testing::Test {
+ protected:
+  ConsoleStateTest() : state_("s1") {
+    state_.ApplyQueue(QueueSnapshot(1, {MakeQuestion("p1", kPending, 0, 10),
+                                        MakeQuestion("p2", kPending, 0, 20),
+                                        MakeQuestion("p3", kPending, 0, 30),
+                                        MakeQuestion("a1", kApproved, 5, 10),
+                                        MakeQuestion("a2", kApproved, 2, 20)}));
+  }
+
+  ConsoleState state_;
+};
+
+TEST_F(ConsoleStateTest, SelectsTheFirstRowOfEachPane) {
+  EXPECT_EQ(state_.focus(), Pane::kPending);
+  ASSERT_NE(state_.Selected(), nullptr);
+  EXPECT_EQ(state_.Selected()->id(), "p1");
+  Press(state_, Special::kTab);
+  EXPECT_EQ(state_.focus(), Pane::kOpen);
+  EXPECT_EQ(state_.Selected()->id(), "a1");
+  Press(state_, Special::kTab);
+  EXPECT_EQ(state_.Selected()->id(), "p1");
+}
+
+TEST_F(ConsoleStateTest, MovesWithinBounds) {
+  Press(state_, Special::kDown);
+  Press(state_, U'j');
+  EXPECT_EQ(state_.Selected()->id(), "p3");
+  Press(state_, Special::kDown);
+  EXPECT_EQ(state_.Selected()->id(), "p3");
+  Press(state_, U'k');
+  EXPECT_EQ(state_.Selected()->id(), "p2");
+  Press(state_, Special::kHome);
+  EXPECT_EQ(state_.Selected()->id(), "p1");
+  Press(state_, Special::kEnd);
+  EXPECT_EQ(state_.selected_index(Pane::kPending), 2);
+}
+
+TEST_F(ConsoleStateTest, SelectionFollowsItsQuestionWhenVotesReorder) {
+  Press(state_, Special::kTab);
+  Press(state_, Special::kDown);
+  EXPECT_EQ(state_.Selected()->id(), "a2");
+  state_.ApplyQueue(VoteChange(2, {{"a2", 9}}));
+  EXPECT_EQ(state_.Selected()->id(), "a2");
+  EXPECT_EQ(state_.selected_index(Pane::kOpen), 0);
+}
+
+TEST_F(ConsoleStateTest, SelectionStaysOnTheRowWhenItsQuestionLeaves) {
+  Press(state_, Special::kDown);
+  KeyOutcome outcome = Press(state_, U'a');
+  ASSERT_TRUE(outcome.command.has_value());
+  EXPECT_EQ(outcome.command->kind, Command::Kind::kApprove);
+  EXPECT_EQ(outcome.command->question_id, "p2");
+  state_.ApplyQueue(QueueChange(2, "question.approved",
+                                {MakeQuestion("p2", kApproved, 0, 20)}));
+  // The next pending question is under the cursor, ready for the next key.
+  EXPECT_EQ(state_.Selected()->id(), "p3");
+}
+
+TEST_F(ConsoleStateTest, RefusesCommandsTheQuestionsStatusDoesNotAllow) {
+  Press(state_, Special::kTab);  // a1, approved
+  KeyOutcome outcome = Press(state_, U'a');
+  EXPECT_FALSE(outcome.command.has_value());
+  EXPECT_TRUE(state_.status().error);
+  EXPECT_THAT(state_.status().text, HasSubstr("approved"));
+  Press(state_, Special::kTab);  // p1, pending
+  EXPECT_FALSE(Press(state_, U'p').command.has_value());
+  EXPECT_FALSE(Press(state_, U'm').command.has_value());
+}
+
+TEST_F(ConsoleStateTest, PinTogglesAndMarkAnswered) {
+  Press(state_, Special::kTab);
+  KeyOutcome pin = Press(state_, U'p');
+  ASSERT_TRUE(pin.command.has_value());
+  EXPECT_EQ(pin.command->kind, Command::Kind::kPin);
+  EXPECT_EQ(pin.command->question_id, "a1");
+  state_.ApplyQueue(
+      QueueChange(2, "question.pinned", {MakeQuestion("a1", kPinned, 5, 10)}));
+  KeyOutcome unpin = Press(state_, U'p');
+  ASSERT_TRUE(unpin.command.has_value());
+  EXPECT_EQ(unpin.command->kind, Command::Kind::kUnpin);
+  KeyOutcome answered = Press(state_, U'm');
+  ASSERT_TRUE(answered.command.has_value());
+  EXPECT_EQ(answered.command->kind, Command::Kind::kMarkAnswered);
+  EXPECT_EQ(answered.command->question_id, "a1");
+}
+
+TEST_F(ConsoleStateTest, RejectPromptsForAReason) {
+  EXPECT_FALSE(Press(state_, U'r').command.has_value());
+  ASSERT_TRUE(state_.prompt().has_value());
+  // While the prompt is open, keys are text: 'q' does not quit.
+  for (char32_t c : std::u32string(U"Takror savol — дубликатq")) {
+    KeyOutcome outcome = Press(state_, c);
+    EXPECT_FALSE(outcome.quit);
+    EXPECT_FALSE(outcome.command.has_value());
+  }
+  Press(state_, Special::kBackspace);
+  KeyOutcome outcome = Press(state_, Special::kEnter);
+  ASSERT_TRUE(outcome.command.has_value());
+  EXPECT_EQ(outcome.command->kind, Command::Kind::kReject);
+  EXPECT_EQ(outcome.command->question_id, "p1");
+  EXPECT_EQ(outcome.command->reason, "Takror savol — дубликат");
+  EXPECT_FALSE(state_.prompt().has_value());
+}
+
+TEST_F(ConsoleStateTest, RejectNeedsAReasonAndEscCancels) {
+  Press(state_, U'r');
+  Press(state_, U' ');
+  EXPECT_FALSE(Press(state_, Special::kEnter).command.has_value());
+  EXPECT_TRUE(state_.prompt().has_value());
+  EXPECT_TRUE(state_.status().error);
+  Press(state_, Special::kEscape);
+  EXPECT_FALSE(state_.prompt().has_value());
+  EXPECT_TRUE(Press(state_, U'q').quit);
+}
+
+TEST_F(ConsoleStateTest, MergeMarksADuplicateThenTheTarget) {
+  EXPECT_FALSE(Press(state_, U'M').command.has_value());
+  EXPECT_EQ(state_.merge_duplicate_id(), "p1");
+  Press(state_, Special::kTab);  // a1
+  KeyOutcome outcome = Press(state_, U'M');
+  ASSERT_TRUE(outcome.command.has_value());
+  EXPECT_EQ(outcome.command->kind, Command::Kind::kMerge);
+  EXPECT_EQ(outcome.command->question_id, "a1");
+  EXPECT_THAT(outcome.command->duplicate_ids, ElementsAre("p1"));
+  EXPECT_EQ(state_.merge_duplicate_id(), "");
+}
+
+TEST_F(ConsoleStateTest, MergeMarkCanBeCancelled) {
+  Press(state_, U'M');
+  Press(state_, U'M');  // the same question again: unmark
+  EXPECT_EQ(state_.merge_duplicate_id(), "");
+  Press(state_, U'M');
+  Press(state_, Special::kEscape);
+  EXPECT_EQ(state_.merge_duplicate_id(), "");
+}
+
+TEST_F(ConsoleStateTest, MergeMarkDroppedWhenTheQuestionIsRejected) {
+  Press(state_, U'M');
+  state_.ApplyQueue(
+      QueueChange(2, "question.rejected",
+                  {MakeQuestion("p1", v1::QUESTION_STATUS_REJECTED, 0, 10)}));
+  EXPECT_EQ(state_.merge_duplicate_id(), "");
+  EXPECT_TRUE(state_.status().error);
+}
+
+TEST_F(ConsoleStateTest, SpeakerKeysNeedAnActiveItem) {
+  EXPECT_FALSE(Press(state_, U'n').command.has_value());
+  EXPECT_THAT(state_.status().text, HasSubstr("no agenda item is active"));
+  state_.ApplyAgenda(AgendaSnapshot(
+      4, {MakeItem("i1", v1::AGENDA_ITEM_STATUS_ACTIVE, 0)}, "i1"));
+  KeyOutcome next = Press(state_, U'n');
+  ASSERT_TRUE(next.command.has_value());
+  EXPECT_EQ(next.command->kind, Command::Kind::kCallNextSpeaker);
+  EXPECT_EQ(next.command->agenda_item_id, "i1");
+  KeyOutcome finish = Press(state_, U'f');
+  ASSERT_TRUE(finish.command.has_value());
+  EXPECT_EQ(finish.command->kind, Command::Kind::kFinishSpeaker);
+}
+
+TEST_F(ConsoleStateTest, ServerErrorsGoToTheStatusLine) {
+  Command command{.kind = Command::Kind::kPin, .question_id = "a1"};
+  state_.OnCommandDone(
+      command, absl::FailedPreconditionError("question a1 is ANSWERED"));
+  EXPECT_TRUE(state_.status().error);
+  EXPECT_EQ(state_.status().text,
+            "pin a1 failed: FAILED_PRECONDITION: question a1 is ANSWERED");
+  state_.OnCommandDone(command, absl::OkStatus());
+  EXPECT_FALSE(state_.status().error);
+  EXPECT_EQ(state_.status().text, "done: pin a1");
+}
+
+TEST_F(ConsoleStateTest, AsksOnceForTheNamesOnScreen) {
+  v1::Question authored = MakeQuestion("p9", kPending, 0, 40);
+  authored.set_author_participant_id("author-1");
+  state_.ApplyQueue(QueueChange(2, "question.submitted", {authored}));
+  state_.ApplyAgenda(AgendaSnapshot(
+      1, {MakeItem("i1", v1::AGENDA_ITEM_STATUS_ACTIVE, 0)}, "i1",
+      {MakeSpeaker("speaker-1", v1::SPEAKER_STATE_WAITING),
+       MakeSpeaker("author-1", v1::SPEAKER_STATE_WAITING)}));
+  EXPECT_THAT(state_.TakeNamesToFetch(),
+              ::testing::UnorderedElementsAre("speaker-1", "author-1"));
+  EXPECT_TRUE(state_.TakeNamesToFetch().empty());
+  EXPECT_EQ(state_.ParticipantName("speaker-1"), "speaker-1");
+  state_.SetParticipantName("speaker-1", "Dilnoza Karimova");
+  EXPECT_EQ(state_.ParticipantName("speaker-1"), "Dilnoza Karimova");
+}
+
+TEST(ConsoleStateEmptyTest, KeysOnAnEmptyQueueDoNothing) {
+  ConsoleState state("s1");
+  EXPECT_EQ(state.Selected(), nullptr);
+  Press(state, Special::kDown);
+  EXPECT_FALSE(Press(state, U'a').command.has_value());
+  EXPECT_FALSE(Press(state, U'M').command.has_value());
+  EXPECT_FALSE(Press(state, U'x').quit);
+  EXPECT_TRUE(state.status().error);
+}
+
+}  // namespace
+}  // namespace townhall::console

@@ -1,0 +1,306 @@
+#include "clients/cpp/console/console_view.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "clients/cpp/console/console_text.h"
+
+namespace townhall::console {
+namespace {
+
+constexpr absl::string_view kKeys =
+    " a approve  r reject  p pin/unpin  m answered  M merge (duplicate, then "
+    "target)  n next speaker  f finish speaker  Up/Down select  Tab pane  "
+    "q quit";
+constexpr absl::string_view kPromptKeys =
+    " Enter reject with this reason  Esc cancel  Backspace delete";
+
+// "1:05", "1:02:03".
+std::string Clock(absl::Duration d) {
+  if (d < absl::ZeroDuration()) d = absl::ZeroDuration();
+  int64_t s = absl::ToInt64Seconds(d);
+  if (s >= 3600) {
+    return absl::StrFormat("%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60);
+  }
+  return absl::StrFormat("%d:%02d", s / 60, s % 60);
+}
+
+// "12s", "5m", "3h": how long a question has waited.
+std::string Age(absl::Duration d) {
+  int64_t s = std::max<int64_t>(0, absl::ToInt64Seconds(d));
+  if (s < 60) return absl::StrCat(s, "s");
+  if (s < 3600) return absl::StrCat(s / 60, "m");
+  return absl::StrCat(s / 3600, "h");
+}
+
+absl::Duration FromProto(const google::protobuf::Duration& d) {
+  return absl::Seconds(d.seconds()) + absl::Nanoseconds(d.nanos());
+}
+
+std::string StreamText(const StreamStatus& stream, int64_t version) {
+  switch (stream.state) {
+    case StreamStatus::State::kConnecting:
+      return "connecting";
+    case StreamStatus::State::kLive:
+      return absl::StrCat("live v", version);
+    case StreamStatus::State::kReconnecting:
+      return absl::StrCat("reconnecting (",
+                          absl::StatusCodeToString(stream.error.code()),
+                          stream.error.message().empty() ? "" : ": ",
+                          stream.error.message(), ")");
+  }
+  return "";
+}
+
+// One pane of questions: a title and the rows that fit in `height` rows.
+void LayoutQuestions(const ConsoleState& state, Pane pane, int top, int height,
+                     int width, absl::Time now, Canvas& canvas) {
+  if (height <= 0) return;
+  std::vector<const v1::Question*> rows = state.Rows(pane);
+  bool focused = state.focus() == pane;
+  int selected = state.selected_index(pane);
+  int visible = height - 1;
+  int first = selected < visible ? 0 : selected - visible + 1;
+  std::string title =
+      pane == Pane::kPending
+          ? absl::StrCat("Pending questions (", rows.size(), "), oldest first")
+          : absl::StrCat("Open questions (", rows.size(),
+                         "), pinned first, by votes");
+  if (first > 0) absl::StrAppend(&title, "  ^ ", first, " more");
+  int below = static_cast<int>(rows.size()) - first - visible;
+  if (below > 0) absl::StrAppend(&title, "  v ", below, " more");
+  canvas.Put(top, 0, absl::StrCat(" ", title), width,
+             focused ? Style::kFocusedHeader : Style::kHeader,
+             /*fill=*/focused);
+  if (rows.empty()) {
+    if (visible > 0) canvas.Put(top + 1, 0, "   (none)", width, Style::kDim);
+    return;
+  }
+  for (int i = 0; i < visible && first + i < static_cast<int>(rows.size());
+       ++i) {
+    const v1::Question& question = *rows[first + i];
+    bool is_selected = first + i == selected;
+    bool pinned = question.status() == v1::QUESTION_STATUS_PINNED;
+    std::string tags;
+    if (pinned) absl::StrAppend(&tags, "[PINNED] ");
+    if (question.id() == state.merge_duplicate_id()) {
+      absl::StrAppend(&tags, "[duplicate] ");
+    }
+    std::string number = pane == Pane::kPending
+                             ? Age(now - ToTime(question.create_time()))
+                             : absl::StrCat(question.votes());
+    std::string row =
+        absl::StrFormat("%s %5s  %s%s", focused && is_selected ? ">" : " ",
+                        number, tags, question.text());
+    // Anonymous questions come without an author.
+    if (!question.author_participant_id().empty()) {
+      absl::StrAppend(&row, "  - ",
+                      state.ParticipantName(question.author_participant_id()));
+    }
+    Style style = focused && is_selected ? Style::kSelected
+                  : pinned               ? Style::kPinned
+                                         : Style::kNormal;
+    canvas.Put(top + 1 + i, 0, row, width, style,
+               /*fill=*/style == Style::kSelected);
+  }
+}
+
+// The speakers' queue of the active item and the agenda, from `top` down.
+void LayoutAgenda(const ConsoleState& state, int top, int height, int left,
+                  int width, absl::Time server_now, Canvas& canvas) {
+  int row = top;
+  int bottom = top + height;
+  auto put = [&](absl::string_view text, Style style) {
+    if (row < bottom) canvas.Put(row++, left, text, width, style);
+  };
+  const AgendaState& agenda = state.agenda();
+  put(" Speakers' queue", Style::kHeader);
+  const v1::SpeakersQueue* queue = agenda.active_queue();
+  if (agenda.active_item() == nullptr) {
+    put("   (no active agenda item)", Style::kDim);
+  } else if (queue == nullptr) {
+    put("   (loading)", Style::kDim);
+  } else {
+    absl::Duration limit = FromProto(queue->options().speaking_time_limit());
+    int waiting = 0;
+    int done = 0;
+    bool speaking = false;
+    for (const v1::Speaker& speaker : queue->speakers()) {
+      std::string who = state.ParticipantName(speaker.participant_id());
+      switch (speaker.state()) {
+        case v1::SPEAKER_STATE_SPEAKING: {
+          speaking = true;
+          absl::Duration spoken = server_now - ToTime(speaker.start_time());
+          std::string time = Clock(spoken);
+          if (limit > absl::ZeroDuration()) {
+            absl::StrAppend(&time, " of ", Clock(limit));
+          }
+          put(absl::StrCat("   Speaking: ", who, "  ", time),
+              limit > absl::ZeroDuration() && spoken > limit ? Style::kError
+                                                             : Style::kPinned);
+          break;
+        }
+        case v1::SPEAKER_STATE_WAITING:
+          ++waiting;
+          put(absl::StrCat("   ", waiting, ". ", who,
+                           speaker.first_time() ? "  first time" : ""),
+              Style::kNormal);
+          break;
+        case v1::SPEAKER_STATE_DONE:
+          ++done;
+          break;
+        default:
+          break;
+      }
+    }
+    if (!speaking && waiting == 0)
+      put("   (nobody has raised a hand)", Style::kDim);
+    put(absl::StrCat("   ", waiting, " waiting, ", done, " spoke"),
+        Style::kDim);
+  }
+  ++row;
+  put(" Agenda", Style::kHeader);
+  for (const v1::AgendaItem& item : agenda.items()) {
+    absl::string_view mark = "  ";
+    switch (item.status()) {
+      case v1::AGENDA_ITEM_STATUS_ACTIVE:
+        mark = "> ";
+        break;
+      case v1::AGENDA_ITEM_STATUS_DONE:
+        mark = "x ";
+        break;
+      case v1::AGENDA_ITEM_STATUS_SKIPPED:
+        mark = "- ";
+        break;
+      default:
+        break;
+    }
+    put(absl::StrCat("   ", mark, item.title()),
+        item.status() == v1::AGENDA_ITEM_STATUS_ACTIVE    ? Style::kPinned
+        : item.status() == v1::AGENDA_ITEM_STATUS_PENDING ? Style::kNormal
+                                                          : Style::kDim);
+  }
+}
+
+}  // namespace
+
+int Canvas::Put(int row, int column, absl::string_view text, int max_columns,
+                Style style, bool fill) {
+  if (row < 0 || row >= height_ || column < 0 || column >= width_) return 0;
+  int columns = std::min(max_columns, width_ - column);
+  std::u32string cut = FitColumns(text, columns);
+  int used = DisplayWidth(cut);
+  if (fill && used < columns) {
+    cut.append(columns - used, U' ');
+    used = columns;
+  }
+  segments_.push_back({row, column, std::move(cut), style});
+  return used;
+}
+
+std::vector<std::string> Canvas::PlainRows() const {
+  // A wide character takes its cell and marks the next one as covered (0).
+  std::vector<std::u32string> grid(height_, std::u32string(width_, U' '));
+  for (const Segment& segment : segments_) {
+    int column = segment.column;
+    for (char32_t c : segment.text) {
+      int w = DisplayWidth(std::u32string(1, c));
+      if (w == 0 || column + w > width_) continue;
+      grid[segment.row][column] = c;
+      if (w == 2) grid[segment.row][column + 1] = 0;
+      column += w;
+    }
+  }
+  std::vector<std::string> rows;
+  for (std::u32string& line : grid) {
+    std::erase(line, char32_t{0});
+    size_t end = line.find_last_not_of(U' ');
+    line.resize(end == std::u32string::npos ? 0 : end + 1);
+    rows.push_back(ToUtf8(line));
+  }
+  return rows;
+}
+
+Canvas LayoutConsole(const ConsoleState& state, int width, int height,
+                     absl::Time now) {
+  Canvas canvas(width, height);
+  if (width < kMinWidth || height < kMinHeight) {
+    canvas.Put(
+        0, 0,
+        absl::StrCat("terminal too small: needs ", kMinWidth, "x", kMinHeight),
+        width, Style::kError);
+    return canvas;
+  }
+  const AgendaState& agenda = state.agenda();
+  absl::Time server_now = now + agenda.server_clock_offset();
+
+  canvas.Put(
+      0, 0,
+      absl::StrCat(
+          " townhall moderator | session ", state.session_id(),
+          " | questions: ",
+          StreamText(state.queue_stream(), state.queue().version()),
+          " | agenda: ", StreamText(state.agenda_stream(), agenda.version())),
+      width, Style::kTitle, /*fill=*/true);
+
+  std::string now_line = " Now: ";
+  if (const v1::AgendaItem* item = agenda.active_item()) {
+    absl::StrAppend(&now_line, item->title(), "  [",
+                    Clock(server_now - ToTime(item->actual_start_time())));
+    if (item->has_planned_duration()) {
+      absl::StrAppend(&now_line, " of ",
+                      Clock(FromProto(item->planned_duration())));
+    }
+    absl::StrAppend(&now_line, "]");
+  } else {
+    absl::StrAppend(&now_line, "no active agenda item");
+  }
+  canvas.Put(1, 0, now_line, width, Style::kHeader);
+
+  const QueueState& queue = state.queue();
+  canvas.Put(
+      2, 0,
+      absl::StrCat(
+          " ", queue.Count(v1::QUESTION_STATUS_ANSWERED), " answered, ",
+          queue.Count(v1::QUESTION_STATUS_REJECTED), " rejected, ",
+          queue.Count(v1::QUESTION_STATUS_MERGED), " merged",
+          queue.settings().submissions_closed() ? " | submissions closed" : ""),
+      width, Style::kDim);
+
+  int body_top = 3;
+  int body_height = height - body_top - 2;
+  int right_width = std::max(30, width / 3);
+  int left_width = width - right_width - 1;
+  int pending_height = std::max(3, body_height * 2 / 5);
+  LayoutQuestions(state, Pane::kPending, body_top, pending_height, left_width,
+                  now, canvas);
+  LayoutQuestions(state, Pane::kOpen, body_top + pending_height,
+                  body_height - pending_height, left_width, now, canvas);
+  for (int row = body_top; row < body_top + body_height; ++row) {
+    canvas.Put(row, left_width, "|", 1, Style::kDim);
+  }
+  LayoutAgenda(state, body_top, body_height, left_width + 1, right_width,
+               server_now, canvas);
+
+  int status_row = height - 2;
+  if (const std::optional<Prompt>& prompt = state.prompt()) {
+    int used = canvas.Put(status_row, 0, absl::StrCat(" ", prompt->label),
+                          width, Style::kHeader);
+    // Keep the end of a long reason in view.
+    std::u32string text = prompt->text;
+    int room = width - used - 1;
+    while (!text.empty() && DisplayWidth(text) > room) text.erase(0, 1);
+    int typed =
+        canvas.Put(status_row, used, ToUtf8(text), room, Style::kNormal);
+    canvas.set_cursor(status_row, used + typed);
+  } else if (!state.status().text.empty()) {
+    canvas.Put(status_row, 0, absl::StrCat(" ", state.status().text), width,
+               state.status().error ? Style::kError : Style::kNormal);
+  }
+  canvas.Put(height - 1, 0, state.prompt() ? kPromptKeys : kKeys, width,
+             Style::kTitle, /*fill=*/true);
+  return canvas;
+}
+
+}  // namespace townhall::console

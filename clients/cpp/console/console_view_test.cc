@@ -1,0 +1,156 @@
+#include "clients/cpp/console/console_view.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "clients/cpp/console/console_test_util.h"
+
+namespace townhall::console {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+using namespace ::townhall::console::testing;  // NOLINT: message builders
+
+const absl::Time kNow = absl::FromUnixSeconds(1000000);
+
+// The index of the first row containing `text`, or -1.
+int RowOf(const std::vector<std::string>& rows, const std::string& text) {
+  for (size_t i = 0; i < rows.size(); ++i) {
+    if (rows[i].find(text) != std::string::npos) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+class ConsoleViewTest : public ::testing::Test {
+ protected:
+  ConsoleViewTest() : state_("ses-1") {
+    state_.ApplyQueue(QueueSnapshot(
+        12, {MakeQuestion("q1", v1::QUESTION_STATUS_PENDING, 0, 1000000 - 300,
+                          "Vatandoshlar uchun sugʻurta qachon boshlanadi?"),
+             MakeQuestion("q2", v1::QUESTION_STATUS_APPROVED, 7, 10,
+                          "Когда откроется консульство в Казани?"),
+             MakeQuestion("q3", v1::QUESTION_STATUS_PINNED, 3, 20,
+                          "Visa-free travel for students?")}));
+    state_.SetQueueStream({StreamStatus::State::kLive, absl::OkStatus()});
+    v1::AgendaItem active =
+        MakeItem("i1", v1::AGENDA_ITEM_STATUS_ACTIVE, 0, "Mehnat migratsiyasi");
+    active.mutable_actual_start_time()->set_seconds(1000000 - 125);
+    active.mutable_planned_duration()->set_seconds(900);
+    v1::Speaker speaking = MakeSpeaker("p-alisher", v1::SPEAKER_STATE_SPEAKING);
+    speaking.mutable_start_time()->set_seconds(1000000 - 61);
+    v1::WatchAgendaResponse agenda = AgendaSnapshot(
+        4,
+        {active, MakeItem("i2", v1::AGENDA_ITEM_STATUS_PENDING, 1, "Taʼlim")},
+        "i1", {speaking, MakeSpeaker("p-dilnoza", v1::SPEAKER_STATE_WAITING)});
+    agenda.mutable_snapshot()->mutable_server_time()->set_seconds(1000000);
+    state_.ApplyAgenda(agenda, kNow);
+  }
+
+  std::vector<std::string> Rows() {
+    return LayoutConsole(state_, 160, 50, kNow).PlainRows();
+  }
+
+  ConsoleState state_;
+};
+
+TEST_F(ConsoleViewTest, ShowsStreamsAgendaAndQuestions) {
+  std::vector<std::string> rows = Rows();
+  ASSERT_EQ(rows.size(), 50u);
+  EXPECT_THAT(rows[0], HasSubstr("session ses-1"));
+  EXPECT_THAT(rows[0], HasSubstr("questions: live v12"));
+  EXPECT_THAT(rows[0], HasSubstr("agenda: connecting"));
+  EXPECT_THAT(rows[1], HasSubstr("Now: Mehnat migratsiyasi  [2:05 of 15:00]"));
+
+  int pending = RowOf(rows, "Pending questions (1)");
+  int open = RowOf(rows, "Open questions (2)");
+  int q1 = RowOf(rows, "Vatandoshlar uchun sugʻurta");
+  int q2 = RowOf(rows, "Когда откроется");
+  int q3 = RowOf(rows, "[PINNED] Visa-free");
+  ASSERT_GE(pending, 0);
+  EXPECT_LT(pending, q1);
+  EXPECT_LT(q1, open);
+  EXPECT_LT(open, q3);
+  EXPECT_LT(q3, q2);  // pinned first
+  EXPECT_THAT(rows[q1], StartsWith(">    5m  Vatandoshlar"));
+  EXPECT_THAT(rows[q2], StartsWith("      7  Когда"));
+
+  EXPECT_GE(RowOf(rows, "Speaking: p-alisher  1:01"), 0);
+  EXPECT_GE(RowOf(rows, "1. p-dilnoza"), 0);
+  EXPECT_GE(RowOf(rows, "> Mehnat migratsiyasi"), 0);
+  EXPECT_THAT(rows[49], HasSubstr("a approve"));
+  EXPECT_THAT(rows[49], HasSubstr("q quit"));
+}
+
+TEST_F(ConsoleViewTest, ShowsNamesOnceKnown) {
+  v1::Question authored = MakeQuestion("q9", v1::QUESTION_STATUS_APPROVED, 1,
+                                       30, "Savol muallif bilan");
+  authored.set_author_participant_id("p-aziz");
+  state_.ApplyQueue(QueueChange(13, "question.approved", {authored}));
+  EXPECT_GE(RowOf(Rows(), "Savol muallif bilan  - p-aziz"), 0);
+  state_.SetParticipantName("p-aziz", "Aziz Rahimov");
+  state_.SetParticipantName("p-alisher", "Alisher Navoiy");
+  std::vector<std::string> rows = Rows();
+  EXPECT_GE(RowOf(rows, "Savol muallif bilan  - Aziz Rahimov"), 0);
+  EXPECT_GE(RowOf(rows, "Speaking: Alisher Navoiy  1:01"), 0);
+}
+
+TEST_F(ConsoleViewTest, MarksTheSelectionOfTheFocusedPaneOnly) {
+  state_.HandleKey(KeyEvent::Of(KeyEvent::Special::kTab));
+  std::vector<std::string> rows = Rows();
+  EXPECT_THAT(rows[RowOf(rows, "Visa-free")], StartsWith(">"));
+  EXPECT_THAT(rows[RowOf(rows, "Vatandoshlar")], StartsWith(" "));
+}
+
+TEST_F(ConsoleViewTest, ShowsThePromptAndErrors) {
+  state_.HandleKey(KeyEvent::Char(U'r'));
+  for (char32_t c : std::u32string(U"Dublikat")) {
+    state_.HandleKey(KeyEvent::Char(c));
+  }
+  Canvas canvas = LayoutConsole(state_, 160, 50, kNow);
+  std::vector<std::string> rows = canvas.PlainRows();
+  EXPECT_THAT(rows[48], HasSubstr("Reason for rejecting q1: Dublikat"));
+  EXPECT_THAT(rows[49], HasSubstr("Esc cancel"));
+  ASSERT_TRUE(canvas.cursor().has_value());
+  EXPECT_EQ(canvas.cursor()->first, 48);
+
+  state_.HandleKey(KeyEvent::Of(KeyEvent::Special::kEscape));
+  state_.SetAgendaStream({StreamStatus::State::kReconnecting,
+                          absl::UnavailableError("connection refused")});
+  state_.OnCommandDone({.kind = Command::Kind::kApprove, .question_id = "q1"},
+                       absl::PermissionDeniedError("not a moderator"));
+  rows = Rows();
+  EXPECT_THAT(
+      rows[0],
+      HasSubstr("agenda: reconnecting (UNAVAILABLE: connection refused)"));
+  EXPECT_THAT(rows[48], HasSubstr("approve q1 failed: PERMISSION_DENIED"));
+}
+
+TEST_F(ConsoleViewTest, ScrollsToKeepTheSelectionVisible) {
+  std::vector<v1::Question> many;
+  for (int i = 0; i < 40; ++i) {
+    many.push_back(MakeQuestion(absl::StrCat("p", 100 + i),
+                                v1::QUESTION_STATUS_PENDING, 0, i,
+                                absl::StrCat("pending number ", 100 + i)));
+  }
+  state_.ApplyQueue(QueueSnapshot(20, many));
+  state_.HandleKey(KeyEvent::Of(KeyEvent::Special::kEnd));
+  std::vector<std::string> rows = Rows();
+  EXPECT_THAT(rows[RowOf(rows, "pending number 139")], StartsWith(">"));
+  EXPECT_EQ(RowOf(rows, "pending number 100"), -1);
+  EXPECT_GE(RowOf(rows, "more"), 0);
+}
+
+TEST(ConsoleViewSmallTest, SaysWhenTheTerminalIsTooSmall) {
+  ConsoleState state("s");
+  std::vector<std::string> rows =
+      LayoutConsole(state, 40, 10, kNow).PlainRows();
+  EXPECT_THAT(rows[0], HasSubstr("terminal too small"));
+}
+
+}  // namespace
+}  // namespace townhall::console

@@ -1,0 +1,375 @@
+#!/usr/bin/python3
+"""End-to-end: the moderator console (`townhallctl moderate SESSION`) driven
+in tmux against a real townhalld.
+
+A live session with an active agenda item, three delegates and questions in
+Uzbek, Russian and English. The test reads the screen with capture-pane and
+types with send-keys: the console shows the pending questions and the
+speakers' queue, calls the next speaker, approves a pending question and
+sees it move to the open questions, sees its vote count change when
+delegates vote from another client, pins it, rejects another with a reason
+typed in Uzbek, and after townhalld restarts on the same port it reconnects
+by itself and shows what changed meanwhile. Every action is checked on the
+server too.
+
+Run: TOWNHALLD=<build>/services/townhalld/townhalld \
+     TOWNHALLCTL=<build>/clients/cpp/townhallctl/townhallctl \
+     TOWNHALL_PYTHON_DIR=<build>/python /usr/bin/python3 test_moderator_console_e2e.py
+Exits 77 (skipped) when tmux is not installed.
+"""
+
+import os
+import re
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import townhalld_fixture  # noqa: E402
+
+from google.protobuf import duration_pb2, timestamp_pb2  # noqa: E402
+
+TIMEOUT = 10
+WIDTH, HEIGHT = 160, 50
+
+Q_UZ = "Vatandoshlar uchun sugʻurta qachon boshlanadi?"
+Q_RU = "Когда откроется консульство в Казани?"
+Q_EN = "Will there be visa-free travel for students?"
+Q_LATE = "Oʻzbek tili kurslari Sankt-Peterburgda ham ochiladimi?"
+Q_AFTER_RESTART = "Ish beruvchilar bilan shartnoma namunasi bormi?"
+REASON = "Takroriy savol, javob berilgan"
+
+FIXTURE = None
+sched = ag = reg = q = None
+sched_grpc = ag_grpc = reg_grpc = q_grpc = None
+
+
+def setUpModule():
+    global FIXTURE, sched, ag, reg, q, sched_grpc, ag_grpc, reg_grpc, q_grpc
+    sched, sched_grpc, _, _ = townhalld_fixture.import_stubs()
+    from townhall.v1 import agenda_pb2, agenda_pb2_grpc  # noqa: E402
+    from townhall.v1 import questions_pb2, questions_pb2_grpc  # noqa: E402
+    from townhall.v1 import registration_pb2, registration_pb2_grpc  # noqa: E402
+    ag, ag_grpc = agenda_pb2, agenda_pb2_grpc
+    q, q_grpc = questions_pb2, questions_pb2_grpc
+    reg, reg_grpc = registration_pb2, registration_pb2_grpc
+    FIXTURE = townhalld_fixture.TownhalldFixture()
+    FIXTURE.start()
+
+
+def tearDownModule():
+    if FIXTURE is not None:
+        FIXTURE.stop()
+
+
+def auth(token):
+    return (("authorization", f"Bearer {token}"),)
+
+
+class Tmux:
+    """One console in a detached tmux session on a private tmux server."""
+
+    def __init__(self, command, env):
+        self.socket = f"th-console-{secrets.token_hex(4)}"
+        self.target = "console"
+        self.dir = tempfile.mkdtemp(prefix="th-console-")
+        # The console's stderr and exit status go to files (the screen is
+        # the console's; tmux 3.3 does not always report a dead pane's
+        # status). remain-on-exit keeps the last screen.
+        self._tmux("-f", "/dev/null", "start-server", ";",
+                   "set-option", "-g", "remain-on-exit", "on", ";",
+                   "new-session", "-d", "-s", self.target,
+                   "-x", str(WIDTH), "-y", str(HEIGHT),
+                   "sh", "-c", 'env "$@" 2>"$0/stderr"; echo $? >"$0/status"',
+                   self.dir, *env, *command)
+
+    def stderr(self):
+        return self._read("stderr")
+
+    def exit_status(self):
+        """The console's exit status once it has exited, else None."""
+        status = self._read("status").strip()
+        return int(status) if status else None
+
+    def _read(self, name):
+        try:
+            with open(os.path.join(self.dir, name), encoding="utf-8",
+                      errors="replace") as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
+
+    def _tmux(self, *args):
+        return subprocess.run(["tmux", "-u", "-L", self.socket, *args],
+                              check=True, capture_output=True, text=True,
+                              timeout=TIMEOUT).stdout
+
+    def screen(self):
+        text = self._tmux("capture-pane", "-p", "-t", self.target)
+        return text.rstrip("\n").split("\n")
+
+    def send(self, *keys):
+        self._tmux("send-keys", "-t", self.target, *keys)
+
+    def type_text(self, text):
+        self._tmux("send-keys", "-t", self.target, "-l", text)
+
+    def close(self):
+        subprocess.run(["tmux", "-L", self.socket, "kill-server"],
+                       capture_output=True, timeout=TIMEOUT)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def section_of(lines, text):
+    """'pending' or 'open': the question pane whose rows show `text`."""
+    section = None
+    for line in lines:
+        if "Pending questions (" in line:
+            section = "pending"
+        elif "Open questions (" in line:
+            section = "open"
+        elif text in line:
+            return section
+    return None
+
+
+def row_of(lines, text):
+    for line in lines:
+        if text in line:
+            return line
+    return None
+
+
+def votes_of(lines, text):
+    """The vote count on the open-question row showing `text`, or None."""
+    row = row_of(lines, text)
+    if row is None or section_of(lines, text) != "open":
+        return None
+    match = re.match(r"^[> ]\s+(\d+)\s", row)
+    return int(match.group(1)) if match else None
+
+
+class ModeratorConsoleTest(unittest.TestCase):
+
+    def setUp(self):
+        self.tenant_id, self.token = FIXTURE.create_tenant()
+        self.md = auth(self.token)
+        self.channel = FIXTURE.channel()
+        self.sched = sched_grpc.SchedulingServiceStub(self.channel)
+        self.agenda = ag_grpc.AgendaServiceStub(self.channel)
+        self.reg = reg_grpc.RegistrationServiceStub(self.channel)
+        self.questions = q_grpc.QuestionServiceStub(self.channel)
+        self.tmux = None
+
+    def tearDown(self):
+        if self.tmux is not None:
+            self.tmux.close()
+        self.channel.close()
+
+    def call(self, method, request, md=None):
+        return method(request, metadata=md or self.md, timeout=TIMEOUT)
+
+    def wait_for(self, what, predicate, timeout=15):
+        """Polls the screen until predicate(lines) is true."""
+        deadline = time.monotonic() + timeout
+        lines = []
+        while time.monotonic() < deadline:
+            lines = self.tmux.screen()
+            if predicate(lines):
+                return lines
+            time.sleep(0.1)
+        self.fail(f"timed out waiting for {what}; screen:\n" + "\n".join(lines)
+                  + "\nstderr:\n" + self.tmux.stderr())
+
+    def live_session(self):
+        start = int(time.time()) + 300
+        session = self.call(self.sched.CreateSession, sched.CreateSessionRequest(
+            session=sched.Session(
+                title="Hukumat va vatandoshlar muloqoti",
+                start_time=timestamp_pb2.Timestamp(seconds=start),
+                duration=duration_pb2.Duration(seconds=2 * 3600),
+                time_zone="Asia/Tashkent", format=sched.SESSION_FORMAT_ONLINE,
+                capacity=100),
+            publish=True)).session
+        self.call(self.sched.StartSession, sched.StartSessionRequest(session_id=session.id))
+        return session.id
+
+    def delegates(self, session_id):
+        org = self.call(self.reg.CreateOrganization, reg.CreateOrganizationRequest(
+            organization=reg.Organization(name="Qozon oʻzbek madaniyat markazi",
+                                          country_code="RU", city="Qozon"))).organization.id
+        people = []
+        for i, name in enumerate(["Dilnoza Karimova", "Aziz Rahimov", "Malika Yusupova"]):
+            p = self.call(self.reg.CreateParticipant, reg.CreateParticipantRequest(
+                participant=reg.Participant(display_name=name, organization_id=org,
+                                            email=f"console{i}@example.org"))).participant
+            self.call(self.reg.Register, reg.RegisterRequest(
+                session_id=session_id, participant_id=p.id))
+            token = self.call(self.reg.IssueJoinToken, reg.IssueJoinTokenRequest(
+                session_id=session_id, participant_id=p.id)).token
+            people.append((p.id, token))
+        return people
+
+    def submit(self, session_id, participant_id, text):
+        return self.call(self.questions.SubmitQuestion, q.SubmitQuestionRequest(
+            session_id=session_id, participant_id=participant_id, text=text,
+            request_id=secrets.token_hex(8))).question
+
+    def question(self, session_id, question_id):
+        return self.call(self.questions.GetQuestion, q.GetQuestionRequest(
+            session_id=session_id, question_id=question_id)).question
+
+    def vote(self, session_id, question_id, participant):
+        participant_id, token = participant
+        self.call(self.questions.UpvoteQuestion, q.UpvoteQuestionRequest(
+            session_id=session_id, question_id=question_id,
+            participant_id=participant_id), md=auth(token))
+
+    def start_console(self, session_id):
+        binary = os.environ.get("TOWNHALLCTL") or os.path.normpath(os.path.join(
+            os.path.dirname(os.path.abspath(__file__)), "..", "..", "build", "clients",
+            "cpp", "townhallctl", "townhallctl"))
+        # The server and the token come from the environment, as in the README.
+        self.tmux = Tmux([binary, "moderate", session_id],
+                         env=["LANG=C.UTF-8", "TERM=tmux-256color",
+                              f"TOWNHALL_ADDRESS={FIXTURE.address}",
+                              f"TOWNHALL_TOKEN={self.token}"])
+
+    def restart_server(self):
+        """Stops townhalld and starts it again on the same port and Redis."""
+        args = FIXTURE.process.args
+        FIXTURE.process.terminate()
+        FIXTURE.process.wait(10)
+        with open(FIXTURE.log_path, "ab") as log:
+            FIXTURE.process = subprocess.Popen(
+                args, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                preexec_fn=townhalld_fixture._die_with_parent)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                if FIXTURE.health() == townhalld_fixture.HEALTH_SERVING:
+                    return
+            except Exception:  # noqa: BLE001 - not up yet
+                pass
+            time.sleep(0.1)
+        self.fail("townhalld did not come back:\n" + FIXTURE.log_tail())
+
+    def test_moderate_a_live_session(self):
+        session_id = self.live_session()
+        topic = self.call(self.agenda.CreateAgendaItem, ag.CreateAgendaItemRequest(
+            session_id=session_id, item=ag.AgendaItem(
+                title="Mehnat migratsiyasi va bandlik",
+                planned_duration=duration_pb2.Duration(seconds=20 * 60)))).item
+        self.call(self.agenda.CreateAgendaItem, ag.CreateAgendaItemRequest(
+            session_id=session_id, item=ag.AgendaItem(title="Taʼlim, fan va madaniyat")))
+        self.call(self.agenda.ActivateAgendaItem, ag.ActivateAgendaItemRequest(
+            session_id=session_id, agenda_item_id=topic.id))
+        people = self.delegates(session_id)
+        dilnoza, aziz, malika = people
+        self.call(self.agenda.RaiseHand, ag.RaiseHandRequest(
+            session_id=session_id, agenda_item_id=topic.id, participant_id=aziz[0]),
+            md=auth(aziz[1]))
+
+        first = self.submit(session_id, dilnoza[0], Q_UZ)
+        second = self.submit(session_id, aziz[0], Q_RU)
+        third = self.submit(session_id, malika[0], Q_EN)
+        self.assertEqual(first.status, q.QUESTION_STATUS_PENDING)
+
+        self.start_console(session_id)
+        lines = self.wait_for("both streams live with the queue", lambda l: (
+            "questions: live" in l[0] and "agenda: live" in l[0]
+            and section_of(l, Q_UZ) == "pending" and section_of(l, Q_EN) == "pending"))
+        self.assertIn("Now: Mehnat migratsiyasi va bandlik", lines[1])
+        self.assertIn("a approve", lines[-1])
+        self.assertTrue(row_of(lines, Q_UZ).startswith(">"), "oldest pending selected")
+        self.wait_for("the raised hand", lambda l: row_of(l, "1. Aziz Rahimov") is not None)
+
+        # A question submitted while the console runs arrives live.
+        late = self.submit(session_id, malika[0], Q_LATE)
+        self.wait_for("the new question", lambda l: section_of(l, Q_LATE) == "pending")
+
+        # Call the next speaker.
+        self.tmux.send("n")
+        self.wait_for("the speaker on the floor",
+                      lambda l: row_of(l, "Speaking: Aziz Rahimov") is not None)
+
+        # Approve the selected (oldest) question: it moves to the open pane.
+        self.tmux.send("a")
+        self.wait_for("the approved question in the open pane",
+                      lambda l: section_of(l, Q_UZ) == "open" and votes_of(l, Q_UZ) == 0)
+        self.assertEqual(self.question(session_id, first.id).status,
+                         q.QUESTION_STATUS_APPROVED)
+
+        # Votes from other clients change the count live.
+        self.vote(session_id, first.id, aziz)
+        self.wait_for("1 vote", lambda l: votes_of(l, Q_UZ) == 1)
+        self.vote(session_id, first.id, malika)
+        self.wait_for("2 votes", lambda l: votes_of(l, Q_UZ) == 2)
+
+        # Pin it from the open pane.
+        self.tmux.send("Tab")
+        self.wait_for("the open pane focused",
+                      lambda l: (row_of(l, Q_UZ) or "").startswith(">"))
+        self.tmux.send("p")
+        self.wait_for("the pinned question",
+                      lambda l: f"[PINNED] {Q_UZ}" in (row_of(l, Q_UZ) or ""))
+        self.assertEqual(self.question(session_id, first.id).status,
+                         q.QUESTION_STATUS_PINNED)
+
+        # Reject the next pending one (now the Russian question) with a reason.
+        self.tmux.send("Tab")
+        self.wait_for("the pending pane focused",
+                      lambda l: (row_of(l, Q_RU) or "").startswith(">"))
+        self.tmux.send("r")
+        self.wait_for("the reason prompt",
+                      lambda l: row_of(l, f"Reason for rejecting {second.id}") is not None)
+        self.tmux.type_text(REASON)
+        self.tmux.send("Enter")
+        self.wait_for("the rejected question gone", lambda l: row_of(l, Q_RU) is None)
+        rejected = self.question(session_id, second.id)
+        self.assertEqual(rejected.status, q.QUESTION_STATUS_REJECTED)
+        self.assertEqual(rejected.reject_reason, REASON)
+
+        # Another moderator's approval shows up too.
+        self.call(self.questions.ApproveQuestion, q.ApproveQuestionRequest(
+            session_id=session_id, question_id=third.id))
+        self.wait_for("the other moderator's approval",
+                      lambda l: section_of(l, Q_EN) == "open")
+
+        # The speaker finishes; finishing again is refused by the server: the
+        # error goes to the status line and the console keeps going.
+        self.tmux.send("f")
+        self.wait_for("the finished turn", lambda l: row_of(l, "0 waiting, 1 spoke") is not None)
+        self.tmux.send("f")
+        self.wait_for("the server's refusal", lambda l: row_of(
+            l, "finish the speaker's turn failed: FAILED_PRECONDITION: nobody is speaking")
+            is not None)
+
+        # townhalld restarts: the console reconnects by itself and resumes.
+        self.restart_server()
+        restarted = self.submit(session_id, dilnoza[0], Q_AFTER_RESTART)
+        self.vote(session_id, first.id, dilnoza)
+        lines = self.wait_for("the changes after the restart", lambda l: (
+            section_of(l, Q_AFTER_RESTART) == "pending" and votes_of(l, Q_UZ) == 3
+            and "questions: live" in l[0] and "agenda: live" in l[0]), timeout=30)
+        self.assertEqual(section_of(lines, Q_LATE), "pending")
+        self.assertIsNone(row_of(lines, Q_RU))
+        self.assertEqual(restarted.status, q.QUESTION_STATUS_PENDING)
+        self.assertEqual(late.status, q.QUESTION_STATUS_PENDING)
+
+        # q quits with status 0.
+        self.tmux.send("q")
+        deadline = time.monotonic() + TIMEOUT
+        while time.monotonic() < deadline and self.tmux.exit_status() is None:
+            time.sleep(0.1)
+        self.assertEqual(self.tmux.exit_status(), 0, self.tmux.stderr())
+
+if __name__ == "__main__":
+    if shutil.which("tmux") is None:
+        print("tmux is not installed: skipped", file=sys.stderr)
+        sys.exit(77)
+    unittest.main()
