@@ -97,6 +97,10 @@ std::multiset<std::pair<std::string, std::string>> NonVoteChanges(
   return out;
 }
 
+size_t versions_count(const std::vector<v1::WatchQueueResponse>& messages) {
+  return QueueChangeVersions(messages).size();
+}
+
 class QuestionsConcurrencyTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -446,6 +450,11 @@ TEST_F(QuestionsConcurrencyTest, ThousandVotersTwoServersExactCountsAndResume) {
   absl::SleepFor(absl::Milliseconds(200));
   all_steady = steady.WaitFor(0);
 
+  std::cout << "dropped watcher: " << QueueChangeVersions(before_drop).size()
+            << " changes before, " << versions_count(after) << " after ("
+            << NonVoteChanges(after).size() << " not votes, "
+            << expected_changes.size() << " expected); steady watcher: "
+            << QueueChangeVersions(all_steady).size() << " changes\n";
   // The resumed stream: no snapshot (the feed still holds the changes),
   // versions strictly increasing after `last`, each non-vote change once.
   for (const auto& m : after) {
