@@ -305,6 +305,8 @@ TEST_F(QuestionsTest, BadInputTableRefusedWithTheRightCodeAndNothingStored) {
        Code::kInvalidArgument, {"text", "U+FEFF"}},
       {"word joiner U+2060", letters + "bir\u2060ikki", Code::kInvalidArgument,
        {"text", "U+2060"}},
+      {"soft hyphen U+00AD (invisible)", letters + "bir\u00ADikki",
+       Code::kInvalidArgument, {"text", "U+00AD"}},
       {"right-to-left override U+202E", letters + "\u202Etxet\u202C",
        Code::kInvalidArgument, {"text", "U+202E"}},
       {"left-to-right embedding U+202A", letters + "\u202Abir",
