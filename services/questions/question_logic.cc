@@ -211,6 +211,10 @@ absl::Status ValidateQuestionText(absl::string_view field,
   return ValidateText(field, text, kQuestionText);
 }
 
+std::string TrimQuestionText(absl::string_view text) {
+  return std::string(absl::StripAsciiWhitespace(text));
+}
+
 std::string MatchingForm(absl::string_view text) {
   return absl::StrJoin(MatchTokens(text), " ");
 }
@@ -306,7 +310,8 @@ absl::Status QuestionLogic::SubmitQuestion(
     const v1::SubmitQuestionRequest& request,
     v1::SubmitQuestionResponse* response) const {
   TH_RETURN_IF_ERROR(ValidateId("participant_id", request.participant_id()));
-  TH_RETURN_IF_ERROR(ValidateQuestionText("text", request.text()));
+  const std::string text = TrimQuestionText(request.text());
+  TH_RETURN_IF_ERROR(ValidateQuestionText("text", text));
   TH_RETURN_IF_ERROR(ValidateRequestId("request_id", request.request_id()));
   if (!request.agenda_item_id().empty()) {
     TH_RETURN_IF_ERROR(ValidateId("agenda_item_id", request.agenda_item_id()));
@@ -337,12 +342,12 @@ absl::Status QuestionLogic::SubmitQuestion(
   std::string organization;
   if (caller.is_session_scoped()) organization = caller.organization_id;
   absl::Time now = absl::Now();
-  const std::string match = MatchingForm(request.text());
+  const std::string match = MatchingForm(text);
   TH_ASSIGN_OR_RETURN(
       ScriptOutcome outcome,
       RunScript(redis, caller.tenant_id, request.session_id(),
                 lua::kSubmitScript,
-                {NewId(), request.session_id(), request.text(), match,
+                {NewId(), request.session_id(), text, match,
                  request.participant_id(), organization,
                  request.anonymous() ? "1" : "0", request.language(),
                  request.agenda_item_id(), request.venue_id(),
@@ -364,7 +369,7 @@ absl::Status QuestionLogic::SubmitQuestion(
   *response->mutable_question() = question;
   v1::SuggestDuplicatesRequest suggest;
   suggest.set_session_id(request.session_id());
-  suggest.set_text(request.text());
+  suggest.set_text(text);
   v1::SuggestDuplicatesResponse similar;
   TH_RETURN_IF_ERROR(SuggestDuplicates(caller, redis, suggest, &similar));
   for (v1::SimilarQuestion& candidate : *similar.mutable_similar_questions()) {
@@ -418,6 +423,7 @@ absl::Status QuestionLogic::ListQuestions(
   std::string index;
   bool reverse = true;
   std::string filter;
+  std::string also;
   const std::string item_suffix = request.agenda_item_id().empty()
                                       ? ""
                                       : ":" + request.agenda_item_id();
@@ -466,6 +472,10 @@ absl::Status QuestionLogic::ListQuestions(
         break;
       default:
         index = viewer.privileged ? "all" : "visible";
+        // Others see their own questions in every status too.
+        if (!viewer.privileged && !viewer.participant_id.empty()) {
+          also = "mine:" + viewer.participant_id;
+        }
     }
   }
   TH_ASSIGN_OR_RETURN(
@@ -473,7 +483,8 @@ absl::Status QuestionLogic::ListQuestions(
       RunScript(redis, caller.tenant_id, request.session_id(),
                 lua::kReadQuestionsScript,
                 {"page", index, reverse ? "1" : "0", absl::StrCat(offset),
-                 absl::StrCat(page_size), viewer.participant_id, filter}));
+                 absl::StrCat(page_size), viewer.participant_id, filter,
+                 also}));
   int64_t total = 0;
   if (outcome.values.empty() || !absl::SimpleAtoi(outcome.values[0], &total)) {
     return absl::InternalError("unexpected outcome of read_questions");
@@ -498,14 +509,14 @@ absl::Status QuestionLogic::ApproveQuestion(
     const Principal& caller, Redis& redis,
     const v1::ApproveQuestionRequest& request,
     v1::ApproveQuestionResponse* response) const {
+  const std::string edited = TrimQuestionText(request.edited_text());
   if (!request.edited_text().empty()) {
-    TH_RETURN_IF_ERROR(
-        ValidateQuestionText("edited_text", request.edited_text()));
+    TH_RETURN_IF_ERROR(ValidateQuestionText("edited_text", edited));
   }
   TH_ASSIGN_OR_RETURN(
       ScriptOutcome outcome,
       Moderate(caller, redis, "approve", request.session_id(),
-               request.question_id(), request.edited_text(),
+               request.question_id(), edited,
                "only PENDING questions can be approved"));
   return ModeratedQuestion(caller, redis, outcome, 0,
                            response->mutable_question());

@@ -32,6 +32,10 @@ namespace townhall::questions {
 absl::Status ValidateQuestionText(absl::string_view field,
                                   absl::string_view text);
 
+// The text as stored: without leading and trailing whitespace (the 500
+// code points count after it).
+std::string TrimQuestionText(absl::string_view text);
+
 // The matching form of a text for duplicate detection: the words of
 // MatchTokens (text_normalization.h) joined by spaces.
 std::string MatchingForm(absl::string_view text);

@@ -51,8 +51,10 @@ FeedEntry DecodeQueueChange(const Change& change) {
   full->set_version(change.version);
   full->set_kind(change.kind);
   if (full->questions().empty()) {
-    // Votes and settings: everyone's.
-    return Entry(change.version, full, full, "", "");
+    // Votes and settings: everyone's; votes belong to their item.
+    std::string scope =
+        full->votes().empty() ? "" : full->votes(0).agenda_item_id();
+    return Entry(change.version, full, full, "", std::move(scope));
   }
   // Owner: the author of a change about one question (they see its every
   // status). Scope: the agenda item all its questions share.
@@ -99,7 +101,8 @@ FeedEntry MergeVotes(const FeedEntry& older, const FeedEntry& newer) {
       }
     }
   }
-  return Entry(newer.version, merged, merged, "", "");
+  // FeedWatch merges only entries of one scope.
+  return Entry(newer.version, merged, merged, "", newer.scope);
 }
 
 }  // namespace

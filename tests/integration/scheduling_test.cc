@@ -1336,12 +1336,36 @@ TEST(SchedulingTest, ConcurrentRetriesWithTheSameRequestIdCreateOneSession) {
 // SET the bare tenant prefix "th:{t:<tenant>}:").
 TEST(SchedulingTest, IdempotencyRecordsExistOnlyForRequestIds) {
   ASSERT_OK_AND_ASSIGN(Tenant t, NewTenant());
-  ASSERT_TRUE(
-      CreateSession(t.client, OnlineSession("No id", Utc(2027, 9, 4, 5))).ok());
-  ASSERT_TRUE(CreateVenue(t.client, "No id").ok());
-  ASSERT_TRUE(CreateSeries(t.client, OnlineSession("No id", Utc(2027, 9, 5, 5)),
-                           "FREQ=DAILY;COUNT=2")
-                  .ok());
+  // Straight through the stub: TownhallClient gives every create an id.
+  auto stub = v1::SchedulingService::NewStub(t.client.channel());
+  auto context = [&t](grpc::ClientContext* c) {
+    c->AddMetadata("authorization", "Bearer " + t.token);
+    return c;
+  };
+  {
+    grpc::ClientContext c;
+    v1::CreateSessionRequest request;
+    *request.mutable_session() = OnlineSession("No id", Utc(2027, 9, 4, 5));
+    v1::CreateSessionResponse response;
+    ASSERT_TRUE(stub->CreateSession(context(&c), request, &response).ok());
+  }
+  {
+    grpc::ClientContext c;
+    v1::CreateVenueRequest request;
+    request.mutable_venue()->set_name("No id");
+    request.mutable_venue()->set_time_zone("Europe/Berlin");
+    v1::CreateVenueResponse response;
+    ASSERT_TRUE(stub->CreateVenue(context(&c), request, &response).ok());
+  }
+  {
+    grpc::ClientContext c;
+    v1::CreateSeriesRequest request;
+    *request.mutable_series()->mutable_template_() =
+        OnlineSession("No id", Utc(2027, 9, 5, 5));
+    request.mutable_series()->set_rrule("FREQ=DAILY;COUNT=2");
+    v1::CreateSeriesResponse response;
+    ASSERT_TRUE(stub->CreateSeries(context(&c), request, &response).ok());
+  }
   ASSERT_TRUE(CreateSession(t.client,
                             OnlineSession("With id", Utc(2027, 9, 4, 7)),
                             WithRequestId("r1"))

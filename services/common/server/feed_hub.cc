@@ -168,6 +168,9 @@ void FeedHub::Deliver(const std::string& key, const RedisReply& entries) {
       if (entry.version <= stream.position) continue;  // read already
       stream.position = entry.version;
       if (entry.coalescable && codec_.merge != nullptr) {
+        // Only neighbours of one scope merge: a watcher of another scope
+        // must be able to skip the whole merged entry.
+        if (run.has_value() && run->scope != entry.scope) end_run();
         if (run.has_value()) {
           run = codec_.merge(*run, entry);
         } else {
@@ -264,7 +267,8 @@ Outbox::Offered Outbox::Offer(const SharedDelivery& delivery) {
   SharedMessage message = Pick(*delivery);
   if (message == nullptr) return Offered::kSkipped;
   if (delivery->entry.coalescable && codec_->merge != nullptr &&
-      !waiting_.empty() && waiting_.back().coalescable != nullptr) {
+      !waiting_.empty() && waiting_.back().coalescable != nullptr &&
+      waiting_.back().coalescable->entry.scope == delivery->entry.scope) {
     const Delivery& older = *waiting_.back().coalescable;
     SharedDelivery merged =
         MakeDelivery(codec_->merge(older.entry, delivery->entry),

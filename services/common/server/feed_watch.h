@@ -80,9 +80,9 @@ struct FeedCodec {
   // Merges two coalescable entries, `older` before `newer`, into one with
   // newer's version. Null: nothing is coalesced. The result must say the
   // state after `newer` (counts, not increments): a watcher whose snapshot
-  // is newer than `older` may still get the merged entry. Entries of any
-  // scope and owner may be merged; the result's scope, owner and
-  // restricted decide who sees it.
+  // is newer than `older` may still get the merged entry. Only entries of
+  // one scope are merged (so a watcher of another scope skips them whole);
+  // the result's owner and restricted decide who sees it.
   std::function<FeedEntry(const FeedEntry& older, const FeedEntry& newer)>
       merge;
 };

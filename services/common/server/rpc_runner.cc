@@ -61,15 +61,17 @@ absl::StatusOr<Principal> RpcRunner::Authorize(
   absl::StatusOr<Principal> caller = auth_->Authenticate(*ctx);
   if (!caller.ok()) return caller;
   call.tenant_id = caller->tenant_id;
-  // Checked after authentication and authorization: a caller who may not
-  // call learns nothing about the request.
-  if (absl::Status allowed = townhall::Authorize(*caller, method, request);
-      !allowed.ok()) {
-    return allowed;
-  }
+  // After authentication (anonymous callers learn nothing) but before
+  // authorization: a request whose strings were not UTF-8 was decoded
+  // without them, so checking its session_id would refuse it for the wrong
+  // reason. The caller learns only that its own request is malformed.
   if (std::optional<std::string> field = InvalidUtf8Field(request)) {
     return absl::InvalidArgumentError(
         absl::StrCat(*field, ": is not valid UTF-8"));
+  }
+  if (absl::Status allowed = townhall::Authorize(*caller, method, request);
+      !allowed.ok()) {
+    return allowed;
   }
   return caller;
 }

@@ -4,7 +4,9 @@
 --   (1: highest score first), offset, count, viewer, status filter
 --   (space-separated statuses; '' for all) -> {'OK', total, json...}.
 --   With a filter the whole index is scanned (only for the small
---   per-participant indexes).
+--   per-participant indexes). An 8th argument names a second index whose
+--   questions join the first (a participant's own in VIEW_ALL; both by
+--   seq; the union is read whole).
 -- ARGV[1] = 'ids': viewer, ids... -> {'OK', json or '' per id}.
 local mode = ARGV[1]
 if mode == 'get' then
@@ -22,7 +24,15 @@ local key, reverse, offset, count, viewer, filter =
     P .. ARGV[2], ARGV[3] == '1', tonumber(ARGV[4]), tonumber(ARGV[5]),
     ARGV[6], ARGV[7]
 local ids, total
-if filter == '' then
+local also = ARGV[8] or ''
+if also ~= '' then
+  local union = redis.call('ZUNION', 2, key, P .. also, 'AGGREGATE', 'MAX')
+  total = #union
+  ids = {}
+  for i = offset + 1, math.min(total, offset + count) do
+    ids[#ids + 1] = reverse and union[total - i + 1] or union[i]
+  end
+elseif filter == '' then
   total = redis.call('ZCARD', key)
   local stop = offset + count - 1
   ids = reverse and redis.call('ZREVRANGE', key, offset, stop) or

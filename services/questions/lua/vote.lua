@@ -38,5 +38,6 @@ if item and item ~= '' then
 end
 th_feed_append(FEED_VERSION, FEED_EVENTS, 'question.votes', id,
                '{"time":"' .. now .. '","votes":[{"questionId":"' .. id ..
-               '","votes":' .. votes .. ',"trendingScore":' .. t .. '}]}')
+               '","votes":' .. votes .. ',"trendingScore":' .. t ..
+               ',"agendaItemId":"' .. (item or '') .. '"}]}')
 return {'OK', tostring(votes)}
