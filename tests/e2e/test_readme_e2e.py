@@ -325,6 +325,9 @@ class ReadmeTest(unittest.TestCase):
             screen = "\n".join(lines)
             self.assertIn(f"session {self.live}", screen)
             self.assertIn(f"Pending questions ({len(pending)})", screen)
+            open_ = [q for q in self.questions
+                     if q.status in (qs.QUESTION_STATUS_APPROVED, qs.QUESTION_STATUS_PINNED)]
+            self.assertIn(f"Open questions ({len(open_)})", screen)
             # The pinned question's text (its start: long ones are cut).
             self.assertIn(pinned.text[:20], screen)
             tmux.send("q")
