@@ -299,8 +299,11 @@ def main(argv=None):
         description="A messenger bot for townhall, simulated on the command line.")
     parser.add_argument("messages", nargs="*",
                         help="messages to answer, in order (default: stdin, one a line)")
-    parser.add_argument("--server", default=os.environ.get("TOWNHALL_ADDR", "127.0.0.1:50051"),
-                        help="townhall address (plaintext; default $TOWNHALL_ADDR or %(default)s)")
+    parser.add_argument("--server",
+                        default=os.environ.get("TOWNHALL_ADDRESS")
+                        or os.environ.get("TOWNHALL_ADDR") or "127.0.0.1:50051",
+                        help="townhall address (plaintext; default $TOWNHALL_ADDRESS, as for "
+                        "townhallctl, else $TOWNHALL_ADDR, else 127.0.0.1:50051)")
     parser.add_argument("--stubs", help="generated python stubs (default $TOWNHALL_PYTHON_DIR, "
                         f"else {DEFAULT_STUBS})")
     credential = parser.add_mutually_exclusive_group(required=True)

@@ -23,9 +23,10 @@
 //       --bootstrap_credential_file=.local/bootstrap_credential
 //       --directory_dir=tests/data --state_dir=.local
 // prints an organizer token on stdout and writes into --state_dir: a
-// moderator's join token, the live session's id, the participant the
-// messenger bot of clients/python acts for, and (when created, or when
-// their file is gone) the API keys of a portal and of the bot.
+// moderator's join token, the live session's id and its series' id, the
+// participant the messenger bot of clients/python acts for, and (when
+// created, or when their file is gone) the API keys of a portal and of the
+// bot.
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -865,6 +866,12 @@ int Run() {
     if (!joined.ok()) return Fail("issue join token", joined.status());
     WriteSecret(state_dir, "moderator_join_token", joined->token());
     WriteSecret(state_dir, "live_session_id", live_id);
+    v1::GetSessionRequest get_live;
+    get_live.set_session_id(live_id);
+    auto live = client.GetSession(get_live);
+    if (!live.ok()) return Fail("get live session", live.status());
+    // The monthly series the live session belongs to (its calendar).
+    WriteSecret(state_dir, "series_id", live->session().series_id());
     // The messenger bot's user (clients/python) is the last delegate.
     WriteSecret(state_dir, "bot_participant_id", delegates->back());
     if (absl::Status agenda = LoadAgenda(client, live_id); !agenda.ok()) {
