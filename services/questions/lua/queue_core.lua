@@ -20,7 +20,7 @@
 --   P audit                    HASH   sequence -> ModerationAction JSON
 --   P audit:n                  STRING the newest audit sequence
 --   P undo                     LIST   undo records, newest last
---   P rl:<kind>:<participant>  HASH   token bucket {t, ts}
+--   P rl:<kind>:<participant>  STRING token bucket "<tokens> <unix ms>"
 --   P idem:<request_id>        STRING question id of a submission (a day)
 --   P idem:undo:<request_id>   STRING audit sequence an undo undid (a day)
 -- Question hash fields: id, session, text, orig, match (matching form),
@@ -69,21 +69,26 @@ local function log2subexp(a, b, floor)
   return a + math.log(1 - 2 ^ (b - a)) / math.log(2)
 end
 
--- A token bucket of `per_minute` tokens (also the burst). Returns 0 when a
--- token was taken, else the milliseconds until one is available.
+-- A token bucket of `per_minute` tokens (also the burst), stored as one
+-- string "<tokens> <unix ms>" that expires when it would be full again:
+-- one read and one write. Returns 0 when a token was taken, else the
+-- milliseconds until one is available.
 local function take_token(kind, participant, per_minute, now_ms)
   if participant == '' or per_minute <= 0 then return 0 end
   local key = P .. 'rl:' .. kind .. ':' .. participant
-  local state = redis.call('HMGET', key, 't', 'ts')
-  local tokens, ts = tonumber(state[1]), tonumber(state[2])
-  if not tokens then tokens, ts = per_minute, now_ms end
   local rate = per_minute / 60000
-  tokens = math.min(per_minute, tokens + math.max(0, now_ms - ts) * rate)
+  local tokens = per_minute
+  local state = redis.call('GET', key)
+  if state then
+    local t, ts = string.match(state, '^(%S+) (%S+)$')
+    tokens = math.min(per_minute,
+                      tonumber(t) + math.max(0, now_ms - tonumber(ts)) * rate)
+  end
   if tokens < 1 then
     return math.ceil((1 - tokens) / rate)
   end
-  redis.call('HSET', key, 't', fmt(tokens - 1), 'ts', now_ms)
-  redis.call('PEXPIRE', key, 120000)
+  tokens = tokens - 1
+  redis.call('SET', key, fmt(tokens) .. ' ' .. now_ms, 'PX',
+             math.ceil((per_minute - tokens) / rate) + 1000)
   return 0
 end
-
