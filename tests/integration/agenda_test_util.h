@@ -14,6 +14,7 @@
 #include "clients/cpp/townhall_client.h"
 #include "services/common/ids.h"
 #include "services/common/proto_time.h"
+#include "tests/testing/stream_reader.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/test_server.h"
 #include "townhall/v1/agenda.grpc.pb.h"
@@ -64,89 +65,19 @@ inline std::string JoinToken(const std::string& tenant_id,
 }
 
 // Reads a WatchAgenda stream on its own thread and keeps every message.
-class WatchReader {
+class WatchReader : public StreamReader<v1::WatchAgendaResponse> {
  public:
   WatchReader(std::shared_ptr<grpc::Channel> channel, const std::string& token,
               const std::string& session_id, int64_t after_version = 0)
-      : stub_(v1::AgendaService::NewStub(channel)) {
-    context_.AddMetadata("authorization", absl::StrCat("Bearer ", token));
-    v1::WatchAgendaRequest request;
-    request.set_session_id(session_id);
-    request.set_after_version(after_version);
-    reader_ = stub_->WatchAgenda(&context_, request);
-    thread_ = std::thread([this] {
-      v1::WatchAgendaResponse message;
-      while (reader_->Read(&message)) {
-        absl::MutexLock lock(&mu_);
-        messages_.push_back(message);
-      }
-      grpc::Status status = reader_->Finish();
-      absl::MutexLock lock(&mu_);
-      status_ = status;
-      done_ = true;
-    });
-  }
-  ~WatchReader() { Cancel(); }
-
-  void Cancel() {
-    context_.TryCancel();
-    if (thread_.joinable()) thread_.join();
-  }
-
-  // Waits until `n` messages arrived (or the stream ended); all so far.
-  std::vector<v1::WatchAgendaResponse> WaitFor(
-      size_t n, absl::Duration timeout = absl::Seconds(10)) {
-    absl::MutexLock lock(&mu_);
-    auto enough = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-      return done_ || messages_.size() >= n;
-    };
-    mu_.AwaitWithTimeout(absl::Condition(&enough), timeout);
-    return messages_;
-  }
-  // Waits until the last change carries `version`.
-  std::vector<v1::WatchAgendaResponse> WaitForVersion(
-      int64_t version, absl::Duration timeout = absl::Seconds(10)) {
-    absl::MutexLock lock(&mu_);
-    auto reached = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-      if (done_) return true;
-      for (const auto& m : messages_) {
-        if (m.has_change() && m.change().version() >= version) return true;
-        if (m.has_snapshot() && m.snapshot().version() >= version) return true;
-      }
-      return false;
-    };
-    mu_.AwaitWithTimeout(absl::Condition(&reached), timeout);
-    return messages_;
-  }
-  // The stream's status once it ended (waits up to `timeout`).
-  absl::StatusOr<grpc::Status> Ended(absl::Duration timeout) {
-    absl::MutexLock lock(&mu_);
-    auto done = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return done_; };
-    if (!mu_.AwaitWithTimeout(absl::Condition(&done), timeout)) {
-      return absl::DeadlineExceededError("stream still open");
-    }
-    return status_;
-  }
-
- private:
-  std::unique_ptr<v1::AgendaService::Stub> stub_;
-  grpc::ClientContext context_;
-  std::unique_ptr<grpc::ClientReader<v1::WatchAgendaResponse>> reader_;
-  std::thread thread_;
-  absl::Mutex mu_;
-  std::vector<v1::WatchAgendaResponse> messages_ ABSL_GUARDED_BY(mu_);
-  grpc::Status status_ ABSL_GUARDED_BY(mu_);
-  bool done_ ABSL_GUARDED_BY(mu_) = false;
+      : StreamReader(
+            token,
+            [stub = std::shared_ptr(v1::AgendaService::NewStub(channel)),
+             session_id, after_version](grpc::ClientContext* context) {
+              v1::WatchAgendaRequest request;
+              request.set_session_id(session_id);
+              request.set_after_version(after_version);
+              return stub->WatchAgenda(context, request);
+            }) {}
 };
-
-// The versions of the changes among `messages` (snapshots give none).
-inline std::vector<int64_t> ChangeVersions(
-    const std::vector<v1::WatchAgendaResponse>& messages) {
-  std::vector<int64_t> out;
-  for (const auto& m : messages) {
-    if (m.has_change()) out.push_back(m.change().version());
-  }
-  return out;
-}
 
 }  // namespace townhall::testing

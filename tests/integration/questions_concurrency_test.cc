@@ -98,7 +98,7 @@ std::multiset<std::pair<std::string, std::string>> NonVoteChanges(
 }
 
 size_t versions_count(const std::vector<v1::WatchQueueResponse>& messages) {
-  return QueueChangeVersions(messages).size();
+  return ChangeVersions(messages).size();
 }
 
 class QuestionsConcurrencyTest : public ::testing::Test {
@@ -450,17 +450,17 @@ TEST_F(QuestionsConcurrencyTest, ThousandVotersTwoServersExactCountsAndResume) {
   absl::SleepFor(absl::Milliseconds(200));
   all_steady = steady.WaitFor(0);
 
-  std::cout << "dropped watcher: " << QueueChangeVersions(before_drop).size()
+  std::cout << "dropped watcher: " << ChangeVersions(before_drop).size()
             << " changes before, " << versions_count(after) << " after ("
             << NonVoteChanges(after).size() << " not votes, "
             << expected_changes.size() << " expected); steady watcher: "
-            << QueueChangeVersions(all_steady).size() << " changes\n";
+            << ChangeVersions(all_steady).size() << " changes\n";
   // The resumed stream: no snapshot (the feed still holds the changes),
   // versions strictly increasing after `last`, each non-vote change once.
   for (const auto& m : after) {
     EXPECT_FALSE(m.has_snapshot()) << "resume started over with a snapshot";
   }
-  std::vector<int64_t> versions = QueueChangeVersions(after);
+  std::vector<int64_t> versions = ChangeVersions(after);
   ASSERT_FALSE(versions.empty());
   EXPECT_GT(versions.front(), last);
   EXPECT_EQ(versions.back(), final_version);
@@ -471,13 +471,13 @@ TEST_F(QuestionsConcurrencyTest, ThousandVotersTwoServersExactCountsAndResume) {
   // The whole life of the dropped watcher, before and after.
   std::vector<v1::WatchQueueResponse> combined = before_drop;
   combined.insert(combined.end(), after.begin(), after.end());
-  std::vector<int64_t> combined_versions = QueueChangeVersions(combined);
+  std::vector<int64_t> combined_versions = ChangeVersions(combined);
   for (size_t i = 1; i < combined_versions.size(); ++i) {
     EXPECT_GT(combined_versions[i], combined_versions[i - 1]) << "at " << i;
   }
   // The steady watcher saw the same non-vote changes (after its snapshot)
   // in strictly increasing versions.
-  std::vector<int64_t> steady_versions = QueueChangeVersions(all_steady);
+  std::vector<int64_t> steady_versions = ChangeVersions(all_steady);
   for (size_t i = 1; i < steady_versions.size(); ++i) {
     EXPECT_GT(steady_versions[i], steady_versions[i - 1]) << "at " << i;
   }

@@ -1976,7 +1976,7 @@ TEST_F(QuestionsTest, WatchSnapshotThenChangesThenResumeWithoutGapOrDuplicate) {
   }
   EXPECT_THAT(kinds, ElementsAre("question.submitted", "question.approved",
                                  "question.votes", "question.pinned"));
-  std::vector<int64_t> versions = QueueChangeVersions(seen);
+  std::vector<int64_t> versions = ChangeVersions(seen);
   ASSERT_FALSE(versions.empty());
   EXPECT_GT(versions[0], snapshot.version());
   for (size_t i = 1; i < versions.size(); ++i) {

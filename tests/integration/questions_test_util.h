@@ -30,6 +30,7 @@
 #include "services/common/auth/jwt.h"
 #include "services/common/ids.h"
 #include "services/common/proto_time.h"
+#include "tests/testing/stream_reader.h"
 #include "tests/testing/test_server.h"
 #include "townhall/v1/questions.grpc.pb.h"
 
@@ -376,106 +377,43 @@ inline absl::StatusOr<v1::Session> NewQuestionsSession(
 }
 
 // Reads a WatchQueue stream on its own thread and keeps every message.
-class QueueWatcher {
+class QueueWatcher : public StreamReader<v1::WatchQueueResponse> {
  public:
   QueueWatcher(std::shared_ptr<grpc::Channel> channel, const std::string& token,
                const std::string& session_id, int64_t after_version = 0,
                const std::string& agenda_item_id = "")
-      : stub_(v1::QuestionService::NewStub(channel)) {
-    context_.AddMetadata("authorization", absl::StrCat("Bearer ", token));
-    v1::WatchQueueRequest request;
-    request.set_session_id(session_id);
-    request.set_after_version(after_version);
-    request.set_agenda_item_id(agenda_item_id);
-    reader_ = stub_->WatchQueue(&context_, request);
-    thread_ = std::thread([this] {
-      v1::WatchQueueResponse message;
-      while (reader_->Read(&message)) {
-        absl::MutexLock lock(&mu_);
-        messages_.push_back(message);
-      }
-      grpc::Status status = reader_->Finish();
-      absl::MutexLock lock(&mu_);
-      status_ = status;
-      done_ = true;
-    });
-  }
-  ~QueueWatcher() { Cancel(); }
-
-  void Cancel() {
-    context_.TryCancel();
-    if (thread_.joinable()) thread_.join();
-  }
-
-  // Waits until `n` messages arrived (or the stream ended); all so far.
-  std::vector<v1::WatchQueueResponse> WaitFor(
-      size_t n, absl::Duration timeout = absl::Seconds(10)) {
-    absl::MutexLock lock(&mu_);
-    auto enough = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-      return done_ || messages_.size() >= n;
-    };
-    mu_.AwaitWithTimeout(absl::Condition(&enough), timeout);
-    return messages_;
-  }
-
-  // Waits until a message reaches `version`; all so far.
-  std::vector<v1::WatchQueueResponse> WaitForVersion(
-      int64_t version, absl::Duration timeout = absl::Seconds(10)) {
-    absl::MutexLock lock(&mu_);
-    auto reached = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-      if (done_) return true;
-      for (const auto& m : messages_) {
-        if (m.has_change() && m.change().version() >= version) return true;
-        if (m.has_snapshot() && m.snapshot().version() >= version) return true;
-      }
-      return false;
-    };
-    mu_.AwaitWithTimeout(absl::Condition(&reached), timeout);
-    return messages_;
-  }
+      : StreamReader(
+            token,
+            [stub = std::shared_ptr(v1::QuestionService::NewStub(channel)),
+             session_id, after_version,
+             agenda_item_id](grpc::ClientContext* context) {
+              v1::WatchQueueRequest request;
+              request.set_session_id(session_id);
+              request.set_after_version(after_version);
+              request.set_agenda_item_id(agenda_item_id);
+              return stub->WatchQueue(context, request);
+            }) {}
 
   // Waits until a change of `kind` about `question_id` arrived.
   std::vector<v1::WatchQueueResponse> WaitForChange(
       const std::string& kind, const std::string& question_id = "",
       absl::Duration timeout = absl::Seconds(10)) {
-    absl::MutexLock lock(&mu_);
-    auto seen = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-      if (done_) return true;
-      for (const auto& m : messages_) {
-        if (!m.has_change() || m.change().kind() != kind) continue;
-        if (question_id.empty()) return true;
-        for (const auto& q : m.change().questions()) {
-          if (q.id() == question_id) return true;
-        }
-        for (const auto& v : m.change().votes()) {
-          if (v.question_id() == question_id) return true;
-        }
-      }
-      return false;
-    };
-    mu_.AwaitWithTimeout(absl::Condition(&seen), timeout);
-    return messages_;
+    return WaitUntil(
+        [&](const std::vector<v1::WatchQueueResponse>& got) {
+          for (const auto& m : got) {
+            if (!m.has_change() || m.change().kind() != kind) continue;
+            if (question_id.empty()) return true;
+            for (const auto& q : m.change().questions()) {
+              if (q.id() == question_id) return true;
+            }
+            for (const auto& v : m.change().votes()) {
+              if (v.question_id() == question_id) return true;
+            }
+          }
+          return false;
+        },
+        timeout);
   }
-
-  // The stream's status once it ended (waits up to `timeout`).
-  absl::StatusOr<grpc::Status> Ended(absl::Duration timeout) {
-    absl::MutexLock lock(&mu_);
-    auto done = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return done_; };
-    if (!mu_.AwaitWithTimeout(absl::Condition(&done), timeout)) {
-      return absl::DeadlineExceededError("stream still open");
-    }
-    return status_;
-  }
-
- private:
-  std::unique_ptr<v1::QuestionService::Stub> stub_;
-  grpc::ClientContext context_;
-  std::unique_ptr<grpc::ClientReader<v1::WatchQueueResponse>> reader_;
-  std::thread thread_;
-  absl::Mutex mu_;
-  std::vector<v1::WatchQueueResponse> messages_ ABSL_GUARDED_BY(mu_);
-  grpc::Status status_ ABSL_GUARDED_BY(mu_);
-  bool done_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 // The first message of a fresh WatchQueue: the snapshot (its version is
@@ -497,16 +435,6 @@ inline absl::StatusOr<v1::QueueSnapshot> QueueSnapshotOf(
     return absl::InternalError("WatchQueue did not start with a snapshot");
   }
   return got[0].snapshot();
-}
-
-// The versions of the changes among `messages` (snapshots give none).
-inline std::vector<int64_t> QueueChangeVersions(
-    const std::vector<v1::WatchQueueResponse>& messages) {
-  std::vector<int64_t> out;
-  for (const auto& m : messages) {
-    if (m.has_change()) out.push_back(m.change().version());
-  }
-  return out;
 }
 
 // Whether the lower-cased `message` names `word` (lower-cased).
