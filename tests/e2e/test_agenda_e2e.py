@@ -80,8 +80,7 @@ def tearDownModule():
         FIXTURE.stop()
 
 
-def auth(token):
-    return (("authorization", f"Bearer {token}"),)
+auth = townhalld_fixture.auth
 
 
 def ts(seconds):

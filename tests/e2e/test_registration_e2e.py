@@ -59,8 +59,7 @@ def tearDownModule():
         FIXTURE.stop()
 
 
-def auth(token):
-    return (("authorization", f"Bearer {token}"),)
+auth = townhalld_fixture.auth
 
 
 class Clients:

@@ -82,6 +82,11 @@ def _die_with_parent():
         pass
 
 
+def auth(token):
+    """gRPC metadata carrying `token` as the bearer credential."""
+    return (("authorization", f"Bearer {token}"),)
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
