@@ -41,24 +41,14 @@ class SessionRpc {
       grpc::CallbackServerContext* ctx, absl::string_view method,
       const google::protobuf::Message& request, const std::string& session_id,
       Work work) {
-    return rpc_->RunAsync(
-        ctx, method, request,
-        [this, &session_id, work = std::move(work)](
-            const Principal& caller, RedisEventLoop&, absl::Time deadline,
+    return LookUpSession(
+        ctx, method, request, session_id,
+        [this, work = std::move(work)](
+            Principal caller, absl::Time deadline,
+            absl::StatusOr<v1::Session> session,
             RpcRunner::Finisher finish) mutable {
-          if (absl::Status valid = ValidateId("session_id", session_id);
-              !valid.ok()) {
-            std::move(finish)(valid);
-            return;
-          }
-          sessions_.GetSession(
-              caller.tenant_id, session_id, deadline,
-              [this, caller, deadline, work = std::move(work),
-               finish = std::move(finish)](
-                  absl::StatusOr<v1::Session> session) mutable {
-                RunOnWorker(deadline, std::move(session), std::move(caller),
-                            std::move(work), std::move(finish));
-              });
+          RunOnWorker(deadline, std::move(session), std::move(caller),
+                      std::move(work), std::move(finish));
         });
   }
 
@@ -93,15 +83,58 @@ class SessionRpc {
 
   // The session and every occurrence of its series (FAILED_PRECONDITION
   // when it is not an occurrence): `work(caller, redis, session,
-  // absl::Span<const v1::Session> occurrences)`.
+  // const std::vector<v1::Session>& occurrences)`.
   template <typename Work>
   grpc::ServerUnaryReactor* WithSessionSeries(
       grpc::CallbackServerContext* ctx, absl::string_view method,
       const google::protobuf::Message& request, const std::string& session_id,
       Work work) {
+    return LookUpSession(
+        ctx, method, request, session_id,
+        [this, work = std::move(work)](
+            Principal caller, absl::Time deadline,
+            absl::StatusOr<v1::Session> session,
+            RpcRunner::Finisher finish) mutable {
+          if (session.ok() && session->series_id().empty()) {
+            session = absl::FailedPreconditionError(absl::StrCat(
+                "session ", session->id(), " is not an occurrence of a series"));
+          }
+          if (!session.ok()) {
+            std::move(finish)(session.status());
+            return;
+          }
+          std::string series_id = session->series_id();
+          sessions_.ListOccurrences(
+              caller.tenant_id, series_id, deadline,
+              [this, caller, deadline, session = *std::move(session),
+               work = std::move(work), finish = std::move(finish)](
+                  absl::StatusOr<std::vector<v1::Session>>
+                      occurrences) mutable {
+                RunOnWorker(
+                    deadline, std::move(occurrences), std::move(caller),
+                    [session = std::move(session), work = std::move(work)](
+                        const Principal& caller, RedisConnection& redis,
+                        const std::vector<v1::Session>& found) mutable {
+                      return work(caller, redis, session, found);
+                    },
+                    std::move(finish));
+              });
+        });
+  }
+
+  SessionDirectory& directory() { return sessions_; }
+
+ private:
+  // Authorizes, validates `session_id` and fetches the session, then calls
+  // `then(caller, deadline, StatusOr<Session>, finish)` on a gRPC thread.
+  template <typename Then>
+  grpc::ServerUnaryReactor* LookUpSession(
+      grpc::CallbackServerContext* ctx, absl::string_view method,
+      const google::protobuf::Message& request, const std::string& session_id,
+      Then then) {
     return rpc_->RunAsync(
         ctx, method, request,
-        [this, &session_id, work = std::move(work)](
+        [this, &session_id, then = std::move(then)](
             const Principal& caller, RedisEventLoop&, absl::Time deadline,
             RpcRunner::Finisher finish) mutable {
           if (absl::Status valid = ValidateId("session_id", session_id);
@@ -111,42 +144,15 @@ class SessionRpc {
           }
           sessions_.GetSession(
               caller.tenant_id, session_id, deadline,
-              [this, caller, deadline, work = std::move(work),
+              [caller, deadline, then = std::move(then),
                finish = std::move(finish)](
                   absl::StatusOr<v1::Session> session) mutable {
-                if (session.ok() && session->series_id().empty()) {
-                  session = absl::FailedPreconditionError(absl::StrCat(
-                      "session ", session->id(),
-                      " is not an occurrence of a series"));
-                }
-                if (!session.ok()) {
-                  std::move(finish)(session.status());
-                  return;
-                }
-                std::string series_id = session->series_id();
-                sessions_.ListOccurrences(
-                    caller.tenant_id, series_id, deadline,
-                    [this, caller, deadline, session = *std::move(session),
-                     work = std::move(work), finish = std::move(finish)](
-                        absl::StatusOr<std::vector<v1::Session>>
-                            occurrences) mutable {
-                      RunOnWorker(
-                          deadline, std::move(occurrences), std::move(caller),
-                          [session = std::move(session),
-                           work = std::move(work)](
-                              const Principal& caller, RedisConnection& redis,
-                              const std::vector<v1::Session>& found) mutable {
-                            return work(caller, redis, session, found);
-                          },
-                          std::move(finish));
-                    });
+                then(std::move(caller), deadline, std::move(session),
+                     std::move(finish));
               });
         });
   }
 
-  SessionDirectory& directory() { return sessions_; }
-
- private:
   // Finishes with the lookup's error, or runs `work(caller, redis, *found)`
   // on a Redis worker and finishes with its status.
   template <typename Found, typename Work>
