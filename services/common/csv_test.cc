@@ -303,3 +303,25 @@ TEST(MapColumns, TypoReportsBothSides) {
 
 }  // namespace
 }  // namespace townhall
+
+namespace townhall {
+namespace {
+
+TEST(CsvRecordTest, QuotesWhatNeedsItAndDefusesFormulas) {
+  EXPECT_EQ(CsvRecord({"plain", "Oʻzbekiston"}), "plain,Oʻzbekiston\r\n");
+  EXPECT_EQ(CsvRecord({"a,b", "say \"hi\"", "two\nlines"}),
+            "\"a,b\",\"say \"\"hi\"\"\",\"two\nlines\"\r\n");
+  EXPECT_EQ(CsvRecord({"=HYPERLINK(\"x\")", "+1", "-2", "@SUM(A1)"}),
+            "\"'=HYPERLINK(\"\"x\"\")\",'+1,'-2,'@SUM(A1)\r\n");
+  EXPECT_EQ(CsvRecord({"", ""}), ",\r\n");
+  // What ParseCsv reads back is what was written.
+  absl::StatusOr<CsvTable> table =
+      ParseCsv(CsvRecord({"h1", "h2"}) + CsvRecord({"a,b", "c\"d"}), {});
+  ASSERT_TRUE(table.ok()) << table.status();
+  ASSERT_EQ(table->rows.size(), 1u);
+  EXPECT_EQ(table->rows[0].fields[0], "a,b");
+  EXPECT_EQ(table->rows[0].fields[1], "c\"d");
+}
+
+}  // namespace
+}  // namespace townhall
