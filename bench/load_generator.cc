@@ -24,7 +24,9 @@
 // list_sessions (first page of --page_size sessions), upvote
 // (QuestionService/UpvoteQuestion by --participants participants, each with
 // its own join token, every call a NEW (participant, question) pair: a real
-// write), upvote_unchanged (pairs already voted: the idempotent no-op path).
+// write), upvote_unchanged (pairs already voted: the idempotent no-op path),
+// upvote_ping (Ping with the voters' tokens: the baseline with the same
+// per-call credentials).
 //
 // --setup --questions=N also creates a session with N APPROVED questions
 // (post-moderation, votes_per_minute 10000 so the per-participant rate limit
@@ -85,7 +87,7 @@ ABSL_FLAG(std::string, server, "127.0.0.1:50051",
 ABSL_FLAG(std::string, token, "", "Organizer token (bearer JWT) for the load.");
 ABSL_FLAG(std::string, rpc, "ping",
           "ping | get_session | create_session | list_sessions | upvote | "
-          "upvote_unchanged");
+          "upvote_unchanged | upvote_ping (Ping with the voters' join tokens)");
 ABSL_FLAG(absl::Duration, duration, absl::Seconds(10), "Measured time.");
 ABSL_FLAG(absl::Duration, warmup, absl::Seconds(2),
           "Load before measuring (not counted).");
@@ -145,7 +147,10 @@ enum class RpcKind {
   kCreateSession,
   kListSessions,
   kUpvote,
-  kUpvoteUnchanged
+  kUpvoteUnchanged,
+  // Ping with the voters' join tokens in turn: the no-op baseline with the
+  // same per-call credentials (no HPACK-indexed token) as upvote.
+  kPingParticipants
 };
 
 bool ParseRpcKind(const std::string& name, RpcKind* kind) {
@@ -161,6 +166,8 @@ bool ParseRpcKind(const std::string& name, RpcKind* kind) {
     *kind = RpcKind::kUpvote;
   else if (name == "upvote_unchanged")
     *kind = RpcKind::kUpvoteUnchanged;
+  else if (name == "upvote_ping")
+    *kind = RpcKind::kPingParticipants;
   else
     return false;
   return true;
@@ -589,6 +596,12 @@ class Bench {
       slot->vote_request.set_session_id(votes_->session_id);
       slot->vote_request.set_question_id(votes_->question_ids[q]);
       slot->vote_request.set_participant_id(votes_->participant_ids[p]);
+    } else if (kind_ == RpcKind::kPingParticipants) {
+      int64_t n = next_seq_.fetch_add(1);
+      slot->context->set_deadline(absl::ToChronoTime(absl::Now() + deadline_));
+      slot->context->AddMetadata(
+          "authorization",
+          votes_->auth[n % static_cast<int64_t>(votes_->auth.size())]);
     } else {
       ch.client->PrepareContext(WithDeadline(deadline_), slot->context.get());
     }
@@ -599,6 +612,7 @@ class Bench {
     slot->started = Clock::now();
     switch (kind_) {
       case RpcKind::kPing:
+      case RpcKind::kPingParticipants:
         ch.diagnostics->async()->Ping(slot->context.get(), &ping_request_,
                                       &slot->ping_response, std::move(done));
         break;
@@ -785,8 +799,9 @@ int Load() {
     absl::SetFlag(&FLAGS_session_id, made->session().id());
   }
 
-  const bool voting =
-      kind == RpcKind::kUpvote || kind == RpcKind::kUpvoteUnchanged;
+  const bool voting = kind == RpcKind::kUpvote ||
+                      kind == RpcKind::kUpvoteUnchanged ||
+                      kind == RpcKind::kPingParticipants;
   VoteSpace votes;
   if (voting) {
     if (absl::GetFlag(FLAGS_session_id).empty()) {
