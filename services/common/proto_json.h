@@ -26,6 +26,10 @@ struct ProtoJsonStyle {
   bool proto_names = false;
 };
 
+// `text` as a JSON string literal, quotes included (for JSON put together
+// by hand around proto JSON).
+std::string JsonQuote(absl::string_view text);
+
 absl::StatusOr<std::string> ProtoToJson(
     const google::protobuf::Message& message, ProtoJsonStyle style = {});
 

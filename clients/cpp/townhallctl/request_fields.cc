@@ -13,6 +13,7 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "google/protobuf/util/json_util.h"
+#include "services/common/proto_json.h"
 
 namespace townhall::ctl {
 namespace {
@@ -72,34 +73,6 @@ std::string EnumChoices(const EnumDescriptor& descriptor) {
     names.push_back(ShortEnumName(*descriptor.value(i)));
   }
   return absl::StrJoin(names, "|");
-}
-
-std::string JsonQuoted(absl::string_view text) {
-  std::string out = "\"";
-  for (char c : text) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          absl::StrAppend(&out, "\\u00", absl::Hex(c, absl::kZeroPad2));
-        } else {
-          out.push_back(c);
-        }
-    }
-  }
-  out.push_back('"');
-  return out;
 }
 
 // What a well-known type's value looks like on the command line.
@@ -238,7 +211,7 @@ absl::Status SetScalar(Message& message, const FieldDescriptor& field,
       reflection.GetMessageFactory()->GetPrototype(&type)->New());
   absl::string_view trimmed = absl::StripAsciiWhitespace(value);
   std::string json =
-      absl::StartsWith(trimmed, "{") ? std::string(trimmed) : JsonQuoted(value);
+      absl::StartsWith(trimmed, "{") ? std::string(trimmed) : JsonQuote(value);
   if (!google::protobuf::util::JsonStringToMessage(json, parsed.get()).ok()) {
     return bad(IsWellKnown(type) ? WellKnownHint(type)
                                  : absl::StrCat("a JSON ", type.name()));
