@@ -28,7 +28,8 @@ absl::Status WithRetryTrailer(grpc::CallbackServerContext* ctx,
                               absl::Status status) {
   if (status.code() == absl::StatusCode::kResourceExhausted) {
     if (auto delay = status.GetPayload(kRetryAfterPayload)) {
-      ctx->AddTrailingMetadata(std::string(kRetryAfterPayload), std::string(*delay));
+      ctx->AddTrailingMetadata(std::string(kRetryAfterPayload),
+                               std::string(*delay));
     }
   }
   return status;
@@ -36,19 +37,19 @@ absl::Status WithRetryTrailer(grpc::CallbackServerContext* ctx,
 
 // RPCs that need the session (its state, venues or series): fetched from
 // SchedulingService, then `logic.Method` on a Redis worker.
-#define TH_QUESTION_SESSION_RPC(Method)                                       \
-  grpc::ServerUnaryReactor* Method(grpc::CallbackServerContext* ctx,          \
-                                   const v1::Method##Request* request,        \
-                                   v1::Method##Response* response) override { \
-    return sessions_.WithSession(                                             \
-        ctx, TH_METHOD(QuestionService, Method), *request,                    \
-        request->session_id(),                                                \
-        [this, ctx, request, response](const Principal& caller,               \
-                                       RedisConnection& redis,                \
-                                       const v1::Session& session) {          \
-          return WithRetryTrailer(                                            \
+#define TH_QUESTION_SESSION_RPC(Method)                                        \
+  grpc::ServerUnaryReactor* Method(grpc::CallbackServerContext* ctx,           \
+                                   const v1::Method##Request* request,         \
+                                   v1::Method##Response* response) override {  \
+    return sessions_.WithSession(                                              \
+        ctx, TH_METHOD(QuestionService, Method), *request,                     \
+        request->session_id(),                                                 \
+        [this, ctx, request, response](const Principal& caller,                \
+                                       RedisConnection& redis,                 \
+                                       const v1::Session& session) {           \
+          return WithRetryTrailer(                                             \
               ctx, logic_.Method(caller, redis, session, *request, response)); \
-        });                                                                   \
+        });                                                                    \
   }
 
 // RPCs on the queue's own keys only: `logic.Method` on a Redis worker.
@@ -123,10 +124,10 @@ class QuestionServiceImpl final : public v1::QuestionService::CallbackService,
     return sessions_.WithSessionSeries(
         ctx, TH_METHOD(QuestionService, CarryOverQuestions), *request,
         request->session_id(),
-        [this, request, response](
-            const Principal& caller, RedisConnection& redis,
-            const v1::Session& session,
-            const std::vector<v1::Session>& occurrences) {
+        [this, request, response](const Principal& caller,
+                                  RedisConnection& redis,
+                                  const v1::Session& session,
+                                  const std::vector<v1::Session>& occurrences) {
           return logic_.CarryOverQuestions(caller, redis, session, occurrences,
                                            *request, response);
         });
@@ -150,7 +151,8 @@ class QuestionServiceImpl final : public v1::QuestionService::CallbackService,
                                       RedisEventLoop& loop, absl::Time deadline,
                                       RpcRunner::Finisher finish) {
           absl::Status valid = ValidateId("session_id", request.session_id());
-          if (valid.ok()) valid = ValidateId("question_id", request.question_id());
+          if (valid.ok())
+            valid = ValidateId("question_id", request.question_id());
           if (valid.ok()) {
             valid = ValidateId("participant_id", request.participant_id());
           }
@@ -159,14 +161,15 @@ class QuestionServiceImpl final : public v1::QuestionService::CallbackService,
             return;
           }
           absl::Time now = absl::Now();
-          loop.Eval(
+          // Batched with the other votes of the session in flight at the
+          // same moment: one script run for all of them.
+          loop.EvalBatched(
               vote_lua::kVoteScript,
-              {QueuePrefix(caller.tenant_id, request.session_id())},
+              QueuePrefix(caller.tenant_id, request.session_id()),
               {request.question_id(), request.participant_id(),
                absl::StrCat(absl::ToUnixMillis(now)), up ? "1" : "0",
                // Tenant organizers are not rate-limited.
-               caller.role == Role::kOrganizer ? "0" : "1",
-               FormatRfc3339(now)},
+               caller.role == Role::kOrganizer ? "0" : "1", FormatRfc3339(now)},
               deadline,
               [ctx, &request, response, finish = std::move(finish)](
                   absl::StatusOr<RedisReply> reply) mutable {
@@ -185,6 +188,10 @@ class QuestionServiceImpl final : public v1::QuestionService::CallbackService,
     if (outcome.kind == "RATE_LIMITED") {
       return RateLimited("votes", outcome);
     }
+    if (outcome.kind == "NOT_FOUND") {
+      return absl::NotFoundError(
+          absl::StrCat("question ", request.question_id(), " not found"));
+    }
     if (outcome.kind == "BAD_STATE") {
       return absl::FailedPreconditionError(absl::StrCat(
           "question ", request.question_id(), " is QUESTION_STATUS_",
@@ -192,7 +199,8 @@ class QuestionServiceImpl final : public v1::QuestionService::CallbackService,
           ": only APPROVED or PINNED questions take votes"));
     }
     int64_t votes = 0;
-    if (outcome.values.empty() || !absl::SimpleAtoi(outcome.values[0], &votes)) {
+    if (outcome.values.empty() ||
+        !absl::SimpleAtoi(outcome.values[0], &votes)) {
       return absl::InternalError("unexpected outcome of vote");
     }
     response->set_votes(votes);

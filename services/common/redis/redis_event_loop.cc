@@ -63,12 +63,17 @@ RedisEventLoop::~RedisEventLoop() {
   thread_.join();
   // The loop has stopped: free the connection (its pending callbacks run
   // with a null reply) and answer what was never sent.
+  closed_ = true;
   if (context_ != nullptr) redisAsyncFree(context_);
   std::vector<Submitted> unsent;
   {
     absl::MutexLock lock(&mu_);
     unsent.swap(queue_);
   }
+  for (auto& [id, batch] : batches_) {
+    for (Submitted& item : batch.waiting) unsent.push_back(std::move(item));
+  }
+  batches_.clear();
   for (Submitted& item : unsent)
     std::move(item.done)(Unavailable("shutting down"));
   event_free(wake_);
@@ -78,30 +83,38 @@ RedisEventLoop::~RedisEventLoop() {
 
 void RedisEventLoop::Command(std::vector<std::string> argv, absl::Time deadline,
                              Callback done) {
+  Enqueue({std::make_shared<std::vector<std::string>>(std::move(argv)),
+           deadline, std::move(done)});
+}
+
+void RedisEventLoop::Enqueue(Submitted item) {
+  bool wake = false;
   {
     absl::MutexLock lock(&mu_);
     if (!stopping_) {
-      queue_.push_back({std::move(argv), deadline, std::move(done)});
-      done = nullptr;
+      // Only the first item of a queue wakes the loop: the wake-up that is
+      // pending already takes the rest (the loop empties the queue at once).
+      wake = queue_.empty();
+      queue_.push_back(std::move(item));
+      item.done = nullptr;
     }
   }
-  if (done != nullptr) {
-    std::move(done)(Unavailable("shutting down"));
+  if (item.done != nullptr) {
+    std::move(item.done)(Unavailable("shutting down"));
     return;
   }
-  event_active(wake_, 0, 0);
+  if (wake) event_active(wake_, 0, 0);
 }
 
 namespace {
 
-std::vector<std::string> ScriptArgv(absl::string_view verb,
-                                    absl::string_view script,
+std::vector<std::string> ScriptArgv(const LuaScript& script,
                                     const std::vector<std::string>& keys,
                                     const std::vector<std::string>& args) {
   std::vector<std::string> argv;
   argv.reserve(3 + keys.size() + args.size());
-  argv.emplace_back(verb);
-  argv.emplace_back(script);
+  argv.emplace_back("EVALSHA");
+  argv.push_back(script.sha1());
   argv.push_back(absl::StrCat(keys.size()));
   argv.insert(argv.end(), keys.begin(), keys.end());
   argv.insert(argv.end(), args.begin(), args.end());
@@ -122,28 +135,48 @@ absl::StatusOr<RedisReply> ScriptReply(absl::StatusOr<RedisReply> reply,
 
 }  // namespace
 
+RedisEventLoop::Callback RedisEventLoop::ScriptCallback(
+    const LuaScript& script, std::shared_ptr<std::vector<std::string>> argv,
+    absl::Time deadline, Callback done) {
+  // On NOSCRIPT the same argv goes again as EVAL, queued from the reply
+  // callback (quick: the loop sends it next). Scripts are embedded at build
+  // time and live as long as the process, so `script` may be captured.
+  return [this, &script, argv = std::move(argv), deadline,
+          done = std::move(done)](absl::StatusOr<RedisReply> reply) mutable {
+    if (reply.ok() && reply->type == RedisReply::Type::kError &&
+        absl::StartsWith(reply->str, "NOSCRIPT")) {
+      (*argv)[0] = "EVAL";
+      (*argv)[1] = script.body();
+      Enqueue({argv, deadline,
+               [&script, done = std::move(done)](
+                   absl::StatusOr<RedisReply> reply) mutable {
+                 std::move(done)(ScriptReply(std::move(reply), script));
+               }});
+      return;
+    }
+    std::move(done)(ScriptReply(std::move(reply), script));
+  };
+}
+
 void RedisEventLoop::Eval(const LuaScript& script,
                           const std::vector<std::string>& keys,
                           const std::vector<std::string>& args,
                           absl::Time deadline, Callback done) {
-  // On NOSCRIPT the command goes again as EVAL, queued from the reply
-  // callback (quick: the loop sends it next). Scripts are embedded at build
-  // time and live as long as the process, so `script` may be captured.
-  Command(ScriptArgv("EVALSHA", script.sha1(), keys, args), deadline,
-          [this, &script, keys, args, deadline, done = std::move(done)](
-              absl::StatusOr<RedisReply> reply) mutable {
-            if (reply.ok() && reply->type == RedisReply::Type::kError &&
-                absl::StartsWith(reply->str, "NOSCRIPT")) {
-              Command(ScriptArgv("EVAL", script.body(), keys, args),
-                      deadline,
-                      [&script, done = std::move(done)](
-                          absl::StatusOr<RedisReply> reply) mutable {
-                        std::move(done)(ScriptReply(std::move(reply), script));
-                      });
-              return;
-            }
-            std::move(done)(ScriptReply(std::move(reply), script));
-          });
+  auto argv = std::make_shared<std::vector<std::string>>(
+      ScriptArgv(script, keys, args));
+  Enqueue({argv, deadline,
+           ScriptCallback(script, argv, deadline, std::move(done))});
+}
+
+void RedisEventLoop::EvalBatched(const LuaScript& script, std::string key,
+                                 std::vector<std::string> args,
+                                 absl::Time deadline, Callback done) {
+  Submitted item{std::make_shared<std::vector<std::string>>(std::move(args)),
+                 deadline, std::move(done)};
+  item.batch_script = &script;
+  item.batch_id = absl::StrCat(script.sha1(), " ", key);
+  item.batch_key = std::move(key);
+  Enqueue(std::move(item));
 }
 
 void RedisEventLoop::OnWake(int, short, void* self) {
@@ -165,12 +198,83 @@ void RedisEventLoop::OnTick(int, short, void* self) {
 }
 
 void RedisEventLoop::SendQueued() {
-  std::vector<Submitted> batch;
+  std::vector<Submitted> queued;
   {
     absl::MutexLock lock(&mu_);
-    batch.swap(queue_);
+    queued.swap(queue_);
   }
-  for (Submitted& item : batch) Send(std::move(item));
+  std::vector<std::string> batched;  // batch ids that got calls, in order
+  for (Submitted& item : queued) {
+    if (item.batch_script == nullptr) {
+      Send(std::move(item));
+      continue;
+    }
+    Batch& batch = batches_[item.batch_id];
+    if (batch.waiting.empty()) batched.push_back(item.batch_id);
+    batch.waiting.push_back(std::move(item));
+  }
+  for (const std::string& id : batched) SendBatch(id);
+}
+
+void RedisEventLoop::SendBatch(const std::string& batch_id) {
+  auto it = batches_.find(batch_id);
+  if (it == batches_.end() || it->second.in_flight) return;
+  Batch& batch = it->second;
+  if (batch.waiting.empty()) {
+    batches_.erase(it);
+    return;
+  }
+  if (closed_) {
+    for (Submitted& item : batch.waiting) {
+      std::move(item.done)(Unavailable("shutting down"));
+    }
+    batches_.erase(it);
+    return;
+  }
+  const Submitted& first = batch.waiting.front();
+  const LuaScript& script = *first.batch_script;
+  auto argv = std::make_shared<std::vector<std::string>>();
+  size_t calls = std::min(batch.waiting.size(), kMaxBatchCalls);
+  argv->reserve(4 + calls * first.argv->size());
+  argv->emplace_back("EVALSHA");
+  argv->push_back(script.sha1());
+  argv->emplace_back("1");
+  argv->push_back(first.batch_key);
+  std::vector<Callback> dones;
+  dones.reserve(calls);
+  absl::Time deadline = absl::InfinitePast();
+  for (size_t i = 0; i < calls; ++i) {
+    Submitted& item = batch.waiting.front();
+    for (std::string& arg : *item.argv) argv->push_back(std::move(arg));
+    dones.push_back(std::move(item.done));
+    // No call is failed early for another's shorter deadline.
+    deadline = std::max(deadline, item.deadline);
+    batch.waiting.pop_front();
+  }
+  batch.in_flight = true;
+  // Runs on the loop thread, once, whatever the outcome.
+  Callback on_reply = [this, &script, batch_id, dones = std::move(dones)](
+                          absl::StatusOr<RedisReply> reply) mutable {
+    if (reply.ok() &&
+        (!reply->is_array() || reply->elements.size() != dones.size())) {
+      reply = absl::InternalError(absl::StrCat("unexpected reply from ",
+                                               script.name(), " for ",
+                                               dones.size(), " batched calls"));
+    }
+    for (size_t i = 0; i < dones.size(); ++i) {
+      if (reply.ok()) {
+        std::move(dones[i])(std::move(reply->elements[i]));
+      } else {
+        std::move(dones[i])(reply.status());
+      }
+    }
+    auto it = batches_.find(batch_id);
+    if (it == batches_.end()) return;
+    it->second.in_flight = false;
+    SendBatch(batch_id);
+  };
+  Send({argv, deadline,
+        ScriptCallback(script, argv, deadline, std::move(on_reply))});
 }
 
 bool RedisEventLoop::EnsureConnected() {
@@ -214,7 +318,9 @@ void RedisEventLoop::Send(Submitted item) {
   pending->position = in_flight_.insert(in_flight_.end(), pending);
   std::vector<const char*> argv;
   std::vector<size_t> lengths;
-  for (const std::string& arg : item.argv) {
+  argv.reserve(item.argv->size());
+  lengths.reserve(item.argv->size());
+  for (const std::string& arg : *item.argv) {
     argv.push_back(arg.data());
     lengths.push_back(arg.size());
   }
@@ -273,6 +379,18 @@ void RedisEventLoop::ExpireOverdue() {
         absl::DeadlineExceededError("redis did not answer in time"));
     // Still unanswered long after its deadline: the connection is stuck.
     if (now - pending->deadline > options_.command_timeout) stuck = true;
+  }
+  // Batched calls still waiting for their batch's turn.
+  for (auto& [id, batch] : batches_) {
+    for (auto it = batch.waiting.begin(); it != batch.waiting.end();) {
+      if (it->deadline > now) {
+        ++it;
+        continue;
+      }
+      std::move(it->done)(
+          absl::DeadlineExceededError("redis did not answer in time"));
+      it = batch.waiting.erase(it);
+    }
   }
   if (stuck && context_ != nullptr) {
     redisAsyncContext* context = context_;

@@ -11,6 +11,11 @@
 //   loop.Command({"HMGET", key, "data"}, deadline,
 //                [](absl::StatusOr<RedisReply> reply) { ... });
 //
+// Hot scripts called many times at once (votes) can be batched:
+// EvalBatched sends the calls of one script and key that wait together as
+// one EVALSHA, so Redis runs the script, parses a command and propagates a
+// transaction once per batch instead of once per call.
+//
 // Failures: no connection or a dropped one is UNAVAILABLE; a command not
 // answered by its deadline (the smaller of the caller's and
 // RedisOptions::command_timeout) fails with DEADLINE_EXCEEDED or
@@ -20,11 +25,13 @@
 #pragma once
 
 #include <list>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
@@ -61,12 +68,41 @@ class RedisEventLoop {
             const std::vector<std::string>& args, absl::Time deadline,
             Callback done);
 
+  // Thread-safe. Like Eval with the one key `key`, for a script written to
+  // take a batch: calls of the same `script` and `key` that wait to be sent
+  // go together as one EVALSHA whose ARGV is their `args` concatenated
+  // (every call of a script passes the same number of args), and the script
+  // returns an array with one reply per call, in order; `done` gets its
+  // own. At most one batch per (script, key) is in flight, so calls that
+  // arrive meanwhile wait for its reply and then go as the next batch: an
+  // idle loop sends a call at once, a busy one sends bigger batches. A
+  // failure of the batch (a script error, a timeout, a dropped connection)
+  // is every call's failure.
+  void EvalBatched(const LuaScript& script, std::string key,
+                   std::vector<std::string> args, absl::Time deadline,
+                   Callback done);
+
+  // Calls per batch at most (a batch is one script run that blocks Redis).
+  static constexpr size_t kMaxBatchCalls = 64;
+
  private:
   struct Pending;
   struct Submitted {
-    std::vector<std::string> argv;
+    // Shared with an EVALSHA's callback, which resends it as EVAL on
+    // NOSCRIPT. For an EvalBatched call, only the call's args.
+    std::shared_ptr<std::vector<std::string>> argv;
     absl::Time deadline;
     Callback done;
+    // EvalBatched calls only: their script and batch (script SHA1 + key).
+    const LuaScript* batch_script = nullptr;
+    std::string batch_id;
+    std::string batch_key;
+  };
+  // The EvalBatched calls of one (script, key) waiting for the batch in
+  // flight.
+  struct Batch {
+    bool in_flight = false;
+    std::list<Submitted> waiting;
   };
 
   static void OnWake(int fd, short what, void* self);
@@ -75,9 +111,17 @@ class RedisEventLoop {
   static void OnConnect(const redisAsyncContext* context, int status);
   static void OnDisconnect(const redisAsyncContext* context, int status);
 
+  void Enqueue(Submitted item);
+  // EVALSHA's reply callback: EVAL on NOSCRIPT, script errors as statuses.
+  Callback ScriptCallback(const LuaScript& script,
+                          std::shared_ptr<std::vector<std::string>> argv,
+                          absl::Time deadline, Callback done);
+
   // Loop thread only, from here on.
   void SendQueued();
   void Send(Submitted item);
+  // Sends the next batch of `batch_id` unless one is in flight.
+  void SendBatch(const std::string& batch_id);
   bool EnsureConnected();
   void ExpireOverdue();
 
@@ -89,6 +133,10 @@ class RedisEventLoop {
   absl::Time next_connect_ = absl::InfinitePast();
   // Commands sent and not yet answered, oldest first.
   std::list<Pending*> in_flight_;
+  // EvalBatched calls by batch id; a batch is dropped when idle and empty.
+  absl::flat_hash_map<std::string, Batch> batches_;
+  // Set once the loop has stopped: nothing is sent any more.
+  bool closed_ = false;
 
   absl::Mutex mu_;
   std::vector<Submitted> queue_ ABSL_GUARDED_BY(mu_);

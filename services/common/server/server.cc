@@ -26,6 +26,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "grpc/health/v1/health.pb.h"
 #include "services/common/logging.h"
@@ -409,6 +410,10 @@ int RunServerMain(int argc, char** argv,
         out->append(m.name);
       })));
   absl::ParseCommandLine(argc, argv);
+  // Debian builds Abseil without NDEBUG, so every absl::Mutex acquisition
+  // would also maintain a lock-order graph (about 3 % of a busy server's
+  // CPU, docs/benchmarks.md). That is a debugging aid: the tests keep it.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
 
   // Block SIGTERM/SIGINT in every thread (threads inherit the mask) and
   // wait for them here, synchronously.

@@ -20,7 +20,8 @@
 --   P audit                    HASH   sequence -> ModerationAction JSON
 --   P audit:n                  STRING the newest audit sequence
 --   P undo                     LIST   undo records, newest last
---   P rl:<kind>:<participant>  STRING token bucket "<tokens> <unix ms>"
+--   P rl:<kind>                HASH   participant -> token bucket
+--                                     "<tokens> <unix ms>" (kind s, v)
 --   P idem:<request_id>        STRING question id of a submission (a day)
 --   P idem:undo:<request_id>   STRING audit sequence an undo undid (a day)
 -- Question hash fields: id, session, text, orig, match (matching form),
@@ -69,26 +70,55 @@ local function log2subexp(a, b, floor)
   return a + math.log(1 - 2 ^ (b - a)) / math.log(2)
 end
 
--- A token bucket of `per_minute` tokens (also the burst), stored as one
--- string "<tokens> <unix ms>" that expires when it would be full again:
--- one read and one write. Returns 0 when a token was taken, else the
--- milliseconds until one is available.
+-- Rate limits: a token bucket of `per_minute` tokens (also the burst) per
+-- participant and kind, stored as "<tokens> <unix ms>" in the session's
+-- HASH P rl:<kind> (a hash, so that a batch of votes reads and writes all
+-- its voters' buckets in one command each). In memory a bucket is
+-- {tokens = n, ms = t}.
+
+-- The stored buckets of `participants` (a list), full ones for those
+-- without, by participant.
+local function read_buckets(kind, participants, per_minute)
+  local states = redis.call('HMGET', P .. 'rl:' .. kind, unpack(participants))
+  local buckets = {}
+  for i, participant in ipairs(participants) do
+    local bucket = {tokens = per_minute, ms = 0}
+    if states[i] then
+      local t, ms = string.match(states[i], '^(%S+) (%S+)$')
+      bucket.tokens, bucket.ms = tonumber(t), tonumber(ms)
+    end
+    buckets[participant] = bucket
+  end
+  return buckets
+end
+
+-- Takes a token from `bucket` at `now_ms`: 0 when taken (the bucket is
+-- updated), else the milliseconds until one is available.
+local function take_from(bucket, per_minute, now_ms)
+  local rate = per_minute / 60000
+  local tokens = math.min(per_minute,
+                          bucket.tokens + math.max(0, now_ms - bucket.ms) * rate)
+  if tokens < 1 then return math.ceil((1 - tokens) / rate) end
+  bucket.tokens, bucket.ms = tokens - 1, math.max(bucket.ms, now_ms)
+  return 0
+end
+
+-- Stores `buckets` (participant -> bucket; only those given).
+local function write_buckets(kind, buckets)
+  local args = {}
+  for participant, bucket in pairs(buckets) do
+    args[#args + 1] = participant
+    args[#args + 1] = fmt(bucket.tokens) .. ' ' .. bucket.ms
+  end
+  if #args > 0 then redis.call('HSET', P .. 'rl:' .. kind, unpack(args)) end
+end
+
+-- One token for one call: one read, one write. Returns 0 when a token was
+-- taken, else the milliseconds until one is available.
 local function take_token(kind, participant, per_minute, now_ms)
   if participant == '' or per_minute <= 0 then return 0 end
-  local key = P .. 'rl:' .. kind .. ':' .. participant
-  local rate = per_minute / 60000
-  local tokens = per_minute
-  local state = redis.call('GET', key)
-  if state then
-    local t, ts = string.match(state, '^(%S+) (%S+)$')
-    tokens = math.min(per_minute,
-                      tonumber(t) + math.max(0, now_ms - tonumber(ts)) * rate)
-  end
-  if tokens < 1 then
-    return math.ceil((1 - tokens) / rate)
-  end
-  tokens = tokens - 1
-  redis.call('SET', key, fmt(tokens) .. ' ' .. now_ms, 'PX',
-             math.ceil((per_minute - tokens) / rate) + 1000)
-  return 0
+  local buckets = read_buckets(kind, {participant}, per_minute)
+  local wait = take_from(buckets[participant], per_minute, now_ms)
+  if wait == 0 then write_buckets(kind, buckets) end
+  return wait
 end
