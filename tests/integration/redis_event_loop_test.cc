@@ -200,16 +200,19 @@ TEST_F(EvalBatchedTest, NoScriptFallsBackToEval) {
 // DEADLINE_EXCEEDED and is never sent; later calls go through.
 TEST_F(EvalBatchedTest, WaitingCallsExpireUnsent) {
   std::thread sleeper = StallRedis(1.0);
-  std::vector<Outcome> slow(1);
-  absl::BlockingCounter slow_answered(1);
-  // In flight first, with a long deadline.
-  loop_->EvalBatched(kEchoScript, "k", {"first"},
-                     absl::Now() + absl::Seconds(5),
-                     [&](absl::StatusOr<RedisReply> reply) {
-                       slow[0].reply = std::move(reply);
-                       slow_answered.DecrementCount();
-                     });
-  absl::SleepFor(absl::Milliseconds(50));
+  // Batches in flight first (as many as may be), with long deadlines.
+  constexpr int kInFlight = RedisEventLoop::kMaxBatchesInFlight;
+  std::vector<Outcome> slow(kInFlight);
+  absl::BlockingCounter slow_answered(kInFlight);
+  for (int i = 0; i < kInFlight; ++i) {
+    loop_->EvalBatched(kEchoScript, "k", {absl::StrCat("first-", i)},
+                       absl::Now() + absl::Seconds(5),
+                       [&, i](absl::StatusOr<RedisReply> reply) {
+                         slow[i].reply = std::move(reply);
+                         slow_answered.DecrementCount();
+                       });
+    absl::SleepFor(absl::Milliseconds(50));
+  }
   std::vector<Outcome> waiting =
       EvalAll(kEchoScript, "k", Args(5), absl::Milliseconds(200));
   for (const Outcome& outcome : waiting) {
@@ -219,9 +222,17 @@ TEST_F(EvalBatchedTest, WaitingCallsExpireUnsent) {
   }
   slow_answered.Wait();
   sleeper.join();
-  ASSERT_TRUE(slow[0].reply.ok()) << slow[0].reply.status();
-  EXPECT_EQ(slow[0].reply->elements[1].integer, 1)
-      << "the expired calls must not have been sent";
+  for (const Outcome& outcome : slow) {
+    ASSERT_TRUE(outcome.reply.ok()) << outcome.reply.status();
+    EXPECT_EQ(outcome.reply->elements[1].integer, 1)
+        << "the expired calls must not have been sent";
+  }
+  RedisConnection raw({.address = redis_->address()});
+  raw.set_deadline(absl::Now() + absl::Seconds(5));
+  auto stats = raw.Command({"INFO", "commandstats"});
+  ASSERT_TRUE(stats.ok());
+  EXPECT_THAT(stats->str, ::testing::HasSubstr(absl::StrCat(
+                              "cmdstat_evalsha:calls=", kInFlight, ",")));
   std::vector<Outcome> after = EvalAll(kEchoScript, "k", {"after"});
   ASSERT_TRUE(after[0].reply.ok()) << after[0].reply.status();
   EXPECT_EQ(after[0].reply->elements[0].str, "after");

@@ -218,7 +218,9 @@ void RedisEventLoop::SendQueued() {
 
 void RedisEventLoop::SendBatch(const std::string& batch_id) {
   auto it = batches_.find(batch_id);
-  if (it == batches_.end() || it->second.in_flight) return;
+  if (it == batches_.end() || it->second.in_flight >= kMaxBatchesInFlight) {
+    return;
+  }
   Batch& batch = it->second;
   if (batch.waiting.empty()) {
     batches_.erase(it);
@@ -251,10 +253,21 @@ void RedisEventLoop::SendBatch(const std::string& batch_id) {
     deadline = std::max(deadline, item.deadline);
     batch.waiting.pop_front();
   }
-  batch.in_flight = true;
+  ++batch.in_flight;
   // Runs on the loop thread, once, whatever the outcome.
   Callback on_reply = [this, &script, batch_id, dones = std::move(dones)](
                           absl::StatusOr<RedisReply> reply) mutable {
+    // The next batch goes first (with what was queued meanwhile) and is
+    // written at once: Redis runs it while these calls are finished.
+    if (auto it = batches_.find(batch_id); it != batches_.end()) {
+      --it->second.in_flight;
+      SendQueued();
+      SendBatch(batch_id);
+      // Only on a real reply: after a drop the context is being freed.
+      if (reply.ok() && context_ != nullptr && !closed_) {
+        redisAsyncHandleWrite(context_);
+      }
+    }
     if (reply.ok() &&
         (!reply->is_array() || reply->elements.size() != dones.size())) {
       reply = absl::InternalError(absl::StrCat("unexpected reply from ",
@@ -268,10 +281,6 @@ void RedisEventLoop::SendBatch(const std::string& batch_id) {
         std::move(dones[i])(reply.status());
       }
     }
-    auto it = batches_.find(batch_id);
-    if (it == batches_.end()) return;
-    it->second.in_flight = false;
-    SendBatch(batch_id);
   };
   Send({argv, deadline,
         ScriptCallback(script, argv, deadline, std::move(on_reply))});

@@ -73,17 +73,21 @@ class RedisEventLoop {
   // go together as one EVALSHA whose ARGV is their `args` concatenated
   // (every call of a script passes the same number of args), and the script
   // returns an array with one reply per call, in order; `done` gets its
-  // own. At most one batch per (script, key) is in flight, so calls that
-  // arrive meanwhile wait for its reply and then go as the next batch: an
-  // idle loop sends a call at once, a busy one sends bigger batches. A
-  // failure of the batch (a script error, a timeout, a dropped connection)
-  // is every call's failure.
+  // own. At most kMaxBatchesInFlight batches per (script, key) are in
+  // flight, so calls that arrive meanwhile wait for a reply and then go as
+  // the next batch: an idle loop sends a call at once, a busy one sends
+  // bigger batches. The next batch is written before the replies of the
+  // last are handed out, so Redis runs it meanwhile. A failure of the batch
+  // (a script error, a timeout, a dropped connection) is every call's
+  // failure.
   void EvalBatched(const LuaScript& script, std::string key,
                    std::vector<std::string> args, absl::Time deadline,
                    Callback done);
 
   // Calls per batch at most (a batch is one script run that blocks Redis).
   static constexpr size_t kMaxBatchCalls = 64;
+  // Batches of one (script, key) in flight at once.
+  static constexpr int kMaxBatchesInFlight = 2;
 
  private:
   struct Pending;
@@ -101,7 +105,7 @@ class RedisEventLoop {
   // The EvalBatched calls of one (script, key) waiting for the batch in
   // flight.
   struct Batch {
-    bool in_flight = false;
+    int in_flight = 0;  // batches sent and not answered
     std::list<Submitted> waiting;
   };
 
