@@ -53,8 +53,7 @@ class EvalBatchedTest : public ::testing::Test {
         .address = redis_->address(), .command_timeout = absl::Seconds(5)});
   }
 
-  // Holds Redis busy for `seconds` from another connection; returns once
-  // the sleep has started.
+  // Holds Redis busy for `seconds` from another connection.
   std::thread StallRedis(double seconds) {
     std::thread sleeper([address = redis_->address(), seconds] {
       RedisConnection raw(
@@ -62,7 +61,15 @@ class EvalBatchedTest : public ::testing::Test {
       raw.set_deadline(absl::Now() + absl::Seconds(10));
       (void)raw.Command({"DEBUG", "SLEEP", absl::StrCat(seconds)});
     });
-    absl::SleepFor(absl::Milliseconds(100));
+    // Returns once Redis has stopped answering (a loaded machine may take
+    // a while to start the sleep).
+    RedisConnection probe({.address = redis_->address(),
+                           .command_timeout = absl::Milliseconds(50)});
+    for (int i = 0; i < 200; ++i) {
+      probe.set_deadline(absl::Now() + absl::Milliseconds(50));
+      if (!probe.Command({"PING"}).ok()) break;
+      absl::SleepFor(absl::Milliseconds(5));
+    }
     return sleeper;
   }
 
