@@ -73,23 +73,42 @@ class EvalBatchedTest : public ::testing::Test {
     return sleeper;
   }
 
+  // Calls under way, answered into `outcomes`.
+  struct Calls {
+    explicit Calls(int n) : outcomes(n), answered(n) {}
+    std::vector<Outcome> outcomes;
+    absl::BlockingCounter answered;
+    std::vector<Outcome>& Wait() {
+      answered.Wait();
+      return outcomes;
+    }
+  };
+
+  // Sends call i of `script` with args[i] on keys[i] (or on keys[0] for
+  // all), without waiting.
+  std::unique_ptr<Calls> Start(const LuaScript& script,
+                               const std::vector<std::string>& keys,
+                               const std::vector<std::string>& args,
+                               absl::Duration timeout = absl::Seconds(5)) {
+    auto calls = std::make_unique<Calls>(static_cast<int>(args.size()));
+    for (size_t i = 0; i < args.size(); ++i) {
+      loop_->EvalBatched(
+          script, keys.size() == 1 ? keys[0] : keys[i], {args[i]},
+          absl::Now() + timeout,
+          [calls = calls.get(), i](absl::StatusOr<RedisReply> reply) {
+            calls->outcomes[i].reply = std::move(reply);
+            calls->answered.DecrementCount();
+          });
+    }
+    return calls;
+  }
+
   // Sends `args.size()` calls of `script` on `key` at once and waits for
   // every answer.
   std::vector<Outcome> EvalAll(const LuaScript& script, const std::string& key,
                                const std::vector<std::string>& args,
                                absl::Duration timeout = absl::Seconds(5)) {
-    std::vector<Outcome> outcomes(args.size());
-    absl::BlockingCounter answered(static_cast<int>(args.size()));
-    for (size_t i = 0; i < args.size(); ++i) {
-      loop_->EvalBatched(
-          script, key, {args[i]}, absl::Now() + timeout,
-          [&outcomes, &answered, i](absl::StatusOr<RedisReply> reply) {
-            outcomes[i].reply = std::move(reply);
-            answered.DecrementCount();
-          });
-    }
-    answered.Wait();
-    return outcomes;
+    return Start(script, {key}, args, timeout)->Wait();
   }
 
   std::unique_ptr<testing::RedisServer> redis_;
@@ -147,17 +166,10 @@ TEST_F(EvalBatchedTest, BatchesHoldAtMostMaxBatchCalls) {
 // Calls on different keys (Cluster slots) never share a batch.
 TEST_F(EvalBatchedTest, DifferentKeysAreDifferentBatches) {
   std::thread sleeper = StallRedis(0.3);
-  std::vector<Outcome> outcomes(20);
-  absl::BlockingCounter answered(20);
-  for (int i = 0; i < 20; ++i) {
-    loop_->EvalBatched(kEchoScript, i % 2 == 0 ? "even" : "odd",
-                       {absl::StrCat(i)}, absl::Now() + absl::Seconds(5),
-                       [&, i](absl::StatusOr<RedisReply> reply) {
-                         outcomes[i].reply = std::move(reply);
-                         answered.DecrementCount();
-                       });
-  }
-  answered.Wait();
+  std::vector<std::string> keys;
+  for (int i = 0; i < 20; ++i) keys.push_back(i % 2 == 0 ? "even" : "odd");
+  std::vector<Outcome> outcomes =
+      Start(kEchoScript, keys, Args(20, ""))->Wait();
   sleeper.join();
   for (int i = 0; i < 20; ++i) {
     ASSERT_TRUE(outcomes[i].reply.ok()) << outcomes[i].reply.status();
@@ -248,19 +260,10 @@ TEST_F(EvalBatchedTest, WaitingCallsExpireUnsent) {
 // Redis gone: every call fails UNAVAILABLE, waiting ones too; nothing hangs.
 TEST_F(EvalBatchedTest, LostRedisFailsEveryCall) {
   std::thread sleeper = StallRedis(0.3);
-  std::vector<Outcome> outcomes(10);
-  absl::BlockingCounter answered(10);
-  for (int i = 0; i < 10; ++i) {
-    loop_->EvalBatched(kEchoScript, "k", {absl::StrCat(i)},
-                       absl::Now() + absl::Seconds(5),
-                       [&, i](absl::StatusOr<RedisReply> reply) {
-                         outcomes[i].reply = std::move(reply);
-                         answered.DecrementCount();
-                       });
-  }
+  std::unique_ptr<Calls> calls = Start(kEchoScript, {"k"}, Args(10));
   absl::SleepFor(absl::Milliseconds(50));
   redis_->Stop();
-  answered.Wait();
+  std::vector<Outcome>& outcomes = calls->Wait();
   sleeper.join();
   for (const Outcome& outcome : outcomes) {
     EXPECT_EQ(outcome.reply.status().code(), absl::StatusCode::kUnavailable)
@@ -271,19 +274,10 @@ TEST_F(EvalBatchedTest, LostRedisFailsEveryCall) {
 // Destroying the loop answers the calls that wait.
 TEST_F(EvalBatchedTest, ShutdownAnswersWaitingCalls) {
   std::thread sleeper = StallRedis(0.5);
-  std::vector<Outcome> outcomes(10);
-  absl::BlockingCounter answered(10);
-  for (int i = 0; i < 10; ++i) {
-    loop_->EvalBatched(kEchoScript, "k", {absl::StrCat(i)},
-                       absl::Now() + absl::Seconds(5),
-                       [&, i](absl::StatusOr<RedisReply> reply) {
-                         outcomes[i].reply = std::move(reply);
-                         answered.DecrementCount();
-                       });
-  }
+  std::unique_ptr<Calls> calls = Start(kEchoScript, {"k"}, Args(10));
   absl::SleepFor(absl::Milliseconds(50));
   loop_.reset();
-  answered.Wait();
+  std::vector<Outcome>& outcomes = calls->Wait();
   sleeper.join();
   for (const Outcome& outcome : outcomes) {
     EXPECT_EQ(outcome.reply.status().code(), absl::StatusCode::kUnavailable)
