@@ -231,16 +231,18 @@ absl::StatusOr<RedisReply> RedisConnection::Eval(
     argv[1] = script.body();
     reply = Command(argv);
   }
-  if (!reply.ok()) return reply.status();
-  if (reply->type == RedisReply::Type::kError) {
-    absl::Status status = ScriptErrorToStatus(reply->str);
-    if (status.code() == absl::StatusCode::kInternal) {
-      LogError("lua script failed",
-               {{"script", script.name()}, {"error", reply->str}});
-    }
-    return status;
+  return ScriptReplyToStatus(std::move(reply), script);
+}
+
+absl::StatusOr<RedisReply> ScriptReplyToStatus(absl::StatusOr<RedisReply> reply,
+                                               const LuaScript& script) {
+  if (!reply.ok() || reply->type != RedisReply::Type::kError) return reply;
+  absl::Status status = ScriptErrorToStatus(reply->str);
+  if (status.code() == absl::StatusCode::kInternal) {
+    LogError("lua script failed",
+             {{"script", script.name()}, {"error", reply->str}});
   }
-  return reply;
+  return status;
 }
 
 }  // namespace townhall

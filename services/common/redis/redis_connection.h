@@ -78,4 +78,9 @@ class RedisConnection {
 // Parses a script error reply ("TH:NOT_FOUND:session abc not found").
 absl::Status ScriptErrorToStatus(absl::string_view error);
 
+// A script's reply with an error reply turned into its status (INTERNAL
+// ones, a bug in the script, are logged naming `script`).
+absl::StatusOr<RedisReply> ScriptReplyToStatus(absl::StatusOr<RedisReply> reply,
+                                               const LuaScript& script);
+
 }  // namespace townhall

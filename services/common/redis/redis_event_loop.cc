@@ -121,18 +121,6 @@ std::vector<std::string> ScriptArgv(const LuaScript& script,
   return argv;
 }
 
-// A script's error reply as a status (RedisConnection::Eval's mapping).
-absl::StatusOr<RedisReply> ScriptReply(absl::StatusOr<RedisReply> reply,
-                                       const LuaScript& script) {
-  if (!reply.ok() || reply->type != RedisReply::Type::kError) return reply;
-  absl::Status status = ScriptErrorToStatus(reply->str);
-  if (status.code() == absl::StatusCode::kInternal) {
-    LogError("lua script failed",
-             {{"script", script.name()}, {"error", reply->str}});
-  }
-  return status;
-}
-
 }  // namespace
 
 RedisEventLoop::Callback RedisEventLoop::ScriptCallback(
@@ -150,11 +138,11 @@ RedisEventLoop::Callback RedisEventLoop::ScriptCallback(
       Enqueue({argv, deadline,
                [&script, done = std::move(done)](
                    absl::StatusOr<RedisReply> reply) mutable {
-                 std::move(done)(ScriptReply(std::move(reply), script));
+                 std::move(done)(ScriptReplyToStatus(std::move(reply), script));
                }});
       return;
     }
-    std::move(done)(ScriptReply(std::move(reply), script));
+    std::move(done)(ScriptReplyToStatus(std::move(reply), script));
   };
 }
 
