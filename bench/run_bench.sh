@@ -14,6 +14,9 @@
 #   SERVER_PRELOAD=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2 bench/run_bench.sh
 #   WATCHERS="1000 5000" WATCH_VOTE_CONCURRENCY=16 bench/run_bench.sh
 #   WATCHERS= bench/run_bench.sh             # skip the WatchQueue benchmark
+#   DURING='perf record -g -o /tmp/$RPC.perf -p $SERVER_PID -- sleep 5' bench/run_bench.sh
+#                                            # a command run while each RPC is measured
+#                                            # (sees RPC, SERVER_PID, REDIS_PID, REDIS_PORT)
 #
 # Order: ping, upvote, upvote_unchanged, get_session, create_session,
 # list_sessions, ping, repeated ROUNDS times. upvote casts a NEW vote per
@@ -53,6 +56,7 @@ ROUNDS=${ROUNDS:-3}
 REDIS_UNIX=${REDIS_UNIX:-0}      # 1: townhalld connects over a unix socket
 SERVER_PRELOAD=${SERVER_PRELOAD:-}  # e.g. a malloc to LD_PRELOAD into townhalld
 SKIP_BUILD=${SKIP_BUILD:-0}
+DURING=${DURING:-}
 REDIS_BENCHMARK=${REDIS_BENCHMARK:-1}
 
 log() { echo "run_bench: $*" >&2; }
@@ -189,7 +193,14 @@ for round in $(seq "$ROUNDS"); do
     bench_pid=$!
     sleep "$(secs "$WARMUP")"
     s0=$(cpu_ticks "$SERVER_PID"); r0=$(cpu_ticks "$REDIS_PID"); c0=$(ctx_switches "$SERVER_PID")
+    during_pid=""
+    if [[ -n $DURING ]]; then
+      RPC=$rpc SERVER_PID=$SERVER_PID REDIS_PID=$REDIS_PID REDIS_PORT=$REDIS_PORT \
+        bash -c "$DURING" >"$out.during" 2>&1 &
+      during_pid=$!
+    fi
     sleep "$(secs "$DURATION")"
+    [[ -n $during_pid ]] && { wait "$during_pid" || log "DURING failed: $(tail -3 "$out.during")"; }
     s1=$(cpu_ticks "$SERVER_PID"); r1=$(cpu_ticks "$REDIS_PID"); c1=$(ctx_switches "$SERVER_PID")
     if ! wait "$bench_pid"; then log "$rpc failed:"; cat "$out.err" >&2; exit 1; fi
     [[ -s $out.err ]] && log "$rpc: $(cat "$out.err")"
