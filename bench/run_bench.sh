@@ -200,8 +200,10 @@ for round in $(seq "$ROUNDS"); do
       during_pid=$!
     fi
     sleep "$(secs "$DURATION")"
-    [[ -n $during_pid ]] && { wait "$during_pid" || log "DURING failed: $(tail -3 "$out.during")"; }
     s1=$(cpu_ticks "$SERVER_PID"); r1=$(cpu_ticks "$REDIS_PID"); c1=$(ctx_switches "$SERVER_PID")
+    # After the sample: a DURING that outlives DURATION must not stretch the
+    # window the CPU figures are taken over.
+    [[ -n $during_pid ]] && { wait "$during_pid" || log "DURING failed: $(tail -3 "$out.during")"; }
     if ! wait "$bench_pid"; then log "$rpc failed:"; cat "$out.err" >&2; exit 1; fi
     [[ -s $out.err ]] && log "$rpc: $(cat "$out.err")"
     line=$(jq -c --argjson s "$(( s1 - s0 ))" --argjson r "$(( r1 - r0 ))" \
