@@ -92,9 +92,13 @@ void RedisEventLoop::Enqueue(Submitted item) {
   {
     absl::MutexLock lock(&mu_);
     if (!stopping_) {
-      // Only the first item of a queue wakes the loop: the wake-up that is
-      // pending already takes the rest (the loop empties the queue at once).
-      wake = queue_.empty();
+      // One wake-up at a time: the pending one takes the whole queue. A
+      // call whose batch is full waits for that batch's reply, which takes
+      // the queue too.
+      wake = !wake_pending_ &&
+             (item.batch_script == nullptr ||
+              !full_batches_.contains(item.batch_id));
+      wake_pending_ = wake_pending_ || wake;
       queue_.push_back(std::move(item));
       item.done = nullptr;
     }
@@ -182,7 +186,11 @@ void RedisEventLoop::OnWake(int, short, void* self) {
 }
 
 void RedisEventLoop::OnTick(int, short, void* self) {
-  static_cast<RedisEventLoop*>(self)->ExpireOverdue();
+  auto* loop = static_cast<RedisEventLoop*>(self);
+  // Calls for a full batch wait in the queue without a wake-up: take them,
+  // so that they expire on time even if the batch's reply never comes.
+  loop->SendQueued();
+  loop->ExpireOverdue();
 }
 
 void RedisEventLoop::SendQueued() {
@@ -190,6 +198,7 @@ void RedisEventLoop::SendQueued() {
   {
     absl::MutexLock lock(&mu_);
     queued.swap(queue_);
+    wake_pending_ = false;
   }
   std::vector<std::string> batched;  // batch ids that got calls, in order
   for (Submitted& item : queued) {
@@ -211,7 +220,8 @@ void RedisEventLoop::SendBatch(const std::string& batch_id) {
   }
   Batch& batch = it->second;
   if (batch.waiting.empty()) {
-    batches_.erase(it);
+    // Kept while a batch is in flight: its reply must find its count.
+    if (batch.in_flight == 0) batches_.erase(it);
     return;
   }
   if (closed_) {
@@ -241,14 +251,20 @@ void RedisEventLoop::SendBatch(const std::string& batch_id) {
     deadline = std::max(deadline, item.deadline);
     batch.waiting.pop_front();
   }
-  ++batch.in_flight;
+  if (++batch.in_flight == kMaxBatchesInFlight) {
+    absl::MutexLock lock(&mu_);
+    full_batches_.insert(batch_id);
+  }
   // Runs on the loop thread, once, whatever the outcome.
   Callback on_reply = [this, &script, batch_id, dones = std::move(dones)](
                           absl::StatusOr<RedisReply> reply) mutable {
     // The next batch goes first (with what was queued meanwhile) and is
     // written at once: Redis runs it while these calls are finished.
     if (auto it = batches_.find(batch_id); it != batches_.end()) {
-      --it->second.in_flight;
+      if (it->second.in_flight-- == kMaxBatchesInFlight) {
+        absl::MutexLock lock(&mu_);
+        full_batches_.erase(batch_id);
+      }
       SendQueued();
       SendBatch(batch_id);
       // Only on a real reply: after a drop the context is being freed.

@@ -32,6 +32,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
@@ -137,13 +138,20 @@ class RedisEventLoop {
   absl::Time next_connect_ = absl::InfinitePast();
   // Commands sent and not yet answered, oldest first.
   std::list<Pending*> in_flight_;
-  // EvalBatched calls by batch id; a batch is dropped when idle and empty.
+  // EvalBatched calls by batch id; a batch is dropped when none is in flight
+  // and none waits.
   absl::flat_hash_map<std::string, Batch> batches_;
   // Set once the loop has stopped: nothing is sent any more.
   bool closed_ = false;
 
   absl::Mutex mu_;
   std::vector<Submitted> queue_ ABSL_GUARDED_BY(mu_);
+  // The loop has been woken and has not yet taken the queue.
+  bool wake_pending_ ABSL_GUARDED_BY(mu_) = false;
+  // Batch ids with kMaxBatchesInFlight batches in flight. A call for one of
+  // them does not wake the loop, which could only park it: the batch's
+  // reply takes the queue (most votes arrive while their batch is full).
+  absl::flat_hash_set<std::string> full_batches_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
 
   std::thread thread_;
