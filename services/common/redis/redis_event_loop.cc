@@ -95,9 +95,8 @@ void RedisEventLoop::Enqueue(Submitted item) {
       // One wake-up at a time: the pending one takes the whole queue. A
       // call whose batch is full waits for that batch's reply, which takes
       // the queue too.
-      wake = !wake_pending_ &&
-             (item.batch_script == nullptr ||
-              !full_batches_.contains(item.batch_id));
+      wake = !wake_pending_ && (item.batch_script == nullptr ||
+                                !full_batches_.contains(item.batch_id));
       wake_pending_ = wake_pending_ || wake;
       queue_.push_back(std::move(item));
       item.done = nullptr;
