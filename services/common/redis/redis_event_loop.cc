@@ -260,10 +260,11 @@ void RedisEventLoop::SendBatch(const std::string& batch_id) {
     // The next batch goes first (with what was queued meanwhile) and is
     // written at once: Redis runs it while these calls are finished.
     if (auto it = batches_.find(batch_id); it != batches_.end()) {
-      if (it->second.in_flight-- == kMaxBatchesInFlight) {
+      if (it->second.in_flight == kMaxBatchesInFlight) {
         absl::MutexLock lock(&mu_);
         full_batches_.erase(batch_id);
       }
+      --it->second.in_flight;
       SendQueued();
       SendBatch(batch_id);
       // Only on a real reply: after a drop the context is being freed.
