@@ -232,7 +232,7 @@ void SetIfPresent(Message* request, absl::string_view field_name,
   }
 }
 
-TEST(SessionScopeTest, SessionScopedMethodsAreAllInTheTable) {
+TEST(SessionScopeTableTest, SessionScopedMethodsAreAllInTheTable) {
   std::set<std::string> in_table;
   for (const Row& row : Table()) {
     const MethodDescriptor* method =
@@ -516,6 +516,18 @@ TEST_F(SessionScopeTest, ForeignAndUnknownSessionsAreNotFoundForEveryRpc) {
     caller_keys = std::move(now);
   }
   EXPECT_GT(not_found, 2 * 70);
+
+  // The control: a write in the caller's own session shows in its keys.
+  v1::SubmitQuestionRequest submit;
+  submit.set_session_id(own_session_id_);
+  submit.set_participant_id(own_participant_);
+  submit.set_text("Is this one seen?");
+  ASSERT_OK(ServerEnvironment::server()
+                .Client(caller_token_)
+                .SubmitQuestion(submit)
+                .status());
+  EXPECT_THAT(Changes(caller_keys, TenantKeys(caller_tenant_)),
+              ::testing::Not(::testing::IsEmpty()));
 }
 
 }  // namespace
