@@ -9,8 +9,8 @@
 // or Series message), so a new RPC fails here until it has a row. Callers:
 // tenant B's organizer and an API key of tenant B with every scope (where
 // the access table lets keys in). A join token is bound to its session: any
-// other session id is refused with PERMISSION_DENIED before any lookup,
-// with one message for a foreign and an unknown session alike.
+// other session id is NOT_FOUND before any lookup, with one message for a
+// foreign and an unknown session alike.
 //
 // Tenant A owns a session with questions, a moderation log, an agenda item
 // and a series, so that "another tenant's session" is a real one with
@@ -488,11 +488,7 @@ TEST_F(SessionScopeTest, ForeignAndUnknownSessionsAreNotFoundForEveryRpc) {
         absl::Status status =
             CallWithToken(channel, path, *RequestFor(*method, row, target),
                           caller.token, &response);
-        const absl::StatusCode expected =
-            caller.principal.is_session_scoped()
-                ? absl::StatusCode::kPermissionDenied
-                : absl::StatusCode::kNotFound;
-        EXPECT_EQ(status.code(), expected)
+        EXPECT_EQ(status.code(), absl::StatusCode::kNotFound)
             << (i == 0 ? "another tenant's" : "an unknown")
             << " target: " << status;
         if (status.code() == absl::StatusCode::kNotFound) ++not_found;
