@@ -347,19 +347,18 @@ absl::Status QuestionLogic::SubmitQuestion(
   const std::string match = MatchingForm(text);
   TH_ASSIGN_OR_RETURN(
       ScriptOutcome outcome,
-      RunScript(redis, caller.tenant_id, request.session_id(),
-                lua::kSubmitScript,
-                {NewId(), request.session_id(), text, match,
-                 request.participant_id(), organization,
-                 request.anonymous() ? "1" : "0", request.language(),
-                 request.agenda_item_id(), request.venue_id(),
-                 FormatRfc3339(now), NowMillis(now),
-                 IdempotencyKey(TH_METHOD(QuestionService, SubmitQuestion),
-                                caller, request.request_id(),
-                                {.session_id = request.session_id(),
-                                 .participant_id = request.participant_id()}),
-                 // Tenant organizers are not rate-limited.
-                 caller.role == Role::kOrganizer ? "0" : "1"}));
+      RunScript(
+          redis, caller.tenant_id, request.session_id(), lua::kSubmitScript,
+          {NewId(), request.session_id(), text, match, request.participant_id(),
+           organization, request.anonymous() ? "1" : "0", request.language(),
+           request.agenda_item_id(), request.venue_id(), FormatRfc3339(now),
+           NowMillis(now),
+           IdempotencyKey(TH_METHOD(QuestionService, SubmitQuestion), caller,
+                          request.request_id(),
+                          {.session_id = request.session_id(),
+                           .participant_id = request.participant_id()}),
+           // Tenant organizers are not rate-limited.
+           caller.role == Role::kOrganizer ? "0" : "1"}));
   if (outcome.kind == "RATE_LIMITED") {
     return RateLimited("questions", outcome);
   }
@@ -644,8 +643,7 @@ absl::Status QuestionLogic::UndoModeration(
   std::vector<std::string> actor = Actor(caller);
   TH_ASSIGN_OR_RETURN(
       ScriptOutcome outcome,
-      RunScript(redis, caller.tenant_id, request.session_id(),
-                lua::kUndoScript,
+      RunScript(redis, caller.tenant_id, request.session_id(), lua::kUndoScript,
                 {actor[0], actor[1], FormatRfc3339(absl::Now()),
                  IdempotencyKey(TH_METHOD(QuestionService, UndoModeration),
                                 caller, request.request_id(),
