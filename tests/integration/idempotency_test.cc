@@ -105,27 +105,37 @@ Client ApiKey(const World& world, ApiScope scope) {
   return Connect(ApiKeyToken(world.tenant_id, ScopeBit(scope)));
 }
 
-absl::StatusOr<std::string> NewParticipant(TownhallClient& organizer,
-                                           const std::string& name) {
-  const std::string unique = NewId();
-  v1::CreateOrganizationRequest org;
-  org.mutable_organization()->set_name(
-      absl::StrCat(name, " uyushmasi ", unique));
-  org.mutable_organization()->set_country_code("UZ");
-  org.mutable_organization()->set_city("Samarqand");
-  absl::StatusOr<v1::CreateOrganizationResponse> made_org =
-      organizer.CreateOrganization(org);
-  if (!made_org.ok()) return made_org.status();
-  v1::CreateParticipantRequest person;
-  person.mutable_participant()->set_display_name(absl::StrCat(name, unique));
-  person.mutable_participant()->set_organization_id(
-      made_org->organization().id());
-  person.mutable_participant()->set_email(
-      absl::StrCat("p-", unique, "@example.org"));
-  absl::StatusOr<v1::CreateParticipantResponse> made =
-      organizer.CreateParticipant(person);
-  if (!made.ok()) return made.status();
-  return made->participant().id();
+// Two participants of the tenant, registered nowhere.
+absl::StatusOr<std::array<std::string, 2>> TwoParticipants(
+    const World& world, const std::string& name) {
+  std::array<std::string, 2> ids;
+  for (int who : {0, 1}) {
+    absl::StatusOr<Member> member =
+        NewParticipant(*world.organizer, absl::StrCat(name, " ", who));
+    if (!member.ok()) return member.status();
+    ids[who] = member->participant_id;
+  }
+  return ids;
+}
+
+// Two participants registered in the world's session, each with a client
+// on its own join token.
+struct Members {
+  std::array<Client, 2> by;
+  std::array<std::string, 2> participants;
+};
+
+absl::StatusOr<Members> TwoMembers(const World& world,
+                                   const std::string& name) {
+  Members members;
+  for (int who : {0, 1}) {
+    absl::StatusOr<Member> member = NewMember(
+        *world.organizer, world.session_id, absl::StrCat(name, " ", who));
+    if (!member.ok()) return member.status();
+    members.by[who] = Connect(member->token);
+    members.participants[who] = member->participant_id;
+  }
+  return members;
 }
 
 v1::Session OnlineSession(const std::string& title) {
@@ -340,13 +350,10 @@ absl::StatusOr<Callers> RegisterCase() {
       world->organizer->CreateSession(create);
   if (!session.ok()) return session.status();
   const std::string session_id = session->session().id();
-  std::array<std::string, 2> participants;
-  for (int who : {0, 1}) {
-    absl::StatusOr<std::string> id =
-        NewParticipant(*world->organizer, absl::StrCat("Mehmon ", who));
-    if (!id.ok()) return id.status();
-    participants[who] = *id;
-  }
+  absl::StatusOr<std::array<std::string, 2>> made =
+      TwoParticipants(*world, "Mehmon");
+  if (!made.ok()) return made.status();
+  const std::array<std::string, 2> participants = *made;
   return Callers{
       .call = [by, session_id, participants](
                   int who, const std::string& rid) -> absl::StatusOr<Made> {
@@ -377,13 +384,10 @@ absl::StatusOr<Callers> RegisterForSeriesCase() {
       world->organizer->CreateSeries(create);
   if (!series.ok()) return series.status();
   const std::string series_id = series->series().id();
-  std::array<std::string, 2> participants;
-  for (int who : {0, 1}) {
-    absl::StatusOr<std::string> id =
-        NewParticipant(*world->organizer, absl::StrCat("Tinglovchi ", who));
-    if (!id.ok()) return id.status();
-    participants[who] = *id;
-  }
+  absl::StatusOr<std::array<std::string, 2>> made =
+      TwoParticipants(*world, "Tinglovchi");
+  if (!made.ok()) return made.status();
+  const std::array<std::string, 2> participants = *made;
   return Callers{
       .call = [by, series_id, participants](
                   int who, const std::string& rid) -> absl::StatusOr<Made> {
@@ -414,15 +418,10 @@ absl::StatusOr<Callers> RegisterForSeriesCase() {
 absl::StatusOr<Callers> RecordAttendanceCase() {
   absl::StatusOr<World> world = NewWorld(true);
   if (!world.ok()) return world.status();
-  std::array<Client, 2> by;
-  std::array<std::string, 2> participants;
-  for (int who : {0, 1}) {
-    absl::StatusOr<Member> member = NewMember(
-        *world->organizer, world->session_id, absl::StrCat("Qatnashchi ", who));
-    if (!member.ok()) return member.status();
-    by[who] = Connect(member->token);
-    participants[who] = member->participant_id;
-  }
+  absl::StatusOr<Members> members = TwoMembers(*world, "Qatnashchi");
+  if (!members.ok()) return members.status();
+  const std::array<Client, 2> by = members->by;
+  const std::array<std::string, 2> participants = members->participants;
   const std::string session_id = world->session_id;
   Client organizer = world->organizer;
   return Callers{
@@ -459,7 +458,7 @@ absl::StatusOr<Callers> RecordAttendanceCase() {
       }};
 }
 
-// ---- Agenda: an organizer and a moderator, or two participants -------------
+// ---- Agenda: an organizer and a moderator, or two participants --------------
 
 // The organizer and a moderator (join token) of the world's session.
 absl::StatusOr<std::array<Client, 2>> OrganizerAndModerator(
@@ -508,16 +507,13 @@ absl::StatusOr<Callers> CreateAgendaItemCase() {
 absl::StatusOr<Callers> ProposeTopicCase() {
   absl::StatusOr<World> world = NewWorld(true);
   if (!world.ok()) return world.status();
-  std::array<Client, 2> by;
-  std::array<std::string, 2> participants;
+  absl::StatusOr<Members> members = TwoMembers(*world, "Taklifchi");
+  if (!members.ok()) return members.status();
+  const std::array<Client, 2> by = members->by;
+  const std::array<std::string, 2> participants = members->participants;
   std::array<std::string, 2> expected;
   for (int who : {0, 1}) {
-    absl::StatusOr<Member> member = NewMember(
-        *world->organizer, world->session_id, absl::StrCat("Taklifchi ", who));
-    if (!member.ok()) return member.status();
-    by[who] = Connect(member->token);
-    participants[who] = member->participant_id;
-    expected[who] = absl::StrCat(member->participant_id, ": Taklif ", who);
+    expected[who] = absl::StrCat(participants[who], ": Taklif ", who);
   }
   const std::string session_id = world->session_id;
   Client organizer = world->organizer;
@@ -620,22 +616,16 @@ absl::StatusOr<Callers> CreateActionItemCase() {
       }};
 }
 
-// ---- Questions
-// ---------------------------------------------------------------
+// ---- Questions: two participants, or an organizer and a moderator -----------
 
 // Two participants submit pending anonymous questions (the reported case).
 absl::StatusOr<Callers> SubmitQuestionCase() {
   absl::StatusOr<World> world = NewWorld(true);
   if (!world.ok()) return world.status();
-  std::array<Client, 2> by;
-  std::array<std::string, 2> participants;
-  for (int who : {0, 1}) {
-    absl::StatusOr<Member> member = NewMember(
-        *world->organizer, world->session_id, absl::StrCat("Savolchi ", who));
-    if (!member.ok()) return member.status();
-    by[who] = Connect(member->token);
-    participants[who] = member->participant_id;
-  }
+  absl::StatusOr<Members> members = TwoMembers(*world, "Savolchi");
+  if (!members.ok()) return members.status();
+  const std::array<Client, 2> by = members->by;
+  const std::array<std::string, 2> participants = members->participants;
   const std::string session_id = world->session_id;
   Client organizer = world->organizer;
   return Callers{
@@ -674,14 +664,13 @@ absl::StatusOr<Callers> UndoModerationCase() {
   if (!world.ok()) return world.status();
   absl::StatusOr<std::array<Client, 2>> by = OrganizerAndModerator(*world);
   if (!by.ok()) return by.status();
-  absl::StatusOr<std::string> author =
-      NewParticipant(*world->organizer, "Muallif");
+  absl::StatusOr<Member> author = NewParticipant(*world->organizer, "Muallif");
   if (!author.ok()) return author.status();
   std::array<std::string, 2> questions;
   for (int i : {0, 1}) {
     v1::SubmitQuestionRequest submit;
     submit.set_session_id(world->session_id);
-    submit.set_participant_id(*author);
+    submit.set_participant_id(author->participant_id);
     submit.set_text(absl::StrCat("Savol raqami ", i, ": suv qachon bo'ladi?"));
     absl::StatusOr<v1::SubmitQuestionResponse> q =
         world->organizer->SubmitQuestion(submit);
