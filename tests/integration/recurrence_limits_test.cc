@@ -188,8 +188,12 @@ std::vector<ZoneField> ZoneFields() {
        "venue.time_zone: "},
       {"CreateParticipant",
        [](Tenant& t, const std::string& zone) -> absl::StatusOr<std::string> {
+         // A new email each time: same name and email is ALREADY_EXISTS.
+         static int calls = 0;
          v1::CreateParticipantRequest request;
          request.mutable_participant()->set_display_name("Aziz Karimov");
+         request.mutable_participant()->set_email(
+             absl::StrCat("aziz", ++calls, "@example.org"));
          request.mutable_participant()->set_time_zone(zone);
          absl::StatusOr<v1::CreateParticipantResponse> response =
              t.client.CreateParticipant(request);
