@@ -323,7 +323,7 @@ absl::Status CleanParticipant(const Labels& label, v1::Participant* p) {
   Trim(p->mutable_time_zone());
   if (!p->time_zone().empty()) {
     TH_RETURN_IF_ERROR(
-        ValidateTimeZone(label("time_zone"), p->time_zone()).status());
+        NormalizeTimeZone(label("time_zone"), p->mutable_time_zone()));
   }
   return absl::OkStatus();
 }
