@@ -229,15 +229,19 @@ TEST_F(StreamLimitsTest, StreamsEndAtTheirLifetimeAndResume) {
     EXPECT_GE(lived, kLifetime * 0.9);
     EXPECT_LT(lived, kLifetime + kStreamCheckInterval + absl::Seconds(1));
   }
-  // A resume after the last version gets the change made meanwhile.
+  // A resume after the last version gets the change made meanwhile (with
+  // one change before, so that after_version is not 0: a fresh start).
+  v1::CreateAgendaItemRequest item;
+  item.set_session_id(session_id_);
+  item.mutable_item()->set_title("Kirish");
+  ASSERT_OK(organizer_->CreateAgendaItem(item).status());
   WatchReader first(organizer_->channel(), organizer_token_, session_id_);
   std::vector<v1::WatchAgendaResponse> snapshot = first.WaitFor(1);
   ASSERT_EQ(snapshot.size(), 1u);
   ASSERT_TRUE(snapshot[0].has_snapshot());
   const int64_t version = snapshot[0].snapshot().version();
   ASSERT_OK(first.Ended(kLifetime + kRevocationBound).status());
-  v1::CreateAgendaItemRequest item;
-  item.set_session_id(session_id_);
+  ASSERT_GT(version, 0);
   item.mutable_item()->set_title("Savollar");
   ASSERT_OK(organizer_->CreateAgendaItem(item).status());
   WatchReader resumed(organizer_->channel(), organizer_token_, session_id_,
