@@ -8,12 +8,12 @@
 //   admitted->reset();                          // closed: frees its place
 //
 // A unary call is authenticated once and is over within its deadline; a
-// stream may stay open for hours. So every `kCheckInterval` the registry
-// checks each open stream's credential again (Authenticator::Revalidate)
-// and ends the stream
+// stream may stay open for hours. So every `kStreamCheckInterval` the
+// registry checks each open stream's credential again
+// (Authenticator::Revalidate) and ends the stream
 //   - UNAUTHENTICATED when the token expired or was revoked (a join
 //     token's registration cancelled or its role changed, an API key
-//     revoked), within the revocation bound plus kCheckInterval;
+//     revoked), within the revocation bound plus kStreamCheckInterval;
 //   - UNAVAILABLE when the revocation list is stale (as unary calls are
 //     refused), or when the stream reaches StreamLimits::max_lifetime: the
 //     client reconnects with `after_version` and misses nothing.
