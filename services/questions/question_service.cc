@@ -251,7 +251,6 @@ class QuestionServiceImpl final : public v1::QuestionService::CallbackService,
 ModuleSpec QuestionModule() {
   FeedWatchOptions options;
   options.coalesce_window = kVoteCoalesceWindow;
-  options.max_streams_per_participant = kMaxWatchStreamsPerParticipant;
   return QuestionModule(options);
 }
 
