@@ -147,7 +147,9 @@ void PinStartTimes(icalrecurrencetype& rule, const absl::CivilSecond& dtstart) {
 // within the month as MONTHLY does) with INTERVAL kProbeInterval: after the
 // probed period libical looks at one more, an identical copy 32400 years
 // later, and stops. The parts libical would default from DTSTART are pinned
-// to `dtstart`'s values, since the probes start on other days.
+// to `dtstart`'s values, since the probes start on other days. (A BYWEEKNO
+// rule without BYDAY still takes its weekday from the probe's start: that
+// moves its days within their weeks but keeps whether there are any.)
 bool HasOccurrence(const icalrecurrencetype& recur,
                    const absl::CivilSecond& dtstart,
                    const absl::CivilSecond& last) {

@@ -588,6 +588,8 @@ TEST(ExpandRecurrenceTest, SparseRulesExpandLikeLibicalItself) {
              "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29;BYDAY=MO",
              "FREQ=YEARLY;BYWEEKNO=53;BYDAY=TH",
              "FREQ=YEARLY;BYWEEKNO=1;BYDAY=MO",
+             "FREQ=YEARLY;BYWEEKNO=20",
+             "FREQ=YEARLY;BYWEEKNO=1,-1;BYDAY=SU;BYSETPOS=-1",
              "FREQ=YEARLY;BYYEARDAY=366",
              "FREQ=YEARLY;BYYEARDAY=-1;BYDAY=SU",
              "FREQ=YEARLY;BYDAY=20MO",
