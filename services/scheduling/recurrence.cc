@@ -46,6 +46,16 @@ constexpr int64_t kCandidatesPerWindow = 1000;
 
 // Occurrences start where a single session may (ValidateTimestamp).
 const absl::Time kRangeEnd = absl::FromUnixSeconds(kTimestampEndSeconds);
+// Where ValidateRrule, which has no DTSTART, looks for a first occurrence:
+// a Monday at the start of the range.
+constexpr absl::CivilSecond kProbeStart(2000, 1, 3, 0, 0, 0);
+// The Gregorian calendar repeats every 400 years (146097 days, a whole
+// number of weeks): dates, weekdays and ISO week numbers alike.
+constexpr int kCalendarCycleYears = 400;
+// INTERVAL of a one-period probe (HasOccurrence): whole cycles, so the
+// period after the probed one looks exactly like it, and enough of them to
+// jump past the year 20000 where libical's own search gives up.
+constexpr short kProbeInterval = 81 * kCalendarCycleYears;
 
 std::string FormatInstant(absl::Time t) {
   return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone());
@@ -106,6 +116,88 @@ bool SomeMonthHasTheDay(const icalrecurrencetype& recur) {
     for (int day : days) {
       if (std::abs(day) <= kDaysInMonth[month - 1]) return true;
     }
+  }
+  return false;
+}
+
+// Gives an empty BY* array the one value libical would take from DTSTART.
+void PinIfEmpty(short* values, int value) {
+  if (values[0] == ICAL_RECURRENCE_ARRAY_MAX) {
+    values[0] = static_cast<short>(value);
+    values[1] = ICAL_RECURRENCE_ARRAY_MAX;
+  }
+}
+
+void PinStartTimes(icalrecurrencetype& rule, const absl::CivilSecond& dtstart) {
+  PinIfEmpty(rule.by_hour, dtstart.hour());
+  PinIfEmpty(rule.by_minute, dtstart.minute());
+  PinIfEmpty(rule.by_second, dtstart.second());
+}
+
+// Whether a MONTHLY or YEARLY rule has an occurrence from `dtstart` to
+// `last`, at a cost bounded by the number of periods in between.
+//
+// libical cannot be asked directly: creating an iterator (or one call of
+// icalrecur_iterator_next) searches period by period until a period
+// matches, up to the year 20000 for a rule that never matches (0.1 to 2 s),
+// and nothing in the rule stops that search (UNTIL and libical's last year,
+// 2582, are checked only once a match is found). So each period is probed
+// on its own, as a YEARLY rule for that year (a MONTHLY rule's month
+// becoming its only BYMONTH, which makes BYDAY positions and BYSETPOS count
+// within the month as MONTHLY does) with INTERVAL kProbeInterval: after the
+// probed period libical looks at one more, an identical copy 32400 years
+// later, and stops. The parts libical would default from DTSTART are pinned
+// to `dtstart`'s values, since the probes start on other days. (A BYWEEKNO
+// rule without BYDAY still takes its weekday from the probe's start: that
+// moves its days within their weeks but keeps whether there are any.)
+bool HasOccurrence(const icalrecurrencetype& recur,
+                   const absl::CivilSecond& dtstart,
+                   const absl::CivilSecond& last) {
+  const bool monthly = recur.freq == ICAL_MONTHLY_RECURRENCE;
+  icalrecurrencetype rule = recur;
+  rule.freq = ICAL_YEARLY_RECURRENCE;
+  rule.interval = kProbeInterval;
+  rule.count = 0;
+  rule.until = icaltime_null_time();
+  PinStartTimes(rule, dtstart);
+  auto has = [](const short* values) {
+    return values[0] != ICAL_RECURRENCE_ARRAY_MAX;
+  };
+  // Without these, libical takes the day (MONTHLY) or month and day
+  // (YEARLY) from DTSTART; with them, pinning would change their meaning.
+  if (!has(recur.by_day) && !has(recur.by_year_day) && !has(recur.by_week_no)) {
+    PinIfEmpty(rule.by_month_day, dtstart.day());
+    if (!monthly) PinIfEmpty(rule.by_month, dtstart.month());
+  }
+  auto matches = [&](const absl::CivilSecond& start) {
+    IteratorPtr it(icalrecur_iterator_new(rule, FloatingTime(start)));
+    icalerror_clear_errno();
+    if (it == nullptr) return false;  // Nothing in this period.
+    const icaltimetype next = icalrecur_iterator_next(it.get());
+    icalerror_clear_errno();
+    return !icaltime_is_null_time(next) && ToCivil(next) <= last;
+  };
+  const int interval = std::max<int>(1, recur.interval);
+  if (!monthly) {
+    for (absl::CivilYear year(dtstart); year <= absl::CivilYear(last);
+         year += interval) {
+      if (matches(std::max(dtstart, absl::CivilSecond(year)))) return true;
+    }
+    return false;
+  }
+  const std::vector<int> months = Values(recur.by_month, ICAL_BY_MONTH_SIZE);
+  for (absl::CivilMonth month(dtstart); month <= absl::CivilMonth(last);
+       month += interval) {
+    // MONTHLY's BYMONTH only filters months; skipping them costs nothing.
+    if (!months.empty() &&
+        std::none_of(months.begin(), months.end(), [&](int encoded) {
+          return icalrecurrencetype_month_month(encoded) == month.month();
+        })) {
+      continue;
+    }
+    rule.by_month[0] = static_cast<short>(month.month());
+    rule.by_month[1] = ICAL_RECURRENCE_ARRAY_MAX;
+    if (matches(std::max(dtstart, absl::CivilSecond(month)))) return true;
   }
   return false;
 }
@@ -207,10 +299,30 @@ absl::StatusOr<ParsedRrule> ParseRrule(absl::string_view rrule,
     return InvalidField(field, "BYMONTHDAY never falls in BYMONTH");
   }
   TH_RETURN_IF_ERROR(CheckPositions(recur, field));
-  // Some contradictions (BYWEEKNO in a WEEKLY rule, February 30 in a YEARLY
-  // one) are only detected when an iterator is built.
-  IteratorPtr probe(icalrecur_iterator_new(
-      recur, FloatingTime(absl::CivilSecond(2000, 1, 3, 0, 0, 0))));
+  // RFC 5545; HasOccurrence would not notice, its probes being YEARLY.
+  if (recur.freq != ICAL_YEARLY_RECURRENCE &&
+      (recur.by_week_no[0] != ICAL_RECURRENCE_ARRAY_MAX ||
+       recur.by_year_day[0] != ICAL_RECURRENCE_ARRAY_MAX)) {
+    return InvalidField(field, "BYWEEKNO and BYYEARDAY need FREQ=YEARLY");
+  }
+  if (recur.freq == ICAL_MONTHLY_RECURRENCE ||
+      recur.freq == ICAL_YEARLY_RECURRENCE) {
+    // Parts that never match together (the first Monday on the 8th), or
+    // that libical cannot combine (BYYEARDAY with BYMONTH).
+    if (!HasOccurrence(recur, kProbeStart,
+                       absl::ToCivilSecond(kRangeEnd, absl::UTCTimeZone()))) {
+      return InvalidField(
+          field,
+          absl::StrFormat("\"%s\" never matches: no occurrence from %s to %s "
+                          "(or parts libical cannot combine)",
+                          rrule, absl::FormatCivilTime(kProbeStart),
+                          FormatInstant(kRangeEnd)));
+    }
+    return parsed;
+  }
+  // Other contradictions (BYMONTHDAY in a WEEKLY rule) are only detected
+  // when an iterator is built, which costs nothing for DAILY and WEEKLY.
+  IteratorPtr probe(icalrecur_iterator_new(recur, FloatingTime(kProbeStart)));
   icalerror_clear_errno();
   if (probe == nullptr) return InvalidField(field, "contradictory rule parts");
   return parsed;
@@ -283,7 +395,9 @@ Until UntilOf(const icalrecurrencetype& recur) {
 // rules jump through the matching days of each week, month or year. DAILY
 // rules are therefore expanded in windows of days (an iterator each, with
 // UNTIL at the window's end): libical cannot be interrupted inside one
-// call, and a window bounds how far one call can scan.
+// call, and a window bounds how far one call can scan. MONTHLY and YEARLY
+// rules get one iterator, created only once HasOccurrence has found a first
+// match within `last`.
 class LocalStarts {
  public:
   // `last` is the last local time to look at.
@@ -300,16 +414,8 @@ class LocalStarts {
     recur_.until = icaltime_null_time();
     // Later DAILY windows start at midnight: pin the start times that
     // libical would otherwise take from DTSTART.
-    auto pin = [](short* values, int value) {
-      if (values[0] == ICAL_RECURRENCE_ARRAY_MAX) {
-        values[0] = static_cast<short>(value);
-        values[1] = ICAL_RECURRENCE_ARRAY_MAX;
-      }
-    };
     if (recur_.freq == ICAL_DAILY_RECURRENCE) {
-      pin(recur_.by_hour, dtstart.hour());
-      pin(recur_.by_minute, dtstart.minute());
-      pin(recur_.by_second, dtstart.second());
+      PinStartTimes(recur_, dtstart);
       window_days_ = interval_ * std::max<int64_t>(
                                      1, kCandidatesPerWindow / times_per_day_);
     }
@@ -323,6 +429,7 @@ class LocalStarts {
       if (it_ == nullptr) {
         if (window_start_ > absl::CivilDay(last_)) return std::nullopt;
         TH_RETURN_IF_ERROR(OpenIterator());
+        if (done_) return std::nullopt;
       }
       const icaltimetype next = icalrecur_iterator_next(it_.get());
       icalerror_clear_errno();
@@ -358,6 +465,13 @@ class LocalStarts {
       rule.until = FloatingTime(std::min(window_last, last_));
       TH_RETURN_IF_ERROR(Charge(window_days_ / interval_ * times_per_day_));
     } else {
+      // Once a rule has matched, libical finds the next match within one
+      // 400-year cycle; only the search for a first one is unbounded.
+      if (recur_.freq != ICAL_WEEKLY_RECURRENCE &&
+          !HasOccurrence(recur_, dtstart_, last_)) {
+        done_ = true;
+        return absl::OkStatus();
+      }
       // libical stops where a call would pass UNTIL.
       rule.until = FloatingTime(last_);
     }

@@ -52,7 +52,10 @@ struct RecurrenceSpec {
   std::vector<absl::Time> extra_dates;
 };
 
-// Checks that `rrule` parses (INVALID_ARGUMENT naming `field` otherwise).
+// Checks that `rrule` parses and is within the limits (INVALID_ARGUMENT
+// naming `field` otherwise); a MONTHLY or YEARLY rule must have an
+// occurrence between 2000-01-03 and the end of the session range. Costs at
+// most one probe per month or year of that range (~30 ms of CPU).
 absl::Status ValidateRrule(absl::string_view rrule,
                            absl::string_view field = "series.rrule");
 

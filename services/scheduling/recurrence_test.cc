@@ -2,6 +2,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <libical/ical.h>
 
 #include <string>
 #include <thread>
@@ -500,6 +501,115 @@ TEST(ExpandRecurrenceTest, PositionsThatNeverMatchAreRefusedUpFront) {
   EXPECT_TRUE(ValidateRrule("FREQ=YEARLY;BYDAY=20MO").ok());
   EXPECT_TRUE(ValidateRrule("FREQ=YEARLY;BYMONTH=11;BYDAY=4TH").ok());
   EXPECT_TRUE(ValidateRrule("FREQ=DAILY;BYHOUR=9,14;BYSETPOS=-1").ok());
+}
+
+// Rules that never match in a way the checks on their shape do not catch:
+// libical 3.0 would search period by period up to the year 20000 inside one
+// call (0.1 to 2 s each). Every one is refused, quoting the rule, after a
+// search bounded by the allowed range (docs/operations.md, "Recurrence
+// limits"; timings in docs/benchmarks.md).
+TEST(ExpandRecurrenceTest, RulesThatNeverMatchAreRefusedNamingTheRule) {
+  const absl::Time first = Local("Europe/Berlin", 2027, 3, 15, 10);
+  for (const char* rule : {
+           // The first Monday is never the 8th.
+           "FREQ=MONTHLY;BYDAY=1MO;BYMONTHDAY=8",
+           "FREQ=MONTHLY;BYDAY=1MO;BYMONTHDAY=8;BYMONTH=2",
+           "FREQ=MONTHLY;INTERVAL=5;BYDAY=-1FR;BYMONTHDAY=1,2,3,4,5,6,7",
+           "FREQ=MONTHLY;BYDAY=1MO,1TU;BYSETPOS=2;BYMONTHDAY=1",
+           "FREQ=YEARLY;BYDAY=1MO;BYMONTHDAY=8;"
+           "BYMONTH=1,2,3,4,5,6,7,8,9,10,11,12",
+           "FREQ=YEARLY;BYMONTH=6;BYDAY=5MO;BYMONTHDAY=1,2,3,4,5,6,7",
+           // Week 53's Thursday is always in late December.
+           "FREQ=YEARLY;BYWEEKNO=53;BYMONTH=1;BYDAY=TH",
+           "FREQ=YEARLY;BYWEEKNO=53;BYMONTH=6;BYDAY=TH",
+           // One day a year, the second of the set asked for.
+           "FREQ=YEARLY;BYWEEKNO=1;BYSETPOS=2",
+           "FREQ=YEARLY;BYYEARDAY=1;BYDAY=MO;BYSETPOS=2",
+           // Combinations libical does not implement.
+           "FREQ=YEARLY;BYYEARDAY=366;BYMONTH=1",
+           "FREQ=YEARLY;BYWEEKNO=1;BYMONTHDAY=1",
+       }) {
+    SCOPED_TRACE(rule);
+    for (const std::string& variant :
+         {std::string(rule), absl::StrCat(rule, ";COUNT=3"),
+          absl::StrCat(rule, ";UNTIL=20300101T000000Z")}) {
+      absl::Status status = Expand(variant, first).status();
+      ExpectInvalid(status, "series.rrule: ");
+      EXPECT_THAT(std::string(status.message()),
+                  HasSubstr(absl::StrCat("\"", variant, "\"")))
+          << status;
+    }
+    absl::Status status = ValidateRrule(rule);
+    ExpectInvalid(status, "series.rrule: ");
+    EXPECT_THAT(std::string(status.message()),
+                HasSubstr(absl::StrCat("\"", rule, "\"")));
+  }
+}
+
+// Starts of `rrule` from `first` as libical's own iterator yields them over
+// the whole range (floating times, UTC), DTSTART first as RFC 5545 wants.
+std::vector<std::string> PlainLibicalStarts(const std::string& rrule,
+                                            absl::CivilSecond first, int n) {
+  internal::ParsedRrule parsed(rrule.c_str());
+  internal::IteratorPtr it(
+      icalrecur_iterator_new(parsed.value(), internal::FloatingTime(first)));
+  std::vector<absl::Time> starts = {
+      absl::FromCivil(first, absl::UTCTimeZone())};
+  for (icaltimetype t = icalrecur_iterator_next(it.get());
+       !icaltime_is_null_time(t) && static_cast<int>(starts.size()) < n;
+       t = icalrecur_iterator_next(it.get())) {
+    const absl::CivilSecond local = internal::ToCivil(t);
+    if (local.year() >= 2200) break;
+    if (local > first) {
+      starts.push_back(absl::FromCivil(local, absl::UTCTimeZone()));
+    }
+  }
+  return FormatUtc(starts);
+}
+
+// The bounded search must not change what sparse but legal MONTHLY and
+// YEARLY rules expand to: the same starts as libical's plain iteration.
+TEST(ExpandRecurrenceTest, SparseRulesExpandLikeLibicalItself) {
+  for (const absl::CivilSecond first :
+       {absl::CivilSecond(2027, 3, 15, 10, 0, 0),
+        absl::CivilSecond(2000, 1, 31, 23, 30, 0),
+        absl::CivilSecond(2150, 12, 29, 8, 0, 0)}) {
+    for (const char* rule : {
+             "FREQ=MONTHLY;BYMONTH=2;BYMONTHDAY=29;BYDAY=MO",
+             "FREQ=MONTHLY;BYDAY=1MO;BYMONTHDAY=7",
+             "FREQ=MONTHLY;INTERVAL=7;BYMONTHDAY=31",
+             "FREQ=MONTHLY;INTERVAL=5;BYMONTH=2;BYMONTHDAY=29",
+             "FREQ=MONTHLY;BYDAY=MO,TU;BYSETPOS=-1",
+             "FREQ=MONTHLY;BYDAY=-1FR;BYHOUR=9,17",
+             "FREQ=MONTHLY",
+             "FREQ=MONTHLY;INTERVAL=2;BYMONTHDAY=-1",
+             "FREQ=YEARLY",
+             "FREQ=YEARLY;INTERVAL=3;BYMONTH=2;BYMONTHDAY=29",
+             "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29;BYDAY=MO",
+             "FREQ=YEARLY;BYWEEKNO=53;BYDAY=TH",
+             "FREQ=YEARLY;BYWEEKNO=1;BYDAY=MO",
+             "FREQ=YEARLY;BYWEEKNO=20",
+             "FREQ=YEARLY;BYWEEKNO=1,-1;BYDAY=SU;BYSETPOS=-1",
+             "FREQ=YEARLY;BYYEARDAY=366",
+             "FREQ=YEARLY;BYYEARDAY=-1;BYDAY=SU",
+             "FREQ=YEARLY;BYDAY=20MO",
+             "FREQ=YEARLY;BYMONTH=11;BYDAY=4TH",
+             "FREQ=YEARLY;BYMONTHDAY=13;BYDAY=FR;BYSETPOS=1",
+         }) {
+      SCOPED_TRACE(absl::StrCat(rule, " from ", absl::FormatCivilTime(first)));
+      absl::StatusOr<std::vector<absl::Time>> starts =
+          Expand(absl::StrCat(rule, ";COUNT=5"),
+                 absl::FromCivil(first, absl::UTCTimeZone()), "UTC");
+      const std::vector<std::string> expected =
+          PlainLibicalStarts(rule, first, 5);
+      if (expected.size() < 5) {  // COUNT not reached before 2200.
+        ExpectInvalid(starts.status(), "series.rrule: ");
+        continue;
+      }
+      ASSERT_TRUE(starts.ok()) << starts.status();
+      EXPECT_EQ(FormatUtc(*starts), expected);
+    }
+  }
 }
 
 // Issue 14 item 12: libical mallocs the RSCALE value; the refusal must free
