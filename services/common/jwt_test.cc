@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -63,12 +64,15 @@ struct RawToken {
   std::string secret = kSecretA;
   std::string kid = "k1";
   std::vector<std::pair<std::string, std::string>> grants = {
-      {"iss", "townhall"},
       {"aud", kAudience},
       {"sub", "someone"},
       {"tid", "t-mfa"},
       {"role", "organizer"}};
-  long exp = absl::ToUnixSeconds(kNow + absl::Hours(1));
+  std::vector<std::pair<std::string, long>> int_grants;
+  // Each is left out when nullopt.
+  std::optional<std::string> iss = "townhall";
+  std::optional<long> iat = absl::ToUnixSeconds(kNow - absl::Minutes(5));
+  std::optional<long> exp = absl::ToUnixSeconds(kNow + absl::Hours(1));
 
   std::string Encode() const {
     jwt_t* jwt = nullptr;
@@ -84,7 +88,18 @@ struct RawToken {
     for (const auto& [name, value] : grants) {
       EXPECT_EQ(jwt_add_grant(jwt, name.c_str(), value.c_str()), 0);
     }
-    EXPECT_EQ(jwt_add_grant_int(jwt, "exp", exp), 0);
+    for (const auto& [name, value] : int_grants) {
+      EXPECT_EQ(jwt_add_grant_int(jwt, name.c_str(), value), 0);
+    }
+    if (iss.has_value()) {
+      EXPECT_EQ(jwt_add_grant(jwt, "iss", iss->c_str()), 0);
+    }
+    if (iat.has_value()) {
+      EXPECT_EQ(jwt_add_grant_int(jwt, "iat", *iat), 0);
+    }
+    if (exp.has_value()) {
+      EXPECT_EQ(jwt_add_grant_int(jwt, "exp", *exp), 0);
+    }
     char* encoded = jwt_encode_str(jwt);
     EXPECT_NE(encoded, nullptr);
     std::string token = encoded != nullptr ? encoded : "";
@@ -480,6 +495,100 @@ TEST(Jwt, SignWithEmptyKeySetFails) {
   ExpectUnauthenticated(
       VerifyToken(KeySet(), kAudience, RawToken().Encode(), kNow),
       "invalid token");
+}
+
+// ------------------------------------------------ Lifetime and issuer
+
+// A correctly signed token of each kind (organizer, join token, API key).
+struct TokenKind {
+  std::string name;
+  RawToken token;
+  // Its longest lifetime under the default rules.
+  absl::Duration max_lifetime;
+};
+
+std::vector<TokenKind> TokenKinds() {
+  RawToken organizer;
+  RawToken join;
+  join.grants = {{"aud", kAudience},      {"sub", "p-1"}, {"tid", "t-mfa"},
+                 {"role", "participant"}, {"sid", "s-1"}, {"pid", "p-1"}};
+  join.int_grants = {{"gen", 0}};
+  RawToken api_key;
+  api_key.grants = {{"aud", kAudience},
+                    {"sub", "api-key:key-1"},
+                    {"tid", "t-mfa"},
+                    {"role", "api-client"},
+                    {"jti", "key-1"}};
+  api_key.int_grants = {{"scp", ScopeBit(ApiScope::kReadSchedule)}};
+  return {{"organizer", organizer, absl::Hours(24)},
+          {"join token", join, absl::Hours(24 * 7)},
+          {"API key", api_key, absl::Hours(24 * 365)}};
+}
+
+TEST(Jwt, LifetimeLongerThanItsKindAllowsIsRefused) {
+  KeySet keys = Keys(absl::StrCat("k1 ", kSecretA));
+  for (const TokenKind& kind : TokenKinds()) {
+    SCOPED_TRACE(kind.name);
+    RawToken raw = kind.token;
+    raw.iat = absl::ToUnixSeconds(kNow - absl::Hours(1));
+    raw.exp = *raw.iat + absl::ToInt64Seconds(kind.max_lifetime);
+    EXPECT_TRUE(VerifyToken(keys, kAudience, raw.Encode(), kNow).ok());
+    raw.exp = *raw.exp + 1;
+    ExpectUnauthenticated(VerifyToken(keys, kAudience, raw.Encode(), kNow),
+                          "lifetime");
+    // What the outside tester tried: ten years.
+    raw.exp = *raw.iat + absl::ToInt64Seconds(absl::Hours(24 * 3653));
+    ExpectUnauthenticated(VerifyToken(keys, kAudience, raw.Encode(), kNow),
+                          "lifetime");
+  }
+}
+
+TEST(Jwt, TokenWithoutIssueTimeOrExpiryIsRefused) {
+  KeySet keys = Keys(absl::StrCat("k1 ", kSecretA));
+  for (const TokenKind& kind : TokenKinds()) {
+    SCOPED_TRACE(kind.name);
+    RawToken no_iat = kind.token;
+    no_iat.iat = std::nullopt;
+    ExpectUnauthenticated(VerifyToken(keys, kAudience, no_iat.Encode(), kNow),
+                          "no issue time");
+    RawToken no_exp = kind.token;
+    no_exp.exp = std::nullopt;
+    ExpectUnauthenticated(VerifyToken(keys, kAudience, no_exp.Encode(), kNow),
+                          "no expiry");
+  }
+}
+
+// A short lifetime that starts in the future would still be valid for
+// years: iat may be ahead of the clock by a minute of skew at most.
+TEST(Jwt, TokenIssuedInTheFutureIsRefused) {
+  KeySet keys = Keys(absl::StrCat("k1 ", kSecretA));
+  RawToken raw;
+  raw.iat = absl::ToUnixSeconds(kNow + absl::Hours(24 * 3650));
+  raw.exp = *raw.iat + 3600;
+  ExpectUnauthenticated(VerifyToken(keys, kAudience, raw.Encode(), kNow),
+                        "issued in the future");
+  raw.iat = absl::ToUnixSeconds(kNow + absl::Seconds(30));  // clock skew
+  raw.exp = *raw.iat + 3600;
+  EXPECT_TRUE(VerifyToken(keys, kAudience, raw.Encode(), kNow).ok());
+}
+
+TEST(Jwt, WrongOrMissingIssuerIsRefused) {
+  KeySet keys = Keys(absl::StrCat("k1 ", kSecretA));
+  for (const TokenKind& kind : TokenKinds()) {
+    SCOPED_TRACE(kind.name);
+    RawToken raw = kind.token;
+    EXPECT_TRUE(VerifyToken(keys, kAudience, raw.Encode(), kNow).ok());
+    for (std::optional<std::string> iss :
+         {std::optional<std::string>("https://idp.example.org"),
+          std::optional<std::string>(""),
+          std::optional<std::string>("Townhall"),
+          std::optional<std::string>()}) {
+      SCOPED_TRACE(iss.value_or("(none)"));
+      raw.iss = iss;
+      ExpectUnauthenticated(VerifyToken(keys, kAudience, raw.Encode(), kNow),
+                            "wrong issuer");
+    }
+  }
 }
 
 // --------------------------------------------------------- Authenticator
