@@ -174,9 +174,10 @@ TEST(Resilience, HealthTurnsNotServingWithinHalfASecondOfARedisHang) {
   constexpr absl::Duration kBound = absl::Milliseconds(500);
   // Polling, thread scheduling on a busy machine.
   constexpr absl::Duration kMargin = absl::Milliseconds(250);
+  // Two phases of the hang against the health checks: right after one
+  // passed (health just turned SERVING: the worst case), and 100 ms later.
   for (int round = 0; round < 2; ++round) {
     SCOPED_TRACE(absl::StrCat("round ", round));
-    // Let a health check pass right before the hang: the worst case.
     absl::SleepFor(absl::Milliseconds(round * 100));
     (*redis)->Pause();
     const absl::Time hung = absl::Now();

@@ -356,8 +356,10 @@ void TownhallServer::HealthLoop() {
   auto* health = server_->GetHealthCheckService();
   int last = -1;  // unknown
   do {
-    connection.set_deadline(absl::Now() + options_.health_interval +
-                            options_.redis.command_timeout);
+    // A PING unanswered within one interval counts as down (not the Redis
+    // command timeout): a hung Redis turns health NOT_SERVING within two
+    // intervals, the bound docs/operations.md states.
+    connection.set_deadline(absl::Now() + options_.health_interval);
     absl::StatusOr<RedisReply> pong = connection.Command({"PING"});
     int serving = pong.ok() && pong->type == RedisReply::Type::kStatus ? 1 : 0;
     if (serving != last) {
