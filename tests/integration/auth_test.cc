@@ -171,6 +171,10 @@ std::vector<BadCredential> BadCredentials(const std::string& tenant_id) {
   long_api_key.scopes = ScopeBit(ApiScope::kReadSchedule);
   long_api_key.token_id = "key-1";
   long_api_key.expire_time = long_api_key.issue_time + absl::Hours(24 * 366);
+  // Signed by an issuer with no lifetime limits (SignToken keeps to them).
+  const TokenRules lax{.max_organizer_lifetime = absl::InfiniteDuration(),
+                       .max_join_token_lifetime = absl::InfiniteDuration(),
+                       .max_api_key_lifetime = absl::InfiniteDuration()};
   const std::string valid = SignTestToken(OrganizerClaims(tenant_id));
   std::string tampered = valid;
   // Flip a character of the signature.
@@ -185,8 +189,13 @@ std::vector<BadCredential> BadCredentials(const std::string& tenant_id) {
       {"tampered signature", tampered, "bad signature"},
       {"expired", SignTestToken(expired), "expired"},
       {"wrong audience",
-       SignTestToken(OrganizerClaims(tenant_id), TestKeys(), "not-townhall"),
+       SignTestToken(OrganizerClaims(tenant_id), TestKeys(),
+                     TokenRules{.audience = "not-townhall"}),
        "wrong audience"},
+      {"wrong issuer",
+       SignTestToken(OrganizerClaims(tenant_id), TestKeys(),
+                     TokenRules{.issuer = "https://idp.example.org"}),
+       "wrong issuer"},
       {"no tenant claim", SignTestToken(no_tenant), "no tenant"},
       {"operator role claim", SignTestToken(operator_claims), "unknown role"},
       {"alg none", AlgNoneToken(tenant_id, R"({"alg":"none","typ":"JWT"})"),
@@ -205,9 +214,12 @@ std::vector<BadCredential> BadCredentials(const std::string& tenant_id) {
        AlgNoneToken(tenant_id,
                     R"({"alg":"HS256","typ":"JWT","kid":"no-such-key"})"),
        "unknown key id"},
-      {"ten-year organizer token", SignTestToken(ten_years), "lifetime"},
-      {"eight-day join token", SignTestToken(long_join), "lifetime"},
-      {"366-day API key", SignTestToken(long_api_key), "lifetime"},
+      {"ten-year organizer token", SignTestToken(ten_years, TestKeys(), lax),
+       "lifetime"},
+      {"eight-day join token", SignTestToken(long_join, TestKeys(), lax),
+       "lifetime"},
+      {"366-day API key", SignTestToken(long_api_key, TestKeys(), lax),
+       "lifetime"},
       {"bootstrap credential with a suffix",
        absl::StrCat(kTestBootstrapCredential, "x"), "malformed"},
       {"bootstrap credential truncated",

@@ -60,6 +60,18 @@ ABSL_FLAG(std::string, auth_key_file, "",
           "first one signs. Keep it outside the repository.");
 ABSL_FLAG(std::string, auth_audience, "townhall",
           "Audience (aud) that tokens must carry.");
+ABSL_FLAG(std::string, token_issuer, townhall::TokenRules().issuer,
+          "Issuer (iss) that tokens must carry; tokens townhall issues carry "
+          "it.");
+ABSL_FLAG(absl::Duration, max_organizer_token_lifetime,
+          townhall::TokenRules().max_organizer_lifetime,
+          "Longest lifetime (exp - iat) of an organizer token.");
+ABSL_FLAG(absl::Duration, max_join_token_lifetime,
+          townhall::TokenRules().max_join_token_lifetime,
+          "Longest lifetime (exp - iat) of a join token.");
+ABSL_FLAG(absl::Duration, max_api_key_lifetime,
+          townhall::TokenRules().max_api_key_lifetime,
+          "Longest lifetime (exp - iat) of an API key.");
 ABSL_FLAG(std::string, bootstrap_credential_file, "",
           "File holding the operator's bootstrap credential; when empty, the "
           "environment variable TOWNHALL_BOOTSTRAP_CREDENTIAL is used.");
@@ -464,9 +476,16 @@ int RunServerMain(int argc, char** argv,
   options.drain_delay = absl::GetFlag(FLAGS_drain_delay);
   options.shutdown_grace = absl::GetFlag(FLAGS_shutdown_grace);
   options.rpc.access_log = absl::GetFlag(FLAGS_access_log);
-  absl::StatusOr<AuthOptions> auth = LoadAuthOptions(
-      absl::GetFlag(FLAGS_auth_key_file), absl::GetFlag(FLAGS_auth_audience),
-      absl::GetFlag(FLAGS_bootstrap_credential_file));
+  const TokenRules tokens{
+      .audience = absl::GetFlag(FLAGS_auth_audience),
+      .issuer = absl::GetFlag(FLAGS_token_issuer),
+      .max_organizer_lifetime =
+          absl::GetFlag(FLAGS_max_organizer_token_lifetime),
+      .max_join_token_lifetime = absl::GetFlag(FLAGS_max_join_token_lifetime),
+      .max_api_key_lifetime = absl::GetFlag(FLAGS_max_api_key_lifetime)};
+  absl::StatusOr<AuthOptions> auth =
+      LoadAuthOptions(absl::GetFlag(FLAGS_auth_key_file), tokens,
+                      absl::GetFlag(FLAGS_bootstrap_credential_file));
   if (!auth.ok()) {
     LogError("bad auth configuration", {{"error", auth.status().ToString()}});
     return 2;
