@@ -9,11 +9,9 @@
 // call is tested in access_test.cc.
 #include <gmock/gmock.h>
 #include <google/protobuf/descriptor.h>
-#include <grpcpp/generic/generic_stub.h>
 #include <gtest/gtest.h>
 
 #include <functional>
-#include <future>
 #include <memory>
 #include <set>
 #include <string>
@@ -29,6 +27,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "services/common/auth/authorization.h"
+#include "tests/testing/generic_call.h"
 #include "tests/testing/redis_server.h"
 #include "tests/testing/shared_server.h"
 #include "tests/testing/status_matchers.h"
@@ -42,36 +41,6 @@ using ::testing::HasSubstr;
 
 // ---- Every method of every hosted service
 // ---------------------------------------------------------------
-
-const std::vector<std::string>& ServiceNames() {
-  static const auto* const kNames =
-      new std::vector<std::string>{v1::AgendaService::service_full_name(),
-                                   v1::SchedulingService::service_full_name(),
-                                   v1::RegistrationService::service_full_name(),
-                                   v1::TenantService::service_full_name(),
-                                   v1::DiagnosticsService::service_full_name(),
-                                   v1::QuestionService::service_full_name()};
-  return *kNames;
-}
-
-// gRPC paths of every method, from the descriptors: a method added to a
-// .proto is covered without touching this file.
-const std::vector<std::string>& AllMethods() {
-  static const auto* const kMethods = [] {
-    auto* methods = new std::vector<std::string>;
-    for (const std::string& name : ServiceNames()) {
-      const google::protobuf::ServiceDescriptor* service =
-          google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(
-              name);
-      for (int i = 0; service != nullptr && i < service->method_count(); ++i) {
-        methods->push_back(
-            absl::StrCat("/", name, "/", service->method(i)->name()));
-      }
-    }
-    return methods;
-  }();
-  return *kMethods;
-}
 
 std::vector<std::string> MethodsOf(const std::string& service) {
   std::vector<std::string> out;
@@ -227,31 +196,6 @@ std::vector<BadCredential> BadCredentials(const std::string& tenant_id) {
                    sizeof(kTestBootstrapCredential) - 2),
        "malformed"},
   };
-}
-
-// Calls `path` with an empty request and a raw authorization value ("":
-// none), over a generic stub: any method, and values the typed client
-// cannot send (it always writes "Bearer ").
-// `body` is the request's wire bytes (by default an empty message, which is
-// zero bytes).
-absl::Status RawCall(const std::shared_ptr<grpc::Channel>& channel,
-                     const std::string& path, const std::string& authorization,
-                     const std::string& body = "") {
-  grpc::GenericStub stub(channel);
-  grpc::ClientContext context;
-  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
-  if (!authorization.empty())
-    context.AddMetadata("authorization", authorization);
-  grpc::Slice slice(body);
-  grpc::ByteBuffer request(&slice, 1);
-  grpc::ByteBuffer response;
-  std::promise<grpc::Status> done;
-  stub.UnaryCall(
-      &context, path, grpc::StubOptions(), &request, &response,
-      [&done](grpc::Status status) { done.set_value(std::move(status)); });
-  grpc::Status status = done.get_future().get();
-  return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
-                      status.error_message());
 }
 
 // Calls `path` with an empty request and `token` ("" sends none).

@@ -46,6 +46,7 @@ absl::StatusOr<std::unique_ptr<TestServer>> TestServer::Start(
   server_options.peer_address = options.peer_address;
   server_options.shutdown_grace = options.shutdown_grace;
   server_options.health_interval = options.health_interval;
+  server_options.streams = options.streams;
   server_options.tls = options.tls;
   std::vector<ModuleSpec> modules =
       options.modules.empty() ? AllModules() : options.modules;

@@ -36,6 +36,8 @@ struct TestServerOptions {
   absl::Duration shutdown_grace = absl::Seconds(5);
   absl::Duration redis_timeout = absl::Seconds(1);
   absl::Duration health_interval = absl::Milliseconds(100);
+  // Caps and lifetime of server streams (production defaults).
+  StreamLimits streams;
   // TLS of the server; plaintext when tls.cert_file is empty (see
   // TestCertificates for files).
   ServerTlsOptions tls;

@@ -62,11 +62,20 @@ absl::StatusOr<Principal> Authenticator::AuthenticateHeader(
   absl::Time now = absl::Now();
   absl::StatusOr<Principal> principal =
       VerifyToken(options_.keys, options_.tokens, header, now);
-  if (principal.ok() && revocations_ != nullptr) {
-    absl::Status valid = revocations_->Check(*principal, now);
+  if (principal.ok()) {
+    absl::Status valid = Revalidate(*principal, now);
     if (!valid.ok()) return valid;
   }
   return principal;
+}
+
+absl::Status Authenticator::Revalidate(const Principal& caller,
+                                       absl::Time now) const {
+  if (caller.expire_time <= now) {
+    return absl::UnauthenticatedError("invalid token: expired");
+  }
+  if (revocations_ == nullptr) return absl::OkStatus();
+  return revocations_->Check(caller, now);
 }
 
 absl::StatusOr<std::string> Authenticator::Issue(

@@ -11,6 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "services/common/auth/jwt.h"
 #include "services/common/auth/principal.h"
 #include "services/common/auth/revocation_list.h"
@@ -46,6 +47,11 @@ class Authenticator {
       const grpc::ServerContextBase& context) const;
   // Authenticates the value of an authorization header.
   absl::StatusOr<Principal> AuthenticateHeader(absl::string_view header) const;
+  // Checks that an authenticated `caller` is still valid at `now`: not
+  // expired, not revoked (UNAUTHENTICATED), and for join tokens and API
+  // keys that the revocation list is current (else UNAVAILABLE). For calls
+  // that outlive their start: streams.
+  absl::Status Revalidate(const Principal& caller, absl::Time now) const;
 
   // Issues a token with the configured issuer and audience (organizer
   // tokens, join tokens, API keys); INVALID_ARGUMENT for a lifetime longer
