@@ -31,8 +31,8 @@ using v1::Session;
 
 // Joining or checking in opens this long before a scheduled start.
 constexpr absl::Duration kEarlyJoin = absl::Hours(2);
+// Without a requested ttl (at most the configured maximum).
 constexpr absl::Duration kDefaultTokenTtl = absl::Hours(12);
-constexpr absl::Duration kMaxTokenTtl = absl::Hours(24 * 7);
 constexpr size_t kMaxReasonChars = 500;
 // A filtered list reads at most this many registrations per page per
 // requested one, then answers a short page with a token to go on
@@ -530,13 +530,12 @@ absl::Status RegistrationLogic::IssueJoinToken(
     const v1::IssueJoinTokenRequest& request,
     v1::IssueJoinTokenResponse* response) const {
   TH_RETURN_IF_ERROR(ValidateId("participant_id", request.participant_id()));
-  absl::Duration ttl = kDefaultTokenTtl;
-  if (request.has_ttl()) {
-    ttl = ToDuration(request.ttl());
-    if (ttl <= absl::ZeroDuration() || ttl > kMaxTokenTtl) {
-      return InvalidField("ttl", "must be positive and at most 7 days");
-    }
-  }
+  // Every session role is a join token: one lifetime limit for all.
+  TH_ASSIGN_OR_RETURN(
+      absl::Duration ttl,
+      auth_->IssueLifetime(Role::kParticipant,
+                           ToOptionalDuration(request.has_ttl(), request.ttl()),
+                           kDefaultTokenTtl));
   if (IsOver(session)) {
     return absl::FailedPreconditionError(
         absl::StrCat("session ", session.id(), " is ",

@@ -70,9 +70,10 @@ class TestServer {
   ClientOptions client_options_;
 };
 
-// Signs a token with the test keys (or `keys`), for auth tests.
+// Signs a token with the test keys (or `keys`) and the test servers' token
+// rules (or `rules`: another issuer or audience), for auth tests.
 std::string SignTestToken(const TokenClaims& claims,
                           const KeySet& keys = TestKeys(),
-                          const std::string& audience = kTestAudience);
+                          const TokenRules& rules = TokenRules());
 
 }  // namespace townhall::testing

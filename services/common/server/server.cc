@@ -61,6 +61,18 @@ ABSL_FLAG(std::string, auth_key_file, "",
           "first one signs. Keep it outside the repository.");
 ABSL_FLAG(std::string, auth_audience, "townhall",
           "Audience (aud) that tokens must carry.");
+ABSL_FLAG(std::string, token_issuer, townhall::TokenRules().issuer,
+          "Issuer (iss) that tokens must carry; tokens townhall issues carry "
+          "it.");
+ABSL_FLAG(absl::Duration, max_organizer_token_lifetime,
+          townhall::TokenRules().max_organizer_lifetime,
+          "Longest lifetime (exp - iat) of an organizer token.");
+ABSL_FLAG(absl::Duration, max_join_token_lifetime,
+          townhall::TokenRules().max_join_token_lifetime,
+          "Longest lifetime (exp - iat) of a join token.");
+ABSL_FLAG(absl::Duration, max_api_key_lifetime,
+          townhall::TokenRules().max_api_key_lifetime,
+          "Longest lifetime (exp - iat) of an API key.");
 ABSL_FLAG(std::string, bootstrap_credential_file, "",
           "File holding the operator's bootstrap credential; when empty, the "
           "environment variable TOWNHALL_BOOTSTRAP_CREDENTIAL is used.");
@@ -373,8 +385,10 @@ void TownhallServer::HealthLoop() {
   auto* health = server_->GetHealthCheckService();
   int last = -1;  // unknown
   do {
-    connection.set_deadline(absl::Now() + options_.health_interval +
-                            options_.redis.command_timeout);
+    // A PING unanswered within one interval counts as down (not the Redis
+    // command timeout): a hung Redis turns health NOT_SERVING within two
+    // intervals, the bound docs/operations.md states.
+    connection.set_deadline(absl::Now() + options_.health_interval);
     absl::StatusOr<RedisReply> pong = connection.Command({"PING"});
     int serving = pong.ok() && pong->type == RedisReply::Type::kStatus ? 1 : 0;
     if (serving != last) {
@@ -486,9 +500,16 @@ int RunServerMain(int argc, char** argv,
   options.drain_delay = absl::GetFlag(FLAGS_drain_delay);
   options.shutdown_grace = absl::GetFlag(FLAGS_shutdown_grace);
   options.rpc.access_log = absl::GetFlag(FLAGS_access_log);
-  absl::StatusOr<AuthOptions> auth = LoadAuthOptions(
-      absl::GetFlag(FLAGS_auth_key_file), absl::GetFlag(FLAGS_auth_audience),
-      absl::GetFlag(FLAGS_bootstrap_credential_file));
+  const TokenRules tokens{
+      .audience = absl::GetFlag(FLAGS_auth_audience),
+      .issuer = absl::GetFlag(FLAGS_token_issuer),
+      .max_organizer_lifetime =
+          absl::GetFlag(FLAGS_max_organizer_token_lifetime),
+      .max_join_token_lifetime = absl::GetFlag(FLAGS_max_join_token_lifetime),
+      .max_api_key_lifetime = absl::GetFlag(FLAGS_max_api_key_lifetime)};
+  absl::StatusOr<AuthOptions> auth =
+      LoadAuthOptions(absl::GetFlag(FLAGS_auth_key_file), tokens,
+                      absl::GetFlag(FLAGS_bootstrap_credential_file));
   if (!auth.ok()) {
     LogError("bad auth configuration", {{"error", auth.status().ToString()}});
     return 2;
