@@ -1,6 +1,7 @@
 #include "services/common/redis/script_outcome.h"
 
 #include "absl/strings/str_cat.h"
+#include "services/common/status.h"
 
 namespace townhall {
 
@@ -18,6 +19,14 @@ absl::StatusOr<ScriptOutcome> DecodeScriptOutcome(const RedisReply& reply,
         r.type == RedisReply::Type::kInteger ? absl::StrCat(r.integer) : r.str);
   }
   return outcome;
+}
+
+absl::StatusOr<ScriptOutcome> RunScript(RedisConnection& redis,
+                                        const LuaScript& script,
+                                        const std::vector<std::string>& keys,
+                                        const std::vector<std::string>& args) {
+  TH_ASSIGN_OR_RETURN(RedisReply reply, redis.Eval(script, keys, args));
+  return DecodeScriptOutcome(reply, script);
 }
 
 }  // namespace townhall

@@ -10,6 +10,7 @@
 
 #include "absl/status/statusor.h"
 #include "services/common/redis/lua_script.h"
+#include "services/common/redis/redis_connection.h"
 #include "services/common/redis/redis_reply.h"
 
 namespace townhall {
@@ -24,5 +25,16 @@ struct ScriptOutcome {
 // anything else.
 absl::StatusOr<ScriptOutcome> DecodeScriptOutcome(const RedisReply& reply,
                                                   const LuaScript& script);
+
+// The one way C++ runs a mutating or reading townhall script: EVALSHA (EVAL
+// on NOSCRIPT) of `script` with `keys` and `args`, decoded as above.
+// `keys[0]` is the prefix of the one Cluster slot the script touches (the
+// tenant's `th:{t:<tenant>}:` or a session's `th:{s:<tenant>:<session>}:`);
+// every other key the script uses is in that slot and passed in `keys` or
+// built by appending to `keys[0]`, never rebuilt from scratch in Lua.
+absl::StatusOr<ScriptOutcome> RunScript(RedisConnection& redis,
+                                        const LuaScript& script,
+                                        const std::vector<std::string>& keys,
+                                        const std::vector<std::string>& args);
 
 }  // namespace townhall
