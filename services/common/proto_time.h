@@ -51,4 +51,10 @@ inline std::string FormatRfc3339(absl::Time t) {
   return absl::FormatTime("%Y-%m-%d%ET%H:%M:%E6SZ", t, absl::UTCTimeZone());
 }
 
+// RFC 3339 in UTC, whole seconds ("2026-12-02T05:40:33Z"): how error
+// messages and logs name an instant. The one format for that.
+inline std::string FormatInstant(absl::Time t) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone());
+}
+
 }  // namespace townhall
