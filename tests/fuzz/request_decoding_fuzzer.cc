@@ -1,0 +1,90 @@
+// Fuzzes the decoding of townhall requests (proto/support/
+// request_decoding.h): strict protobuf parsing and the walk that finds the
+// field holding invalid UTF-8. An input is the request's full type name on
+// the first line, then its wire bytes (see fuzz_messages.h). Checks that a
+// request protobuf accepts has no field the walk calls invalid, that a
+// refused one marked with the walk's path reads that path back, and, for a
+// few requests, that the gRPC deserializer the build injects answers OK or
+// an error without crashing.
+#include <grpcpp/support/byte_buffer.h>
+#include <grpcpp/support/slice.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "google/protobuf/message.h"
+#include "proto/support/request_decoding.h"
+#include "tests/fuzz/fuzz_check.h"
+#include "tests/fuzz/fuzz_messages.h"
+#include "townhall/v1/questions.grpc.pb.h"
+#include "townhall/v1/registration.grpc.pb.h"
+#include "townhall/v1/scheduling.grpc.pb.h"
+
+namespace {
+
+using google::protobuf::Descriptor;
+using google::protobuf::Message;
+
+// Runs the SerializationTraits of request type T on `wire`, as the gRPC
+// server does for an incoming message.
+template <class T>
+void DecodeAsServer(const std::string& wire) {
+  grpc::Slice slice(wire.data(), wire.size());
+  grpc::ByteBuffer buffer(&slice, 1);
+  T request;
+  grpc::Status status =
+      grpc::SerializationTraits<T>::Deserialize(&buffer, &request);
+  if (status.ok() && townhall::InvalidUtf8Field(request).has_value()) {
+    FUZZ_CHECK(request.ByteSizeLong() > 0);  // the marker itself
+  }
+}
+
+using ServerDecoder = void (*)(const std::string&);
+
+ServerDecoder DecoderFor(const Descriptor* type) {
+  if (type == townhall::v1::CreateSessionRequest::descriptor()) {
+    return DecodeAsServer<townhall::v1::CreateSessionRequest>;
+  }
+  if (type == townhall::v1::CreateSeriesRequest::descriptor()) {
+    return DecodeAsServer<townhall::v1::CreateSeriesRequest>;
+  }
+  if (type == townhall::v1::SubmitQuestionRequest::descriptor()) {
+    return DecodeAsServer<townhall::v1::SubmitQuestionRequest>;
+  }
+  if (type == townhall::v1::ImportDirectoryRequest::descriptor()) {
+    return DecodeAsServer<townhall::v1::ImportDirectoryRequest>;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  static const std::vector<const Descriptor*>* const requests =
+      new std::vector<const Descriptor*>(
+          townhall::fuzz::MessagesEndingIn("Request"));
+  absl::string_view input(reinterpret_cast<const char*>(data), size);
+  const Descriptor* type = townhall::fuzz::ChooseMessage(*requests, &input);
+  const std::string wire(input);
+
+  std::unique_ptr<Message> message(
+      google::protobuf::MessageFactory::generated_factory()
+          ->GetPrototype(type)
+          ->New());
+  const bool parsed = message->ParseFromString(wire);
+  const std::optional<std::string> path =
+      townhall::FindInvalidUtf8Field(wire, *type);
+  if (parsed) FUZZ_CHECK(!path.has_value());
+  if (path.has_value()) {
+    message->Clear();
+    townhall::MarkInvalidUtf8(message.get(), *path);
+    FUZZ_CHECK(townhall::InvalidUtf8Field(*message) == path);
+  }
+  if (ServerDecoder decode = DecoderFor(type)) decode(wire);
+  return 0;
+}
