@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/string_view.h"
 #include "services/common/csv.h"
 #include "services/common/validation.h"
@@ -48,6 +49,9 @@ void CheckTable(const CsvTable& table) {
 // Writes the header and the first row back and parses them again.
 void CheckRoundTrip(const CsvTable& table) {
   if (table.rows.empty()) return;
+  // A first name starting with U+FEFF would be written as a byte order
+  // mark, which ParseCsv skips, as it should at the start of a file.
+  if (absl::StartsWith(table.header.front(), "\xEF\xBB\xBF")) return;
   const std::vector<std::string>& fields = table.rows.front().fields;
   const std::string text =
       townhall::CsvRecord(table.header) + townhall::CsvRecord(fields);
