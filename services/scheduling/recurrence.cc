@@ -94,6 +94,36 @@ bool SomeMonthHasTheDay(const icalrecurrencetype& recur) {
   return false;
 }
 
+// Checks the ordinals of BYDAY ("2SA", "-1FR"). RFC 5545 allows them only
+// in MONTHLY rules (the n-th weekday of the month: at most 5) and YEARLY
+// ones (of the year: at most 53; of each BYMONTH month: at most 5). For an
+// ordinal that never matches libical scans up to its last year, for
+// seconds, holding LibicalMutex (found by tests/fuzz/recurrence_fuzzer).
+absl::Status CheckWeekdayOrdinals(const icalrecurrencetype& recur,
+                                  absl::string_view field) {
+  int max_ordinal = 0;
+  if (recur.freq == ICAL_MONTHLY_RECURRENCE) max_ordinal = 5;
+  if (recur.freq == ICAL_YEARLY_RECURRENCE) {
+    const bool has_months = recur.by_month[0] != ICAL_RECURRENCE_ARRAY_MAX;
+    max_ordinal = has_months ? 5 : 53;
+  }
+  for (int i = 0;
+       i < ICAL_BY_DAY_SIZE && recur.by_day[i] != ICAL_RECURRENCE_ARRAY_MAX;
+       ++i) {
+    const int ordinal = icalrecurrencetype_day_position(recur.by_day[i]);
+    if (ordinal == 0 || std::abs(ordinal) <= max_ordinal) continue;
+    if (max_ordinal == 0) {
+      return InvalidField(field,
+                          "BYDAY with an ordinal (like 2SA) needs FREQ=MONTHLY "
+                          "or FREQ=YEARLY");
+    }
+    return InvalidField(
+        field, absl::StrFormat("BYDAY ordinal %d is outside -%d..%d here",
+                               ordinal, max_ordinal, max_ordinal));
+  }
+  return absl::OkStatus();
+}
+
 // Parses `rrule` and rejects what would fail or misbehave later. Requires
 // LibicalMutex() (see libical_support.h); parse errors come back through
 // libical's icalerrno.
@@ -136,6 +166,10 @@ absl::StatusOr<icalrecurrencetype> ParseRruleLocked(absl::string_view rrule,
     return InvalidField(field, "RSCALE is not supported");
   if (!SomeMonthHasTheDay(recur)) {
     return InvalidField(field, "BYMONTHDAY never falls in BYMONTH");
+  }
+  if (absl::Status ordinals = CheckWeekdayOrdinals(recur, field);
+      !ordinals.ok()) {
+    return ordinals;
   }
   // Some contradictions (BYWEEKNO in a WEEKLY rule, February 30 in a YEARLY
   // one) are only detected when an iterator is built.

@@ -313,6 +313,36 @@ TEST(ValidateRruleTest, NamesTheGivenField) {
             "series.rrule: FREQ is missing");
 }
 
+// Found by tests/fuzz (recurrence_fuzzer): a weekday ordinal that no month
+// or year has ("the 6th Saturday") never matches, and libical scans up to
+// its last year looking for one, for seconds, holding LibicalMutex.
+TEST(ValidateRruleTest, RefusesWeekdayOrdinalsThatNeverMatch) {
+  for (const char* rule : {
+           "FREQ=MONTHLY;BYDAY=220SA;COUNT=6",
+           "FREQ=MONTHLY;BYDAY=6SA;COUNT=6",
+           "FREQ=MONTHLY;BYDAY=MO,-6FR",
+           "FREQ=YEARLY;BYMONTH=3;BYDAY=6SA;COUNT=3",
+           "FREQ=YEARLY;BYDAY=54SA;COUNT=3",
+           "FREQ=DAILY;BYDAY=-9MO;COUNT=3",
+           "FREQ=WEEKLY;BYDAY=2SA",
+       }) {
+    SCOPED_TRACE(rule);
+    ExpectInvalid(ValidateRrule(rule), "series.rrule: BYDAY");
+    ExpectInvalid(Expand(rule, Utc(2027, 3, 15, 9)).status(),
+                  "series.rrule: BYDAY");
+  }
+  for (const char* rule : {
+           "FREQ=MONTHLY;BYDAY=-5FR,5SA",
+           "FREQ=YEARLY;BYDAY=53SA;COUNT=2",
+           "FREQ=YEARLY;BYDAY=-53MO;COUNT=2",
+           "FREQ=YEARLY;BYDAY=-1SU;BYMONTH=3",
+           "FREQ=WEEKLY;BYDAY=MO,WE",
+       }) {
+    SCOPED_TRACE(rule);
+    EXPECT_TRUE(ValidateRrule(rule).ok());
+  }
+}
+
 TEST(ExpandRecurrenceTest, UnknownTimeZoneRejected) {
   const absl::Time first = Utc(2027, 3, 15, 9);
   for (const char* zone :

@@ -22,8 +22,8 @@ using townhall::CsvTable;
 // What CsvRecord writes for `field` reads back as: formula-like cells (and
 // header names) get an apostrophe (CSV injection).
 std::string Defused(const std::string& field) {
-  if (!field.empty() && absl::string_view("=+-@").find(field[0]) !=
-                            absl::string_view::npos) {
+  if (!field.empty() &&
+      absl::string_view("=+-@").find(field[0]) != absl::string_view::npos) {
     return "'" + field;
   }
   return field;

@@ -7,11 +7,11 @@
 #include <cstdio>
 #include <cstdlib>
 
-#define FUZZ_CHECK(condition)                                    \
-  do {                                                           \
-    if (!(condition)) {                                          \
-      std::fprintf(stderr, "%s:%d: FUZZ_CHECK failed: %s\n",     \
-                   __FILE__, __LINE__, #condition);              \
-      std::abort();                                              \
-    }                                                            \
+#define FUZZ_CHECK(condition)                                          \
+  do {                                                                 \
+    if (!(condition)) {                                                \
+      std::fprintf(stderr, "%s:%d: FUZZ_CHECK failed: %s\n", __FILE__, \
+                   __LINE__, #condition);                              \
+      std::abort();                                                    \
+    }                                                                  \
   } while (false)

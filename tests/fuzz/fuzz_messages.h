@@ -32,8 +32,8 @@ inline std::vector<const google::protobuf::Descriptor*> MessagesEndingIn(
        {v1::AgendaItem::descriptor()->file(),
         v1::PingRequest::descriptor()->file(),
         v1::Question::descriptor()->file(),
-        v1::Organization::descriptor()->file(),
-        v1::Venue::descriptor()->file(), v1::Tenant::descriptor()->file()}) {
+        v1::Organization::descriptor()->file(), v1::Venue::descriptor()->file(),
+        v1::Tenant::descriptor()->file()}) {
     for (int i = 0; i < fd->message_type_count(); ++i) {
       if (absl::EndsWith(fd->message_type(i)->name(), suffix)) {
         out.push_back(fd->message_type(i));

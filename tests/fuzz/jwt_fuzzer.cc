@@ -19,9 +19,9 @@
 #include <string>
 
 #include "absl/strings/escaping.h"
-#include "absl/strings/strip.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "absl/strings/strip.h"
 #include "absl/time/time.h"
 #include "services/common/auth/jwt.h"
 #include "tests/fuzz/fuzz_check.h"
@@ -42,9 +42,9 @@ const townhall::KeySet& Keys() {
 
 // header.payload.signature with HMAC-SHA256 over the first two parts.
 std::string SignHs256(absl::string_view header, absl::string_view payload) {
-  std::string signing_input = absl::StrCat(absl::WebSafeBase64Escape(header),
-                                           ".",
-                                           absl::WebSafeBase64Escape(payload));
+  std::string signing_input =
+      absl::StrCat(absl::WebSafeBase64Escape(header), ".",
+                   absl::WebSafeBase64Escape(payload));
   unsigned char mac[EVP_MAX_MD_SIZE];
   unsigned int mac_size = 0;
   HMAC(EVP_sha256(), kSecret, sizeof(kSecret) - 1,
@@ -59,8 +59,7 @@ void Verify(absl::string_view token) {
   absl::StatusOr<townhall::Principal> principal =
       townhall::VerifyToken(Keys(), kAudience, token, kNow);
   if (!principal.ok()) {
-    FUZZ_CHECK(principal.status().code() ==
-               absl::StatusCode::kUnauthenticated);
+    FUZZ_CHECK(principal.status().code() == absl::StatusCode::kUnauthenticated);
     return;
   }
   FUZZ_CHECK(!principal->tenant_id.empty());

@@ -32,8 +32,7 @@ std::unique_ptr<Message> NewMessage(const Descriptor* type) {
           ->New());
 }
 
-void CheckRoundTrip(const Message& message,
-                    townhall::ProtoJsonStyle style) {
+void CheckRoundTrip(const Message& message, townhall::ProtoJsonStyle style) {
   absl::StatusOr<std::string> json = townhall::ProtoToJson(message, style);
   if (!json.ok()) return;  // e.g. a Timestamp out of JSON's range
   std::unique_ptr<Message> again = NewMessage(message.GetDescriptor());

@@ -59,9 +59,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                                   return a >= b;
                                 }) == starts->end());
   for (absl::Time extra : spec.extra_dates) {
-    FUZZ_CHECK(std::binary_search(starts->begin(), starts->end(),
-                                  absl::FromUnixSeconds(
-                                      absl::ToUnixSeconds(extra))));
+    FUZZ_CHECK(
+        std::binary_search(starts->begin(), starts->end(),
+                           absl::FromUnixSeconds(absl::ToUnixSeconds(extra))));
   }
   return 0;
 }
