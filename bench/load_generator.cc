@@ -115,6 +115,8 @@ ABSL_FLAG(std::string, auth_key_file, "",
           "upvote, watch: the server's key file (signs participants' join "
           "tokens).");
 ABSL_FLAG(std::string, auth_audience, "townhall", "Audience of join tokens.");
+ABSL_FLAG(std::string, token_issuer, "townhall",
+          "Issuer of join tokens (townhalld's --token_issuer).");
 ABSL_FLAG(int, participants, 4000,
           "upvote: distinct voters (one join token each).");
 ABSL_FLAG(std::string, pair_offset_file, "",
@@ -330,7 +332,8 @@ absl::StatusOr<std::vector<std::string>> ParticipantAuth(
   absl::StatusOr<KeySet> keys =
       KeySet::Load(absl::GetFlag(FLAGS_auth_key_file));
   if (!keys.ok()) return keys.status();
-  const std::string audience = absl::GetFlag(FLAGS_auth_audience);
+  const TokenRules rules{.audience = absl::GetFlag(FLAGS_auth_audience),
+                         .issuer = absl::GetFlag(FLAGS_token_issuer)};
   absl::Time now = absl::Now();
   std::vector<std::string> out;
   out.reserve(ids.size());
@@ -343,7 +346,7 @@ absl::StatusOr<std::vector<std::string>> ParticipantAuth(
     claims.expire_time = now + absl::Hours(24);
     claims.session_id = session_id;
     claims.participant_id = id;
-    absl::StatusOr<std::string> token = SignToken(*keys, audience, claims);
+    absl::StatusOr<std::string> token = SignToken(*keys, rules, claims);
     if (!token.ok()) return token.status();
     out.push_back(absl::StrCat("Bearer ", *token));
   }

@@ -61,7 +61,7 @@ cat <<MSG
 townhall is running on 127.0.0.1:$GRPC_PORT (Redis on 127.0.0.1:$REDIS_PORT).
 Demo tenant: mfa-uz. Logs: $STATE/townhalld.log. Stop: ./deploy/local/down.sh
 
-An organizer token (valid 7 days) is in .local/organizer_token:
+An organizer token (valid 24 hours) is in .local/organizer_token:
 export TOKEN=$TOKEN
 
 List the sessions of the demo conference:

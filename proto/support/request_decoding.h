@@ -1,14 +1,17 @@
-// Request decoding that can say *which* field holds invalid UTF-8.
+// Request decoding that says what is wrong with a request protobuf refuses.
 //
-// Protobuf refuses to parse a proto3 string field that is not valid UTF-8,
-// and gRPC 1.51's callback server then answers UNIMPLEMENTED with an empty
-// message: useless to a client. For townhall request messages, the build
-// injects (grpc_cpp_plugin's additional_header_includes, see
+// When protobuf cannot parse a request (a string field that is not valid
+// UTF-8, a truncated field or varint, field number 0, groups nested too
+// deeply, ...), gRPC 1.51's callback server answers UNIMPLEMENTED with an
+// empty message: useless to a client. For townhall request messages, the
+// build injects (grpc_cpp_plugin's additional_header_includes, see
 // proto/CMakeLists.txt) a SerializationTraits specialization that falls back
-// to RequestTraits::Deserialize below. When strict parsing fails because of
-// a string field, the request is delivered empty but marked with the
-// field's path, and RpcRunner answers INVALID_ARGUMENT:
-//   "session.title: is not valid UTF-8".
+// to RequestTraits::Deserialize below: the request is delivered empty but
+// marked with what is wrong, and RpcRunner (unary and server-streaming
+// calls alike) answers INVALID_ARGUMENT with it, after authentication:
+//   "session.title: is not valid UTF-8"
+//   "session_id: malformed protobuf at byte 0: length 16 but only 3 bytes
+//    left"
 #pragma once
 
 #include <grpcpp/impl/codegen/proto_utils.h>
@@ -22,22 +25,24 @@
 
 namespace townhall {
 
-// Walks the wire bytes of a `descriptor` message and returns the path of
-// the first string field that is not valid UTF-8 ("session.title",
-// "participants[2].time_zone"), or nullopt.
-std::optional<std::string> FindInvalidUtf8Field(
+// Says why the wire bytes of a `descriptor` message do not parse: the path
+// of the first string field that is not valid UTF-8 ("session.title: is not
+// valid UTF-8", "participants[2].time_zone: ..."), or the first wire-format
+// error with its field and byte offset. Meant for bytes protobuf refused;
+// for others it returns a generic "malformed protobuf" message.
+std::string DescribeDecodingError(
     const std::string& wire, const google::protobuf::Descriptor& descriptor);
 
-// Marks `message` as undecodable because of the field at `path`.
-void MarkInvalidUtf8(google::protobuf::Message* message,
-                     const std::string& path);
+// Marks `message` as undecodable, for the reason `error`.
+void MarkUndecodable(google::protobuf::Message* message,
+                     const std::string& error);
 
-// The path marked by MarkInvalidUtf8, or nullopt for a normal request.
-std::optional<std::string> InvalidUtf8Field(
+// The reason marked by MarkUndecodable, or nullopt for a normal request.
+std::optional<std::string> DecodingError(
     const google::protobuf::Message& message);
 
 // SerializationTraits for townhall requests: strict protobuf parsing, then
-// the UTF-8 fallback described above.
+// the fallback described above.
 template <class T>
 class RequestTraits {
  public:
@@ -54,16 +59,12 @@ class RequestTraits {
     if (status.ok()) return status;
     std::string wire;
     grpc::Slice slice;
-    if (!copy.TrySingleSlice(&slice).ok() &&
-        !copy.DumpToSingleSlice(&slice).ok()) {
-      return status;
+    if (copy.TrySingleSlice(&slice).ok() ||
+        copy.DumpToSingleSlice(&slice).ok()) {
+      wire.assign(reinterpret_cast<const char*>(slice.begin()), slice.size());
     }
-    wire.assign(reinterpret_cast<const char*>(slice.begin()), slice.size());
-    std::optional<std::string> path =
-        FindInvalidUtf8Field(wire, *T::descriptor());
-    if (!path.has_value()) return status;
     msg->Clear();
-    MarkInvalidUtf8(msg, *path);
+    MarkUndecodable(msg, DescribeDecodingError(wire, *T::descriptor()));
     return grpc::Status::OK;
   }
 };

@@ -16,9 +16,11 @@
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "services/agenda/agenda_keys.h"
+#include "services/common/auth/authorization.h"
 #include "services/common/ids.h"
 #include "services/common/proto_json.h"
 #include "services/common/proto_time.h"
+#include "services/common/redis/idempotency_key.h"
 #include "services/common/redis/script_outcome.h"
 #include "services/common/status.h"
 #include "services/common/tenant_keys.h"
@@ -76,14 +78,6 @@ absl::StatusOr<std::string> ToJson(const google::protobuf::Message& message) {
 absl::Status FromJson(const std::string& json,
                       google::protobuf::Message* message) {
   return ProtoFromJson(json, message, "stored agenda JSON");
-}
-
-std::string IdempotencyKey(absl::string_view method,
-                           absl::string_view session_id,
-                           absl::string_view request_id) {
-  return request_id.empty() ? ""
-                            : absl::StrCat("idem:agenda.", method, ":",
-                                           session_id, ":", request_id);
 }
 
 // Position -1 tells the scripts "at the end".
@@ -405,12 +399,13 @@ absl::Status AgendaLogic::CreateAgendaItem(
                       ToJson(NewItem(session, request.item())));
   TH_ASSIGN_OR_RETURN(
       ScriptOutcome outcome,
-      RunScript(redis, caller.tenant_id, session.id(), lua::kCreateItemScript,
-                {session.id(), json,
-                 PositionArg(request.has_position(), request.position()),
-                 IdempotencyKey("CreateAgendaItem", session.id(),
-                                request.request_id()),
-                 Rfc3339(now)}));
+      RunScript(
+          redis, caller.tenant_id, session.id(), lua::kCreateItemScript,
+          {session.id(), json,
+           PositionArg(request.has_position(), request.position()),
+           IdempotencyKey(TH_METHOD(AgendaService, CreateAgendaItem), caller,
+                          request.request_id(), {.session_id = session.id()}),
+           Rfc3339(now)}));
   if ((outcome.kind != "OK" && outcome.kind != "EXISTING") ||
       outcome.values.empty()) {
     return Unexpected(outcome);
@@ -621,11 +616,13 @@ absl::Status AgendaLogic::ProposeTopic(
   TH_ASSIGN_OR_RETURN(std::string json, ToJson(proposal));
   TH_ASSIGN_OR_RETURN(
       ScriptOutcome outcome,
-      RunScript(
-          redis, caller.tenant_id, session.id(), lua::kProposeTopicScript,
-          {session.id(), json,
-           IdempotencyKey("ProposeTopic", session.id(), request.request_id()),
-           Rfc3339(now)}));
+      RunScript(redis, caller.tenant_id, session.id(), lua::kProposeTopicScript,
+                {session.id(), json,
+                 IdempotencyKey(TH_METHOD(AgendaService, ProposeTopic), caller,
+                                request.request_id(),
+                                {.session_id = session.id(),
+                                 .participant_id = request.participant_id()}),
+                 Rfc3339(now)}));
   if ((outcome.kind != "OK" && outcome.kind != "EXISTING") ||
       outcome.values.empty()) {
     return Unexpected(outcome);
@@ -752,7 +749,8 @@ absl::Status AgendaLogic::RecordOutcome(
       RunScript(
           redis, caller.tenant_id, session.id(), lua::kRecordOutcomeScript,
           {session.id(), json,
-           IdempotencyKey("RecordOutcome", session.id(), request.request_id()),
+           IdempotencyKey(TH_METHOD(AgendaService, RecordOutcome), caller,
+                          request.request_id(), {.session_id = session.id()}),
            Rfc3339(now)}));
   if ((outcome.kind != "OK" && outcome.kind != "EXISTING") ||
       outcome.values.empty()) {
@@ -819,11 +817,12 @@ absl::Status AgendaLogic::CreateActionItem(
   TH_ASSIGN_OR_RETURN(std::string json, ToJson(action));
   TH_ASSIGN_OR_RETURN(
       ScriptOutcome outcome,
-      RunScript(redis, caller.tenant_id, session.id(), lua::kCreateActionScript,
-                {session.id(), json,
-                 IdempotencyKey("CreateActionItem", session.id(),
-                                request.request_id()),
-                 Rfc3339(now)}));
+      RunScript(
+          redis, caller.tenant_id, session.id(), lua::kCreateActionScript,
+          {session.id(), json,
+           IdempotencyKey(TH_METHOD(AgendaService, CreateActionItem), caller,
+                          request.request_id(), {.session_id = session.id()}),
+           Rfc3339(now)}));
   if ((outcome.kind != "OK" && outcome.kind != "EXISTING") ||
       outcome.values.empty()) {
     return Unexpected(outcome);

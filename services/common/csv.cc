@@ -286,24 +286,29 @@ absl::StatusOr<std::vector<int>> MapColumns(
 }
 
 std::string CsvRecord(absl::Span<const std::string> fields) {
+  // The cell starts a spreadsheet may run as a formula: OWASP's = + - @, tab
+  // and CR, plus NUL (ASVS 1.2.10). '-' whatever follows, so "-5" too:
+  // "-2+3+cmd|' /C calc'!A0" starts like a negative number.
+  constexpr absl::string_view kFormulaStarts("=+-@\t\r\0", 7);
+  // RFC 4180 quotes fields with a comma, quote, CR or LF; ';' and tab are
+  // quoted too, so a spreadsheet that splits on them cannot start a new
+  // cell (that might start with '=') inside the field.
+  constexpr absl::string_view kNeedsQuotes(",;\"\t\r\n");
   std::string out;
   for (size_t i = 0; i < fields.size(); ++i) {
     if (i > 0) out += ',';
-    std::string field = fields[i];
-    if (!field.empty() && (field[0] == '=' || field[0] == '+' ||
-                           field[0] == '-' || field[0] == '@')) {
-      field.insert(0, "'");
-    }
-    if (field.find_first_of(",\"\r\n") == std::string::npos) {
-      out += field;
-      continue;
-    }
-    out += '"';
+    absl::string_view field = fields[i];
+    const bool defuse = !field.empty() && kFormulaStarts.find(field.front()) !=
+                                              absl::string_view::npos;
+    const bool quote =
+        field.find_first_of(kNeedsQuotes) != absl::string_view::npos;
+    if (quote) out += '"';
+    if (defuse) out += '\'';
     for (char c : field) {
       if (c == '"') out += '"';
       out += c;
     }
-    out += '"';
+    if (quote) out += '"';
   }
   out += "\r\n";
   return out;

@@ -84,10 +84,18 @@ absl::StatusOr<std::vector<int>> MapColumns(
     const std::vector<std::string>& required,
     const std::vector<std::string>& optional);
 
-// One CSV record (RFC 4180): fields with a comma, quote, CR or LF are
-// quoted, quotes doubled; ends with CRLF. Fields starting with = + - @ get a
-// leading apostrophe so that a spreadsheet shows them as text instead of
-// running them as formulas (CSV injection).
+// Returns one CSV record (RFC 4180), ending with CRLF. Every CSV the server
+// writes is made of these records, so that all of it is defused against CSV
+// injection (OWASP) in one place:
+//  - A field that starts with = + - @, a tab, CR or NUL gets a leading
+//    apostrophe, so that a spreadsheet shows it as text instead of running
+//    it as a formula. A negative number ("-5") too: it cannot be told from
+//    "-2+3+cmd|..." without a formula parser, and the numbers the server
+//    writes itself are never negative.
+//  - A field with a comma, quote, CR, LF, ';' or tab is quoted, quotes
+//    doubled: a spreadsheet that splits on ';' or tab cannot start a new
+//    cell inside it.
+// Stored values stay as typed; only the output is defused.
 std::string CsvRecord(absl::Span<const std::string> fields);
 
 }  // namespace townhall

@@ -323,5 +323,48 @@ TEST(CsvRecordTest, QuotesWhatNeedsItAndDefusesFormulas) {
   EXPECT_EQ(table->rows[0].fields[1], "c\"d");
 }
 
+// OWASP's list of cell starts that a spreadsheet may run as a formula: = + -
+// @, tab and CR (ASVS adds NUL). Each gets a leading apostrophe, whatever
+// follows; also '-' before a digit: a negative number is defused like
+// "-2+3+cmd|' /C calc'!A0" is, since telling them apart takes a parser.
+TEST(CsvRecordTest, DefusesEveryFormulaStartIncludingTabCrAndNegativeNumbers) {
+  EXPECT_EQ(CsvRecord({"\t=1+2"}), "\"'\t=1+2\"\r\n");
+  EXPECT_EQ(CsvRecord({"\r=1+2"}), "\"'\r=1+2\"\r\n");
+  EXPECT_EQ(CsvRecord({std::string("\0=1+2", 5)}),
+            std::string("'\0=1+2\r\n", 8));
+  EXPECT_EQ(CsvRecord({"-5"}), "'-5\r\n");
+  EXPECT_EQ(CsvRecord({"-2+3+cmd|' /C calc'!A0"}),
+            "'-2+3+cmd|' /C calc'!A0\r\n");
+  // Only the first character counts.
+  EXPECT_EQ(CsvRecord({"1-2", "a=b", " =1"}), "1-2,a=b, =1\r\n");
+}
+
+// A spreadsheet set to ';' (or tab) as the separator would split an unquoted
+// "x;=1+2" into a second cell that starts with '='. Fields with ';' or a tab
+// are quoted, so any separator keeps them whole (OWASP's second rule).
+TEST(CsvRecordTest, QuotesOtherSeparatorsSoNoNewCellStartsInside) {
+  EXPECT_EQ(CsvRecord({"x;=1+2", "y\t@SUM(A1)"}),
+            "\"x;=1+2\",\"y\t@SUM(A1)\"\r\n");
+}
+
+// Everything ParseCsv reads back equals the written value, apart from the
+// apostrophe of a defused cell.
+TEST(CsvRecordTest, RoundTripsThroughParseCsv) {
+  const std::vector<std::string> values = {
+      "a,b", "c\"d", "x;y", "tab\there", "two\r\nlines", "=1+2", "\t@x"};
+  std::vector<std::string> header;
+  for (size_t i = 0; i < values.size(); ++i) {
+    header.push_back(absl::StrCat("h", i));
+  }
+  absl::StatusOr<CsvTable> table =
+      ParseCsv(CsvRecord(header) + CsvRecord(values), {});
+  ASSERT_TRUE(table.ok()) << table.status();
+  ASSERT_EQ(table->rows.size(), 1u);
+  std::vector<std::string> expected = values;
+  expected[5] = "'=1+2";
+  expected[6] = "'\t@x";
+  EXPECT_EQ(table->rows[0].fields, expected);
+}
+
 }  // namespace
 }  // namespace townhall

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,11 @@ constexpr char kSecretA[] =
     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";  // 40 bytes
 constexpr char kSecretB[] = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
 constexpr char kAudience[] = "townhall";
+
+// townhall's default rules, with `audience`.
+TokenRules Rules(const std::string& audience = kAudience) {
+  return TokenRules{.audience = audience};
+}
 
 KeySet Keys(const std::string& contents) {
   absl::StatusOr<KeySet> keys = KeySet::Parse(contents);
@@ -63,12 +69,15 @@ struct RawToken {
   std::string secret = kSecretA;
   std::string kid = "k1";
   std::vector<std::pair<std::string, std::string>> grants = {
-      {"iss", "townhall"},
       {"aud", kAudience},
       {"sub", "someone"},
       {"tid", "t-mfa"},
       {"role", "organizer"}};
-  long exp = absl::ToUnixSeconds(kNow + absl::Hours(1));
+  std::vector<std::pair<std::string, long>> int_grants;
+  // Each is left out when nullopt.
+  std::optional<std::string> iss = "townhall";
+  std::optional<long> iat = absl::ToUnixSeconds(kNow - absl::Minutes(5));
+  std::optional<long> exp = absl::ToUnixSeconds(kNow + absl::Hours(1));
 
   std::string Encode() const {
     jwt_t* jwt = nullptr;
@@ -84,7 +93,18 @@ struct RawToken {
     for (const auto& [name, value] : grants) {
       EXPECT_EQ(jwt_add_grant(jwt, name.c_str(), value.c_str()), 0);
     }
-    EXPECT_EQ(jwt_add_grant_int(jwt, "exp", exp), 0);
+    for (const auto& [name, value] : int_grants) {
+      EXPECT_EQ(jwt_add_grant_int(jwt, name.c_str(), value), 0);
+    }
+    if (iss.has_value()) {
+      EXPECT_EQ(jwt_add_grant(jwt, "iss", iss->c_str()), 0);
+    }
+    if (iat.has_value()) {
+      EXPECT_EQ(jwt_add_grant_int(jwt, "iat", *iat), 0);
+    }
+    if (exp.has_value()) {
+      EXPECT_EQ(jwt_add_grant_int(jwt, "exp", *exp), 0);
+    }
     char* encoded = jwt_encode_str(jwt);
     EXPECT_NE(encoded, nullptr);
     std::string token = encoded != nullptr ? encoded : "";
@@ -181,11 +201,11 @@ TEST(KeySet, LoadPrefixesPathInErrors) {
 
 TEST(Jwt, SignVerifyRoundTripPreservesClaims) {
   KeySet keys = Keys(absl::StrCat("k1 ", kSecretA));
-  absl::StatusOr<std::string> token = SignToken(keys, kAudience, Claims());
+  absl::StatusOr<std::string> token = SignToken(keys, Rules(), Claims());
   ASSERT_TRUE(token.ok()) << token.status();
   EXPECT_EQ(std::count(token->begin(), token->end(), '.'), 2);
   absl::StatusOr<Principal> principal =
-      VerifyToken(keys, kAudience, *token, kNow);
+      VerifyToken(keys, Rules(), *token, kNow);
   ASSERT_TRUE(principal.ok()) << principal.status();
   EXPECT_EQ(principal->tenant_id, "t-mfa");
   EXPECT_EQ(principal->subject, "organizer@example.uz");
@@ -208,7 +228,7 @@ TEST(Jwt, SignVerifyRoundTripPreservesClaims) {
       << payload;
 
   // Two tokens for the same claims differ (random jti).
-  absl::StatusOr<std::string> again = SignToken(keys, kAudience, Claims());
+  absl::StatusOr<std::string> again = SignToken(keys, Rules(), Claims());
   ASSERT_TRUE(again.ok());
   EXPECT_NE(*again, *token);
 }
@@ -217,49 +237,50 @@ TEST(Jwt, UnicodeSubjectSurvives) {
   KeySet keys = Keys(absl::StrCat("k1 ", kSecretA));
   TokenClaims claims = Claims();
   claims.subject = "Oʻlmas \"Qodirov\" <o@example.uz>";
-  absl::StatusOr<std::string> token = SignToken(keys, kAudience, claims);
+  absl::StatusOr<std::string> token = SignToken(keys, Rules(), claims);
   ASSERT_TRUE(token.ok());
   absl::StatusOr<Principal> principal =
-      VerifyToken(keys, kAudience, *token, kNow);
+      VerifyToken(keys, Rules(), *token, kNow);
   ASSERT_TRUE(principal.ok()) << principal.status();
   EXPECT_EQ(principal->subject, claims.subject);
 }
 
 TEST(Jwt, ExpiredTokenRejected) {
   KeySet keys = Keys(absl::StrCat("k1 ", kSecretA));
-  absl::StatusOr<std::string> token = SignToken(keys, kAudience, Claims());
+  absl::StatusOr<std::string> token = SignToken(keys, Rules(), Claims());
   ASSERT_TRUE(token.ok());
   EXPECT_TRUE(
-      VerifyToken(keys, kAudience, *token, kNow + absl::Minutes(59)).ok());
+      VerifyToken(keys, Rules(), *token, kNow + absl::Minutes(59)).ok());
   ExpectUnauthenticated(
-      VerifyToken(keys, kAudience, *token, kNow + absl::Hours(1)), "expired");
+      VerifyToken(keys, Rules(), *token, kNow + absl::Hours(1)), "expired");
   ExpectUnauthenticated(
-      VerifyToken(keys, kAudience, *token, kNow + absl::Hours(2)), "expired");
+      VerifyToken(keys, Rules(), *token, kNow + absl::Hours(2)), "expired");
 }
 
 TEST(Jwt, WrongAudienceRejected) {
   KeySet keys = Keys(absl::StrCat("k1 ", kSecretA));
-  absl::StatusOr<std::string> token = SignToken(keys, "other-app", Claims());
+  absl::StatusOr<std::string> token =
+      SignToken(keys, Rules("other-app"), Claims());
   ASSERT_TRUE(token.ok());
-  ExpectUnauthenticated(VerifyToken(keys, kAudience, *token, kNow), "audience");
-  EXPECT_TRUE(VerifyToken(keys, "other-app", *token, kNow).ok());
+  ExpectUnauthenticated(VerifyToken(keys, Rules(), *token, kNow), "audience");
+  EXPECT_TRUE(VerifyToken(keys, Rules("other-app"), *token, kNow).ok());
 }
 
 TEST(Jwt, WrongSecretUnderSameKeyIdRejected) {
   KeySet ours = Keys(absl::StrCat("k1 ", kSecretA));
   KeySet forged = Keys(absl::StrCat("k1 ", kSecretB));
-  absl::StatusOr<std::string> token = SignToken(forged, kAudience, Claims());
+  absl::StatusOr<std::string> token = SignToken(forged, Rules(), Claims());
   ASSERT_TRUE(token.ok());
-  ExpectUnauthenticated(VerifyToken(ours, kAudience, *token, kNow),
+  ExpectUnauthenticated(VerifyToken(ours, Rules(), *token, kNow),
                         "bad signature");
 }
 
 TEST(Jwt, UnknownKeyIdRejected) {
   KeySet ours = Keys(absl::StrCat("k1 ", kSecretA));
   KeySet other = Keys(absl::StrCat("k9 ", kSecretA));  // same secret, other id
-  absl::StatusOr<std::string> token = SignToken(other, kAudience, Claims());
+  absl::StatusOr<std::string> token = SignToken(other, Rules(), Claims());
   ASSERT_TRUE(token.ok());
-  ExpectUnauthenticated(VerifyToken(ours, kAudience, *token, kNow),
+  ExpectUnauthenticated(VerifyToken(ours, Rules(), *token, kNow),
                         "unknown key id");
 }
 
@@ -267,19 +288,18 @@ TEST(Jwt, KeyRotationKeepsOldTokensValid) {
   KeySet before = Keys(absl::StrCat("k1 ", kSecretA, "\n"));
   // Rotation: a new first line signs; the old key stays for verification.
   KeySet after = Keys(absl::StrCat("k2 ", kSecretB, "\nk1 ", kSecretA, "\n"));
-  absl::StatusOr<std::string> old_token =
-      SignToken(before, kAudience, Claims());
-  absl::StatusOr<std::string> new_token = SignToken(after, kAudience, Claims());
+  absl::StatusOr<std::string> old_token = SignToken(before, Rules(), Claims());
+  absl::StatusOr<std::string> new_token = SignToken(after, Rules(), Claims());
   ASSERT_TRUE(old_token.ok());
   ASSERT_TRUE(new_token.ok());
-  EXPECT_TRUE(VerifyToken(after, kAudience, *old_token, kNow).ok());
-  EXPECT_TRUE(VerifyToken(after, kAudience, *new_token, kNow).ok());
+  EXPECT_TRUE(VerifyToken(after, Rules(), *old_token, kNow).ok());
+  EXPECT_TRUE(VerifyToken(after, Rules(), *new_token, kNow).ok());
   // The new token names k2, which the old key set does not know.
-  ExpectUnauthenticated(VerifyToken(before, kAudience, *new_token, kNow),
+  ExpectUnauthenticated(VerifyToken(before, Rules(), *new_token, kNow),
                         "unknown key id");
   // Once k1 is removed from the file, old tokens stop verifying.
   KeySet retired = Keys(absl::StrCat("k2 ", kSecretB, "\n"));
-  ExpectUnauthenticated(VerifyToken(retired, kAudience, *old_token, kNow),
+  ExpectUnauthenticated(VerifyToken(retired, Rules(), *old_token, kNow),
                         "unknown key id");
 }
 
@@ -297,12 +317,12 @@ TEST(Jwt, AlgNoneRejected) {
     SCOPED_TRACE(header);
     std::string token = absl::StrCat(B64(header), ".", B64(payload), ".");
     absl::StatusOr<Principal> principal =
-        VerifyToken(keys, kAudience, token, kNow);
+        VerifyToken(keys, Rules(), token, kNow);
     ExpectUnauthenticated(principal, "invalid token");
     // Also without the trailing dot.
     ExpectUnauthenticated(
-        VerifyToken(keys, kAudience,
-                    absl::StrCat(B64(header), ".", B64(payload)), kNow),
+        VerifyToken(keys, Rules(), absl::StrCat(B64(header), ".", B64(payload)),
+                    kNow),
         "invalid token");
   }
 }
@@ -314,7 +334,7 @@ TEST(Jwt, Hs256HeaderWithEmptySignatureRejected) {
       absl::ToUnixSeconds(kNow + absl::Hours(1)), "}");
   std::string token = absl::StrCat(
       B64(R"({"alg":"HS256","typ":"JWT","kid":"k1"})"), ".", B64(payload), ".");
-  ExpectUnauthenticated(VerifyToken(keys, kAudience, token, kNow),
+  ExpectUnauthenticated(VerifyToken(keys, Rules(), token, kNow),
                         "bad signature");
 }
 
@@ -326,16 +346,16 @@ TEST(Jwt, OtherAlgorithmsRejected) {
     raw.alg = alg;
     std::string token = raw.Encode();
     ASSERT_FALSE(token.empty());
-    ExpectUnauthenticated(VerifyToken(keys, kAudience, token, kNow), "HS256");
+    ExpectUnauthenticated(VerifyToken(keys, Rules(), token, kNow), "HS256");
   }
   // The same claims as HS256 verify: the rejection is about the algorithm.
   RawToken hs256;
-  EXPECT_TRUE(VerifyToken(keys, kAudience, hs256.Encode(), kNow).ok());
+  EXPECT_TRUE(VerifyToken(keys, Rules(), hs256.Encode(), kNow).ok());
 }
 
 TEST(Jwt, TamperedPayloadRejected) {
   KeySet keys = Keys(absl::StrCat("k1 ", kSecretA));
-  absl::StatusOr<std::string> token = SignToken(keys, kAudience, Claims());
+  absl::StatusOr<std::string> token = SignToken(keys, Rules(), Claims());
   ASSERT_TRUE(token.ok());
   std::vector<std::string> parts = absl::StrSplit(*token, '.');
   ASSERT_EQ(parts.size(), 3u);
@@ -344,13 +364,13 @@ TEST(Jwt, TamperedPayloadRejected) {
   std::string evil = absl::StrReplaceAll(payload, {{"t-mfa", "t-gov"}});
   ASSERT_NE(evil, payload);
   std::string tampered = absl::StrCat(parts[0], ".", B64(evil), ".", parts[2]);
-  ExpectUnauthenticated(VerifyToken(keys, kAudience, tampered, kNow),
+  ExpectUnauthenticated(VerifyToken(keys, Rules(), tampered, kNow),
                         "bad signature");
   // A tampered signature too.
   std::string sig = parts[2];
   sig[0] = sig[0] == 'A' ? 'B' : 'A';
   ExpectUnauthenticated(
-      VerifyToken(keys, kAudience,
+      VerifyToken(keys, Rules(),
                   absl::StrCat(parts[0], ".", parts[1], ".", sig), kNow),
       "bad signature");
 }
@@ -360,7 +380,7 @@ TEST(Jwt, GarbageRejected) {
   for (const std::string& token :
        {std::string(""), std::string("abc"), std::string("a.b.c"),
         std::string(".."), std::string("\xff\xfe.\x01.")}) {
-    ExpectUnauthenticated(VerifyToken(keys, kAudience, token, kNow),
+    ExpectUnauthenticated(VerifyToken(keys, Rules(), token, kNow),
                           "invalid token");
   }
 }
@@ -370,13 +390,13 @@ TEST(Jwt, MissingTenantOrUnknownRoleRejected) {
   {
     RawToken raw;
     raw.grants = {{"aud", kAudience}, {"sub", "x"}, {"role", "organizer"}};
-    ExpectUnauthenticated(VerifyToken(keys, kAudience, raw.Encode(), kNow),
+    ExpectUnauthenticated(VerifyToken(keys, Rules(), raw.Encode(), kNow),
                           "no tenant");
   }
   {
     RawToken raw;
     raw.grants = {{"aud", kAudience}, {"tid", ""}, {"role", "organizer"}};
-    ExpectUnauthenticated(VerifyToken(keys, kAudience, raw.Encode(), kNow),
+    ExpectUnauthenticated(VerifyToken(keys, Rules(), raw.Encode(), kNow),
                           "no tenant");
   }
   // "operator" is never a token claim: only the bootstrap credential is.
@@ -385,7 +405,7 @@ TEST(Jwt, MissingTenantOrUnknownRoleRejected) {
     RawToken raw;
     raw.grants = {{"aud", kAudience}, {"tid", "t-mfa"}};
     if (*role != '\0') raw.grants.push_back({"role", role});
-    ExpectUnauthenticated(VerifyToken(keys, kAudience, raw.Encode(), kNow),
+    ExpectUnauthenticated(VerifyToken(keys, Rules(), raw.Encode(), kNow),
                           "unknown role");
   }
 }
@@ -399,10 +419,10 @@ TEST(Jwt, JoinTokenCarriesSessionParticipantAndGeneration) {
   claims.participant_id = "p-1";
   claims.generation = 7;
   claims.organization_id = "org-9";
-  absl::StatusOr<std::string> token = SignToken(keys, kAudience, claims);
+  absl::StatusOr<std::string> token = SignToken(keys, Rules(), claims);
   ASSERT_TRUE(token.ok()) << token.status();
   absl::StatusOr<Principal> principal =
-      VerifyToken(keys, kAudience, *token, kNow);
+      VerifyToken(keys, Rules(), *token, kNow);
   ASSERT_TRUE(principal.ok()) << principal.status();
   EXPECT_EQ(principal->role, Role::kModerator);
   EXPECT_TRUE(principal->is_session_scoped());
@@ -418,7 +438,7 @@ TEST(Jwt, JoinTokenNeedsSessionAndParticipant) {
   TokenClaims claims = Claims();
   claims.role = Role::kParticipant;
   claims.session_id = "s-1";  // no participant
-  EXPECT_EQ(SignToken(keys, kAudience, claims).status().code(),
+  EXPECT_EQ(SignToken(keys, Rules(), claims).status().code(),
             absl::StatusCode::kInvalidArgument);
   // Forged without sid/pid: refused on verification too.
   for (const char* role : {"participant", "moderator", "speaker", "observer",
@@ -426,11 +446,11 @@ TEST(Jwt, JoinTokenNeedsSessionAndParticipant) {
     SCOPED_TRACE(role);
     RawToken raw;
     raw.grants = {{"aud", kAudience}, {"tid", "t-mfa"}, {"role", role}};
-    ExpectUnauthenticated(VerifyToken(keys, kAudience, raw.Encode(), kNow),
+    ExpectUnauthenticated(VerifyToken(keys, Rules(), raw.Encode(), kNow),
                           "join token without session or participant");
     raw.grants.push_back({"sid", "s-1"});
     raw.grants.push_back({"pid", "p-1"});  // still no gen
-    ExpectUnauthenticated(VerifyToken(keys, kAudience, raw.Encode(), kNow),
+    ExpectUnauthenticated(VerifyToken(keys, Rules(), raw.Encode(), kNow),
                           "join token without session or participant");
   }
 }
@@ -442,10 +462,10 @@ TEST(Jwt, ApiKeyCarriesScopesAndId) {
   claims.scopes =
       ScopeBit(ApiScope::kReadSchedule) | ScopeBit(ApiScope::kSubmitQuestions);
   claims.token_id = "key-123";
-  absl::StatusOr<std::string> token = SignToken(keys, kAudience, claims);
+  absl::StatusOr<std::string> token = SignToken(keys, Rules(), claims);
   ASSERT_TRUE(token.ok()) << token.status();
   absl::StatusOr<Principal> principal =
-      VerifyToken(keys, kAudience, *token, kNow);
+      VerifyToken(keys, Rules(), *token, kNow);
   ASSERT_TRUE(principal.ok()) << principal.status();
   EXPECT_EQ(principal->role, Role::kApiClient);
   EXPECT_EQ(principal->token_id, "key-123");
@@ -458,7 +478,7 @@ TEST(Jwt, ApiKeyCarriesScopesAndId) {
                 {"tid", "t-mfa"},
                 {"role", "api-client"},
                 {"jti", "key-1"}};
-  ExpectUnauthenticated(VerifyToken(keys, kAudience, raw.Encode(), kNow),
+  ExpectUnauthenticated(VerifyToken(keys, Rules(), raw.Encode(), kNow),
                         "API key without scopes");
 }
 
@@ -475,11 +495,133 @@ TEST(Jwt, RoleNamesRoundTrip) {
 }
 
 TEST(Jwt, SignWithEmptyKeySetFails) {
-  absl::StatusOr<std::string> token = SignToken(KeySet(), kAudience, Claims());
+  absl::StatusOr<std::string> token = SignToken(KeySet(), Rules(), Claims());
   EXPECT_FALSE(token.ok());
   ExpectUnauthenticated(
-      VerifyToken(KeySet(), kAudience, RawToken().Encode(), kNow),
+      VerifyToken(KeySet(), Rules(), RawToken().Encode(), kNow),
       "invalid token");
+}
+
+// ------------------------------------------------ Lifetime and issuer
+
+// A correctly signed token of each kind (organizer, join token, API key).
+struct TokenKind {
+  std::string name;
+  RawToken token;
+  // Its longest lifetime under the default rules.
+  absl::Duration max_lifetime;
+};
+
+std::vector<TokenKind> TokenKinds() {
+  RawToken organizer;
+  RawToken join;
+  join.grants = {{"aud", kAudience},      {"sub", "p-1"}, {"tid", "t-mfa"},
+                 {"role", "participant"}, {"sid", "s-1"}, {"pid", "p-1"}};
+  join.int_grants = {{"gen", 0}};
+  RawToken api_key;
+  api_key.grants = {{"aud", kAudience},
+                    {"sub", "api-key:key-1"},
+                    {"tid", "t-mfa"},
+                    {"role", "api-client"},
+                    {"jti", "key-1"}};
+  api_key.int_grants = {{"scp", ScopeBit(ApiScope::kReadSchedule)}};
+  return {{"organizer", organizer, absl::Hours(24)},
+          {"join token", join, absl::Hours(24 * 7)},
+          {"API key", api_key, absl::Hours(24 * 365)}};
+}
+
+TEST(Jwt, LifetimeLongerThanItsKindAllowsIsRefused) {
+  KeySet keys = Keys(absl::StrCat("k1 ", kSecretA));
+  for (const TokenKind& kind : TokenKinds()) {
+    SCOPED_TRACE(kind.name);
+    RawToken raw = kind.token;
+    raw.iat = absl::ToUnixSeconds(kNow - absl::Hours(1));
+    raw.exp = *raw.iat + absl::ToInt64Seconds(kind.max_lifetime);
+    EXPECT_TRUE(VerifyToken(keys, Rules(), raw.Encode(), kNow).ok());
+    raw.exp = *raw.exp + 1;
+    ExpectUnauthenticated(VerifyToken(keys, Rules(), raw.Encode(), kNow),
+                          "lifetime");
+    // What the outside tester tried: ten years.
+    raw.exp = *raw.iat + absl::ToInt64Seconds(absl::Hours(24 * 3653));
+    ExpectUnauthenticated(VerifyToken(keys, Rules(), raw.Encode(), kNow),
+                          "lifetime");
+  }
+}
+
+TEST(Jwt, TokenWithoutIssueTimeOrExpiryIsRefused) {
+  KeySet keys = Keys(absl::StrCat("k1 ", kSecretA));
+  for (const TokenKind& kind : TokenKinds()) {
+    SCOPED_TRACE(kind.name);
+    RawToken no_iat = kind.token;
+    no_iat.iat = std::nullopt;
+    ExpectUnauthenticated(VerifyToken(keys, Rules(), no_iat.Encode(), kNow),
+                          "no issue time");
+    RawToken no_exp = kind.token;
+    no_exp.exp = std::nullopt;
+    ExpectUnauthenticated(VerifyToken(keys, Rules(), no_exp.Encode(), kNow),
+                          "no expiry");
+  }
+}
+
+// A short lifetime that starts in the future would still be valid for
+// years: iat may be ahead of the clock by a minute of skew at most.
+TEST(Jwt, TokenIssuedInTheFutureIsRefused) {
+  KeySet keys = Keys(absl::StrCat("k1 ", kSecretA));
+  RawToken raw;
+  raw.iat = absl::ToUnixSeconds(kNow + absl::Hours(24 * 3650));
+  raw.exp = *raw.iat + 3600;
+  ExpectUnauthenticated(VerifyToken(keys, Rules(), raw.Encode(), kNow),
+                        "issued in the future");
+  raw.iat = absl::ToUnixSeconds(kNow + absl::Seconds(30));  // clock skew
+  raw.exp = *raw.iat + 3600;
+  EXPECT_TRUE(VerifyToken(keys, Rules(), raw.Encode(), kNow).ok());
+}
+
+TEST(Jwt, WrongOrMissingIssuerIsRefused) {
+  KeySet keys = Keys(absl::StrCat("k1 ", kSecretA));
+  for (const TokenKind& kind : TokenKinds()) {
+    SCOPED_TRACE(kind.name);
+    RawToken raw = kind.token;
+    EXPECT_TRUE(VerifyToken(keys, Rules(), raw.Encode(), kNow).ok());
+    for (std::optional<std::string> iss :
+         {std::optional<std::string>("https://idp.example.org"),
+          std::optional<std::string>(""),
+          std::optional<std::string>("Townhall"),
+          std::optional<std::string>()}) {
+      SCOPED_TRACE(iss.value_or("(none)"));
+      raw.iss = iss;
+      ExpectUnauthenticated(VerifyToken(keys, Rules(), raw.Encode(), kNow),
+                            "wrong issuer");
+    }
+  }
+}
+
+TEST(Jwt, ConfiguredIssuerAndLifetimesApply) {
+  KeySet keys = Keys(absl::StrCat("k1 ", kSecretA));
+  TokenRules rules = Rules();
+  rules.issuer = "https://idp.gov.example";
+  rules.max_organizer_lifetime = absl::Hours(2);
+  TokenClaims claims = Claims();  // lives 1 h 5 min
+  absl::StatusOr<std::string> token = SignToken(keys, rules, claims);
+  ASSERT_TRUE(token.ok()) << token.status();
+  EXPECT_TRUE(VerifyToken(keys, rules, *token, kNow).ok());
+  // Townhall's default issuer is not this one.
+  ExpectUnauthenticated(VerifyToken(keys, Rules(), *token, kNow),
+                        "wrong issuer");
+  rules.max_organizer_lifetime = absl::Hours(1);
+  ExpectUnauthenticated(VerifyToken(keys, rules, *token, kNow),
+                        "lifetime longer than 1h, the maximum for organizer");
+  // Nor is such a token signed in the first place.
+  EXPECT_EQ(SignToken(keys, rules, claims).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST(Jwt, FormatLifetimeSaysDaysWhenWhole) {
+  EXPECT_EQ(FormatLifetime(absl::Hours(24 * 365)), "365 days");
+  EXPECT_EQ(FormatLifetime(absl::Hours(24 * 7)), "7 days");
+  EXPECT_EQ(FormatLifetime(absl::Hours(24)), "24h");
+  EXPECT_EQ(FormatLifetime(absl::Hours(36)), "36h");
+  EXPECT_EQ(FormatLifetime(absl::Minutes(10)), "10m");
 }
 
 // --------------------------------------------------------- Authenticator
@@ -487,7 +629,7 @@ TEST(Jwt, SignWithEmptyKeySetFails) {
 AuthOptions Options(const std::string& bootstrap) {
   AuthOptions options;
   options.keys = Keys(absl::StrCat("k1 ", kSecretA));
-  options.audience = kAudience;
+  options.tokens = Rules();
   options.bootstrap_credential = bootstrap;
   return options;
 }
@@ -563,18 +705,62 @@ TEST(Authenticator, LoadAuthOptionsRejectsShortBootstrapCredential) {
   close(fd);
 
   { std::ofstream(cred_path) << "short\n"; }
-  EXPECT_EQ(LoadAuthOptions(keys_path, kAudience, cred_path).status().code(),
+  EXPECT_EQ(LoadAuthOptions(keys_path, Rules(), cred_path).status().code(),
             absl::StatusCode::kInvalidArgument);
   { std::ofstream(cred_path) << kBootstrap << "\n"; }
   absl::StatusOr<AuthOptions> options =
-      LoadAuthOptions(keys_path, kAudience, cred_path);
+      LoadAuthOptions(keys_path, Rules(), cred_path);
   ASSERT_TRUE(options.ok()) << options.status();
   EXPECT_EQ(options->bootstrap_credential, kBootstrap);  // newline stripped
   EXPECT_EQ(options->keys.signing_key_id(), "k1");
-  EXPECT_EQ(LoadAuthOptions("", kAudience, cred_path).status().code(),
+  EXPECT_EQ(LoadAuthOptions("", Rules(), cred_path).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  // Token rules: an issuer, and no limit below the services' own tokens.
+  TokenRules no_issuer = Rules();
+  no_issuer.issuer = "";
+  EXPECT_EQ(LoadAuthOptions(keys_path, no_issuer, cred_path).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  TokenRules too_short = Rules();
+  too_short.max_join_token_lifetime = absl::Minutes(5);
+  EXPECT_EQ(LoadAuthOptions(keys_path, too_short, cred_path).status().code(),
             absl::StatusCode::kInvalidArgument);
   std::remove(keys_path);
   std::remove(cred_path);
+}
+
+TEST(Authenticator, IssueLifetimeKeepsToTheKindsMaximum) {
+  AuthOptions options = Options(kBootstrap);
+  options.tokens.max_organizer_lifetime = absl::Hours(6);
+  Authenticator auth(options);
+  // No ttl requested: the fallback, shortened to the maximum.
+  EXPECT_EQ(
+      *auth.IssueLifetime(Role::kOrganizer, std::nullopt, absl::Hours(12)),
+      absl::Hours(6));
+  EXPECT_EQ(
+      *auth.IssueLifetime(Role::kModerator, std::nullopt, absl::Hours(12)),
+      absl::Hours(12));
+  EXPECT_EQ(
+      *auth.IssueLifetime(Role::kOrganizer, absl::Hours(6), absl::Hours(12)),
+      absl::Hours(6));
+  for (absl::Duration bad : {absl::Hours(6) + absl::Seconds(1),
+                             absl::ZeroDuration(), -absl::Seconds(1)}) {
+    absl::StatusOr<absl::Duration> refused =
+        auth.IssueLifetime(Role::kOrganizer, bad, absl::Hours(12));
+    EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_TRUE(absl::StrContains(refused.status().message(),
+                                  "ttl: must be positive and at most 6h"))
+        << refused.status();
+  }
+  EXPECT_TRUE(absl::StrContains(
+      auth.IssueLifetime(Role::kParticipant, absl::Hours(24 * 8), {})
+          .status()
+          .message(),
+      "at most 7 days"));
+  EXPECT_TRUE(absl::StrContains(
+      auth.IssueLifetime(Role::kApiClient, absl::Hours(24 * 366), {})
+          .status()
+          .message(),
+      "at most 365 days"));
 }
 
 }  // namespace

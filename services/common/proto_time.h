@@ -5,6 +5,7 @@
 #include <google/protobuf/timestamp.pb.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "absl/time/time.h"
@@ -29,6 +30,13 @@ inline void SetTimestamp(int64_t unix_micros, google::protobuf::Timestamp* ts) {
 
 inline absl::Duration ToDuration(const google::protobuf::Duration& d) {
   return absl::Seconds(d.seconds()) + absl::Nanoseconds(d.nanos());
+}
+
+// An optional Duration field (`present` is its has_ method), or nullopt.
+inline std::optional<absl::Duration> ToOptionalDuration(
+    bool present, const google::protobuf::Duration& d) {
+  if (!present) return std::nullopt;
+  return ToDuration(d);
 }
 
 inline void SetDuration(absl::Duration d, google::protobuf::Duration* out) {

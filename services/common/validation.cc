@@ -3,13 +3,22 @@
 #include <utf8proc.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <fstream>
+#include <optional>
+#include <string>
+#include <vector>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "services/common/logging.h"
 
 namespace townhall {
 namespace {
@@ -97,11 +106,11 @@ absl::Status ValidateText(absl::string_view field, absl::string_view value,
   if (forbidden >= 0) {
     return InvalidField(
         field,
-        absl::StrFormat(
-            "must not contain %s character U+%04X",
-            utf8proc_category(forbidden) == UTF8PROC_CATEGORY_CF ? "invisible"
-                                                                  : "control",
-            forbidden));
+        absl::StrFormat("must not contain %s character U+%04X",
+                        utf8proc_category(forbidden) == UTF8PROC_CATEGORY_CF
+                            ? "invisible"
+                            : "control",
+                        forbidden));
   }
   if (count > limits.max_chars) {
     return InvalidField(field, absl::StrCat("must be at most ",
@@ -138,13 +147,94 @@ bool LooksLikeIanaName(absl::string_view name) {
   return true;
 }
 
+// The zone names townhall accepts, read once from the tz database that absl
+// loads zones from. The zoneinfo directory also holds files that are not
+// zones (posixrules, localtime, Factory, the posix/ and right/ copies), so a
+// loadable file is not enough.
+struct ZoneNames {
+  // Canonical names: the zones of zone.tab (what calendar clients and
+  // libical list) plus "UTC".
+  absl::flat_hash_set<std::string> canonical;
+  // Backward-compatible links (tzdata.zi "L" lines) to a canonical name,
+  // e.g. Asia/Calcutta -> Asia/Kolkata, Etc/UTC -> UTC.
+  absl::flat_hash_map<std::string, std::string> links;
+};
+
+std::string ZoneinfoDir() {
+  // absl honours TZDIR too.
+  const char* dir = std::getenv("TZDIR");
+  return dir != nullptr && *dir != '\0' ? dir : "/usr/share/zoneinfo";
+}
+
+ZoneNames ReadZoneNames() {
+  ZoneNames names;
+  names.canonical.insert("UTC");
+  // Zones rather than links in the tz database, but "UTC" is the name
+  // everybody uses for both.
+  names.links = {{"Etc/UTC", "UTC"}, {"Etc/GMT", "UTC"}};
+  const std::string dir = ZoneinfoDir();
+  std::ifstream zone_tab(dir + "/zone.tab");
+  // Lines: country code, coordinates, zone name[, comment], tab-separated.
+  for (std::string line; std::getline(zone_tab, line);) {
+    if (line.empty() || line[0] == '#') continue;
+    std::vector<std::string> fields = absl::StrSplit(line, '\t');
+    if (fields.size() >= 3) names.canonical.insert(fields[2]);
+  }
+  if (names.canonical.size() == 1) {
+    LogError("cannot read the time zone list; only UTC is accepted",
+             {{"path", dir + "/zone.tab"}});
+    return names;
+  }
+  // Lines "L <target> <link>". A target may itself be a link (or Etc/UTC):
+  // links are resolved after all are read.
+  absl::flat_hash_map<std::string, std::string> targets;
+  std::ifstream tzdata(dir + "/tzdata.zi");
+  for (std::string line; std::getline(tzdata, line);) {
+    std::vector<std::string> fields =
+        absl::StrSplit(line, ' ', absl::SkipEmpty());
+    if (fields.size() == 3 && fields[0] == "L") targets[fields[2]] = fields[1];
+  }
+  for (const auto& [link, first_target] : targets) {
+    std::string target = first_target;
+    for (int hop = 0; hop < 4 && !names.canonical.contains(target); ++hop) {
+      if (auto it = names.links.find(target); it != names.links.end()) {
+        target = it->second;
+      } else if (auto next = targets.find(target); next != targets.end()) {
+        target = next->second;
+      }
+    }
+    // zone.tab wins: Europe/Bratislava stays itself, though tzdata.zi links
+    // it to Europe/Prague.
+    if (names.canonical.contains(target) && !names.canonical.contains(link)) {
+      names.links[link] = target;
+    }
+  }
+  return names;
+}
+
+const ZoneNames& KnownZoneNames() {
+  static const ZoneNames* const names = new ZoneNames(ReadZoneNames());
+  return *names;
+}
+
+// The canonical name for `name`, or nullopt if it names no zone.
+std::optional<std::string> CanonicalZoneName(absl::string_view name) {
+  if (!LooksLikeIanaName(name)) return std::nullopt;
+  const ZoneNames& names = KnownZoneNames();
+  if (names.canonical.contains(name)) return std::string(name);
+  if (auto it = names.links.find(name); it != names.links.end()) {
+    return it->second;
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 absl::StatusOr<absl::TimeZone> ValidateTimeZone(absl::string_view field,
                                                 absl::string_view name) {
+  std::optional<std::string> canonical = CanonicalZoneName(name);
   absl::TimeZone zone;
-  if (!LooksLikeIanaName(name) ||
-      !absl::LoadTimeZone(std::string(name), &zone)) {
+  if (!canonical.has_value() || !absl::LoadTimeZone(*canonical, &zone)) {
     return InvalidField(
         field, absl::StrCat("unknown time zone \"",
                             absl::CHexEscape(name.substr(0, 64)), "\""));
@@ -152,12 +242,17 @@ absl::StatusOr<absl::TimeZone> ValidateTimeZone(absl::string_view field,
   return zone;
 }
 
+absl::Status NormalizeTimeZone(absl::string_view field, std::string* name) {
+  absl::StatusOr<absl::TimeZone> zone = ValidateTimeZone(field, *name);
+  if (!zone.ok()) return zone.status();
+  *name = zone->name();
+  return absl::OkStatus();
+}
+
 absl::Status ValidateTimestamp(absl::string_view field, int64_t seconds,
                                int32_t nanos) {
-  constexpr int64_t kYear2000 = 946684800;
-  constexpr int64_t kYear2200 = 7258118400;
-  if (nanos < 0 || nanos > 999999999 || seconds < kYear2000 ||
-      seconds >= kYear2200) {
+  if (nanos < 0 || nanos > 999999999 || seconds < kTimestampBeginSeconds ||
+      seconds >= kTimestampEndSeconds) {
     return InvalidField(field,
                         "must be a time between the years 2000 and 2200");
   }

@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -42,12 +43,27 @@ absl::Status ValidateText(absl::string_view field, absl::string_view value,
 absl::StatusOr<size_t> CountCodePoints(absl::string_view field,
                                        absl::string_view value);
 
-// Checks an IANA time zone name ("Asia/Tashkent") and returns the zone.
+// Checks an IANA time zone name and returns the zone, loaded under its
+// canonical name (zone.name()). Accepted: the zones of the tz database's
+// zone.tab ("Asia/Tashkent") and "UTC", and links to them, which are
+// normalized ("Asia/Calcutta" -> "Asia/Kolkata", "Etc/UTC" -> "UTC").
+// Refused: everything else absl could load, such as "posixrules",
+// "localtime", "Factory", "posix/...", "right/..." and "Etc/GMT+5".
 absl::StatusOr<absl::TimeZone> ValidateTimeZone(absl::string_view field,
                                                 absl::string_view name);
 
+// Validates `*name` like ValidateTimeZone and replaces it by its canonical
+// name: call it on every time zone that is stored.
+absl::Status NormalizeTimeZone(absl::string_view field, std::string* name);
+
+// The range of instants a client may schedule, in Unix seconds:
+// [2000-01-01T00:00:00Z, 2200-01-01T00:00:00Z).
+inline constexpr int64_t kTimestampBeginSeconds = 946684800;
+inline constexpr int64_t kTimestampEndSeconds = 7258118400;
+
 // Checks a timestamp given as Timestamp's seconds and nanos: a real instant
-// between the years 2000 and 2200 (anything else is a client bug).
+// in [kTimestampBeginSeconds, kTimestampEndSeconds), i.e. between the years
+// 2000 and 2200 (anything else is a client bug).
 absl::Status ValidateTimestamp(absl::string_view field, int64_t seconds,
                                int32_t nanos);
 

@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
@@ -184,6 +186,48 @@ TEST(ValidateTimeZone, RejectsUnknownAndFixedAndLong) {
   ExpectInvalid(long_status, "session.time_zone", "unknown time zone");
   // The message does not echo unbounded input.
   EXPECT_LT(long_status.message().size(), 120u) << long_status;
+}
+
+TEST(ValidateTimeZone, RejectsNamesThatAreNotCanonicalZones) {
+  // Files in the zoneinfo directory that absl loads but that are not IANA
+  // zones (issue 14 item 6): the POSIX rule template, the host's zone,
+  // duplicate trees, placeholders, fixed offsets and case variants.
+  for (const char* name :
+       {"posixrules", "posix/Europe/Berlin", "right/Europe/Berlin", "localtime",
+        "Factory", "Etc/GMT+5", "EST5EDT", "europe/berlin", "posix/UTC",
+        "right/UTC", "Europe", "zone.tab"}) {
+    SCOPED_TRACE(name);
+    ExpectInvalid(ValidateTimeZone("session.time_zone", name).status(),
+                  "session.time_zone",
+                  "unknown time zone \"" + std::string(name));
+  }
+}
+
+TEST(ValidateTimeZone, NormalizesLinksToTheirCanonicalName) {
+  for (const auto& [link, canonical] :
+       std::vector<std::pair<std::string, std::string>>{
+           {"Asia/Calcutta", "Asia/Kolkata"},
+           {"Europe/Kiev", "Europe/Kyiv"},
+           {"US/Eastern", "America/New_York"},
+           {"Etc/UTC", "UTC"},
+           {"Zulu", "UTC"},
+           {"GMT", "UTC"},
+           {"Asia/Kolkata", "Asia/Kolkata"},
+           {"UTC", "UTC"},
+           {"Europe/Oslo", "Europe/Oslo"},
+       }) {
+    SCOPED_TRACE(link);
+    absl::StatusOr<absl::TimeZone> zone = ValidateTimeZone("f", link);
+    ASSERT_TRUE(zone.ok()) << zone.status();
+    EXPECT_EQ(zone->name(), canonical);
+    std::string name = link;
+    ASSERT_TRUE(NormalizeTimeZone("f", &name).ok());
+    EXPECT_EQ(name, canonical);
+  }
+  std::string bad = "posixrules";
+  ExpectInvalid(NormalizeTimeZone("venue.time_zone", &bad), "venue.time_zone",
+                "unknown time zone \"posixrules\"");
+  EXPECT_EQ(bad, "posixrules");
 }
 
 TEST(ValidateTimeZone, RejectsFilePaths) {

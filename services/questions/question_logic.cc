@@ -8,10 +8,12 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
+#include "services/common/auth/authorization.h"
 #include "services/common/csv.h"
 #include "services/common/ids.h"
 #include "services/common/proto_json.h"
 #include "services/common/proto_time.h"
+#include "services/common/redis/idempotency_key.h"
 #include "services/common/status.h"
 #include "services/common/text_normalization.h"
 #include "services/common/validation.h"
@@ -345,15 +347,18 @@ absl::Status QuestionLogic::SubmitQuestion(
   const std::string match = MatchingForm(text);
   TH_ASSIGN_OR_RETURN(
       ScriptOutcome outcome,
-      RunScript(redis, caller.tenant_id, request.session_id(),
-                lua::kSubmitScript,
-                {NewId(), request.session_id(), text, match,
-                 request.participant_id(), organization,
-                 request.anonymous() ? "1" : "0", request.language(),
-                 request.agenda_item_id(), request.venue_id(),
-                 FormatRfc3339(now), NowMillis(now), request.request_id(),
-                 // Tenant organizers are not rate-limited.
-                 caller.role == Role::kOrganizer ? "0" : "1"}));
+      RunScript(
+          redis, caller.tenant_id, request.session_id(), lua::kSubmitScript,
+          {NewId(), request.session_id(), text, match, request.participant_id(),
+           organization, request.anonymous() ? "1" : "0", request.language(),
+           request.agenda_item_id(), request.venue_id(), FormatRfc3339(now),
+           NowMillis(now),
+           IdempotencyKey(TH_METHOD(QuestionService, SubmitQuestion), caller,
+                          request.request_id(),
+                          {.session_id = request.session_id(),
+                           .participant_id = request.participant_id()}),
+           // Tenant organizers are not rate-limited.
+           caller.role == Role::kOrganizer ? "0" : "1"}));
   if (outcome.kind == "RATE_LIMITED") {
     return RateLimited("questions", outcome);
   }
@@ -638,10 +643,11 @@ absl::Status QuestionLogic::UndoModeration(
   std::vector<std::string> actor = Actor(caller);
   TH_ASSIGN_OR_RETURN(
       ScriptOutcome outcome,
-      RunScript(redis, caller.tenant_id, request.session_id(),
-                lua::kUndoScript,
+      RunScript(redis, caller.tenant_id, request.session_id(), lua::kUndoScript,
                 {actor[0], actor[1], FormatRfc3339(absl::Now()),
-                 request.request_id()}));
+                 IdempotencyKey(TH_METHOD(QuestionService, UndoModeration),
+                                caller, request.request_id(),
+                                {.session_id = request.session_id()})}));
   if (outcome.values.empty()) {
     return absl::InternalError("unexpected outcome of undo");
   }

@@ -35,24 +35,32 @@ absl::Status WithRetryTrailer(grpc::CallbackServerContext* ctx,
   return status;
 }
 
-// RPCs that need the session (its state, venues or series): fetched from
-// SchedulingService, then `logic.Method` on a Redis worker.
-#define TH_QUESTION_SESSION_RPC(Method)                                        \
-  grpc::ServerUnaryReactor* Method(grpc::CallbackServerContext* ctx,           \
-                                   const v1::Method##Request* request,         \
-                                   v1::Method##Response* response) override {  \
-    return sessions_.WithSession(                                              \
-        ctx, TH_METHOD(QuestionService, Method), *request,                     \
-        request->session_id(),                                                 \
-        [this, ctx, request, response](const Principal& caller,                \
-                                       RedisConnection& redis,                 \
-                                       const v1::Session& session) {           \
-          return WithRetryTrailer(                                             \
-              ctx, logic_.Method(caller, redis, session, *request, response)); \
-        });                                                                    \
+// Session RPCs: the session is fetched from SchedulingService (NOT_FOUND,
+// the same for another tenant's session and an unknown one), then
+// `logic.Method` runs on a Redis worker, with the session when it takes one
+// (its state, venues or series) and otherwise after the lookup only (the
+// queue's keys alone would answer an empty queue for any session id).
+#define TH_QUESTION_SESSION_RPC(Method)                                       \
+  grpc::ServerUnaryReactor* Method(grpc::CallbackServerContext* ctx,          \
+                                   const v1::Method##Request* request,        \
+                                   v1::Method##Response* response) override { \
+    return sessions_.WithSession(                                             \
+        ctx, TH_METHOD(QuestionService, Method), *request,                    \
+        request->session_id(),                                                \
+        [this, ctx, request, response](const Principal& caller,               \
+                                       RedisConnection& redis,                \
+                                       const v1::Session& session) {          \
+          return WithRetryTrailer(                                            \
+              ctx, CallLogic(&QuestionLogic::Method, caller, redis, session,  \
+                             *request, response));                            \
+        });                                                                   \
   }
 
-// RPCs on the queue's own keys only: `logic.Method` on a Redis worker.
+// RPCs on one question (or the tenant's policy): `logic.Method` on a Redis
+// worker, with no session lookup. A question exists only in a session of
+// the caller's tenant (SubmitQuestion and CarryOverQuestions looked it up),
+// so another tenant's session or an unknown one answers NOT_FOUND for the
+// question.
 #define TH_QUESTION_RPC(Method)                                               \
   grpc::ServerUnaryReactor* Method(grpc::CallbackServerContext* ctx,          \
                                    const v1::Method##Request* request,        \
@@ -83,6 +91,11 @@ class QuestionServiceImpl final : public v1::QuestionService::CallbackService,
   TH_QUESTION_SESSION_RPC(ListQuestions)
   TH_QUESTION_SESSION_RPC(UpdateQueueSettings)
   TH_QUESTION_SESSION_RPC(ExportQuestions)
+  TH_QUESTION_SESSION_RPC(UndoModeration)
+  TH_QUESTION_SESSION_RPC(SuggestDuplicates)
+  TH_QUESTION_SESSION_RPC(ListModerationLog)
+  TH_QUESTION_SESSION_RPC(ExportModerationLog)
+  TH_QUESTION_SESSION_RPC(GetQueueSettings)
   TH_QUESTION_RPC(GetQuestion)
   TH_QUESTION_RPC(ApproveQuestion)
   TH_QUESTION_RPC(RejectQuestion)
@@ -91,11 +104,6 @@ class QuestionServiceImpl final : public v1::QuestionService::CallbackService,
   TH_QUESTION_RPC(MarkAnswered)
   TH_QUESTION_RPC(ArchiveQuestion)
   TH_QUESTION_RPC(MergeQuestions)
-  TH_QUESTION_RPC(UndoModeration)
-  TH_QUESTION_RPC(SuggestDuplicates)
-  TH_QUESTION_RPC(ListModerationLog)
-  TH_QUESTION_RPC(ExportModerationLog)
-  TH_QUESTION_RPC(GetQueueSettings)
   TH_QUESTION_RPC(GetQuestionPolicy)
   TH_QUESTION_RPC(UpdateQuestionPolicy)
 
@@ -140,6 +148,27 @@ class QuestionServiceImpl final : public v1::QuestionService::CallbackService,
   }
 
  private:
+  // TH_QUESTION_SESSION_RPC's call of a logic method that takes the session,
+  // and of one that needs only the lookup's check.
+  template <typename Request, typename Response>
+  absl::Status CallLogic(
+      absl::Status (QuestionLogic::*method)(const Principal&, RedisConnection&,
+                                            const v1::Session&, const Request&,
+                                            Response*) const,
+      const Principal& caller, RedisConnection& redis,
+      const v1::Session& session, const Request& request,
+      Response* response) const {
+    return (logic_.*method)(caller, redis, session, request, response);
+  }
+  template <typename Request, typename Response>
+  absl::Status CallLogic(
+      absl::Status (QuestionLogic::*method)(const Principal&, RedisConnection&,
+                                            const Request&, Response*) const,
+      const Principal& caller, RedisConnection& redis, const v1::Session&,
+      const Request& request, Response* response) const {
+    return (logic_.*method)(caller, redis, request, response);
+  }
+
   template <typename Request, typename Response>
   grpc::ServerUnaryReactor* Vote(grpc::CallbackServerContext* ctx,
                                  absl::string_view method,
@@ -222,7 +251,6 @@ class QuestionServiceImpl final : public v1::QuestionService::CallbackService,
 ModuleSpec QuestionModule() {
   FeedWatchOptions options;
   options.coalesce_window = kVoteCoalesceWindow;
-  options.max_streams_per_participant = kMaxWatchStreamsPerParticipant;
   return QuestionModule(options);
 }
 

@@ -6,8 +6,6 @@
 
 namespace townhall::questions {
 
-// Open WatchQueue streams per participant per process.
-inline constexpr int kMaxWatchStreamsPerParticipant = 5;
 // How long a run of vote counts is held for one WatchQueue message.
 inline constexpr absl::Duration kVoteCoalesceWindow = absl::Milliseconds(250);
 

@@ -14,9 +14,11 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "services/common/auth/authorization.h"
 #include "services/common/csv.h"
 #include "services/common/ids.h"
 #include "services/common/proto_time.h"
+#include "services/common/redis/idempotency_key.h"
 #include "services/common/status.h"
 #include "services/common/tenant_keys.h"
 #include "services/common/validation.h"
@@ -38,12 +40,6 @@ constexpr int kMaxLocalizedNames = 20;
 // ImportError.file values.
 constexpr char kOrganizationsFile[] = "organizations";
 constexpr char kParticipantsFile[] = "participants";
-
-std::string IdempotencyKey(absl::string_view method,
-                           absl::string_view request_id) {
-  return request_id.empty() ? ""
-                            : absl::StrCat("idem:", method, ":", request_id);
-}
 
 // A client's value quoted in an error: short and escaped, since a bad cell
 // may hold anything.
@@ -327,7 +323,7 @@ absl::Status CleanParticipant(const Labels& label, v1::Participant* p) {
   Trim(p->mutable_time_zone());
   if (!p->time_zone().empty()) {
     TH_RETURN_IF_ERROR(
-        ValidateTimeZone(label("time_zone"), p->time_zone()).status());
+        NormalizeTimeZone(label("time_zone"), p->mutable_time_zone()));
   }
   return absl::OkStatus();
 }
@@ -850,7 +846,9 @@ absl::Status DirectoryLogic::CreateOrganization(
   TH_ASSIGN_OR_RETURN(
       ScriptOutcome outcome,
       store.CreateOrganization(
-          IdempotencyKey("CreateOrganization", request.request_id()), org));
+          IdempotencyKey(TH_METHOD(RegistrationService, CreateOrganization),
+                         caller, request.request_id()),
+          org));
   if (outcome.kind == "DUPLICATE") {
     return OrganizationExists(store, outcome, org.country_code());
   }
@@ -916,7 +914,8 @@ absl::Status DirectoryLogic::CreateParticipant(
   TH_ASSIGN_OR_RETURN(
       ScriptOutcome outcome,
       store.CreateParticipant(
-          IdempotencyKey("CreateParticipant", request.request_id()),
+          IdempotencyKey(TH_METHOD(RegistrationService, CreateParticipant),
+                         caller, request.request_id()),
           participant));
   if (outcome.kind == "DUPLICATE") {
     return ParticipantExists(store, outcome, participant);

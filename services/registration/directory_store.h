@@ -17,7 +17,8 @@
 //   th:{t:<tenant>}:participants:match     HASH   "email:<email>" -> id, and
 //                                                 "name:<org id>:<match key>"
 //                                                 -> first id with that name
-//   th:{t:<tenant>}:idem:<method>:<req>    STRING created id, 24 h TTL
+//   th:{t:<tenant>}:idem:...               STRING created id, 24 h TTL (the
+//                                                 suffix: IdempotencyKey)
 //   th:{t:<tenant>}:version, :events       the tenant's change feed
 //                                          (organization.created,
 //                                          participant.created)

@@ -12,8 +12,10 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
+#include "services/common/auth/authorization.h"
 #include "services/common/auth/revocation_list.h"
 #include "services/common/proto_time.h"
+#include "services/common/redis/idempotency_key.h"
 #include "services/common/redis/script_outcome.h"
 #include "services/common/status.h"
 #include "services/common/tenant_keys.h"
@@ -29,8 +31,8 @@ using v1::Session;
 
 // Joining or checking in opens this long before a scheduled start.
 constexpr absl::Duration kEarlyJoin = absl::Hours(2);
+// Without a requested ttl (at most the configured maximum).
 constexpr absl::Duration kDefaultTokenTtl = absl::Hours(12);
-constexpr absl::Duration kMaxTokenTtl = absl::Hours(24 * 7);
 constexpr size_t kMaxReasonChars = 500;
 // A filtered list reads at most this many registrations per page per
 // requested one, then answers a short page with a token to go on
@@ -78,14 +80,6 @@ std::string StateName(v1::SessionState state) {
 
 std::string FormatInstant(absl::Time t) {
   return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone());
-}
-
-std::string IdempotencyKey(absl::string_view method,
-                           absl::string_view session_id,
-                           absl::string_view request_id) {
-  return request_id.empty()
-             ? ""
-             : absl::StrCat("idem:", method, ":", session_id, ":", request_id);
 }
 
 bool IsOver(const Session& session) {
@@ -332,8 +326,9 @@ absl::Status RegistrationLogic::Register(const Principal& caller, Redis& redis,
     args.delegation = request.delegation();
   }
   args.self = caller.role == Role::kApiClient;
-  args.idempotency_key =
-      IdempotencyKey("Register", session.id(), request.request_id());
+  args.idempotency_key = IdempotencyKey(
+      TH_METHOD(RegistrationService, Register), caller, request.request_id(),
+      {.session_id = session.id(), .participant_id = request.participant_id()});
   TH_ASSIGN_OR_RETURN(
       v1::Participant participant,
       LoadParticipant(redis, caller.tenant_id, request.participant_id()));
@@ -358,8 +353,11 @@ absl::Status RegistrationLogic::RegisterForSeries(
   for (const Session& occurrence : occurrences) {
     if (IsOver(occurrence) || SessionEnd(occurrence) <= now) continue;
     // One key per occurrence: a retry skips those done the first time.
-    args.idempotency_key = IdempotencyKey("RegisterForSeries", occurrence.id(),
-                                          request.request_id());
+    args.idempotency_key =
+        IdempotencyKey(TH_METHOD(RegistrationService, RegisterForSeries),
+                       caller, request.request_id(),
+                       {.session_id = occurrence.id(),
+                        .participant_id = request.participant_id()});
     Registration* registration = response->add_registrations();
     absl::Status registered =
         RegisterOne(caller, redis, occurrence, participant, args, registration);
@@ -532,13 +530,12 @@ absl::Status RegistrationLogic::IssueJoinToken(
     const v1::IssueJoinTokenRequest& request,
     v1::IssueJoinTokenResponse* response) const {
   TH_RETURN_IF_ERROR(ValidateId("participant_id", request.participant_id()));
-  absl::Duration ttl = kDefaultTokenTtl;
-  if (request.has_ttl()) {
-    ttl = ToDuration(request.ttl());
-    if (ttl <= absl::ZeroDuration() || ttl > kMaxTokenTtl) {
-      return InvalidField("ttl", "must be positive and at most 7 days");
-    }
-  }
+  // Every session role is a join token: one lifetime limit for all.
+  TH_ASSIGN_OR_RETURN(
+      absl::Duration ttl,
+      auth_->IssueLifetime(Role::kParticipant,
+                           ToOptionalDuration(request.has_ttl(), request.ttl()),
+                           kDefaultTokenTtl));
   if (IsOver(session)) {
     return absl::FailedPreconditionError(
         absl::StrCat("session ", session.id(), " is ",
@@ -618,13 +615,16 @@ absl::Status RegistrationLogic::RecordAttendance(
   }
   TH_ASSIGN_OR_RETURN(
       ScriptOutcome outcome,
-      RunScript(redis, caller.tenant_id, lua::kRecordAttendanceScript,
-                {session.id(), request.participant_id(),
-                 absl::StrCat(static_cast<int>(action)),
-                 absl::StrCat(absl::ToUnixMicros(now)),
-                 IdempotencyKey("RecordAttendance", session.id(),
-                                request.request_id()),
-                 refusal}));
+      RunScript(
+          redis, caller.tenant_id, lua::kRecordAttendanceScript,
+          {session.id(), request.participant_id(),
+           absl::StrCat(static_cast<int>(action)),
+           absl::StrCat(absl::ToUnixMicros(now)),
+           IdempotencyKey(TH_METHOD(RegistrationService, RecordAttendance),
+                          caller, request.request_id(),
+                          {.session_id = session.id(),
+                           .participant_id = request.participant_id()}),
+           refusal}));
   if (outcome.kind == "BAD_STATUS") {
     return absl::FailedPreconditionError(
         absl::StrCat("registration of participant ", request.participant_id(),

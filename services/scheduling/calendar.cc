@@ -31,9 +31,12 @@
 namespace townhall::scheduling {
 namespace {
 
+using internal::FloatingTime;
 using internal::FloorToSecond;
 using internal::IteratorPtr;
 using internal::LibicalMutex;
+using internal::ParsedRrule;
+using internal::ToCivil;
 
 constexpr char kProdId[] = "-//townhall//townhall 1.0//EN";
 // Bounds the walk along a VTIMEZONE rule when merging observances.
@@ -54,6 +57,12 @@ struct BufferDeleter {
   void operator()(char* p) const { icalmemory_free_buffer(p); }
 };
 using BufferPtr = std::unique_ptr<char, BufferDeleter>;
+
+// A zone made by icaltimezone_new(), freed with its component.
+struct ZoneDeleter {
+  void operator()(icaltimezone* zone) const { icaltimezone_free(zone, 1); }
+};
+using ZonePtr = std::unique_ptr<icaltimezone, ZoneDeleter>;
 
 bool IsFinite(absl::Time t) {
   return t != absl::InfinitePast() && t != absl::InfiniteFuture();
@@ -84,25 +93,10 @@ std::string CleanText(absl::string_view text) {
   return out;
 }
 
-icaltimetype FloatingTime(const absl::CivilSecond& local) {
-  icaltimetype t = icaltime_null_time();
-  t.year = static_cast<int>(local.year());
-  t.month = local.month();
-  t.day = local.day();
-  t.hour = local.hour();
-  t.minute = local.minute();
-  t.second = local.second();
-  return t;
-}
-
 icaltimetype UtcTime(absl::Time t) {
   icaltimetype out = FloatingTime(absl::ToCivilSecond(t, absl::UTCTimeZone()));
   out.zone = icaltimezone_get_utc_timezone();
   return out;
-}
-
-absl::CivilSecond ToCivil(const icaltimetype& t) {
-  return absl::CivilSecond(t.year, t.month, t.day, t.hour, t.minute, t.second);
 }
 
 // One zone used by the events.
@@ -121,6 +115,7 @@ struct ZoneUse {
 struct PreparedEvent {
   const CalendarEvent* event;
   std::string field;  // "events[3]"
+  std::string tzid;   // Canonical IANA name of event->time_zone.
   icalproperty_status status;
   absl::Time start;
   absl::Time end;
@@ -181,7 +176,6 @@ absl::StatusOr<PreparedEvent> Prepare(const CalendarEvent& event,
                         "must be CONFIRMED, TENTATIVE or CANCELLED");
   }
   if (!event.rrule.empty()) {
-    // Takes LibicalMutex itself, so it runs before RenderCalendar locks.
     if (absl::Status s =
             ValidateRrule(event.rrule, absl::StrCat(p.field, ".rrule"));
         !s.ok()) {
@@ -439,17 +433,17 @@ ComponentPtr VtimezoneFromTransitions(const std::string& name,
 // after every transition.
 bool MatchesZoneinfo(icalcomponent* vtimezone, const absl::TimeZone& zone,
                      absl::Time window_start, absl::Time window_end) {
-  icaltimezone* parsed = icaltimezone_new();
-  // Owns the clone from here on; freed with `parsed`.
-  if (!icaltimezone_set_component(parsed, icalcomponent_new_clone(vtimezone))) {
-    icaltimezone_free(parsed, 1);
-    return false;
-  }
+  ZonePtr parsed(icaltimezone_new());
+  ComponentPtr clone(icalcomponent_new_clone(vtimezone));
+  if (parsed == nullptr || clone == nullptr) return false;
+  // On success `parsed` owns the clone and frees it with itself.
+  if (!icaltimezone_set_component(parsed.get(), clone.get())) return false;
+  clone.release();
   auto matches = [&](absl::Time t) {
     icaltimetype utc = UtcTime(t);
     int is_daylight = 0;
     return icaltimezone_get_utc_offset_of_utc_time(
-               parsed, &utc, &is_daylight) == zone.At(t).offset;
+               parsed.get(), &utc, &is_daylight) == zone.At(t).offset;
   };
   bool ok = true;
   for (absl::Time t = window_start + absl::Hours(12); ok && t < window_end;
@@ -464,7 +458,6 @@ bool MatchesZoneinfo(icalcomponent* vtimezone, const absl::TimeZone& zone,
     ok = matches(at - absl::Hours(1)) && matches(at + absl::Hours(1));
     t = at;
   }
-  icaltimezone_free(parsed, 1);
   return ok;
 }
 
@@ -521,25 +514,26 @@ class EventWriter {
     return FloatingTime(absl::ToCivilSecond(t, zone_.zone));
   }
 
-  // RFC 5545: with a zoned DTSTART, UNTIL must be UTC. Floating and DATE
-  // values are read as local times in the event's zone (a DATE covers its
-  // whole day), matching ExpandRecurrence.
-  icalrecurrencetype Rule(const std::string& rrule) const {
-    icalrecurrencetype recur = icalrecurrencetype_from_string(rrule.c_str());
+  // The RRULE property. RFC 5545: with a zoned DTSTART, UNTIL must be UTC.
+  // Floating and DATE values are read as local times in the event's zone (a
+  // DATE covers its whole day), matching ExpandRecurrence.
+  icalproperty* Rule(const std::string& rrule) const {
+    const ParsedRrule parsed(rrule.c_str());
     icalerror_clear_errno();
-    if (icaltime_is_null_time(recur.until) || icaltime_is_utc(recur.until)) {
-      return recur;
+    // Borrows the parsed rule's RSCALE string; the property copies it.
+    icalrecurrencetype recur = parsed.value();
+    if (!icaltime_is_null_time(recur.until) && !icaltime_is_utc(recur.until)) {
+      const absl::CivilSecond local = ToCivil(recur.until);
+      absl::Time until;
+      if (recur.until.is_date) {
+        const absl::CivilDay next_day = absl::CivilDay(local) + 1;
+        until = absl::FromCivil(next_day, zone_.zone) - absl::Seconds(1);
+      } else {
+        until = absl::FromCivil(local, zone_.zone);
+      }
+      recur.until = UtcTime(until);
     }
-    const absl::CivilSecond local = ToCivil(recur.until);
-    absl::Time until;
-    if (recur.until.is_date) {
-      const absl::CivilDay next_day = absl::CivilDay(local) + 1;
-      until = absl::FromCivil(next_day, zone_.zone) - absl::Seconds(1);
-    } else {
-      until = absl::FromCivil(local, zone_.zone);
-    }
-    recur.until = UtcTime(until);
-    return recur;
+    return icalproperty_new_rrule(recur);
   }
 
  private:
@@ -582,7 +576,7 @@ ComponentPtr BuildVevent(const PreparedEvent& p, const std::string& tzid,
                              w.WithZone(icalproperty_new_dtend(w.Time(p.end))));
   icalcomponent_add_property(c, icalproperty_new_status(p.status));
   if (!e.rrule.empty()) {
-    icalcomponent_add_property(c, icalproperty_new_rrule(w.Rule(e.rrule)));
+    icalcomponent_add_property(c, w.Rule(e.rrule));
   }
   for (absl::Time t : p.exception_dates) {
     icalcomponent_add_property(c,
@@ -608,13 +602,17 @@ absl::StatusOr<std::string> RenderCalendar(
   for (size_t i = 0; i < events.size(); ++i) {
     absl::StatusOr<PreparedEvent> p = Prepare(events[i], i);
     if (!p.ok()) return p.status();
-    const std::string& name = events[i].time_zone;
-    auto [it, inserted] = zones.try_emplace(name);
+    // Keyed and written by canonical name: a link such as Asia/Calcutta
+    // (stored before links were normalized) exports as Asia/Kolkata.
+    const std::string field = absl::StrCat(p->field, ".time_zone");
+    absl::StatusOr<absl::TimeZone> zone =
+        ValidateTimeZone(field, events[i].time_zone);
+    if (!zone.ok()) return zone.status();
+    p->tzid = zone->name();
+    auto [it, inserted] = zones.try_emplace(p->tzid);
     ZoneUse& use = it->second;
     if (inserted) {
-      use.field = absl::StrCat(p->field, ".time_zone");
-      absl::StatusOr<absl::TimeZone> zone = ValidateTimeZone(use.field, name);
-      if (!zone.ok()) return zone.status();
+      use.field = field;
       use.zone = *zone;
     }
     use.earliest = std::min(use.earliest, p->start);
@@ -660,8 +658,7 @@ absl::StatusOr<std::string> RenderCalendar(
   }
 
   for (const PreparedEvent& p : prepared) {
-    const std::string& name = p.event->time_zone;
-    ComponentPtr vevent = BuildVevent(p, name, zones.at(name), created);
+    ComponentPtr vevent = BuildVevent(p, p.tzid, zones.at(p.tzid), created);
     icalcomponent_add_component(calendar.get(), vevent.release());
   }
 

@@ -31,7 +31,8 @@ struct CalendarEvent {
   std::string url;
   absl::Time start;
   absl::Duration duration;
-  // IANA zone used for DTSTART/EXDATE/RDATE.
+  // IANA zone used for DTSTART/EXDATE/RDATE; written under its canonical
+  // name (a link such as Asia/Calcutta becomes Asia/Kolkata).
   std::string time_zone;
   // STATUS: "CONFIRMED", "TENTATIVE" or "CANCELLED".
   std::string status = "CONFIRMED";

@@ -403,6 +403,33 @@ TEST(RenderCalendarTest, EventsInSeveralZones) {
                                SingleSession("Europe/Berlin")}));
 }
 
+// Issue 14 item 6: a link is written under its canonical IANA name, so a
+// session stored with "Asia/Calcutta" exports as Asia/Kolkata, and names
+// that are not zones never reach a calendar.
+TEST(RenderCalendarTest, ZonesAreExportedUnderTheirCanonicalName) {
+  const std::string text = RenderOrDie(
+      {SingleSession("Asia/Calcutta"), SingleSession("Asia/Kolkata")});
+  const std::vector<std::string> lines = Unfold(text);
+  EXPECT_EQ(CountLines(lines, "BEGIN:VTIMEZONE"), 1);
+  EXPECT_THAT(lines, Contains("TZID:Asia/Kolkata"));
+  EXPECT_THAT(lines, Contains("DTSTART;TZID=Asia/Kolkata:20270420T180000"));
+  EXPECT_THAT(text, Not(HasSubstr("Calcutta")));
+
+  const std::vector<std::string> utc =
+      Unfold(RenderOrDie({SingleSession("Etc/UTC")}));
+  EXPECT_THAT(utc, Contains("DTSTART:20270420T180000Z"));
+
+  for (const char* zone : {"posixrules", "posix/Europe/Berlin", "Factory"}) {
+    SCOPED_TRACE(zone);
+    CalendarEvent e = SingleSession("Europe/Berlin");
+    e.time_zone = zone;
+    absl::StatusOr<std::string> rendered = RenderCalendar({e}, kExportTime);
+    EXPECT_EQ(rendered.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(std::string(rendered.status().message()),
+                StartsWith("events[0].time_zone: unknown time zone"));
+  }
+}
+
 TEST(RenderCalendarTest, InvalidEventsRejected) {
   auto expect_invalid = [](const std::vector<CalendarEvent>& events,
                            const std::string& prefix) {

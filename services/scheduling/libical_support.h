@@ -1,14 +1,22 @@
 // Shared by the libical-based modules (recurrence.cc, calendar.cc).
 //
-// LibicalMutex: serializes this project's calls into libical.
+// LibicalMutex: serializes this project's calls into libical's time zone
+// machinery.
 //
 // libical keeps process-wide state: the builtin time zone table (loaded
 // lazily; its VTIMEZONE components are shared by every caller), the TZID
-// prefix and zone directory settings, and per-call scratch buffers. libical
-// 3.0 guards only parts of it with locks of its own, so every libical call
-// in townhall (recurrence.cc, calendar.cc and their tests) runs under this
-// one mutex. Keep the critical sections short: no I/O besides libical's own
-// lazy reading of /usr/share/zoneinfo.
+// prefix and zone directory settings. libical 3.0 guards only parts of it
+// with locks of its own, so every libical call that touches zones or
+// components (calendar.cc and its tests) runs under this one mutex. Keep the
+// critical sections short: no I/O besides libical's own lazy reading of
+// /usr/share/zoneinfo.
+//
+// Recurrence rules are parsed and expanded WITHOUT this mutex
+// (recurrence.cc): with floating (zone-less) times, icalrecurrencetype_*
+// and icalrecur_iterator_* use only per-thread state (icalerrno and the
+// icalmemory ring buffers are pthread-specific in libical 3.0), the
+// iterator's own memory and its own ICU calendar. So a long expansion by one
+// organizer never delays another caller's calendar export.
 //
 // Usage:
 //   absl::MutexLock lock(&internal::LibicalMutex());
@@ -18,9 +26,11 @@
 
 #include <libical/ical.h>
 
+#include <cstdlib>
 #include <memory>
 
 #include "absl/synchronization/mutex.h"
+#include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 
 namespace townhall::scheduling::internal {
@@ -36,10 +46,49 @@ struct IteratorDeleter {
 };
 using IteratorPtr = std::unique_ptr<icalrecur_iterator, IteratorDeleter>;
 
+// A parsed RRULE that owns what libical allocated for it: the RSCALE value,
+// which icalrecurrencetype_from_string() mallocs and libical 3.0 never frees
+// (icalvalue_set_recur() and the iterator take copies or borrow it).
+class ParsedRrule {
+ public:
+  // Parses `text`; check icalerrno afterwards.
+  explicit ParsedRrule(const char* text)
+      : value_(icalrecurrencetype_from_string(text)) {}
+  ParsedRrule(ParsedRrule&& other) noexcept : value_(other.value_) {
+    other.value_.rscale = nullptr;
+  }
+  ParsedRrule(const ParsedRrule&) = delete;
+  ParsedRrule& operator=(const ParsedRrule&) = delete;
+  ParsedRrule& operator=(ParsedRrule&&) = delete;
+  ~ParsedRrule() { std::free(value_.rscale); }
+
+  // Valid while this object lives: a copy of it borrows the RSCALE string.
+  const icalrecurrencetype& value() const { return value_; }
+
+ private:
+  icalrecurrencetype value_;
+};
+
 // iCalendar has second resolution; flooring every input the same way lets
 // exceptions match expanded starts exactly.
 inline absl::Time FloorToSecond(absl::Time t) {
   return absl::FromUnixSeconds(absl::ToUnixSeconds(t));
+}
+
+// A time without zone: libical then works in plain wall-clock time.
+inline icaltimetype FloatingTime(const absl::CivilSecond& local) {
+  icaltimetype t = icaltime_null_time();
+  t.year = static_cast<int>(local.year());
+  t.month = local.month();
+  t.day = local.day();
+  t.hour = local.hour();
+  t.minute = local.minute();
+  t.second = local.second();
+  return t;
+}
+
+inline absl::CivilSecond ToCivil(const icaltimetype& t) {
+  return absl::CivilSecond(t.year, t.month, t.day, t.hour, t.minute, t.second);
 }
 
 }  // namespace townhall::scheduling::internal

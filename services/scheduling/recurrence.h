@@ -13,6 +13,7 @@
 //                         "Europe/Berlin"}));
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -27,8 +28,16 @@ namespace townhall::scheduling {
 // session per occurrence.
 inline constexpr int kMaxOccurrences = 200;
 // Rules without COUNT or UNTIL are expanded up to this far after the first
-// start.
+// start (and never past the range of session starts).
 inline constexpr absl::Duration kOpenEndedHorizon = absl::Hours(24 * 366);
+// Bound on the work of one expansion, in candidates libical checks: for
+// DAILY rules every start time of every day stepped through (a sparse rule
+// such as FREQ=DAILY;BYMONTH=2;BYMONTHDAY=29;BYDAY=MO steps through ~10,000
+// days per occurrence), for WEEKLY every day of every week, for MONTHLY and
+// YEARLY each month or year expanded. 10,000 cost ~25 ms of CPU.
+inline constexpr int64_t kMaxExpansionCandidates = 10000;
+// BYHOUR x BYMINUTE x BYSECOND: start times a rule may have per day.
+inline constexpr int64_t kMaxStartsPerDay = 24;
 
 struct RecurrenceSpec {
   // RRULE value without "RRULE:", e.g. "FREQ=MONTHLY;BYDAY=2SA;COUNT=6".
@@ -43,14 +52,20 @@ struct RecurrenceSpec {
   std::vector<absl::Time> extra_dates;
 };
 
-// Checks that `rrule` parses (INVALID_ARGUMENT naming `field` otherwise).
+// Checks that `rrule` parses and is within the limits (INVALID_ARGUMENT
+// naming `field` otherwise); a MONTHLY or YEARLY rule must have an
+// occurrence between 2000-01-03 and the end of the session range. Costs at
+// most one probe per month or year of that range (~30 ms of CPU).
 absl::Status ValidateRrule(absl::string_view rrule,
                            absl::string_view field = "series.rrule");
 
 // Returns the occurrence starts in increasing order: the RRULE expansion
 // (DTSTART included), minus exception_dates, plus extra_dates. Open-ended
-// rules stop at kOpenEndedHorizon. More than kMaxOccurrences occurrences,
-// a bad rule or an unknown time zone is INVALID_ARGUMENT naming the field.
+// rules stop at kOpenEndedHorizon. INVALID_ARGUMENT naming the field: more
+// than kMaxOccurrences occurrences, an occurrence (or UNTIL) outside the
+// range a single session may start in (ValidateTimestamp), a rule that needs
+// more than kMaxExpansionCandidates to expand, a bad rule or an unknown time
+// zone. Thread-safe; does not take internal::LibicalMutex().
 absl::StatusOr<std::vector<absl::Time>> ExpandRecurrence(
     const RecurrenceSpec& spec);
 

@@ -9,8 +9,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
+#include "services/common/auth/authorization.h"
 #include "services/common/ids.h"
 #include "services/common/proto_time.h"
+#include "services/common/redis/idempotency_key.h"
 #include "services/common/status.h"
 #include "services/common/validation.h"
 #include "services/scheduling/calendar.h"
@@ -35,12 +37,6 @@ using townhall::v1::Venue;
 constexpr int kMaxScanRounds = 20;
 
 int64_t NowMicros() { return absl::ToUnixMicros(absl::Now()); }
-
-std::string IdempotencyKey(absl::string_view method,
-                           absl::string_view request_id) {
-  return request_id.empty() ? ""
-                            : absl::StrCat("idem:", method, ":", request_id);
-}
 
 std::string FormatInstant(absl::Time t) {
   return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone());
@@ -301,7 +297,8 @@ absl::Status SchedulingLogic::CreateVenue(
   TH_ASSIGN_OR_RETURN(
       ScriptOutcome outcome,
       store.RunScript(lua::kCreateVenueScript,
-                      {IdempotencyKey("CreateVenue", request.request_id()),
+                      {IdempotencyKey(TH_METHOD(SchedulingService, CreateVenue),
+                                      caller, request.request_id()),
                        venue.id(), venue.SerializeAsString()}));
   TH_RETURN_IF_ERROR(CheckOutcome(store, outcome));
   if (outcome.kind == "EXISTING") {
@@ -352,7 +349,8 @@ absl::Status SchedulingLogic::CreateSession(
 
   int64_t now = NowMicros();
   std::vector<std::string> args = {
-      IdempotencyKey("CreateSession", request.request_id()),
+      IdempotencyKey(TH_METHOD(SchedulingService, CreateSession), caller,
+                     request.request_id()),
       absl::StrCat(now),
       request.allow_conflicts() ? "1" : "0",
       "",
@@ -593,7 +591,8 @@ absl::Status SchedulingLogic::CreateSeries(
   SetTime(absl::Now(), series.mutable_create_time());
   tmpl->set_tenant_id(caller.tenant_id);
   std::vector<std::string> args = {
-      IdempotencyKey("CreateSeries", request.request_id()),
+      IdempotencyKey(TH_METHOD(SchedulingService, CreateSeries), caller,
+                     request.request_id()),
       absl::StrCat(NowMicros()),
       request.allow_conflicts() ? "1" : "0",
       series.id(),

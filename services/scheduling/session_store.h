@@ -15,7 +15,8 @@
 //   th:{t:<tenant>}:series:<id>:sessions   ZSET  session id by original start
 //   th:{t:<tenant>}:series:<id>:exdates    ZSET  EXDATEs (unix seconds)
 //   th:{t:<tenant>}:series:<id>:rdates     ZSET  RDATEs (unix seconds)
-//   th:{t:<tenant>}:idem:<method>:<req>    STRING result id, 24 h TTL
+//   th:{t:<tenant>}:idem:...               STRING result id, 24 h TTL (the
+//                                                 suffix: IdempotencyKey)
 //   th:{t:<tenant>}:version, :events       the tenant's change feed
 //
 // Everything of a tenant's schedule shares the hash tag {t:<tenant>}, so a

@@ -91,8 +91,9 @@ absl::Status ValidateSession(absl::string_view prefix, Session* session) {
                         "must be between 1 minute and 7 days");
   }
   session->mutable_duration()->set_nanos(0);
+  // Stored and exported under its canonical name.
   TH_RETURN_IF_ERROR(
-      ValidateTimeZone(field("time_zone"), session->time_zone()).status());
+      NormalizeTimeZone(field("time_zone"), session->mutable_time_zone()));
   if (session->format() == townhall::v1::SESSION_FORMAT_UNSPECIFIED) {
     session->set_format(townhall::v1::SESSION_FORMAT_ONLINE);
   }
@@ -147,7 +148,7 @@ absl::Status ValidateVenue(townhall::v1::Venue* venue) {
   TH_RETURN_IF_ERROR(ValidateText("venue.address", venue->address(),
                                   {.max_chars = 500, .multiline = true}));
   TH_RETURN_IF_ERROR(
-      ValidateTimeZone("venue.time_zone", venue->time_zone()).status());
+      NormalizeTimeZone("venue.time_zone", venue->mutable_time_zone()));
   if (venue->capacity() < 0 || venue->capacity() > kMaxCapacity) {
     return InvalidField(
         "venue.capacity",

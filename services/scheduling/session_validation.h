@@ -16,7 +16,8 @@ inline constexpr absl::Duration kMaxSessionDuration = absl::Hours(24 * 7);
 void SanitizeSession(townhall::v1::Session* session);
 
 // Validates a session; `prefix` is its field path ("session",
-// "series.template"). Defaults the format to ONLINE when unset.
+// "series.template"). Defaults the format to ONLINE when unset and replaces
+// a time zone link by its canonical name (Asia/Calcutta -> Asia/Kolkata).
 absl::Status ValidateSession(absl::string_view prefix,
                              townhall::v1::Session* session);
 

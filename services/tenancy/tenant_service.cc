@@ -20,9 +20,9 @@
 namespace townhall::tenancy {
 namespace {
 
+// Without a requested ttl (both at most the configured maximum).
 constexpr absl::Duration kDefaultTokenTtl = absl::Hours(12);
-constexpr absl::Duration kMaxTokenTtl = absl::Hours(24 * 30);
-constexpr absl::Duration kMaxApiKeyTtl = absl::Hours(24 * 365);
+constexpr absl::Duration kDefaultApiKeyTtl = absl::Hours(24 * 365);
 constexpr int kMaxApiKeysPerTenant = 1000;
 
 std::string TenantKey(absl::string_view tenant_id) {
@@ -175,11 +175,11 @@ class TenantServiceImpl final : public v1::TenantService::CallbackService,
           if (!request->role().empty() && request->role() != "organizer") {
             return InvalidField("role", "must be \"organizer\"");
           }
-          absl::Duration ttl = kDefaultTokenTtl;
-          if (request->has_ttl()) ttl = absl::Seconds(request->ttl().seconds());
-          if (ttl <= absl::ZeroDuration() || ttl > kMaxTokenTtl) {
-            return InvalidField("ttl", "must be positive and at most 30 days");
-          }
+          TH_ASSIGN_OR_RETURN(
+              absl::Duration ttl,
+              auth_->IssueLifetime(
+                  role, ToOptionalDuration(request->has_ttl(), request->ttl()),
+                  kDefaultTokenTtl));
           TH_RETURN_IF_ERROR(LoadTenant(redis, request->tenant_id()).status());
           absl::Time now = absl::Now();
           TokenClaims claims{.tenant_id = request->tenant_id(),
@@ -221,11 +221,12 @@ class TenantServiceImpl final : public v1::TenantService::CallbackService,
             }
             scopes |= ScopeBit(static_cast<ApiScope>(scope));
           }
-          absl::Duration ttl = kMaxApiKeyTtl;
-          if (request->has_ttl()) ttl = ToDuration(request->ttl());
-          if (ttl <= absl::ZeroDuration() || ttl > kMaxApiKeyTtl) {
-            return InvalidField("ttl", "must be positive and at most 365 days");
-          }
+          TH_ASSIGN_OR_RETURN(
+              absl::Duration ttl,
+              auth_->IssueLifetime(
+                  Role::kApiClient,
+                  ToOptionalDuration(request->has_ttl(), request->ttl()),
+                  kDefaultApiKeyTtl));
           TH_ASSIGN_OR_RETURN(
               RedisReply count,
               redis.Command({"ZCARD", ApiKeyIndexKey(caller.tenant_id)}));

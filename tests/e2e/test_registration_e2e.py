@@ -29,17 +29,18 @@ from google.protobuf import timestamp_pb2, duration_pb2  # noqa: E402
 
 TIMEOUT = 10
 
+# The import takes the files as bytes (proto `bytes` fields).
 ORGANIZATIONS_CSV = """name,name_uz_latn,name_ru,name_en,country_code,city,contact_name,contact_email,contact_phone
 Berlindagi oʻzbek jamiyati,Berlindagi oʻzbek jamiyati,Узбекское общество в Берлине,Uzbek Society Berlin,DE,Berlin,Dilnoza Karimova,office@uzbek-berlin.example.org,+49 30 5550101
 Gʻuncha madaniyat markazi,Gʻuncha madaniyat markazi,Культурный центр «Гунча»,Guncha Cultural Centre,DE,München,Rustam Oripov,info@guncha.example.org,+49 89 5550102
-"""
+""".encode()
 
 PARTICIPANTS_CSV = """display_name,organization,email,phone,preferred_language,time_zone
 Dilnoza Karimova,Uzbek Society Berlin,dilnoza.karimova@example.org,+49 30 5550111,uz-Latn,Europe/Berlin
 Шерзод Усманов,Узбекское общество в Берлине,sherzod.usmanov@example.org,+49 30 5550112,ru,Europe/Berlin
 Oʻlmas Gʻaniyev,Gʻuncha madaniyat markazi,olmas.ganiyev@example.org,+49 89 5550113,uz-Latn,Europe/Berlin
 Rustam Oripov,Guncha Cultural Centre,rustam.oripov@example.org,+49 89 5550114,en,Europe/Berlin
-"""
+""".encode()
 
 FIXTURE = None
 reg = reg_grpc = sched = sched_grpc = tenant = tenant_grpc = None

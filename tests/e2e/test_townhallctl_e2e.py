@@ -259,6 +259,22 @@ class HappyPaths(unittest.TestCase):
         self.assertEqual(again.get("organizations_existing"),
                          first["organizations_created"])
 
+    def test_import_reports_an_invalid_utf8_row_and_imports_the_others(self):
+        # The file goes to the server as bytes: one bad byte costs its row.
+        with tempfile.NamedTemporaryFile("wb", suffix=".csv") as f:
+            f.write(b"display_name,email\n"
+                    b"Aziz Ctl,aziz.ctl@example.org\n"
+                    b"Bobur \xff Ctl,bobur.ctl@example.org\n"
+                    b"Dilnoza Ctl,dilnoza.ctl@example.org\n")
+            f.flush()
+            r = run("import", f.name, "--output=json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        result = json.loads(r.stdout)
+        self.assertEqual(result.get("participants_created"), 2, r.stdout)
+        self.assertEqual(result.get("errors"), [{
+            "file": "participants", "line": 3,
+            "reason": 'column "display_name": is not valid UTF-8'}])
+
     def test_calendar_writes_an_ics_file(self):
         session = self.create_session("Calendar test")
         with tempfile.TemporaryDirectory() as tmp:

@@ -8,9 +8,9 @@
 //                                     the claim checks behind the
 //                                     signature with hostile claim values;
 //   keys:<key file>                   a key file for KeySet::Parse.
-// Checks that a token that verifies has a tenant, a known role and an
-// expiry after now, and that a join token names its session and
-// participant.
+// Checks that a token that verifies has a tenant, an expiry after now, a
+// lifetime within townhalld's default TokenRules, and that a join token
+// names its session and participant.
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
@@ -30,7 +30,6 @@ namespace {
 
 constexpr char kKeyId[] = "fuzz-key";
 constexpr char kSecret[] = "0123456789abcdef0123456789abcdef01234567";
-constexpr char kAudience[] = "townhall";
 // 2027-01-15: seeds carry exp claims after it.
 const absl::Time kNow = absl::FromUnixSeconds(1800000000);
 
@@ -56,14 +55,17 @@ std::string SignHs256(absl::string_view header, absl::string_view payload) {
 }
 
 void Verify(absl::string_view token) {
+  const townhall::TokenRules rules;  // townhalld's defaults
   absl::StatusOr<townhall::Principal> principal =
-      townhall::VerifyToken(Keys(), kAudience, token, kNow);
+      townhall::VerifyToken(Keys(), rules, token, kNow);
   if (!principal.ok()) {
     FUZZ_CHECK(principal.status().code() == absl::StatusCode::kUnauthenticated);
     return;
   }
   FUZZ_CHECK(!principal->tenant_id.empty());
   FUZZ_CHECK(principal->expire_time > kNow);
+  FUZZ_CHECK(principal->expire_time - principal->issue_time <=
+             rules.MaxLifetime(principal->role));
   if (townhall::IsSessionRole(principal->role)) {
     FUZZ_CHECK(!principal->session_id.empty());
     FUZZ_CHECK(!principal->participant_id.empty());

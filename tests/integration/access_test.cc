@@ -18,13 +18,10 @@
 // A method without a row fails AccessTableCoversEveryMethodOfEveryService
 // in auth_test; a row without a method fails here.
 #include <google/protobuf/descriptor.h>
-#include <google/protobuf/dynamic_message.h>
 #include <google/protobuf/message.h>
-#include <grpcpp/generic/generic_stub.h>
 #include <gtest/gtest.h>
 
 #include <fstream>
-#include <future>
 #include <map>
 #include <memory>
 #include <sstream>
@@ -35,6 +32,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "services/common/auth/authorization.h"
+#include "tests/testing/generic_call.h"
 #include "tests/testing/shared_server.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/test_server.h"
@@ -75,14 +73,6 @@ struct Fixture {
   std::map<Role, std::string> participants;
 };
 
-const MethodDescriptor* FindMethod(absl::string_view path) {
-  // "/townhall.v1.Service/Method"
-  std::string full(path.substr(1));
-  full[full.find('/')] = '.';
-  return google::protobuf::DescriptorPool::generated_pool()->FindMethodByName(
-      full);
-}
-
 void SetIfPresent(Message* request, absl::string_view field_name,
                   const std::string& value) {
   const FieldDescriptor* field =
@@ -91,42 +81,6 @@ void SetIfPresent(Message* request, absl::string_view field_name,
       !field->is_repeated() && !value.empty()) {
     request->GetReflection()->SetString(request, field, value);
   }
-}
-
-// Calls `path` with `request` and `token` over a generic stub; returns the
-// status and the response bytes.
-absl::Status Call(const std::shared_ptr<grpc::Channel>& channel,
-                  const std::string& path, const Message& request,
-                  const std::string& token, std::string* response_bytes) {
-  grpc::GenericStub stub(channel);
-  grpc::ClientContext context;
-  // A watch that is let in stays open: its first message (or the deadline)
-  // is the answer.
-  const bool streams = FindMethod(path)->server_streaming();
-  context.set_deadline(absl::ToChronoTime(
-      absl::Now() + (streams ? absl::Milliseconds(500) : absl::Seconds(10))));
-  if (!token.empty()) {
-    context.AddMetadata("authorization", absl::StrCat("Bearer ", token));
-  }
-  std::string bytes = request.SerializeAsString();
-  grpc::Slice slice(bytes);
-  grpc::ByteBuffer send(&slice, 1);
-  grpc::ByteBuffer receive;
-  std::promise<grpc::Status> done;
-  stub.UnaryCall(
-      &context, path, grpc::StubOptions(), &send, &receive,
-      [&done](grpc::Status status) { done.set_value(std::move(status)); });
-  grpc::Status status = done.get_future().get();
-  response_bytes->clear();
-  std::vector<grpc::Slice> slices;
-  if (status.ok() && receive.Dump(&slices).ok()) {
-    for (const grpc::Slice& s : slices) {
-      response_bytes->append(reinterpret_cast<const char*>(s.begin()),
-                             s.size());
-    }
-  }
-  return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
-                      status.error_message());
 }
 
 class AccessTest : public ::testing::Test {
@@ -289,10 +243,7 @@ class AccessTest : public ::testing::Test {
 
   std::unique_ptr<Message> RequestFor(const MethodDescriptor& method,
                                       const Caller& caller) const {
-    std::unique_ptr<Message> request(
-        google::protobuf::MessageFactory::generated_factory()
-            ->GetPrototype(method.input_type())
-            ->New());
+    std::unique_ptr<Message> request = NewRequest(method);
     // series_id before session_id: in a oneof (ExportCalendar) the last
     // one set wins, and the session is what a join token may name.
     SetIfPresent(request.get(), "series_id", fixture_.series_id);
@@ -336,8 +287,8 @@ TEST_F(AccessTest, EveryRpcAnswersEveryCallerAsTheTableSays) {
       SCOPED_TRACE(absl::StrCat(rule.method, " by ", caller.name));
       std::unique_ptr<Message> request = RequestFor(*method, caller);
       std::string response;
-      absl::Status status = Call(channel, std::string(rule.method), *request,
-                                 caller.token, &response);
+      absl::Status status = CallWithToken(channel, std::string(rule.method),
+                                          *request, caller.token, &response);
       if (caller.anonymous) {
         EXPECT_EQ(status.code(), absl::StatusCode::kUnauthenticated) << status;
         ++refused_calls;

@@ -9,11 +9,9 @@
 // call is tested in access_test.cc.
 #include <gmock/gmock.h>
 #include <google/protobuf/descriptor.h>
-#include <grpcpp/generic/generic_stub.h>
 #include <gtest/gtest.h>
 
 #include <functional>
-#include <future>
 #include <memory>
 #include <set>
 #include <string>
@@ -25,9 +23,11 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "services/common/auth/authorization.h"
+#include "tests/testing/generic_call.h"
 #include "tests/testing/redis_server.h"
 #include "tests/testing/shared_server.h"
 #include "tests/testing/status_matchers.h"
@@ -41,36 +41,6 @@ using ::testing::HasSubstr;
 
 // ---- Every method of every hosted service
 // ---------------------------------------------------------------
-
-const std::vector<std::string>& ServiceNames() {
-  static const auto* const kNames =
-      new std::vector<std::string>{v1::AgendaService::service_full_name(),
-                                   v1::SchedulingService::service_full_name(),
-                                   v1::RegistrationService::service_full_name(),
-                                   v1::TenantService::service_full_name(),
-                                   v1::DiagnosticsService::service_full_name(),
-                                   v1::QuestionService::service_full_name()};
-  return *kNames;
-}
-
-// gRPC paths of every method, from the descriptors: a method added to a
-// .proto is covered without touching this file.
-const std::vector<std::string>& AllMethods() {
-  static const auto* const kMethods = [] {
-    auto* methods = new std::vector<std::string>;
-    for (const std::string& name : ServiceNames()) {
-      const google::protobuf::ServiceDescriptor* service =
-          google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(
-              name);
-      for (int i = 0; service != nullptr && i < service->method_count(); ++i) {
-        methods->push_back(
-            absl::StrCat("/", name, "/", service->method(i)->name()));
-      }
-    }
-    return methods;
-  }();
-  return *kMethods;
-}
 
 std::vector<std::string> MethodsOf(const std::string& service) {
   std::vector<std::string> out;
@@ -155,6 +125,25 @@ std::vector<BadCredential> BadCredentials(const std::string& tenant_id) {
   TokenClaims no_tenant = OrganizerClaims("");
   TokenClaims operator_claims = OrganizerClaims(tenant_id);
   operator_claims.role = Role::kOperator;  // "operator" is never a token role
+  // Correctly signed, but living longer than their kind may (the outside
+  // tester's ten-year organizer token; a join token and an API key a day
+  // past their maximum).
+  TokenClaims ten_years = OrganizerClaims(tenant_id);
+  ten_years.expire_time = ten_years.issue_time + absl::Hours(24 * 3653);
+  TokenClaims long_join = OrganizerClaims(tenant_id);
+  long_join.role = Role::kParticipant;
+  long_join.session_id = "s-1";
+  long_join.participant_id = "p-1";
+  long_join.expire_time = long_join.issue_time + absl::Hours(24 * 8);
+  TokenClaims long_api_key = OrganizerClaims(tenant_id);
+  long_api_key.role = Role::kApiClient;
+  long_api_key.scopes = ScopeBit(ApiScope::kReadSchedule);
+  long_api_key.token_id = "key-1";
+  long_api_key.expire_time = long_api_key.issue_time + absl::Hours(24 * 366);
+  // Signed by an issuer with no lifetime limits (SignToken keeps to them).
+  const TokenRules lax{.max_organizer_lifetime = absl::InfiniteDuration(),
+                       .max_join_token_lifetime = absl::InfiniteDuration(),
+                       .max_api_key_lifetime = absl::InfiniteDuration()};
   const std::string valid = SignTestToken(OrganizerClaims(tenant_id));
   std::string tampered = valid;
   // Flip a character of the signature.
@@ -169,8 +158,13 @@ std::vector<BadCredential> BadCredentials(const std::string& tenant_id) {
       {"tampered signature", tampered, "bad signature"},
       {"expired", SignTestToken(expired), "expired"},
       {"wrong audience",
-       SignTestToken(OrganizerClaims(tenant_id), TestKeys(), "not-townhall"),
+       SignTestToken(OrganizerClaims(tenant_id), TestKeys(),
+                     TokenRules{.audience = "not-townhall"}),
        "wrong audience"},
+      {"wrong issuer",
+       SignTestToken(OrganizerClaims(tenant_id), TestKeys(),
+                     TokenRules{.issuer = "https://idp.example.org"}),
+       "wrong issuer"},
       {"no tenant claim", SignTestToken(no_tenant), "no tenant"},
       {"operator role claim", SignTestToken(operator_claims), "unknown role"},
       {"alg none", AlgNoneToken(tenant_id, R"({"alg":"none","typ":"JWT"})"),
@@ -189,6 +183,12 @@ std::vector<BadCredential> BadCredentials(const std::string& tenant_id) {
        AlgNoneToken(tenant_id,
                     R"({"alg":"HS256","typ":"JWT","kid":"no-such-key"})"),
        "unknown key id"},
+      {"ten-year organizer token", SignTestToken(ten_years, TestKeys(), lax),
+       "lifetime"},
+      {"eight-day join token", SignTestToken(long_join, TestKeys(), lax),
+       "lifetime"},
+      {"366-day API key", SignTestToken(long_api_key, TestKeys(), lax),
+       "lifetime"},
       {"bootstrap credential with a suffix",
        absl::StrCat(kTestBootstrapCredential, "x"), "malformed"},
       {"bootstrap credential truncated",
@@ -196,29 +196,6 @@ std::vector<BadCredential> BadCredentials(const std::string& tenant_id) {
                    sizeof(kTestBootstrapCredential) - 2),
        "malformed"},
   };
-}
-
-// Calls `path` with an empty request and a raw authorization value ("":
-// none), over a generic stub: any method, and values the typed client
-// cannot send (it always writes "Bearer ").
-absl::Status RawCall(const std::shared_ptr<grpc::Channel>& channel,
-                     const std::string& path,
-                     const std::string& authorization) {
-  grpc::GenericStub stub(channel);
-  grpc::ClientContext context;
-  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
-  if (!authorization.empty())
-    context.AddMetadata("authorization", authorization);
-  grpc::Slice empty("");  // an empty message is zero bytes
-  grpc::ByteBuffer request(&empty, 1);
-  grpc::ByteBuffer response;
-  std::promise<grpc::Status> done;
-  stub.UnaryCall(
-      &context, path, grpc::StubOptions(), &request, &response,
-      [&done](grpc::Status status) { done.set_value(std::move(status)); });
-  grpc::Status status = done.get_future().get();
-  return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
-                      status.error_message());
 }
 
 // Calls `path` with an empty request and `token` ("" sends none).
@@ -426,6 +403,90 @@ TEST(AuthTest, TokenOfTenantADoesNotReachTenantBData) {
   v1::GetSessionRequest get;
   get.set_session_id(created->session().id());
   EXPECT_THAT(a.GetSession(get), HasCode(absl::StatusCode::kNotFound));
+}
+
+// IssueToken never mints an organizer token that the servers would refuse
+// for its lifetime (24 h by default), and what it mints names its issuer.
+TEST(AuthTest, IssueTokenKeepsToTheOrganizerTokenLifetime) {
+  std::string tenant_id;
+  ASSERT_TRUE(ServerEnvironment::server().NewTenantToken(&tenant_id).ok());
+  TownhallClient operator_client =
+      ServerEnvironment::server().Client(kTestBootstrapCredential);
+  v1::IssueTokenRequest issue;
+  issue.set_tenant_id(tenant_id);
+  issue.set_subject("organizer@example.org");
+  issue.mutable_ttl()->set_seconds(25 * 3600);
+  EXPECT_THAT(operator_client.IssueToken(issue),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("ttl")));
+  issue.mutable_ttl()->set_seconds(24 * 3600);
+  absl::StatusOr<v1::IssueTokenResponse> day =
+      operator_client.IssueToken(issue);
+  ASSERT_TRUE(day.ok()) << day.status();
+  CallOptions as_organizer;
+  as_organizer.token = day->token();
+  EXPECT_TRUE(
+      operator_client.ListSessions(v1::ListSessionsRequest(), as_organizer)
+          .ok());
+  std::vector<std::string> parts = absl::StrSplit(day->token(), '.');
+  ASSERT_EQ(parts.size(), 3u);
+  std::string payload;
+  ASSERT_TRUE(absl::WebSafeBase64Unescape(parts[1], &payload));
+  EXPECT_THAT(payload, HasSubstr(R"("iss":"townhall")"));
+}
+
+// ---- Malformed requests
+// ---------------------------------------------------------------
+
+// Bytes that are not a valid protobuf message of any type.
+struct MalformedBody {
+  std::string name;
+  std::string bytes;
+};
+
+std::vector<MalformedBody> MalformedBodies() {
+  // Groups nested far deeper than protobuf's recursion limit (100), each
+  // closed properly: field 1, START_GROUP (0x0b) ... END_GROUP (0x0c).
+  std::string nested =
+      absl::StrCat(std::string(2000, '\x0b'), std::string(2000, '\x0c'));
+  return {
+      // Field 1, length 16, but only "abc" follows.
+      {"truncated field", std::string("\x0a\x10"
+                                      "abc",
+                                      5)},
+      // Field 1 as a varint whose last byte is missing.
+      {"truncated varint", std::string("\x08\xff", 2)},
+      // A tag with field number 0.
+      {"field number 0", std::string("\x00\x01", 2)},
+      {"deeply nested groups", nested},
+      // A length-delimited field whose length does not fit in 32 bits.
+      {"huge length", std::string("\x0a\xff\xff\xff\xff\x7f", 6)},
+  };
+}
+
+// A request protobuf cannot parse is INVALID_ARGUMENT with a message (not
+// gRPC's bare UNIMPLEMENTED), on every method, unary and server-streaming
+// alike. Authentication comes first, as for invalid UTF-8: without a valid
+// credential the caller learns only that (UNAUTHENTICATED).
+TEST(AuthTest, MalformedRequestsAreInvalidArgumentOnEveryRpc) {
+  absl::StatusOr<std::string> token =
+      ServerEnvironment::server().NewTenantToken();
+  ASSERT_TRUE(token.ok()) << token.status();
+  TownhallClient client = ServerEnvironment::server().Client();
+  for (const std::string& rpc : AllMethods()) {
+    for (const MalformedBody& body : MalformedBodies()) {
+      SCOPED_TRACE(absl::StrCat(body.name, " to ", rpc));
+      absl::Status with_token = RawCall(
+          client.channel(), rpc, absl::StrCat("Bearer ", *token), body.bytes);
+      EXPECT_THAT(with_token, StatusIs(absl::StatusCode::kInvalidArgument,
+                                       HasSubstr("malformed protobuf")));
+      EXPECT_THAT(RawCall(client.channel(), rpc, "", body.bytes),
+                  StatusIs(absl::StatusCode::kUnauthenticated,
+                           HasSubstr("missing credentials")));
+    }
+  }
+  // The server keeps serving well-formed requests.
+  EXPECT_TRUE(
+      client.Ping(v1::PingRequest(), CallOptions{.token = *token}).ok());
 }
 
 }  // namespace

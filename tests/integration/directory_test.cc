@@ -1044,5 +1044,83 @@ TEST(DirectoryTest, ImportRowRules) {
   EXPECT_THAT(Ids(omsk), ElementsAre(known.id()));
 }
 
+// One invalid UTF-8 byte costs its row, not the file: the files are bytes
+// on the wire, and the row is reported with its line and column.
+TEST(DirectoryTest, ImportReportsAnInvalidUtf8RowAndImportsTheOthers) {
+  ASSERT_OK_AND_ASSIGN(Tenant t, NewTenant());
+  std::string organizations = "name,country_code,city\n";
+  constexpr int kRows = 127;
+  constexpr int kBadRow = 64;  // line 65
+  for (int i = 1; i <= kRows; ++i) {
+    absl::StrAppend(&organizations, "Jamiyat ", i, ",RU,",
+                    i == kBadRow ? "Q\xFFzon" : "Qozon", "\n");
+  }
+  const std::string participants =
+      "display_name,organization,email\n"                    // 1
+      "Aziz Karimov,Jamiyat 1,aziz@example.org\n"            // 2
+      "Bobur \xC3\x28Qodirov,Jamiyat 2,bobur@example.org\n"  // 3 bad
+      "Dilnoza Karimova,Jamiyat 3,\n";                       // 4
+  ASSERT_OK_AND_ASSIGN(v1::ImportDirectoryResponse response,
+                       Import(t.client, organizations, participants));
+  EXPECT_THAT(response.errors(),
+              ElementsAre(ImportErrorIs("organizations", kBadRow + 1,
+                                        "column \"city\": is not valid UTF-8"),
+                          ImportErrorIs("participants", 3,
+                                        "column \"display_name\": is not "
+                                        "valid UTF-8")))
+      << ::testing::PrintToString(Errors(response));
+  EXPECT_EQ(response.organizations_created(), kRows - 1);
+  EXPECT_EQ(response.participants_created(), 2);
+  ASSERT_OK_AND_ASSIGN(std::vector<v1::Organization> orgs, ListOrgs(t.client));
+  EXPECT_THAT(orgs, SizeIs(kRows - 1));
+  for (const v1::Organization& org : orgs) {
+    EXPECT_NE(org.name(), absl::StrCat("Jamiyat ", kBadRow));
+  }
+  ASSERT_OK_AND_ASSIGN(std::vector<v1::Participant> people,
+                       ListPeople(t.client));
+  EXPECT_THAT(people, SizeIs(2));
+}
+
+// Cells that a spreadsheet would run as formulas are data to townhall: the
+// import keeps them as typed (a phone number starts with '+'), and every CSV
+// townhall writes defuses them (see the export tests).
+TEST(DirectoryTest, ImportStoresFormulaLookingCellsAsTyped) {
+  ASSERT_OK_AND_ASSIGN(Tenant t, NewTenant());
+  const std::string name = "=HYPERLINK(\"http://evil.example/\",\"Jamiyat\")";
+  const std::string organizations =
+      "name,name_ru,country_code,city,contact_name,contact_email,"
+      "contact_phone\n"
+      "\"=HYPERLINK(\"\"http://evil.example/\"\",\"\"Jamiyat\"\")\","
+      "-Общество,RU,+Qozon,@Ali,=1+2@example.org,+998 90 123 45 67\n";
+  const std::string participants =
+      "display_name,organization,phone\n"
+      "@SUM(A1) Aziz,-Общество,-12 34\n";
+  ASSERT_OK_AND_ASSIGN(v1::ImportDirectoryResponse response,
+                       Import(t.client, organizations, participants));
+  ASSERT_THAT(response.errors(), IsEmpty())
+      << ::testing::PrintToString(Errors(response));
+  ASSERT_OK_AND_ASSIGN(std::vector<v1::Organization> orgs, ListOrgs(t.client));
+  ASSERT_THAT(orgs, SizeIs(1));
+  ASSERT_OK_AND_ASSIGN(v1::Organization org, GetOrg(t.client, orgs[0].id()));
+  for (const v1::Organization& o : {orgs[0], org}) {
+    EXPECT_EQ(o.name(), name);
+    EXPECT_EQ(o.localized_names().at("ru"), "-Общество");
+    EXPECT_EQ(o.city(), "+Qozon");
+    EXPECT_EQ(o.contact_name(), "@Ali");
+    EXPECT_EQ(o.contact_email(), "=1+2@example.org");
+    EXPECT_EQ(o.contact_phone(), "+998 90 123 45 67");
+  }
+  ASSERT_OK_AND_ASSIGN(std::vector<v1::Participant> people,
+                       ListPeople(t.client));
+  ASSERT_THAT(people, SizeIs(1));
+  ASSERT_OK_AND_ASSIGN(v1::Participant person,
+                       GetPerson(t.client, people[0].id()));
+  for (const v1::Participant& p : {people[0], person}) {
+    EXPECT_EQ(p.display_name(), "@SUM(A1) Aziz");
+    EXPECT_EQ(p.phone(), "-12 34");
+    EXPECT_EQ(p.organization_id(), org.id());
+  }
+}
+
 }  // namespace
 }  // namespace townhall::testing

@@ -393,9 +393,7 @@ class TestWatchModule final : public v1::AgendaService::CallbackService,
                               public ServiceModule {
  public:
   explicit TestWatchModule(const ServiceEnv& env)
-      : watch_(env, Spec(),
-               {.coalesce_window = absl::Milliseconds(200),
-                .max_streams_per_participant = kMaxStreamsPerParticipant}) {
+      : watch_(env, Spec(), {.coalesce_window = absl::Milliseconds(200)}) {
     instance = this;
   }
   ~TestWatchModule() override { instance = nullptr; }
@@ -460,6 +458,7 @@ class FeedWatchStreamTest : public ::testing::Test {
   static void SetUpTestSuite() {
     TestServerOptions options;
     options.redis_address = SharedRedisAddress();
+    options.streams.max_per_participant = kMaxStreamsPerParticipant;
     options.modules = {tenancy::TenantModule(),
                        scheduling::SchedulingModule(),
                        {"fwtest", [](const ServiceEnv& env) {
@@ -568,7 +567,7 @@ TEST_F(FeedWatchStreamTest, CapsOpenStreamsPerParticipant) {
   EXPECT_EQ(ended->error_message(),
             absl::StrCat("at most ", kMaxStreamsPerParticipant,
                          " open watch streams per participant"));
-  // Others are not counted against p1, organizers not at all.
+  // Others are not counted against p1, nor organizers (capped apart).
   auto p2 = Watch(Member("p2"));
   EXPECT_EQ(p2->WaitFor(1).size(), 1u);
   std::vector<std::unique_ptr<WatchReader>> organizers;

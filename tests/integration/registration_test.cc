@@ -963,8 +963,9 @@ TEST(RegistrationTest, JoinTokenIsScopedToItsSession) {
   EXPECT_LE(expires, absl::Now() + absl::Hours(12) + absl::Seconds(1));
 
   EXPECT_TRUE(GetSessionAs(t, s.id(), issued.token()).ok());
+  // Any other session is invisible to it (NOT_FOUND, as for an unknown id).
   EXPECT_THAT(GetSessionAs(t, other.id(), issued.token()),
-              HasCode(absl::StatusCode::kPermissionDenied));
+              HasCode(absl::StatusCode::kNotFound));
   // Its own registration, not another participant's.
   v1::GetRegistrationRequest own;
   own.set_session_id(s.id());

@@ -1377,14 +1377,19 @@ TEST(SchedulingTest, IdempotencyRecordsExistOnlyForRequestIds) {
   ASSERT_OK_AND_ASSIGN(RedisReply bare, redis.Command({"EXISTS", prefix}));
   EXPECT_EQ(bare.integer, 0) << "stray key " << prefix;
   ASSERT_OK_AND_ASSIGN(
-      RedisReply ttl,
-      redis.Command({"TTL", absl::StrCat(prefix, "idem:CreateSession:r1")}));
-  EXPECT_GT(ttl.integer, 0);
-  EXPECT_LE(ttl.integer, 24 * 3600);
-  ASSERT_OK_AND_ASSIGN(
       RedisReply keys,
       redis.Command({"KEYS", absl::StrCat("th:{t:", t.id, "}:idem:*")}));
-  EXPECT_EQ(keys.elements.size(), 1u);
+  ASSERT_EQ(keys.elements.size(), 1u);
+  // The record of the one request with an id (its caller's, see
+  // IdempotencyKey).
+  const std::string& key = keys.elements[0].str;
+  EXPECT_TRUE(absl::StartsWith(
+      key, absl::StrCat(prefix, "idem:SchedulingService/CreateSession:")))
+      << key;
+  EXPECT_TRUE(absl::EndsWith(key, ":r1")) << key;
+  ASSERT_OK_AND_ASSIGN(RedisReply ttl, redis.Command({"TTL", key}));
+  EXPECT_GT(ttl.integer, 0);
+  EXPECT_LE(ttl.integer, 24 * 3600);
 }
 
 // ---- ListSessions

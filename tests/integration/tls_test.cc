@@ -363,7 +363,7 @@ ServerOptions MinimalServerOptions(const std::string& listen_address) {
   options.redis.address = SharedRedisAddress();
   options.redis.pool_size = 1;
   options.auth.keys = TestKeys();
-  options.auth.audience = kTestAudience;
+  options.auth.tokens.audience = kTestAudience;
   options.rpc.access_log = false;
   options.shutdown_grace = absl::Seconds(1);
   return options;

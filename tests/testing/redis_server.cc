@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -76,6 +77,10 @@ absl::Status RedisServer::Launch() {
 }
 
 void RedisServer::Stop() { process_.Kill(); }
+
+void RedisServer::Pause() { process_.Signal(SIGSTOP); }
+
+void RedisServer::Resume() { process_.Signal(SIGCONT); }
 
 absl::Status RedisServer::Restart() {
   Stop();

@@ -30,6 +30,11 @@ class RedisServer {
   void Stop();
   // Starts it again on the same port.
   absl::Status Restart();
+  // Freezes the server (SIGSTOP): connections stay open but nothing is
+  // answered, like a Redis stuck in a long command or a blackholed network.
+  void Pause();
+  // Lets a paused server run again (SIGCONT).
+  void Resume();
 
  private:
   RedisServer(int port, RedisServerOptions options);

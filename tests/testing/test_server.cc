@@ -20,8 +20,8 @@ const KeySet& ForeignKeys() {
 }
 
 std::string SignTestToken(const TokenClaims& claims, const KeySet& keys,
-                          const std::string& audience) {
-  return *SignToken(keys, audience, claims);
+                          const TokenRules& rules) {
+  return *SignToken(keys, rules, claims);
 }
 
 absl::StatusOr<std::unique_ptr<TestServer>> TestServer::Start(
@@ -39,13 +39,14 @@ absl::StatusOr<std::unique_ptr<TestServer>> TestServer::Start(
   server_options.redis.command_timeout = options.redis_timeout;
   server_options.redis.pool_size = 4;
   server_options.auth.keys = TestKeys();
-  server_options.auth.audience = kTestAudience;
+  server_options.auth.tokens.audience = kTestAudience;
   server_options.auth.bootstrap_credential = kTestBootstrapCredential;
   server_options.rpc.access_log = false;
   server_options.drain_delay = options.drain_delay;
   server_options.peer_address = options.peer_address;
   server_options.shutdown_grace = options.shutdown_grace;
   server_options.health_interval = options.health_interval;
+  server_options.streams = options.streams;
   server_options.tls = options.tls;
   std::vector<ModuleSpec> modules =
       options.modules.empty() ? AllModules() : options.modules;

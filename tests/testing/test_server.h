@@ -36,6 +36,8 @@ struct TestServerOptions {
   absl::Duration shutdown_grace = absl::Seconds(5);
   absl::Duration redis_timeout = absl::Seconds(1);
   absl::Duration health_interval = absl::Milliseconds(100);
+  // Caps and lifetime of server streams (production defaults).
+  StreamLimits streams;
   // TLS of the server; plaintext when tls.cert_file is empty (see
   // TestCertificates for files).
   ServerTlsOptions tls;
@@ -68,9 +70,10 @@ class TestServer {
   ClientOptions client_options_;
 };
 
-// Signs a token with the test keys (or `keys`), for auth tests.
+// Signs a token with the test keys (or `keys`) and the test servers' token
+// rules (or `rules`: another issuer or audience), for auth tests.
 std::string SignTestToken(const TokenClaims& claims,
                           const KeySet& keys = TestKeys(),
-                          const std::string& audience = kTestAudience);
+                          const TokenRules& rules = TokenRules());
 
 }  // namespace townhall::testing

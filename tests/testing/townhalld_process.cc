@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "clients/cpp/townhall_client.h"
 #include "services/common/ids.h"
+#include "services/common/status.h"
 #include "tests/testing/health.h"
 #include "tests/testing/redis_server.h"
 #include "tests/testing/test_server.h"
@@ -19,10 +20,12 @@ TownhalldFleet::~TownhalldFleet() {
 }
 
 absl::Status TownhalldFleet::Start(const std::string& path, int count,
-                                   absl::string_view health_service) {
+                                   absl::string_view health_service,
+                                   const std::string& redis_address) {
   dir_ = std::filesystem::temp_directory_path() /
          absl::StrCat("townhall-fleet-", getpid(), "-", NewId());
   std::filesystem::create_directories(dir_);
+  health_service_ = std::string(health_service);
   // The secret of TestKeys().
   std::ofstream(dir_ / "keys")
       << "test-key 0123456789abcdef0123456789abcdef01234567\n";
@@ -30,21 +33,36 @@ absl::Status TownhalldFleet::Start(const std::string& path, int count,
   for (int i = 0; i < count; ++i) {
     Server server;
     server.address = absl::StrCat("127.0.0.1:", PickFreePort());
-    absl::StatusOr<ChildProcess> process = ChildProcess::Spawn(
-        {path, absl::StrCat("--listen=", server.address),
-         absl::StrCat("--redis=", SharedRedisAddress()),
-         absl::StrCat("--auth_key_file=", (dir_ / "keys").string()),
-         absl::StrCat("--bootstrap_credential_file=",
-                      (dir_ / "bootstrap").string()),
-         "--redis_pool_size=8", "--shutdown_grace=2s", "--access_log=false"});
-    if (!process.ok()) return process.status();
-    server.process = *std::move(process);
-    if (!WaitForHealth(server.address, std::string(health_service), true,
-                       absl::Seconds(15))) {
-      return absl::UnavailableError(absl::StrCat(
-          "townhalld on ", server.address, " did not become healthy"));
-    }
+    server.argv = {
+        path,
+        absl::StrCat("--listen=", server.address),
+        absl::StrCat("--redis=", redis_address.empty() ? SharedRedisAddress()
+                                                       : redis_address),
+        absl::StrCat("--auth_key_file=", (dir_ / "keys").string()),
+        absl::StrCat("--bootstrap_credential_file=",
+                     (dir_ / "bootstrap").string()),
+        "--redis_pool_size=8",
+        "--shutdown_grace=2s",
+        "--access_log=false"};
+    TH_RETURN_IF_ERROR(Launch(server));
     servers_.push_back(std::move(server));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status TownhalldFleet::Restart(int i) {
+  Kill(i);
+  return Launch(servers_[i]);
+}
+
+absl::Status TownhalldFleet::Launch(Server& server) {
+  absl::StatusOr<ChildProcess> process = ChildProcess::Spawn(server.argv);
+  if (!process.ok()) return process.status();
+  server.process = *std::move(process);
+  if (!WaitForHealth(server.address, health_service_, true,
+                     absl::Seconds(15))) {
+    return absl::UnavailableError(absl::StrCat("townhalld on ", server.address,
+                                               " did not become healthy"));
   }
   return absl::OkStatus();
 }

@@ -23,11 +23,19 @@ class TownhalldFleet {
   ~TownhalldFleet();  // stops the processes, removes the key files
 
   // Starts `count` townhalld processes (binary `path`) on free ports and
-  // SharedRedisAddress(), with the test keys (TestKeys(), so tokens signed
-  // with SignTestToken verify) and kTestBootstrapCredential, and waits until
-  // each reports `health_service` SERVING.
+  // `redis_address` (SharedRedisAddress() when empty), with the test keys
+  // (TestKeys(), so tokens signed with SignTestToken verify) and
+  // kTestBootstrapCredential, and waits until each reports `health_service`
+  // SERVING.
   absl::Status Start(const std::string& path, int count,
-                     absl::string_view health_service);
+                     absl::string_view health_service,
+                     const std::string& redis_address = "");
+
+  // Kills process `i` with SIGKILL (a crash: no drain, no goodbye).
+  void Kill(int i) { servers_[i].process.Kill(); }
+  // Starts process `i` again, on the same address and flags, and waits
+  // until it reports SERVING.
+  absl::Status Restart(int i);
 
   const std::string& address(int i) const { return servers_[i].address; }
   int size() const { return static_cast<int>(servers_.size()); }
@@ -39,9 +47,14 @@ class TownhalldFleet {
  private:
   struct Server {
     std::string address;
+    std::vector<std::string> argv;
     ChildProcess process;
   };
+  // Spawns `server.argv` and waits for health.
+  absl::Status Launch(Server& server);
+
   std::filesystem::path dir_;
+  std::string health_service_;
   std::vector<Server> servers_;
 };
 

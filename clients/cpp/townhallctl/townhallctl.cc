@@ -626,7 +626,9 @@ std::string HeaderStart(const std::string& text) {
   return std::string(absl::StripAsciiWhitespace(view));
 }
 
-// Fills organizations_csv / participants_csv from the positionals.
+// Fills organizations_csv / participants_csv from the positionals. The
+// files are sent as read (bytes fields): the server reports a row that is not
+// valid UTF-8 as a row error and imports the others.
 absl::Status AddCsvFiles(const std::vector<std::string>& positionals,
                          Message& request) {
   std::vector<std::string> files;

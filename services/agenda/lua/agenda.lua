@@ -13,7 +13,8 @@
 --   P agenda:<s>:followup     STRING the follow-up item's id
 --   P action:<id>             STRING ActionItem JSON (shared by a series)
 --   P actions:series:<series> LIST   ids of the series' action items
---   P idem:agenda.<m>:<s>:<r> STRING entity id of a request (a day)
+--   P idem:...                STRING entity id of a request (a day); the
+--                                    suffix is ARGV, from IdempotencyKey
 -- Entities are proto3 JSON; `position` and `overrun` are not stored (the
 -- order list and the reader's clock decide them).
 local P = KEYS[1]

@@ -3,6 +3,7 @@
 #include <grpcpp/server_context.h>
 #include <openssl/crypto.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -11,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
+#include "services/common/status.h"
 
 namespace townhall {
 namespace {
@@ -59,31 +61,75 @@ absl::StatusOr<Principal> Authenticator::AuthenticateHeader(
   }
   absl::Time now = absl::Now();
   absl::StatusOr<Principal> principal =
-      VerifyToken(options_.keys, options_.audience, header, now);
-  if (principal.ok() && revocations_ != nullptr) {
-    absl::Status valid = revocations_->Check(*principal, now);
+      VerifyToken(options_.keys, options_.tokens, header, now);
+  if (principal.ok()) {
+    absl::Status valid = Revalidate(*principal, now);
     if (!valid.ok()) return valid;
   }
   return principal;
 }
 
-absl::StatusOr<std::string> Authenticator::Issue(
-    const TokenClaims& claims) const {
-  return SignToken(options_.keys, options_.audience, claims);
+absl::Status Authenticator::Revalidate(const Principal& caller,
+                                       absl::Time now) const {
+  if (caller.expire_time <= now) {
+    return absl::UnauthenticatedError("invalid token: expired");
+  }
+  if (revocations_ == nullptr) return absl::OkStatus();
+  return revocations_->Check(caller, now);
 }
 
+absl::StatusOr<std::string> Authenticator::Issue(
+    const TokenClaims& claims) const {
+  return SignToken(options_.keys, options_.tokens, claims);
+}
+
+absl::StatusOr<absl::Duration> Authenticator::IssueLifetime(
+    Role role, std::optional<absl::Duration> requested,
+    absl::Duration fallback) const {
+  const absl::Duration max = options_.tokens.MaxLifetime(role);
+  if (!requested.has_value()) return std::min(fallback, max);
+  if (*requested <= absl::ZeroDuration() || *requested > max) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "ttl: must be positive and at most ", FormatLifetime(max)));
+  }
+  return *requested;
+}
+
+namespace {
+
+absl::Status ValidateTokenRules(const TokenRules& tokens) {
+  if (tokens.issuer.empty() || tokens.audience.empty()) {
+    return absl::InvalidArgumentError(
+        "--token_issuer and --auth_audience must not be empty");
+  }
+  for (absl::Duration limit :
+       {tokens.max_organizer_lifetime, tokens.max_join_token_lifetime,
+        tokens.max_api_key_lifetime}) {
+    if (limit < kServiceTokenLifetime) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("token lifetime limits must be at least ",
+                       FormatLifetime(kServiceTokenLifetime), ", not ",
+                       FormatLifetime(limit)));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::StatusOr<AuthOptions> LoadAuthOptions(
-    const std::string& key_file, const std::string& audience,
+    const std::string& key_file, const TokenRules& tokens,
     const std::string& credential_file) {
   if (key_file.empty()) {
     return absl::InvalidArgumentError(
         "--auth_key_file is required (lines \"<key-id> <secret>\")");
   }
+  TH_RETURN_IF_ERROR(ValidateTokenRules(tokens));
   AuthOptions options;
   absl::StatusOr<KeySet> keys = KeySet::Load(key_file);
   if (!keys.ok()) return keys.status();
   options.keys = *std::move(keys);
-  options.audience = audience;
+  options.tokens = tokens;
   if (!credential_file.empty()) {
     std::ifstream in(credential_file);
     if (!in) {

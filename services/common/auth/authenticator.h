@@ -11,6 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "services/common/auth/jwt.h"
 #include "services/common/auth/principal.h"
 #include "services/common/auth/revocation_list.h"
@@ -21,9 +22,15 @@ class ServerContextBase;
 
 namespace townhall {
 
+// Organizer tokens that services mint for calls to each other
+// (SessionDirectory) live this long; no lifetime limit may be shorter.
+inline constexpr absl::Duration kServiceTokenLifetime = absl::Minutes(10);
+
 struct AuthOptions {
   KeySet keys;
-  std::string audience = "townhall";
+  // Issuer, audience and lifetimes: checked on every token, carried by the
+  // tokens this server issues.
+  TokenRules tokens;
   // Empty disables the bootstrap credential.
   std::string bootstrap_credential;
 };
@@ -40,9 +47,24 @@ class Authenticator {
       const grpc::ServerContextBase& context) const;
   // Authenticates the value of an authorization header.
   absl::StatusOr<Principal> AuthenticateHeader(absl::string_view header) const;
+  // Checks that an authenticated `caller` is still valid at `now`: not
+  // expired, not revoked (UNAUTHENTICATED), and for join tokens and API
+  // keys that the revocation list is current (else UNAVAILABLE). For calls
+  // that outlive their start: streams.
+  absl::Status Revalidate(const Principal& caller, absl::Time now) const;
 
-  // Issues an organizer token (TenantService.IssueToken, tests, tools).
+  // Issues a token with the configured issuer and audience (organizer
+  // tokens, join tokens, API keys); INVALID_ARGUMENT for a lifetime longer
+  // than the kind's maximum.
   absl::StatusOr<std::string> Issue(const TokenClaims& claims) const;
+
+  // The lifetime to issue a token of `role` with: `requested` (a request's
+  // `ttl` field), else `fallback` shortened to the kind's maximum.
+  // INVALID_ARGUMENT naming `ttl` when `requested` is not positive or is
+  // longer than the maximum.
+  absl::StatusOr<absl::Duration> IssueLifetime(
+      Role role, std::optional<absl::Duration> requested,
+      absl::Duration fallback) const;
 
   const AuthOptions& options() const { return options_; }
 
@@ -51,11 +73,13 @@ class Authenticator {
   const RevocationList* revocations_;
 };
 
-// Loads auth options from flags-style inputs: the key file path and the
-// bootstrap credential from a file or, when `credential_file` is empty, the
-// environment variable TOWNHALL_BOOTSTRAP_CREDENTIAL.
+// Loads auth options from flags-style inputs: the key file path, the token
+// rules (INVALID_ARGUMENT for an empty issuer or audience, or a lifetime
+// limit under kServiceTokenLifetime) and the bootstrap credential from a
+// file or, when `credential_file` is empty, the environment variable
+// TOWNHALL_BOOTSTRAP_CREDENTIAL.
 absl::StatusOr<AuthOptions> LoadAuthOptions(const std::string& key_file,
-                                            const std::string& audience,
+                                            const TokenRules& tokens,
                                             const std::string& credential_file);
 
 }  // namespace townhall

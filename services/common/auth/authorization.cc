@@ -254,8 +254,11 @@ absl::Status Authorize(const Principal& caller, absl::string_view method,
   }
   const std::string* session_id = StringField(request, "session_id");
   if (session_id == nullptr || *session_id != caller.session_id) {
-    return absl::PermissionDeniedError(
-        "this join token is for another session");
+    // Every other session is invisible to a join token: the same NOT_FOUND
+    // as for an unknown id or another tenant's session (no lookup is
+    // needed, and none would tell which of those it is).
+    return absl::NotFoundError(absl::StrCat(
+        "session ", session_id == nullptr ? "" : *session_id, " not found"));
   }
   if (rule->own_registration_only && caller.role != Role::kSessionOrganizer) {
     const std::string* participant_id = StringField(request, "participant_id");

@@ -15,8 +15,10 @@
 namespace townhall {
 namespace {
 
-constexpr char kIssuer[] = "townhall";
 constexpr size_t kMinSecretBytes = 32;
+// How far a token's iat may be ahead of our clock (the issuer's clock may
+// run a little fast).
+constexpr absl::Duration kMaxClockSkew = absl::Minutes(1);
 
 struct JwtDeleter {
   void operator()(jwt_t* jwt) const { jwt_free(jwt); }
@@ -82,8 +84,23 @@ const std::string* KeySet::Find(absl::string_view key_id) const {
   return it == keys_.end() ? nullptr : &it->second;
 }
 
+absl::Duration TokenRules::MaxLifetime(Role role) const {
+  if (role == Role::kApiClient) return max_api_key_lifetime;
+  if (IsSessionRole(role)) return max_join_token_lifetime;
+  return max_organizer_lifetime;
+}
+
+std::string FormatLifetime(absl::Duration lifetime) {
+  absl::Duration rest;
+  int64_t days = absl::IDivDuration(lifetime, absl::Hours(24), &rest);
+  if (days >= 2 && rest == absl::ZeroDuration()) {
+    return absl::StrCat(days, " days");
+  }
+  return absl::FormatDuration(lifetime);
+}
+
 absl::StatusOr<std::string> SignToken(const KeySet& keys,
-                                      absl::string_view audience,
+                                      const TokenRules& rules,
                                       const TokenClaims& claims) {
   jwt_t* raw = nullptr;
   if (jwt_new(&raw) != 0) return absl::InternalError("jwt_new failed");
@@ -101,15 +118,20 @@ absl::StatusOr<std::string> SignToken(const KeySet& keys,
                         ? claims.token_id
                         : absl::BytesToHexString(absl::string_view(
                               reinterpret_cast<char*>(nonce), sizeof(nonce)));
-  std::string aud(audience);
+  const absl::Duration max_lifetime = rules.MaxLifetime(claims.role);
+  if (claims.expire_time - claims.issue_time > max_lifetime) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(RoleName(claims.role), " tokens may live at most ",
+                     FormatLifetime(max_lifetime)));
+  }
   std::string role(RoleName(claims.role));
   bool ok =
       jwt_set_alg(jwt.get(), JWT_ALG_HS256,
                   reinterpret_cast<const unsigned char*>(secret->data()),
                   static_cast<int>(secret->size())) == 0 &&
       jwt_add_header(jwt.get(), "kid", keys.signing_key_id().c_str()) == 0 &&
-      jwt_add_grant(jwt.get(), "iss", kIssuer) == 0 &&
-      jwt_add_grant(jwt.get(), "aud", aud.c_str()) == 0 &&
+      jwt_add_grant(jwt.get(), "iss", rules.issuer.c_str()) == 0 &&
+      jwt_add_grant(jwt.get(), "aud", rules.audience.c_str()) == 0 &&
       jwt_add_grant(jwt.get(), "sub", claims.subject.c_str()) == 0 &&
       jwt_add_grant(jwt.get(), "tid", claims.tenant_id.c_str()) == 0 &&
       jwt_add_grant(jwt.get(), "role", role.c_str()) == 0 &&
@@ -142,7 +164,7 @@ absl::StatusOr<std::string> SignToken(const KeySet& keys,
 }
 
 absl::StatusOr<Principal> VerifyToken(const KeySet& keys,
-                                      absl::string_view audience,
+                                      const TokenRules& rules,
                                       absl::string_view token, absl::Time now) {
   std::string token_str(token);
   // First read the header (unverified) only to pick the key by its kid.
@@ -169,10 +191,22 @@ absl::StatusOr<Principal> VerifyToken(const KeySet& keys,
   errno = 0;
   long exp = jwt_get_grant_int(jwt.get(), "exp");
   if (errno != 0) return Unauthenticated("no expiry");
+  errno = 0;
+  long iat = jwt_get_grant_int(jwt.get(), "iat");
+  if (errno != 0) return Unauthenticated("no issue time");
   if (absl::FromUnixSeconds(exp) <= now) return Unauthenticated("expired");
+  const char* iss = jwt_get_grant(jwt.get(), "iss");
+  if (iss == nullptr || rules.issuer != iss) {
+    return Unauthenticated("wrong issuer");
+  }
   const char* aud = jwt_get_grant(jwt.get(), "aud");
-  if (aud == nullptr || audience != aud)
+  if (aud == nullptr || rules.audience != aud) {
     return Unauthenticated("wrong audience");
+  }
+  // Else a short lifetime starting years ahead would be valid for years.
+  if (absl::FromUnixSeconds(iat) > now + kMaxClockSkew) {
+    return Unauthenticated("issued in the future");
+  }
   const char* tid = jwt_get_grant(jwt.get(), "tid");
   if (tid == nullptr || *tid == '\0') return Unauthenticated("no tenant");
   const char* role_claim = jwt_get_grant(jwt.get(), "role");
@@ -180,14 +214,19 @@ absl::StatusOr<Principal> VerifyToken(const KeySet& keys,
   if (role_claim == nullptr || !ParseRole(role_claim, &principal.role)) {
     return Unauthenticated("unknown role");
   }
+  const absl::Duration max_lifetime = rules.MaxLifetime(principal.role);
+  // Time arithmetic saturates: no overflow with absurd claims.
+  if (absl::FromUnixSeconds(exp) - absl::FromUnixSeconds(iat) > max_lifetime) {
+    return Unauthenticated(
+        absl::StrCat("lifetime longer than ", FormatLifetime(max_lifetime),
+                     ", the maximum for ", role_claim, " tokens"));
+  }
   const char* sub = jwt_get_grant(jwt.get(), "sub");
   const char* jti = jwt_get_grant(jwt.get(), "jti");
   principal.tenant_id = tid;
   principal.subject = sub != nullptr ? sub : "";
   principal.token_id = jti != nullptr ? jti : "";
-  errno = 0;
-  long iat = jwt_get_grant_int(jwt.get(), "iat");
-  if (errno == 0) principal.issue_time = absl::FromUnixSeconds(iat);
+  principal.issue_time = absl::FromUnixSeconds(iat);
   principal.expire_time = absl::FromUnixSeconds(exp);
   if (principal.is_session_scoped()) {
     const char* sid = jwt_get_grant(jwt.get(), "sid");

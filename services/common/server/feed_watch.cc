@@ -5,7 +5,6 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
@@ -13,6 +12,7 @@
 #include "absl/types/span.h"
 #include "services/common/server/feed_hub.h"
 #include "services/common/server/session_directory.h"
+#include "services/common/server/stream_registry.h"
 #include "services/common/status.h"
 #include "services/common/validation.h"
 
@@ -41,34 +41,6 @@ struct Core {
             {.name = spec.service,
              .coalesce_window = options.coalesce_window}) {}
 
-  // Counts a stream of a session-scoped caller against
-  // max_streams_per_participant; `key` is what Release takes back ("" for
-  // callers that are not counted).
-  absl::Status Admit(const Principal& caller, std::string* key) {
-    const int limit = options.max_streams_per_participant;
-    if (limit <= 0 || !caller.is_session_scoped()) return absl::OkStatus();
-    std::string counted =
-        absl::StrCat(caller.tenant_id, ":", caller.participant_id);
-    absl::MutexLock lock(&mu);
-    int& open = per_participant[counted];
-    if (open >= limit) {
-      return absl::ResourceExhaustedError(absl::StrCat(
-          "at most ", limit, " open watch streams per participant"));
-    }
-    ++open;
-    *key = std::move(counted);
-    return absl::OkStatus();
-  }
-
-  void Release(const std::string& key) {
-    if (key.empty()) return;
-    absl::MutexLock lock(&mu);
-    auto it = per_participant.find(key);
-    if (it != per_participant.end() && --it->second <= 0) {
-      per_participant.erase(it);
-    }
-  }
-
   const ServiceEnv env;
   const StreamSpec spec;
   const FeedWatchOptions options;
@@ -77,12 +49,12 @@ struct Core {
   mutable absl::Mutex mu;
   bool stopping ABSL_GUARDED_BY(mu) = false;
   absl::flat_hash_set<std::shared_ptr<Stream>> streams ABSL_GUARDED_BY(mu);
-  absl::flat_hash_map<std::string, int> per_participant ABSL_GUARDED_BY(mu);
 };
 
 // One watch stream: the snapshot or resume read, then the hub's changes
 // through the watcher's Outbox, one write at a time.
 class Stream final : public FeedSubscriber,
+                     public StreamRegistry::Stream,
                      public std::enable_shared_from_this<Stream> {
  public:
   Stream(std::shared_ptr<Core> core, StreamSink* sink,
@@ -116,7 +88,13 @@ class Stream final : public FeedSubscriber,
       view = request.view(*caller);
       valid = view.status();
     }
-    if (valid.ok()) valid = core_->Admit(*caller, &counted_as_);
+    absl::StatusOr<std::unique_ptr<StreamRegistry::Admission>> admitted;
+    if (valid.ok()) {
+      // From here on the registry may end the stream (expiry, revocation,
+      // lifetime) from its own thread.
+      admitted = core_->env.streams->Admit(*caller, weak_from_this());
+      valid = admitted.status();
+    }
     if (!valid.ok()) {
       absl::MutexLock lock(&mu_);
       FinishLocked(valid);
@@ -127,6 +105,7 @@ class Stream final : public FeedSubscriber,
     keys_ = core_->spec.feed_keys(caller_.tenant_id, session_id_);
     {
       absl::MutexLock lock(&mu_);
+      admission_ = *std::move(admitted);
       outbox_.emplace(view_, &core_->spec.codec, &core_->spec.wrap,
                       core_->options.max_backlog);
     }
@@ -160,6 +139,10 @@ class Stream final : public FeedSubscriber,
 
   void Shutdown() { Fail(ShuttingDown()); }
 
+  // StreamRegistry::Stream: the caller's credential or the stream's
+  // lifetime is over.
+  void End(const absl::Status& status) override { Fail(status); }
+
   void WriteDone(bool ok) {
     absl::MutexLock lock(&mu_);
     writing_ = false;
@@ -174,13 +157,15 @@ class Stream final : public FeedSubscriber,
   void Cancelled() { Fail(absl::CancelledError("cancelled by the client")); }
 
   void Done() {
+    std::unique_ptr<StreamRegistry::Admission> admission;
     {
       absl::MutexLock lock(&mu_);
       sink_ = nullptr;
       current_.reset();
+      admission = std::move(admission_);
     }
     core_->hub.Unsubscribe(keys_.events, this);
-    core_->Release(counted_as_);
+    admission.reset();  // frees the stream's place
     std::shared_ptr<Stream> self = shared_from_this();
     absl::MutexLock lock(&core_->mu);
     core_->streams.erase(self);
@@ -310,7 +295,6 @@ class Stream final : public FeedSubscriber,
   Principal caller_;
   WatchView view_;
   FeedKeys keys_;
-  std::string counted_as_;
   // Set before the first load.
   v1::Session session_;
   // Only Load touches it, and loads never overlap.
@@ -319,6 +303,8 @@ class Stream final : public FeedSubscriber,
   absl::Mutex mu_;
   // Null once the reactor is done.
   StreamSink* sink_ ABSL_GUARDED_BY(mu_);
+  // The stream's place in the registry's counts.
+  std::unique_ptr<StreamRegistry::Admission> admission_ ABSL_GUARDED_BY(mu_);
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
   bool loading_ ABSL_GUARDED_BY(mu_) = false;
   bool overflowed_ ABSL_GUARDED_BY(mu_) = false;

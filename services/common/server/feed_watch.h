@@ -24,8 +24,11 @@
 //   - coalescable changes (vote counts) are merged: in the hub, runs of them
 //     are held for up to `coalesce_window` and sent as one message (shared
 //     by all watchers), and a slow watcher merges them again in its backlog;
-//   - at most `max_streams_per_participant` open streams per participant
-//     (join tokens) per process: RESOURCE_EXHAUSTED beyond it;
+//   - every stream is counted by the process's StreamRegistry
+//     (stream_registry.h): RESOURCE_EXHAUSTED beyond its caps (per process,
+//     per participant, API key or organizer), and ended when its caller's
+//     token expires or is revoked (UNAUTHENTICATED) or its lifetime is
+//     over (UNAVAILABLE; clients resume with `after_version`);
 //   - Stop() finishes every open stream with UNAVAILABLE (server shutdown).
 // Snapshot and resume reads run on RedisPool workers, never on gRPC
 // callback threads.
@@ -133,8 +136,6 @@ struct FeedWatchOptions {
   // How long the hub holds a run of coalescable changes (0: never holds;
   // runs within one read are still merged).
   absl::Duration coalesce_window = absl::ZeroDuration();
-  // Open streams per participant (join tokens) per process; 0: no limit.
-  int max_streams_per_participant = 0;
 };
 
 namespace feed_watch_internal {

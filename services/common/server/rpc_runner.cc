@@ -61,13 +61,13 @@ absl::StatusOr<Principal> RpcRunner::Authorize(
   absl::StatusOr<Principal> caller = auth_->Authenticate(*ctx);
   if (!caller.ok()) return caller;
   call.tenant_id = caller->tenant_id;
-  // After authentication (anonymous callers learn nothing) but before
-  // authorization: a request whose strings were not UTF-8 was decoded
-  // without them, so checking its session_id would refuse it for the wrong
-  // reason. The caller learns only that its own request is malformed.
-  if (std::optional<std::string> field = InvalidUtf8Field(request)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(*field, ": is not valid UTF-8"));
+  // After authentication (anonymous callers learn nothing but that) and
+  // before authorization: a request protobuf could not parse (invalid
+  // UTF-8, malformed wire format) was delivered empty, so checking its
+  // session_id would refuse it for the wrong reason. The caller learns only
+  // what is wrong with its own bytes.
+  if (std::optional<std::string> error = DecodingError(request)) {
+    return absl::InvalidArgumentError(*error);
   }
   if (absl::Status allowed = townhall::Authorize(*caller, method, request);
       !allowed.ok()) {

@@ -11,11 +11,11 @@
 //
 // On the gRPC callback thread it assigns a request id, authenticates the
 // caller and checks the access table (auth/authorization.h; CPU only, no
-// I/O), refuses a request whose string fields were not
-// valid UTF-8 (proto/support/request_decoding.h), then hands the work to a
-// RedisPool worker,
-// which runs it with a connection carrying the call's deadline and finishes
-// the call. Every call ends with one JSON access-log line.
+// I/O), refuses a request protobuf could not parse (invalid UTF-8, malformed
+// wire format: proto/support/request_decoding.h), then hands the work to a
+// RedisPool worker, which runs it with a connection carrying the call's
+// deadline and finishes the call. Every call ends with one JSON access-log
+// line.
 #pragma once
 
 #include <google/protobuf/message.h>
@@ -85,8 +85,8 @@ class RpcRunner {
   };
 
   // For streaming handlers, which own their reactor: the same start as a
-  // unary call (request id, authentication, the access table, the UTF-8
-  // check) on the callback thread. Fills `call` for LogCall; the caller
+  // unary call (request id, authentication, the decoding check, the access
+  // table) on the callback thread. Fills `call` for LogCall; the caller
   // finishes the stream with the error when refused.
   absl::StatusOr<Principal> Authorize(grpc::CallbackServerContext* ctx,
                                       absl::string_view method,

@@ -31,6 +31,7 @@
 #include "grpc/health/v1/health.pb.h"
 #include "services/common/logging.h"
 #include "services/common/server/diagnostics_service.h"
+#include "services/common/status.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
           "Address to serve gRPC on (host:port). Without --tls_cert_file it "
@@ -60,6 +61,18 @@ ABSL_FLAG(std::string, auth_key_file, "",
           "first one signs. Keep it outside the repository.");
 ABSL_FLAG(std::string, auth_audience, "townhall",
           "Audience (aud) that tokens must carry.");
+ABSL_FLAG(std::string, token_issuer, townhall::TokenRules().issuer,
+          "Issuer (iss) that tokens must carry; tokens townhall issues carry "
+          "it.");
+ABSL_FLAG(absl::Duration, max_organizer_token_lifetime,
+          townhall::TokenRules().max_organizer_lifetime,
+          "Longest lifetime (exp - iat) of an organizer token.");
+ABSL_FLAG(absl::Duration, max_join_token_lifetime,
+          townhall::TokenRules().max_join_token_lifetime,
+          "Longest lifetime (exp - iat) of a join token.");
+ABSL_FLAG(absl::Duration, max_api_key_lifetime,
+          townhall::TokenRules().max_api_key_lifetime,
+          "Longest lifetime (exp - iat) of an API key.");
 ABSL_FLAG(std::string, bootstrap_credential_file, "",
           "File holding the operator's bootstrap credential; when empty, the "
           "environment variable TOWNHALL_BOOTSTRAP_CREDENTIAL is used.");
@@ -72,6 +85,19 @@ ABSL_FLAG(std::string, peer_ca_file, "",
 ABSL_FLAG(absl::Duration, revocation_max_staleness, absl::Seconds(10),
           "Refuse join tokens and API keys when the revocation list has not "
           "been confirmed current for this long (the revocation bound).");
+ABSL_FLAG(absl::Duration, max_stream_lifetime, absl::Hours(1),
+          "A server stream (WatchQueue, WatchAgenda) ends with UNAVAILABLE "
+          "after 0.9 to 1 times this; clients resume with after_version. "
+          "0: no limit.");
+ABSL_FLAG(int, max_streams, 10000,
+          "Open server streams per process, of all callers; 0: no limit.");
+ABSL_FLAG(int, max_streams_per_participant, 5,
+          "Open server streams per participant (join tokens) per process.");
+ABSL_FLAG(int, max_streams_per_api_key, 100,
+          "Open server streams per API key per process.");
+ABSL_FLAG(int, max_streams_per_organizer, 100,
+          "Open server streams per organizer (tenant and subject) per "
+          "process.");
 ABSL_FLAG(int, max_receive_bytes, 256 * 1024, "Largest request accepted.");
 ABSL_FLAG(absl::Duration, drain_delay, absl::ZeroDuration(),
           "On SIGTERM: time between health NOT_SERVING and closing.");
@@ -261,6 +287,7 @@ TownhallServer::~TownhallServer() { Shutdown(); }
 
 absl::StatusOr<std::unique_ptr<TownhallServer>> TownhallServer::Start(
     ServerOptions options, const std::vector<ModuleSpec>& modules) {
+  TH_RETURN_IF_ERROR(ValidateStreamLimits(options.streams));
   std::string tls_mode;
   absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
       MakeServerCredentials(options, &tls_mode);
@@ -279,8 +306,10 @@ absl::StatusOr<std::unique_ptr<TownhallServer>> TownhallServer::Start(
   server->rpc_ = std::make_unique<RpcRunner>(server->redis_.get(),
                                              server->redis_loop_.get(),
                                              server->auth_.get(), opts.rpc);
+  server->streams_ =
+      std::make_unique<StreamRegistry>(opts.streams, server->auth_.get());
   ServiceEnv env{server->redis_.get(), server->auth_.get(), server->rpc_.get(),
-                 server.get()};
+                 server.get(), server->streams_.get()};
 
   grpc::EnableDefaultHealthCheckService(true);
   // Keeps grpc.health.v1 descriptors linked in, so that reflection can
@@ -356,8 +385,10 @@ void TownhallServer::HealthLoop() {
   auto* health = server_->GetHealthCheckService();
   int last = -1;  // unknown
   do {
-    connection.set_deadline(absl::Now() + options_.health_interval +
-                            options_.redis.command_timeout);
+    // A PING unanswered within one interval counts as down (not the Redis
+    // command timeout): a hung Redis turns health NOT_SERVING within two
+    // intervals, the bound docs/operations.md states.
+    connection.set_deadline(absl::Now() + options_.health_interval);
     absl::StatusOr<RedisReply> pong = connection.Command({"PING"});
     int serving = pong.ok() && pong->type == RedisReply::Type::kStatus ? 1 : 0;
     if (serving != last) {
@@ -390,6 +421,7 @@ void TownhallServer::Shutdown() {
   absl::SleepFor(options_.drain_delay);
   // Streams never end on their own: modules finish them first.
   for (const auto& module : modules_) module->Stop();
+  streams_->Stop();
   // 3. Refuse new calls, let in-flight ones finish, cancel stragglers at
   //    the deadline (Shutdown without one waits forever for open streams).
   server_->Shutdown(absl::ToChronoTime(absl::Now() + options_.shutdown_grace));
@@ -458,13 +490,26 @@ int RunServerMain(int argc, char** argv,
   options.peer_ca_file = absl::GetFlag(FLAGS_peer_ca_file);
   options.revocation_max_staleness =
       absl::GetFlag(FLAGS_revocation_max_staleness);
+  options.streams = {
+      .max_lifetime = absl::GetFlag(FLAGS_max_stream_lifetime),
+      .max_streams = absl::GetFlag(FLAGS_max_streams),
+      .max_per_participant = absl::GetFlag(FLAGS_max_streams_per_participant),
+      .max_per_api_key = absl::GetFlag(FLAGS_max_streams_per_api_key),
+      .max_per_organizer = absl::GetFlag(FLAGS_max_streams_per_organizer)};
   options.max_receive_bytes = absl::GetFlag(FLAGS_max_receive_bytes);
   options.drain_delay = absl::GetFlag(FLAGS_drain_delay);
   options.shutdown_grace = absl::GetFlag(FLAGS_shutdown_grace);
   options.rpc.access_log = absl::GetFlag(FLAGS_access_log);
-  absl::StatusOr<AuthOptions> auth = LoadAuthOptions(
-      absl::GetFlag(FLAGS_auth_key_file), absl::GetFlag(FLAGS_auth_audience),
-      absl::GetFlag(FLAGS_bootstrap_credential_file));
+  const TokenRules tokens{
+      .audience = absl::GetFlag(FLAGS_auth_audience),
+      .issuer = absl::GetFlag(FLAGS_token_issuer),
+      .max_organizer_lifetime =
+          absl::GetFlag(FLAGS_max_organizer_token_lifetime),
+      .max_join_token_lifetime = absl::GetFlag(FLAGS_max_join_token_lifetime),
+      .max_api_key_lifetime = absl::GetFlag(FLAGS_max_api_key_lifetime)};
+  absl::StatusOr<AuthOptions> auth =
+      LoadAuthOptions(absl::GetFlag(FLAGS_auth_key_file), tokens,
+                      absl::GetFlag(FLAGS_bootstrap_credential_file));
   if (!auth.ok()) {
     LogError("bad auth configuration", {{"error", auth.status().ToString()}});
     return 2;

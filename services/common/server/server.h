@@ -22,6 +22,7 @@
 #include "services/common/redis/redis_pool.h"
 #include "services/common/server/rpc_runner.h"
 #include "services/common/server/service_module.h"
+#include "services/common/server/stream_registry.h"
 
 namespace townhall {
 
@@ -60,10 +61,14 @@ struct ServerOptions {
   // Join tokens and API keys are refused (UNAVAILABLE) when the revocation
   // list has not been confirmed current for this long.
   absl::Duration revocation_max_staleness = absl::Seconds(10);
+  // Caps and lifetime of server streams (WatchQueue, WatchAgenda).
+  StreamLimits streams;
   // Largest request accepted; bigger ones fail with RESOURCE_EXHAUSTED.
   int max_receive_bytes = 256 * 1024;
-  // How often health re-checks Redis.
-  absl::Duration health_interval = absl::Milliseconds(500);
+  // How often health re-checks Redis, and how long a PING may take: health
+  // turns NOT_SERVING within two intervals of Redis going down or hanging
+  // (0.4 s; docs/operations.md promises 0.5 s).
+  absl::Duration health_interval = absl::Milliseconds(200);
   // Shutdown: time between health NOT_SERVING and refusing new calls, so
   // load balancers stop sending traffic first.
   absl::Duration drain_delay = absl::ZeroDuration();
@@ -103,6 +108,8 @@ class TownhallServer : public PeerChannels {
   std::unique_ptr<RevocationWatcher> revocation_watcher_;
   std::unique_ptr<Authenticator> auth_;
   std::unique_ptr<RpcRunner> rpc_;
+  // Before modules_: their streams hold places in it.
+  std::unique_ptr<StreamRegistry> streams_;
   std::vector<std::unique_ptr<ServiceModule>> modules_;
   std::vector<std::string> names_;
   std::unique_ptr<grpc::Server> server_;

@@ -12,6 +12,7 @@
 #include "services/common/auth/authenticator.h"
 #include "services/common/redis/redis_pool.h"
 #include "services/common/server/rpc_runner.h"
+#include "services/common/server/stream_registry.h"
 
 namespace townhall {
 
@@ -35,6 +36,8 @@ struct ServiceEnv {
   const Authenticator* auth;
   RpcRunner* rpc;
   PeerChannels* peers;
+  // Counts and checks every open server stream (stream_registry.h).
+  StreamRegistry* streams;
 };
 
 class ServiceModule {

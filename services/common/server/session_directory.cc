@@ -9,8 +9,8 @@
 namespace townhall {
 namespace {
 
-constexpr absl::Duration kTokenLifetime = absl::Minutes(10);
-// Refresh well before expiry so that a call never carries a dying token.
+// Refresh well before expiry (kServiceTokenLifetime) so that a call never
+// carries a dying token.
 constexpr absl::Duration kTokenRefresh = absl::Minutes(5);
 constexpr int kMaxOccurrences = 500;
 
@@ -61,7 +61,7 @@ absl::StatusOr<std::string> SessionDirectory::TokenFor(
                      .subject = subject_,
                      .role = Role::kOrganizer,
                      .issue_time = now,
-                     .expire_time = now + kTokenLifetime};
+                     .expire_time = now + kServiceTokenLifetime};
   TH_ASSIGN_OR_RETURN(std::string token, auth_->Issue(claims));
   tokens_[tenant_id] = {token, now + kTokenRefresh};
   return token;

@@ -22,8 +22,9 @@
 --   P undo                     LIST   undo records, newest last
 --   P rl:<kind>                HASH   participant -> token bucket
 --                                     "<tokens> <unix ms>" (kind s, v)
---   P idem:<request_id>        STRING question id of a submission (a day)
---   P idem:undo:<request_id>   STRING audit sequence an undo undid (a day)
+--   P idem:<method>:...        STRING question id of a submission, audit
+--                              sequence an undo undid (a day); the suffix
+--                              is ARGV, from IdempotencyKey (per caller)
 -- Question hash fields: id, session, text, orig, match (matching form),
 -- author, org, anon (0/1), lang, item, venue, status, votes, seq, trend,
 -- created, updated (RFC 3339),

@@ -1,13 +1,14 @@
 -- Submits a question.
 -- ARGV: id, session, text, match, author, org, anon (0/1), lang, item,
--- venue, now (RFC 3339), now_ms, request_id, rate_limited (0/1).
+-- venue, now (RFC 3339), now_ms, idempotency key suffix ('' for none;
+-- IdempotencyKey in C++, per caller), rate_limited (0/1).
 -- Returns {'OK', json}, {'EXISTING', json} (a retried request) or
 -- {'RATE_LIMITED', retry_ms, per_minute}.
 local id, session, text, match, author, org, anon, lang, item, venue, now,
-      now_ms, rid, limited = unpack(ARGV)
+      now_ms, idem, limited = unpack(ARGV)
 local MAX_QUESTIONS = 10000
-if rid ~= '' then
-  local prior = redis.call('GET', P .. 'idem:' .. rid)
+if idem ~= '' then
+  local prior = redis.call('GET', P .. idem)
   if prior then return {'EXISTING', question_json(must_load(prior), author)} end
 end
 local s = settings()
@@ -36,6 +37,6 @@ redis.call('HSET', qkey(id), unpack(flat))
 redis.call('ZADD', P .. 'all', seq, id)
 if author ~= '' then redis.call('ZADD', P .. 'mine:' .. author, seq, id) end
 index(q)
-if rid ~= '' then th_remember(P .. 'idem:' .. rid, id, IDEM_TTL) end
+if idem ~= '' then th_remember(P .. idem, id, IDEM_TTL) end
 feed('question.submitted', id, {q}, now)
 return {'OK', question_json(q, author)}

@@ -1,11 +1,12 @@
 -- Undoes the session's newest moderator action not undone yet.
--- ARGV: actor, actor role, now (RFC 3339), request_id.
+-- ARGV: actor, actor role, now (RFC 3339), idempotency key suffix ('' for
+-- none; IdempotencyKey in C++, per caller).
 -- Returns {'OK', action json, question json...} (a retried request: the
 -- action it undid, its questions as they are now); FAILED_PRECONDITION
 -- when there is nothing to undo.
-local actor, role, now, rid = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-if rid ~= '' then
-  local prior = redis.call('GET', P .. 'idem:undo:' .. rid)
+local actor, role, now, idem = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+if idem ~= '' then
+  local prior = redis.call('GET', P .. idem)
   if prior then
     local entry = cjson.decode(redis.call('HGET', P .. 'audit', prior))
     local out = {'OK', cjson.encode(entry)}
@@ -62,7 +63,7 @@ for i, q in ipairs(restored) do ids[i] = q.id end
 audit(actor, role, 'undo', ids, 'undid #' .. record.sequence .. ' (' ..
       record.action .. ')', now)
 feed('question.restored', ids[1] or '', restored, now)
-if rid ~= '' then th_remember(P .. 'idem:undo:' .. rid, record.sequence, IDEM_TTL) end
+if idem ~= '' then th_remember(P .. idem, record.sequence, IDEM_TTL) end
 local out = {'OK', cjson.encode(entry)}
 for _, q in ipairs(restored) do out[#out + 1] = question_json(q) end
 return out
