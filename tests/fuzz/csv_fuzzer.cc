@@ -19,11 +19,13 @@ namespace {
 using townhall::CsvOptions;
 using townhall::CsvTable;
 
-// What CsvRecord writes for `field` reads back as: formula-like cells (and
-// header names) get an apostrophe (CSV injection).
+// What CsvRecord writes for `field` reads back as: as csv.h promises, cells
+// (and header names) that start with = + - @, a tab, CR or NUL get an
+// apostrophe (CSV injection).
 std::string Defused(const std::string& field) {
+  constexpr absl::string_view kFormulaStarts("=+-@\t\r\0", 7);
   if (!field.empty() &&
-      absl::string_view("=+-@").find(field[0]) != absl::string_view::npos) {
+      kFormulaStarts.find(field[0]) != absl::string_view::npos) {
     return "'" + field;
   }
   return field;
