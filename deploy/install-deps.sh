@@ -13,6 +13,8 @@ DEBIAN_PACKAGES=(
   python3-grpcio python3-protobuf python3-icalendar python3-dateutil
   libncurses-dev
   nghttp2-client curl procps tzdata tmux
+  # tests/run.sh --fuzz: clang with libFuzzer and its sanitizer runtimes
+  clang-14 libclang-rt-14-dev libfuzzer-14-dev
 )
 # Node.js (for buf from npm) may already come from elsewhere; only use Debian's
 # when there is none, since Debian's npm conflicts with other Node builds.

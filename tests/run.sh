@@ -1,17 +1,100 @@
 #!/usr/bin/env bash
 # Runs every townhall test: installs what is missing, builds, starts a Redis
 # of its own on a free port, runs ctest, and exits non-zero on any failure.
-#   ./tests/run.sh            # everything
-#   ./tests/run.sh -R auth    # extra arguments go to ctest
+#   ./tests/run.sh                  # everything (build/)
+#   ./tests/run.sh -R auth          # extra arguments go to ctest
+#   ./tests/run.sh --sanitize       # everything under ASan + LSan + UBSan
+#                                   # (gcc, build-sanitize/)
+#   ./tests/run.sh --fuzz=SECONDS   # each libFuzzer target for SECONDS, after
+#                                   # replaying its regressions (clang,
+#                                   # build-fuzz/); names after it pick
+#                                   # targets: --fuzz=60 csv jwt
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
-BUILD_DIR=${BUILD_DIR:-$ROOT/build}
+
+MODE=normal
+FUZZ_SECONDS=0
+case "${1:-}" in
+  --sanitize) MODE=sanitize; shift ;;
+  --fuzz=*)
+    MODE=fuzz; FUZZ_SECONDS=${1#--fuzz=}; shift
+    [[ $FUZZ_SECONDS =~ ^[0-9]+$ ]] || { echo "run.sh: --fuzz=SECONDS wants a number" >&2; exit 2; }
+    ;;
+esac
 
 ./deploy/install-deps.sh
 
-cmake -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$BUILD_DIR" -j "$(nproc)"
+# Instrumented builds are full builds with other flags: two jobs at most,
+# the machine is shared.
+JOBS=$(nproc)
+((JOBS > 2)) && [[ $MODE != normal ]] && JOBS=2
+
+# ---- fuzzing --------------------------------------------------------------
+if [[ $MODE == fuzz ]]; then
+  BUILD_DIR=${BUILD_DIR:-$ROOT/build-fuzz}
+  FUZZ_DIR=$ROOT/tests/fuzz
+  CC=clang-14 CXX=clang++-14 cmake -S "$ROOT" -B "$BUILD_DIR" \
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTOWNHALL_FUZZ=ON >/dev/null
+  cmake --build "$BUILD_DIR" -j "$JOBS" --target townhall_fuzzers
+  targets=("$@")
+  if ((${#targets[@]} == 0)); then
+    for f in "$FUZZ_DIR"/*_fuzzer.cc; do
+      name=$(basename "$f" _fuzzer.cc)
+      targets+=("$name")
+    done
+  fi
+  # A crash, a leak, UB, an input slower than -timeout or memory past
+  # -rss_limit_mb ends the target with a non-zero exit and leaves the input
+  # in artifacts/<name>/; keep it in tests/fuzz/regressions/<name>/ once fixed.
+  export ASAN_OPTIONS=detect_leaks=1:halt_on_error=1
+  export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+  fuzz_flags=(-timeout=10 -rss_limit_mb=2048 -detect_leaks=1 -print_final_stats=1)
+  failed=()
+  for name in "${targets[@]}"; do
+    bin=$BUILD_DIR/tests/fuzz/${name}_fuzzer
+    artifacts=$BUILD_DIR/fuzz-artifacts/$name
+    work=$BUILD_DIR/fuzz-corpus/$name  # new inputs go here, not into the repo
+    mkdir -p "$artifacts" "$work"
+    mapfile -t regressions < <(find "$FUZZ_DIR/regressions/$name" -type f ! -name '.*' 2>/dev/null | sort)
+    echo "== fuzz $name: ${#regressions[@]} regression inputs, then ${FUZZ_SECONDS}s"
+    if ((${#regressions[@]})) &&
+      ! "$bin" "${fuzz_flags[@]}" -artifact_prefix="$artifacts/" "${regressions[@]}"; then
+      failed+=("$name (regressions)")
+      continue
+    fi
+    if ((FUZZ_SECONDS > 0)) &&
+      ! "$bin" "${fuzz_flags[@]}" -max_total_time="$FUZZ_SECONDS" \
+        -artifact_prefix="$artifacts/" "$work" "$FUZZ_DIR/corpus/$name"; then
+      failed+=("$name (see $artifacts)")
+    fi
+  done
+  if ((${#failed[@]})); then
+    echo "fuzz: FAILED: ${failed[*]}" >&2
+    exit 1
+  fi
+  echo "fuzz: ${#targets[@]} targets passed"
+  exit 0
+fi
+
+# ---- the suite, plain or under sanitizers ---------------------------------
+if [[ $MODE == sanitize ]]; then
+  BUILD_DIR=${BUILD_DIR:-$ROOT/build-sanitize}
+  cmake -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DTOWNHALL_SANITIZE=ON >/dev/null
+  # Every instrumented process, including a townhalld that a Python e2e test
+  # starts and whose exit code it does not look at, writes its report to
+  # REPORT_DIR; any report there fails the run.
+  REPORT_DIR=$BUILD_DIR/sanitizer-reports
+  rm -rf "$REPORT_DIR" && mkdir -p "$REPORT_DIR"
+  export ASAN_OPTIONS="detect_leaks=1:halt_on_error=1:detect_stack_use_after_return=1:check_initialization_order=1:strict_init_order=1:log_path=$REPORT_DIR/asan"
+  export LSAN_OPTIONS="suppressions=$ROOT/tests/sanitizer/lsan.supp:print_suppressions=0"
+  export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$REPORT_DIR/ubsan"
+else
+  BUILD_DIR=${BUILD_DIR:-$ROOT/build}
+  cmake -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+fi
+cmake --build "$BUILD_DIR" -j "$JOBS"
 
 # A private Redis for the tests that share one (others start their own).
 free_port() {
@@ -34,4 +117,14 @@ done
 export TOWNHALL_TEST_REDIS="127.0.0.1:$REDIS_PORT"
 
 cd "$BUILD_DIR"
-ctest --output-on-failure -j "$(nproc)" "$@"
+status=0
+ctest --output-on-failure -j "$(nproc)" "$@" || status=$?
+if [[ $MODE == sanitize ]] && compgen -G "$REPORT_DIR/*" >/dev/null; then
+  for report in "$REPORT_DIR"/*; do
+    echo "==== sanitizer report $(basename "$report")" >&2
+    cat "$report" >&2
+  done
+  echo "sanitizers: $(ls "$REPORT_DIR" | wc -l) report(s) in $REPORT_DIR" >&2
+  status=1
+fi
+exit "$status"

@@ -279,9 +279,12 @@ class ModeratorConsoleTest(unittest.TestCase):
         self.assertEqual(first.status, q.QUESTION_STATUS_PENDING)
 
         self.start_console(session_id)
+        # The footer is drawn last: wait for it too, or a slow build (the
+        # sanitizer pass) can capture a frame that is half drawn.
         lines = self.wait_for("both streams live with the queue", lambda l: (
             "questions: live" in l[0] and "agenda: live" in l[0]
-            and section_of(l, Q_UZ) == "pending" and section_of(l, Q_EN) == "pending"))
+            and section_of(l, Q_UZ) == "pending" and section_of(l, Q_EN) == "pending"
+            and "a approve" in l[-1]))
         self.assertIn("Now: Mehnat migratsiyasi va bandlik", lines[1])
         self.assertIn("a approve", lines[-1])
         self.assertTrue(row_of(lines, Q_UZ).startswith(">"), "oldest pending selected")

@@ -134,7 +134,9 @@ TEST_F(EvalBatchedTest, IdleLoopSendsACallAlone) {
 // While one batch is in flight (Redis stalled), the calls that arrive wait
 // and then go together; each gets its own reply.
 TEST_F(EvalBatchedTest, CallsWaitingForABatchGoTogether) {
-  std::thread sleeper = StallRedis(0.5);
+  // Long enough that all 50 calls are queued before Redis answers, even
+  // under the sanitizers on a loaded machine (0.5 s was not).
+  std::thread sleeper = StallRedis(2.0);
   std::vector<std::string> args = Args(50);
   std::vector<Outcome> outcomes = EvalAll(kEchoScript, "k", args);
   sleeper.join();

@@ -1,0 +1,29 @@
+# Instrumented builds, each in a build folder of its own (tests/run.sh):
+#   -DTOWNHALL_SANITIZE=ON  everything under AddressSanitizer (with
+#                           LeakSanitizer) and UndefinedBehaviorSanitizer;
+#                           `tests/run.sh --sanitize` runs the suite on it.
+#   -DTOWNHALL_FUZZ=ON      (clang only) the libFuzzer targets of tests/fuzz;
+#                           the code under test is built with
+#                           -fsanitize=fuzzer-no-link for coverage feedback.
+#                           `tests/run.sh --fuzz=SECONDS` runs them.
+# Undefined behaviour aborts (-fno-sanitize-recover) instead of printing and
+# going on, so a test or a fuzz run cannot pass through it.
+option(TOWNHALL_SANITIZE "Build with AddressSanitizer and UBSan" OFF)
+option(TOWNHALL_FUZZ "Build the libFuzzer targets (clang)" OFF)
+
+set(th_sanitizers -fsanitize=address,undefined -fno-sanitize-recover=undefined
+    -fno-omit-frame-pointer)
+if(TOWNHALL_SANITIZE AND TOWNHALL_FUZZ)
+  message(FATAL_ERROR "TOWNHALL_SANITIZE and TOWNHALL_FUZZ need separate build folders")
+endif()
+if(TOWNHALL_SANITIZE)
+  add_compile_options(${th_sanitizers})
+  add_link_options(${th_sanitizers})
+endif()
+if(TOWNHALL_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    message(FATAL_ERROR "TOWNHALL_FUZZ needs clang (CC=clang-14 CXX=clang++-14)")
+  endif()
+  add_compile_options(-fsanitize=fuzzer-no-link ${th_sanitizers})
+  add_link_options(${th_sanitizers})
+endif()
