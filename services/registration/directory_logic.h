@@ -1,5 +1,7 @@
-// DirectoryLogic: organizations and participants of a tenant, and their
-// bulk import from CSV. Plain methods taking the caller, a Redis connection
+// DirectoryLogic: organizations and participants of a tenant (their bulk
+// import from CSV: directory_import_logic.h; the validation rules:
+// directory_validation.h; keys and scripts: directory_store.h). Plain
+// methods taking the caller, a Redis connection
 // and the request; registration_service.cc wires them to gRPC after the
 // access table (services/common/auth/authorization.h) has let the call in.
 //
@@ -16,12 +18,9 @@
 
 namespace townhall::registration {
 
-// Reads one participant of a tenant (NOT_FOUND when absent), stored as a
-// serialized v1::Participant at th:{t:<tenant>}:participant:<id>; contact
-// details included: callers redact before answering.
-absl::StatusOr<v1::Participant> LoadParticipant(RedisConnection& redis,
-                                                absl::string_view tenant_id,
-                                                absl::string_view id);
+// Gives a new record from a client its id, tenant and create time.
+void SetServerFields(const Principal& caller, v1::Organization* org);
+void SetServerFields(const Principal& caller, v1::Participant* participant);
 
 // Clears personal data unless `caller` is the tenant's organizer.
 void RedactContacts(const Principal& caller, v1::Organization* organization);
@@ -31,28 +30,31 @@ class DirectoryLogic {
  public:
   using Redis = RedisConnection;
 
+  // Runs create_organization.lua.
   absl::Status CreateOrganization(
       const Principal& caller, Redis& redis,
       const v1::CreateOrganizationRequest& request,
       v1::CreateOrganizationResponse* response) const;
+  // Reads the record (DirectoryStore, no script).
   absl::Status GetOrganization(const Principal& caller, Redis& redis,
                                const v1::GetOrganizationRequest& request,
                                v1::GetOrganizationResponse* response) const;
+  // Reads a page of the index, then the records (no script).
   absl::Status ListOrganizations(const Principal& caller, Redis& redis,
                                  const v1::ListOrganizationsRequest& request,
                                  v1::ListOrganizationsResponse* response) const;
+  // Runs create_participant.lua.
   absl::Status CreateParticipant(const Principal& caller, Redis& redis,
                                  const v1::CreateParticipantRequest& request,
                                  v1::CreateParticipantResponse* response) const;
+  // Reads the record (DirectoryStore, no script).
   absl::Status GetParticipant(const Principal& caller, Redis& redis,
                               const v1::GetParticipantRequest& request,
                               v1::GetParticipantResponse* response) const;
+  // Reads a page of the index, then the records (no script).
   absl::Status ListParticipants(const Principal& caller, Redis& redis,
                                 const v1::ListParticipantsRequest& request,
                                 v1::ListParticipantsResponse* response) const;
-  absl::Status ImportDirectory(const Principal& caller, Redis& redis,
-                               const v1::ImportDirectoryRequest& request,
-                               v1::ImportDirectoryResponse* response) const;
 };
 
 }  // namespace townhall::registration

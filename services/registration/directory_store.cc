@@ -90,46 +90,12 @@ absl::StatusOr<std::vector<Message>> ParseAll(const RedisReply& reply,
 
 }  // namespace
 
-std::string MatchKey(absl::string_view text) {
-  return TransliterateCyrillicToLatin(NormalizeForMatching(text));
+std::string OrganizationKey(absl::string_view prefix, absl::string_view id) {
+  return absl::StrCat(prefix, "org:", id);
 }
 
-std::vector<std::string> OrganizationMatchKeys(const v1::Organization& org) {
-  std::vector<std::string> keys = {MatchKey(org.name())};
-  // Proto maps have no order: sort by tag so scripts get a stable order.
-  std::vector<std::pair<std::string, std::string>> localized(
-      org.localized_names().begin(), org.localized_names().end());
-  std::sort(localized.begin(), localized.end());
-  for (const auto& [tag, name] : localized) keys.push_back(MatchKey(name));
-  std::vector<std::string> distinct;
-  for (std::string& key : keys) {
-    if (key.empty() ||
-        std::find(distinct.begin(), distinct.end(), key) != distinct.end()) {
-      continue;
-    }
-    distinct.push_back(std::move(key));
-  }
-  return distinct;
-}
-
-std::string OrganizationMatchField(absl::string_view country_code,
-                                   absl::string_view match_key) {
-  return absl::StrCat(country_code, ":", match_key);
-}
-
-std::string ParticipantEmailField(absl::string_view email) {
-  return absl::StrCat("email:", email);
-}
-
-std::string ParticipantNameField(const v1::Participant& participant) {
-  return absl::StrCat("name:", participant.organization_id(), ":",
-                      MatchKey(participant.display_name()));
-}
-
-std::string ParticipantMatchField(const v1::Participant& participant) {
-  return participant.email().empty()
-             ? ParticipantNameField(participant)
-             : ParticipantEmailField(participant.email());
+std::string ParticipantKey(absl::string_view prefix, absl::string_view id) {
+  return absl::StrCat(prefix, "participant:", id);
 }
 
 DirectoryStore::DirectoryStore(RedisConnection& redis,
@@ -161,7 +127,7 @@ absl::StatusOr<std::vector<v1::Organization>> DirectoryStore::GetOrganizations(
   if (ids.empty()) return std::vector<v1::Organization>();
   std::vector<std::string> argv = {"MGET"};
   for (const std::string& id : ids)
-    argv.push_back(absl::StrCat(prefix_, "org:", id));
+    argv.push_back(OrganizationKey(prefix_, id));
   TH_ASSIGN_OR_RETURN(RedisReply reply, redis_.Command(argv));
   return ParseAll<v1::Organization>(reply, "organization");
 }
@@ -170,9 +136,7 @@ absl::StatusOr<std::vector<v1::Participant>> DirectoryStore::GetParticipants(
     const std::vector<std::string>& ids) {
   if (ids.empty()) return std::vector<v1::Participant>();
   std::vector<std::string> argv = {"MGET"};
-  for (const std::string& id : ids) {
-    argv.push_back(absl::StrCat(prefix_, "participant:", id));
-  }
+  for (const std::string& id : ids) argv.push_back(ParticipantKey(prefix_, id));
   TH_ASSIGN_OR_RETURN(RedisReply reply, redis_.Command(argv));
   return ParseAll<v1::Participant>(reply, "participant");
 }
@@ -226,7 +190,7 @@ absl::StatusOr<IdPage> DirectoryStore::ListParticipantIds(
     return PageOfIndex(absl::StrCat(prefix_, "participants"), page_token, limit,
                        "");
   }
-  std::string org_key = absl::StrCat(prefix_, "org:", organization_id);
+  std::string org_key = OrganizationKey(prefix_, organization_id);
   absl::StatusOr<IdPage> page = PageOfIndex(
       absl::StrCat(org_key, ":participants"), page_token, limit, org_key);
   if (page.status().code() == absl::StatusCode::kNotFound) {

@@ -23,9 +23,10 @@
 //                                          (organization.created,
 //                                          participant.created)
 //
-// A match key is a name folded by MatchKey, so that "Oʻzbekiston",
-// "O'zbekiston" and "Ўзбекистон" are one key. The hashes are written by the
-// same script as the record (lua/create_*.lua), so they never disagree.
+// A match key is a name folded by MatchKey (directory_validation.h), so that
+// "Oʻzbekiston", "O'zbekiston" and "Ўзбекистон" are one key. The hashes are
+// written by the same script as the record (lua/create_*.lua), so they never
+// disagree.
 #pragma once
 
 #include <string>
@@ -36,26 +37,15 @@
 #include "services/common/redis/lua_script.h"
 #include "services/common/redis/redis_connection.h"
 #include "services/common/redis/script_outcome.h"
+#include "services/registration/directory_validation.h"
 #include "townhall/v1/registration.pb.h"
 
 namespace townhall::registration {
 
-// The folded form of a name for duplicate detection:
-// TransliterateCyrillicToLatin(NormalizeForMatching(text)). Empty for text
-// without letters or digits.
-std::string MatchKey(absl::string_view text);
-
-// The distinct match keys of an organization: its name, then its localized
-// names by language tag.
-std::vector<std::string> OrganizationMatchKeys(const v1::Organization& org);
-
-// Fields of th:{t:<tenant>}:orgs:match and :participants:match.
-std::string OrganizationMatchField(absl::string_view country_code,
-                                   absl::string_view match_key);
-std::string ParticipantEmailField(absl::string_view email);
-std::string ParticipantNameField(const v1::Participant& participant);
-// The field the duplicate rule checks: the email's, else the name's.
-std::string ParticipantMatchField(const v1::Participant& participant);
+// Keys of one directory record, for scripts of other aggregates that read
+// it (register.lua, invite_organization.lua): the one place they are built.
+std::string OrganizationKey(absl::string_view prefix, absl::string_view id);
+std::string ParticipantKey(absl::string_view prefix, absl::string_view id);
 
 // One page of ids, in id order.
 struct IdPage {

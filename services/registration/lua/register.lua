@@ -1,17 +1,32 @@
 -- Registers a participant for a session: every arrival-order decision
--- (seat, waitlist, quota, standby) is taken here, atomically.
--- KEYS[1] tenant prefix.
--- ARGV: session, participant, role, delegation, organization id, display
---       name, self ('1' for a self-registration: PENDING), capacity (0:
---       unlimited), now (unix µs), idempotency key ('' for none), refusal
---       ('' or a FAILED_PRECONDITION message, checked after the idempotency
---       lookup so that a retry still gets its first answer).
+-- (seat, waitlist, quota, standby) is taken here, atomically, and the
+-- participant's organization and name are read here too, so that Register
+-- is one round trip.
+-- KEYS[1] tenant prefix, KEYS[2] the participant's directory record
+-- (townhall.v1.Participant bytes; DirectoryStore's key).
+-- ARGV: session, participant, role, delegation, self ('1' for a
+--       self-registration: PENDING), capacity (0: unlimited), now (unix
+--       µs), idempotency key ('' for none), refusal ('' or a
+--       FAILED_PRECONDITION message, checked after the idempotency lookup
+--       so that a retry still gets its first answer).
 -- Returns {'OK', record...} or {'EXISTING', record...} for a repeated
--- request; refusals: {'REGISTERED', status}, {'NOT_INVITED'},
--- {'QUOTA_FULL', quota}, {'STANDBY_FULL', quota}.
+-- request; refusals: {'REGISTERED', status}, {'NOT_INVITED', org},
+-- {'QUOTA_FULL', quota, org}, {'STANDBY_FULL', quota, org}. Fails NOT_FOUND when the
+-- participant does not exist.
 local s, p, role, delegation = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
-local org, name, self = ARGV[5], ARGV[6], ARGV[7] == '1'
-local capacity, now, idem, refusal = tonumber(ARGV[8]), ARGV[9], ARGV[10], ARGV[11]
+local self, capacity, now = ARGV[5] == '1', tonumber(ARGV[6]), ARGV[7]
+local idem, refusal = ARGV[8], ARGV[9]
+
+-- townhall.v1.Participant field numbers.
+local DISPLAY_NAME, ORGANIZATION_ID = 3, 4
+local participant = redis.call('GET', KEYS[2])
+if not participant then
+  th_fail('NOT_FOUND', 'participant ' .. p .. ' not found')
+end
+local fields = pb_string_fields(participant,
+                                {[DISPLAY_NAME] = true, [ORGANIZATION_ID] = true})
+if not fields then th_fail('INTERNAL', 'corrupt participant') end
+local org, name = fields[ORGANIZATION_ID], fields[DISPLAY_NAME]
 
 if idem ~= '' then
   local earlier = redis.call('GET', P .. idem)
@@ -28,18 +43,8 @@ local current = redis.call('HGET', key, 'status')
 if current and tonumber(current) ~= CANCELLED then
   return {'REGISTERED', current}
 end
-if delegation == DELEGATE or delegation == SUBSTITUTE then
-  local inv = redis.call('HMGET', invite_key(s, org), 'quota', 'used')
-  if org == '' or not inv[1] then return {'NOT_INVITED'} end
-  local quota, used = tonumber(inv[1]), tonumber(inv[2] or '0')
-  if delegation == DELEGATE and used >= quota then
-    return {'QUOTA_FULL', quota}
-  end
-  if delegation == SUBSTITUTE and not self and
-      redis.call('ZCARD', standby_key(s, org)) >= quota then
-    return {'STANDBY_FULL', quota}
-  end
-end
+local refused = delegation_refusal(s, org, delegation, not self)
+if refused then return refused end
 
 -- Seats freed by a grown capacity go to those already waiting.
 promote_free(s, capacity, now)
@@ -49,18 +54,8 @@ local status
 if self then
   status = PENDING
   redis.call('ZADD', pending_key(s), seq, p)
-elseif delegation == SUBSTITUTE then
-  status = STANDBY
-  redis.call('ZADD', standby_key(s, org), seq, p)
-elseif seat_free(s, capacity) then
-  status = CONFIRMED
-  redis.call('ZADD', seats_key(s), seq, p)
 else
-  status = WAITLISTED
-  redis.call('ZADD', waitlist_key(s), seq, p)
-end
-if delegation == DELEGATE and not self then
-  redis.call('HINCRBY', invite_key(s, org), 'used', 1)
+  status = take_place(s, p, org, delegation, capacity, seq)
 end
 
 -- A re-registration keeps its generation (the cancellation already bumped

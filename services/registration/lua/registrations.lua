@@ -2,10 +2,11 @@
 -- common prelude.
 --
 -- KEYS[1] of every registration script is the tenant prefix
--- "th:{t:<tenant>}:"; keys are derived by appending to it, so a script
--- stays in the tenant's slot. Scripts that revoke join tokens also get
--- KEYS[2] = "th:revocations" (read by every server's RevocationWatcher).
--- The key schema is in docs/architecture.md.
+-- "th:{t:<tenant>}:". The registration keys (reg:, seats:, waitlist: ...)
+-- are derived here by appending to it, so a script stays in the tenant's
+-- slot; C++ never builds them. Keys that C++ also builds (a directory
+-- record, the revocation stream) come in KEYS[2] from RegistrationStore
+-- (registration_store.h). The key schema is in docs/architecture.md.
 local P = KEYS[1]
 
 -- Keep in sync with townhall.v1.RegistrationStatus / Delegation /
@@ -57,8 +58,8 @@ local function promote_free(s, capacity, now)
   return promoted
 end
 
--- A registration as the flat list the C++ side decodes (RecordFields in
--- registration_logic.cc): participant, status, role, delegation, org,
+-- A registration as the flat list the C++ side decodes (kRecordFields in
+-- registration_rules.h): participant, status, role, delegation, org,
 -- name, self, create_us, update_us, reason, waitlist position, gen.
 local REC_FIELDS = 12
 local function reg_record(s, p)
@@ -76,6 +77,47 @@ local function reg_record(s, p)
           f[10] or '0'}
 end
 
+-- Why a delegate or substitute of `org` cannot take a place in session `s`
+-- ({'NOT_INVITED', org}, {'QUOTA_FULL', quota, org},
+-- {'STANDBY_FULL', quota, org}: C++ names the organization), or nil. `standby_capped`: whether substitutes count against the quota (not
+-- for a self-registration, which waits for approval).
+local function delegation_refusal(s, org, delegation, standby_capped)
+  if delegation ~= DELEGATE and delegation ~= SUBSTITUTE then return nil end
+  local inv = redis.call('HMGET', invite_key(s, org), 'quota', 'used')
+  if org == '' or not inv[1] then return {'NOT_INVITED', org} end
+  local quota, used = tonumber(inv[1]), tonumber(inv[2] or '0')
+  if delegation == DELEGATE and used >= quota then
+    return {'QUOTA_FULL', quota, org}
+  end
+  if delegation == SUBSTITUTE and standby_capped and
+      redis.call('ZCARD', standby_key(s, org)) >= quota then
+    return {'STANDBY_FULL', quota, org}
+  end
+  return nil
+end
+
+-- Places participant `p` (not pending) in arrival order `seq`: a substitute
+-- stands by for its organization, anyone else takes a free seat or joins
+-- the waitlist; a delegate uses one of its organization's quota seats.
+-- Returns the new status. The one seat rule of register and approve.
+local function take_place(s, p, org, delegation, capacity, seq)
+  local status
+  if delegation == SUBSTITUTE then
+    status = STANDBY
+    redis.call('ZADD', standby_key(s, org), seq, p)
+  elseif seat_free(s, capacity) then
+    status = CONFIRMED
+    redis.call('ZADD', seats_key(s), seq, p)
+  else
+    status = WAITLISTED
+    redis.call('ZADD', waitlist_key(s), seq, p)
+  end
+  if delegation == DELEGATE then
+    redis.call('HINCRBY', invite_key(s, org), 'used', 1)
+  end
+  return status
+end
+
 -- Appends `items` to `out`.
 local function append_all(out, items)
   for _, v in ipairs(items) do table.insert(out, v) end
@@ -88,7 +130,7 @@ local function revoke(revocation_key, gen, min_id)
 end
 
 -- One participant's attendance as the flat list the C++ side decodes
--- (AttendanceFields in registration_logic.cc): participant, name, org,
+-- (kAttendanceFields in registration_rules.h): participant, name, org,
 -- first_us, online_us (closed join/leave pairs), join_us (open join, ''
 -- when offline), checkin_us ('' when not checked in).
 local function att_record(s, p)
