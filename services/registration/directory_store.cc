@@ -53,26 +53,6 @@ bool EndsBulk(const absl::Status& status) {
          status.code() == absl::StatusCode::kInternal;
 }
 
-std::vector<std::string> OrganizationArgs(absl::string_view idempotency_key,
-                                          const v1::Organization& org) {
-  std::vector<std::string> args = {std::string(idempotency_key), org.id(),
-                                   org.SerializeAsString(), org.country_code()};
-  for (std::string& key : OrganizationMatchKeys(org)) {
-    args.push_back(std::move(key));
-  }
-  return args;
-}
-
-std::vector<std::string> ParticipantArgs(absl::string_view idempotency_key,
-                                         const v1::Participant& p) {
-  return {std::string(idempotency_key),
-          p.id(),
-          p.SerializeAsString(),
-          p.organization_id(),
-          p.email().empty() ? "" : ParticipantEmailField(p.email()),
-          ParticipantNameField(p)};
-}
-
 template <typename Message>
 absl::StatusOr<std::vector<Message>> ParseAll(const RedisReply& reply,
                                               absl::string_view kind) {
@@ -90,17 +70,76 @@ absl::StatusOr<std::vector<Message>> ParseAll(const RedisReply& reply,
 
 }  // namespace
 
-std::string OrganizationKey(absl::string_view prefix, absl::string_view id) {
-  return absl::StrCat(prefix, "org:", id);
-}
+DirectoryKeys::DirectoryKeys(absl::string_view tenant_id)
+    : prefix_(TenantPrefix(tenant_id)) {}
 
-std::string ParticipantKey(absl::string_view prefix, absl::string_view id) {
-  return absl::StrCat(prefix, "participant:", id);
+std::string DirectoryKeys::Organization(absl::string_view id) const {
+  return absl::StrCat(prefix_, "org:", id);
+}
+std::string DirectoryKeys::Organizations() const {
+  return absl::StrCat(prefix_, "orgs");
+}
+std::string DirectoryKeys::OrganizationsOfCountry(
+    absl::string_view country_code) const {
+  return absl::StrCat(prefix_, "orgs:country:", country_code);
+}
+std::string DirectoryKeys::OrganizationMatch() const {
+  return absl::StrCat(prefix_, "orgs:match");
+}
+std::string DirectoryKeys::OrganizationNames() const {
+  return absl::StrCat(prefix_, "orgs:names");
+}
+std::string DirectoryKeys::Members(absl::string_view organization_id) const {
+  return absl::StrCat(Organization(organization_id), ":participants");
+}
+std::string DirectoryKeys::Participant(absl::string_view id) const {
+  return absl::StrCat(prefix_, "participant:", id);
+}
+std::string DirectoryKeys::Participants() const {
+  return absl::StrCat(prefix_, "participants");
+}
+std::string DirectoryKeys::ParticipantMatch() const {
+  return absl::StrCat(prefix_, "participants:match");
 }
 
 DirectoryStore::DirectoryStore(RedisConnection& redis,
                                absl::string_view tenant_id)
-    : redis_(redis), prefix_(TenantPrefix(tenant_id)) {}
+    : redis_(redis), keys_(tenant_id) {}
+
+DirectoryStore::ScriptCall DirectoryStore::OrganizationCall(
+    absl::string_view idempotency_key, const v1::Organization& org) const {
+  ScriptCall call;
+  call.keys = {keys_.prefix(),
+               keys_.Organization(org.id()),
+               keys_.Organizations(),
+               keys_.OrganizationsOfCountry(org.country_code()),
+               keys_.OrganizationMatch(),
+               keys_.OrganizationNames()};
+  call.args = {std::string(idempotency_key), org.id(), org.SerializeAsString(),
+               org.country_code()};
+  for (std::string& key : OrganizationMatchKeys(org)) {
+    call.args.push_back(std::move(key));
+  }
+  return call;
+}
+
+DirectoryStore::ScriptCall DirectoryStore::ParticipantCall(
+    absl::string_view idempotency_key, const v1::Participant& p) const {
+  ScriptCall call;
+  call.keys = {keys_.prefix(), keys_.Participant(p.id()), keys_.Participants(),
+               keys_.ParticipantMatch()};
+  if (!p.organization_id().empty()) {
+    call.keys.push_back(keys_.Organization(p.organization_id()));
+    call.keys.push_back(keys_.Members(p.organization_id()));
+  }
+  call.args = {std::string(idempotency_key),
+               p.id(),
+               p.SerializeAsString(),
+               p.organization_id(),
+               p.email().empty() ? "" : ParticipantEmailField(p.email()),
+               ParticipantNameField(p)};
+  return call;
+}
 
 absl::StatusOr<v1::Organization> DirectoryStore::GetOrganization(
     absl::string_view id) {
@@ -126,8 +165,7 @@ absl::StatusOr<std::vector<v1::Organization>> DirectoryStore::GetOrganizations(
     const std::vector<std::string>& ids) {
   if (ids.empty()) return std::vector<v1::Organization>();
   std::vector<std::string> argv = {"MGET"};
-  for (const std::string& id : ids)
-    argv.push_back(OrganizationKey(prefix_, id));
+  for (const std::string& id : ids) argv.push_back(keys_.Organization(id));
   TH_ASSIGN_OR_RETURN(RedisReply reply, redis_.Command(argv));
   return ParseAll<v1::Organization>(reply, "organization");
 }
@@ -136,7 +174,7 @@ absl::StatusOr<std::vector<v1::Participant>> DirectoryStore::GetParticipants(
     const std::vector<std::string>& ids) {
   if (ids.empty()) return std::vector<v1::Participant>();
   std::vector<std::string> argv = {"MGET"};
-  for (const std::string& id : ids) argv.push_back(ParticipantKey(prefix_, id));
+  for (const std::string& id : ids) argv.push_back(keys_.Participant(id));
   TH_ASSIGN_OR_RETURN(RedisReply reply, redis_.Command(argv));
   return ParseAll<v1::Participant>(reply, "participant");
 }
@@ -176,10 +214,9 @@ absl::StatusOr<IdPage> DirectoryStore::PageOfIndex(
 
 absl::StatusOr<IdPage> DirectoryStore::ListOrganizationIds(
     absl::string_view country_code, absl::string_view page_token, int limit) {
-  std::string index =
-      country_code.empty()
-          ? absl::StrCat(prefix_, "orgs")
-          : absl::StrCat(prefix_, "orgs:country:", country_code);
+  std::string index = country_code.empty()
+                          ? keys_.Organizations()
+                          : keys_.OrganizationsOfCountry(country_code);
   return PageOfIndex(index, page_token, limit, "");
 }
 
@@ -187,12 +224,11 @@ absl::StatusOr<IdPage> DirectoryStore::ListParticipantIds(
     absl::string_view organization_id, absl::string_view page_token,
     int limit) {
   if (organization_id.empty()) {
-    return PageOfIndex(absl::StrCat(prefix_, "participants"), page_token, limit,
-                       "");
+    return PageOfIndex(keys_.Participants(), page_token, limit, "");
   }
-  std::string org_key = OrganizationKey(prefix_, organization_id);
-  absl::StatusOr<IdPage> page = PageOfIndex(
-      absl::StrCat(org_key, ":participants"), page_token, limit, org_key);
+  absl::StatusOr<IdPage> page =
+      PageOfIndex(keys_.Members(organization_id), page_token, limit,
+                  keys_.Organization(organization_id));
   if (page.status().code() == absl::StatusCode::kNotFound) {
     return absl::NotFoundError(
         absl::StrCat("organization ", organization_id, " not found"));
@@ -206,12 +242,12 @@ absl::StatusOr<OrganizationLookup> DirectoryStore::LookupOrganizations(
   // HMGET needs at least one field: ask only for what is wanted.
   std::vector<std::vector<std::string>> commands;
   if (!match_fields.empty()) {
-    commands.push_back({"HMGET", absl::StrCat(prefix_, "orgs:match")});
+    commands.push_back({"HMGET", keys_.OrganizationMatch()});
     commands.back().insert(commands.back().end(), match_fields.begin(),
                            match_fields.end());
   }
   if (!match_keys.empty()) {
-    commands.push_back({"HMGET", absl::StrCat(prefix_, "orgs:names")});
+    commands.push_back({"HMGET", keys_.OrganizationNames()});
     commands.back().insert(commands.back().end(), match_keys.begin(),
                            match_keys.end());
   }
@@ -244,8 +280,7 @@ absl::StatusOr<std::vector<std::string>> DirectoryStore::LookupParticipants(
     const std::vector<std::string>& match_fields) {
   std::vector<std::string> ids(match_fields.size());
   if (match_fields.empty()) return ids;
-  std::vector<std::string> argv = {"HMGET",
-                                   absl::StrCat(prefix_, "participants:match")};
+  std::vector<std::string> argv = {"HMGET", keys_.ParticipantMatch()};
   argv.insert(argv.end(), match_fields.begin(), match_fields.end());
   TH_ASSIGN_OR_RETURN(RedisReply reply, redis_.Command(argv));
   if (reply.type == RedisReply::Type::kError) {
@@ -260,28 +295,27 @@ absl::StatusOr<std::vector<std::string>> DirectoryStore::LookupParticipants(
 absl::StatusOr<ScriptOutcome> DirectoryStore::CreateOrganization(
     absl::string_view idempotency_key, const v1::Organization& org) {
   const LuaScript& script = directory_lua::kCreateOrganizationScript;
-  TH_ASSIGN_OR_RETURN(
-      RedisReply reply,
-      redis_.Eval(script, {prefix_}, OrganizationArgs(idempotency_key, org)));
+  ScriptCall call = OrganizationCall(idempotency_key, org);
+  TH_ASSIGN_OR_RETURN(RedisReply reply,
+                      redis_.Eval(script, call.keys, call.args));
   return ToOutcome(reply, script);
 }
 
 absl::StatusOr<ScriptOutcome> DirectoryStore::CreateParticipant(
     absl::string_view idempotency_key, const v1::Participant& participant) {
   const LuaScript& script = directory_lua::kCreateParticipantScript;
-  TH_ASSIGN_OR_RETURN(
-      RedisReply reply,
-      redis_.Eval(script, {prefix_},
-                  ParticipantArgs(idempotency_key, participant)));
+  ScriptCall call = ParticipantCall(idempotency_key, participant);
+  TH_ASSIGN_OR_RETURN(RedisReply reply,
+                      redis_.Eval(script, call.keys, call.args));
   return ToOutcome(reply, script);
 }
 
 absl::StatusOr<std::vector<absl::StatusOr<ScriptOutcome>>>
 DirectoryStore::CreateOrganizations(const std::vector<v1::Organization>& orgs) {
-  std::vector<std::vector<std::string>> calls;
+  std::vector<ScriptCall> calls;
   calls.reserve(orgs.size());
   for (const v1::Organization& org : orgs) {
-    calls.push_back(OrganizationArgs("", org));
+    calls.push_back(OrganizationCall("", org));
   }
   return RunScripts(directory_lua::kCreateOrganizationScript, calls);
 }
@@ -289,17 +323,17 @@ DirectoryStore::CreateOrganizations(const std::vector<v1::Organization>& orgs) {
 absl::StatusOr<std::vector<absl::StatusOr<ScriptOutcome>>>
 DirectoryStore::CreateParticipants(
     const std::vector<v1::Participant>& participants) {
-  std::vector<std::vector<std::string>> calls;
+  std::vector<ScriptCall> calls;
   calls.reserve(participants.size());
   for (const v1::Participant& p : participants) {
-    calls.push_back(ParticipantArgs("", p));
+    calls.push_back(ParticipantCall("", p));
   }
   return RunScripts(directory_lua::kCreateParticipantScript, calls);
 }
 
 absl::StatusOr<std::vector<absl::StatusOr<ScriptOutcome>>>
 DirectoryStore::RunScripts(const LuaScript& script,
-                           const std::vector<std::vector<std::string>>& calls) {
+                           const std::vector<ScriptCall>& calls) {
   std::vector<absl::StatusOr<ScriptOutcome>> results;
   results.reserve(calls.size());
   for (size_t begin = 0; begin < calls.size(); begin += kScriptBatch) {
@@ -307,8 +341,11 @@ DirectoryStore::RunScripts(const LuaScript& script,
     std::vector<std::vector<std::string>> commands;
     commands.reserve(end - begin);
     for (size_t i = begin; i < end; ++i) {
-      std::vector<std::string> argv = {"EVALSHA", script.sha1(), "1", prefix_};
-      argv.insert(argv.end(), calls[i].begin(), calls[i].end());
+      const ScriptCall& call = calls[i];
+      std::vector<std::string> argv = {"EVALSHA", script.sha1(),
+                                       absl::StrCat(call.keys.size())};
+      argv.insert(argv.end(), call.keys.begin(), call.keys.end());
+      argv.insert(argv.end(), call.args.begin(), call.args.end());
       commands.push_back(std::move(argv));
     }
     TH_ASSIGN_OR_RETURN(std::vector<RedisReply> replies,
@@ -321,7 +358,7 @@ DirectoryStore::RunScripts(const LuaScript& script,
         // Not cached on this Redis yet (first use, restart): Eval sends the
         // body once, and the calls after it find it cached.
         absl::StatusOr<RedisReply> evaluated =
-            redis_.Eval(script, {prefix_}, calls[begin + i]);
+            redis_.Eval(script, calls[begin + i].keys, calls[begin + i].args);
         result =
             evaluated.ok() ? ToOutcome(*evaluated, script) : evaluated.status();
       } else if (reply.type == RedisReply::Type::kError) {

@@ -42,10 +42,30 @@
 
 namespace townhall::registration {
 
-// Keys of one directory record, for scripts of other aggregates that read
-// it (register.lua, invite_organization.lua): the one place they are built.
-std::string OrganizationKey(absl::string_view prefix, absl::string_view id);
-std::string ParticipantKey(absl::string_view prefix, absl::string_view id);
+// The directory's keys of one tenant (the schema above): the one place
+// they are built. Scripts get the ones they touch in KEYS, the directory's
+// own (lua/create_*.lua) and other aggregates' (register.lua and
+// invite_organization.lua read a record).
+class DirectoryKeys {
+ public:
+  explicit DirectoryKeys(absl::string_view tenant_id);
+
+  // th:{t:<tenant>}:, KEYS[1] of every directory script.
+  const std::string& prefix() const { return prefix_; }
+  std::string Organization(absl::string_view id) const;
+  std::string Organizations() const;
+  std::string OrganizationsOfCountry(absl::string_view country_code) const;
+  std::string OrganizationMatch() const;
+  std::string OrganizationNames() const;
+  // org:<id>:participants.
+  std::string Members(absl::string_view organization_id) const;
+  std::string Participant(absl::string_view id) const;
+  std::string Participants() const;
+  std::string ParticipantMatch() const;
+
+ private:
+  std::string prefix_;
+};
 
 // One page of ids, in id order.
 struct IdPage {
@@ -65,8 +85,6 @@ struct OrganizationLookup {
 class DirectoryStore {
  public:
   DirectoryStore(RedisConnection& redis, absl::string_view tenant_id);
-
-  const std::string& prefix() const { return prefix_; }
 
   // NOT_FOUND when absent in this tenant.
   absl::StatusOr<v1::Organization> GetOrganization(absl::string_view id);
@@ -96,8 +114,9 @@ class DirectoryStore {
   absl::StatusOr<std::vector<std::string>> LookupParticipants(
       const std::vector<std::string>& match_fields);
 
-  // Runs a create script with KEYS = {prefix}. `idempotency_key` is "" or
-  // the key suffix remembered for request retries.
+  // Runs create_organization.lua / create_participant.lua with the keys
+  // they write in KEYS. `idempotency_key` is "" or the key suffix
+  // remembered for request retries.
   absl::StatusOr<ScriptOutcome> CreateOrganization(
       absl::string_view idempotency_key, const v1::Organization& org);
   absl::StatusOr<ScriptOutcome> CreateParticipant(
@@ -113,15 +132,24 @@ class DirectoryStore {
       const std::vector<v1::Participant>& participants);
 
  private:
+  // One script call: its KEYS and ARGV.
+  struct ScriptCall {
+    std::vector<std::string> keys;
+    std::vector<std::string> args;
+  };
+  ScriptCall OrganizationCall(absl::string_view idempotency_key,
+                              const v1::Organization& org) const;
+  ScriptCall ParticipantCall(absl::string_view idempotency_key,
+                             const v1::Participant& participant) const;
+
   absl::StatusOr<IdPage> PageOfIndex(const std::string& index,
                                      absl::string_view page_token, int limit,
                                      const std::string& must_exist);
   absl::StatusOr<std::vector<absl::StatusOr<ScriptOutcome>>> RunScripts(
-      const LuaScript& script,
-      const std::vector<std::vector<std::string>>& calls);
+      const LuaScript& script, const std::vector<ScriptCall>& calls);
 
   RedisConnection& redis_;
-  std::string prefix_;
+  DirectoryKeys keys_;
 };
 
 }  // namespace townhall::registration

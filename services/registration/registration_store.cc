@@ -20,20 +20,22 @@ RegistrationStore::RegistrationStore(RedisConnection& redis,
 absl::StatusOr<ScriptOutcome> RegistrationStore::InviteOrganization(
     absl::string_view session_id, absl::string_view organization_id,
     int32_t seat_quota) {
-  return RunScript(redis_, lua::kInviteOrganizationScript,
-                   {prefix_, OrganizationKey(prefix_, organization_id)},
-                   {std::string(session_id), std::string(organization_id),
-                    absl::StrCat(seat_quota)});
+  return RunScript(
+      redis_, lua::kInviteOrganizationScript,
+      {prefix_, DirectoryKeys(tenant_id_).Organization(organization_id)},
+      {std::string(session_id), std::string(organization_id),
+       absl::StrCat(seat_quota)});
 }
 
 absl::StatusOr<ScriptOutcome> RegistrationStore::Register(
     const RegisterCall& call) {
-  return RunScript(redis_, lua::kRegisterScript,
-                   {prefix_, ParticipantKey(prefix_, call.participant_id)},
-                   {call.session_id, call.participant_id,
-                    absl::StrCat(call.role), absl::StrCat(call.delegation),
-                    call.self ? "1" : "0", absl::StrCat(call.capacity),
-                    Micros(call.now), call.idempotency_key, call.refusal});
+  return RunScript(
+      redis_, lua::kRegisterScript,
+      {prefix_, DirectoryKeys(tenant_id_).Participant(call.participant_id)},
+      {call.session_id, call.participant_id, absl::StrCat(call.role),
+       absl::StrCat(call.delegation), call.self ? "1" : "0",
+       absl::StrCat(call.capacity), Micros(call.now), call.idempotency_key,
+       call.refusal});
 }
 
 absl::StatusOr<ScriptOutcome> RegistrationStore::Approve(

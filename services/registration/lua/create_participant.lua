@@ -2,7 +2,9 @@
 -- participant with that email; without, another participant of the same
 -- organization with the same folded name. Check and writes are one atomic
 -- step.
--- KEYS[1] tenant prefix.
+-- KEYS: tenant prefix, participant:<id>, participants, participants:match,
+-- and with an organization org:<org>, org:<org>:participants
+-- (DirectoryKeys).
 -- ARGV: idempotency key suffix ('' for none), id, serialized
 --       townhall.v1.Participant, organization id ('' for none), email field
 --       ('' without email), name field (see DirectoryStore for both).
@@ -15,19 +17,18 @@ local email_field, name_field = ARGV[5], ARGV[6]
 local earlier = earlier_result(idem)
 if earlier then return {'EXISTING', earlier} end
 
-if org ~= '' and redis.call('EXISTS', P .. 'org:' .. org) == 0 then
+local record, all, match, org_record, members =
+  KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
+if org ~= '' and redis.call('EXISTS', org_record) == 0 then
   th_fail('NOT_FOUND', 'organization ' .. org .. ' not found')
 end
-local match = P .. 'participants:match'
 local by_email = email_field ~= ''
 local other = redis.call('HGET', match, by_email and email_field or name_field)
 if other then return {'DUPLICATE', other, by_email and 'email' or 'name'} end
 
-redis.call('SET', P .. 'participant:' .. id, data)
-redis.call('ZADD', P .. 'participants', 0, id)
-if org ~= '' then
-  redis.call('ZADD', P .. 'org:' .. org .. ':participants', 0, id)
-end
+redis.call('SET', record, data)
+redis.call('ZADD', all, 0, id)
+if org ~= '' then redis.call('ZADD', members, 0, id) end
 if by_email then redis.call('HSET', match, email_field, id) end
 -- The first participant of a name in an organization keeps the name field:
 -- later ones (with other emails) are different people of the same name.

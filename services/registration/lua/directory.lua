@@ -1,9 +1,11 @@
 -- Directory helpers, prepended to every directory script after the common
 -- prelude.
 --
--- KEYS[1] of every directory script is the tenant prefix "th:{t:<tenant>}:".
--- Keys used here are derived only by appending to it, so they share its hash
--- tag and slot (see services/registration/directory_store.h for the keys).
+-- KEYS[1] of every directory script is the tenant prefix "th:{t:<tenant>}:";
+-- the records and indexes a script writes follow in KEYS[2..], built by
+-- DirectoryKeys (services/registration/directory_store.h), never here. Only
+-- the tenant's feed and idempotency records are derived by appending to
+-- KEYS[1], as in every service (docs/architecture.md).
 local P = KEYS[1]
 
 -- Requests remembered for retries (request_id) are kept this long.
