@@ -9,6 +9,7 @@
 #include "absl/time/clock.h"
 #include "services/agenda/agenda_rules.h"
 #include "services/agenda/agenda_store.h"
+#include "services/common/auth/authorization.h"
 #include "services/common/proto_json.h"
 #include "services/common/proto_time.h"
 #include "services/common/redis/idempotency_key.h"

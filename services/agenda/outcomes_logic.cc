@@ -10,6 +10,7 @@
 #include "services/agenda/agenda_rules.h"
 #include "services/agenda/agenda_store.h"
 #include "services/agenda/minutes.h"
+#include "services/common/auth/authorization.h"
 #include "services/common/ids.h"
 #include "services/common/proto_json.h"
 #include "services/common/proto_time.h"

@@ -18,8 +18,6 @@ using ::testing::UnorderedElementsAreArray;
 
 using Code = absl::StatusCode;
 
-// ---- Items --------------------------------------------------------------
-
 TEST(AgendaItemTest, CreateValidatesAndIsIdempotent) {
   ASSERT_OK_AND_ASSIGN(Tenant t, NewTenant());
   ASSERT_OK_AND_ASSIGN(v1::Session s, NewSession(t, /*live=*/false));

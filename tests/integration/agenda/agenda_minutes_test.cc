@@ -13,8 +13,6 @@ using ::testing::ElementsAreArray;
 using ::testing::HasSubstr;
 using ::testing::SizeIs;
 
-// ---- The reference event --------------------------------------------------
-
 TEST(AgendaScenarioTest, ReferenceEventWithMinutes) {
   ASSERT_OK_AND_ASSIGN(Tenant t, NewTenant());
   ASSERT_OK_AND_ASSIGN(

@@ -14,8 +14,6 @@ using ::testing::SizeIs;
 
 using Code = absl::StatusCode;
 
-// ---- Outcomes and action items ------------------------------------------
-
 TEST(OutcomeTest, RulesAndIdempotency) {
   ASSERT_OK_AND_ASSIGN(Tenant t, NewTenant());
   ASSERT_OK_AND_ASSIGN(v1::Session s, NewSession(t));
@@ -137,8 +135,6 @@ TEST(ActionItemTest, CreateAndUpdateRules) {
   EXPECT_THAT(t.client.PrepareFollowUp(follow),
               HasCode(Code::kFailedPrecondition));
 }
-
-// ---- Series -----------------------------------------------------------
 
 TEST(AgendaSeriesTest, FollowUpCarriesOpenActionItems) {
   ASSERT_OK_AND_ASSIGN(Tenant t, NewTenant());

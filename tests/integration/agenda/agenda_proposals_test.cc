@@ -13,8 +13,6 @@ using ::testing::SizeIs;
 
 using Code = absl::StatusCode;
 
-// ---- Proposals ----------------------------------------------------------
-
 TEST(TopicProposalTest, MembersSeeTheirOwn) {
   ASSERT_OK_AND_ASSIGN(Tenant t, NewTenant());
   ASSERT_OK_AND_ASSIGN(v1::Session s, NewSession(t, false));

@@ -8,6 +8,7 @@
 
 #include <iostream>
 
+#include "absl/strings/match.h"
 #include "services/agenda/agenda_service.h"
 #include "services/registration/registration_service.h"
 #include "services/scheduling/scheduling_service.h"
