@@ -1,7 +1,9 @@
 #include "services/agenda/agenda_service.h"
 
-#include "services/agenda/agenda_logic.h"
 #include "services/agenda/agenda_watch.h"
+#include "services/agenda/items_logic.h"
+#include "services/agenda/outcomes_logic.h"
+#include "services/agenda/proposals_logic.h"
 #include "services/agenda/speakers_logic.h"
 #include "services/common/server/session_rpc.h"
 #include "townhall/v1/agenda.grpc.pb.h"
@@ -30,7 +32,7 @@ class AgendaServiceImpl final : public v1::AgendaService::CallbackService,
  public:
   AgendaServiceImpl(const ServiceEnv& env, FeedWatchOptions watch_options)
       : sessions_(env, "agenda"),
-        watch_(env, AgendaWatchSpec(ReadAgendaSnapshot), watch_options) {}
+        watch_(env, AgendaWatchSpec(), watch_options) {}
 
   std::string grpc_name() const override {
     return v1::AgendaService::service_full_name();
@@ -38,24 +40,24 @@ class AgendaServiceImpl final : public v1::AgendaService::CallbackService,
   grpc::Service* service() override { return this; }
   void Stop() override { watch_.Stop(); }
 
-  TH_AGENDA_RPC(agenda_, CreateAgendaItem)
-  TH_AGENDA_RPC(agenda_, UpdateAgendaItem)
-  TH_AGENDA_RPC(agenda_, MoveAgendaItem)
-  TH_AGENDA_RPC(agenda_, DeleteAgendaItem)
-  TH_AGENDA_RPC(agenda_, GetAgenda)
-  TH_AGENDA_RPC(agenda_, ActivateAgendaItem)
-  TH_AGENDA_RPC(agenda_, CompleteAgendaItem)
-  TH_AGENDA_RPC(agenda_, SkipAgendaItem)
-  TH_AGENDA_RPC(agenda_, ProposeTopic)
-  TH_AGENDA_RPC(agenda_, ListTopicProposals)
-  TH_AGENDA_RPC(agenda_, AcceptTopicProposal)
-  TH_AGENDA_RPC(agenda_, DeclineTopicProposal)
-  TH_AGENDA_RPC(agenda_, RecordOutcome)
-  TH_AGENDA_RPC(agenda_, CreateActionItem)
-  TH_AGENDA_RPC(agenda_, UpdateActionItem)
-  TH_AGENDA_RPC(agenda_, ListActionItems)
-  TH_AGENDA_RPC(agenda_, PrepareFollowUp)
-  TH_AGENDA_RPC(agenda_, ExportMinutes)
+  TH_AGENDA_RPC(items_, CreateAgendaItem)
+  TH_AGENDA_RPC(items_, UpdateAgendaItem)
+  TH_AGENDA_RPC(items_, MoveAgendaItem)
+  TH_AGENDA_RPC(items_, DeleteAgendaItem)
+  TH_AGENDA_RPC(items_, GetAgenda)
+  TH_AGENDA_RPC(items_, ActivateAgendaItem)
+  TH_AGENDA_RPC(items_, CompleteAgendaItem)
+  TH_AGENDA_RPC(items_, SkipAgendaItem)
+  TH_AGENDA_RPC(proposals_, ProposeTopic)
+  TH_AGENDA_RPC(proposals_, ListTopicProposals)
+  TH_AGENDA_RPC(proposals_, AcceptTopicProposal)
+  TH_AGENDA_RPC(proposals_, DeclineTopicProposal)
+  TH_AGENDA_RPC(outcomes_, RecordOutcome)
+  TH_AGENDA_RPC(outcomes_, CreateActionItem)
+  TH_AGENDA_RPC(outcomes_, UpdateActionItem)
+  TH_AGENDA_RPC(outcomes_, ListActionItems)
+  TH_AGENDA_RPC(outcomes_, PrepareFollowUp)
+  TH_AGENDA_RPC(outcomes_, ExportMinutes)
   TH_AGENDA_RPC(speakers_, RaiseHand)
   TH_AGENDA_RPC(speakers_, LowerHand)
   TH_AGENDA_RPC(speakers_, CallNextSpeaker)
@@ -71,7 +73,9 @@ class AgendaServiceImpl final : public v1::AgendaService::CallbackService,
 
  private:
   SessionRpc sessions_;
-  AgendaLogic agenda_;
+  ItemsLogic items_;
+  ProposalsLogic proposals_;
+  OutcomesLogic outcomes_;
   SpeakersLogic speakers_;
   AgendaWatch watch_;
 };

@@ -1,13 +1,12 @@
 #include "services/agenda/agenda_watch.h"
 
-
 #include <memory>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "services/agenda/agenda_keys.h"
-#include "services/agenda/speakers_logic.h"
+#include "services/agenda/agenda_store.h"
 #include "services/common/auth/authorization.h"
 #include "services/common/logging.h"
 #include "services/common/proto_json.h"
@@ -59,26 +58,24 @@ absl::StatusOr<WatchView> ViewOf(const Principal& caller,
 
 }  // namespace
 
-FeedWatchSpec<v1::WatchAgendaRequest, v1::WatchAgendaResponse> AgendaWatchSpec(
-    SnapshotReader snapshot_reader) {
+FeedWatchSpec<v1::WatchAgendaRequest, v1::WatchAgendaResponse>
+AgendaWatchSpec() {
   return {
       .method = TH_METHOD(AgendaService, WatchAgenda),
       .service = "agenda",
       .feed_keys = AgendaFeedKeys,
       .codec = {.decode = DecodeChange},
       .view = ViewOf,
-      .snapshot = [reader = std::move(snapshot_reader)](
-                      RedisConnection& redis, const Principal& caller,
-                      const v1::Session& session,
-                      const WatchView&) -> absl::StatusOr<Response> {
+      .snapshot = [](RedisConnection& redis, const Principal& caller,
+                     const v1::Session& session,
+                     const WatchView&) -> absl::StatusOr<Response> {
+        AgendaStore store(redis, caller.tenant_id, session.id());
         absl::StatusOr<v1::AgendaSnapshot> snapshot =
-            reader(redis, caller.tenant_id, session);
+            store.ReadAgenda(absl::Now());
         if (!snapshot.ok()) return snapshot.status();
-        snapshot->set_session_id(session.id());
         if (!snapshot->active_item_id().empty()) {
           absl::StatusOr<v1::SpeakersQueue> queue =
-              ReadSpeakersQueue(redis, caller.tenant_id, session.id(),
-                                snapshot->active_item_id());
+              store.ReadSpeakersQueue(snapshot->active_item_id());
           if (queue.ok()) {
             *snapshot->mutable_speakers_queue() = *std::move(queue);
           } else if (queue.status().code() != absl::StatusCode::kNotFound) {

@@ -26,7 +26,7 @@
 #include "services/common/tenant_keys.h"
 #include "services/scheduling/scheduling_service.h"
 #include "services/tenancy/tenant_service.h"
-#include "tests/integration/agenda_test_util.h"
+#include "tests/integration/agenda/agenda_test_util.h"
 #include "tests/testing/redis_server.h"
 #include "tests/testing/status_matchers.h"
 #include "townhall/v1/agenda.grpc.pb.h"

@@ -13,7 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "services/common/ids.h"
-#include "tests/integration/agenda_test_util.h"
+#include "tests/integration/agenda/agenda_test_util.h"
 #include "tests/integration/questions_test_util.h"
 #include "tests/testing/redis_server.h"
 #include "tests/testing/status_matchers.h"

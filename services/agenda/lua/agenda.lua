@@ -1,5 +1,5 @@
 -- Agenda helpers, prepended to every agenda script after the common
--- prelude. Key schema (see agenda_keys.h and docs/architecture.md):
+-- prelude. Key schema (see agenda_store.h and docs/architecture.md):
 --   KEYS[1] tenant prefix P = "th:{t:<tenant>}:"
 --   KEYS[2], KEYS[3] the session's feed (AgendaFeedKeys: version, events)
 --   P agenda:<s>:order        LIST   item ids in agenda order

@@ -1,6 +1,6 @@
 -- Whoever is SPEAKING becomes DONE; then the chosen waiting participant, or
 -- the next by the fairness rules, takes the floor.
--- KEYS[1] tenant prefix. ARGV: session, item, chosen participant (or ''),
+-- KEYS: agenda_store.h. ARGV: session, item, chosen participant (or ''),
 -- now.
 -- Returns {'OK', queue, new speaker JSON or ''}.
 local s, i, chosen, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4]

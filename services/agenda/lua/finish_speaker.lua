@@ -1,5 +1,5 @@
 -- Ends the current speaker's turn (SPEAKING -> DONE).
--- KEYS[1] tenant prefix. ARGV: session, item, now.
+-- KEYS: agenda_store.h. ARGV: session, item, now.
 -- Returns {'OK', queue, speaker JSON}.
 local s, i, now = ARGV[1], ARGV[2], ARGV[3]
 require_item(s, i)

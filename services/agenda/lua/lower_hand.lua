@@ -1,5 +1,5 @@
 -- Lowers a waiting hand (WAITING -> WITHDRAWN).
--- KEYS[1] tenant prefix. ARGV: session, item, participant, now.
+-- KEYS: agenda_store.h. ARGV: session, item, participant, now.
 -- Returns {'OK', queue}.
 local s, i, p, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 require_item(s, i)

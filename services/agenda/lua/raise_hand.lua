@@ -1,5 +1,5 @@
 -- Raises a hand; a raise while WAITING or SPEAKING changes nothing.
--- KEYS[1] tenant prefix. ARGV: session, item, participant, organization,
+-- KEYS: agenda_store.h. ARGV: session, item, participant, organization,
 -- now (RFC 3339).
 -- Returns {'OK', queue} or {'UNCHANGED', queue}.
 local s, i, p, org, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]

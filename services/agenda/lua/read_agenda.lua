@@ -1,9 +1,11 @@
 -- Reads a session's agenda in one step, so the version matches the state.
--- ARGV: session, what: 'agenda' | 'proposals' | 'series_actions' (ARGV[3]:
---       the series).
+-- ARGV: session, what: 'agenda' | 'item' (ARGV[3]: the item) | 'proposals'
+--       | 'series_actions' (ARGV[3]: the series).
 -- 'agenda' returns {'OK', version, active id, #items, item JSON...,
---   #outcomes, outcome JSON..., #actions, action JSON...}; 'proposals'
---   {'OK', proposal JSON...}; 'series_actions' {'OK', action JSON...}.
+--   #outcomes, outcome JSON..., #actions, action JSON...}; 'item'
+--   {'OK', item JSON} (NOT_FOUND when absent); 'proposals'
+--   {'OK', proposal JSON...}; 'series_actions' {'OK', #actions,
+--   action JSON...}.
 local s, what = ARGV[1], ARGV[2]
 
 local function push_actions(out, ids)
@@ -16,7 +18,13 @@ local function push_actions(out, ids)
   for _, a in ipairs(found) do table.insert(out, a) end
 end
 
-if what == 'proposals' then
+if what == 'item' then
+  local item = redis.call('HGET', items_key(s), ARGV[3])
+  if not item then
+    th_fail('NOT_FOUND', 'agenda item ' .. ARGV[3] .. ' not found in session ' .. s)
+  end
+  return {'OK', item}
+elseif what == 'proposals' then
   local out = {'OK'}
   for _, id in ipairs(redis.call('LRANGE', proposal_ids_key(s), 0, -1)) do
     local p = redis.call('HGET', proposals_key(s), id)

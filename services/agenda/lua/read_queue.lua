@@ -1,5 +1,5 @@
 -- Reads one item's queue as the API shows it.
--- KEYS[1] tenant prefix. ARGV: session, item.
+-- KEYS: agenda_store.h. ARGV: session, item.
 -- Returns {'OK', queue}.
 local s, i = ARGV[1], ARGV[2]
 require_item(s, i)

@@ -1,5 +1,5 @@
 -- Replaces the queue's options (validated by the caller).
--- KEYS[1] tenant prefix. ARGV: session, item, options JSON, now.
+-- KEYS: agenda_store.h. ARGV: session, item, options JSON, now.
 -- Returns {'OK', queue}.
 local s, i, options, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 require_item(s, i)

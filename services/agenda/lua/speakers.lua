@@ -1,12 +1,13 @@
 -- Helpers of the speakers' queue scripts (prepended after prelude.lua).
 --
--- KEYS[1] is the tenant prefix; keys (agenda_keys.h):
---   <P>agenda:<s>:items        HASH item id -> AgendaItem JSON (AgendaLogic)
+-- KEYS (agenda_store.h): KEYS[1] the tenant prefix P; KEYS[2], KEYS[3]
+-- the session's feed (AgendaFeedKeys: version, events). Keys derived from P:
+--   <P>agenda:<s>:items        HASH item id -> AgendaItem JSON (ItemsLogic)
 --   <P>agenda:<s>:queue:<id>   SpeakersQueue JSON, speakers in arrival order
 --   <P>agenda:<s>:spoken       SET of participants who took the floor in the
 --                              session (on any item), for first-time rules
---   <P>s:<s>:version/events    the session's change feed
 local P = KEYS[1]
+local FEED_VERSION, FEED_EVENTS = KEYS[2], KEYS[3]
 local WAITING = 'SPEAKER_STATE_WAITING'
 local SPEAKING = 'SPEAKER_STATE_SPEAKING'
 local DONE = 'SPEAKER_STATE_DONE'
@@ -124,9 +125,7 @@ end
 local function commit(s, i, q, now)
   save_queue(s, i, q)
   local shown = presented(q, spoken_set(s))
-  local feed = P .. 's:' .. s
-  th_feed_append(feed .. ':version', feed .. ':events',
-                 'agenda.speakers.changed', i,
+  th_feed_append(FEED_VERSION, FEED_EVENTS, 'agenda.speakers.changed', i,
                  cjson.encode({speakersQueue = shown, time = now}))
   return cjson.encode(shown)
 end

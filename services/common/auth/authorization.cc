@@ -128,7 +128,7 @@ constexpr AccessRule kRules[] = {
     {TH_METHOD(AgendaService, SkipAgendaItem), kOrganizer | kSessionRunners},
     {TH_METHOD(AgendaService, ProposeTopic), kOrganizer | kSessionMembers, 0,
      kOwnOnly},
-    // Members see only their own proposals (AgendaLogic filters).
+    // Members see only their own proposals (ProposalsLogic filters).
     {TH_METHOD(AgendaService, ListTopicProposals),
      kOrganizer | kSessionMembers},
     {TH_METHOD(AgendaService, AcceptTopicProposal),

@@ -29,7 +29,7 @@
 #include "services/agenda/agenda_keys.h"
 #include "services/common/change_feed.h"
 #include "services/common/ids.h"
-#include "tests/integration/agenda_test_util.h"
+#include "tests/integration/agenda/agenda_test_util.h"
 #include "tests/testing/child_process.h"
 #include "tests/testing/health.h"
 #include "tests/testing/redis_server.h"

@@ -1,4 +1,6 @@
-// Helpers of the agenda tests: sessions, join tokens, a WatchAgenda reader.
+// Helpers of the agenda tests and of other tests that watch an agenda:
+// sessions, join tokens, a WatchAgenda reader. They need no shared server;
+// agenda_fixture.h adds the helpers that do.
 #pragma once
 
 #include <grpcpp/grpcpp.h>
@@ -14,8 +16,8 @@
 #include "clients/cpp/townhall_client.h"
 #include "services/common/ids.h"
 #include "services/common/proto_time.h"
-#include "tests/testing/stream_reader.h"
 #include "tests/testing/status_matchers.h"
+#include "tests/testing/stream_reader.h"
 #include "tests/testing/test_server.h"
 #include "townhall/v1/agenda.grpc.pb.h"
 
@@ -70,9 +72,8 @@ class WatchReader : public StreamReader<v1::WatchAgendaResponse> {
   WatchReader(std::shared_ptr<grpc::Channel> channel, const std::string& token,
               const std::string& session_id, int64_t after_version = 0)
       : StreamReader(
-            token,
-            [stub = std::shared_ptr(v1::AgendaService::NewStub(channel)),
-             session_id, after_version](grpc::ClientContext* context) {
+            token, [stub = std::shared_ptr(v1::AgendaService::NewStub(channel)),
+                    session_id, after_version](grpc::ClientContext* context) {
               v1::WatchAgendaRequest request;
               request.set_session_id(session_id);
               request.set_after_version(after_version);

@@ -1,0 +1,145 @@
+#include "services/agenda/minutes.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
+#include "services/common/proto_time.h"
+#include "tests/testing/status_matchers.h"
+
+namespace townhall::agenda {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+using ::testing::StartsWith;
+
+absl::Time Utc(int year, int month, int day, int hour, int minute) {
+  return absl::FromCivil(absl::CivilSecond(year, month, day, hour, minute, 0),
+                         absl::UTCTimeZone());
+}
+
+// A session in Tashkent (UTC+5) from 05:00 to 08:00 UTC on 2 Dec 2026.
+v1::Session TashkentSession() {
+  v1::Session session;
+  session.set_id("s1");
+  session.set_title("Dialogue");
+  session.set_series_id("series-1");
+  session.set_time_zone("Asia/Tashkent");
+  SetTime(Utc(2026, 12, 2, 5, 0), session.mutable_start_time());
+  SetDuration(absl::Hours(3), session.mutable_duration());
+  return session;
+}
+
+// Two items (one ran 5 minutes over its plan), an outcome on the first and
+// one action item.
+v1::AgendaSnapshot Agenda() {
+  v1::AgendaSnapshot agenda;
+  v1::AgendaItem* budget = agenda.add_items();
+  budget->set_id("i1");
+  budget->set_title("Budget");
+  budget->set_position(0);
+  budget->set_status(v1::AGENDA_ITEM_STATUS_DONE);
+  SetDuration(absl::Minutes(15), budget->mutable_planned_duration());
+  SetTime(Utc(2026, 12, 2, 5, 10), budget->mutable_actual_start_time());
+  SetTime(Utc(2026, 12, 2, 5, 30), budget->mutable_actual_end_time());
+  SetDuration(absl::Minutes(5), budget->mutable_overrun());
+  v1::AgendaItem* roads = agenda.add_items();
+  roads->set_id("i2");
+  roads->set_title("Roads");
+  roads->set_position(1);
+  roads->set_status(v1::AGENDA_ITEM_STATUS_SKIPPED);
+  roads->set_description("Postponed.");
+  v1::Outcome* outcome = agenda.add_outcomes();
+  outcome->set_id("o1");
+  outcome->set_agenda_item_id("i1");
+  outcome->set_kind(v1::OUTCOME_KIND_DECISION);
+  outcome->set_text("Adopt the budget");
+  v1::ActionItem* action = agenda.add_action_items();
+  action->set_id("a1");
+  action->set_title("Publish the budget");
+  action->mutable_executor()->set_department("Ministry of Finance");
+  SetTime(Utc(2027, 1, 31, 12, 0), action->mutable_deadline());
+  action->set_status(v1::ACTION_ITEM_STATUS_OPEN);
+  return agenda;
+}
+
+TEST(MinutesMarkdownTest, ShowsTheAgendaInTheSessionsTimeZone) {
+  std::string md = MinutesMarkdown(TashkentSession(), Agenda(),
+                                   absl::FixedTimeZone(5 * 3600));
+  EXPECT_THAT(md, StartsWith("# Minutes: Dialogue\n"));
+  EXPECT_THAT(md, HasSubstr("- Time: 2026-12-02 10:00 to 13:00"));
+  EXPECT_THAT(md, HasSubstr("- Series: series-1\n"));
+  EXPECT_THAT(md, HasSubstr("### 1. Budget\n\n- Status: DONE\n"));
+  EXPECT_THAT(md, HasSubstr("- Planned: 15m\n"));
+  EXPECT_THAT(md, HasSubstr("- Started: 2026-12-02 10:10\n"));
+  EXPECT_THAT(md, HasSubstr("- Ended: 2026-12-02 10:30\n"));
+  EXPECT_THAT(md, HasSubstr("- Overrun: 5m\n"));
+  EXPECT_THAT(md, HasSubstr("Outcomes:\n\n- Decision: Adopt the budget\n"));
+  EXPECT_THAT(md, HasSubstr("### 2. Roads\n\n- Status: SKIPPED\n"));
+  EXPECT_THAT(md, HasSubstr("\nPostponed.\n"));
+  EXPECT_THAT(md, HasSubstr("- Publish the budget (executor: Ministry of "
+                            "Finance; deadline: 2027-01-31; status: OPEN)\n"));
+}
+
+TEST(MinutesMarkdownTest, AnItemOnTimeHasNoOverrunAndNoActionsSaysNone) {
+  v1::AgendaSnapshot agenda = Agenda();
+  SetDuration(absl::Milliseconds(300),
+              agenda.mutable_items(0)->mutable_overrun());
+  agenda.clear_action_items();
+  std::string md =
+      MinutesMarkdown(TashkentSession(), agenda, absl::UTCTimeZone());
+  EXPECT_THAT(md, HasSubstr("- Overrun: none\n"));
+  EXPECT_THAT(md, HasSubstr("## Action items\n\nNone.\n"));
+}
+
+TEST(MinutesJsonTest, IsAStableDocumentGroupingOutcomesByItem) {
+  ASSERT_OK_AND_ASSIGN(std::string json,
+                       MinutesJson(TashkentSession(), Agenda()));
+  EXPECT_THAT(json, StartsWith("{\"sessionId\":\"s1\",\"title\":\"Dialogue\","
+                               "\"seriesId\":\"series-1\",\"timeZone\":"
+                               "\"Asia/Tashkent\",\"startTime\":"
+                               "\"2026-12-02T05:00:00Z\",\"items\":[{"));
+  EXPECT_THAT(json, HasSubstr("\"title\":\"Budget\""));
+  EXPECT_THAT(json, HasSubstr("\"outcomes\":[{\"id\":\"o1\""));
+  EXPECT_THAT(json, HasSubstr("\"outcomes\":[]}"));  // Roads has none
+  EXPECT_THAT(json, HasSubstr("\"actionItems\":[{\"id\":\"a1\""));
+  EXPECT_EQ(json.back(), '\n');
+}
+
+TEST(RenderMinutesTest, NamesTheFileByTheLocalDateAndPicksTheFormat) {
+  v1::Session session = TashkentSession();
+  // 21:00 UTC on 1 Dec is 2 Dec in Tashkent.
+  SetTime(Utc(2026, 12, 1, 21, 0), session.mutable_start_time());
+  ASSERT_OK_AND_ASSIGN(
+      v1::ExportMinutesResponse md,
+      RenderMinutes(session, Agenda(), v1::MINUTES_FORMAT_MARKDOWN));
+  EXPECT_EQ(md.filename(), "minutes-2026-12-02-s1.md");
+  EXPECT_EQ(md.content_type(), "text/markdown");
+  EXPECT_THAT(md.content(), HasSubstr("(Asia/Tashkent)"));
+  ASSERT_OK_AND_ASSIGN(
+      v1::ExportMinutesResponse json,
+      RenderMinutes(session, Agenda(), v1::MINUTES_FORMAT_JSON));
+  EXPECT_EQ(json.filename(), "minutes-2026-12-02-s1.json");
+  EXPECT_EQ(json.content_type(), "application/json");
+}
+
+TEST(RenderMinutesTest, FallsBackToUtcWithoutAKnownTimeZone) {
+  v1::Session session = TashkentSession();
+  session.set_time_zone("");
+  ASSERT_OK_AND_ASSIGN(
+      v1::ExportMinutesResponse md,
+      RenderMinutes(session, Agenda(), v1::MINUTES_FORMAT_UNSPECIFIED));
+  EXPECT_THAT(md.content(),
+              HasSubstr("- Time: 2026-12-02 05:00 to 08:00 (UTC)"));
+  session.set_time_zone("Mars/Olympus_Mons");
+  ASSERT_OK_AND_ASSIGN(
+      md, RenderMinutes(session, Agenda(), v1::MINUTES_FORMAT_MARKDOWN));
+  EXPECT_THAT(md.content(), Not(HasSubstr("Mars")));
+}
+
+}  // namespace
+}  // namespace townhall::agenda
