@@ -43,7 +43,7 @@
 #include "services/common/ids.h"
 #include "services/common/redis/redis_connection.h"
 #include "services/common/tenant_keys.h"
-#include "services/questions/questions_keys.h"
+#include "services/questions/question_store.h"
 #include "tests/integration/questions_test_util.h"
 #include "tests/testing/health.h"
 #include "tests/testing/redis_server.h"
