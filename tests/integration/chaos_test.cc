@@ -44,7 +44,7 @@
 #include "services/common/redis/redis_connection.h"
 #include "services/common/tenant_keys.h"
 #include "services/questions/question_store.h"
-#include "tests/integration/questions_test_util.h"
+#include "tests/integration/questions/questions_client.h"
 #include "tests/testing/health.h"
 #include "tests/testing/redis_server.h"
 #include "tests/testing/status_matchers.h"
