@@ -2,21 +2,28 @@
 // caller, a Redis connection, (where the call needs it) the session fetched
 // from SchedulingService by the glue in question_service.cc, and the
 // request; the access table has already let the call in. Every change is
-// one Lua script (lua/) that also appends to the session's question feed
-// and, for moderator actions, to the audit log and the undo stack.
+// one Lua script (lua/, run through QuestionStore) that also appends to the
+// session's question feed and, for moderator actions, to the audit log and
+// the undo stack.
 //
-// Votes do not come here: they are one script on the event loop
-// (question_service.cc, VoteScriptCall) so that the hot path takes no
-// worker hand-off.
+// One file per aggregate: submit_logic.cc (submissions, duplicates),
+// moderation_logic.cc (moderator actions, merge, undo, carry-over),
+// reads_logic.cc (Get, List, the WatchQueue snapshot, the audit log),
+// exports_logic.cc, settings_logic.cc; question_logic.cc holds the text
+// rules and what they share (question_logic_internal.h).
+//
+// Votes do not come here: they are one run of lua/vote.lua on the event
+// loop (question_service.cc), so that the hot path takes no worker
+// hand-off; votes_logic.h holds their validation, arguments and decoding.
 #pragma once
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "absl/time/time.h"
 #include "services/common/auth/principal.h"
 #include "services/common/redis/redis_connection.h"
 #include "services/common/redis/script_outcome.h"
@@ -40,16 +47,29 @@ std::string TrimQuestionText(absl::string_view text);
 // MatchTokens (text_normalization.h) joined by spaces.
 std::string MatchingForm(absl::string_view text);
 
-// The `limit` most similar candidates to `text` (similarity at least
-// kDuplicateThreshold), most similar first. Candidates are (id, matching
-// form) pairs; `exclude` is left out.
+// A question that a new text may duplicate: its id, matching form and text.
 struct DuplicateCandidate {
   std::string id;
   std::string match;
+  std::string text;
 };
+
+// The `limit` most similar candidates to `text` (similarity at least
+// kDuplicateThreshold), most similar first. `exclude` is left out.
 std::vector<std::pair<std::string, double>> RankDuplicates(
     absl::string_view text, const std::vector<DuplicateCandidate>& candidates,
     absl::string_view exclude, int limit);
+
+// RankDuplicates as the SimilarQuestions of an answer (id, text,
+// similarity).
+std::vector<v1::SimilarQuestion> SimilarQuestions(
+    absl::string_view text, const std::vector<DuplicateCandidate>& candidates,
+    absl::string_view exclude, int limit);
+
+// The candidates of a script reply: (id, match, text) triples from
+// `values[first]` on (lua/questions.lua, duplicate_candidates).
+std::vector<DuplicateCandidate> DecodeDuplicateCandidates(
+    const std::vector<std::string>& values, size_t first);
 
 // Similarity (text_normalization.h) from which a question is suggested as a
 // likely duplicate.
@@ -64,34 +84,33 @@ absl::Status RateLimited(absl::string_view what, const ScriptOutcome& outcome);
 // Decodes a question's JSON (as the scripts write it).
 absl::StatusOr<v1::Question> DecodeQuestion(absl::string_view json);
 
-// The QueueSnapshot for a viewer, read atomically with its version;
-// `agenda_item_id` narrows it to one item ("" for all). Anonymous authors
-// are never in it.
+// The QueueSnapshot for a viewer, read atomically with its version
+// (lua/read_snapshot.lua); `agenda_item_id` narrows it to one item ("" for
+// all). Anonymous authors are never in it.
 absl::StatusOr<v1::QueueSnapshot> ReadQueueSnapshot(
     RedisConnection& redis, absl::string_view tenant_id,
     absl::string_view session_id, const QuestionViewer& viewer,
     absl::string_view agenda_item_id);
 
-// The tenant's question policy (defaults when never set).
-absl::StatusOr<v1::QuestionPolicy> ReadQuestionPolicy(
-    RedisConnection& redis, absl::string_view tenant_id);
-
 class QuestionLogic {
  public:
   using Redis = RedisConnection;
 
+  // ---- submit_logic.cc ----
+  // lua/submit.lua: stores the question and answers it with the duplicate
+  // candidates, in one round trip.
   absl::Status SubmitQuestion(const Principal& caller, Redis& redis,
                               const v1::Session& session,
                               const v1::SubmitQuestionRequest& request,
                               v1::SubmitQuestionResponse* response) const;
-  absl::Status GetQuestion(const Principal& caller, Redis& redis,
-                           const v1::GetQuestionRequest& request,
-                           v1::GetQuestionResponse* response) const;
-  absl::Status ListQuestions(const Principal& caller, Redis& redis,
-                             const v1::Session& session,
-                             const v1::ListQuestionsRequest& request,
-                             v1::ListQuestionsResponse* response) const;
-  // approve, reject, pin, unpin, answer, archive.
+  // lua/read_matches.lua: the candidates (and the named question).
+  absl::Status SuggestDuplicates(const Principal& caller, Redis& redis,
+                                 const v1::SuggestDuplicatesRequest& request,
+                                 v1::SuggestDuplicatesResponse* response) const;
+
+  // ---- moderation_logic.cc ----
+  // lua/moderate.lua, one action each (approve, reject, pin, unpin, answer,
+  // archive).
   absl::Status ApproveQuestion(const Principal& caller, Redis& redis,
                                const v1::ApproveQuestionRequest& request,
                                v1::ApproveQuestionResponse* response) const;
@@ -110,46 +129,69 @@ class QuestionLogic {
   absl::Status ArchiveQuestion(const Principal& caller, Redis& redis,
                                const v1::ArchiveQuestionRequest& request,
                                v1::ArchiveQuestionResponse* response) const;
+  // lua/merge.lua.
   absl::Status MergeQuestions(const Principal& caller, Redis& redis,
                               const v1::MergeQuestionsRequest& request,
                               v1::MergeQuestionsResponse* response) const;
+  // lua/undo.lua.
   absl::Status UndoModeration(const Principal& caller, Redis& redis,
                               const v1::UndoModerationRequest& request,
                               v1::UndoModerationResponse* response) const;
-  absl::Status SuggestDuplicates(const Principal& caller, Redis& redis,
-                                 const v1::SuggestDuplicatesRequest& request,
-                                 v1::SuggestDuplicatesResponse* response) const;
-  absl::Status ListModerationLog(const Principal& caller, Redis& redis,
-                                 const v1::ListModerationLogRequest& request,
-                                 v1::ListModerationLogResponse* response) const;
-  absl::Status ExportModerationLog(
-      const Principal& caller, Redis& redis,
-      const v1::ExportModerationLogRequest& request,
-      v1::ExportModerationLogResponse* response) const;
-  absl::Status GetQueueSettings(const Principal& caller, Redis& redis,
-                                const v1::GetQueueSettingsRequest& request,
-                                v1::GetQueueSettingsResponse* response) const;
-  absl::Status UpdateQueueSettings(
-      const Principal& caller, Redis& redis, const v1::Session& session,
-      const v1::UpdateQueueSettingsRequest& request,
-      v1::UpdateQueueSettingsResponse* response) const;
-  absl::Status GetQuestionPolicy(const Principal& caller, Redis& redis,
-                                 const v1::GetQuestionPolicyRequest& request,
-                                 v1::GetQuestionPolicyResponse* response) const;
-  absl::Status UpdateQuestionPolicy(
-      const Principal& caller, Redis& redis,
-      const v1::UpdateQuestionPolicyRequest& request,
-      v1::UpdateQuestionPolicyResponse* response) const;
-  // `occurrences`: every occurrence of the session's series, in order.
+  // lua/carry_out.lua (read), lua/carry_in.lua in the next occurrence, then
+  // lua/carry_out.lua (mark). `occurrences`: every occurrence of the
+  // session's series, in order.
   absl::Status CarryOverQuestions(
       const Principal& caller, Redis& redis, const v1::Session& session,
       const std::vector<v1::Session>& occurrences,
       const v1::CarryOverQuestionsRequest& request,
       v1::CarryOverQuestionsResponse* response) const;
+
+  // ---- reads_logic.cc ----
+  // lua/read_questions.lua ('get').
+  absl::Status GetQuestion(const Principal& caller, Redis& redis,
+                           const v1::GetQuestionRequest& request,
+                           v1::GetQuestionResponse* response) const;
+  // lua/read_questions.lua ('page').
+  absl::Status ListQuestions(const Principal& caller, Redis& redis,
+                             const v1::Session& session,
+                             const v1::ListQuestionsRequest& request,
+                             v1::ListQuestionsResponse* response) const;
+  // lua/read_log.lua.
+  absl::Status ListModerationLog(const Principal& caller, Redis& redis,
+                                 const v1::ListModerationLogRequest& request,
+                                 v1::ListModerationLogResponse* response) const;
+
+  // ---- exports_logic.cc ----
+  // lua/read_questions.lua ('page' over every question).
   absl::Status ExportQuestions(const Principal& caller, Redis& redis,
                                const v1::Session& session,
                                const v1::ExportQuestionsRequest& request,
                                v1::ExportQuestionsResponse* response) const;
+  // lua/read_log.lua (all of it).
+  absl::Status ExportModerationLog(
+      const Principal& caller, Redis& redis,
+      const v1::ExportModerationLogRequest& request,
+      v1::ExportModerationLogResponse* response) const;
+
+  // ---- settings_logic.cc ----
+  // lua/read_settings.lua.
+  absl::Status GetQueueSettings(const Principal& caller, Redis& redis,
+                                const v1::GetQueueSettingsRequest& request,
+                                v1::GetQueueSettingsResponse* response) const;
+  // lua/update_settings.lua.
+  absl::Status UpdateQueueSettings(
+      const Principal& caller, Redis& redis, const v1::Session& session,
+      const v1::UpdateQueueSettingsRequest& request,
+      v1::UpdateQueueSettingsResponse* response) const;
+  // No script: one GET of the tenant's policy key.
+  absl::Status GetQuestionPolicy(const Principal& caller, Redis& redis,
+                                 const v1::GetQuestionPolicyRequest& request,
+                                 v1::GetQuestionPolicyResponse* response) const;
+  // No script: one SET of the tenant's policy key (written whole).
+  absl::Status UpdateQuestionPolicy(
+      const Principal& caller, Redis& redis,
+      const v1::UpdateQuestionPolicyRequest& request,
+      v1::UpdateQuestionPolicyResponse* response) const;
 };
 
 }  // namespace townhall::questions

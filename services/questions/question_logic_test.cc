@@ -35,14 +35,35 @@ TEST(QuestionTextTest, RefusesWhatNobodyCanSeeOrRead) {
       {"whitespace only", " \t\n\xC2\xA0", "must not be empty"},
       {"too long", std::string(501, 'a'), "at most 500"},
       {"invalid UTF-8", "abc\xC3\x28", "not valid UTF-8"},
-      {"zero-width space", "abc\xE2\x80\x8B" "def", "U+200B"},
-      {"BOM", "\xEF\xBB\xBF" "abc", "U+FEFF"},
-      {"word joiner", "ab\xE2\x81\xA0" "c", "U+2060"},
-      {"right-to-left override", "abc\xE2\x80\xAE" "fed", "U+202E"},
-      {"right-to-left isolate", "abc\xE2\x81\xA7" "x", "U+2067"},
+      {"zero-width space",
+       "abc\xE2\x80\x8B"
+       "def",
+       "U+200B"},
+      {"BOM",
+       "\xEF\xBB\xBF"
+       "abc",
+       "U+FEFF"},
+      {"word joiner",
+       "ab\xE2\x81\xA0"
+       "c",
+       "U+2060"},
+      {"right-to-left override",
+       "abc\xE2\x80\xAE"
+       "fed",
+       "U+202E"},
+      {"right-to-left isolate",
+       "abc\xE2\x81\xA7"
+       "x",
+       "U+2067"},
       {"left-to-right mark", "abc\xE2\x80\x8E", "U+200E"},
-      {"soft hyphen", "ab\xC2\xAD" "c", "U+00AD"},
-      {"bell", "ab\x07" "c", "control character U+0007"},
+      {"soft hyphen",
+       "ab\xC2\xAD"
+       "c",
+       "U+00AD"},
+      {"bell",
+       "ab\x07"
+       "c",
+       "control character U+0007"},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
@@ -72,10 +93,11 @@ TEST(DuplicatesTest, FindsTheSameQuestionAcrossScriptsAndApostrophes) {
       {"russian", MatchingForm("Когда откроется консульство в Казани?")},
   };
   // Every apostrophe users type for oʻ.
-  for (const char* spelling :
-       {"O'zbekiston elchixonasi qachon ochiladi", "O’zbekiston elchixonasi "
-        "qachon ochiladi", "O‘zbekiston elchixonasi qachon ochiladi",
-        "OʻZBEKISTON ELCHIXONASI QACHON OCHILADI?"}) {
+  for (const char* spelling : {"O'zbekiston elchixonasi qachon ochiladi",
+                               "O’zbekiston elchixonasi "
+                               "qachon ochiladi",
+                               "O‘zbekiston elchixonasi qachon ochiladi",
+                               "OʻZBEKISTON ELCHIXONASI QACHON OCHILADI?"}) {
     SCOPED_TRACE(spelling);
     auto ranked = RankDuplicates(spelling, candidates, "", 5);
     // Transliterated, the Cyrillic spelling is the same question.
@@ -84,13 +106,12 @@ TEST(DuplicatesTest, FindsTheSameQuestionAcrossScriptsAndApostrophes) {
     EXPECT_DOUBLE_EQ(ranked[1].second, 1.0);
   }
   // Cyrillic against the Russian one, and the exclusion of itself.
-  auto russian = RankDuplicates("когда откроется консульство в казани",
-                                candidates, "", 5);
+  auto russian =
+      RankDuplicates("когда откроется консульство в казани", candidates, "", 5);
   EXPECT_THAT(Ids(russian), ElementsAre("russian"));
-  EXPECT_TRUE(
-      RankDuplicates("Когда откроется консульство в Казани?", candidates,
-                     "russian", 5)
-          .empty());
+  EXPECT_TRUE(RankDuplicates("Когда откроется консульство в Казани?",
+                             candidates, "russian", 5)
+                  .empty());
   EXPECT_TRUE(RankDuplicates("Pensiya masalasi", candidates, "", 5).empty());
 }
 
@@ -103,6 +124,24 @@ TEST(DuplicatesTest, LimitsAndOrdersBySimilarity) {
   auto ranked =
       RankDuplicates("Vatandoshlar uchun onlayn kurslar", candidates, "", 5);
   EXPECT_EQ(ranked.size(), 5u);
+}
+
+TEST(DuplicatesTest, SimilarQuestionsCarryTheCandidatesText) {
+  const std::vector<DuplicateCandidate> candidates = DecodeDuplicateCandidates(
+      {"ignored", "a", MatchingForm("Pensiya qachon oshadi?"),
+       "Pensiya qachon oshadi?", "b", MatchingForm("Visa rules for students"),
+       "Visa rules for students", "dangling"},
+      1);
+  ASSERT_EQ(candidates.size(), 2u);
+  EXPECT_EQ(candidates[1].text, "Visa rules for students");
+  std::vector<v1::SimilarQuestion> similar =
+      SimilarQuestions("pensiya qachon oshadi", candidates, "", 5);
+  ASSERT_EQ(similar.size(), 1u);
+  EXPECT_EQ(similar[0].question_id(), "a");
+  EXPECT_EQ(similar[0].text(), "Pensiya qachon oshadi?");
+  EXPECT_DOUBLE_EQ(similar[0].similarity(), 1.0);
+  EXPECT_TRUE(
+      SimilarQuestions("pensiya qachon oshadi", candidates, "a", 5).empty());
 }
 
 v1::Question Anonymous(v1::QuestionStatus status) {

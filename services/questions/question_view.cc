@@ -13,9 +13,8 @@ QuestionViewer ViewerOf(const Principal& caller,
   QuestionViewer viewer;
   viewer.privileged = IsPrivileged(caller);
   if (caller.is_session_scoped()) viewer.participant_id = caller.participant_id;
-  viewer.sees_anonymous_authors =
-      caller.role == Role::kOrganizer &&
-      policy.organizers_see_anonymous_authors();
+  viewer.sees_anonymous_authors = caller.role == Role::kOrganizer &&
+                                  policy.organizers_see_anonymous_authors();
   return viewer;
 }
 

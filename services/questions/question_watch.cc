@@ -12,8 +12,8 @@
 #include "services/common/status.h"
 #include "services/common/validation.h"
 #include "services/questions/question_logic.h"
+#include "services/questions/question_store.h"
 #include "services/questions/question_view.h"
-#include "services/questions/questions_keys.h"
 
 namespace townhall::questions {
 namespace {
@@ -116,9 +116,9 @@ FeedWatchSpec<v1::WatchQueueRequest, v1::WatchQueueResponse> QueueWatchSpec() {
   spec.service = "questions";
   spec.feed_keys = QueueFeedKeys;
   spec.codec = QueueFeedCodec();
-  spec.view = [](const Principal& caller,
-                 const v1::WatchQueueRequest& request)
-      -> absl::StatusOr<WatchView> {
+  spec.view =
+      [](const Principal& caller,
+         const v1::WatchQueueRequest& request) -> absl::StatusOr<WatchView> {
     if (!request.agenda_item_id().empty()) {
       TH_RETURN_IF_ERROR(
           ValidateId("agenda_item_id", request.agenda_item_id()));
@@ -136,8 +136,8 @@ FeedWatchSpec<v1::WatchQueueRequest, v1::WatchQueueResponse> QueueWatchSpec() {
     viewer.privileged = view.privileged;
     viewer.participant_id = view.participant_id;
     TH_ASSIGN_OR_RETURN(v1::QueueSnapshot snapshot,
-                        ReadQueueSnapshot(redis, caller.tenant_id,
-                                          session.id(), viewer, view.scope));
+                        ReadQueueSnapshot(redis, caller.tenant_id, session.id(),
+                                          viewer, view.scope));
     Response response;
     *response.mutable_snapshot() = std::move(snapshot);
     return response;

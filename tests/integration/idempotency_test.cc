@@ -23,7 +23,7 @@
 #include "clients/cpp/townhall_client.h"
 #include "services/common/ids.h"
 #include "services/common/proto_time.h"
-#include "tests/integration/questions_test_util.h"
+#include "tests/integration/questions/questions_client.h"
 #include "tests/testing/shared_server.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/test_server.h"

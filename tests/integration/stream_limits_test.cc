@@ -14,7 +14,7 @@
 #include "absl/time/clock.h"
 #include "services/common/ids.h"
 #include "tests/integration/agenda/agenda_test_util.h"
-#include "tests/integration/questions_test_util.h"
+#include "tests/integration/questions/questions_client.h"
 #include "tests/testing/redis_server.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/test_server.h"

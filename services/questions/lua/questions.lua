@@ -184,3 +184,19 @@ local function moderate(id, allowed, action, kind, change, actor, role,
   feed(kind, id, {q}, now)
   return q
 end
+
+-- Appends the duplicate candidates to `out`: (id, matching form, text) of
+-- every open question, and of every PENDING one when `with_pending`
+-- (moderators see those; others do not).
+local function duplicate_candidates(out, with_pending)
+  local flat = redis.call('HGETALL', P .. 'match')
+  for i = 1, #flat, 2 do
+    local f = redis.call('HMGET', qkey(flat[i]), 'status', 'text')
+    if f[1] and (with_pending or f[1] ~= PENDING) then
+      out[#out + 1] = flat[i]
+      out[#out + 1] = flat[i + 1]
+      out[#out + 1] = f[2] or ''
+    end
+  end
+  return out
+end

@@ -1,10 +1,8 @@
--- Duplicate candidates: every PENDING and open question's matching form.
--- Returns {'OK', id, match, status, id, match, status, ...}.
-local flat = redis.call('HGETALL', P .. 'match')
-local out = {'OK'}
-for i = 1, #flat, 2 do
-  out[#out + 1] = flat[i]
-  out[#out + 1] = flat[i + 1]
-  out[#out + 1] = redis.call('HGET', qkey(flat[i]), 'status') or ''
-end
-return out
+-- Duplicate candidates for SuggestDuplicates (no writes).
+-- ARGV: with_pending (0/1: moderators also see PENDING candidates),
+-- question id ('' for none: the caller gave a text), viewer.
+-- Returns {'OK', question json or '', id, match, text, ...}; NOT_FOUND when
+-- the named question is missing.
+local with_pending, id, viewer = ARGV[1] == '1', ARGV[2], ARGV[3]
+local out = {'OK', id ~= '' and question_json(must_load(id), viewer) or ''}
+return duplicate_candidates(out, with_pending)

@@ -7,18 +7,9 @@
 --   per-participant indexes). An 8th argument names a second index whose
 --   questions join the first (a participant's own in VIEW_ALL; both by
 --   seq; the union is read whole).
--- ARGV[1] = 'ids': viewer, ids... -> {'OK', json or '' per id}.
 local mode = ARGV[1]
 if mode == 'get' then
   return {'OK', question_json(must_load(ARGV[2]), ARGV[3])}
-end
-if mode == 'ids' then
-  local out = {'OK'}
-  for i = 3, #ARGV do
-    local q = load(ARGV[i])
-    out[#out + 1] = q and question_json(q, ARGV[2]) or ''
-  end
-  return out
 end
 local key, reverse, offset, count, viewer, filter =
     P .. ARGV[2], ARGV[3] == '1', tonumber(ARGV[4]), tonumber(ARGV[5]),

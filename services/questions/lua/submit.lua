@@ -1,15 +1,22 @@
 -- Submits a question.
 -- ARGV: id, session, text, match, author, org, anon (0/1), lang, item,
 -- venue, now (RFC 3339), now_ms, idempotency key suffix ('' for none;
--- IdempotencyKey in C++, per caller), rate_limited (0/1).
--- Returns {'OK', json}, {'EXISTING', json} (a retried request) or
--- {'RATE_LIMITED', retry_ms, per_minute}.
+-- IdempotencyKey in C++, per caller), rate_limited (0/1), with_pending
+-- (0/1: the caller sees PENDING duplicate candidates).
+-- Returns {'OK', json, id, match, text, ...}, {'EXISTING', json, id, match,
+-- text, ...} (a retried request) or {'RATE_LIMITED', retry_ms, per_minute}:
+-- the question and its duplicate candidates (duplicate_candidates, the new
+-- question among them), so a submission is one round trip.
 local id, session, text, match, author, org, anon, lang, item, venue, now,
-      now_ms, idem, limited = unpack(ARGV)
+      now_ms, idem, limited, with_pending = unpack(ARGV)
+with_pending = with_pending == '1'
 local MAX_QUESTIONS = 10000
 if idem ~= '' then
   local prior = redis.call('GET', P .. idem)
-  if prior then return {'EXISTING', question_json(must_load(prior), author)} end
+  if prior then
+    return duplicate_candidates(
+        {'EXISTING', question_json(must_load(prior), author)}, with_pending)
+  end
 end
 local s = settings()
 if s.closed then
@@ -39,4 +46,4 @@ if author ~= '' then redis.call('ZADD', P .. 'mine:' .. author, seq, id) end
 index(q)
 if idem ~= '' then th_remember(P .. idem, id, IDEM_TTL) end
 feed('question.submitted', id, {q}, now)
-return {'OK', question_json(q, author)}
+return duplicate_candidates({'OK', question_json(q, author)}, with_pending)

@@ -50,10 +50,10 @@ class QuestionsClient {
   const std::string& token() const { return token_; }
   const std::shared_ptr<grpc::Channel>& channel() const { return channel_; }
 
-#define TH_QUESTIONS_RPC(Method)                                       \
-  absl::StatusOr<v1::Method##Response> Method(                         \
-      const v1::Method##Request& request, Trailers* trailers = nullptr) \
-      const {                                                          \
+#define TH_QUESTIONS_RPC(Method)                                          \
+  absl::StatusOr<v1::Method##Response> Method(                            \
+      const v1::Method##Request& request, Trailers* trailers = nullptr)   \
+      const {                                                             \
     return Invoke(&v1::QuestionService::Stub::Method, request, trailers); \
   }
 
@@ -134,10 +134,9 @@ class QuestionsClient {
     return WithdrawVote(request);
   }
 
-  absl::StatusOr<v1::Question> Approve(const std::string& session_id,
-                                       const std::string& question_id,
-                                       const std::string& edited_text = "")
-      const {
+  absl::StatusOr<v1::Question> Approve(
+      const std::string& session_id, const std::string& question_id,
+      const std::string& edited_text = "") const {
     v1::ApproveQuestionRequest request;
     request.set_session_id(session_id);
     request.set_question_id(question_id);
@@ -254,8 +253,7 @@ class QuestionsClient {
                                                         Response*),
       const Request& request, Trailers* trailers) const {
     grpc::ClientContext context;
-    context.set_deadline(
-        absl::ToChronoTime(absl::Now() + absl::Seconds(20)));
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(20)));
     if (!token_.empty()) {
       context.AddMetadata("authorization", absl::StrCat("Bearer ", token_));
     }

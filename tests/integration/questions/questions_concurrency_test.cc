@@ -31,7 +31,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "services/common/ids.h"
-#include "tests/integration/questions_test_util.h"
+#include "tests/integration/questions/questions_client.h"
 #include "tests/testing/redis_server.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/townhalld_process.h"
@@ -67,11 +67,13 @@ void Fold(const std::vector<v1::WatchQueueResponse>& messages,
   for (const auto& m : messages) {
     if (m.has_snapshot()) {
       votes->clear();
-      for (const auto& q : m.snapshot().questions()) (*votes)[q.id()] = q.votes();
+      for (const auto& q : m.snapshot().questions())
+        (*votes)[q.id()] = q.votes();
       continue;
     }
     for (const auto& q : m.change().questions()) (*votes)[q.id()] = q.votes();
-    for (const auto& v : m.change().votes()) (*votes)[v.question_id()] = v.votes();
+    for (const auto& v : m.change().votes())
+      (*votes)[v.question_id()] = v.votes();
   }
 }
 
@@ -155,7 +157,8 @@ class QuestionsConcurrencyTest : public ::testing::Test {
       absl::StatusOr<std::vector<v1::Question>> open =
           As(p, p).ListAll(session_id_, v1::ListQuestionsRequest::VIEW_ALL);
       if (!open.ok()) {
-        if (failures++ < 5) ADD_FAILURE() << "list as " << p << ": " << open.status();
+        if (failures++ < 5)
+          ADD_FAILURE() << "list as " << p << ": " << open.status();
         return;
       }
       absl::MutexLock lock(&mu);
@@ -176,9 +179,9 @@ class QuestionsConcurrencyTest : public ::testing::Test {
 };
 
 TEST_F(QuestionsConcurrencyTest, ThousandVotersTwoServersExactCountsAndResume) {
-  ASSERT_OK_AND_ASSIGN(v1::Session session,
-                       NewQuestionsSession(client(0), /*live=*/true,
-                                           "Ommaviy savol-javob"));
+  ASSERT_OK_AND_ASSIGN(
+      v1::Session session,
+      NewQuestionsSession(client(0), /*live=*/true, "Ommaviy savol-javob"));
   session_id_ = session.id();
   {
     v1::QueueSettings settings;
@@ -207,7 +210,8 @@ TEST_F(QuestionsConcurrencyTest, ThousandVotersTwoServersExactCountsAndResume) {
         NewMember(client(p), session_id_, absl::StrCat("Delegat ", p),
                   v1::SESSION_ROLE_PARTICIPANT, orgs[p % 50]);
     if (!m.ok()) {
-      if (join_failures++ < 5) ADD_FAILURE() << "member " << p << ": " << m.status();
+      if (join_failures++ < 5)
+        ADD_FAILURE() << "member " << p << ": " << m.status();
       return;
     }
     members_[p] = *m;
@@ -233,7 +237,8 @@ TEST_F(QuestionsConcurrencyTest, ThousandVotersTwoServersExactCountsAndResume) {
 
   // Watchers on A: one stays, one drops after phase 1.
   QueueWatcher steady(channel(0), token_, session_id_);
-  auto dropping = std::make_unique<QueueWatcher>(channel(0), token_, session_id_);
+  auto dropping =
+      std::make_unique<QueueWatcher>(channel(0), token_, session_id_);
   ASSERT_EQ(steady.WaitFor(1).size(), 1u);
   ASSERT_EQ(dropping->WaitFor(1).size(), 1u);
   const int64_t start_version = steady.WaitFor(1)[0].snapshot().version();
@@ -296,8 +301,8 @@ TEST_F(QuestionsConcurrencyTest, ThousandVotersTwoServersExactCountsAndResume) {
       }
       if (changed) {
         absl::MutexLock lock(&mu);
-        ++(op.withdraw ? changed_withdrawals : changed_votes)[{op.participant,
-                                                               op.question}];
+        ++(op.withdraw ? changed_withdrawals
+                       : changed_votes)[{op.participant, op.question}];
       }
     });
   };
@@ -322,7 +327,8 @@ TEST_F(QuestionsConcurrencyTest, ThousandVotersTwoServersExactCountsAndResume) {
     }
     if (p % 7 == 0) {
       int fresh = 0;
-      while (std::find(plan[p].begin(), plan[p].end(), fresh) != plan[p].end()) {
+      while (std::find(plan[p].begin(), plan[p].end(), fresh) !=
+             plan[p].end()) {
         ++fresh;
       }
       phase2.push_back({p, fresh, p + 1, false});
@@ -352,7 +358,8 @@ TEST_F(QuestionsConcurrencyTest, ThousandVotersTwoServersExactCountsAndResume) {
     for (int q = 0; q < kQuestionCount; ++q) {
       SCOPED_TRACE(absl::StrCat("question ", q));
       const std::string& id = questions[q];
-      std::vector<int> want(expected_voters[q].begin(), expected_voters[q].end());
+      std::vector<int> want(expected_voters[q].begin(),
+                            expected_voters[q].end());
       std::vector<int> got(voters[id].begin(), voters[id].end());
       EXPECT_THAT(got, ElementsAreArray(want));
       EXPECT_EQ(counts[id], static_cast<int64_t>(voters[id].size()));
@@ -368,8 +375,8 @@ TEST_F(QuestionsConcurrencyTest, ThousandVotersTwoServersExactCountsAndResume) {
   before_drop = dropping->WaitFor(0);
   int64_t last = 0;
   for (const auto& m : before_drop) {
-    last = std::max(last, m.has_snapshot() ? m.snapshot().version()
-                                           : m.change().version());
+    last = std::max(
+        last, m.has_snapshot() ? m.snapshot().version() : m.change().version());
   }
 
   // While it is away: moderation and submissions through both processes
@@ -399,7 +406,8 @@ TEST_F(QuestionsConcurrencyTest, ThousandVotersTwoServersExactCountsAndResume) {
     r.set_session_id(session_id_);
     r.set_participant_id(members_[author].participant_id);
     r.set_text(absl::StrCat("Yangi savol ", i, ": ", NewId()));
-    absl::StatusOr<v1::SubmitQuestionResponse> s = As(author, i).SubmitQuestion(r);
+    absl::StatusOr<v1::SubmitQuestionResponse> s =
+        As(author, i).SubmitQuestion(r);
     ASSERT_OK(s.status());
     fresh.push_back(s->question().id());
     expected_changes.insert({"question.submitted", s->question().id()});
