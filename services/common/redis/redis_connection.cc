@@ -215,6 +215,12 @@ absl::StatusOr<std::vector<RedisReply>> RedisConnection::Pipeline(
 absl::StatusOr<RedisReply> RedisConnection::Eval(
     const LuaScript& script, absl::Span<const std::string> keys,
     absl::Span<const std::string> args) {
+  return ScriptReplyToStatus(EvalReply(script, keys, args), script);
+}
+
+absl::StatusOr<RedisReply> RedisConnection::EvalReply(
+    const LuaScript& script, absl::Span<const std::string> keys,
+    absl::Span<const std::string> args) {
   std::vector<std::string> argv;
   argv.reserve(3 + keys.size() + args.size());
   argv.push_back("EVALSHA");
@@ -231,7 +237,7 @@ absl::StatusOr<RedisReply> RedisConnection::Eval(
     argv[1] = script.body();
     reply = Command(argv);
   }
-  return ScriptReplyToStatus(std::move(reply), script);
+  return reply;
 }
 
 absl::StatusOr<RedisReply> ScriptReplyToStatus(absl::StatusOr<RedisReply> reply,

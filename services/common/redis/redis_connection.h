@@ -61,6 +61,12 @@ class RedisConnection {
                                   absl::Span<const std::string> keys,
                                   absl::Span<const std::string> args);
 
+  // Eval without the error mapping: EVALSHA (EVAL on NOSCRIPT) and the raw
+  // reply, error replies included (a cluster router reads MOVED/ASK there).
+  absl::StatusOr<RedisReply> EvalReply(const LuaScript& script,
+                                       absl::Span<const std::string> keys,
+                                       absl::Span<const std::string> args);
+
  private:
   absl::Status EnsureConnected();
   // Applies the effective timeout to the socket; fails once past deadline.

@@ -1,0 +1,123 @@
+// Redis Cluster routing over hiredis 0.14 (no packaged cluster client fits:
+// hiredis-cluster needs hiredis >= 1.0). Not wired into the server yet; see
+// docs/redis-cluster.md.
+//
+// A ClusterTopology holds the slot map shared by a process and is
+// thread-safe. A ClusterRouter is the cluster counterpart of one
+// RedisConnection: owned by one thread (a RedisPool worker), it keeps one
+// connection per master and sends each command to the master of its keys'
+// slot, following MOVED and ASK, backing off on TRYAGAIN and refreshing the
+// map on CLUSTERDOWN or a lost connection, all within the caller's
+// deadline.
+//
+//   TH_ASSIGN_OR_RETURN(std::shared_ptr<ClusterTopology> topology,
+//                       ClusterTopology::Discover(options, deadline));
+//   ClusterRouter router(topology);          // one per worker thread
+//   router.set_deadline(call_deadline);
+//   TH_ASSIGN_OR_RETURN(RedisReply reply,
+//                       router.Eval(script, {prefix}, {arg1, arg2}));
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/functional/function_ref.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "absl/types/span.h"
+#include "services/common/redis/cluster_map.h"
+#include "services/common/redis/lua_script.h"
+#include "services/common/redis/redis_connection.h"
+
+namespace townhall {
+
+struct ClusterOptions {
+  // "host:port" of some nodes; the rest is discovered.
+  std::vector<std::string> seeds;
+  // Timeouts of every node connection (the address is ignored).
+  RedisOptions node;
+  RoutePolicy policy;
+  // A refresh asked for sooner than this after the last one is skipped:
+  // many workers that lose the same master cause one refresh.
+  absl::Duration min_refresh_interval = absl::Milliseconds(100);
+};
+
+// The process's view of the cluster's slot map. Thread-safe.
+class ClusterTopology {
+ public:
+  // Loads the map from the first seed that answers.
+  static absl::StatusOr<std::shared_ptr<ClusterTopology>> Discover(
+      ClusterOptions options, absl::Time deadline);
+
+  // Returns the master serving `slot` ("host:port"), empty if none.
+  std::string MasterOf(int slot) const ABSL_LOCKS_EXCLUDED(mu_);
+  // Records a MOVED redirection: `address` now serves `slot`.
+  void RecordMoved(int slot, absl::string_view address)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  // Reloads the map from any known node (masters, replicas, then seeds),
+  // CLUSTER SHARDS with a CLUSTER SLOTS fallback. Skipped (OK) when a
+  // refresh finished less than min_refresh_interval ago.
+  absl::Status Refresh(absl::Time deadline) ABSL_LOCKS_EXCLUDED(refresh_mu_);
+
+  // A copy of the current map (tests, and a future per-master feed reader).
+  ClusterMap Snapshot() const ABSL_LOCKS_EXCLUDED(mu_);
+  // Map loads so far (the first one included).
+  int refreshes() const ABSL_LOCKS_EXCLUDED(mu_);
+  const ClusterOptions& options() const { return options_; }
+
+ private:
+  explicit ClusterTopology(ClusterOptions options)
+      : options_(std::move(options)) {}
+  absl::StatusOr<ClusterMap> LoadFrom(const std::string& address,
+                                      absl::Time deadline) const;
+
+  const ClusterOptions options_;
+  absl::Mutex refresh_mu_ ABSL_ACQUIRED_BEFORE(mu_);
+  absl::Time last_refresh_ ABSL_GUARDED_BY(refresh_mu_) = absl::InfinitePast();
+  mutable absl::Mutex mu_;
+  ClusterMap map_ ABSL_GUARDED_BY(mu_);
+  int refreshes_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+// Routes commands by key slot. Not thread-safe: one per worker thread.
+class ClusterRouter {
+ public:
+  explicit ClusterRouter(std::shared_ptr<ClusterTopology> topology);
+  ClusterRouter(const ClusterRouter&) = delete;
+  ClusterRouter& operator=(const ClusterRouter&) = delete;
+
+  // Sets the deadline for the calls that follow; it holds across every
+  // redirection, back-off and refresh of a call.
+  void set_deadline(absl::Time deadline) { deadline_ = deadline; }
+
+  // Runs `argv` on the master of the slot of `keys` (the command's key
+  // arguments, all in one slot: else INTERNAL "CROSSSLOT", before
+  // sending). Replies and statuses as RedisConnection::Command.
+  absl::StatusOr<RedisReply> Command(absl::Span<const std::string> keys,
+                                     absl::Span<const std::string> argv);
+
+  // Runs `script` like RedisConnection::Eval (EVALSHA, EVAL on NOSCRIPT on
+  // each node, TH:<CODE> errors as statuses) on the master of its keys.
+  absl::StatusOr<RedisReply> Eval(const LuaScript& script,
+                                  absl::Span<const std::string> keys,
+                                  absl::Span<const std::string> args);
+
+ private:
+  // Sends the command to one node; `asking` after an ASK redirection.
+  using Send = absl::FunctionRef<absl::StatusOr<RedisReply>(
+      RedisConnection& node, bool asking)>;
+  absl::StatusOr<RedisReply> Route(absl::Span<const std::string> keys,
+                                   Send send);
+  RedisConnection& ConnectionTo(const std::string& address);
+
+  std::shared_ptr<ClusterTopology> topology_;
+  absl::flat_hash_map<std::string, std::unique_ptr<RedisConnection>>
+      connections_;
+  absl::Time deadline_ = absl::InfiniteFuture();
+};
+
+}  // namespace townhall

@@ -1,0 +1,72 @@
+// Test support: a real local Redis Cluster (3 masters, 3 replicas) of
+// redis-server child processes on loopback ports, built with
+// `redis-cli --cluster create`.
+//
+//   TH_ASSIGN_OR_RETURN(std::unique_ptr<RedisCluster> cluster,
+//                       RedisCluster::Start());
+//   ClusterOptions options;
+//   options.seeds = cluster->addresses();
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "services/common/redis/redis_reply.h"
+#include "tests/testing/child_process.h"
+
+namespace townhall::testing {
+
+struct RedisClusterOptions {
+  // Client ports come from [first_port, last_port]; each node's cluster bus
+  // uses port + 10000, which must be free too.
+  int first_port = 7100;
+  int last_port = 7199;
+  int masters = 3;
+  int replicas_per_master = 1;
+  // How long a node may be unreachable before it is failed over.
+  absl::Duration node_timeout = absl::Milliseconds(1000);
+};
+
+// Killed (SIGKILL) when destroyed, data directory removed.
+class RedisCluster {
+ public:
+  // Starts the nodes, creates the cluster and waits until every node says
+  // cluster_state:ok and every replica is in sync.
+  static absl::StatusOr<std::unique_ptr<RedisCluster>> Start(
+      RedisClusterOptions options = {});
+  ~RedisCluster();
+  RedisCluster(const RedisCluster&) = delete;
+  RedisCluster& operator=(const RedisCluster&) = delete;
+
+  // "127.0.0.1:<port>" of every node started (killed ones included).
+  std::vector<std::string> addresses() const;
+  const RedisClusterOptions& options() const { return options_; }
+
+  // Runs one command on one node directly (no routing), 2 s deadline.
+  absl::StatusOr<RedisReply> Command(const std::string& address,
+                                     const std::vector<std::string>& argv);
+  // The node's cluster id (CLUSTER MYID).
+  absl::StatusOr<std::string> NodeId(const std::string& address);
+  // SIGKILLs the node at `address`, like a crash.
+  void Kill(const std::string& address);
+  // Waits until every running node says cluster_state:ok.
+  absl::Status WaitUntilHealthy(absl::Duration timeout);
+
+ private:
+  struct Node {
+    int port;
+    ChildProcess process;
+  };
+  explicit RedisCluster(RedisClusterOptions options);
+  absl::Status Launch();
+  absl::Status WaitUntilSynced(absl::Duration timeout);
+
+  RedisClusterOptions options_;
+  std::string dir_;
+  std::vector<Node> nodes_;
+};
+
+}  // namespace townhall::testing
