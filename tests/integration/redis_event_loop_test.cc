@@ -8,6 +8,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/algorithm/container.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/blocking_counter.h"
 #include "absl/time/clock.h"
@@ -149,8 +150,13 @@ TEST_F(EvalBatchedTest, CallsWaitingForABatchGoTogether) {
     batch_sizes.push_back(outcome.reply->elements[1].integer);
   }
   EXPECT_THAT(echoed, ElementsAreArray(args));
-  // The first call may go alone; the others waited for it.
-  EXPECT_GE(*std::max_element(batch_sizes.begin(), batch_sizes.end()), 40);
+  // The first call may go alone; the others waited for it and went in
+  // shared batches. On a loaded machine the callers may reach the loop
+  // across two in-flight batches, so count calls that shared one rather
+  // than demand one big batch (26 + 23 + 1 was seen).
+  int64_t calls_that_shared =
+      absl::c_count_if(batch_sizes, [](int64_t size) { return size > 1; });
+  EXPECT_GE(calls_that_shared, 40);
 }
 
 TEST_F(EvalBatchedTest, BatchesHoldAtMostMaxBatchCalls) {
