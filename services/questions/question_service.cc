@@ -11,6 +11,7 @@
 #include "services/common/proto_time.h"
 #include "services/common/redis/script_outcome.h"
 #include "services/common/server/session_rpc.h"
+#include "services/common/server/unary_handler.h"
 #include "services/common/status.h"
 #include "services/common/validation.h"
 #include "services/questions/question_logic.h"
@@ -21,19 +22,6 @@
 
 namespace townhall::questions {
 namespace {
-
-// A rate-limit refusal carries its delay as a trailer as well, for clients
-// that back off without parsing messages.
-absl::Status WithRetryTrailer(grpc::CallbackServerContext* ctx,
-                              absl::Status status) {
-  if (status.code() == absl::StatusCode::kResourceExhausted) {
-    if (auto delay = status.GetPayload(kRetryAfterPayload)) {
-      ctx->AddTrailingMetadata(std::string(kRetryAfterPayload),
-                               std::string(*delay));
-    }
-  }
-  return status;
-}
 
 // Session RPCs: the session is fetched from SchedulingService (NOT_FOUND,
 // the same for another tenant's session and an unknown one), then
@@ -50,7 +38,7 @@ absl::Status WithRetryTrailer(grpc::CallbackServerContext* ctx,
         [this, ctx, request, response](const Principal& caller,               \
                                        RedisConnection& redis,                \
                                        const v1::Session& session) {          \
-          return WithRetryTrailer(                                            \
+          return FinishStatus(                                                \
               ctx, CallLogic(&QuestionLogic::Method, caller, redis, session,  \
                              *request, response));                            \
         });                                                                   \
@@ -203,7 +191,7 @@ class QuestionServiceImpl final : public v1::QuestionService::CallbackService,
               [ctx, &request, response, finish = std::move(finish)](
                   absl::StatusOr<RedisReply> reply) mutable {
                 std::move(finish)(
-                    WithRetryTrailer(ctx, Decode(reply, request, response)));
+                    FinishStatus(ctx, Decode(reply, request, response)));
               });
         });
   }

@@ -229,7 +229,7 @@ grpc::ServerUnaryReactor* RunUnary(Paths* paths,
           return FinishStatus(ctx, (target->*method)(caller, redis, occurrences,
                                                      *req, response));
         });
-  } else {
+  } else if constexpr (kShape == UnaryShape::kSessionSeries) {
     return paths->WithSessionSeries(
         ctx, rpc_method, request, request.session_id(),
         [=](const Principal& caller, RedisConnection& redis,
@@ -239,6 +239,8 @@ grpc::ServerUnaryReactor* RunUnary(Paths* paths,
               ctx, (target->*method)(caller, redis, session, occurrences, *req,
                                      response));
         });
+  } else {
+    return nullptr;  // Refused by the static_assert above.
   }
 }
 
