@@ -28,8 +28,14 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 
 namespace townhall {
+
+// The payload of a rate-limit refusal (RESOURCE_EXHAUSTED) that holds the
+// delay in milliseconds; unary handlers also send it as a trailer of that
+// name (server/unary_handler.h).
+inline constexpr absl::string_view kRetryAfterPayload = "retry-after-ms";
 
 // Converts to the wire status. INTERNAL messages are replaced by a generic
 // text so that internals never reach a client (they are logged instead).

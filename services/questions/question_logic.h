@@ -77,8 +77,7 @@ inline constexpr double kDuplicateThreshold = 0.45;
 
 // The delay of a RATE_LIMITED script outcome ({retry_ms, per_minute}) as
 // RESOURCE_EXHAUSTED, with the delay in milliseconds also as the payload
-// kRetryAfterPayload, which the glue sends as a trailer of that name.
-inline constexpr absl::string_view kRetryAfterPayload = "retry-after-ms";
+// kRetryAfterPayload (status.h), which the handler sends as a trailer.
 absl::Status RateLimited(absl::string_view what, const ScriptOutcome& outcome);
 
 // Decodes a question's JSON (as the scripts write it).

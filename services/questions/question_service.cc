@@ -7,6 +7,7 @@
 
 #include "absl/time/clock.h"
 #include "services/common/server/session_rpc.h"
+#include "services/common/server/unary_handler.h"
 #include "services/common/status.h"
 #include "services/questions/question_logic.h"
 #include "services/questions/question_watch.h"
@@ -16,19 +17,6 @@
 
 namespace townhall::questions {
 namespace {
-
-// A rate-limit refusal carries its delay as a trailer as well, for clients
-// that back off without parsing messages.
-absl::Status WithRetryTrailer(grpc::CallbackServerContext* ctx,
-                              absl::Status status) {
-  if (status.code() == absl::StatusCode::kResourceExhausted) {
-    if (auto delay = status.GetPayload(kRetryAfterPayload)) {
-      ctx->AddTrailingMetadata(std::string(kRetryAfterPayload),
-                               std::string(*delay));
-    }
-  }
-  return status;
-}
 
 // Session RPCs: the session is fetched from SchedulingService (NOT_FOUND,
 // the same for another tenant's session and an unknown one), then
@@ -45,7 +33,7 @@ absl::Status WithRetryTrailer(grpc::CallbackServerContext* ctx,
         [this, ctx, request, response](const Principal& caller,               \
                                        RedisConnection& redis,                \
                                        const v1::Session& session) {          \
-          return WithRetryTrailer(                                            \
+          return FinishStatus(                                                \
               ctx, CallLogic(&QuestionLogic::Method, caller, redis, session,  \
                              *request, response));                            \
         });                                                                   \
@@ -194,7 +182,7 @@ class QuestionServiceImpl final : public v1::QuestionService::CallbackService,
                   response->set_votes(result->votes);
                   response->set_changed(result->changed);
                 }
-                std::move(finish)(WithRetryTrailer(ctx, result.status()));
+                std::move(finish)(FinishStatus(ctx, result.status()));
               });
         });
   }

@@ -1,25 +1,17 @@
 #include "services/scheduling/scheduling_service.h"
 
+#include "services/common/server/unary_handler.h"
 #include "services/scheduling/scheduling_logic.h"
 #include "townhall/v1/scheduling.grpc.pb.h"
 
 namespace townhall::scheduling {
 namespace {
 
-// Each RPC: authenticate on the callback thread, run the logic on a Redis
-// worker (RpcRunner::Run), finish from there.
-#define TH_REDIS_RPC(Method)                                                  \
-  grpc::ServerUnaryReactor* Method(grpc::CallbackServerContext* ctx,          \
-                                   const v1::Method##Request* request,        \
-                                   v1::Method##Response* response) override { \
-    return rpc_->Run(ctx, TH_METHOD(SchedulingService, Method), *request,     \
-                     [this, request, response](const Principal& caller,       \
-                                               RedisConnection& redis) {      \
-                       return logic_.Method(caller, redis, *request,          \
-                                            response);                        \
-                     });                                                      \
-  }
-
+// Each RPC runs its SchedulingLogic method on the path the method's
+// signature picks (unary_handler.h): on a Redis worker, except GetSession,
+// the hot read, which is one command on the event loop, and
+// ProposeFairSlots, CPU only (bounded work of up to tens of milliseconds,
+// on a worker too, keeping callback threads free).
 class SchedulingServiceImpl final
     : public v1::SchedulingService::CallbackService,
       public ServiceModule {
@@ -31,56 +23,29 @@ class SchedulingServiceImpl final
   }
   grpc::Service* service() override { return this; }
 
-  TH_REDIS_RPC(CreateVenue)
-  TH_REDIS_RPC(GetVenue)
-  TH_REDIS_RPC(ListVenues)
-  TH_REDIS_RPC(CreateSession)
-  TH_REDIS_RPC(ListSessions)
-  TH_REDIS_RPC(UpdateSession)
-  TH_REDIS_RPC(PublishSession)
-  TH_REDIS_RPC(StartSession)
-  TH_REDIS_RPC(EndSession)
-  TH_REDIS_RPC(CancelSession)
-  TH_REDIS_RPC(CreateSeries)
-  TH_REDIS_RPC(GetSeries)
-  TH_REDIS_RPC(ListSeriesOccurrences)
-  TH_REDIS_RPC(CancelOccurrence)
-  TH_REDIS_RPC(MoveOccurrence)
-  TH_REDIS_RPC(ExportCalendar)
-
-  // The hot read: one command on the event loop (RpcRunner::RunAsync).
-  grpc::ServerUnaryReactor* GetSession(
-      grpc::CallbackServerContext* ctx, const v1::GetSessionRequest* request,
-      v1::GetSessionResponse* response) override {
-    return rpc_->RunAsync(
-        ctx, TH_METHOD(SchedulingService, GetSession), *request,
-        [this, request, response](const Principal& caller, RedisEventLoop& loop,
-                                  absl::Time deadline,
-                                  RpcRunner::Finisher finish) {
-          logic_.GetSession(caller, loop, deadline, *request, response,
-                            std::move(finish));
-        });
-  }
-
-  // CPU only, but bounded work of up to tens of milliseconds: it runs on a
-  // worker too, keeping callback threads free.
-  grpc::ServerUnaryReactor* ProposeFairSlots(
-      grpc::CallbackServerContext* ctx,
-      const v1::ProposeFairSlotsRequest* request,
-      v1::ProposeFairSlotsResponse* response) override {
-    return rpc_->Run(
-        ctx, TH_METHOD(SchedulingService, ProposeFairSlots), *request,
-        [this, request, response](const Principal& caller, RedisConnection&) {
-          return logic_.ProposeFairSlots(caller, *request, response);
-        });
-  }
+  TH_UNARY_RPC(SchedulingService, CreateVenue, rpc_, logic_)
+  TH_UNARY_RPC(SchedulingService, GetVenue, rpc_, logic_)
+  TH_UNARY_RPC(SchedulingService, ListVenues, rpc_, logic_)
+  TH_UNARY_RPC(SchedulingService, CreateSession, rpc_, logic_)
+  TH_UNARY_RPC(SchedulingService, GetSession, rpc_, logic_)
+  TH_UNARY_RPC(SchedulingService, ListSessions, rpc_, logic_)
+  TH_UNARY_RPC(SchedulingService, UpdateSession, rpc_, logic_)
+  TH_UNARY_RPC(SchedulingService, PublishSession, rpc_, logic_)
+  TH_UNARY_RPC(SchedulingService, StartSession, rpc_, logic_)
+  TH_UNARY_RPC(SchedulingService, EndSession, rpc_, logic_)
+  TH_UNARY_RPC(SchedulingService, CancelSession, rpc_, logic_)
+  TH_UNARY_RPC(SchedulingService, CreateSeries, rpc_, logic_)
+  TH_UNARY_RPC(SchedulingService, GetSeries, rpc_, logic_)
+  TH_UNARY_RPC(SchedulingService, ListSeriesOccurrences, rpc_, logic_)
+  TH_UNARY_RPC(SchedulingService, CancelOccurrence, rpc_, logic_)
+  TH_UNARY_RPC(SchedulingService, MoveOccurrence, rpc_, logic_)
+  TH_UNARY_RPC(SchedulingService, ProposeFairSlots, rpc_, logic_)
+  TH_UNARY_RPC(SchedulingService, ExportCalendar, rpc_, logic_)
 
  private:
   RpcRunner* rpc_;
   SchedulingLogic logic_;
 };
-
-#undef TH_REDIS_RPC
 
 }  // namespace
 

@@ -123,6 +123,8 @@ class SessionRpc {
   }
 
   SessionDirectory& directory() { return sessions_; }
+  // For calls that need no session (unary_handler.h).
+  RpcRunner* runner() const { return rpc_; }
 
  private:
   // Authorizes, validates `session_id` and fetches the session, then calls

@@ -1,13 +1,22 @@
 // API keys for third-party clients: created by organizers, shown once,
-// stored as a hash, limited by scopes, revocable on every server.
+// stored as a hash, limited by scopes and in number, revocable on every
+// server.
 #include <gtest/gtest.h>
 #include <openssl/sha.h>
 
+#include <atomic>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "services/common/redis/redis_connection.h"
+#include "services/common/tenant_keys.h"
+#include "services/tenancy/tenant_logic.h"
+#include "tests/testing/redis_server.h"
 #include "tests/testing/shared_server.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/test_server.h"
@@ -199,6 +208,52 @@ TEST_F(ApiKeyTest, ShortLivedKeyExpires) {
   EXPECT_THAT(As(created.key()).ListSessions(v1::ListSessionsRequest()),
               StatusIs(absl::StatusCode::kUnauthenticated,
                        ::testing::HasSubstr("expired")));
+}
+
+// The count and the write are one script: creates racing for the last free
+// places never leave the tenant above kMaxApiKeysPerTenant.
+TEST_F(ApiKeyTest, ConcurrentCreatesNeverExceedTheLimit) {
+  constexpr int kFree = 5;
+  constexpr int kCallers = 16;
+  // Fill the index up to kFree places short of the limit (ids only: the
+  // limit counts index entries).
+  RedisOptions options;
+  options.address = SharedRedisAddress();
+  RedisConnection redis(options);
+  redis.set_deadline(absl::Now() + absl::Seconds(5));
+  const std::string index = absl::StrCat(TenantPrefix(tenant_), "apikeys");
+  std::vector<std::string> fill = {"ZADD", index};
+  for (int i = 0; i < tenancy::kMaxApiKeysPerTenant - kFree; ++i) {
+    fill.push_back("0");
+    fill.push_back(absl::StrCat("filler-", i));
+  }
+  ASSERT_OK(redis.Command(fill).status());
+
+  std::atomic<int> created = 0;
+  std::atomic<int> refused = 0;
+  std::vector<std::thread> callers;
+  for (int i = 0; i < kCallers; ++i) {
+    callers.emplace_back([&, i] {
+      absl::StatusOr<v1::CreateApiKeyResponse> response =
+          Create(absl::StrCat("Racer ", i), {v1::API_SCOPE_READ_SCHEDULE});
+      if (response.ok()) {
+        ++created;
+      } else if (response.status().code() ==
+                     absl::StatusCode::kResourceExhausted &&
+                 absl::StrContains(
+                     response.status().message(),
+                     absl::StrCat("at most ", tenancy::kMaxApiKeysPerTenant,
+                                  " API keys"))) {
+        ++refused;
+      }
+    });
+  }
+  for (std::thread& caller : callers) caller.join();
+  EXPECT_EQ(created, kFree);
+  EXPECT_EQ(refused, kCallers - kFree);
+  redis.set_deadline(absl::Now() + absl::Seconds(5));
+  ASSERT_OK_AND_ASSIGN(RedisReply count, redis.Command({"ZCARD", index}));
+  EXPECT_EQ(count.integer, tenancy::kMaxApiKeysPerTenant);
 }
 
 }  // namespace
