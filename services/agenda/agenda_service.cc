@@ -6,26 +6,11 @@
 #include "services/agenda/proposals_logic.h"
 #include "services/agenda/speakers_logic.h"
 #include "services/common/server/session_rpc.h"
+#include "services/common/server/unary_handler.h"
 #include "townhall/v1/agenda.grpc.pb.h"
 
 namespace townhall::agenda {
 namespace {
-
-// Every unary RPC acts on one session: authenticate and authorize, fetch
-// the session from SchedulingService, run `logic.Method` on a Redis worker.
-#define TH_AGENDA_RPC(logic, Method)                                          \
-  grpc::ServerUnaryReactor* Method(grpc::CallbackServerContext* ctx,          \
-                                   const v1::Method##Request* request,        \
-                                   v1::Method##Response* response) override { \
-    return sessions_.WithSession(                                             \
-        ctx, TH_METHOD(AgendaService, Method), *request,                      \
-        request->session_id(),                                                \
-        [this, request, response](const Principal& caller,                    \
-                                  RedisConnection& redis,                     \
-                                  const v1::Session& session) {               \
-          return logic.Method(caller, redis, session, *request, response);    \
-        });                                                                   \
-  }
 
 class AgendaServiceImpl final : public v1::AgendaService::CallbackService,
                                 public ServiceModule {
@@ -40,30 +25,30 @@ class AgendaServiceImpl final : public v1::AgendaService::CallbackService,
   grpc::Service* service() override { return this; }
   void Stop() override { watch_.Stop(); }
 
-  TH_AGENDA_RPC(items_, CreateAgendaItem)
-  TH_AGENDA_RPC(items_, UpdateAgendaItem)
-  TH_AGENDA_RPC(items_, MoveAgendaItem)
-  TH_AGENDA_RPC(items_, DeleteAgendaItem)
-  TH_AGENDA_RPC(items_, GetAgenda)
-  TH_AGENDA_RPC(items_, ActivateAgendaItem)
-  TH_AGENDA_RPC(items_, CompleteAgendaItem)
-  TH_AGENDA_RPC(items_, SkipAgendaItem)
-  TH_AGENDA_RPC(proposals_, ProposeTopic)
-  TH_AGENDA_RPC(proposals_, ListTopicProposals)
-  TH_AGENDA_RPC(proposals_, AcceptTopicProposal)
-  TH_AGENDA_RPC(proposals_, DeclineTopicProposal)
-  TH_AGENDA_RPC(outcomes_, RecordOutcome)
-  TH_AGENDA_RPC(outcomes_, CreateActionItem)
-  TH_AGENDA_RPC(outcomes_, UpdateActionItem)
-  TH_AGENDA_RPC(outcomes_, ListActionItems)
-  TH_AGENDA_RPC(outcomes_, PrepareFollowUp)
-  TH_AGENDA_RPC(outcomes_, ExportMinutes)
-  TH_AGENDA_RPC(speakers_, RaiseHand)
-  TH_AGENDA_RPC(speakers_, LowerHand)
-  TH_AGENDA_RPC(speakers_, CallNextSpeaker)
-  TH_AGENDA_RPC(speakers_, FinishSpeaker)
-  TH_AGENDA_RPC(speakers_, GetSpeakersQueue)
-  TH_AGENDA_RPC(speakers_, SetSpeakersQueueOptions)
+  TH_UNARY_RPC(AgendaService, CreateAgendaItem, &sessions_, items_)
+  TH_UNARY_RPC(AgendaService, UpdateAgendaItem, &sessions_, items_)
+  TH_UNARY_RPC(AgendaService, MoveAgendaItem, &sessions_, items_)
+  TH_UNARY_RPC(AgendaService, DeleteAgendaItem, &sessions_, items_)
+  TH_UNARY_RPC(AgendaService, GetAgenda, &sessions_, items_)
+  TH_UNARY_RPC(AgendaService, ActivateAgendaItem, &sessions_, items_)
+  TH_UNARY_RPC(AgendaService, CompleteAgendaItem, &sessions_, items_)
+  TH_UNARY_RPC(AgendaService, SkipAgendaItem, &sessions_, items_)
+  TH_UNARY_RPC(AgendaService, ProposeTopic, &sessions_, proposals_)
+  TH_UNARY_RPC(AgendaService, ListTopicProposals, &sessions_, proposals_)
+  TH_UNARY_RPC(AgendaService, AcceptTopicProposal, &sessions_, proposals_)
+  TH_UNARY_RPC(AgendaService, DeclineTopicProposal, &sessions_, proposals_)
+  TH_UNARY_RPC(AgendaService, RecordOutcome, &sessions_, outcomes_)
+  TH_UNARY_RPC(AgendaService, CreateActionItem, &sessions_, outcomes_)
+  TH_UNARY_RPC(AgendaService, UpdateActionItem, &sessions_, outcomes_)
+  TH_UNARY_RPC(AgendaService, ListActionItems, &sessions_, outcomes_)
+  TH_UNARY_RPC(AgendaService, PrepareFollowUp, &sessions_, outcomes_)
+  TH_UNARY_RPC(AgendaService, ExportMinutes, &sessions_, outcomes_)
+  TH_UNARY_RPC(AgendaService, RaiseHand, &sessions_, speakers_)
+  TH_UNARY_RPC(AgendaService, LowerHand, &sessions_, speakers_)
+  TH_UNARY_RPC(AgendaService, CallNextSpeaker, &sessions_, speakers_)
+  TH_UNARY_RPC(AgendaService, FinishSpeaker, &sessions_, speakers_)
+  TH_UNARY_RPC(AgendaService, GetSpeakersQueue, &sessions_, speakers_)
+  TH_UNARY_RPC(AgendaService, SetSpeakersQueueOptions, &sessions_, speakers_)
 
   grpc::ServerWriteReactor<v1::WatchAgendaResponse>* WatchAgenda(
       grpc::CallbackServerContext* ctx,

@@ -84,6 +84,7 @@ absl::Status QuestionLogic::ExportQuestions(
 
 absl::Status QuestionLogic::ExportModerationLog(
     const Principal& caller, Redis& redis,
+    const v1::Session& /*session: looked up only*/,
     const v1::ExportModerationLogRequest& request,
     v1::ExportModerationLogResponse* response) const {
   TH_RETURN_IF_ERROR(ValidateId("session_id", request.session_id()));

@@ -220,6 +220,7 @@ absl::Status QuestionLogic::MergeQuestions(
 
 absl::Status QuestionLogic::UndoModeration(
     const Principal& caller, Redis& redis,
+    const v1::Session& /*session: looked up only*/,
     const v1::UndoModerationRequest& request,
     v1::UndoModerationResponse* response) const {
   TH_RETURN_IF_ERROR(ValidateId("session_id", request.session_id()));

@@ -91,6 +91,11 @@ absl::StatusOr<v1::QueueSnapshot> ReadQueueSnapshot(
     absl::string_view session_id, const QuestionViewer& viewer,
     absl::string_view agenda_item_id);
 
+// Every method serving a session-scoped RPC takes the session: the handler
+// looks it up first (NOT_FOUND for an unknown one and for another tenant's,
+// before any queue key is read); methods that need only that check leave
+// it unused. Methods on one question take none (a question exists only in a
+// session of the caller's tenant).
 class QuestionLogic {
  public:
   using Redis = RedisConnection;
@@ -104,6 +109,7 @@ class QuestionLogic {
                               v1::SubmitQuestionResponse* response) const;
   // lua/read_matches.lua: the candidates (and the named question).
   absl::Status SuggestDuplicates(const Principal& caller, Redis& redis,
+                                 const v1::Session& session,
                                  const v1::SuggestDuplicatesRequest& request,
                                  v1::SuggestDuplicatesResponse* response) const;
 
@@ -134,6 +140,7 @@ class QuestionLogic {
                               v1::MergeQuestionsResponse* response) const;
   // lua/undo.lua.
   absl::Status UndoModeration(const Principal& caller, Redis& redis,
+                              const v1::Session& session,
                               const v1::UndoModerationRequest& request,
                               v1::UndoModerationResponse* response) const;
   // lua/carry_out.lua (read), lua/carry_in.lua in the next occurrence, then
@@ -157,6 +164,7 @@ class QuestionLogic {
                              v1::ListQuestionsResponse* response) const;
   // lua/read_log.lua.
   absl::Status ListModerationLog(const Principal& caller, Redis& redis,
+                                 const v1::Session& session,
                                  const v1::ListModerationLogRequest& request,
                                  v1::ListModerationLogResponse* response) const;
 
@@ -168,13 +176,14 @@ class QuestionLogic {
                                v1::ExportQuestionsResponse* response) const;
   // lua/read_log.lua (all of it).
   absl::Status ExportModerationLog(
-      const Principal& caller, Redis& redis,
+      const Principal& caller, Redis& redis, const v1::Session& session,
       const v1::ExportModerationLogRequest& request,
       v1::ExportModerationLogResponse* response) const;
 
   // ---- settings_logic.cc ----
   // lua/read_settings.lua.
   absl::Status GetQueueSettings(const Principal& caller, Redis& redis,
+                                const v1::Session& session,
                                 const v1::GetQueueSettingsRequest& request,
                                 v1::GetQueueSettingsResponse* response) const;
   // lua/update_settings.lua.

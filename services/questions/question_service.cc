@@ -18,44 +18,6 @@
 namespace townhall::questions {
 namespace {
 
-// Session RPCs: the session is fetched from SchedulingService (NOT_FOUND,
-// the same for another tenant's session and an unknown one), then
-// `logic.Method` runs on a Redis worker, with the session when it takes one
-// (its state, venues or series) and otherwise after the lookup only (the
-// queue's keys alone would answer an empty queue for any session id).
-#define TH_QUESTION_SESSION_RPC(Method)                                       \
-  grpc::ServerUnaryReactor* Method(grpc::CallbackServerContext* ctx,          \
-                                   const v1::Method##Request* request,        \
-                                   v1::Method##Response* response) override { \
-    return sessions_.WithSession(                                             \
-        ctx, TH_METHOD(QuestionService, Method), *request,                    \
-        request->session_id(),                                                \
-        [this, ctx, request, response](const Principal& caller,               \
-                                       RedisConnection& redis,                \
-                                       const v1::Session& session) {          \
-          return FinishStatus(                                                \
-              ctx, CallLogic(&QuestionLogic::Method, caller, redis, session,  \
-                             *request, response));                            \
-        });                                                                   \
-  }
-
-// RPCs on one question (or the tenant's policy): `logic.Method` on a Redis
-// worker, with no session lookup. A question exists only in a session of
-// the caller's tenant (SubmitQuestion and CarryOverQuestions looked it up),
-// so another tenant's session or an unknown one answers NOT_FOUND for the
-// question.
-#define TH_QUESTION_RPC(Method)                                               \
-  grpc::ServerUnaryReactor* Method(grpc::CallbackServerContext* ctx,          \
-                                   const v1::Method##Request* request,        \
-                                   v1::Method##Response* response) override { \
-    return rpc_->Run(ctx, TH_METHOD(QuestionService, Method), *request,       \
-                     [this, request, response](const Principal& caller,       \
-                                               RedisConnection& redis) {      \
-                       return logic_.Method(caller, redis, *request,          \
-                                            response);                        \
-                     });                                                      \
-  }
-
 class QuestionServiceImpl final : public v1::QuestionService::CallbackService,
                                   public ServiceModule {
  public:
@@ -70,25 +32,25 @@ class QuestionServiceImpl final : public v1::QuestionService::CallbackService,
   grpc::Service* service() override { return this; }
   void Stop() override { watch_.Stop(); }
 
-  TH_QUESTION_SESSION_RPC(SubmitQuestion)
-  TH_QUESTION_SESSION_RPC(ListQuestions)
-  TH_QUESTION_SESSION_RPC(UpdateQueueSettings)
-  TH_QUESTION_SESSION_RPC(ExportQuestions)
-  TH_QUESTION_SESSION_RPC(UndoModeration)
-  TH_QUESTION_SESSION_RPC(SuggestDuplicates)
-  TH_QUESTION_SESSION_RPC(ListModerationLog)
-  TH_QUESTION_SESSION_RPC(ExportModerationLog)
-  TH_QUESTION_SESSION_RPC(GetQueueSettings)
-  TH_QUESTION_RPC(GetQuestion)
-  TH_QUESTION_RPC(ApproveQuestion)
-  TH_QUESTION_RPC(RejectQuestion)
-  TH_QUESTION_RPC(PinQuestion)
-  TH_QUESTION_RPC(UnpinQuestion)
-  TH_QUESTION_RPC(MarkAnswered)
-  TH_QUESTION_RPC(ArchiveQuestion)
-  TH_QUESTION_RPC(MergeQuestions)
-  TH_QUESTION_RPC(GetQuestionPolicy)
-  TH_QUESTION_RPC(UpdateQuestionPolicy)
+  TH_UNARY_RPC(QuestionService, SubmitQuestion, &sessions_, logic_)
+  TH_UNARY_RPC(QuestionService, ListQuestions, &sessions_, logic_)
+  TH_UNARY_RPC(QuestionService, UpdateQueueSettings, &sessions_, logic_)
+  TH_UNARY_RPC(QuestionService, ExportQuestions, &sessions_, logic_)
+  TH_UNARY_RPC(QuestionService, UndoModeration, &sessions_, logic_)
+  TH_UNARY_RPC(QuestionService, SuggestDuplicates, &sessions_, logic_)
+  TH_UNARY_RPC(QuestionService, ListModerationLog, &sessions_, logic_)
+  TH_UNARY_RPC(QuestionService, ExportModerationLog, &sessions_, logic_)
+  TH_UNARY_RPC(QuestionService, GetQueueSettings, &sessions_, logic_)
+  TH_UNARY_RPC(QuestionService, GetQuestion, rpc_, logic_)
+  TH_UNARY_RPC(QuestionService, ApproveQuestion, rpc_, logic_)
+  TH_UNARY_RPC(QuestionService, RejectQuestion, rpc_, logic_)
+  TH_UNARY_RPC(QuestionService, PinQuestion, rpc_, logic_)
+  TH_UNARY_RPC(QuestionService, UnpinQuestion, rpc_, logic_)
+  TH_UNARY_RPC(QuestionService, MarkAnswered, rpc_, logic_)
+  TH_UNARY_RPC(QuestionService, ArchiveQuestion, rpc_, logic_)
+  TH_UNARY_RPC(QuestionService, MergeQuestions, rpc_, logic_)
+  TH_UNARY_RPC(QuestionService, GetQuestionPolicy, rpc_, logic_)
+  TH_UNARY_RPC(QuestionService, UpdateQuestionPolicy, rpc_, logic_)
 
   // The hot path: one script on the event loop, no session lookup (the
   // question exists only in a session of the caller's tenant) and no worker
@@ -108,21 +70,7 @@ class QuestionServiceImpl final : public v1::QuestionService::CallbackService,
   }
 
   // Needs every occurrence of the session's series.
-  grpc::ServerUnaryReactor* CarryOverQuestions(
-      grpc::CallbackServerContext* ctx,
-      const v1::CarryOverQuestionsRequest* request,
-      v1::CarryOverQuestionsResponse* response) override {
-    return sessions_.WithSessionSeries(
-        ctx, TH_METHOD(QuestionService, CarryOverQuestions), *request,
-        request->session_id(),
-        [this, request, response](const Principal& caller,
-                                  RedisConnection& redis,
-                                  const v1::Session& session,
-                                  const std::vector<v1::Session>& occurrences) {
-          return logic_.CarryOverQuestions(caller, redis, session, occurrences,
-                                           *request, response);
-        });
-  }
+  TH_UNARY_RPC(QuestionService, CarryOverQuestions, &sessions_, logic_)
 
   grpc::ServerWriteReactor<v1::WatchQueueResponse>* WatchQueue(
       grpc::CallbackServerContext* ctx,
@@ -131,27 +79,6 @@ class QuestionServiceImpl final : public v1::QuestionService::CallbackService,
   }
 
  private:
-  // TH_QUESTION_SESSION_RPC's call of a logic method that takes the session,
-  // and of one that needs only the lookup's check.
-  template <typename Request, typename Response>
-  absl::Status CallLogic(
-      absl::Status (QuestionLogic::*method)(const Principal&, RedisConnection&,
-                                            const v1::Session&, const Request&,
-                                            Response*) const,
-      const Principal& caller, RedisConnection& redis,
-      const v1::Session& session, const Request& request,
-      Response* response) const {
-    return (logic_.*method)(caller, redis, session, request, response);
-  }
-  template <typename Request, typename Response>
-  absl::Status CallLogic(
-      absl::Status (QuestionLogic::*method)(const Principal&, RedisConnection&,
-                                            const Request&, Response*) const,
-      const Principal& caller, RedisConnection& redis, const v1::Session&,
-      const Request& request, Response* response) const {
-    return (logic_.*method)(caller, redis, request, response);
-  }
-
   // One run of lua/vote.lua on the event loop, batched with the other
   // votes of the session in flight at the same moment (votes_logic.h).
   template <typename Request, typename Response>
@@ -192,9 +119,6 @@ class QuestionServiceImpl final : public v1::QuestionService::CallbackService,
   QuestionLogic logic_;
   QueueWatch watch_;
 };
-
-#undef TH_QUESTION_RPC
-#undef TH_QUESTION_SESSION_RPC
 
 }  // namespace
 

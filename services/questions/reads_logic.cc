@@ -221,6 +221,7 @@ absl::Status QuestionLogic::ListQuestions(
 
 absl::Status QuestionLogic::ListModerationLog(
     const Principal& caller, Redis& redis,
+    const v1::Session& /*session: looked up only*/,
     const v1::ListModerationLogRequest& request,
     v1::ListModerationLogResponse* response) const {
   TH_RETURN_IF_ERROR(ValidateId("session_id", request.session_id()));

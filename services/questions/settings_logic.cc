@@ -25,6 +25,7 @@ constexpr int kDefaultVotesPerMinute = 120;
 
 absl::Status QuestionLogic::GetQueueSettings(
     const Principal& caller, Redis& redis,
+    const v1::Session& /*session: looked up only*/,
     const v1::GetQueueSettingsRequest& request,
     v1::GetQueueSettingsResponse* response) const {
   TH_RETURN_IF_ERROR(ValidateId("session_id", request.session_id()));

@@ -123,6 +123,7 @@ absl::Status QuestionLogic::SubmitQuestion(
 
 absl::Status QuestionLogic::SuggestDuplicates(
     const Principal& caller, Redis& redis,
+    const v1::Session& /*session: looked up only*/,
     const v1::SuggestDuplicatesRequest& request,
     v1::SuggestDuplicatesResponse* response) const {
   TH_RETURN_IF_ERROR(ValidateId("session_id", request.session_id()));

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "services/common/status.h"
 #include "services/questions/question_logic.h"
 #include "services/questions/question_store.h"
 #include "townhall/v1/questions.pb.h"

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "services/common/server/session_rpc.h"
+#include "services/common/server/unary_handler.h"
 #include "services/registration/attendance_logic.h"
 #include "services/registration/directory_import_logic.h"
 #include "services/registration/directory_logic.h"
@@ -13,50 +14,6 @@
 
 namespace townhall::registration {
 namespace {
-
-// Directory RPCs: authenticate and authorize on the callback thread, run
-// the logic on a Redis worker (RpcRunner::Run).
-#define TH_DIRECTORY_RPC(logic, Method)                                        \
-  grpc::ServerUnaryReactor* Method(grpc::CallbackServerContext* ctx,           \
-                                   const v1::Method##Request* request,         \
-                                   v1::Method##Response* response) override {  \
-    return rpc_->Run(ctx, TH_METHOD(RegistrationService, Method), *request,    \
-                     [this, request, response](const Principal& caller,        \
-                                               RedisConnection& redis) {       \
-                       return logic.Method(caller, redis, *request, response); \
-                     });                                                       \
-  }
-
-// Session RPCs: fetch the session from SchedulingService first (no thread
-// waits for it), then run the logic on a Redis worker with it.
-#define TH_SESSION_RPC(logic, Method)                                         \
-  grpc::ServerUnaryReactor* Method(grpc::CallbackServerContext* ctx,          \
-                                   const v1::Method##Request* request,        \
-                                   v1::Method##Response* response) override { \
-    return sessions_.WithSession(                                             \
-        ctx, TH_METHOD(RegistrationService, Method), *request,                \
-        request->session_id(),                                                \
-        [this, request, response](const Principal& caller,                    \
-                                  RedisConnection& redis,                     \
-                                  const v1::Session& session) {               \
-          return logic.Method(caller, redis, session, *request, response);    \
-        });                                                                   \
-  }
-
-// Series RPCs: the same with every occurrence of the series.
-#define TH_SERIES_RPC(logic, Method)                                           \
-  grpc::ServerUnaryReactor* Method(grpc::CallbackServerContext* ctx,           \
-                                   const v1::Method##Request* request,         \
-                                   v1::Method##Response* response) override {  \
-    return sessions_.WithSeries(                                               \
-        ctx, TH_METHOD(RegistrationService, Method), *request,                 \
-        request->series_id(),                                                  \
-        [this, request, response](const Principal& caller,                     \
-                                  RedisConnection& redis,                      \
-                                  absl::Span<const v1::Session> occurrences) { \
-          return logic.Method(caller, redis, occurrences, *request, response); \
-        });                                                                    \
-  }
 
 class RegistrationServiceImpl final
     : public v1::RegistrationService::CallbackService,
@@ -72,26 +29,33 @@ class RegistrationServiceImpl final
   }
   grpc::Service* service() override { return this; }
 
-  TH_DIRECTORY_RPC(directory_, CreateOrganization)
-  TH_DIRECTORY_RPC(directory_, GetOrganization)
-  TH_DIRECTORY_RPC(directory_, ListOrganizations)
-  TH_DIRECTORY_RPC(directory_, CreateParticipant)
-  TH_DIRECTORY_RPC(directory_, GetParticipant)
-  TH_DIRECTORY_RPC(directory_, ListParticipants)
-  TH_DIRECTORY_RPC(import_, ImportDirectory)
+  TH_UNARY_RPC(RegistrationService, CreateOrganization, rpc_, directory_)
+  TH_UNARY_RPC(RegistrationService, GetOrganization, rpc_, directory_)
+  TH_UNARY_RPC(RegistrationService, ListOrganizations, rpc_, directory_)
+  TH_UNARY_RPC(RegistrationService, CreateParticipant, rpc_, directory_)
+  TH_UNARY_RPC(RegistrationService, GetParticipant, rpc_, directory_)
+  TH_UNARY_RPC(RegistrationService, ListParticipants, rpc_, directory_)
+  TH_UNARY_RPC(RegistrationService, ImportDirectory, rpc_, import_)
 
-  TH_SESSION_RPC(invitations_, InviteOrganization)
-  TH_SESSION_RPC(registrations_, Register)
-  TH_SERIES_RPC(registrations_, RegisterForSeries)
-  TH_SESSION_RPC(registrations_, ApproveRegistration)
-  TH_SESSION_RPC(registrations_, CancelRegistration)
-  TH_SESSION_RPC(registrations_, SetRole)
-  TH_SESSION_RPC(registrations_, GetRegistration)
-  TH_SESSION_RPC(registrations_, ListRegistrations)
-  TH_SESSION_RPC(registrations_, IssueJoinToken)
-  TH_SESSION_RPC(attendance_, RecordAttendance)
-  TH_SESSION_RPC(attendance_, GetAttendanceReport)
-  TH_SERIES_RPC(attendance_, GetSeriesAttendance)
+  TH_UNARY_RPC(RegistrationService, InviteOrganization, &sessions_,
+               invitations_)
+  TH_UNARY_RPC(RegistrationService, Register, &sessions_, registrations_)
+  TH_UNARY_RPC(RegistrationService, RegisterForSeries, &sessions_,
+               registrations_)
+  TH_UNARY_RPC(RegistrationService, ApproveRegistration, &sessions_,
+               registrations_)
+  TH_UNARY_RPC(RegistrationService, CancelRegistration, &sessions_,
+               registrations_)
+  TH_UNARY_RPC(RegistrationService, SetRole, &sessions_, registrations_)
+  TH_UNARY_RPC(RegistrationService, GetRegistration, &sessions_, registrations_)
+  TH_UNARY_RPC(RegistrationService, ListRegistrations, &sessions_,
+               registrations_)
+  TH_UNARY_RPC(RegistrationService, IssueJoinToken, &sessions_, registrations_)
+  TH_UNARY_RPC(RegistrationService, RecordAttendance, &sessions_, attendance_)
+  TH_UNARY_RPC(RegistrationService, GetAttendanceReport, &sessions_,
+               attendance_)
+  TH_UNARY_RPC(RegistrationService, GetSeriesAttendance, &sessions_,
+               attendance_)
 
  private:
   RpcRunner* rpc_;

@@ -240,16 +240,18 @@ TEST_F(ClusterRouterTest, AskDuringMigration) {
   EXPECT_EQ(topology().MasterOf(slot), target);
 }
 
-// Last: kills a master. A writer appends through the router while the
-// master owning its slot dies; its replica is promoted after the node
+// Last: kills a master. A writer appends through the router (each append
+// acknowledged once WAIT says a replica has it) while the master owning its
+// slot dies; its replica is promoted after the node
 // timeout and the writer's calls then succeed without any restart.
 TEST_F(ClusterRouterTest, FailoverRecoversWithoutLosingAcknowledgedWrites) {
   std::string log_key = absl::StrCat("th:{failover:", NewId(), "}:log");
   std::string victim = topology().MasterOf(KeySlot(log_key));
 
   absl::Mutex mu;
+  // The writes a replica had when WAIT returned: none may be lost.
   std::vector<int> acknowledged;
-  // When each acknowledged write was sent and acknowledged.
+  // When each applied write was sent and applied.
   std::vector<std::pair<absl::Time, absl::Time>> timings;
   std::atomic<bool> stop{false};
   std::atomic<int> failed{0};
@@ -264,16 +266,27 @@ TEST_F(ClusterRouterTest, FailoverRecoversWithoutLosingAcknowledgedWrites) {
         ++failed;
         continue;
       }
+      absl::Time applied = absl::Now();
+      // Replication is asynchronous: a write must survive the failover only
+      // once a replica has it (as the server's writes will under
+      // --redis_wait_replicas). WAIT goes to the same master, routed by the
+      // key; the promoted master has no replica left, so after the failover
+      // writes apply but are not replicated.
+      absl::StatusOr<RedisReply> replicated =
+          router.Command({log_key}, {"WAIT", "1", "500"});
       absl::MutexLock lock(&mu);
-      acknowledged.push_back(i);
-      timings.emplace_back(sent, absl::Now());
+      timings.emplace_back(sent, applied);
+      if (replicated.ok() && replicated->type == RedisReply::Type::kInteger &&
+          replicated->integer >= 1) {
+        acknowledged.push_back(i);
+      }
     }
   });
   absl::SleepFor(absl::Milliseconds(300));
   cluster_->Kill(victim);  // returns once the process is reaped
   absl::Time killed_at = absl::Now();
 
-  // Recovered: the first write sent after the kill is acknowledged.
+  // Recovered: the first write sent after the kill is applied.
   absl::Duration bound = cluster_->options().node_timeout + absl::Seconds(4);
   absl::Time recovered_at = absl::InfiniteFuture();
   while (recovered_at == absl::InfiniteFuture() &&
@@ -312,6 +325,7 @@ TEST_F(ClusterRouterTest, FailoverRecoversWithoutLosingAcknowledgedWrites) {
     ASSERT_TRUE(absl::SimpleAtoi(element.str, &value));
     stored.insert(value);
   }
+  ASSERT_FALSE(acknowledged.empty()) << "no write ever reached a replica";
   int lost = 0;
   for (int i : acknowledged) lost += stored.count(i) == 0 ? 1 : 0;
   EXPECT_EQ(lost, 0) << "acknowledged writes lost in the failover";
