@@ -1,6 +1,7 @@
 // SchedulingLogic: recurring series and their occurrences.
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "services/common/auth/authorization.h"
 #include "services/common/ids.h"
 #include "services/common/proto_time.h"
 #include "services/common/redis/idempotency_key.h"
