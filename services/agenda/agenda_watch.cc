@@ -20,21 +20,8 @@ using Response = v1::WatchAgendaResponse;
 // The feed entry's data is an AgendaChange without version and kind. A
 // topic proposal is for the runners and its proposer only.
 FeedEntry DecodeChange(const Change& change) {
-  auto decoded = std::make_shared<v1::AgendaChange>();
-  if (!change.data.empty()) {
-    absl::Status parsed =
-        ProtoFromJson(change.data, decoded.get(), "agenda change");
-    if (!parsed.ok()) {
-      // Still sent (version and kind): a gap would be worse.
-      LogError("undecodable agenda change",
-               {{"version", absl::StrCat(change.version)},
-                {"kind", change.kind},
-                {"error", std::string(parsed.message())}});
-      decoded->Clear();
-    }
-  }
-  decoded->set_version(change.version);
-  decoded->set_kind(change.kind);
+  std::shared_ptr<v1::AgendaChange> decoded =
+      DecodeFeedChange<v1::AgendaChange>(change, "agenda change");
   FeedEntry entry;
   entry.version = change.version;
   if (decoded->has_proposal()) {

@@ -8,11 +8,10 @@
 #include <optional>
 
 #include "absl/strings/str_split.h"
+#include "services/common/utf8.h"
 
 namespace townhall {
 namespace {
-
-using CodePoint = utf8proc_int32_t;
 
 // Runs before decomposition, so a variant with a compatibility mapping
 // (U+00B4 ´ is NFKC " \u0301") is caught before it falls apart.
@@ -35,22 +34,10 @@ CodePoint FoldApostrophe(CodePoint cp, void* /*data*/) {
 
 // Decodes `text` into `out`; false if it is not valid UTF-8.
 bool Decode(absl::string_view text, std::vector<CodePoint>* out) {
-  const auto* p = reinterpret_cast<const utf8proc_uint8_t*>(text.data());
-  auto remaining = static_cast<utf8proc_ssize_t>(text.size());
-  while (remaining > 0) {
-    CodePoint cp = 0;
-    utf8proc_ssize_t n = utf8proc_iterate(p, remaining, &cp);
-    if (n < 0) return false;
+  return ForEachCodePoint(text, [out](CodePoint cp) {
     out->push_back(cp);
-    p += n;
-    remaining -= n;
-  }
-  return true;
-}
-
-bool IsValidUtf8(absl::string_view text) {
-  std::vector<CodePoint> unused;
-  return Decode(text, &unused);
+    return true;
+  });
 }
 
 void AppendUtf8(CodePoint cp, std::string* out) {

@@ -19,6 +19,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "services/common/logging.h"
+#include "services/common/utf8.h"
 
 namespace townhall {
 namespace {
@@ -52,27 +53,6 @@ bool IsWhitespace(utf8proc_int32_t cp) {
 absl::Status InvalidField(absl::string_view field, absl::string_view reason) {
   return absl::InvalidArgumentError(absl::StrCat(field, ": ", reason));
 }
-
-namespace {
-
-// Calls `visit(code_point)` for each code point of `value` until it returns
-// false. Returns false if `value` is not valid UTF-8.
-template <typename Visit>
-bool ForEachCodePoint(absl::string_view value, Visit visit) {
-  const auto* p = reinterpret_cast<const utf8proc_uint8_t*>(value.data());
-  utf8proc_ssize_t remaining = static_cast<utf8proc_ssize_t>(value.size());
-  while (remaining > 0) {
-    utf8proc_int32_t cp = 0;
-    utf8proc_ssize_t n = utf8proc_iterate(p, remaining, &cp);
-    if (n < 0) return false;
-    if (!visit(cp)) return true;
-    p += n;
-    remaining -= n;
-  }
-  return true;
-}
-
-}  // namespace
 
 absl::StatusOr<size_t> CountCodePoints(absl::string_view field,
                                        absl::string_view value) {

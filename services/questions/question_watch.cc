@@ -35,21 +35,8 @@ FeedEntry Entry(int64_t version, std::shared_ptr<v1::QueueChange> full,
 
 // The feed entry's data is a QueueChange without version and kind.
 FeedEntry DecodeQueueChange(const Change& change) {
-  auto full = std::make_shared<v1::QueueChange>();
-  if (!change.data.empty()) {
-    absl::Status parsed =
-        ProtoFromJson(change.data, full.get(), "question change");
-    if (!parsed.ok()) {
-      // Still sent (version and kind): a gap would be worse.
-      LogError("undecodable question change",
-               {{"version", absl::StrCat(change.version)},
-                {"kind", change.kind},
-                {"error", std::string(parsed.message())}});
-      full->Clear();
-    }
-  }
-  full->set_version(change.version);
-  full->set_kind(change.kind);
+  std::shared_ptr<v1::QueueChange> full =
+      DecodeFeedChange<v1::QueueChange>(change, "question change");
   if (full->questions().empty()) {
     // Votes and settings: everyone's; votes belong to their item.
     std::string scope =

@@ -18,6 +18,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
+#include "services/common/proto_time.h"
 #include "services/common/status.h"
 #include "services/common/validation.h"
 #include "services/scheduling/libical_support.h"
@@ -56,10 +57,6 @@ constexpr int kCalendarCycleYears = 400;
 // period after the probed one looks exactly like it, and enough of them to
 // jump past the year 20000 where libical's own search gives up.
 constexpr short kProbeInterval = 81 * kCalendarCycleYears;
-
-std::string FormatInstant(absl::Time t) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone());
-}
 
 absl::Status RuleError(absl::string_view rrule, absl::string_view reason) {
   return InvalidField(kRruleField, absl::StrFormat("\"%s\" %s", rrule, reason));

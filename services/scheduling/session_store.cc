@@ -236,11 +236,4 @@ absl::StatusOr<Series> SessionStore::GetSeries(absl::string_view id) {
   return series;
 }
 
-absl::StatusOr<ScriptOutcome> SessionStore::RunScript(
-    const LuaScript& script, const std::vector<std::string>& args) {
-  // Kinds: OK, EXISTING, CONFLICTS, BAD_STATE, NO_OCCURRENCE.
-  TH_ASSIGN_OR_RETURN(RedisReply reply, redis_.Eval(script, {prefix_}, args));
-  return DecodeScriptOutcome(reply, script);
-}
-
 }  // namespace townhall::scheduling

@@ -49,6 +49,7 @@ class SessionStore {
  public:
   SessionStore(RedisConnection& redis, absl::string_view tenant_id);
 
+  // KEYS[1] of every scheduling script (RunScript in script_outcome.h).
   const std::string& prefix() const { return prefix_; }
 
   // Reads one session (NOT_FOUND if absent in this tenant).
@@ -70,10 +71,6 @@ class SessionStore {
   absl::StatusOr<IdPage> ListVenueIds(absl::string_view cursor, int limit);
 
   absl::StatusOr<townhall::v1::Series> GetSeries(absl::string_view id);
-
-  // Runs a scheduling script with KEYS = {prefix}.
-  absl::StatusOr<ScriptOutcome> RunScript(const LuaScript& script,
-                                          const std::vector<std::string>& args);
 
  private:
   absl::StatusOr<IdPage> PageByScore(const std::string& key,

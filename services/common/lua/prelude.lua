@@ -1,8 +1,19 @@
 -- Prelude prepended to every townhall Lua script (cmake/TownhallLua.cmake).
 --
 -- Rules for scripts:
---  * All keys come in KEYS[]; a script never builds a key name itself, so
---    the C++ side decides hash tags and Redis Cluster can route the call.
+--  * Keys come in KEYS[]: a script never rebuilds a key name that C++ also
+--    builds. KEYS[1] is the prefix of the one Cluster slot the script
+--    touches ("th:{t:<tenant>}:" or "th:{s:<tenant>:<session>}:"), so C++
+--    decides hash tags and Redis Cluster routes the call by it. Keys C++
+--    knows (idempotency keys from IdempotencyKey, feed keys) are passed as
+--    KEYS or as a suffix that the script appends to KEYS[1], never spelled
+--    out in Lua.
+--    Where a script must reach keys that only it can find, it derives them
+--    by appending to KEYS[1], in one helper per key shape: the scheduling
+--    scripts (bookings.lua: session_key, venue and host bookings) read the
+--    sessions found in a bookings index to check conflicts, which cannot
+--    be listed before the script runs; session_store.h documents the same
+--    shapes on the C++ side.
 --  * Check every precondition before the first write: Redis does not roll
 --    back a script that fails half-way.
 --  * Fail with th_fail(code, message): the C++ side turns "TH:<CODE>:<msg>"

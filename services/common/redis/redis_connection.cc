@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "services/common/logging.h"
+#include "services/common/redis/eval_command.h"
 
 namespace townhall {
 namespace {
@@ -27,18 +28,6 @@ using ReplyPtr = std::unique_ptr<redisReply, ReplyDeleter>;
 
 struct timeval TimevalOf(absl::Duration d) {
   return absl::ToTimeval(std::max(d, absl::Milliseconds(1)));
-}
-
-std::vector<const char*> ArgvPointers(absl::Span<const std::string> argv,
-                                      std::vector<size_t>* lengths) {
-  std::vector<const char*> pointers;
-  pointers.reserve(argv.size());
-  lengths->reserve(argv.size());
-  for (const std::string& arg : argv) {
-    pointers.push_back(arg.data());
-    lengths->push_back(arg.size());
-  }
-  return pointers;
 }
 
 // Redis 7 appends where a script raised an error (error() / th_fail):
@@ -186,10 +175,9 @@ absl::StatusOr<std::vector<RedisReply>> RedisConnection::Pipeline(
   if (absl::Status s = EnsureConnected(); !s.ok()) return s;
   if (absl::Status s = ApplyTimeout(); !s.ok()) return s;
   for (const auto& argv : commands) {
-    std::vector<size_t> lengths;
-    std::vector<const char*> pointers = ArgvPointers(argv, &lengths);
-    if (redisAppendCommandArgv(context_, static_cast<int>(argv.size()),
-                               pointers.data(), lengths.data()) != REDIS_OK) {
+    HiredisArgv hiredis(argv);
+    if (redisAppendCommandArgv(context_, hiredis.argc(), hiredis.argv(),
+                               hiredis.lengths()) != REDIS_OK) {
       return TransportError("write");
     }
   }
@@ -221,21 +209,11 @@ absl::StatusOr<RedisReply> RedisConnection::Eval(
 absl::StatusOr<RedisReply> RedisConnection::EvalReply(
     const LuaScript& script, absl::Span<const std::string> keys,
     absl::Span<const std::string> args) {
-  std::vector<std::string> argv;
-  argv.reserve(3 + keys.size() + args.size());
-  argv.push_back("EVALSHA");
-  argv.push_back(script.sha1());
-  argv.push_back(absl::StrCat(keys.size()));
-  argv.insert(argv.end(), keys.begin(), keys.end());
-  argv.insert(argv.end(), args.begin(), args.end());
-  absl::StatusOr<RedisReply> reply = Command(argv);
-  if (reply.ok() && reply->type == RedisReply::Type::kError &&
-      absl::StartsWith(reply->str, "NOSCRIPT")) {
-    // First use on this Redis (or after a restart/flush): send the body.
-    // EVAL also caches it, so later calls take the EVALSHA path again.
-    argv[0] = "EVAL";
-    argv[1] = script.body();
-    reply = Command(argv);
+  std::vector<std::string> command = EvalShaCommand(script, keys, args);
+  absl::StatusOr<RedisReply> reply = Command(command);
+  if (IsNoScript(reply)) {
+    ToEvalCommand(script, &command);
+    reply = Command(command);
   }
   return reply;
 }

@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "services/common/logging.h"
+#include "services/common/redis/eval_command.h"
 
 namespace townhall {
 namespace {
@@ -109,23 +110,6 @@ void RedisEventLoop::Enqueue(Submitted item) {
   if (wake) event_active(wake_, 0, 0);
 }
 
-namespace {
-
-std::vector<std::string> ScriptArgv(const LuaScript& script,
-                                    const std::vector<std::string>& keys,
-                                    const std::vector<std::string>& args) {
-  std::vector<std::string> argv;
-  argv.reserve(3 + keys.size() + args.size());
-  argv.emplace_back("EVALSHA");
-  argv.push_back(script.sha1());
-  argv.push_back(absl::StrCat(keys.size()));
-  argv.insert(argv.end(), keys.begin(), keys.end());
-  argv.insert(argv.end(), args.begin(), args.end());
-  return argv;
-}
-
-}  // namespace
-
 RedisEventLoop::Callback RedisEventLoop::ScriptCallback(
     const LuaScript& script, std::shared_ptr<std::vector<std::string>> argv,
     absl::Time deadline, Callback done) {
@@ -134,10 +118,8 @@ RedisEventLoop::Callback RedisEventLoop::ScriptCallback(
   // time and live as long as the process, so `script` may be captured.
   return [this, &script, argv = std::move(argv), deadline,
           done = std::move(done)](absl::StatusOr<RedisReply> reply) mutable {
-    if (reply.ok() && reply->type == RedisReply::Type::kError &&
-        absl::StartsWith(reply->str, "NOSCRIPT")) {
-      (*argv)[0] = "EVAL";
-      (*argv)[1] = script.body();
+    if (IsNoScript(reply)) {
+      ToEvalCommand(script, argv.get());
       Enqueue({argv, deadline,
                [&script, done = std::move(done)](
                    absl::StatusOr<RedisReply> reply) mutable {
@@ -154,7 +136,7 @@ void RedisEventLoop::Eval(const LuaScript& script,
                           const std::vector<std::string>& args,
                           absl::Time deadline, Callback done) {
   auto argv = std::make_shared<std::vector<std::string>>(
-      ScriptArgv(script, keys, args));
+      EvalShaCommand(script, keys, args));
   Enqueue({argv, deadline,
            ScriptCallback(script, argv, deadline, std::move(done))});
 }
@@ -232,13 +214,10 @@ void RedisEventLoop::SendBatch(const std::string& batch_id) {
   }
   const Submitted& first = batch.waiting.front();
   const LuaScript& script = *first.batch_script;
-  auto argv = std::make_shared<std::vector<std::string>>();
+  auto argv = std::make_shared<std::vector<std::string>>(
+      EvalShaCommand(script, {first.batch_key}, {}));
   size_t calls = std::min(batch.waiting.size(), kMaxBatchCalls);
-  argv->reserve(4 + calls * first.argv->size());
-  argv->emplace_back("EVALSHA");
-  argv->push_back(script.sha1());
-  argv->emplace_back("1");
-  argv->push_back(first.batch_key);
+  argv->reserve(argv->size() + calls * first.argv->size());
   std::vector<Callback> dones;
   dones.reserve(calls);
   absl::Time deadline = absl::InfinitePast();
@@ -329,17 +308,10 @@ void RedisEventLoop::Send(Submitted item) {
   }
   auto* pending = new Pending{std::move(item.done), deadline};
   pending->position = in_flight_.insert(in_flight_.end(), pending);
-  std::vector<const char*> argv;
-  std::vector<size_t> lengths;
-  argv.reserve(item.argv->size());
-  lengths.reserve(item.argv->size());
-  for (const std::string& arg : *item.argv) {
-    argv.push_back(arg.data());
-    lengths.push_back(arg.size());
-  }
+  HiredisArgv hiredis(*item.argv);
   if (redisAsyncCommandArgv(context_, &RedisEventLoop::OnReply, pending,
-                            static_cast<int>(argv.size()), argv.data(),
-                            lengths.data()) != REDIS_OK) {
+                            hiredis.argc(), hiredis.argv(),
+                            hiredis.lengths()) != REDIS_OK) {
     in_flight_.erase(pending->position);
     pending->Answer(Unavailable("write failed"));
     delete pending;

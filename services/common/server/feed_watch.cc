@@ -10,6 +10,8 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/types/span.h"
+#include "services/common/logging.h"
+#include "services/common/proto_json.h"
 #include "services/common/server/feed_hub.h"
 #include "services/common/server/session_directory.h"
 #include "services/common/server/stream_registry.h"
@@ -349,3 +351,19 @@ void StreamCancelled(Stream& stream) { stream.Cancelled(); }
 void StreamDone(Stream& stream) { stream.Done(); }
 
 }  // namespace townhall::feed_watch_internal
+
+namespace townhall {
+
+void ParseFeedData(const Change& change, absl::string_view what,
+                   google::protobuf::Message* out) {
+  if (change.data.empty()) return;
+  absl::Status parsed = ProtoFromJson(change.data, out, what);
+  if (parsed.ok()) return;
+  LogError(absl::StrCat("undecodable ", what),
+           {{"version", absl::StrCat(change.version)},
+            {"kind", change.kind},
+            {"error", std::string(parsed.message())}});
+  out->Clear();
+}
+
+}  // namespace townhall

@@ -90,6 +90,26 @@ struct FeedCodec {
       merge;
 };
 
+// Parses a feed entry's data (the service's change message as JSON, without
+// version and kind) into `out`. Never fails: undecodable data is logged and
+// leaves `out` empty, since a change sent with only its version and kind is
+// better than a gap. `what` names the message in the log.
+void ParseFeedData(const Change& change, absl::string_view what,
+                   google::protobuf::Message* out);
+
+// Decodes one feed change into the service's change message (e.g.
+// DecodeFeedChange<v1::AgendaChange>(change, "agenda change")), with the
+// feed's version and kind set; a FeedCodec::decode starts here.
+template <typename ChangeMessage>
+std::shared_ptr<ChangeMessage> DecodeFeedChange(const Change& change,
+                                                absl::string_view what) {
+  auto decoded = std::make_shared<ChangeMessage>();
+  ParseFeedData(change, what, decoded.get());
+  decoded->set_version(change.version);
+  decoded->set_kind(change.kind);
+  return decoded;
+}
+
 // What one watcher may see; decided once, when the stream starts.
 struct WatchView {
   // Sees FeedEntry::full of every change.
