@@ -174,8 +174,7 @@ Fixture Setup(const std::string& server, int participants) {
   item.set_session_id(f.session_id);
   item.mutable_item()->set_title("Open floor");
   item.mutable_item()->mutable_planned_duration()->set_seconds(3600);
-  f.item_id =
-      Must("agenda item", client.CreateAgendaItem(item)).item().id();
+  f.item_id = Must("agenda item", client.CreateAgendaItem(item)).item().id();
   v1::ActivateAgendaItemRequest activate;
   activate.set_session_id(f.session_id);
   activate.set_agenda_item_id(f.item_id);
@@ -214,8 +213,9 @@ void CostRun(const std::string& rpc, int calls,
   int64_t cross = SchedulingCalls() - scheduling_before -
                   own_scheduling_calls_per_call * calls;
   std::string after = ProxyStats();
-  if (errors > 0) std::cerr << rpc << ": " << errors << " errors, first: "
-                            << first_error << "\n";
+  if (errors > 0)
+    std::cerr << rpc << ": " << errors << " errors, first: " << first_error
+              << "\n";
   std::cout << absl::StrFormat(
                    R"({"kind":"cost","rpc":"%s","calls":%d,"errors":%d,)"
                    R"("seconds":%.3f,"cross_service":%d,"before":%s,)"
@@ -229,11 +229,14 @@ void CostRuns(const Fixture& f, const std::string& server) {
   TownhallClient client(Options(server, f.token));
   std::vector<std::string> questions;
 
-  CostRun("GetSession", n, [&](int) {
-    v1::GetSessionRequest r;
-    r.set_session_id(f.session_id);
-    return client.GetSession(r).status();
-  }, 1);
+  CostRun(
+      "GetSession", n,
+      [&](int) {
+        v1::GetSessionRequest r;
+        r.set_session_id(f.session_id);
+        return client.GetSession(r).status();
+      },
+      1);
   CostRun("Register", n, [&](int i) {
     v1::RegisterRequest r;
     r.set_session_id(f.session_id);
@@ -312,9 +315,9 @@ void CostRuns(const Fixture& f, const std::string& server) {
 
 // -------------------------------------------------------- throughput runs
 
-void ThroughputRun(const std::string& rpc, TownhallClient& client,
-                   const std::function<absl::Status(TownhallClient&, int64_t)>&
-                       call) {
+void ThroughputRun(
+    const std::string& rpc, TownhallClient& client,
+    const std::function<absl::Status(TownhallClient&, int64_t)>& call) {
   const int threads = absl::GetFlag(FLAGS_threads);
   const absl::Duration duration = absl::GetFlag(FLAGS_duration);
   std::atomic<int64_t> next{0}, ok{0}, failed{0};
@@ -340,8 +343,9 @@ void ThroughputRun(const std::string& rpc, TownhallClient& client,
   stop = true;
   for (auto& w : workers) w.join();
   double seconds = absl::ToDoubleSeconds(absl::Now() - start);
-  if (failed > 0) std::cerr << rpc << ": " << failed << " errors, first: "
-                            << first_error << "\n";
+  if (failed > 0)
+    std::cerr << rpc << ": " << failed << " errors, first: " << first_error
+              << "\n";
   std::cout << absl::StrFormat(
                    R"({"kind":"throughput","rpc":"%s","ok":%d,"errors":%d,)"
                    R"("per_second":%.1f})",
@@ -429,8 +433,7 @@ void ThroughputRuns(const std::string& server) {
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
   const std::string server = absl::GetFlag(FLAGS_server);
-  townhall::Fixture f =
-      townhall::Setup(server, absl::GetFlag(FLAGS_calls));
+  townhall::Fixture f = townhall::Setup(server, absl::GetFlag(FLAGS_calls));
   townhall::CostRuns(f, server);
   const std::string throughput = absl::GetFlag(FLAGS_throughput_server);
   if (!throughput.empty()) townhall::ThroughputRuns(throughput);

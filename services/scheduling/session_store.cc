@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "services/common/proto_time.h"
+#include "services/common/server/session_cache.h"
 #include "services/common/status.h"
 
 namespace townhall::scheduling {
@@ -239,8 +240,13 @@ absl::StatusOr<Series> SessionStore::GetSeries(absl::string_view id) {
 absl::StatusOr<ScriptOutcome> SessionStore::RunScript(
     const LuaScript& script, const std::vector<std::string>& args) {
   // Kinds: OK, EXISTING, CONFLICTS, BAD_STATE, NO_OCCURRENCE.
-  TH_ASSIGN_OR_RETURN(RedisReply reply, redis_.Eval(script, {prefix_}, args));
-  return DecodeScriptOutcome(reply, script);
+  absl::StatusOr<RedisReply> reply = redis_.Eval(script, {prefix_}, args);
+  // Every script may have changed sessions (a failed or timed-out one too):
+  // this process's session caches forget the tenant's before the caller
+  // hears back, so that it reads its own write (session_cache.h).
+  SessionCache::InvalidateTenantInProcess(tenant_id_);
+  if (!reply.ok()) return reply.status();
+  return DecodeScriptOutcome(*reply, script);
 }
 
 }  // namespace townhall::scheduling
