@@ -113,11 +113,12 @@ absl::Status ChangeOccurrence(const Principal& caller, RedisConnection& redis,
   }
   TH_ASSIGN_OR_RETURN(
       ScriptOutcome outcome,
-      RunScript(redis, lua::kChangeOccurrenceScript, {store.prefix()},
-                {std::string(series_id), absl::StrCat(original_start.seconds()),
-                 new_start == nullptr ? "cancel" : "move",
-                 absl::StrCat(move_start), absl::StrCat(move_end),
-                 allow_conflicts ? "1" : "0", absl::StrCat(NowMicros())}));
+      store.RunScript(
+          lua::kChangeOccurrenceScript,
+          {std::string(series_id), absl::StrCat(original_start.seconds()),
+           new_start == nullptr ? "cancel" : "move", absl::StrCat(move_start),
+           absl::StrCat(move_end), allow_conflicts ? "1" : "0",
+           absl::StrCat(NowMicros())}));
   if (outcome.kind == "NO_OCCURRENCE") {
     return absl::NotFoundError(absl::StrCat(
         "series ", series_id, " has no occurrence originally starting at ",

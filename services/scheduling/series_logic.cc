@@ -86,9 +86,8 @@ absl::Status SchedulingLogic::CreateSeries(
     AppendSessionArgs(occurrence, &args);
   }
   SessionStore store(redis, caller.tenant_id);
-  TH_ASSIGN_OR_RETURN(
-      ScriptOutcome outcome,
-      RunScript(redis, lua::kCreateSessionsScript, {store.prefix()}, args));
+  TH_ASSIGN_OR_RETURN(ScriptOutcome outcome,
+                      store.RunScript(lua::kCreateSessionsScript, args));
   TH_RETURN_IF_ERROR(CheckOutcome(store, outcome));
   TH_ASSIGN_OR_RETURN(*response->mutable_series(),
                       store.GetSeries(outcome.values.at(0)));

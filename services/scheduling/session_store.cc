@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "services/common/proto_time.h"
+#include "services/common/server/session_cache.h"
 #include "services/common/status.h"
 
 namespace townhall::scheduling {
@@ -234,6 +235,17 @@ absl::StatusOr<Series> SessionStore::GetSeries(absl::string_view id) {
   }
   for (const RedisReply& r : replies[3].elements) series.add_session_ids(r.str);
   return series;
+}
+
+absl::StatusOr<ScriptOutcome> SessionStore::RunScript(
+    const LuaScript& script, const std::vector<std::string>& args) {
+  absl::StatusOr<ScriptOutcome> outcome =
+      townhall::RunScript(redis_, script, {prefix_}, args);
+  // Every script may have changed sessions (a failed or timed-out one too):
+  // this process's session caches forget the tenant's before the caller
+  // hears back, so that it reads its own write (session_cache.h).
+  SessionCache::InvalidateTenantInProcess(tenant_id_);
+  return outcome;
 }
 
 }  // namespace townhall::scheduling

@@ -49,8 +49,14 @@ class SessionStore {
  public:
   SessionStore(RedisConnection& redis, absl::string_view tenant_id);
 
-  // KEYS[1] of every scheduling script (RunScript in script_outcome.h).
+  // KEYS[1] of every scheduling script.
   const std::string& prefix() const { return prefix_; }
+
+  // Runs a scheduling script with `prefix()` as KEYS[1] (RunScript in
+  // script_outcome.h), then drops this tenant's sessions from the process's
+  // session caches so the caller reads its own write (session_cache.h).
+  absl::StatusOr<ScriptOutcome> RunScript(const LuaScript& script,
+                                          const std::vector<std::string>& args);
 
   // Reads one session (NOT_FOUND if absent in this tenant).
   absl::StatusOr<townhall::v1::Session> GetSession(absl::string_view id);

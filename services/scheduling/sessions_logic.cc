@@ -75,10 +75,10 @@ absl::Status RunTransition(const Principal& caller, RedisConnection& redis,
     from.push_back(absl::StrCat(static_cast<int>(s)));
   TH_ASSIGN_OR_RETURN(
       ScriptOutcome outcome,
-      RunScript(redis, lua::kTransitionSessionScript, {store.prefix()},
-                {std::string(session_id), absl::StrJoin(from, ","),
-                 absl::StrCat(static_cast<int>(rule.to)),
-                 absl::StrCat(NowMicros())}));
+      store.RunScript(lua::kTransitionSessionScript,
+                      {std::string(session_id), absl::StrJoin(from, ","),
+                       absl::StrCat(static_cast<int>(rule.to)),
+                       absl::StrCat(NowMicros())}));
   if (outcome.kind == "BAD_STATE") {
     SessionState state = StateOf(outcome);
     return IllegalTransition(session_id, state, transition);
@@ -115,9 +115,8 @@ absl::Status SchedulingLogic::CreateSession(
       "1"};
   AppendSessionArgs(session, &args);
   SessionStore store(redis, caller.tenant_id);
-  TH_ASSIGN_OR_RETURN(
-      ScriptOutcome outcome,
-      RunScript(redis, lua::kCreateSessionsScript, {store.prefix()}, args));
+  TH_ASSIGN_OR_RETURN(ScriptOutcome outcome,
+                      store.RunScript(lua::kCreateSessionsScript, args));
   TH_RETURN_IF_ERROR(CheckOutcome(store, outcome));
   if (outcome.kind == "EXISTING") {
     // A retry: answer with what the first request created.
@@ -232,8 +231,8 @@ absl::Status SchedulingLogic::UpdateSession(
   int64_t now = NowMicros();
   TH_ASSIGN_OR_RETURN(
       ScriptOutcome outcome,
-      RunScript(
-          redis, lua::kUpdateSessionScript, {store.prefix()},
+      store.RunScript(
+          lua::kUpdateSessionScript,
           {id, etag, absl::StrCat(now), request.allow_conflicts() ? "1" : "0",
            SerializeRecord(merged), absl::StrCat(start),
            absl::StrCat(start + merged.duration().seconds()),

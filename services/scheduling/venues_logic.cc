@@ -33,10 +33,10 @@ absl::Status SchedulingLogic::CreateVenue(
   SessionStore store(redis, caller.tenant_id);
   TH_ASSIGN_OR_RETURN(
       ScriptOutcome outcome,
-      RunScript(redis, lua::kCreateVenueScript, {store.prefix()},
-                {IdempotencyKey(TH_METHOD(SchedulingService, CreateVenue),
-                                caller, request.request_id()),
-                 venue.id(), venue.SerializeAsString()}));
+      store.RunScript(lua::kCreateVenueScript,
+                      {IdempotencyKey(TH_METHOD(SchedulingService, CreateVenue),
+                                      caller, request.request_id()),
+                       venue.id(), venue.SerializeAsString()}));
   TH_RETURN_IF_ERROR(CheckOutcome(store, outcome));
   if (outcome.kind == "EXISTING") {
     TH_ASSIGN_OR_RETURN(venue, store.GetVenue(outcome.values.at(0)));

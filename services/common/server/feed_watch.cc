@@ -38,7 +38,7 @@ struct Core {
       : env(env),
         spec(std::move(stream_spec)),
         options(watch_options),
-        directory(env.peers, env.auth, spec.service),
+        directory(env, spec.service),
         hub(env.redis->options(), spec.codec, spec.wrap,
             {.name = spec.service,
              .coalesce_window = options.coalesce_window}) {}

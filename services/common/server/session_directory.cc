@@ -33,10 +33,11 @@ std::shared_ptr<PendingCall<Request, Response>> NewCall(
 
 }  // namespace
 
-SessionDirectory::SessionDirectory(PeerChannels* peers,
-                                   const Authenticator* auth,
-                                   std::string service)
-    : peers_(peers), auth_(auth), subject_(absl::StrCat("service:", service)) {}
+SessionDirectory::SessionDirectory(const ServiceEnv& env, std::string service)
+    : peers_(env.peers),
+      cache_(SessionCache::Shared(env.redis->options())),
+      auth_(env.auth),
+      subject_(absl::StrCat("service:", service)) {}
 
 v1::SchedulingService::Stub* SessionDirectory::Stub() const {
   absl::MutexLock lock(&mu_);
@@ -71,6 +72,15 @@ void SessionDirectory::GetSession(
     absl::string_view tenant_id, absl::string_view session_id,
     absl::Time deadline,
     absl::AnyInvocable<void(absl::StatusOr<v1::Session>) &&> done) const {
+  std::optional<uint64_t> ticket;
+  if (cache_ != nullptr) {
+    if (std::optional<v1::Session> cached =
+            cache_->Get(tenant_id, session_id)) {
+      std::move(done)(*std::move(cached));
+      return;
+    }
+    ticket = cache_->BeginFetch(tenant_id);
+  }
   absl::StatusOr<std::string> token = TokenFor(tenant_id);
   if (!token.ok()) {
     std::move(done)(token.status());
@@ -83,10 +93,14 @@ void SessionDirectory::GetSession(
   auto shared_done = std::make_shared<decltype(done)>(std::move(done));
   Stub()->async()->GetSession(
       &call->context, &call->request, &call->response,
-      [call, shared_done](grpc::Status status) {
+      [call, shared_done, cache = cache_, ticket,
+       tenant = std::string(tenant_id)](grpc::Status status) {
         if (!status.ok()) {
           std::move (*shared_done)(FromGrpcStatus(status));
         } else {
+          if (ticket.has_value()) {
+            cache->Insert(tenant, call->response.session(), *ticket);
+          }
           std::move (*shared_done)(
               std::move(*call->response.mutable_session()));
         }

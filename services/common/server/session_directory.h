@@ -3,6 +3,9 @@
 // in-process channel when both are hosted by one townhalld). No service
 // reads scheduling's keys.
 //
+// Sessions come from the process's SessionCache when it has them fresh
+// (session_cache.h): on the hot paths, no call at all.
+//
 // Calls carry a short-lived organizer token for the caller's tenant, minted
 // here with the server's signing key (subject "service:<name>"), so a join
 // token or API key without the read_schedule scope can still register.
@@ -20,6 +23,7 @@
 #include "absl/time/time.h"
 #include "services/common/auth/authenticator.h"
 #include "services/common/server/service_module.h"
+#include "services/common/server/session_cache.h"
 #include "townhall/v1/scheduling.grpc.pb.h"
 
 namespace townhall {
@@ -27,13 +31,13 @@ namespace townhall {
 class SessionDirectory {
  public:
   // `service` names the caller in its tokens ("registration").
-  SessionDirectory(PeerChannels* peers, const Authenticator* auth,
-                   std::string service);
+  SessionDirectory(const ServiceEnv& env, std::string service);
 
   // Both lookups are asynchronous (the gRPC callback API): `done` runs
   // once, on a gRPC thread, and never blocks a Redis worker meanwhile.
 
-  // The session (NOT_FOUND when it is not in `tenant_id`).
+  // The session (NOT_FOUND when it is not in `tenant_id`); from the cache
+  // when it is there (then `done` runs before GetSession returns).
   void GetSession(
       absl::string_view tenant_id, absl::string_view session_id,
       absl::Time deadline,
@@ -52,6 +56,8 @@ class SessionDirectory {
   v1::SchedulingService::Stub* Stub() const;
 
   PeerChannels* peers_;
+  // Null when the cache is off (--session_cache_size=0).
+  std::shared_ptr<SessionCache> cache_;
   const Authenticator* auth_;
   const std::string subject_;
   struct CachedToken {

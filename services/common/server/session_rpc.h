@@ -32,7 +32,7 @@ class SessionRpc {
   SessionRpc(const ServiceEnv& env, std::string service)
       : rpc_(env.rpc),
         pool_(env.redis),
-        sessions_(env.peers, env.auth, std::move(service)) {}
+        sessions_(env, std::move(service)) {}
 
   // Validates and looks up `session_id`, then runs
   // `work(caller, redis, session)` -> absl::Status on a Redis worker.
