@@ -21,11 +21,14 @@
 #include <utility>
 #include <vector>
 
+#include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "services/common/auth/principal.h"
 #include "services/common/redis/redis_connection.h"
+#include "services/common/redis/redis_event_loop.h"
 #include "services/common/redis/script_outcome.h"
 #include "services/questions/question_view.h"
 #include "townhall/v1/questions.pb.h"
@@ -112,6 +115,22 @@ class QuestionLogic {
                                  const v1::Session& session,
                                  const v1::SuggestDuplicatesRequest& request,
                                  v1::SuggestDuplicatesResponse* response) const;
+
+  // ---- votes_logic.cc ----
+  // The hot path: one run of lua/vote.lua on the RedisEventLoop, batched
+  // with the other votes of the session in flight (EvalBatched); no session
+  // lookup (the question exists only in a session of the caller's tenant)
+  // and no worker hand-off. `finish` runs once. Pure parts: votes_logic.h.
+  void UpvoteQuestion(
+      const Principal& caller, RedisEventLoop& loop, absl::Time deadline,
+      const v1::UpvoteQuestionRequest& request,
+      v1::UpvoteQuestionResponse* response,
+      absl::AnyInvocable<void(const absl::Status&) &&> finish) const;
+  void WithdrawVote(
+      const Principal& caller, RedisEventLoop& loop, absl::Time deadline,
+      const v1::WithdrawVoteRequest& request,
+      v1::WithdrawVoteResponse* response,
+      absl::AnyInvocable<void(const absl::Status&) &&> finish) const;
 
   // ---- moderation_logic.cc ----
   // lua/moderate.lua, one action each (approve, reject, pin, unpin, answer,

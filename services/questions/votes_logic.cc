@@ -1,5 +1,7 @@
 #include "services/questions/votes_logic.h"
 
+#include <utility>
+
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "services/common/proto_time.h"
@@ -53,6 +55,52 @@ absl::StatusOr<VoteResult> DecodeVoteReply(
   }
   result.changed = outcome.kind == "OK";
   return result;
+}
+
+namespace {
+
+// One vote (up or withdrawn) through lua/vote.lua, batched on the loop.
+template <typename Request, typename Response>
+void RunVote(const Principal& caller, RedisEventLoop& loop, absl::Time deadline,
+             const Request& request, bool up, Response* response,
+             absl::AnyInvocable<void(const absl::Status&) &&> finish) {
+  const VoteTarget target = VoteTargetOf(request);
+  if (absl::Status valid = ValidateVote(target); !valid.ok()) {
+    std::move(finish)(valid);
+    return;
+  }
+  VoteScriptCall call = MakeVoteScriptCall(caller, target, up, absl::Now());
+  loop.EvalBatched(vote_lua::kVoteScript, std::move(call.key_prefix),
+                   std::move(call.args), deadline,
+                   [&request, response, finish = std::move(finish)](
+                       absl::StatusOr<RedisReply> reply) mutable {
+                     absl::StatusOr<VoteResult> result =
+                         DecodeVoteReply(reply, request.question_id());
+                     if (result.ok()) {
+                       response->set_votes(result->votes);
+                       response->set_changed(result->changed);
+                     }
+                     std::move(finish)(result.status());
+                   });
+}
+
+}  // namespace
+
+void QuestionLogic::UpvoteQuestion(
+    const Principal& caller, RedisEventLoop& loop, absl::Time deadline,
+    const v1::UpvoteQuestionRequest& request,
+    v1::UpvoteQuestionResponse* response,
+    absl::AnyInvocable<void(const absl::Status&) &&> finish) const {
+  RunVote(caller, loop, deadline, request, /*up=*/true, response,
+          std::move(finish));
+}
+
+void QuestionLogic::WithdrawVote(
+    const Principal& caller, RedisEventLoop& loop, absl::Time deadline,
+    const v1::WithdrawVoteRequest& request, v1::WithdrawVoteResponse* response,
+    absl::AnyInvocable<void(const absl::Status&) &&> finish) const {
+  RunVote(caller, loop, deadline, request, /*up=*/false, response,
+          std::move(finish));
 }
 
 }  // namespace townhall::questions

@@ -1,8 +1,9 @@
 // Votes: the pure parts of UpvoteQuestion and WithdrawVote. A vote is one
-// run of lua/vote.lua on the event loop (question_service.cc batches the
-// votes of a session with RedisEventLoop::EvalBatched), so that the hot
-// path takes no worker hand-off and one round trip; what that run needs
-// and what its reply means is decided here:
+// run of lua/vote.lua on the event loop (QuestionLogic::UpvoteQuestion in
+// votes_logic.cc batches the votes of a session with
+// RedisEventLoop::EvalBatched), so that the hot path takes no worker
+// hand-off and one round trip; what that run needs and what its reply
+// means is decided here:
 //
 //   VoteTarget target = VoteTargetOf(request);
 //   TH_RETURN_IF_ERROR(ValidateVote(target));
