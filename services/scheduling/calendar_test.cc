@@ -21,121 +21,27 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
+#include "services/common/utf8.h"
+#include "services/scheduling/calendar_test_support.h"
 #include "services/scheduling/libical_support.h"
 #include "services/scheduling/recurrence.h"
 
 namespace townhall::scheduling {
 namespace {
 
-// DTSTAMP of every rendered calendar: 2027-03-08T12:00:00Z.
-const absl::Time kExportTime = absl::FromUnixSeconds(1804507200);
-
+using internal::ComponentPtr;
+using testing::BerlinSeries;
 using ::testing::Contains;
+using testing::CountLines;
 using ::testing::HasSubstr;
+using testing::kExportTime;
+using testing::Local;
 using ::testing::Not;
+using testing::RenderOrDie;
+using testing::SingleSession;
 using ::testing::StartsWith;
-
-absl::TimeZone Zone(const std::string& name) {
-  absl::TimeZone zone;
-  EXPECT_TRUE(absl::LoadTimeZone(name, &zone)) << name;
-  return zone;
-}
-
-absl::Time Local(const std::string& zone, int y, int mo, int d, int h,
-                 int mi = 0) {
-  return absl::FromCivil(absl::CivilSecond(y, mo, d, h, mi, 0), Zone(zone));
-}
-
-absl::Time Utc(int y, int mo, int d, int h, int mi = 0) {
-  return absl::FromCivil(absl::CivilSecond(y, mo, d, h, mi, 0),
-                         absl::UTCTimeZone());
-}
-
-CalendarEvent BerlinSeries() {
-  CalendarEvent e;
-  e.uid = "series-1@townhall";
-  e.sequence = 3;
-  e.last_modified = Utc(2027, 3, 1, 12);
-  e.summary = "Open Day";
-  e.description = "Consular questions";
-  e.url = "https://meet.example.com/j/123?pwd=a,b;c";
-  e.start = Local("Europe/Berlin", 2027, 3, 15, 10);
-  e.duration = absl::Minutes(90);
-  e.time_zone = "Europe/Berlin";
-  e.rrule = "FREQ=WEEKLY;COUNT=10";
-  e.exception_dates = {Local("Europe/Berlin", 2027, 3, 29, 10)};
-  e.extra_dates = {Local("Europe/Berlin", 2027, 3, 31, 15)};
-  return e;
-}
-
-CalendarEvent SingleSession(const std::string& zone) {
-  CalendarEvent e;
-  e.uid = "session-2@townhall";
-  e.sequence = 0;
-  e.last_modified = Utc(2027, 2, 1, 8);
-  e.summary = "Q&A";
-  e.start = Local(zone, 2027, 4, 20, 18);
-  e.duration = absl::Hours(1);
-  e.time_zone = zone;
-  return e;
-}
-
-std::string RenderOrDie(const std::vector<CalendarEvent>& events) {
-  absl::StatusOr<std::string> text = RenderCalendar(events, kExportTime);
-  EXPECT_TRUE(text.ok()) << text.status();
-  return text.ok() ? *text : std::string();
-}
-
-// Content lines: CRLF-separated, folded lines joined.
-std::vector<std::string> Unfold(const std::string& text) {
-  std::string unfolded = absl::StrReplaceAll(text, {{"\r\n ", ""}});
-  std::vector<std::string> lines = absl::StrSplit(unfolded, "\r\n");
-  if (!lines.empty() && lines.back().empty()) lines.pop_back();
-  return lines;
-}
-
-// The lines of the VTIMEZONE with `tzid`, BEGIN and END included.
-std::vector<std::string> VtimezoneLines(const std::string& text,
-                                        const std::string& tzid) {
-  std::vector<std::string> block;
-  std::vector<std::string> current;
-  bool inside = false;
-  for (const std::string& line : Unfold(text)) {
-    if (line == "BEGIN:VTIMEZONE") inside = true;
-    if (inside) current.push_back(line);
-    if (line == "END:VTIMEZONE") {
-      inside = false;
-      if (std::find(current.begin(), current.end(), "TZID:" + tzid) !=
-          current.end()) {
-        block = current;
-      }
-      current.clear();
-    }
-  }
-  return block;
-}
-
-int CountLines(const std::vector<std::string>& lines, absl::string_view line) {
-  return static_cast<int>(std::count(lines.begin(), lines.end(), line));
-}
-
-bool IsValidUtf8(absl::string_view s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    const unsigned char c = static_cast<unsigned char>(s[i]);
-    size_t n = c < 0x80           ? 1
-               : (c >> 5) == 0x6  ? 2
-               : (c >> 4) == 0xE  ? 3
-               : (c >> 3) == 0x1E ? 4
-                                  : 0;
-    if (n == 0 || i + n > s.size()) return false;
-    for (size_t k = 1; k < n; ++k) {
-      if ((static_cast<unsigned char>(s[i + k]) >> 6) != 0x2) return false;
-    }
-    i += n;
-  }
-  return true;
-}
+using testing::Unfold;
+using testing::Utc;
 
 // RFC 5545 3.1: CRLF line ends, at most 75 octets a line, and (as libical
 // promises) no UTF-8 sequence split across a fold.
@@ -153,11 +59,6 @@ void ExpectWellFormedLines(const std::string& text) {
     begin = end + 2;
   }
 }
-
-struct ComponentDeleter {
-  void operator()(icalcomponent* c) const { icalcomponent_free(c); }
-};
-using ComponentPtr = std::unique_ptr<icalcomponent, ComponentDeleter>;
 
 TEST(RenderCalendarTest, SeriesWithExceptions) {
   const std::string text = RenderOrDie({BerlinSeries()});
@@ -195,91 +96,6 @@ TEST(RenderCalendarTest, SeriesWithExceptions) {
   // No LOCATION for an online session.
   for (const std::string& line : lines) {
     EXPECT_THAT(line, Not(StartsWith("LOCATION")));
-  }
-}
-
-TEST(RenderCalendarTest, VtimezoneIsShortAndPlain) {
-  const std::string text = RenderOrDie({BerlinSeries()});
-  const std::vector<std::string> vtz = VtimezoneLines(text, "Europe/Berlin");
-  ASSERT_FALSE(vtz.empty()) << text;
-  EXPECT_LT(vtz.size(), 40) << text;
-  // The zoneinfo rules until 2037 and from 2037 on are merged into one
-  // open-ended rule per observance.
-  EXPECT_EQ(CountLines(vtz, "BEGIN:DAYLIGHT"), 1) << text;
-  EXPECT_THAT(vtz, Contains("RRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=3"));
-  EXPECT_THAT(vtz, Contains("RRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=10"));
-  for (const std::string& line : vtz) {
-    EXPECT_THAT(line, Not(HasSubstr("UNTIL=")));
-    // Nothing from before the year preceding the first event.
-    if (absl::StartsWith(line, "DTSTART:")) {
-      EXPECT_GE(line, "DTSTART:2026");
-    }
-  }
-}
-
-TEST(RenderCalendarTest, ZoneWithoutDstHasOneStandardBlock) {
-  const std::string text = RenderOrDie({SingleSession("Asia/Tashkent")});
-  const std::vector<std::string> vtz = VtimezoneLines(text, "Asia/Tashkent");
-  ASSERT_FALSE(vtz.empty()) << text;
-  EXPECT_EQ(CountLines(vtz, "BEGIN:STANDARD"), 1) << text;
-  EXPECT_EQ(CountLines(vtz, "BEGIN:DAYLIGHT"), 0) << text;
-  EXPECT_THAT(vtz, Contains("TZOFFSETTO:+0500"));
-  EXPECT_THAT(Unfold(text),
-              Contains("DTSTART;TZID=Asia/Tashkent:20270420T180000"));
-}
-
-// The truncated and merged VTIMEZONEs must still give the zone's offsets:
-// read them back with libical and compare with absl (the zoneinfo files)
-// for the 30 years promised, from the year before the event. Zones with rule
-// changes, suspended and resumed DST, permanent DST, southern hemisphere
-// rules, and zones libical itself gets wrong (St_Johns, Cairo, Sao_Paulo,
-// Tehran, Lord_Howe, Chatham).
-TEST(RenderCalendarTest, VtimezoneOffsetsMatchZoneinfo) {
-  for (const char* name :
-       {"Europe/Berlin", "America/New_York", "Asia/Tashkent",
-        "Australia/Sydney", "America/Sao_Paulo", "Europe/London", "Asia/Tokyo",
-        "America/Santiago", "Pacific/Auckland", "Africa/Cairo", "Europe/Moscow",
-        "Asia/Tehran", "America/Mexico_City", "Africa/Casablanca",
-        "Asia/Kolkata", "America/St_Johns", "Australia/Lord_Howe",
-        "Pacific/Chatham"}) {
-    for (int event_year : {2006, 2013, 2027}) {
-      SCOPED_TRACE(absl::StrCat(name, " ", event_year));
-      const absl::TimeZone zone = Zone(name);
-      CalendarEvent event = SingleSession(name);
-      event.start = Local(name, event_year, 4, 20, 18);
-      const std::string text = RenderOrDie({event});
-
-      absl::MutexLock lock(&internal::LibicalMutex());
-      ComponentPtr calendar(icalparser_parse_string(text.c_str()));
-      ASSERT_NE(calendar, nullptr);
-      icalcomponent* vtz = icalcomponent_get_first_component(
-          calendar.get(), ICAL_VTIMEZONE_COMPONENT);
-      ASSERT_NE(vtz, nullptr);
-      icaltimezone* parsed = icaltimezone_new();
-      ASSERT_EQ(
-          icaltimezone_set_component(parsed, icalcomponent_new_clone(vtz)), 1);
-      int mismatches = 0;
-      for (absl::CivilDay day(event_year - 1, 1, 1);
-           day < absl::CivilDay(event_year - 1 + 30, 1, 1); day += 1) {
-        const absl::CivilSecond noon(day.year(), day.month(), day.day(), 12, 0,
-                                     0);
-        icaltimetype local = icaltime_null_time();
-        local.year = static_cast<int>(noon.year());
-        local.month = noon.month();
-        local.day = noon.day();
-        local.hour = 12;
-        int is_daylight = 0;
-        const int offset =
-            icaltimezone_get_utc_offset(parsed, &local, &is_daylight);
-        const int expected = zone.At(absl::FromCivil(noon, zone)).offset;
-        if (offset != expected && ++mismatches <= 3) {
-          ADD_FAILURE() << absl::FormatCivilTime(noon) << ": " << offset
-                        << " != " << expected;
-        }
-      }
-      EXPECT_EQ(mismatches, 0);
-      icaltimezone_free(parsed, 1);
-    }
   }
 }
 

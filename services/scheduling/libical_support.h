@@ -1,4 +1,5 @@
-// Shared by the libical-based modules (recurrence.cc, calendar.cc).
+// Shared by the libical-based modules (rrule.cc, recurrence.cc, calendar.cc,
+// vtimezone.cc).
 //
 // LibicalMutex: serializes this project's calls into libical's time zone
 // machinery.
@@ -7,12 +8,12 @@
 // lazily; its VTIMEZONE components are shared by every caller), the TZID
 // prefix and zone directory settings. libical 3.0 guards only parts of it
 // with locks of its own, so every libical call that touches zones or
-// components (calendar.cc and its tests) runs under this one mutex. Keep the
-// critical sections short: no I/O besides libical's own lazy reading of
-// /usr/share/zoneinfo.
+// components (calendar.cc, vtimezone.cc and their tests) runs under this one
+// mutex. Keep the critical sections short: no I/O besides libical's own lazy
+// reading of /usr/share/zoneinfo.
 //
-// Recurrence rules are parsed and expanded WITHOUT this mutex
-// (recurrence.cc): with floating (zone-less) times, icalrecurrencetype_*
+// Recurrence rules are parsed and expanded WITHOUT this mutex (rrule.cc,
+// recurrence.cc): with floating (zone-less) times, icalrecurrencetype_*
 // and icalrecur_iterator_* use only per-thread state (icalerrno and the
 // icalmemory ring buffers are pthread-specific in libical 3.0), the
 // iterator's own memory and its own ICU calendar. So a long expansion by one
@@ -69,6 +70,17 @@ class ParsedRrule {
   icalrecurrencetype value_;
 };
 
+struct ComponentDeleter {
+  void operator()(icalcomponent* c) const { icalcomponent_free(c); }
+};
+using ComponentPtr = std::unique_ptr<icalcomponent, ComponentDeleter>;
+
+// Text libical allocated for the caller (the *_r functions).
+struct BufferDeleter {
+  void operator()(char* p) const { icalmemory_free_buffer(p); }
+};
+using BufferPtr = std::unique_ptr<char, BufferDeleter>;
+
 // iCalendar has second resolution; flooring every input the same way lets
 // exceptions match expanded starts exactly.
 inline absl::Time FloorToSecond(absl::Time t) {
@@ -85,6 +97,13 @@ inline icaltimetype FloatingTime(const absl::CivilSecond& local) {
   t.minute = local.minute();
   t.second = local.second();
   return t;
+}
+
+// `t` as a UTC time ("...Z").
+inline icaltimetype UtcTime(absl::Time t) {
+  icaltimetype out = FloatingTime(absl::ToCivilSecond(t, absl::UTCTimeZone()));
+  out.zone = icaltimezone_get_utc_timezone();
+  return out;
 }
 
 inline absl::CivilSecond ToCivil(const icaltimetype& t) {

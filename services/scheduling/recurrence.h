@@ -19,8 +19,8 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "services/scheduling/rrule.h"  // ValidateRrule, for every caller.
 
 namespace townhall::scheduling {
 
@@ -36,8 +36,6 @@ inline constexpr absl::Duration kOpenEndedHorizon = absl::Hours(24 * 366);
 // days per occurrence), for WEEKLY every day of every week, for MONTHLY and
 // YEARLY each month or year expanded. 10,000 cost ~25 ms of CPU.
 inline constexpr int64_t kMaxExpansionCandidates = 10000;
-// BYHOUR x BYMINUTE x BYSECOND: start times a rule may have per day.
-inline constexpr int64_t kMaxStartsPerDay = 24;
 
 struct RecurrenceSpec {
   // RRULE value without "RRULE:", e.g. "FREQ=MONTHLY;BYDAY=2SA;COUNT=6".
@@ -52,20 +50,14 @@ struct RecurrenceSpec {
   std::vector<absl::Time> extra_dates;
 };
 
-// Checks that `rrule` parses and is within the limits (INVALID_ARGUMENT
-// naming `field` otherwise); a MONTHLY or YEARLY rule must have an
-// occurrence between 2000-01-03 and the end of the session range. Costs at
-// most one probe per month or year of that range (~30 ms of CPU).
-absl::Status ValidateRrule(absl::string_view rrule,
-                           absl::string_view field = "series.rrule");
-
 // Returns the occurrence starts in increasing order: the RRULE expansion
 // (DTSTART included), minus exception_dates, plus extra_dates. Open-ended
 // rules stop at kOpenEndedHorizon. INVALID_ARGUMENT naming the field: more
 // than kMaxOccurrences occurrences, an occurrence (or UNTIL) outside the
 // range a single session may start in (ValidateTimestamp), a rule that needs
-// more than kMaxExpansionCandidates to expand, a bad rule or an unknown time
-// zone. Thread-safe; does not take internal::LibicalMutex().
+// more than kMaxExpansionCandidates to expand, a bad rule (as ValidateRrule
+// refuses it) or an unknown time zone. Thread-safe; does not take
+// internal::LibicalMutex().
 absl::StatusOr<std::vector<absl::Time>> ExpandRecurrence(
     const RecurrenceSpec& spec);
 

@@ -9,6 +9,7 @@
 #include "services/common/status.h"
 #include "services/common/validation.h"
 #include "services/scheduling/recurrence.h"
+#include "services/scheduling/rrule.h"
 #include "services/scheduling/scheduling_logic.h"
 #include "services/scheduling/scheduling_scripts.h"
 #include "services/scheduling/session_store.h"

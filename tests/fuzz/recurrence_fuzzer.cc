@@ -1,4 +1,5 @@
-// Fuzzes RRULE validation and expansion (services/scheduling/recurrence.h).
+// Fuzzes RRULE validation and expansion (services/scheduling/rrule.h,
+// recurrence.h).
 // An input is text, one item per line, so seeds read like a series:
 //   FREQ=MONTHLY;BYDAY=2SA;COUNT=6   the RRULE (required)
 //   Europe/Berlin                    time zone (default Europe/Berlin)
@@ -17,6 +18,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "services/scheduling/recurrence.h"
+#include "services/scheduling/rrule.h"
 #include "tests/fuzz/fuzz_check.h"
 
 namespace {

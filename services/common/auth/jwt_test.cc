@@ -1,14 +1,11 @@
-// JWT key sets, signing and verification, and the Authenticator.
+// JWT key sets, signing and verification.
 #include "services/common/auth/jwt.h"
 
 #include <gtest/gtest.h>
-#include <jwt.h>
 
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
-#include <memory>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,101 +14,22 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
-#include "services/common/auth/authenticator.h"
+#include "services/common/auth/jwt_test_support.h"
 
 namespace townhall {
 namespace {
 
-constexpr char kSecretA[] =
-    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";  // 40 bytes
-constexpr char kSecretB[] = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
-constexpr char kAudience[] = "townhall";
+using testing::Claims;
+using testing::ExpectUnauthenticated;
+using testing::kAudience;
+using testing::Keys;
+using testing::kNow;
+using testing::kSecretA;
+using testing::kSecretB;
+using testing::RawToken;
+using testing::Rules;
 
-// townhall's default rules, with `audience`.
-TokenRules Rules(const std::string& audience = kAudience) {
-  return TokenRules{.audience = audience};
-}
-
-KeySet Keys(const std::string& contents) {
-  absl::StatusOr<KeySet> keys = KeySet::Parse(contents);
-  EXPECT_TRUE(keys.ok()) << keys.status();
-  return keys.ok() ? *std::move(keys) : KeySet();
-}
-
-// A fixed "now" with whole seconds (tokens carry seconds only).
-const absl::Time kNow = absl::FromUnixSeconds(1800000000);
-
-TokenClaims Claims() {
-  TokenClaims claims;
-  claims.tenant_id = "t-mfa";
-  claims.subject = "organizer@example.uz";
-  claims.role = Role::kOrganizer;
-  claims.issue_time = kNow - absl::Minutes(5);
-  claims.expire_time = kNow + absl::Hours(1);
-  return claims;
-}
-
-void ExpectUnauthenticated(const absl::StatusOr<Principal>& result,
-                           const std::string& reason) {
-  ASSERT_FALSE(result.ok()) << "verified a token that must be rejected";
-  EXPECT_EQ(result.status().code(), absl::StatusCode::kUnauthenticated)
-      << result.status();
-  EXPECT_TRUE(absl::StrContains(result.status().message(), reason))
-      << result.status();
-}
-
-std::string B64(const std::string& s) { return absl::WebSafeBase64Escape(s); }
-
-// Builds a token with libjwt directly, for algorithms and claims that
-// SignToken never produces.
-struct RawToken {
-  jwt_alg_t alg = JWT_ALG_HS256;
-  std::string secret = kSecretA;
-  std::string kid = "k1";
-  std::vector<std::pair<std::string, std::string>> grants = {
-      {"aud", kAudience},
-      {"sub", "someone"},
-      {"tid", "t-mfa"},
-      {"role", "organizer"}};
-  std::vector<std::pair<std::string, long>> int_grants;
-  // Each is left out when nullopt.
-  std::optional<std::string> iss = "townhall";
-  std::optional<long> iat = absl::ToUnixSeconds(kNow - absl::Minutes(5));
-  std::optional<long> exp = absl::ToUnixSeconds(kNow + absl::Hours(1));
-
-  std::string Encode() const {
-    jwt_t* jwt = nullptr;
-    EXPECT_EQ(jwt_new(&jwt), 0);
-    std::unique_ptr<jwt_t, void (*)(jwt_t*)> owned(jwt, jwt_free);
-    EXPECT_EQ(jwt_set_alg(jwt, alg,
-                          reinterpret_cast<const unsigned char*>(secret.data()),
-                          static_cast<int>(secret.size())),
-              0);
-    if (!kid.empty()) {
-      EXPECT_EQ(jwt_add_header(jwt, "kid", kid.c_str()), 0);
-    }
-    for (const auto& [name, value] : grants) {
-      EXPECT_EQ(jwt_add_grant(jwt, name.c_str(), value.c_str()), 0);
-    }
-    for (const auto& [name, value] : int_grants) {
-      EXPECT_EQ(jwt_add_grant_int(jwt, name.c_str(), value), 0);
-    }
-    if (iss.has_value()) {
-      EXPECT_EQ(jwt_add_grant(jwt, "iss", iss->c_str()), 0);
-    }
-    if (iat.has_value()) {
-      EXPECT_EQ(jwt_add_grant_int(jwt, "iat", *iat), 0);
-    }
-    if (exp.has_value()) {
-      EXPECT_EQ(jwt_add_grant_int(jwt, "exp", *exp), 0);
-    }
-    char* encoded = jwt_encode_str(jwt);
-    EXPECT_NE(encoded, nullptr);
-    std::string token = encoded != nullptr ? encoded : "";
-    free(encoded);
-    return token;
-  }
-};
+using testing::B64;
 
 // ---------------------------------------------------------------- KeySet
 
@@ -500,267 +418,6 @@ TEST(Jwt, SignWithEmptyKeySetFails) {
   ExpectUnauthenticated(
       VerifyToken(KeySet(), Rules(), RawToken().Encode(), kNow),
       "invalid token");
-}
-
-// ------------------------------------------------ Lifetime and issuer
-
-// A correctly signed token of each kind (organizer, join token, API key).
-struct TokenKind {
-  std::string name;
-  RawToken token;
-  // Its longest lifetime under the default rules.
-  absl::Duration max_lifetime;
-};
-
-std::vector<TokenKind> TokenKinds() {
-  RawToken organizer;
-  RawToken join;
-  join.grants = {{"aud", kAudience},      {"sub", "p-1"}, {"tid", "t-mfa"},
-                 {"role", "participant"}, {"sid", "s-1"}, {"pid", "p-1"}};
-  join.int_grants = {{"gen", 0}};
-  RawToken api_key;
-  api_key.grants = {{"aud", kAudience},
-                    {"sub", "api-key:key-1"},
-                    {"tid", "t-mfa"},
-                    {"role", "api-client"},
-                    {"jti", "key-1"}};
-  api_key.int_grants = {{"scp", ScopeBit(ApiScope::kReadSchedule)}};
-  return {{"organizer", organizer, absl::Hours(24)},
-          {"join token", join, absl::Hours(24 * 7)},
-          {"API key", api_key, absl::Hours(24 * 365)}};
-}
-
-TEST(Jwt, LifetimeLongerThanItsKindAllowsIsRefused) {
-  KeySet keys = Keys(absl::StrCat("k1 ", kSecretA));
-  for (const TokenKind& kind : TokenKinds()) {
-    SCOPED_TRACE(kind.name);
-    RawToken raw = kind.token;
-    raw.iat = absl::ToUnixSeconds(kNow - absl::Hours(1));
-    raw.exp = *raw.iat + absl::ToInt64Seconds(kind.max_lifetime);
-    EXPECT_TRUE(VerifyToken(keys, Rules(), raw.Encode(), kNow).ok());
-    raw.exp = *raw.exp + 1;
-    ExpectUnauthenticated(VerifyToken(keys, Rules(), raw.Encode(), kNow),
-                          "lifetime");
-    // What the outside tester tried: ten years.
-    raw.exp = *raw.iat + absl::ToInt64Seconds(absl::Hours(24 * 3653));
-    ExpectUnauthenticated(VerifyToken(keys, Rules(), raw.Encode(), kNow),
-                          "lifetime");
-  }
-}
-
-TEST(Jwt, TokenWithoutIssueTimeOrExpiryIsRefused) {
-  KeySet keys = Keys(absl::StrCat("k1 ", kSecretA));
-  for (const TokenKind& kind : TokenKinds()) {
-    SCOPED_TRACE(kind.name);
-    RawToken no_iat = kind.token;
-    no_iat.iat = std::nullopt;
-    ExpectUnauthenticated(VerifyToken(keys, Rules(), no_iat.Encode(), kNow),
-                          "no issue time");
-    RawToken no_exp = kind.token;
-    no_exp.exp = std::nullopt;
-    ExpectUnauthenticated(VerifyToken(keys, Rules(), no_exp.Encode(), kNow),
-                          "no expiry");
-  }
-}
-
-// A short lifetime that starts in the future would still be valid for
-// years: iat may be ahead of the clock by a minute of skew at most.
-TEST(Jwt, TokenIssuedInTheFutureIsRefused) {
-  KeySet keys = Keys(absl::StrCat("k1 ", kSecretA));
-  RawToken raw;
-  raw.iat = absl::ToUnixSeconds(kNow + absl::Hours(24 * 3650));
-  raw.exp = *raw.iat + 3600;
-  ExpectUnauthenticated(VerifyToken(keys, Rules(), raw.Encode(), kNow),
-                        "issued in the future");
-  raw.iat = absl::ToUnixSeconds(kNow + absl::Seconds(30));  // clock skew
-  raw.exp = *raw.iat + 3600;
-  EXPECT_TRUE(VerifyToken(keys, Rules(), raw.Encode(), kNow).ok());
-}
-
-TEST(Jwt, WrongOrMissingIssuerIsRefused) {
-  KeySet keys = Keys(absl::StrCat("k1 ", kSecretA));
-  for (const TokenKind& kind : TokenKinds()) {
-    SCOPED_TRACE(kind.name);
-    RawToken raw = kind.token;
-    EXPECT_TRUE(VerifyToken(keys, Rules(), raw.Encode(), kNow).ok());
-    for (std::optional<std::string> iss :
-         {std::optional<std::string>("https://idp.example.org"),
-          std::optional<std::string>(""),
-          std::optional<std::string>("Townhall"),
-          std::optional<std::string>()}) {
-      SCOPED_TRACE(iss.value_or("(none)"));
-      raw.iss = iss;
-      ExpectUnauthenticated(VerifyToken(keys, Rules(), raw.Encode(), kNow),
-                            "wrong issuer");
-    }
-  }
-}
-
-TEST(Jwt, ConfiguredIssuerAndLifetimesApply) {
-  KeySet keys = Keys(absl::StrCat("k1 ", kSecretA));
-  TokenRules rules = Rules();
-  rules.issuer = "https://idp.gov.example";
-  rules.max_organizer_lifetime = absl::Hours(2);
-  TokenClaims claims = Claims();  // lives 1 h 5 min
-  absl::StatusOr<std::string> token = SignToken(keys, rules, claims);
-  ASSERT_TRUE(token.ok()) << token.status();
-  EXPECT_TRUE(VerifyToken(keys, rules, *token, kNow).ok());
-  // Townhall's default issuer is not this one.
-  ExpectUnauthenticated(VerifyToken(keys, Rules(), *token, kNow),
-                        "wrong issuer");
-  rules.max_organizer_lifetime = absl::Hours(1);
-  ExpectUnauthenticated(VerifyToken(keys, rules, *token, kNow),
-                        "lifetime longer than 1h, the maximum for organizer");
-  // Nor is such a token signed in the first place.
-  EXPECT_EQ(SignToken(keys, rules, claims).status().code(),
-            absl::StatusCode::kInvalidArgument);
-}
-
-TEST(Jwt, FormatLifetimeSaysDaysWhenWhole) {
-  EXPECT_EQ(FormatLifetime(absl::Hours(24 * 365)), "365 days");
-  EXPECT_EQ(FormatLifetime(absl::Hours(24 * 7)), "7 days");
-  EXPECT_EQ(FormatLifetime(absl::Hours(24)), "24h");
-  EXPECT_EQ(FormatLifetime(absl::Hours(36)), "36h");
-  EXPECT_EQ(FormatLifetime(absl::Minutes(10)), "10m");
-}
-
-// --------------------------------------------------------- Authenticator
-
-AuthOptions Options(const std::string& bootstrap) {
-  AuthOptions options;
-  options.keys = Keys(absl::StrCat("k1 ", kSecretA));
-  options.tokens = Rules();
-  options.bootstrap_credential = bootstrap;
-  return options;
-}
-
-constexpr char kBootstrap[] = "bootstrap-credential-0123456789";
-
-TEST(Authenticator, RequiresBearerPrefix) {
-  Authenticator auth(Options(kBootstrap));
-  TokenClaims claims = Claims();
-  claims.issue_time = absl::Now();
-  claims.expire_time = absl::Now() + absl::Hours(1);
-  absl::StatusOr<std::string> token = auth.Issue(claims);
-  ASSERT_TRUE(token.ok()) << token.status();
-
-  absl::StatusOr<Principal> principal =
-      auth.AuthenticateHeader("Bearer " + *token);
-  ASSERT_TRUE(principal.ok()) << principal.status();
-  EXPECT_EQ(principal->tenant_id, "t-mfa");
-  EXPECT_FALSE(principal->is_operator());
-
-  for (const std::string& header :
-       {*token, "Basic " + *token, "Bearer" + *token, std::string("Bearer "),
-        std::string(""), "Token " + std::string(kBootstrap),
-        std::string(kBootstrap)}) {
-    SCOPED_TRACE(header);
-    absl::StatusOr<Principal> rejected = auth.AuthenticateHeader(header);
-    ASSERT_FALSE(rejected.ok());
-    EXPECT_EQ(rejected.status().code(), absl::StatusCode::kUnauthenticated);
-  }
-}
-
-TEST(Authenticator, BootstrapCredentialIsOperator) {
-  Authenticator auth(Options(kBootstrap));
-  absl::StatusOr<Principal> principal =
-      auth.AuthenticateHeader(absl::StrCat("Bearer ", kBootstrap));
-  ASSERT_TRUE(principal.ok()) << principal.status();
-  EXPECT_TRUE(principal->is_operator());
-  EXPECT_EQ(principal->role, Role::kOperator);
-  EXPECT_TRUE(principal->tenant_id.empty());
-  // Near misses are not the operator.
-  std::string wrong = kBootstrap;
-  wrong.back() = 'X';
-  for (const std::string& cred : {wrong, std::string(kBootstrap).substr(1),
-                                  absl::StrCat(kBootstrap, "0")}) {
-    absl::StatusOr<Principal> rejected =
-        auth.AuthenticateHeader("Bearer " + cred);
-    EXPECT_EQ(rejected.status().code(), absl::StatusCode::kUnauthenticated)
-        << cred;
-  }
-}
-
-TEST(Authenticator, EmptyBootstrapDisablesIt) {
-  Authenticator auth(Options(""));
-  for (const char* header : {"Bearer ", "Bearer  ", "Bearer \"\""}) {
-    absl::StatusOr<Principal> principal = auth.AuthenticateHeader(header);
-    ASSERT_FALSE(principal.ok()) << header;
-    EXPECT_EQ(principal.status().code(), absl::StatusCode::kUnauthenticated);
-  }
-  // The credential of another installation means nothing here.
-  EXPECT_FALSE(
-      auth.AuthenticateHeader(absl::StrCat("Bearer ", kBootstrap)).ok());
-}
-
-TEST(Authenticator, LoadAuthOptionsRejectsShortBootstrapCredential) {
-  char keys_path[] = "/tmp/townhall-jwt-keys-XXXXXX";
-  int fd = mkstemp(keys_path);
-  ASSERT_GE(fd, 0);
-  close(fd);
-  { std::ofstream(keys_path) << "k1 " << kSecretA << "\n"; }
-  char cred_path[] = "/tmp/townhall-jwt-cred-XXXXXX";
-  fd = mkstemp(cred_path);
-  ASSERT_GE(fd, 0);
-  close(fd);
-
-  { std::ofstream(cred_path) << "short\n"; }
-  EXPECT_EQ(LoadAuthOptions(keys_path, Rules(), cred_path).status().code(),
-            absl::StatusCode::kInvalidArgument);
-  { std::ofstream(cred_path) << kBootstrap << "\n"; }
-  absl::StatusOr<AuthOptions> options =
-      LoadAuthOptions(keys_path, Rules(), cred_path);
-  ASSERT_TRUE(options.ok()) << options.status();
-  EXPECT_EQ(options->bootstrap_credential, kBootstrap);  // newline stripped
-  EXPECT_EQ(options->keys.signing_key_id(), "k1");
-  EXPECT_EQ(LoadAuthOptions("", Rules(), cred_path).status().code(),
-            absl::StatusCode::kInvalidArgument);
-  // Token rules: an issuer, and no limit below the services' own tokens.
-  TokenRules no_issuer = Rules();
-  no_issuer.issuer = "";
-  EXPECT_EQ(LoadAuthOptions(keys_path, no_issuer, cred_path).status().code(),
-            absl::StatusCode::kInvalidArgument);
-  TokenRules too_short = Rules();
-  too_short.max_join_token_lifetime = absl::Minutes(5);
-  EXPECT_EQ(LoadAuthOptions(keys_path, too_short, cred_path).status().code(),
-            absl::StatusCode::kInvalidArgument);
-  std::remove(keys_path);
-  std::remove(cred_path);
-}
-
-TEST(Authenticator, IssueLifetimeKeepsToTheKindsMaximum) {
-  AuthOptions options = Options(kBootstrap);
-  options.tokens.max_organizer_lifetime = absl::Hours(6);
-  Authenticator auth(options);
-  // No ttl requested: the fallback, shortened to the maximum.
-  EXPECT_EQ(
-      *auth.IssueLifetime(Role::kOrganizer, std::nullopt, absl::Hours(12)),
-      absl::Hours(6));
-  EXPECT_EQ(
-      *auth.IssueLifetime(Role::kModerator, std::nullopt, absl::Hours(12)),
-      absl::Hours(12));
-  EXPECT_EQ(
-      *auth.IssueLifetime(Role::kOrganizer, absl::Hours(6), absl::Hours(12)),
-      absl::Hours(6));
-  for (absl::Duration bad : {absl::Hours(6) + absl::Seconds(1),
-                             absl::ZeroDuration(), -absl::Seconds(1)}) {
-    absl::StatusOr<absl::Duration> refused =
-        auth.IssueLifetime(Role::kOrganizer, bad, absl::Hours(12));
-    EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
-    EXPECT_TRUE(absl::StrContains(refused.status().message(),
-                                  "ttl: must be positive and at most 6h"))
-        << refused.status();
-  }
-  EXPECT_TRUE(absl::StrContains(
-      auth.IssueLifetime(Role::kParticipant, absl::Hours(24 * 8), {})
-          .status()
-          .message(),
-      "at most 7 days"));
-  EXPECT_TRUE(absl::StrContains(
-      auth.IssueLifetime(Role::kApiClient, absl::Hours(24 * 366), {})
-          .status()
-          .message(),
-      "at most 365 days"));
 }
 
 }  // namespace
