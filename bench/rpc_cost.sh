@@ -83,6 +83,7 @@ log "redis :$REDIS_PORT (proxy :$PROXY_PORT), calls=$CALLS duration=$DURATION th
 
 jq -rs '
   def r2: (. * 100 | round) / 100;
+  def r3: (. * 1000 | round) / 1000;
   def delta(f): (.after | f) as $a | (.before | f) as $b
     | reduce ($a | keys[]) as $k (0; . + ($a[$k] - ($b[$k] // 0)));
   def per_name(f): (.after | f) as $a | (.before | f) as $b | .calls as $n
@@ -101,5 +102,5 @@ jq -rs '
    | ($t | map(select(.rpc == "Ping") | .per_second) | add / length) as $ping
    | "| RPC | calls/s | ratio to Ping | errors |",
      "|---|---:|---:|---:|",
-     ($t[] | "| \(.rpc) | \(.per_second | round) | \(.per_second / $ping | r2) | \(.errors) |"))
+     ($t[] | "| \(.rpc) | \(.per_second | round) | \(.per_second / $ping | r3) | \(.errors) |"))
 ' "$WORK/results.json"
