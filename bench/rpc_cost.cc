@@ -6,7 +6,8 @@
 //    maximum) with an ACTIVE agenda item.
 // 2. For each RPC, --calls calls one after the other (the hot paths in
 //    their steady state: distinct participants, so every call is a real
-//    write), with a snapshot of --stats_port (bench/redis_count_proxy.py:
+//    write), the members' hot paths once more with their own join tokens
+//    ("(participant)"), with a snapshot of --stats_port (bench/redis_count_proxy.py:
 //    Redis commands and round trips) and of the server's access log
 //    (--access_log_file: calls to SchedulingService) before and after.
 //    One JSON line per RPC.
@@ -294,6 +295,57 @@ void CostRuns(const Fixture& f, const std::string& server) {
     r.set_page_size(20);
     return client.ListQuestions(r).status();
   });
+  // The same hot paths as the session's members call them: each with its
+  // own join token (registered outside the measurement), so the
+  // participant's steady state is what is counted.
+  std::vector<std::string> member_tokens;
+  for (int i = 0; i < n; ++i) {
+    const std::string& participant = f.participants[n + i];
+    v1::RegisterRequest r;
+    r.set_session_id(f.session_id);
+    r.set_participant_id(participant);
+    Must("register member", client.Register(r));
+    v1::IssueJoinTokenRequest issue;
+    issue.set_session_id(f.session_id);
+    issue.set_participant_id(participant);
+    member_tokens.push_back(
+        Must("join token", client.IssueJoinToken(issue)).token());
+  }
+  auto as_member = [&](int i) {
+    CallOptions call;
+    call.token = member_tokens[i];
+    return call;
+  };
+  CostRun("RecordAttendance (participant)", n, [&](int i) {
+    v1::RecordAttendanceRequest r;
+    r.set_session_id(f.session_id);
+    r.set_participant_id(f.participants[n + i]);
+    r.set_action(v1::ATTENDANCE_ACTION_JOIN);
+    return client.RecordAttendance(r, as_member(i)).status();
+  });
+  CostRun("RaiseHand (participant)", n, [&](int i) {
+    v1::RaiseHandRequest r;
+    r.set_session_id(f.session_id);
+    r.set_agenda_item_id(f.item_id);
+    r.set_participant_id(f.participants[n + i]);
+    return client.RaiseHand(r, as_member(i)).status();
+  });
+  CostRun("SubmitQuestion (participant)", n, [&](int i) {
+    v1::SubmitQuestionRequest r;
+    r.set_session_id(f.session_id);
+    r.set_participant_id(f.participants[n + i]);
+    r.set_language("en");
+    r.set_text(absl::StrCat("Member question ", i, " on library branch ",
+                            i * 7907 % 100019, " closing times?"));
+    return client.SubmitQuestion(r, as_member(i)).status();
+  });
+  CostRun("Vote (participant)", n, [&](int i) {
+    v1::UpvoteQuestionRequest r;
+    r.set_session_id(f.session_id);
+    r.set_question_id(questions[(i + 2) % questions.size()]);
+    r.set_participant_id(f.participants[n + i]);
+    return client.UpvoteQuestion(r, as_member(i)).status();
+  });
   auto stub = v1::QuestionService::NewStub(client.channel());
   CostRun("WatchQueue snapshot", n, [&](int) {
     grpc::ClientContext context;
@@ -433,7 +485,10 @@ void ThroughputRuns(const std::string& server) {
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
   const std::string server = absl::GetFlag(FLAGS_server);
-  townhall::Fixture f = townhall::Setup(server, absl::GetFlag(FLAGS_calls));
+  // Participants 0..calls-1 are registered by the Register cost run, the
+  // others before the runs with a join token.
+  townhall::Fixture f =
+      townhall::Setup(server, 2 * absl::GetFlag(FLAGS_calls));
   townhall::CostRuns(f, server);
   const std::string throughput = absl::GetFlag(FLAGS_throughput_server);
   if (!throughput.empty()) townhall::ThroughputRuns(throughput);

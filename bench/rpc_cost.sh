@@ -6,6 +6,7 @@
 #   bench/rpc_cost.sh                  # CALLS=200 calls per RPC
 #   CALLS=500 DURATION=10s THREADS=32 bench/rpc_cost.sh
 #   SERVER_FLAGS="--session_cache_size=0" bench/rpc_cost.sh
+#   RESULTS=/tmp/rpc_cost.json bench/rpc_cost.sh   # keep the raw JSON
 #
 # Two townhalld on one private Redis (deploy/local/redis.conf, AOF off:
 # round trips, not fsyncs, are measured): the first talks to Redis through
@@ -24,6 +25,7 @@ DURATION=${DURATION:-5s}
 THREADS=${THREADS:-16}
 SERVER_FLAGS=${SERVER_FLAGS:-}
 SKIP_BUILD=${SKIP_BUILD:-0}
+RESULTS=${RESULTS:-}  # where to keep the raw JSON lines (default: not kept)
 
 log() { echo "rpc_cost: $*" >&2; }
 if [[ $SKIP_BUILD != 1 ]]; then
@@ -77,23 +79,28 @@ log "redis :$REDIS_PORT (proxy :$PROXY_PORT), calls=$CALLS duration=$DURATION th
   --bootstrap_credential_file="$WORK/bootstrap_credential" --calls="$CALLS" \
   --stats_port="$CONTROL_PORT" --access_log_file="$WORK/cost.log" \
   --duration="$DURATION" --threads="$THREADS" >"$WORK/results.json"
+[[ -n $RESULTS ]] && cp "$WORK/results.json" "$RESULTS"
 
 jq -rs '
   def r2: (. * 100 | round) / 100;
+  def r3: (. * 1000 | round) / 1000;
   def delta(f): (.after | f) as $a | (.before | f) as $b
     | reduce ($a | keys[]) as $k (0; . + ($a[$k] - ($b[$k] // 0)));
-  "| RPC | calls | Redis commands/call (sent) | round trips/call | commands/call incl. in scripts | SchedulingService calls/call | errors |",
-  "|---|---:|---:|---:|---:|---:|---:|",
+  def per_name(f): (.after | f) as $a | (.before | f) as $b | .calls as $n
+    | [$a | keys[] | select($a[.] > ($b[.] // 0))
+       | "\(.) \(($a[.] - ($b[.] // 0)) / $n | r2)"] | join(", ");
+  "| RPC | calls | Redis commands/call (sent) | round trips/call | commands/call incl. in scripts | SchedulingService calls/call | errors | sent, by command |",
+  "|---|---:|---:|---:|---:|---:|---:|---|",
   (.[] | select(.kind == "cost") |
     "| \(.rpc) | \(.calls)" +
     " | \(delta(.commands) / .calls | r2)" +
     " | \((.after.round_trips - .before.round_trips) / .calls | r2)" +
     " | \(delta(.commandstats | with_entries(select(.key | test("^(xread|info|command|client|ping|hello)") | not))) / .calls | r2)" +
-    " | \(.cross_service / .calls | r2) | \(.errors) |"),
+    " | \(.cross_service / .calls | r2) | \(.errors) | \(per_name(.commands)) |"),
   "",
   ([.[] | select(.kind == "throughput")] as $t
    | ($t | map(select(.rpc == "Ping") | .per_second) | add / length) as $ping
    | "| RPC | calls/s | ratio to Ping | errors |",
      "|---|---:|---:|---:|",
-     ($t[] | "| \(.rpc) | \(.per_second | round) | \(.per_second / $ping | r2) | \(.errors) |"))
+     ($t[] | "| \(.rpc) | \(.per_second | round) | \(.per_second / $ping | r3) | \(.errors) |"))
 ' "$WORK/results.json"
