@@ -88,9 +88,10 @@ absl::StatusOr<std::vector<v1::ApiKey>> TenantStore::GetApiKeys(
 absl::StatusOr<v1::ApiKey> TenantStore::RevokeApiKey(absl::string_view id,
                                                      absl::Time now) {
   std::string key = ApiKeyKey(id);
+  TH_RETURN_IF_ERROR(ListRevocationStream(redis_, tenant_id_));
   TH_RETURN_IF_ERROR(redis_
                          .Eval(lua::kRevokeApiKeyScript,
-                               {key, std::string(kRevocationStreamKey)},
+                               {key, RevocationStreamKey(tenant_id_)},
                                {ApiKeyRevocationKey(tenant_id_, id),
                                 absl::StrCat(absl::ToUnixMicros(now)),
                                 RevocationStreamMinId(now)})

@@ -25,8 +25,9 @@ namespace {
 using ::testing::AllOf;
 using ::testing::HasSubstr;
 
-// The revocation list follows th:revocations within a round trip, and the
-// registry checks open streams every kStreamCheckInterval: 5 s is generous.
+// The revocation list follows the tenants' revocation streams within a
+// round trip, and the registry checks open streams every
+// kStreamCheckInterval: 5 s is generous.
 constexpr absl::Duration kRevocationBound = absl::Seconds(5);
 
 // The stream kinds every test runs over.

@@ -1,9 +1,15 @@
 #include "services/common/auth/revocation_list.h"
 
+#include <vector>
+
+#include "absl/status/statusor.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "services/common/logging.h"
+#include "services/common/status.h"
+#include "services/common/tenant_keys.h"
+#include "townhall_common_lua.h"
 
 namespace townhall {
 namespace {
@@ -12,7 +18,80 @@ constexpr absl::Duration kBlock = absl::Seconds(1);
 constexpr absl::Duration kRetryDelay = absl::Milliseconds(200);
 constexpr int kBatch = 1000;
 
+// The entries of one stream that one read returned, oldest first.
+struct StreamEntry {
+  std::string id;
+  std::string key;         // field "k" (a revocation) or "t" (an index entry)
+  int64_t generation = 0;  // field "g"
+};
+struct StreamBatch {
+  std::string stream;
+  std::vector<StreamEntry> entries;
+};
+
+// Reads up to kBatch entries of every stream in `cursors` (stream key -> id
+// of the last entry read, "0" for none) after that id, waiting up to
+// `block` for the first one (zero: not at all). Every read of the watcher
+// goes through here, as one XREAD over all the streams. On Redis Cluster
+// that XREAD is refused (CROSSSLOT: the index and the tenants' streams are
+// in different slots): there this function is to send one XREAD per
+// master, the streams grouped by KeySlot -> master (ClusterTopology).
+absl::StatusOr<std::vector<StreamBatch>> ReadStreams(
+    RedisConnection& redis,
+    const absl::flat_hash_map<std::string, std::string>& cursors,
+    absl::Duration block) {
+  std::vector<std::string> argv = {"XREAD", "COUNT", absl::StrCat(kBatch)};
+  if (block > absl::ZeroDuration()) {
+    argv.push_back("BLOCK");
+    argv.push_back(absl::StrCat(absl::ToInt64Milliseconds(block)));
+  }
+  argv.push_back("STREAMS");
+  for (const auto& [stream, last_id] : cursors) argv.push_back(stream);
+  for (const auto& [stream, last_id] : cursors) argv.push_back(last_id);
+  TH_ASSIGN_OR_RETURN(RedisReply reply, redis.Command(argv));
+  if (reply.type == RedisReply::Type::kError) {
+    return absl::UnavailableError(reply.str);
+  }
+  std::vector<StreamBatch> batches;
+  if (reply.is_nil()) return batches;  // nothing new within the block time
+  // [[stream, [[id, [field, value, ...]], ...]], ...]
+  for (const RedisReply& stream : reply.elements) {
+    if (stream.elements.size() != 2) continue;
+    StreamBatch& batch = batches.emplace_back();
+    batch.stream = stream.elements[0].str;
+    for (const RedisReply& entry : stream.elements[1].elements) {
+      if (entry.elements.size() != 2) continue;
+      StreamEntry& out = batch.entries.emplace_back();
+      out.id = entry.elements[0].str;
+      const auto& fields = entry.elements[1].elements;
+      for (size_t i = 0; i + 1 < fields.size(); i += 2) {
+        if (fields[i].str == "k" || fields[i].str == "t") {
+          out.key = fields[i + 1].str;
+        }
+        if (fields[i].str == "g") {
+          (void)absl::SimpleAtoi(fields[i + 1].str, &out.generation);
+        }
+      }
+    }
+  }
+  return batches;
+}
+
 }  // namespace
+
+std::string RevocationStreamKey(absl::string_view tenant_id) {
+  return absl::StrCat(TenantPrefix(tenant_id), "revocations");
+}
+
+absl::Status ListRevocationStream(RedisConnection& redis,
+                                  absl::string_view tenant_id) {
+  return redis
+      .Eval(common_lua::kListRevocationStreamScript,
+            {std::string(kRevocationTenantsKey),
+             std::string(kRevocationIndexKey)},
+            {std::string(tenant_id)})
+      .status();
+}
 
 std::string RegistrationRevocationKey(absl::string_view tenant_id,
                                       absl::string_view session_id,
@@ -88,59 +167,52 @@ void RevocationWatcher::Run() {
   RedisOptions options = redis_;
   options.command_timeout = kBlock + options.command_timeout;
   RedisConnection redis(options);
-  // "0" reads the stream from its start; later reads continue after the
-  // last entry seen.
-  std::string last_id = "0";
+  // "0" reads a stream from its start; later reads continue after the last
+  // entry seen. Tenants' streams join as the index lists them.
+  last_ids_[std::string(kRevocationIndexKey)] = "0";
   bool caught_up = false;
   while (!stop_.HasBeenNotified()) {
     absl::Time started = absl::Now();
     redis.set_deadline(started + options.command_timeout);
     // Until caught up, read without blocking so that start-up is quick.
-    int entries = 0;
-    if (ReadOnce(redis, &last_id, caught_up ? kBlock : absl::ZeroDuration(),
-                 &entries)) {
-      // A full batch may have more behind it: current only after a short one.
-      caught_up = entries < kBatch;
+    bool read_all = false;
+    if (ReadOnce(redis, caught_up ? kBlock : absl::ZeroDuration(), &read_all)) {
+      caught_up = read_all;
+      // Every revocation written before `started` was read: its tenant was
+      // listed before it was written, so this read knew the stream or
+      // found the tenant (and then was not caught up).
       if (caught_up) list_->MarkSynced(started);
     } else {
+      caught_up = false;
       stop_.WaitForNotificationWithTimeout(kRetryDelay);
     }
   }
 }
 
-bool RevocationWatcher::ReadOnce(RedisConnection& redis, std::string* last_id,
-                                 absl::Duration block, int* entries) {
-  std::vector<std::string> argv = {"XREAD", "COUNT", absl::StrCat(kBatch)};
-  if (block > absl::ZeroDuration()) {
-    argv.push_back("BLOCK");
-    argv.push_back(absl::StrCat(absl::ToInt64Milliseconds(block)));
-  }
-  argv.insert(argv.end(),
-              {"STREAMS", std::string(kRevocationStreamKey), *last_id});
-  absl::StatusOr<RedisReply> reply = redis.Command(argv);
-  if (!reply.ok() || reply->type == RedisReply::Type::kError) {
-    LogWarning(
-        "revocation watcher: read failed",
-        {{"error", reply.ok() ? reply->str : reply.status().ToString()}});
+bool RevocationWatcher::ReadOnce(RedisConnection& redis, absl::Duration block,
+                                 bool* caught_up) {
+  absl::StatusOr<std::vector<StreamBatch>> batches =
+      ReadStreams(redis, last_ids_, block);
+  if (!batches.ok()) {
+    LogWarning("revocation watcher: read failed",
+               {{"error", batches.status().ToString()}});
     return false;
   }
-  if (reply->is_nil()) return true;  // nothing new within the block time
-  // [[stream, [[id, [field, value, ...]], ...]]]
-  for (const RedisReply& stream : reply->elements) {
-    if (stream.elements.size() != 2) continue;
-    for (const RedisReply& entry : stream.elements[1].elements) {
-      if (entry.elements.size() != 2) continue;
-      *last_id = entry.elements[0].str;
-      ++*entries;
-      std::string key;
-      int64_t generation = 0;
-      const auto& fields = entry.elements[1].elements;
-      for (size_t i = 0; i + 1 < fields.size(); i += 2) {
-        if (fields[i].str == "k") key = fields[i + 1].str;
-        if (fields[i].str == "g")
-          (void)absl::SimpleAtoi(fields[i + 1].str, &generation);
+  *caught_up = true;
+  for (const StreamBatch& batch : *batches) {
+    const bool index = batch.stream == kRevocationIndexKey;
+    // A full batch may have more behind it.
+    if (batch.entries.size() >= static_cast<size_t>(kBatch)) *caught_up = false;
+    for (const StreamEntry& entry : batch.entries) {
+      last_ids_[batch.stream] = entry.id;
+      if (entry.key.empty()) continue;
+      if (!index) {
+        list_->Apply(entry.key, entry.generation);
+      } else if (last_ids_.try_emplace(RevocationStreamKey(entry.key), "0")
+                     .second) {
+        // A newly listed tenant: its stream is read from the start next.
+        *caught_up = false;
       }
-      if (!key.empty()) list_->Apply(key, generation);
     }
   }
   return true;

@@ -1,17 +1,23 @@
 // RevocationList: join tokens and API keys that stopped being valid before
 // they expire, known to every server without a Redis lookup per call.
 //
-// Writers (registration and tenant scripts) append to the Redis stream
-// `th:revocations` in the same script that makes the change:
+// Writers (registration and tenant scripts) append to their tenant's
+// revocation stream `th:{t:<tenant>}:revocations` (in the tenant's Redis
+// Cluster slot, passed in KEYS) in the same script that makes the change:
 //   k = "reg:<tenant>:<session>:<participant>", g = <generation>
 //       join tokens of that registration with gen < g are revoked;
 //   k = "key:<tenant>:<api key id>"
 //       that API key is revoked.
-// Every server runs one RevocationWatcher: it reads the whole stream at
-// start and then follows it with XREAD BLOCK, so a revocation reaches every
-// server within one round trip. If the watcher has not heard from Redis
-// for `max_staleness`, join tokens and API keys are refused (UNAVAILABLE)
-// rather than trusted: that bounds how long a revoked token can work.
+// Before such a script runs, its caller lists the tenant in the index
+// (ListRevocationStream: the stream `th:{revocations}:index`, one entry per
+// tenant), so a revocation is never in a stream the watchers do not know.
+// Every server runs one RevocationWatcher: it reads the index and every
+// listed tenant's stream at start and then follows them all with one
+// XREAD BLOCK, so a revocation reaches every server within one round trip
+// (a tenant's first one within two). If the watcher has not heard from
+// Redis for `max_staleness`, join tokens and API keys are refused
+// (UNAVAILABLE) rather than trusted: that bounds how long a revoked token
+// can work.
 #pragma once
 
 #include <atomic>
@@ -31,10 +37,25 @@
 
 namespace townhall {
 
-// The stream's key (outside any tenant: every server reads all of it).
-inline constexpr absl::string_view kRevocationStreamKey = "th:revocations";
+// The index of tenants that have a revocation stream: a SET (who is
+// listed) and a STREAM (in the order they were listed; watchers follow it).
+// Both in one slot, outside every tenant's.
+inline constexpr absl::string_view kRevocationTenantsKey =
+    "th:{revocations}:tenants";
+inline constexpr absl::string_view kRevocationIndexKey =
+    "th:{revocations}:index";
 // Entries older than this are trimmed: no token lives longer.
 inline constexpr absl::Duration kMaxRevocableLifetime = absl::Hours(24 * 366);
+
+// "th:{t:<tenant>}:revocations": the tenant's revocation stream, passed in
+// KEYS to every script that revokes.
+std::string RevocationStreamKey(absl::string_view tenant_id);
+// Lists the tenant's revocation stream in the index (list_revocation_stream
+// script; idempotent). Call it before, never after, a script that may
+// revoke: a watcher that reads the index after the revocation was written
+// then knows the tenant's stream.
+absl::Status ListRevocationStream(RedisConnection& redis,
+                                  absl::string_view tenant_id);
 
 std::string RegistrationRevocationKey(absl::string_view tenant_id,
                                       absl::string_view session_id,
@@ -69,8 +90,8 @@ class RevocationList {
   absl::Time synced_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
 };
 
-// Follows the stream into a RevocationList on its own thread and Redis
-// connection.
+// Follows the index and every listed tenant's stream into a RevocationList
+// on its own thread and Redis connection.
 class RevocationWatcher {
  public:
   RevocationWatcher(RedisOptions redis, RevocationList* list);
@@ -78,12 +99,18 @@ class RevocationWatcher {
 
  private:
   void Run();
-  // Reads entries after `*last_id` (blocking up to `block`), counting them
-  // in `*entries`; false on error.
-  bool ReadOnce(RedisConnection& redis, std::string* last_id,
-                absl::Duration block, int* entries);
+  // Reads the entries after the last ones seen of the index and of every
+  // known tenant's stream (blocking up to `block`; ReadStreams in the .cc,
+  // the one place that reads, and the one to split by master on Redis
+  // Cluster). Sets `*caught_up` when
+  // nothing may be left behind (no full batch, no newly listed tenant);
+  // false on error.
+  bool ReadOnce(RedisConnection& redis, absl::Duration block, bool* caught_up);
 
   RedisOptions redis_;
+  // Stream key -> id of the last entry read ("0": none yet). The index and
+  // the stream of every tenant listed in it. Only the watcher's thread.
+  absl::flat_hash_map<std::string, std::string> last_ids_;
   RevocationList* list_;
   absl::Notification stop_;
   std::thread thread_;

@@ -47,8 +47,9 @@ local function th_remember(key, reply, ttl)
 end
 
 -- Revokes credentials on every server: appends {k = key, g = generation}
--- to the revocation stream `stream_key` ("th:revocations"), which every
--- server follows (services/common/auth/revocation_list.h). `min_id`
+-- to the tenant's revocation stream `stream_key` (a KEYS entry,
+-- "th:{t:<tenant>}:revocations"), which every server follows
+-- (services/common/auth/revocation_list.h). `min_id`
 -- (RevocationStreamMinId() in C++) trims entries older than any token can
 -- live.
 local function th_revoke(stream_key, key, generation, min_id)

@@ -2,7 +2,8 @@
 -- gives a freed seat to the organization's earliest substitute (a freed
 -- delegate seat) or else to the first on the waitlist, and revokes the
 -- participant's join tokens.
--- KEYS[1] tenant prefix, KEYS[2] the revocation stream.
+-- KEYS[1] tenant prefix, KEYS[2] the tenant's revocation stream
+-- (RevocationStreamKey).
 -- ARGV: session, participant, reason, now (unix µs), capacity (0:
 --       unlimited), revocation key, revocation stream MINID.
 -- Returns {'OK', record..., promoted record...} (the promoted record only

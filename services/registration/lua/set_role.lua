@@ -1,6 +1,7 @@
 -- Changes a participant's role in a session and revokes the join tokens
 -- that carry the old role.
--- KEYS[1] tenant prefix, KEYS[2] the revocation stream.
+-- KEYS[1] tenant prefix, KEYS[2] the tenant's revocation stream
+-- (RevocationStreamKey).
 -- ARGV: session, participant, role, now (unix µs), revocation key,
 --       revocation stream MINID.
 -- Returns {'OK', record...}; {'BAD_STATUS', status} when cancelled.

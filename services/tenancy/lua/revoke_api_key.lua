@@ -1,5 +1,6 @@
 -- Revokes an API key once and tells every server (the revocation stream).
--- KEYS[1] the key's hash, KEYS[2] the revocation stream.
+-- KEYS[1] the key's hash, KEYS[2] the tenant's revocation stream
+-- (RevocationStreamKey).
 -- ARGV: revocation key, now (microseconds), revocation stream MINID.
 -- Returns the revoke time (microseconds); the first one on a repeat.
 if redis.call('EXISTS', KEYS[1]) == 0 then

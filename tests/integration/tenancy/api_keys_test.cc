@@ -148,8 +148,9 @@ TEST_F(ApiKeyTest, RevokedKeyStopsWorkingEverywhere) {
   EXPECT_EQ(again.api_key().revoke_time().seconds(),
             revoked.api_key().revoke_time().seconds());
 
-  // The revocation reaches the server through th:revocations; poll (the
-  // bound is a round trip, at most --revocation_max_staleness).
+  // The revocation reaches the server through the tenant's revocation
+  // stream (th:{t:<tenant>}:revocations); poll (the bound is a round trip,
+  // at most --revocation_max_staleness).
   absl::Status status;
   absl::Time give_up = absl::Now() + absl::Seconds(5);
   do {
