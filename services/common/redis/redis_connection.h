@@ -40,7 +40,7 @@ struct RedisOptions {
   // Tasks waiting for a worker before Submit refuses with UNAVAILABLE.
   int max_queue = 10000;
   // Redis Cluster mode when set (`address` is then unused): the slot map
-  // shared by every connection of the process (ClusterTopology::Discover).
+  // shared by every connection of the process (DiscoverCluster).
   std::shared_ptr<ClusterTopology> cluster;
 };
 
@@ -57,7 +57,8 @@ class RedisConnection {
 
   // Runs one command. In cluster mode it runs on the master of its keys
   // (command_keys.h; keyless commands such as PING on any master), and keys
-  // in more than one slot fail with INTERNAL "CROSSSLOT" before sending.
+  // in more than one slot fail with INTERNAL "CROSSSLOT" before sending
+  // (except XREAD: see ClusterRouter::Command).
   // Transport failures and timeouts give UNAVAILABLE (or
   // DEADLINE_EXCEEDED once the deadline has passed); Redis error replies
   // are returned as values of type kError, not as a failed status.
