@@ -68,47 +68,17 @@ class ClusterRouterTest : public ::testing::Test {
     return reply.ok() ? reply->str : reply.status().ToString();
   }
 
-  // Moving `slot` from `source` to `target` as `redis-cli --cluster
-  // reshard` does: mark it importing/migrating (ASK from here on) ...
   void StartMigration(int slot, const std::string& source,
                       const std::string& target) {
-    absl::StatusOr<std::string> source_id = cluster_->NodeId(source);
-    absl::StatusOr<std::string> target_id = cluster_->NodeId(target);
-    ASSERT_TRUE(source_id.ok() && target_id.ok());
-    ExpectOk(target, {"CLUSTER", "SETSLOT", absl::StrCat(slot), "IMPORTING",
-                      *source_id});
-    ExpectOk(source, {"CLUSTER", "SETSLOT", absl::StrCat(slot), "MIGRATING",
-                      *target_id});
+    ASSERT_TRUE(cluster_->StartMigration(slot, source, target).ok());
   }
-  // ... then migrate its `keys` and hand it over on every master (MOVED).
   void FinishMigration(int slot, const std::string& source,
                        const std::string& target,
                        const std::vector<std::string>& keys) {
-    size_t colon = target.rfind(':');
-    std::vector<std::string> migrate = {"MIGRATE",
-                                        target.substr(0, colon),
-                                        target.substr(colon + 1),
-                                        "",
-                                        "0",
-                                        "5000",
-                                        "KEYS"};
-    migrate.insert(migrate.end(), keys.begin(), keys.end());
-    ExpectOk(source, migrate);
-    absl::StatusOr<std::string> target_id = cluster_->NodeId(target);
-    ASSERT_TRUE(target_id.ok());
-    for (const std::string& master : topology().Snapshot().Masters()) {
-      ExpectOk(master,
-               {"CLUSTER", "SETSLOT", absl::StrCat(slot), "NODE", *target_id});
-    }
+    absl::Status finished = cluster_->FinishMigration(
+        slot, source, target, keys, topology().Snapshot().Masters());
+    ASSERT_TRUE(finished.ok()) << finished;
   }
-  void ExpectOk(const std::string& address,
-                const std::vector<std::string>& argv) {
-    absl::StatusOr<RedisReply> reply = cluster_->Command(address, argv);
-    ASSERT_TRUE(reply.ok()) << reply.status();
-    ASSERT_NE(reply->type, RedisReply::Type::kError)
-        << argv[0] << " on " << address << ": " << reply->str;
-  }
-
   // A master other than `master`.
   std::string OtherMaster(const std::string& master) {
     for (const std::string& m : topology().Snapshot().Masters()) {

@@ -84,6 +84,60 @@ absl::StatusOr<std::string> RedisCluster::NodeId(const std::string& address) {
   return id->AsString();
 }
 
+absl::Status RedisCluster::CommandOk(const std::string& address,
+                                     const std::vector<std::string>& argv) {
+  absl::StatusOr<RedisReply> reply = Command(address, argv);
+  if (!reply.ok()) return reply.status();
+  if (reply->type == RedisReply::Type::kError) {
+    return absl::InternalError(
+        absl::StrCat(argv[0], " on ", address, ": ", reply->str));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RedisCluster::StartMigration(int slot, const std::string& source,
+                                          const std::string& target) {
+  absl::StatusOr<std::string> source_id = NodeId(source);
+  if (!source_id.ok()) return source_id.status();
+  absl::StatusOr<std::string> target_id = NodeId(target);
+  if (!target_id.ok()) return target_id.status();
+  if (absl::Status s = CommandOk(
+          target,
+          {"CLUSTER", "SETSLOT", absl::StrCat(slot), "IMPORTING", *source_id});
+      !s.ok()) {
+    return s;
+  }
+  return CommandOk(source, {"CLUSTER", "SETSLOT", absl::StrCat(slot),
+                            "MIGRATING", *target_id});
+}
+
+absl::Status RedisCluster::FinishMigration(
+    int slot, const std::string& source, const std::string& target,
+    const std::vector<std::string>& keys,
+    const std::vector<std::string>& masters) {
+  size_t colon = target.rfind(':');
+  std::vector<std::string> migrate = {"MIGRATE",
+                                      target.substr(0, colon),
+                                      target.substr(colon + 1),
+                                      "",
+                                      "0",
+                                      "5000",
+                                      "KEYS"};
+  migrate.insert(migrate.end(), keys.begin(), keys.end());
+  if (absl::Status s = CommandOk(source, migrate); !s.ok()) return s;
+  absl::StatusOr<std::string> target_id = NodeId(target);
+  if (!target_id.ok()) return target_id.status();
+  for (const std::string& master : masters) {
+    if (absl::Status s = CommandOk(
+            master,
+            {"CLUSTER", "SETSLOT", absl::StrCat(slot), "NODE", *target_id});
+        !s.ok()) {
+      return s;
+    }
+  }
+  return absl::OkStatus();
+}
+
 void RedisCluster::Kill(const std::string& address) {
   for (Node& node : nodes_) {
     if (Address(node.port) == address) node.process.Kill();

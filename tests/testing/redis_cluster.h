@@ -50,6 +50,17 @@ class RedisCluster {
                                      const std::vector<std::string>& argv);
   // The node's cluster id (CLUSTER MYID).
   absl::StatusOr<std::string> NodeId(const std::string& address);
+  // Moves `slot` from `source` to `target` as `redis-cli --cluster
+  // reshard` does, in two steps: marks it importing/migrating (the source
+  // answers ASK for keys it no longer has) ...
+  absl::Status StartMigration(int slot, const std::string& source,
+                              const std::string& target);
+  // ... then migrates `keys` and hands the slot to `target` on every one of
+  // `masters` (they answer MOVED from then on).
+  absl::Status FinishMigration(int slot, const std::string& source,
+                               const std::string& target,
+                               const std::vector<std::string>& keys,
+                               const std::vector<std::string>& masters);
   // SIGKILLs the node at `address`, like a crash.
   void Kill(const std::string& address);
   // Waits until every running node says cluster_state:ok.
@@ -61,6 +72,9 @@ class RedisCluster {
     ChildProcess process;
   };
   explicit RedisCluster(RedisClusterOptions options);
+  // Command that fails on an error reply too.
+  absl::Status CommandOk(const std::string& address,
+                         const std::vector<std::string>& argv);
   absl::Status Launch();
   absl::Status WaitUntilSynced(absl::Duration timeout);
 

@@ -1,9 +1,14 @@
 #include "tests/testing/test_server.h"
 
+#include <cstdio>
+#include <cstdlib>
+
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "services/common/ids.h"
+#include "services/common/redis/cluster_router.h"
 #include "services/townhalld/modules.h"
+#include "tests/testing/redis_server.h"
 
 namespace townhall::testing {
 
@@ -17,6 +22,22 @@ const KeySet& ForeignKeys() {
   static const KeySet* keys = new KeySet(
       *KeySet::Parse("test-key ffffffffffffffffffffffffffffffffffffffff\n"));
   return *keys;
+}
+
+std::shared_ptr<ClusterTopology> SharedTestCluster() {
+  const char* seeds = std::getenv("TOWNHALL_TEST_REDIS_CLUSTER");
+  if (seeds == nullptr || *seeds == '\0') return nullptr;
+  static const std::shared_ptr<ClusterTopology>* topology = [seeds] {
+    absl::StatusOr<std::shared_ptr<ClusterTopology>> discovered =
+        DiscoverCluster(seeds, RedisOptions());
+    if (!discovered.ok()) {
+      fprintf(stderr, "TOWNHALL_TEST_REDIS_CLUSTER=%s: %s\n", seeds,
+              discovered.status().ToString().c_str());
+      std::abort();
+    }
+    return new std::shared_ptr<ClusterTopology>(*std::move(discovered));
+  }();
+  return *topology;
 }
 
 std::string SignTestToken(const TokenClaims& claims, const KeySet& keys,
@@ -36,6 +57,9 @@ absl::StatusOr<std::unique_ptr<TestServer>> TestServer::Start(
   ServerOptions server_options;
   server_options.listen_address = "127.0.0.1:0";
   server_options.redis.address = options.redis_address;
+  if (options.redis_address == SharedRedisAddress()) {
+    server_options.redis.cluster = SharedTestCluster();
+  }
   server_options.redis.command_timeout = options.redis_timeout;
   server_options.redis.pool_size = 4;
   server_options.auth.keys = TestKeys();

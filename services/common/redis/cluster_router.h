@@ -1,6 +1,6 @@
 // Redis Cluster routing over hiredis 0.14 (no packaged cluster client fits:
-// hiredis-cluster needs hiredis >= 1.0). Not wired into the server yet; see
-// docs/redis-cluster.md.
+// hiredis-cluster needs hiredis >= 1.0). RedisConnection uses it when
+// RedisOptions::cluster is set (--redis_cluster); see docs/redis-cluster.md.
 //
 // A ClusterTopology holds the slot map shared by a process and is
 // thread-safe. A ClusterRouter is the cluster counterpart of one
@@ -83,9 +83,17 @@ class ClusterTopology {
   int refreshes_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
+// Discovers the cluster of `seeds` ("host:port,host:port", as the flag
+// --redis_cluster takes them) with the timeouts of `node`, allowing each
+// seed a connect and a command timeout. For RedisOptions::cluster.
+absl::StatusOr<std::shared_ptr<ClusterTopology>> DiscoverCluster(
+    absl::string_view seeds, const RedisOptions& node);
+
 // Routes commands by key slot. Not thread-safe: one per worker thread.
 class ClusterRouter {
  public:
+  static constexpr absl::Duration kStreamPoll = absl::Milliseconds(20);
+
   explicit ClusterRouter(std::shared_ptr<ClusterTopology> topology);
   ClusterRouter(const ClusterRouter&) = delete;
   ClusterRouter& operator=(const ClusterRouter&) = delete;
@@ -96,7 +104,15 @@ class ClusterRouter {
 
   // Runs `argv` on the master of the slot of `keys` (the command's key
   // arguments, all in one slot: else INTERNAL "CROSSSLOT", before
-  // sending). Replies and statuses as RedisConnection::Command.
+  // sending; none: any master, the one serving slot 0). Replies and
+  // statuses as RedisConnection::Command.
+  //
+  // One exception to CROSSSLOT: an XREAD of streams in several slots (the
+  // change-feed hub and the session cache read every watched tenant's
+  // feed at once) becomes one XREAD per slot without BLOCK, their entries
+  // merged; when none has any and BLOCK was asked, they are polled every
+  // kStreamPoll until the block time is up. A stopgap: a per-master
+  // blocking read is the proper way (docs/redis-cluster.md).
   absl::StatusOr<RedisReply> Command(absl::Span<const std::string> keys,
                                      absl::Span<const std::string> argv);
 
@@ -105,6 +121,21 @@ class ClusterRouter {
   absl::StatusOr<RedisReply> Eval(const LuaScript& script,
                                   absl::Span<const std::string> keys,
                                   absl::Span<const std::string> args);
+  // Eval without the error mapping (RedisConnection::EvalReply).
+  absl::StatusOr<RedisReply> EvalReply(const LuaScript& script,
+                                       absl::Span<const std::string> keys,
+                                       absl::Span<const std::string> args);
+
+  // Runs `commands` (keys from CommandKeys) and returns their replies in
+  // order. When all their keys share a slot, they go in one round trip to
+  // its master, and the ones it redirects (MOVED, ASK) go again one by one
+  // through Command. When the keys span slots, or that round trip fails,
+  // every command goes through Command: one round trip each, correct but
+  // not fast (no service pipelines across slots: a tenant's keys share
+  // its hash tag). Like Command's retries, a failed round trip may repeat
+  // commands that did run: they must be idempotent.
+  absl::StatusOr<std::vector<RedisReply>> Pipeline(
+      absl::Span<const std::vector<std::string>> commands);
 
  private:
   // Sends the command to one node; `asking` after an ASK redirection.
@@ -113,6 +144,9 @@ class ClusterRouter {
   absl::StatusOr<RedisReply> Route(absl::Span<const std::string> keys,
                                    Send send);
   RedisConnection& ConnectionTo(const std::string& address);
+  // The cross-slot XREAD of Command.
+  absl::StatusOr<RedisReply> ReadStreamsBySlot(
+      absl::Span<const std::string> argv);
 
   std::shared_ptr<ClusterTopology> topology_;
   absl::flat_hash_map<std::string, std::unique_ptr<RedisConnection>>

@@ -12,6 +12,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "services/common/logging.h"
+#include "services/common/redis/cluster_router.h"
+#include "services/common/redis/command_keys.h"
 #include "services/common/redis/eval_command.h"
 
 namespace townhall {
@@ -80,6 +82,9 @@ RedisConnection::RedisConnection(RedisOptions options)
     return true;
   }();
   (void)sigpipe_ignored;
+  if (options_.cluster != nullptr) {
+    router_ = std::make_unique<ClusterRouter>(options_.cluster);
+  }
 }
 
 RedisConnection::~RedisConnection() {
@@ -160,14 +165,27 @@ absl::Status RedisConnection::ApplyTimeout() {
 
 absl::StatusOr<RedisReply> RedisConnection::Command(
     absl::Span<const std::string> argv) {
+  if (router_ != nullptr) {
+    router_->set_deadline(deadline_);
+    return router_->Command(CommandKeys(argv), argv);
+  }
   std::vector<std::vector<std::string>> one = {
       std::vector<std::string>(argv.begin(), argv.end())};
-  auto replies = Pipeline(one);
+  auto replies = SendPipeline(one);
   if (!replies.ok()) return replies.status();
   return std::move((*replies)[0]);
 }
 
 absl::StatusOr<std::vector<RedisReply>> RedisConnection::Pipeline(
+    absl::Span<const std::vector<std::string>> commands) {
+  if (router_ != nullptr) {
+    router_->set_deadline(deadline_);
+    return router_->Pipeline(commands);
+  }
+  return SendPipeline(commands);
+}
+
+absl::StatusOr<std::vector<RedisReply>> RedisConnection::SendPipeline(
     absl::Span<const std::vector<std::string>> commands) {
   if (absl::Now() >= deadline_) {
     return absl::DeadlineExceededError("deadline exceeded before redis call");
@@ -209,6 +227,10 @@ absl::StatusOr<RedisReply> RedisConnection::Eval(
 absl::StatusOr<RedisReply> RedisConnection::EvalReply(
     const LuaScript& script, absl::Span<const std::string> keys,
     absl::Span<const std::string> args) {
+  if (router_ != nullptr) {
+    router_->set_deadline(deadline_);
+    return router_->EvalReply(script, keys, args);
+  }
   std::vector<std::string> command = EvalShaCommand(script, keys, args);
   absl::StatusOr<RedisReply> reply = Command(command);
   if (IsNoScript(reply)) {

@@ -6,8 +6,13 @@
 // connection that failed or timed out is dropped (a failed hiredis context
 // is dead, and a timed-out one may still deliver the late reply) and a new
 // one is made on the next command.
+//
+// With RedisOptions::cluster set, the connection talks to a Redis Cluster:
+// each call goes to the master of its keys' slot through a ClusterRouter
+// the connection owns (docs/redis-cluster.md), and callers do not change.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -22,6 +27,9 @@ struct redisContext;
 
 namespace townhall {
 
+class ClusterRouter;
+class ClusterTopology;
+
 struct RedisOptions {
   // "host:port" or "unix:/path/to/socket".
   std::string address = "127.0.0.1:6379";
@@ -31,6 +39,9 @@ struct RedisOptions {
   int pool_size = 8;
   // Tasks waiting for a worker before Submit refuses with UNAVAILABLE.
   int max_queue = 10000;
+  // Redis Cluster mode when set (`address` is then unused): the slot map
+  // shared by every connection of the process (DiscoverCluster).
+  std::shared_ptr<ClusterTopology> cluster;
 };
 
 class RedisConnection {
@@ -44,12 +55,18 @@ class RedisConnection {
   void set_deadline(absl::Time deadline) { deadline_ = deadline; }
   absl::Time deadline() const { return deadline_; }
 
-  // Runs one command. Transport failures and timeouts give UNAVAILABLE (or
+  // Runs one command. In cluster mode it runs on the master of its keys
+  // (command_keys.h; keyless commands such as PING on any master), and keys
+  // in more than one slot fail with INTERNAL "CROSSSLOT" before sending
+  // (except XREAD: see ClusterRouter::Command).
+  // Transport failures and timeouts give UNAVAILABLE (or
   // DEADLINE_EXCEEDED once the deadline has passed); Redis error replies
   // are returned as values of type kError, not as a failed status.
   absl::StatusOr<RedisReply> Command(absl::Span<const std::string> argv);
 
   // Sends all commands in one round trip and returns their replies in order.
+  // In cluster mode that holds when their keys share a slot; commands of
+  // different slots go one by one (ClusterRouter::Pipeline).
   absl::StatusOr<std::vector<RedisReply>> Pipeline(
       absl::Span<const std::vector<std::string>> commands);
 
@@ -68,6 +85,9 @@ class RedisConnection {
                                        absl::Span<const std::string> args);
 
  private:
+  // The standalone Pipeline: one round trip to options_.address.
+  absl::StatusOr<std::vector<RedisReply>> SendPipeline(
+      absl::Span<const std::vector<std::string>> commands);
   absl::Status EnsureConnected();
   // Applies the effective timeout to the socket; fails once past deadline.
   absl::Status ApplyTimeout();
@@ -79,6 +99,8 @@ class RedisConnection {
   absl::Time deadline_ = absl::InfiniteFuture();
   absl::Duration applied_timeout_ = absl::ZeroDuration();
   absl::Time last_connect_failure_ = absl::InfinitePast();
+  // Cluster mode only; then context_ stays null.
+  std::unique_ptr<ClusterRouter> router_;
 };
 
 // Parses a script error reply ("TH:NOT_FOUND:session abc not found").

@@ -12,6 +12,7 @@
 #include "absl/time/clock.h"
 #include "services/common/logging.h"
 #include "services/common/redis/eval_command.h"
+#include "services/common/redis/redis_pool.h"
 
 namespace townhall {
 namespace {
@@ -42,6 +43,10 @@ struct RedisEventLoop::Pending {
 
 RedisEventLoop::RedisEventLoop(RedisOptions options)
     : options_(std::move(options)) {
+  if (options_.cluster != nullptr) {
+    cluster_pool_ = std::make_unique<RedisPool>(options_);
+    return;
+  }
   // event_active() from other threads needs libevent's locking.
   static const bool threads_enabled = [] {
     return evthread_use_pthreads() == 0;
@@ -56,6 +61,8 @@ RedisEventLoop::RedisEventLoop(RedisOptions options)
 }
 
 RedisEventLoop::~RedisEventLoop() {
+  // Cluster mode: the pool's destructor runs what is queued.
+  if (cluster_pool_ != nullptr) return;
   {
     absl::MutexLock lock(&mu_);
     stopping_ = true;
@@ -84,6 +91,15 @@ RedisEventLoop::~RedisEventLoop() {
 
 void RedisEventLoop::Command(std::vector<std::string> argv, absl::Time deadline,
                              Callback done) {
+  if (cluster_pool_ != nullptr) {
+    RunOnPool(
+        deadline,
+        [argv = std::move(argv)](RedisConnection& redis) {
+          return redis.Command(argv);
+        },
+        std::move(done));
+    return;
+  }
   Enqueue({std::make_shared<std::vector<std::string>>(std::move(argv)),
            deadline, std::move(done)});
 }
@@ -135,6 +151,15 @@ void RedisEventLoop::Eval(const LuaScript& script,
                           const std::vector<std::string>& keys,
                           const std::vector<std::string>& args,
                           absl::Time deadline, Callback done) {
+  if (cluster_pool_ != nullptr) {
+    RunOnPool(
+        deadline,
+        [&script, keys, args](RedisConnection& redis) {
+          return redis.Eval(script, keys, args);
+        },
+        std::move(done));
+    return;
+  }
   auto argv = std::make_shared<std::vector<std::string>>(
       EvalShaCommand(script, keys, args));
   Enqueue({argv, deadline,
@@ -144,12 +169,42 @@ void RedisEventLoop::Eval(const LuaScript& script,
 void RedisEventLoop::EvalBatched(const LuaScript& script, std::string key,
                                  std::vector<std::string> args,
                                  absl::Time deadline, Callback done) {
+  if (cluster_pool_ != nullptr) {
+    RunOnPool(
+        deadline,
+        [&script, key = std::move(key), args = std::move(args)](
+            RedisConnection& redis) -> absl::StatusOr<RedisReply> {
+          absl::StatusOr<RedisReply> reply = redis.Eval(script, {key}, args);
+          if (!reply.ok()) return reply;
+          if (!reply->is_array() || reply->elements.size() != 1) {
+            return absl::InternalError(absl::StrCat(
+                "unexpected reply from ", script.name(), " for 1 call"));
+          }
+          return std::move(reply->elements[0]);
+        },
+        std::move(done));
+    return;
+  }
   Submitted item{std::make_shared<std::vector<std::string>>(std::move(args)),
                  deadline, std::move(done)};
   item.batch_script = &script;
   item.batch_id = absl::StrCat(script.sha1(), " ", key);
   item.batch_key = std::move(key);
   Enqueue(std::move(item));
+}
+
+void RedisEventLoop::RunOnPool(
+    absl::Time deadline,
+    absl::AnyInvocable<absl::StatusOr<RedisReply>(RedisConnection&) &&> call,
+    Callback done) {
+  // Shared with the task, which a refused Submit drops unrun.
+  auto shared_done = std::make_shared<Callback>(std::move(done));
+  absl::Status submitted = cluster_pool_->Submit(
+      deadline,
+      [call = std::move(call), shared_done](RedisConnection& redis) mutable {
+        std::move (*shared_done)(std::move(call)(redis));
+      });
+  if (!submitted.ok()) std::move (*shared_done)(submitted);
 }
 
 void RedisEventLoop::OnWake(int, short, void* self) {

@@ -22,6 +22,11 @@
 // UNAVAILABLE, and its late reply is ignored (replies stay matched to their
 // commands, so nothing shifts). A connection whose replies stop coming is
 // dropped and made again.
+//
+// Cluster mode (RedisOptions::cluster set) is a stopgap until the loop
+// routes by itself: every call runs on an internal RedisPool of cluster
+// connections (blocking round trips, one per call: EvalBatched sends
+// batches of one), and callbacks run on that pool's workers.
 #pragma once
 
 #include <list>
@@ -46,6 +51,8 @@ struct event;
 struct redisAsyncContext;
 
 namespace townhall {
+
+class RedisPool;
 
 class RedisEventLoop {
  public:
@@ -117,6 +124,11 @@ class RedisEventLoop {
   static void OnDisconnect(const redisAsyncContext* context, int status);
 
   void Enqueue(Submitted item);
+  // Cluster mode: runs `call` on a worker of cluster_pool_, then `done`.
+  void RunOnPool(
+      absl::Time deadline,
+      absl::AnyInvocable<absl::StatusOr<RedisReply>(RedisConnection&) &&> call,
+      Callback done);
   // EVALSHA's reply callback: EVAL on NOSCRIPT, script errors as statuses.
   Callback ScriptCallback(const LuaScript& script,
                           std::shared_ptr<std::vector<std::string>> argv,
@@ -131,6 +143,8 @@ class RedisEventLoop {
   void ExpireOverdue();
 
   const RedisOptions options_;
+  // Cluster mode only; then nothing below it is used.
+  std::unique_ptr<RedisPool> cluster_pool_;
   event_base* base_ = nullptr;
   event* wake_ = nullptr;
   event* tick_ = nullptr;

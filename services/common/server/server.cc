@@ -30,6 +30,7 @@
 #include "absl/time/clock.h"
 #include "grpc/health/v1/health.pb.h"
 #include "services/common/logging.h"
+#include "services/common/redis/cluster_router.h"
 #include "services/common/server/diagnostics_service.h"
 #include "services/common/status.h"
 
@@ -51,8 +52,13 @@ ABSL_FLAG(bool, allow_insecure_non_loopback, false,
           "TLS-terminating proxy).");
 ABSL_FLAG(std::string, services, "",
           "Comma-separated services to host, or \"all\".");
-ABSL_FLAG(std::string, redis, "127.0.0.1:6379",
+constexpr char kDefaultRedis[] = "127.0.0.1:6379";
+ABSL_FLAG(std::string, redis, kDefaultRedis,
           "Redis address: host:port or unix:/path/to/socket.");
+ABSL_FLAG(std::string, redis_cluster, "",
+          "Redis Cluster seed nodes, host:port,host:port: turns Redis Cluster "
+          "mode on (the rest of the cluster is discovered at start-up, which "
+          "fails if no seed answers). Excludes --redis.");
 ABSL_FLAG(int, redis_pool_size, 8, "Redis connections (worker threads).");
 ABSL_FLAG(absl::Duration, redis_timeout, absl::Seconds(2),
           "Timeout of one Redis command.");
@@ -250,6 +256,13 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
   return grpc::SslServerCredentials(ssl);
 }
 
+// For logs: the address, or the cluster's masters.
+std::string RedisDescription(const RedisOptions& redis) {
+  if (redis.cluster == nullptr) return redis.address;
+  return absl::StrCat("cluster ",
+                      absl::StrJoin(redis.cluster->Snapshot().Masters(), ","));
+}
+
 }  // namespace
 
 bool IsLoopbackListenAddress(absl::string_view address) {
@@ -348,7 +361,7 @@ absl::StatusOr<std::unique_ptr<TownhallServer>> TownhallServer::Start(
   LogInfo("server started", {{"port", absl::StrCat(server->port_)},
                              {"services", absl::StrJoin(server->names_, ",")},
                              {"tls", tls_mode},
-                             {"redis", opts.redis.address}});
+                             {"redis", RedisDescription(opts.redis)}});
   return server;
 }
 
@@ -486,6 +499,22 @@ int RunServerMain(int argc, char** argv,
   options.redis.address = absl::GetFlag(FLAGS_redis);
   options.redis.pool_size = absl::GetFlag(FLAGS_redis_pool_size);
   options.redis.command_timeout = absl::GetFlag(FLAGS_redis_timeout);
+  if (std::string seeds = absl::GetFlag(FLAGS_redis_cluster); !seeds.empty()) {
+    if (options.redis.address != kDefaultRedis) {
+      LogError("--redis_cluster and --redis exclude each other",
+               {{"redis", options.redis.address}, {"redis_cluster", seeds}});
+      return 2;
+    }
+    absl::StatusOr<std::shared_ptr<ClusterTopology>> cluster =
+        DiscoverCluster(seeds, options.redis);
+    if (!cluster.ok()) {
+      LogError(
+          "cannot discover the redis cluster",
+          {{"redis_cluster", seeds}, {"error", cluster.status().ToString()}});
+      return 1;
+    }
+    options.redis.cluster = *std::move(cluster);
+  }
   options.peer_address = absl::GetFlag(FLAGS_peer_address);
   options.peer_ca_file = absl::GetFlag(FLAGS_peer_ca_file);
   options.revocation_max_staleness =

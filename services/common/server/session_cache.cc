@@ -88,7 +88,10 @@ std::shared_ptr<SessionCache> SessionCache::Shared(const RedisOptions& redis) {
   const int size = absl::GetFlag(FLAGS_session_cache_size);
   if (size <= 0) return nullptr;
   absl::MutexLock lock(&shared_mu);
-  std::weak_ptr<SessionCache>& slot = SharedCaches()[redis.address];
+  // One cache per Redis: per address, or per cluster (whose connections
+  // all carry the default address).
+  std::weak_ptr<SessionCache>& slot = SharedCaches()[absl::StrCat(
+      redis.address, "/", reinterpret_cast<uintptr_t>(redis.cluster.get()))];
   std::shared_ptr<SessionCache> cache = slot.lock();
   if (cache == nullptr) {
     Options options;

@@ -58,6 +58,7 @@ class SessionCacheTest : public ::testing::Test {
   std::unique_ptr<SessionCache> OtherProcessCache() {
     RedisOptions redis;
     redis.address = SharedRedisAddress();
+    redis.cluster = SharedTestCluster();  // as the server's, if set
     SessionCache::Options options;
     options.max_staleness = kMaxStaleness;
     options.invalidate_in_process = false;
