@@ -332,7 +332,7 @@ TEST_F(ClusterConnectionTest, EventLoopRunsCallsOnTheCluster) {
   ASSERT_TRUE(reply.ok()) << reply.status();
   EXPECT_EQ(reply->str, "L");
 
-  // A batched script answers one element per call: here, a batch of one.
+  // A batched script answers one element per call.
   LuaScript batched("cluster_connection_batched",
                     absl::StrCat("-- ", NewId(), "\n",
                                  "redis.call('SET', KEYS[1], ARGV[1])\n"

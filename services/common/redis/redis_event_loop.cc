@@ -6,13 +6,18 @@
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 
+#include <utility>
+
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "services/common/logging.h"
+#include "services/common/redis/cluster_map.h"
+#include "services/common/redis/cluster_router.h"
+#include "services/common/redis/cluster_slot.h"
+#include "services/common/redis/command_keys.h"
 #include "services/common/redis/eval_command.h"
-#include "services/common/redis/redis_pool.h"
 
 namespace townhall {
 namespace {
@@ -28,25 +33,25 @@ absl::Status Unavailable(absl::string_view why) {
 
 }  // namespace
 
-struct RedisEventLoop::Pending {
-  Callback done;
-  absl::Time deadline;
-  bool answered = false;  // `done` has run (on a reply, a timeout or a drop)
-  std::list<Pending*>::iterator position;
+struct RedisEventLoop::Node {
+  RedisEventLoop* loop;
+  std::string address;
+  redisAsyncContext* context = nullptr;
+  absl::Time next_connect = absl::InfinitePast();
+  // Commands sent and not yet answered, oldest first.
+  std::list<Pending*> in_flight;
+};
 
-  void Answer(absl::StatusOr<RedisReply> result) {
-    if (answered) return;
-    answered = true;
-    std::move(done)(std::move(result));
-  }
+struct RedisEventLoop::Pending {
+  Call call;
+  absl::Time deadline;  // of this send
+  // `call.done` has run (on a timeout): a late reply is dropped.
+  bool answered = false;
+  std::list<Pending*>::iterator position;
 };
 
 RedisEventLoop::RedisEventLoop(RedisOptions options)
-    : options_(std::move(options)) {
-  if (options_.cluster != nullptr) {
-    cluster_pool_ = std::make_unique<RedisPool>(options_);
-    return;
-  }
+    : options_(std::move(options)), cluster_(options_.cluster.get()) {
   // event_active() from other threads needs libevent's locking.
   static const bool threads_enabled = [] {
     return evthread_use_pthreads() == 0;
@@ -58,21 +63,37 @@ RedisEventLoop::RedisEventLoop(RedisOptions options)
   struct timeval tick = absl::ToTimeval(kTick);
   event_add(tick_, &tick);
   thread_ = std::thread([this] { event_base_dispatch(base_); });
+  if (cluster_ != nullptr) {
+    refresher_ = std::thread([this] { RefreshTopology(); });
+  }
 }
 
 RedisEventLoop::~RedisEventLoop() {
-  // Cluster mode: the pool's destructor runs what is queued.
-  if (cluster_pool_ != nullptr) return;
   {
     absl::MutexLock lock(&mu_);
     stopping_ = true;
   }
   event_active(wake_, 0, 0);
   thread_.join();
-  // The loop has stopped: free the connection (its pending callbacks run
-  // with a null reply) and answer what was never sent.
+  if (refresher_.joinable()) {
+    {
+      absl::MutexLock lock(&refresh_mu_);
+      refresh_stopping_ = true;
+      refresh_wanted_ = true;  // wakes it
+    }
+    refresher_.join();
+  }
+  // The loop has stopped: free the connections (their pending callbacks
+  // run with a null reply) and answer what was never sent.
   closed_ = true;
-  if (context_ != nullptr) redisAsyncFree(context_);
+  for (auto& [address, node] : nodes_) {
+    if (redisAsyncContext* context = std::exchange(node->context, nullptr)) {
+      redisAsyncFree(context);
+    }
+  }
+  for (Delayed& delayed : std::exchange(delayed_, {})) {
+    std::move(delayed.call.done)(Unavailable("shutting down"));
+  }
   std::vector<Submitted> unsent;
   {
     absl::MutexLock lock(&mu_);
@@ -89,19 +110,21 @@ RedisEventLoop::~RedisEventLoop() {
   event_base_free(base_);
 }
 
+absl::StatusOr<int> RedisEventLoop::SlotOf(
+    absl::Span<const std::string> keys) const {
+  if (cluster_ == nullptr || keys.empty()) return 0;
+  return CommonSlot(keys);
+}
+
 void RedisEventLoop::Command(std::vector<std::string> argv, absl::Time deadline,
                              Callback done) {
-  if (cluster_pool_ != nullptr) {
-    RunOnPool(
-        deadline,
-        [argv = std::move(argv)](RedisConnection& redis) {
-          return redis.Command(argv);
-        },
-        std::move(done));
+  absl::StatusOr<int> slot = SlotOf(CommandKeys(argv));
+  if (!slot.ok()) {
+    std::move(done)(slot.status());
     return;
   }
   Enqueue({std::make_shared<std::vector<std::string>>(std::move(argv)),
-           deadline, std::move(done)});
+           deadline, std::move(done), *slot});
 }
 
 void RedisEventLoop::Enqueue(Submitted item) {
@@ -127,12 +150,14 @@ void RedisEventLoop::Enqueue(Submitted item) {
 }
 
 RedisEventLoop::Callback RedisEventLoop::ScriptCallback(
-    const LuaScript& script, std::shared_ptr<std::vector<std::string>> argv,
-    absl::Time deadline, Callback done) {
-  // On NOSCRIPT the same argv goes again as EVAL, queued from the reply
-  // callback (quick: the loop sends it next). Scripts are embedded at build
-  // time and live as long as the process, so `script` may be captured.
-  return [this, &script, argv = std::move(argv), deadline,
+    const LuaScript& script, int slot,
+    std::shared_ptr<std::vector<std::string>> argv, absl::Time deadline,
+    Callback done) {
+  // On NOSCRIPT (from the node that ran it) the same argv goes again as
+  // EVAL, routed afresh, queued from the reply callback (quick: the loop
+  // sends it next). Scripts are embedded at build time and live as long as
+  // the process, so `script` may be captured.
+  return [this, &script, slot, argv = std::move(argv), deadline,
           done = std::move(done)](absl::StatusOr<RedisReply> reply) mutable {
     if (IsNoScript(reply)) {
       ToEvalCommand(script, argv.get());
@@ -140,7 +165,8 @@ RedisEventLoop::Callback RedisEventLoop::ScriptCallback(
                [&script, done = std::move(done)](
                    absl::StatusOr<RedisReply> reply) mutable {
                  std::move(done)(ScriptReplyToStatus(std::move(reply), script));
-               }});
+               },
+               slot});
       return;
     }
     std::move(done)(ScriptReplyToStatus(std::move(reply), script));
@@ -151,60 +177,44 @@ void RedisEventLoop::Eval(const LuaScript& script,
                           const std::vector<std::string>& keys,
                           const std::vector<std::string>& args,
                           absl::Time deadline, Callback done) {
-  if (cluster_pool_ != nullptr) {
-    RunOnPool(
-        deadline,
-        [&script, keys, args](RedisConnection& redis) {
-          return redis.Eval(script, keys, args);
-        },
-        std::move(done));
+  absl::StatusOr<int> slot = SlotOf(keys);
+  if (!slot.ok()) {
+    std::move(done)(slot.status());
     return;
   }
   auto argv = std::make_shared<std::vector<std::string>>(
       EvalShaCommand(script, keys, args));
   Enqueue({argv, deadline,
-           ScriptCallback(script, argv, deadline, std::move(done))});
+           ScriptCallback(script, *slot, argv, deadline, std::move(done)),
+           *slot});
 }
 
 void RedisEventLoop::EvalBatched(const LuaScript& script, std::string key,
                                  std::vector<std::string> args,
                                  absl::Time deadline, Callback done) {
-  if (cluster_pool_ != nullptr) {
-    RunOnPool(
-        deadline,
-        [&script, key = std::move(key), args = std::move(args)](
-            RedisConnection& redis) -> absl::StatusOr<RedisReply> {
-          absl::StatusOr<RedisReply> reply = redis.Eval(script, {key}, args);
-          if (!reply.ok()) return reply;
-          if (!reply->is_array() || reply->elements.size() != 1) {
-            return absl::InternalError(absl::StrCat(
-                "unexpected reply from ", script.name(), " for 1 call"));
-          }
-          return std::move(reply->elements[0]);
-        },
-        std::move(done));
-    return;
-  }
   Submitted item{std::make_shared<std::vector<std::string>>(std::move(args)),
                  deadline, std::move(done)};
+  // One key, one slot: a batch goes to that slot's master.
+  item.slot = cluster_ == nullptr ? 0 : KeySlot(key);
   item.batch_script = &script;
   item.batch_id = absl::StrCat(script.sha1(), " ", key);
   item.batch_key = std::move(key);
   Enqueue(std::move(item));
 }
 
-void RedisEventLoop::RunOnPool(
-    absl::Time deadline,
-    absl::AnyInvocable<absl::StatusOr<RedisReply>(RedisConnection&) &&> call,
-    Callback done) {
-  // Shared with the task, which a refused Submit drops unrun.
-  auto shared_done = std::make_shared<Callback>(std::move(done));
-  absl::Status submitted = cluster_pool_->Submit(
-      deadline,
-      [call = std::move(call), shared_done](RedisConnection& redis) mutable {
-        std::move (*shared_done)(std::move(call)(redis));
-      });
-  if (!submitted.ok()) std::move (*shared_done)(submitted);
+void RedisEventLoop::RefreshTopology() {
+  const RedisOptions& node = cluster_->options().node;
+  while (true) {
+    {
+      absl::MutexLock lock(&refresh_mu_);
+      refresh_mu_.Await(absl::Condition(&refresh_wanted_));
+      if (refresh_stopping_) return;
+      refresh_wanted_ = false;
+    }
+    // A failed refresh keeps the old map: the calls' retries ask again.
+    (void)cluster_->Refresh(absl::Now() + node.connect_timeout +
+                            node.command_timeout);
+  }
 }
 
 void RedisEventLoop::OnWake(int, short, void* self) {
@@ -226,6 +236,7 @@ void RedisEventLoop::OnTick(int, short, void* self) {
   // Calls for a full batch wait in the queue without a wake-up: take them,
   // so that they expire on time even if the batch's reply never comes.
   loop->SendQueued();
+  loop->SendDelayed();
   loop->ExpireOverdue();
 }
 
@@ -239,7 +250,8 @@ void RedisEventLoop::SendQueued() {
   std::vector<std::string> batched;  // batch ids that got calls, in order
   for (Submitted& item : queued) {
     if (item.batch_script == nullptr) {
-      Send(std::move(item));
+      Send({std::move(item.argv), item.deadline, std::move(item.done),
+            item.slot});
       continue;
     }
     Batch& batch = batches_[item.batch_id];
@@ -269,6 +281,7 @@ void RedisEventLoop::SendBatch(const std::string& batch_id) {
   }
   const Submitted& first = batch.waiting.front();
   const LuaScript& script = *first.batch_script;
+  const int slot = first.slot;
   auto argv = std::make_shared<std::vector<std::string>>(
       EvalShaCommand(script, {first.batch_key}, {}));
   size_t calls = std::min(batch.waiting.size(), kMaxBatchCalls);
@@ -288,7 +301,8 @@ void RedisEventLoop::SendBatch(const std::string& batch_id) {
     absl::MutexLock lock(&mu_);
     full_batches_.insert(batch_id);
   }
-  // Runs on the loop thread, once, whatever the outcome.
+  // Runs on the loop thread, once, whatever the outcome. A redirection
+  // (MOVED, ASK) resends the whole batch before this runs.
   Callback on_reply = [this, &script, batch_id, dones = std::move(dones)](
                           absl::StatusOr<RedisReply> reply) mutable {
     // The next batch goes first (with what was queued meanwhile) and is
@@ -301,9 +315,12 @@ void RedisEventLoop::SendBatch(const std::string& batch_id) {
       --it->second.in_flight;
       SendQueued();
       SendBatch(batch_id);
-      // Only on a real reply: after a drop the context is being freed.
-      if (reply.ok() && context_ != nullptr && !closed_) {
-        redisAsyncHandleWrite(context_);
+      // Only on a real reply, whose node is connected (after a drop its
+      // context is being freed); the next batch went there unless the
+      // slot has just moved.
+      if (reply.ok() && replying_ != nullptr &&
+          replying_->context != nullptr && !closed_) {
+        redisAsyncHandleWrite(replying_->context);
       }
     }
     if (reply.ok() &&
@@ -321,72 +338,147 @@ void RedisEventLoop::SendBatch(const std::string& batch_id) {
     }
   };
   Send({argv, deadline,
-        ScriptCallback(script, argv, deadline, std::move(on_reply))});
+        ScriptCallback(script, slot, argv, deadline, std::move(on_reply)),
+        slot});
 }
 
-bool RedisEventLoop::EnsureConnected() {
-  if (context_ != nullptr) return true;
+RedisEventLoop::Node* RedisEventLoop::Connected(const std::string& address) {
+  std::unique_ptr<Node>& node = nodes_[address];
+  if (node == nullptr) node.reset(new Node{this, address});
+  if (node->context != nullptr) return node.get();
   absl::Time now = absl::Now();
-  if (now < next_connect_) return false;
-  next_connect_ = now + kReconnectBackoff;
+  if (now < node->next_connect) return nullptr;
+  node->next_connect = now + kReconnectBackoff;
   redisAsyncContext* context =
-      absl::StartsWith(options_.address, "unix:")
-          ? redisAsyncConnectUnix(options_.address.c_str() + 5)
+      absl::StartsWith(address, "unix:")
+          ? redisAsyncConnectUnix(address.c_str() + 5)
           : [&]() -> redisAsyncContext* {
-    size_t colon = options_.address.rfind(':');
+    size_t colon = address.rfind(':');
     int port = 0;
     if (colon == std::string::npos ||
-        !absl::SimpleAtoi(options_.address.substr(colon + 1), &port)) {
+        !absl::SimpleAtoi(address.substr(colon + 1), &port)) {
       return nullptr;
     }
-    return redisAsyncConnect(options_.address.substr(0, colon).c_str(), port);
+    return redisAsyncConnect(address.substr(0, colon).c_str(), port);
   }();
-  if (context == nullptr) return false;
+  if (context == nullptr) return nullptr;
   if (context->err != 0) {
     redisAsyncFree(context);
-    return false;
+    return nullptr;
   }
-  context->data = this;
+  context->data = node.get();
   redisLibeventAttach(context, base_);
   redisAsyncSetConnectCallback(context, &RedisEventLoop::OnConnect);
   redisAsyncSetDisconnectCallback(context, &RedisEventLoop::OnDisconnect);
-  context_ = context;
-  return true;
+  node->context = context;
+  return node.get();
 }
 
-void RedisEventLoop::Send(Submitted item) {
-  absl::Time deadline =
-      std::min(item.deadline, absl::Now() + options_.command_timeout);
-  if (!EnsureConnected()) {
-    std::move(item.done)(Unavailable("is down"));
+void RedisEventLoop::Send(Call call, std::string address) {
+  if (closed_) {
+    std::move(call.done)(Unavailable("shutting down"));
     return;
   }
-  auto* pending = new Pending{std::move(item.done), deadline};
-  pending->position = in_flight_.insert(in_flight_.end(), pending);
-  HiredisArgv hiredis(*item.argv);
-  if (redisAsyncCommandArgv(context_, &RedisEventLoop::OnReply, pending,
+  ++call.attempt;
+  if (address.empty()) {
+    address = cluster_ == nullptr ? options_.address
+                                  : cluster_->MasterOf(call.slot);
+  }
+  call.node = address;
+  if (address.empty()) {
+    Route(std::move(call),
+          Unavailable(absl::StrCat("cluster: no master serves slot ",
+                                   call.slot)));
+    return;
+  }
+  Node* node = Connected(address);
+  if (node == nullptr) {
+    Route(std::move(call), Unavailable("is down"));
+    return;
+  }
+  absl::Time deadline =
+      std::min(call.deadline, absl::Now() + options_.command_timeout);
+  // ASKING covers the next command only; its reply is dropped.
+  if (call.asking &&
+      redisAsyncCommand(node->context, nullptr, nullptr, "ASKING") !=
+          REDIS_OK) {
+    Route(std::move(call), Unavailable("write failed"));
+    return;
+  }
+  auto* pending = new Pending{std::move(call), deadline};
+  pending->position = node->in_flight.insert(node->in_flight.end(), pending);
+  HiredisArgv hiredis(*pending->call.argv);
+  if (redisAsyncCommandArgv(node->context, &RedisEventLoop::OnReply, pending,
                             hiredis.argc(), hiredis.argv(),
                             hiredis.lengths()) != REDIS_OK) {
-    in_flight_.erase(pending->position);
-    pending->Answer(Unavailable("write failed"));
+    node->in_flight.erase(pending->position);
+    Route(std::move(pending->call), Unavailable("write failed"));
     delete pending;
+  }
+}
+
+void RedisEventLoop::Route(Call call, absl::StatusOr<RedisReply> result) {
+  RouteDecision next;  // standalone: the result is the answer
+  if (cluster_ != nullptr && !closed_) {
+    next = DecideRoute(result, call.node, call.attempt, absl::Now(),
+                       call.deadline, cluster_->options().policy);
+  }
+  call.asking = false;
+  switch (next.step) {
+    case RouteStep::kReturn:
+      if (!next.give_up.ok()) {
+        result = next.give_up;
+      } else if (result.ok() && IsTransientRedisError(*result)) {
+        result = Unavailable(result->str);
+      }
+      std::move(call.done)(std::move(result));
+      return;
+    case RouteStep::kFollowMoved:
+      cluster_->RecordMoved(next.redirect.slot, next.redirect.address);
+      Send(std::move(call), next.redirect.address);
+      return;
+    case RouteStep::kFollowAsk:
+      call.asking = true;
+      Send(std::move(call), next.redirect.address);
+      return;
+    case RouteStep::kRefreshAndRetry: {
+      absl::MutexLock lock(&refresh_mu_);
+      refresh_wanted_ = true;
+    }
+      [[fallthrough]];
+    case RouteStep::kRetry:
+      delayed_.push_back({absl::Now() + next.wait, std::move(call)});
+      return;
+  }
+}
+
+void RedisEventLoop::SendDelayed() {
+  if (delayed_.empty()) return;
+  absl::Time now = absl::Now();
+  // Sending may delay calls again: take the list first.
+  for (Delayed& delayed : std::exchange(delayed_, {})) {
+    if (delayed.due > now) {
+      delayed_.push_back(std::move(delayed));
+    } else {
+      Send(std::move(delayed.call));
+    }
   }
 }
 
 void RedisEventLoop::OnReply(redisAsyncContext* context, void* reply,
                              void* privdata) {
-  auto* loop = static_cast<RedisEventLoop*>(context->data);
+  auto* node = static_cast<Node*>(context->data);
   auto* pending = static_cast<Pending*>(privdata);
-  loop->in_flight_.erase(pending->position);
-  if (reply == nullptr) {
-    pending->Answer(Unavailable("connection lost"));
-  } else {
-    RedisReply copy = RedisReply::FromHiredis(*static_cast<redisReply*>(reply));
-    if (IsTransientRedisError(copy)) {
-      pending->Answer(Unavailable(copy.str));
-    } else {
-      pending->Answer(std::move(copy));
-    }
+  node->in_flight.erase(pending->position);
+  if (!pending->answered) {
+    absl::StatusOr<RedisReply> result =
+        reply == nullptr
+            ? absl::StatusOr<RedisReply>(Unavailable("connection lost"))
+            : RedisReply::FromHiredis(*static_cast<redisReply*>(reply));
+    RedisEventLoop* loop = node->loop;
+    Node* outer = std::exchange(loop->replying_, reply ? node : nullptr);
+    loop->Route(std::move(pending->call), std::move(result));
+    loop->replying_ = outer;
   }
   delete pending;
 }
@@ -395,30 +487,43 @@ void RedisEventLoop::OnConnect(const redisAsyncContext* context, int status) {
   if (status == REDIS_OK) return;
   // hiredis frees a context that failed to connect (and runs the pending
   // callbacks with a null reply); it must not be used again.
-  auto* loop = static_cast<RedisEventLoop*>(context->data);
-  if (loop->context_ == context) loop->context_ = nullptr;
+  auto* node = static_cast<Node*>(context->data);
+  if (node->context == context) node->context = nullptr;
 }
 
 void RedisEventLoop::OnDisconnect(const redisAsyncContext* context,
                                   int status) {
-  auto* loop = static_cast<RedisEventLoop*>(context->data);
-  if (loop->context_ == context) loop->context_ = nullptr;
+  auto* node = static_cast<Node*>(context->data);
+  if (node->context == context) node->context = nullptr;
   if (status != REDIS_OK) {
-    LogWarning("redis connection dropped", {{"address", loop->options_.address},
-                                            {"reason", context->errstr}});
+    LogWarning("redis connection dropped",
+               {{"address", node->address}, {"reason", context->errstr}});
   }
 }
 
 void RedisEventLoop::ExpireOverdue() {
   absl::Time now = absl::Now();
-  bool stuck = false;
-  for (Pending* pending : in_flight_) {
-    // Deadlines are not in send order (callers' deadlines differ): check all.
-    if (pending->deadline > now) continue;
-    pending->Answer(
-        absl::DeadlineExceededError("redis did not answer in time"));
-    // Still unanswered long after its deadline: the connection is stuck.
-    if (now - pending->deadline > options_.command_timeout) stuck = true;
+  // Answering may send (a batch's next one) and so add nodes: take them
+  // first.
+  std::vector<Node*> nodes;
+  nodes.reserve(nodes_.size());
+  for (auto& [address, node] : nodes_) nodes.push_back(node.get());
+  for (Node* node : nodes) {
+    bool stuck = false;
+    for (Pending* pending : node->in_flight) {
+      // Deadlines are not in send order (callers' deadlines differ): check
+      // all.
+      if (pending->answered || pending->deadline > now) continue;
+      pending->answered = true;
+      std::move(pending->call.done)(
+          absl::DeadlineExceededError("redis did not answer in time"));
+      // Still unanswered long after its deadline: the connection is stuck.
+      if (now - pending->deadline > options_.command_timeout) stuck = true;
+    }
+    if (stuck && node->context != nullptr) {
+      // Frees at once; the pending callbacks run with null replies.
+      redisAsyncFree(std::exchange(node->context, nullptr));
+    }
   }
   // Batched calls still waiting for their batch's turn.
   for (auto& [id, batch] : batches_) {
@@ -431,12 +536,6 @@ void RedisEventLoop::ExpireOverdue() {
           absl::DeadlineExceededError("redis did not answer in time"));
       it = batch.waiting.erase(it);
     }
-  }
-  if (stuck && context_ != nullptr) {
-    redisAsyncContext* context = context_;
-    context_ = nullptr;
-    // Frees at once; the pending callbacks run with null replies.
-    redisAsyncFree(context);
   }
 }
 

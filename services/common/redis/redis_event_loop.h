@@ -23,10 +23,17 @@
 // commands, so nothing shifts). A connection whose replies stop coming is
 // dropped and made again.
 //
-// Cluster mode (RedisOptions::cluster set) is a stopgap until the loop
-// routes by itself: every call runs on an internal RedisPool of cluster
-// connections (blocking round trips, one per call: EvalBatched sends
-// batches of one), and callbacks run on that pool's workers.
+// Cluster mode (RedisOptions::cluster set): one async connection per
+// master, all on the loop thread; each call goes to the master of its keys'
+// slot (CommandKeys; keys of two slots fail with INTERNAL "CROSSSLOT"
+// before sending, keyless commands go to slot 0's master), following MOVED
+// (the shared ClusterTopology is updated) and ASK (ASKING + the command,
+// once), and backing off within the call's deadline on TRYAGAIN,
+// CLUSTERDOWN or a lost connection, while a helper thread refreshes the
+// topology. The DecideRoute policy is ClusterRouter's. Standalone mode is
+// the same code with one node that serves every slot and no redirections.
+// As with ClusterRouter, a call may be sent again after a lost connection:
+// commands must be idempotent.
 #pragma once
 
 #include <list>
@@ -42,6 +49,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "absl/types/span.h"
 #include "services/common/redis/lua_script.h"
 #include "services/common/redis/redis_connection.h"
 #include "services/common/redis/redis_reply.h"
@@ -52,7 +60,7 @@ struct redisAsyncContext;
 
 namespace townhall {
 
-class RedisPool;
+class ClusterTopology;
 
 class RedisEventLoop {
  public:
@@ -64,13 +72,15 @@ class RedisEventLoop {
   RedisEventLoop(const RedisEventLoop&) = delete;
   RedisEventLoop& operator=(const RedisEventLoop&) = delete;
 
-  // Thread-safe. Sends `argv` and calls `done` with the reply.
+  // Thread-safe. Sends `argv` and calls `done` with the reply. (In cluster
+  // mode, keys of two slots fail at once, on the caller's thread.)
   void Command(std::vector<std::string> argv, absl::Time deadline,
                Callback done);
 
   // Thread-safe. Runs `script` with EVALSHA (EVAL on NOSCRIPT) and calls
   // `done` with its reply; a script error becomes a status as in
-  // RedisConnection::Eval. For hot mutations that are one script.
+  // RedisConnection::Eval. For hot mutations that are one script. (In
+  // cluster mode, keys of two slots fail at once, on the caller's thread.)
   // `script` must outlive the call (embedded scripts live forever).
   void Eval(const LuaScript& script, const std::vector<std::string>& keys,
             const std::vector<std::string>& args, absl::Time deadline,
@@ -98,6 +108,7 @@ class RedisEventLoop {
   static constexpr int kMaxBatchesInFlight = 2;
 
  private:
+  struct Node;
   struct Pending;
   struct Submitted {
     // Shared with an EVALSHA's callback, which resends it as EVAL on
@@ -105,10 +116,27 @@ class RedisEventLoop {
     std::shared_ptr<std::vector<std::string>> argv;
     absl::Time deadline;
     Callback done;
+    // The slot of the command's keys (cluster mode; else 0).
+    int slot = 0;
     // EvalBatched calls only: their script and batch (script SHA1 + key).
     const LuaScript* batch_script = nullptr;
     std::string batch_id;
     std::string batch_key;
+  };
+  // A command on its way: sent, redirected, or waiting to be sent again.
+  struct Call {
+    std::shared_ptr<std::vector<std::string>> argv;
+    absl::Time deadline;  // the caller's: it holds across every redirection
+    Callback done;
+    int slot = 0;
+    int attempt = 0;   // sends so far
+    std::string node;  // address of the last send
+    bool asking = false;
+  };
+  // A call backing off before it is sent again to its slot's master.
+  struct Delayed {
+    absl::Time due;
+    Call call;
   };
   // The EvalBatched calls of one (script, key) waiting for the batch in
   // flight.
@@ -123,35 +151,43 @@ class RedisEventLoop {
   static void OnConnect(const redisAsyncContext* context, int status);
   static void OnDisconnect(const redisAsyncContext* context, int status);
 
+  // The slot of `keys`: 0 for none or in standalone mode (where it is
+  // unused), CROSSSLOT for keys of two slots.
+  absl::StatusOr<int> SlotOf(absl::Span<const std::string> keys) const;
   void Enqueue(Submitted item);
-  // Cluster mode: runs `call` on a worker of cluster_pool_, then `done`.
-  void RunOnPool(
-      absl::Time deadline,
-      absl::AnyInvocable<absl::StatusOr<RedisReply>(RedisConnection&) &&> call,
-      Callback done);
   // EVALSHA's reply callback: EVAL on NOSCRIPT, script errors as statuses.
-  Callback ScriptCallback(const LuaScript& script,
+  Callback ScriptCallback(const LuaScript& script, int slot,
                           std::shared_ptr<std::vector<std::string>> argv,
                           absl::Time deadline, Callback done);
+  // Cluster mode: refreshes the topology whenever the loop asks for it.
+  void RefreshTopology();
 
   // Loop thread only, from here on.
   void SendQueued();
-  void Send(Submitted item);
+  // Sends `call` to `address`, or to its slot's master when empty.
+  void Send(Call call, std::string address = "");
+  // Decides what `result` (of call.node) means: the call's answer, or a
+  // redirection, or a retry (DecideRoute; standalone mode never retries).
+  void Route(Call call, absl::StatusOr<RedisReply> result);
   // Sends the next batch of `batch_id` unless one is in flight.
   void SendBatch(const std::string& batch_id);
-  bool EnsureConnected();
+  // The node at `address`, connected (or connecting); null while it is
+  // down.
+  Node* Connected(const std::string& address);
+  void SendDelayed();
   void ExpireOverdue();
 
   const RedisOptions options_;
-  // Cluster mode only; then nothing below it is used.
-  std::unique_ptr<RedisPool> cluster_pool_;
+  // Cluster mode only: the slot map.
+  ClusterTopology* const cluster_;
   event_base* base_ = nullptr;
   event* wake_ = nullptr;
   event* tick_ = nullptr;
-  redisAsyncContext* context_ = nullptr;
-  absl::Time next_connect_ = absl::InfinitePast();
-  // Commands sent and not yet answered, oldest first.
-  std::list<Pending*> in_flight_;
+  // One per address, made on first use and kept.
+  absl::flat_hash_map<std::string, std::unique_ptr<Node>> nodes_;
+  // The node whose reply is being handled (OnReply).
+  Node* replying_ = nullptr;
+  std::vector<Delayed> delayed_;
   // EvalBatched calls by batch id; a batch is dropped when none is in flight
   // and none waits.
   absl::flat_hash_map<std::string, Batch> batches_;
@@ -167,6 +203,13 @@ class RedisEventLoop {
   // reply takes the queue (most votes arrive while their batch is full).
   absl::flat_hash_set<std::string> full_batches_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+
+  // Cluster mode: topology refreshes run off the loop thread (they block
+  // on other nodes), coalesced by ClusterTopology::Refresh.
+  absl::Mutex refresh_mu_;
+  bool refresh_wanted_ ABSL_GUARDED_BY(refresh_mu_) = false;
+  bool refresh_stopping_ ABSL_GUARDED_BY(refresh_mu_) = false;
+  std::thread refresher_;
 
   std::thread thread_;
 };
