@@ -314,11 +314,14 @@ TEST_F(ClusterEventLoopTest, AskDuringMigration) {
   ASSERT_TRUE(counted.ok()) << counted.status();
   EXPECT_EQ(counted->elements[0].str, "asked");
   EXPECT_EQ(topology().MasterOf(slot), source);
+  // The importing target serves the slot only after ASKING.
+  RedisConnection direct({.address = target});
+  direct.set_deadline(absl::Now() + absl::Seconds(5));
   for (const std::string& key : {new_key, script_key, counter}) {
-    absl::StatusOr<RedisReply> on_target =
-        cluster_->Command(target, {"EXISTS", key});
-    ASSERT_TRUE(on_target.ok());
-    EXPECT_EQ(on_target->integer, 1) << key << " did not go to the target";
+    absl::StatusOr<std::vector<RedisReply>> on_target =
+        direct.Pipeline({{"ASKING"}, {"EXISTS", key}});
+    ASSERT_TRUE(on_target.ok()) << on_target.status();
+    EXPECT_EQ((*on_target)[1].integer, 1) << key << " did not go to the target";
   }
 
   absl::Status finished = cluster_->FinishMigration(
