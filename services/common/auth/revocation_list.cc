@@ -33,9 +33,9 @@ struct StreamBatch {
 // of the last entry read, "0" for none) after that id, waiting up to
 // `block` for the first one (zero: not at all). Every read of the watcher
 // goes through here, as one XREAD over all the streams. On Redis Cluster
-// that XREAD is refused (CROSSSLOT: the index and the tenants' streams are
-// in different slots): there this function is to send one XREAD per
-// master, the streams grouped by KeySlot -> master (ClusterTopology).
+// the connection's router sends one blocking XREAD per slot at once (the
+// index and the tenants' streams are in different slots) and merges their
+// entries; a failed one fails the whole read (docs/redis-cluster.md).
 absl::StatusOr<std::vector<StreamBatch>> ReadStreams(
     RedisConnection& redis,
     const absl::flat_hash_map<std::string, std::string>& cursors,

@@ -101,10 +101,8 @@ class RevocationWatcher {
   void Run();
   // Reads the entries after the last ones seen of the index and of every
   // known tenant's stream (blocking up to `block`; ReadStreams in the .cc,
-  // the one place that reads, and the one to split by master on Redis
-  // Cluster). Sets `*caught_up` when
-  // nothing may be left behind (no full batch, no newly listed tenant);
-  // false on error.
+  // the one place that reads). Sets `*caught_up` when nothing may be left
+  // behind (no full batch, no newly listed tenant); false on error.
   bool ReadOnce(RedisConnection& redis, absl::Duration block, bool* caught_up);
 
   RedisOptions redis_;

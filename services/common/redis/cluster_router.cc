@@ -3,7 +3,6 @@
 #include <algorithm>
 
 #include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -112,7 +111,7 @@ absl::Status ClusterTopology::Refresh(absl::Time deadline) {
 }
 
 ClusterRouter::ClusterRouter(std::shared_ptr<ClusterTopology> topology)
-    : topology_(std::move(topology)) {}
+    : topology_(std::move(topology)), slot_readers_(topology_->options().node) {}
 
 RedisConnection& ClusterRouter::ConnectionTo(const std::string& address) {
   std::unique_ptr<RedisConnection>& connection = connections_[address];
@@ -188,55 +187,77 @@ absl::StatusOr<RedisReply> ClusterRouter::Command(
 
 absl::StatusOr<RedisReply> ClusterRouter::ReadStreamsBySlot(
     absl::Span<const std::string> argv) {
-  // XREAD [COUNT n] [BLOCK ms] STREAMS k1 .. kn id1 .. idn; CommandKeys
-  // found the keys, so STREAMS is there and the ids match them.
-  std::vector<std::string> options = {argv[0]};
-  absl::Time block_until = absl::Now();
-  size_t streams = 1;
-  for (; !absl::EqualsIgnoreCase(argv[streams], "STREAMS"); ++streams) {
-    int64_t ms = 0;
-    if (absl::EqualsIgnoreCase(argv[streams], "BLOCK") &&
-        streams + 1 < argv.size() && absl::SimpleAtoi(argv[streams + 1], &ms)) {
-      block_until = ms == 0 ? deadline_ : absl::Now() + absl::Milliseconds(ms);
-      ++streams;
-      continue;
+  absl::StatusOr<XReadArgs> xread = XReadArgs::Parse(argv);
+  if (!xread.ok()) return xread.status();
+  // The streams of each slot, in the order of argv.
+  std::vector<int> slots;
+  std::vector<std::vector<size_t>> streams;
+  for (size_t i = 0; i < xread->keys.size(); ++i) {
+    int slot = KeySlot(xread->keys[i]);
+    size_t g = std::find(slots.begin(), slots.end(), slot) - slots.begin();
+    if (g == slots.size()) {
+      slots.push_back(slot);
+      streams.emplace_back();
     }
-    options.push_back(argv[streams]);
+    streams[g].push_back(i);
   }
-  size_t count = (argv.size() - streams - 1) / 2;
-  // Per slot: its keys and their ids, in the order of argv.
-  struct Group {
-    int slot;
-    std::vector<std::string> keys;
-    std::vector<std::string> ids;
+  // Redis ends the blocks itself, a margin before the deadline, so that
+  // their replies arrive in time (BLOCK 0, no limit, too).
+  absl::Duration block = absl::ZeroDuration();
+  if (xread->block.has_value()) {
+    constexpr absl::Duration kMargin = absl::Milliseconds(100);
+    absl::Duration left = deadline_ - absl::Now() - kMargin;
+    block = *xread->block == absl::ZeroDuration()
+                ? left
+                : std::min(*xread->block, left);
+  }
+  std::vector<SlotRead> reads;
+  for (size_t g = 0; g < slots.size(); ++g) {
+    reads.push_back({slots[g], topology_->MasterOf(slots[g]),
+                     xread->Argv(streams[g], block)});
+  }
+  auto unblock = [this, block](const std::string& master,
+                               absl::Span<const int64_t> client_ids) {
+    // Reads without BLOCK end by themselves.
+    if (block > absl::ZeroDuration()) Unblock(master, client_ids);
   };
-  std::vector<Group> groups;
-  for (size_t i = 0; i < count; ++i) {
-    const std::string& key = argv[streams + 1 + i];
-    int slot = KeySlot(key);
-    auto it = std::find_if(groups.begin(), groups.end(),
-                           [slot](const Group& g) { return g.slot == slot; });
-    if (it == groups.end()) it = groups.insert(groups.end(), Group{slot});
-    it->keys.push_back(key);
-    it->ids.push_back(argv[streams + 1 + count + i]);
-  }
-  while (true) {
-    RedisReply merged;
-    for (const Group& group : groups) {
-      std::vector<std::string> read = options;
-      read.push_back("STREAMS");
-      read.insert(read.end(), group.keys.begin(), group.keys.end());
-      read.insert(read.end(), group.ids.begin(), group.ids.end());
-      absl::StatusOr<RedisReply> reply = Command(group.keys, read);
-      if (!reply.ok() || reply->type == RedisReply::Type::kError) return reply;
-      for (RedisReply& stream : reply->elements) {
-        merged.type = RedisReply::Type::kArray;
-        merged.elements.push_back(std::move(stream));
-      }
+  std::vector<absl::StatusOr<RedisReply>> replies =
+      slot_readers_.ReadAll(reads, deadline_, unblock);
+  RedisReply merged;
+  for (size_t g = 0; g < slots.size(); ++g) {
+    absl::StatusOr<RedisReply>& reply = replies[g];
+    RouteDecision next = DecideRoute(reply, reads[g].master, 1, absl::Now(),
+                                     deadline_, topology_->options().policy);
+    if (!reply.ok() || next.step != RouteStep::kReturn) {
+      // A lost connection, MOVED, ASK, CLUSTERDOWN, ...: read the slot
+      // again, now, through Route, which follows, refreshes and backs off.
+      // Without BLOCK: the call has waited its turn, and the read is sent
+      // after the call began, so it holds every change committed before.
+      std::vector<std::string> keys;
+      for (size_t s : streams[g]) keys.push_back(xread->keys[s]);
+      reply = Command(keys, xread->Argv(streams[g], absl::ZeroDuration()));
     }
-    absl::Time now = absl::Now();
-    if (merged.is_array() || now >= block_until) return merged;
-    absl::SleepFor(std::min(kStreamPoll, block_until - now));
+    if (!reply.ok() || reply->type == RedisReply::Type::kError) return reply;
+    for (RedisReply& stream : reply->elements) {
+      merged.type = RedisReply::Type::kArray;
+      merged.elements.push_back(std::move(stream));
+    }
+  }
+  return merged;
+}
+
+void ClusterRouter::Unblock(const std::string& master,
+                            absl::Span<const int64_t> client_ids) {
+  std::vector<std::vector<std::string>> commands;
+  for (int64_t id : client_ids) {
+    commands.push_back({"CLIENT", "UNBLOCK", absl::StrCat(id), "TIMEOUT"});
+  }
+  // On failure the reads end at their block time or the deadline.
+  absl::StatusOr<std::vector<RedisReply>> done =
+      ConnectionTo(master).Pipeline(commands);
+  if (!done.ok()) {
+    LogWarning("redis cluster: CLIENT UNBLOCK failed",
+               {{"address", master}, {"error", done.status().ToString()}});
   }
 }
 

@@ -32,6 +32,7 @@
 #include "services/common/redis/cluster_map.h"
 #include "services/common/redis/lua_script.h"
 #include "services/common/redis/redis_connection.h"
+#include "services/common/redis/slot_readers.h"
 
 namespace townhall {
 
@@ -63,7 +64,7 @@ class ClusterTopology {
   // refresh finished less than min_refresh_interval ago.
   absl::Status Refresh(absl::Time deadline) ABSL_LOCKS_EXCLUDED(refresh_mu_);
 
-  // A copy of the current map (tests, and a future per-master feed reader).
+  // A copy of the current map (tests).
   ClusterMap Snapshot() const ABSL_LOCKS_EXCLUDED(mu_);
   // Map loads so far (the first one included).
   int refreshes() const ABSL_LOCKS_EXCLUDED(mu_);
@@ -92,8 +93,6 @@ absl::StatusOr<std::shared_ptr<ClusterTopology>> DiscoverCluster(
 // Routes commands by key slot. Not thread-safe: one per worker thread.
 class ClusterRouter {
  public:
-  static constexpr absl::Duration kStreamPoll = absl::Milliseconds(20);
-
   explicit ClusterRouter(std::shared_ptr<ClusterTopology> topology);
   ClusterRouter(const ClusterRouter&) = delete;
   ClusterRouter& operator=(const ClusterRouter&) = delete;
@@ -108,11 +107,13 @@ class ClusterRouter {
   // statuses as RedisConnection::Command.
   //
   // One exception to CROSSSLOT: an XREAD of streams in several slots (the
-  // change-feed hub and the session cache read every watched tenant's
-  // feed at once) becomes one XREAD per slot without BLOCK, their entries
-  // merged; when none has any and BLOCK was asked, they are polled every
-  // kStreamPoll until the block time is up. A stopgap: a per-master
-  // blocking read is the proper way (docs/redis-cluster.md).
+  // change-feed hub, the session cache and the revocation watcher read
+  // every watched feed at once) becomes one XREAD per slot, all sent at
+  // once with the call's BLOCK (SlotReaders); the first that answers with
+  // entries ends the others' blocks, and every reply's entries are merged.
+  // A slot whose read failed or was redirected is read again without
+  // BLOCK through the routing above; if that fails, the whole call fails
+  // (no partial reply: callers confirm the streams a reply leaves out).
   absl::StatusOr<RedisReply> Command(absl::Span<const std::string> keys,
                                      absl::Span<const std::string> argv);
 
@@ -147,10 +148,13 @@ class ClusterRouter {
   // The cross-slot XREAD of Command.
   absl::StatusOr<RedisReply> ReadStreamsBySlot(
       absl::Span<const std::string> argv);
+  // Ends blocked XREADs of SlotReaders on `master`.
+  void Unblock(const std::string& master, absl::Span<const int64_t> client_ids);
 
   std::shared_ptr<ClusterTopology> topology_;
   absl::flat_hash_map<std::string, std::unique_ptr<RedisConnection>>
       connections_;
+  SlotReaders slot_readers_;
   absl::Time deadline_ = absl::InfiniteFuture();
 };
 

@@ -218,6 +218,40 @@ absl::StatusOr<std::vector<RedisReply>> RedisConnection::SendPipeline(
   return replies;
 }
 
+absl::Status RedisConnection::Send(absl::Span<const std::string> argv) {
+  if (absl::Status s = EnsureConnected(); !s.ok()) return s;
+  if (absl::Status s = ApplyTimeout(); !s.ok()) return s;
+  HiredisArgv hiredis(argv);
+  if (redisAppendCommandArgv(context_, hiredis.argc(), hiredis.argv(),
+                             hiredis.lengths()) != REDIS_OK) {
+    return TransportError("write");
+  }
+  for (int done = 0; !done;) {
+    if (redisBufferWrite(context_, &done) != REDIS_OK) {
+      return TransportError("write");
+    }
+  }
+  return absl::OkStatus();
+}
+
+int RedisConnection::fd() const {
+  return context_ == nullptr ? -1 : context_->fd;
+}
+
+absl::StatusOr<std::optional<RedisReply>> RedisConnection::Receive() {
+  if (context_ == nullptr) {
+    return absl::UnavailableError("storage unavailable (redis: not connected)");
+  }
+  void* raw = nullptr;
+  if (redisBufferRead(context_) != REDIS_OK ||
+      redisGetReplyFromReader(context_, &raw) != REDIS_OK) {
+    return TransportError("read");
+  }
+  if (raw == nullptr) return std::nullopt;
+  ReplyPtr reply(static_cast<redisReply*>(raw));
+  return RedisReply::FromHiredis(*reply);
+}
+
 absl::StatusOr<RedisReply> RedisConnection::Eval(
     const LuaScript& script, absl::Span<const std::string> keys,
     absl::Span<const std::string> args) {

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -83,6 +84,16 @@ class RedisConnection {
   absl::StatusOr<RedisReply> EvalReply(const LuaScript& script,
                                        absl::Span<const std::string> keys,
                                        absl::Span<const std::string> args);
+
+  // A command split in two, so that one thread can wait on several
+  // connections with poll(2) (ClusterRouter's concurrent blocking XREADs).
+  // Standalone mode only. Send writes `argv` and does not wait for the
+  // reply; fd() is then the socket to poll. Receive, once fd() is
+  // readable, reads what arrived and returns the reply when it is whole
+  // (nullopt: not yet). Failures drop the connection, as Command's do.
+  absl::Status Send(absl::Span<const std::string> argv);
+  int fd() const;
+  absl::StatusOr<std::optional<RedisReply>> Receive();
 
  private:
   // The standalone Pipeline: one round trip to options_.address.
