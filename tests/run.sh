@@ -3,6 +3,7 @@
 # of its own on a free port, runs ctest, and exits non-zero on any failure.
 #   ./tests/run.sh                  # everything (build/)
 #   ./tests/run.sh -R auth          # extra arguments go to ctest
+#   ./tests/run.sh --no-cluster     # skip the second pass on a Redis Cluster
 #   ./tests/run.sh --sanitize       # everything under ASan + LSan + UBSan
 #                                   # (gcc, build-sanitize/)
 #   ./tests/run.sh --fuzz=SECONDS   # each libFuzzer target for SECONDS, after
@@ -15,13 +16,21 @@ ROOT=$(pwd)
 
 MODE=normal
 FUZZ_SECONDS=0
-case "${1:-}" in
-  --sanitize) MODE=sanitize; shift ;;
-  --fuzz=*)
-    MODE=fuzz; FUZZ_SECONDS=${1#--fuzz=}; shift
-    [[ $FUZZ_SECONDS =~ ^[0-9]+$ ]] || { echo "run.sh: --fuzz=SECONDS wants a number" >&2; exit 2; }
-    ;;
-esac
+CLUSTER=1
+while (($#)); do
+  case "$1" in
+    --sanitize) MODE=sanitize; shift ;;
+    --no-cluster) CLUSTER=0; shift ;;
+    --fuzz=*)
+      MODE=fuzz; FUZZ_SECONDS=${1#--fuzz=}; shift
+      [[ $FUZZ_SECONDS =~ ^[0-9]+$ ]] || { echo "run.sh: --fuzz=SECONDS wants a number" >&2; exit 2; }
+      ;;
+    *) break ;;
+  esac
+done
+# The cluster pass doubles the integration and e2e time; under sanitizers
+# (a slow build, CI's budget) only the standalone pass runs.
+[[ $MODE == sanitize ]] && CLUSTER=0
 
 ./deploy/install-deps.sh
 
@@ -106,7 +115,10 @@ redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no \
   --dir "$REDIS_DIR" --daemonize yes --pidfile "$REDIS_DIR/redis.pid" \
   --logfile "$REDIS_DIR/redis.log" --enable-debug-command local
 cleanup() {
-  [[ -f $REDIS_DIR/redis.pid ]] && kill "$(cat "$REDIS_DIR/redis.pid")" 2>/dev/null || true
+  local pidfile
+  for pidfile in "$REDIS_DIR"/redis.pid "$REDIS_DIR"/cluster/*/redis.pid; do
+    [[ -f $pidfile ]] && kill "$(cat "$pidfile")" 2>/dev/null || true
+  done
   rm -rf "$REDIS_DIR"
 }
 trap cleanup EXIT
@@ -119,6 +131,21 @@ export TOWNHALL_TEST_REDIS="127.0.0.1:$REDIS_PORT"
 cd "$BUILD_DIR"
 status=0
 ctest --output-on-failure -j "$(nproc)" "$@" || status=$?
+
+# Second pass: the tests on the shared Redis (label `cluster`) against a
+# 3-master, 3-replica Redis Cluster (TOWNHALL_TEST_REDIS_CLUSTER: test
+# servers, townhalld processes and the tests' own Redis reads go there).
+if ((CLUSTER)); then
+  started=$SECONDS
+  if seeds=$("$ROOT/tests/start_cluster.sh" "$REDIS_DIR/cluster"); then
+    TOWNHALL_TEST_REDIS_CLUSTER=$seeds ctest --output-on-failure \
+      -j "$(nproc)" -L cluster "$@" || status=$?
+  else
+    echo "run.sh: the Redis Cluster did not start" >&2
+    status=1
+  fi
+  echo "cluster pass: $((SECONDS - started)) s"
+fi
 if [[ $MODE == sanitize ]] && compgen -G "$REPORT_DIR/*" >/dev/null; then
   for report in "$REPORT_DIR"/*; do
     echo "==== sanitizer report $(basename "$report")" >&2

@@ -27,6 +27,9 @@ Inputs (environment or flags):
   TOWNHALL_PYTHON_DIR  directory of the generated stubs    (--python-dir)
   TOWNHALL_TEST_REDIS  host:port of a Redis to share; when unset, the
                        fixture starts a private redis-server on a free port.
+  TOWNHALL_TEST_REDIS_CLUSTER  seed nodes (host:port,host:port) of a Redis
+                       Cluster to share instead: townhalld gets
+                       --redis_cluster (unless --redis is given).
 
 Only /usr/bin/python3 has Debian's grpcio; run this file with it.
 """
@@ -208,9 +211,14 @@ class TownhalldFixture:
                 "target (or set TOWNHALLD)")
         self.python_dir = python_dir or _find_python_dir()
         # redis: explicit address (a server may or may not listen there),
-        # else TOWNHALL_TEST_REDIS, else a private redis-server.
+        # else the cluster of TOWNHALL_TEST_REDIS_CLUSTER, else
+        # TOWNHALL_TEST_REDIS, else a private redis-server.
+        self.redis_cluster = None if redis else (
+            os.environ.get("TOWNHALL_TEST_REDIS_CLUSTER") or None)
         self.redis_address = redis or os.environ.get("TOWNHALL_TEST_REDIS") or None
-        self._start_redis = (self.redis_address is None) if start_redis is None else start_redis
+        if start_redis is None:
+            start_redis = self.redis_address is None and self.redis_cluster is None
+        self._start_redis = start_redis
         self.extra_args = list(extra_args)
         self.redis = None
         self.process = None
@@ -252,7 +260,8 @@ class TownhalldFixture:
             self.port = free_port()
             self.address = f"127.0.0.1:{self.port}"
             args = [self.binary, f"--listen={self.address}",
-                    f"--redis={self.redis_address}",
+                    f"--redis_cluster={self.redis_cluster}" if self.redis_cluster
+                    else f"--redis={self.redis_address}",
                     f"--auth_key_file={key_file}",
                     f"--bootstrap_credential_file={credential_file}",
                     "--shutdown_grace=2s"] + self.extra_args
@@ -402,7 +411,8 @@ def _main():
     parser.add_argument("--townhalld", help="townhalld binary (default $TOWNHALLD)")
     parser.add_argument("--python-dir", help="generated stubs (default $TOWNHALL_PYTHON_DIR)")
     parser.add_argument("--redis", help="Redis address to use; no Redis is started "
-                        "(default $TOWNHALL_TEST_REDIS, else a private one)")
+                        "(default $TOWNHALL_TEST_REDIS_CLUSTER, else "
+                        "$TOWNHALL_TEST_REDIS, else a private one)")
     parser.add_argument("--print-env", action="store_true",
                         help="print TOWNHALL_* variables, then READY, and run "
                         "until SIGTERM/SIGINT or the parent exits")
@@ -434,7 +444,7 @@ def _main():
             "TOWNHALL_ADDR": fixture.address,
             "TOWNHALL_PORT": str(fixture.port),
             "TOWNHALL_SERVER_PID": str(fixture.process.pid),
-            "TOWNHALL_REDIS": fixture.redis_address,
+            "TOWNHALL_REDIS": fixture.redis_cluster or fixture.redis_address,
             "TOWNHALL_BOOTSTRAP_CREDENTIAL": fixture.bootstrap_credential,
         }
         if not args.no_tenant:

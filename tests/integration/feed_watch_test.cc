@@ -221,12 +221,6 @@ TEST_F(OutboxTest, AGapOrAFullBacklogAsksForAResync) {
 
 // ------------------------------------------------------- Redis feed helpers
 
-RedisOptions SharedRedis() {
-  RedisOptions options;
-  options.address = SharedRedisAddress();
-  return options;
-}
-
 // Appends changes the way th_feed_append does (INCR the version, XADD with
 // id "<version>-0"), all in one atomic step. Each change is {kind, id,
 // name}. Returns the newest version.
@@ -246,7 +240,7 @@ absl::StatusOr<int64_t> Append(
   for (const auto& change : changes) {
     argv.insert(argv.end(), {change[0], change[1], Data(change[2])});
   }
-  RedisConnection redis(SharedRedis());
+  RedisConnection redis(SharedRedisOptions());
   redis.set_deadline(absl::Now() + absl::Seconds(5));
   absl::StatusOr<RedisReply> reply = redis.Command(argv);
   if (!reply.ok()) return reply.status();
@@ -300,7 +294,7 @@ class Collector : public feed_watch_internal::FeedSubscriber {
 };
 
 TEST(FeedHubTest, MergesARunOfOneReadIntoOneEntryWithTheNewestVersion) {
-  FeedHub hub(SharedRedis(), Codec(), Wrap, {.name = "test"});
+  FeedHub hub(SharedRedisOptions(), Codec(), Wrap, {.name = "test"});
   FeedKeys keys = NewFeed();
   auto collector = std::make_shared<Collector>();
   hub.Subscribe(keys.events, 0, collector);
@@ -322,7 +316,7 @@ TEST(FeedHubTest, MergesARunOfOneReadIntoOneEntryWithTheNewestVersion) {
 
 TEST(FeedHubTest, HoldsARunForTheWindowAndFlushesItBeforeOtherChanges) {
   constexpr absl::Duration kWindow = absl::Milliseconds(400);
-  FeedHub hub(SharedRedis(), Codec(), Wrap,
+  FeedHub hub(SharedRedisOptions(), Codec(), Wrap,
               {.name = "test", .coalesce_window = kWindow});
   FeedKeys keys = NewFeed();
   auto collector = std::make_shared<Collector>();
@@ -362,7 +356,7 @@ TEST(FeedHubTest, HoldsARunForTheWindowAndFlushesItBeforeOtherChanges) {
 }
 
 TEST(FeedHubTest, StopsPromptlyWhileARunIsHeld) {
-  FeedHub hub(SharedRedis(), Codec(), Wrap,
+  FeedHub hub(SharedRedisOptions(), Codec(), Wrap,
               {.name = "test", .coalesce_window = absl::Seconds(30)});
   FeedKeys keys = NewFeed();
   auto collector = std::make_shared<Collector>();

@@ -36,6 +36,7 @@
 #include "services/common/proto_time.h"
 #include "services/common/redis/redis_connection.h"
 #include "tests/testing/generic_call.h"
+#include "tests/testing/redis_server.h"
 #include "tests/testing/shared_server.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/test_server.h"
@@ -256,9 +257,7 @@ TEST(SessionScopeTableTest, SessionScopedMethodsAreAllInTheTable) {
 
 RedisConnection& Redis() {
   static RedisConnection* redis = [] {
-    RedisOptions options;
-    options.address = SharedRedisAddress();
-    return new RedisConnection(options);
+    return new RedisConnection(SharedRedisOptions());
   }();
   redis->set_deadline(absl::Now() + absl::Seconds(30));
   return *redis;
@@ -268,19 +267,17 @@ RedisConnection& Redis() {
 // serialized value.
 std::map<std::string, std::string> TenantKeys(const std::string& tenant_id) {
   std::map<std::string, std::string> keys;
-  std::string cursor = "0";
-  do {
-    absl::StatusOr<RedisReply> page =
-        Redis().Command({"SCAN", cursor, "MATCH",
-                         absl::StrCat("*", tenant_id, "*"), "COUNT", "1000"});
-    EXPECT_TRUE(page.ok()) << page.status();
-    if (!page.ok() || page->elements.size() != 2) return keys;
-    cursor = page->elements[0].str;
-    for (const RedisReply& key : page->elements[1].elements) {
+  // KEYS on every master: a session's keys have their own hash tag.
+  absl::StatusOr<std::vector<RedisReply>> found =
+      CommandOnEveryMaster({"KEYS", absl::StrCat("*", tenant_id, "*")});
+  EXPECT_TRUE(found.ok()) << found.status();
+  if (!found.ok()) return keys;
+  for (const RedisReply& node_keys : *found) {
+    for (const RedisReply& key : node_keys.elements) {
       absl::StatusOr<RedisReply> value = Redis().Command({"DUMP", key.str});
       keys[key.str] = value.ok() ? value->str : "";
     }
-  } while (cursor != "0");
+  }
   return keys;
 }
 

@@ -26,6 +26,7 @@
 #include "tests/testing/redis_server.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/test_server.h"
+#include "tests/testing/townhalld_process.h"
 
 namespace townhall::testing {
 namespace {
@@ -360,7 +361,7 @@ TEST_F(TlsTest, BadConfigurationStopsStart) {
 ServerOptions MinimalServerOptions(const std::string& listen_address) {
   ServerOptions options;
   options.listen_address = listen_address;
-  options.redis.address = SharedRedisAddress();
+  options.redis = SharedRedisOptions();
   options.redis.pool_size = 1;
   options.auth.keys = TestKeys();
   options.auth.tokens.audience = kTestAudience;
@@ -425,7 +426,7 @@ class TownhalldTlsTest : public TlsTest {
     std::vector<std::string> argv = {
         TOWNHALLD_PATH,
         absl::StrCat("--listen=", listen),
-        absl::StrCat("--redis=", SharedRedisAddress()),
+        SharedRedisFlag(),
         absl::StrCat("--auth_key_file=", keys_file_),
         absl::StrCat("--bootstrap_credential_file=", bootstrap_file_),
         "--shutdown_grace=1s",

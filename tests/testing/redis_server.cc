@@ -6,12 +6,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "services/common/redis/cluster_router.h"
 #include "services/common/redis/redis_connection.h"
 
 namespace townhall::testing {
@@ -102,6 +104,50 @@ std::string SharedRedisAddress() {
     return *std::move(started);
   }();
   return server->address();
+}
+
+std::shared_ptr<ClusterTopology> SharedTestCluster() {
+  const char* seeds = std::getenv("TOWNHALL_TEST_REDIS_CLUSTER");
+  if (seeds == nullptr || *seeds == '\0') return nullptr;
+  static const std::shared_ptr<ClusterTopology>* topology = [seeds] {
+    absl::StatusOr<std::shared_ptr<ClusterTopology>> discovered =
+        DiscoverCluster(seeds, RedisOptions());
+    if (!discovered.ok()) {
+      fprintf(stderr, "TOWNHALL_TEST_REDIS_CLUSTER=%s: %s\n", seeds,
+              discovered.status().ToString().c_str());
+      std::abort();
+    }
+    return new std::shared_ptr<ClusterTopology>(*std::move(discovered));
+  }();
+  return *topology;
+}
+
+RedisOptions SharedRedisOptions() {
+  RedisOptions options;
+  options.cluster = SharedTestCluster();
+  if (options.cluster == nullptr) options.address = SharedRedisAddress();
+  return options;
+}
+
+absl::StatusOr<std::vector<RedisReply>> CommandOnEveryMaster(
+    const std::vector<std::string>& argv) {
+  std::vector<std::string> masters = {SharedRedisAddress()};
+  if (std::shared_ptr<ClusterTopology> cluster = SharedTestCluster()) {
+    masters = cluster->Snapshot().Masters();
+  }
+  std::vector<RedisReply> replies;
+  for (const std::string& master : masters) {
+    RedisConnection connection(RedisOptions{.address = master});
+    connection.set_deadline(absl::Now() + absl::Seconds(10));
+    absl::StatusOr<RedisReply> reply = connection.Command(argv);
+    if (!reply.ok()) return reply.status();
+    if (reply->type == RedisReply::Type::kError) {
+      return absl::InternalError(
+          absl::StrCat(argv[0], " on ", master, ": ", reply->str));
+    }
+    replies.push_back(*std::move(reply));
+  }
+  return replies;
 }
 
 }  // namespace townhall::testing

@@ -3,8 +3,11 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
+#include "services/common/redis/redis_connection.h"
+#include "services/common/redis/redis_reply.h"
 #include "tests/testing/child_process.h"
 
 namespace townhall::testing {
@@ -50,6 +53,24 @@ class RedisServer {
 // (host:port, started by tests/run.sh) or, when unset, one started here.
 // Tests sharing it isolate themselves with fresh tenant ids.
 std::string SharedRedisAddress();
+
+// The cluster named by $TOWNHALL_TEST_REDIS_CLUSTER (seed nodes,
+// "host:port,host:port"), discovered once; null when unset. When set, it
+// replaces SharedRedisAddress() for test servers (cluster mode), for
+// TownhalldFleet and for SharedRedisOptions(), so that a suite runs against
+// a Redis Cluster unchanged.
+std::shared_ptr<ClusterTopology> SharedTestCluster();
+
+// Options of a connection of a test's own to the shared Redis: in cluster
+// mode on SharedTestCluster() when set (routed commands work unchanged),
+// else SharedRedisAddress().
+RedisOptions SharedRedisOptions();
+
+// Runs `argv`, a command a cluster cannot route to one node (KEYS, SCRIPT
+// FLUSH, ...), on every master of the shared Redis (on the one server when
+// standalone); one reply per master. Error replies fail the call.
+absl::StatusOr<std::vector<RedisReply>> CommandOnEveryMaster(
+    const std::vector<std::string>& argv);
 
 // Returns a free TCP port on 127.0.0.1.
 int PickFreePort();

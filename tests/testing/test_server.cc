@@ -1,12 +1,8 @@
 #include "tests/testing/test_server.h"
 
-#include <cstdio>
-#include <cstdlib>
-
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "services/common/ids.h"
-#include "services/common/redis/cluster_router.h"
 #include "services/townhalld/modules.h"
 #include "tests/testing/redis_server.h"
 
@@ -22,22 +18,6 @@ const KeySet& ForeignKeys() {
   static const KeySet* keys = new KeySet(
       *KeySet::Parse("test-key ffffffffffffffffffffffffffffffffffffffff\n"));
   return *keys;
-}
-
-std::shared_ptr<ClusterTopology> SharedTestCluster() {
-  const char* seeds = std::getenv("TOWNHALL_TEST_REDIS_CLUSTER");
-  if (seeds == nullptr || *seeds == '\0') return nullptr;
-  static const std::shared_ptr<ClusterTopology>* topology = [seeds] {
-    absl::StatusOr<std::shared_ptr<ClusterTopology>> discovered =
-        DiscoverCluster(seeds, RedisOptions());
-    if (!discovered.ok()) {
-      fprintf(stderr, "TOWNHALL_TEST_REDIS_CLUSTER=%s: %s\n", seeds,
-              discovered.status().ToString().c_str());
-      std::abort();
-    }
-    return new std::shared_ptr<ClusterTopology>(*std::move(discovered));
-  }();
-  return *topology;
 }
 
 std::string SignTestToken(const TokenClaims& claims, const KeySet& keys,

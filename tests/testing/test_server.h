@@ -14,6 +14,7 @@
 #include "clients/cpp/townhall_client.h"
 #include "services/common/auth/jwt.h"
 #include "services/common/server/server.h"
+#include "tests/testing/redis_server.h"
 
 namespace townhall::testing {
 
@@ -25,13 +26,6 @@ inline constexpr char kTestAudience[] = "townhall";
 const KeySet& TestKeys();
 // Another key set, to forge tokens with a wrong signature.
 const KeySet& ForeignKeys();
-
-// The cluster named by $TOWNHALL_TEST_REDIS_CLUSTER (seed nodes,
-// "host:port,host:port"), discovered once; null when unset. Test servers on
-// SharedRedisAddress() use it instead (cluster mode), so that a suite runs
-// against a Redis Cluster unchanged (its direct Redis checks still go to
-// SharedRedisAddress()).
-std::shared_ptr<ClusterTopology> SharedTestCluster();
 
 struct TestServerOptions {
   std::string redis_address;

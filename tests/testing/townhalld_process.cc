@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <cstdlib>
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
@@ -17,6 +18,14 @@ namespace townhall::testing {
 TownhalldFleet::~TownhalldFleet() {
   servers_.clear();  // ChildProcess stops each
   if (!dir_.empty()) std::filesystem::remove_all(dir_);
+}
+
+std::string SharedRedisFlag() {
+  if (const char* seeds = std::getenv("TOWNHALL_TEST_REDIS_CLUSTER");
+      seeds != nullptr && *seeds) {
+    return absl::StrCat("--redis_cluster=", seeds);
+  }
+  return absl::StrCat("--redis=", SharedRedisAddress());
 }
 
 absl::Status TownhalldFleet::Start(const std::string& path, int count,
@@ -36,8 +45,8 @@ absl::Status TownhalldFleet::Start(const std::string& path, int count,
     server.argv = {
         path,
         absl::StrCat("--listen=", server.address),
-        absl::StrCat("--redis=", redis_address.empty() ? SharedRedisAddress()
-                                                       : redis_address),
+        redis_address.empty() ? SharedRedisFlag()
+                              : absl::StrCat("--redis=", redis_address),
         absl::StrCat("--auth_key_file=", (dir_ / "keys").string()),
         absl::StrCat("--bootstrap_credential_file=",
                      (dir_ / "bootstrap").string()),

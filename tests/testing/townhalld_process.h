@@ -17,13 +17,19 @@
 
 namespace townhall::testing {
 
+// The townhalld flag for the shared Redis: --redis_cluster=<seeds> when
+// $TOWNHALL_TEST_REDIS_CLUSTER is set (as SharedTestCluster()), else
+// --redis=<SharedRedisAddress()>.
+std::string SharedRedisFlag();
+
 class TownhalldFleet {
  public:
   TownhalldFleet() = default;
   ~TownhalldFleet();  // stops the processes, removes the key files
 
   // Starts `count` townhalld processes (binary `path`) on free ports and
-  // `redis_address` (SharedRedisAddress() when empty), with the test keys
+  // `redis_address` (when empty, the shared Redis: SharedRedisAddress(), or
+  // the cluster of $TOWNHALL_TEST_REDIS_CLUSTER), with the test keys
   // (TestKeys(), so tokens signed with SignTestToken verify) and
   // kTestBootstrapCredential, and waits until each reports `health_service`
   // SERVING.

@@ -56,9 +56,7 @@ class AgendaConcurrencyTest : public ::testing::Test {
       clients_.push_back(std::make_unique<TownhallClient>(
           ClientOptions{.address = fleet_.address(i), .token = token}));
     }
-    RedisOptions options;
-    options.address = SharedRedisAddress();
-    redis_ = std::make_unique<RedisConnection>(options);
+    redis_ = std::make_unique<RedisConnection>(SharedRedisOptions());
   }
 
   TownhallClient& client(int i) { return *clients_[i % 2]; }

@@ -42,9 +42,7 @@ inline google::protobuf::Duration Dur(absl::Duration d) {
 
 inline RedisConnection& Redis() {
   static RedisConnection* redis = [] {
-    RedisOptions options;
-    options.address = SharedRedisAddress();
-    return new RedisConnection(options);
+    return new RedisConnection(SharedRedisOptions());
   }();
   redis->set_deadline(absl::Now() + absl::Seconds(5));
   return *redis;

@@ -273,9 +273,7 @@ TEST_F(AgendaLiveTest, WatcherFallingBehindGetsAFreshSnapshot) {
                         R"({"time":"2026-01-01T00:00:00Z"})"});
   }
   commands.push_back({"EXEC"});
-  RedisOptions redis_options;
-  redis_options.address = SharedRedisAddress();
-  RedisConnection redis(redis_options);
+  RedisConnection redis(SharedRedisOptions());
   redis.set_deadline(absl::Now() + absl::Seconds(5));
   ASSERT_OK(redis.Pipeline(commands).status());
 

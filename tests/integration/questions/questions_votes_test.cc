@@ -162,7 +162,7 @@ TEST_F(QuestionsTest, OneBatchOfVotesActsAsItsCallsInOrder) {
                 {call[0], call[1], absl::StrCat(absl::ToUnixMillis(now)),
                  call[2], "1", "2026-12-02T09:00:00Z"});
   }
-  RedisConnection redis({.address = testing::SharedRedisAddress()});
+  RedisConnection redis(testing::SharedRedisOptions());
   redis.set_deadline(absl::Now() + absl::Seconds(5));
   ASSERT_OK_AND_ASSIGN(
       RedisReply reply,

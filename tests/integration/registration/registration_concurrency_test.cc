@@ -72,9 +72,7 @@ class Sampler {
 
  private:
   void Run() {
-    RedisOptions options;
-    options.address = SharedRedisAddress();
-    RedisConnection redis(options);
+    RedisConnection redis(SharedRedisOptions());
     v1::ListRegistrationsRequest list;
     list.set_session_id(session_id_);
     list.set_page_size(1);

@@ -127,9 +127,7 @@ TEST(DirectoryTest, ImportLoadsItsScriptsAfterRedisForgotThem) {
   ASSERT_OK_AND_ASSIGN(Tenant t, NewTenant());
   // Bulk creates pipeline EVALSHA; after a flush (or a Redis restart) every
   // call of a batch answers NOSCRIPT and must be retried with the body.
-  RedisConnection redis(RedisOptions{.address = SharedRedisAddress()});
-  ASSERT_OK_AND_ASSIGN(RedisReply flushed, redis.Command({"SCRIPT", "FLUSH"}));
-  ASSERT_EQ(flushed.type, RedisReply::Type::kStatus) << flushed.str;
+  ASSERT_OK(CommandOnEveryMaster({"SCRIPT", "FLUSH"}).status());
   ASSERT_OK_AND_ASSIGN(
       v1::ImportDirectoryResponse response,
       Import(t.client,

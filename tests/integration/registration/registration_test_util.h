@@ -74,9 +74,7 @@ inline absl::StatusOr<Tenant> NewTenant() {
 
 inline RedisConnection& Redis() {
   static RedisConnection* redis = [] {
-    RedisOptions options;
-    options.address = SharedRedisAddress();
-    return new RedisConnection(options);
+    return new RedisConnection(SharedRedisOptions());
   }();
   redis->set_deadline(absl::Now() + absl::Seconds(5));
   return *redis;

@@ -169,19 +169,21 @@ TEST(SchedulingTest, IdempotencyRecordsExistOnlyForRequestIds) {
                             OnlineSession("With id", Utc(2027, 9, 4, 7)),
                             WithRequestId("r1"))
                   .ok());
-  RedisOptions options;
-  options.address = SharedRedisAddress();
-  RedisConnection redis(options);
+  RedisConnection redis(SharedRedisOptions());
   const std::string prefix = absl::StrCat("th:{t:", t.id, "}:");
   ASSERT_OK_AND_ASSIGN(RedisReply bare, redis.Command({"EXISTS", prefix}));
   EXPECT_EQ(bare.integer, 0) << "stray key " << prefix;
   ASSERT_OK_AND_ASSIGN(
-      RedisReply keys,
-      redis.Command({"KEYS", absl::StrCat("th:{t:", t.id, "}:idem:*")}));
-  ASSERT_EQ(keys.elements.size(), 1u);
+      std::vector<RedisReply> keys,
+      CommandOnEveryMaster({"KEYS", absl::StrCat("th:{t:", t.id, "}:idem:*")}));
+  std::vector<std::string> found;
+  for (const RedisReply& node_keys : keys) {
+    for (const RedisReply& key : node_keys.elements) found.push_back(key.str);
+  }
+  ASSERT_EQ(found.size(), 1u);
   // The record of the one request with an id (its caller's, see
   // IdempotencyKey).
-  const std::string& key = keys.elements[0].str;
+  const std::string& key = found[0];
   EXPECT_TRUE(absl::StartsWith(
       key, absl::StrCat(prefix, "idem:SchedulingService/CreateSession:")))
       << key;

@@ -56,13 +56,10 @@ class SessionCacheTest : public ::testing::Test {
 
   // A cache as another process has it: only the feed tells it of changes.
   std::unique_ptr<SessionCache> OtherProcessCache() {
-    RedisOptions redis;
-    redis.address = SharedRedisAddress();
-    redis.cluster = SharedTestCluster();  // as the server's, if set
     SessionCache::Options options;
     options.max_staleness = kMaxStaleness;
     options.invalidate_in_process = false;
-    return std::make_unique<SessionCache>(redis, options);
+    return std::make_unique<SessionCache>(SharedRedisOptions(), options);
   }
 
   // Caches the session as SessionDirectory does: ticket, fetch, insert.

@@ -218,9 +218,7 @@ TEST_F(ApiKeyTest, ConcurrentCreatesNeverExceedTheLimit) {
   constexpr int kCallers = 16;
   // Fill the index up to kFree places short of the limit (ids only: the
   // limit counts index entries).
-  RedisOptions options;
-  options.address = SharedRedisAddress();
-  RedisConnection redis(options);
+  RedisConnection redis(SharedRedisOptions());
   redis.set_deadline(absl::Now() + absl::Seconds(5));
   const std::string index = absl::StrCat(TenantPrefix(tenant_), "apikeys");
   std::vector<std::string> fill = {"ZADD", index};
