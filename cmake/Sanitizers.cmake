@@ -17,6 +17,11 @@ if(TOWNHALL_SANITIZE AND TOWNHALL_FUZZ)
   message(FATAL_ERROR "TOWNHALL_SANITIZE and TOWNHALL_FUZZ need separate build folders")
 endif()
 if(TOWNHALL_SANITIZE)
+  # -Og -g1 instead of -O2 -g: ASan + UBSan at -O2 -g compile three times
+  # slower (question_service.cc: 87 s against 29 s), and this build only runs
+  # the tests. -g1 keeps the line tables the reports' stack traces need.
+  set(CMAKE_C_FLAGS_RELWITHDEBINFO "-Og -g1 -DNDEBUG")
+  set(CMAKE_CXX_FLAGS_RELWITHDEBINFO "-Og -g1 -DNDEBUG")
   add_compile_options(${th_sanitizers})
   add_link_options(${th_sanitizers})
 endif()
