@@ -37,7 +37,8 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/townhall-rpc-cost.XXXXXX")
 PIDS=()
 cleanup() {
   for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
-    kill -TERM "${PIDS[i]}" 2>/dev/null && wait "${PIDS[i]}" 2>/dev/null
+    # `wait` returns the server's 143 (SIGTERM): not the script's status.
+    { kill -TERM "${PIDS[i]}" 2>/dev/null && wait "${PIDS[i]}" 2>/dev/null; } || true
   done
   rm -rf "$WORK"
 }
