@@ -3,7 +3,19 @@
 # townhalld, loads the demo conference and prints how to connect.
 # State (keys, credentials, Redis data, logs) lives in .local/ (not in git).
 # Run it again to rebuild and restart; data is kept.
+#
+#   ./deploy/local/up.sh            # one Redis (.local/redis, on disk)
+#   ./deploy/local/up.sh --cluster  # a local Redis Cluster, 3 masters +
+#                                   # 3 replicas (tests/start_cluster.sh,
+#                                   # in memory: reused while it runs)
 set -euo pipefail
+CLUSTER=0
+for arg in "$@"; do
+  case $arg in
+    --cluster) CLUSTER=1 ;;
+    *) echo "usage: $0 [--cluster]" >&2; exit 2 ;;
+  esac
+done
 cd "$(dirname "$0")/../.."
 ROOT=$(pwd)
 STATE=$ROOT/.local
@@ -22,14 +34,34 @@ chmod 700 "$STATE"
 [[ -s $STATE/bootstrap_credential ]] || openssl rand -hex 24 > "$STATE/bootstrap_credential"
 chmod 600 "$STATE/auth_keys" "$STATE/bootstrap_credential"
 
-if ! redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1; then
-  redis-server "$ROOT/deploy/local/redis.conf" --port "$REDIS_PORT" \
-    --dir "$STATE/redis" --daemonize yes --pidfile "$STATE/redis.pid" \
-    --logfile "$STATE/redis.log"
-  for _ in $(seq 50); do
-    redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break
-    sleep 0.1
-  done
+if ((CLUSTER)); then
+  # Reuse the cluster while its first seed says cluster_state:ok; else
+  # start a new, empty one (its nodes keep data in memory only).
+  SEEDS=$(cat "$STATE/cluster/seeds" 2>/dev/null || true)
+  FIRST=${SEEDS%%,*}
+  if [[ -z $SEEDS ]] || ! redis-cli -p "${FIRST##*:}" cluster info 2>/dev/null |
+      grep -q '^cluster_state:ok'; then
+    for pidfile in "$STATE"/cluster/*/redis.pid; do
+      [[ -f $pidfile ]] && kill -TERM "$(cat "$pidfile")" 2>/dev/null || true
+    done
+    rm -rf "$STATE/cluster"
+    SEEDS=$("$ROOT/tests/start_cluster.sh" "$STATE/cluster")
+    echo "$SEEDS" > "$STATE/cluster/seeds"
+  fi
+  REDIS_FLAG=--redis_cluster=$SEEDS
+  REDIS_WHERE="a Redis Cluster of 3 masters + 3 replicas: $SEEDS"
+else
+  if ! redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1; then
+    redis-server "$ROOT/deploy/local/redis.conf" --port "$REDIS_PORT" \
+      --dir "$STATE/redis" --daemonize yes --pidfile "$STATE/redis.pid" \
+      --logfile "$STATE/redis.log"
+    for _ in $(seq 50); do
+      redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break
+      sleep 0.1
+    done
+  fi
+  REDIS_FLAG=--redis=127.0.0.1:$REDIS_PORT
+  REDIS_WHERE="Redis on 127.0.0.1:$REDIS_PORT"
 fi
 
 # Restart townhalld so that it runs the binary just built.
@@ -42,7 +74,7 @@ if [[ -f $STATE/townhalld.pid ]] && kill -0 "$(cat "$STATE/townhalld.pid")" 2>/d
 fi
 nohup "$BUILD_DIR/services/townhalld/townhalld" \
   --flagfile="$ROOT/deploy/local/townhalld.flags" \
-  --listen="127.0.0.1:$GRPC_PORT" --redis="127.0.0.1:$REDIS_PORT" \
+  --listen="127.0.0.1:$GRPC_PORT" "$REDIS_FLAG" \
   --auth_key_file="$STATE/auth_keys" \
   --bootstrap_credential_file="$STATE/bootstrap_credential" \
   >>"$STATE/townhalld.log" 2>&1 &
@@ -58,7 +90,7 @@ LIVE=$(cat "$STATE/live_session_id" 2>/dev/null || echo "<live session id>")
 
 cat <<MSG
 
-townhall is running on 127.0.0.1:$GRPC_PORT (Redis on 127.0.0.1:$REDIS_PORT).
+townhall is running on 127.0.0.1:$GRPC_PORT ($REDIS_WHERE).
 Demo tenant: mfa-uz. Logs: $STATE/townhalld.log. Stop: ./deploy/local/down.sh
 
 An organizer token (valid 24 hours) is in .local/organizer_token:
