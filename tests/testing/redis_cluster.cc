@@ -235,23 +235,35 @@ absl::Status RedisCluster::WaitUntilHealthy(absl::Duration timeout) {
 }
 
 absl::Status RedisCluster::WaitUntilSynced(absl::Duration timeout) {
+  // Counts replicas rather than accepting "role:master": right after
+  // `--cluster create` a node about to become a replica still says master,
+  // and a test that kills a master then would find its replica empty.
+  const int want = options_.masters * options_.replicas_per_master;
   absl::Time give_up = absl::Now() + timeout;
-  for (const Node& node : nodes_) {
-    while (true) {
+  while (true) {
+    int synced = 0;
+    std::string last;
+    for (const Node& node : nodes_) {
       absl::StatusOr<RedisReply> info =
           Command(Address(node.port), {"INFO", "replication"});
-      if (info.ok() && (InfoField(info->str, "role") == "master" ||
-                        InfoField(info->str, "master_link_status") == "up")) {
-        break;
+      if (!info.ok()) {
+        last = info.status().ToString();
+        continue;
       }
-      if (absl::Now() >= give_up) {
-        return absl::DeadlineExceededError(
-            absl::StrCat("replica ", Address(node.port), " not in sync"));
+      if (InfoField(info->str, "role") == "slave" &&
+          InfoField(info->str, "master_link_status") == "up" &&
+          InfoField(info->str, "master_sync_in_progress") == "0") {
+        ++synced;
       }
-      absl::SleepFor(absl::Milliseconds(50));
     }
+    if (synced == want) return absl::OkStatus();
+    if (absl::Now() >= give_up) {
+      return absl::DeadlineExceededError(absl::StrCat(
+          synced, " of ", want, " replicas in sync after ",
+          absl::FormatDuration(timeout), last.empty() ? "" : ": ", last));
+    }
+    absl::SleepFor(absl::Milliseconds(50));
   }
-  return absl::OkStatus();
 }
 
 }  // namespace townhall::testing
