@@ -50,12 +50,10 @@ class ClusterEventLoopTest : public ::testing::Test {
     ASSERT_TRUE(started.ok()) << started.status();
     cluster_ = started->release();
     ClusterOptions cluster_options;
-    cluster_options.seeds = cluster_->addresses();
     // Enough attempts to ride out a failover (node timeout + election).
     cluster_options.policy.max_attempts = 100;
     absl::StatusOr<std::shared_ptr<ClusterTopology>> topology =
-        ClusterTopology::Discover(cluster_options,
-                                  absl::Now() + absl::Seconds(5));
+        cluster_->DiscoverTopology(cluster_options);
     ASSERT_TRUE(topology.ok()) << topology.status();
     topology_ = new std::shared_ptr<ClusterTopology>(*std::move(topology));
   }

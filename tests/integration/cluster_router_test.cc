@@ -38,11 +38,10 @@ class ClusterRouterTest : public ::testing::Test {
     ASSERT_TRUE(started.ok()) << started.status();
     cluster_ = started->release();
     ClusterOptions options;
-    options.seeds = cluster_->addresses();
     // Enough attempts to ride out a failover (node timeout + election).
     options.policy.max_attempts = 100;
     absl::StatusOr<std::shared_ptr<ClusterTopology>> topology =
-        ClusterTopology::Discover(options, absl::Now() + absl::Seconds(5));
+        cluster_->DiscoverTopology(options);
     ASSERT_TRUE(topology.ok()) << topology.status();
     topology_ = new std::shared_ptr<ClusterTopology>(*std::move(topology));
   }

@@ -641,11 +641,8 @@ class ClusterScriptsTest : public ::testing::Test {
         RedisCluster::Start(options);
     ASSERT_TRUE(started.ok()) << started.status();
     cluster_ = started->release();
-    ClusterOptions cluster_options;
-    cluster_options.seeds = cluster_->addresses();
     absl::StatusOr<std::shared_ptr<ClusterTopology>> topology =
-        ClusterTopology::Discover(cluster_options,
-                                  absl::Now() + absl::Seconds(5));
+        cluster_->DiscoverTopology();
     ASSERT_TRUE(topology.ok()) << topology.status();
     topology_ = new std::shared_ptr<ClusterTopology>(*std::move(topology));
   }

@@ -234,6 +234,13 @@ absl::Status RedisCluster::WaitUntilHealthy(absl::Duration timeout) {
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::shared_ptr<ClusterTopology>> RedisCluster::DiscoverTopology(
+    ClusterOptions options) const {
+  options.seeds = addresses();
+  return ClusterTopology::Discover(std::move(options),
+                                   absl::Now() + absl::Seconds(5));
+}
+
 absl::Status RedisCluster::WaitUntilSynced(absl::Duration timeout) {
   // Counts replicas rather than accepting "role:master": right after
   // `--cluster create` a node about to become a replica still says master,

@@ -14,6 +14,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "services/common/redis/cluster_router.h"
 #include "services/common/redis/redis_reply.h"
 #include "tests/testing/child_process.h"
 
@@ -44,6 +45,10 @@ class RedisCluster {
   // "127.0.0.1:<port>" of every node started (killed ones included).
   std::vector<std::string> addresses() const;
   const RedisClusterOptions& options() const { return options_; }
+  // The slot map, discovered from every node (`options.seeds` is
+  // overwritten), 5 s deadline: what a test's routed clients share.
+  absl::StatusOr<std::shared_ptr<ClusterTopology>> DiscoverTopology(
+      ClusterOptions options = {}) const;
 
   // Runs one command on one node directly (no routing), 2 s deadline.
   absl::StatusOr<RedisReply> Command(const std::string& address,
