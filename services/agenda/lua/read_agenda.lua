@@ -1,3 +1,4 @@
+#!lua flags=no-writes
 -- Reads a session's agenda in one step, so the version matches the state.
 -- ARGV: session, what: 'agenda' | 'item' (ARGV[3]: the item) | 'proposals'
 --       | 'series_actions' (ARGV[3]: the series).

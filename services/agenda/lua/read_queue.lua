@@ -1,3 +1,4 @@
+#!lua flags=no-writes
 -- Reads one item's queue as the API shows it.
 -- KEYS: agenda_store.h. ARGV: session, item.
 -- Returns {'OK', queue}.

@@ -6,6 +6,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "services/common/redis/replica_wait.h"
 
 namespace townhall {
 namespace {
@@ -219,7 +220,10 @@ RouteDecision DecideRoute(const absl::StatusOr<RedisReply>& result,
                           absl::string_view node, int attempt, absl::Time now,
                           absl::Time deadline, const RoutePolicy& policy) {
   if (!result.ok()) {
-    if (result.status().code() != absl::StatusCode::kUnavailable) return {};
+    if (result.status().code() != absl::StatusCode::kUnavailable ||
+        IsReplicaWaitShortfall(result.status())) {
+      return {};
+    }
     RouteStep step = IsTryAgain(result.status().message())
                          ? RouteStep::kRetry
                          : RouteStep::kRefreshAndRetry;

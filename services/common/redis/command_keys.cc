@@ -63,4 +63,21 @@ std::vector<std::string> CommandKeys(absl::Span<const std::string> argv) {
   return {argv[1]};
 }
 
+bool CommandWrites(absl::Span<const std::string> argv) {
+  if (argv.empty()) return false;
+  return !IsAnyOf(
+      argv[0],
+      {"GET",    "MGET",      "EXISTS",        "TYPE",       "TTL",
+       "PTTL",   "STRLEN",    "HGET",          "HMGET",      "HGETALL",
+       "HKEYS",  "HVALS",     "HLEN",          "HEXISTS",    "SMEMBERS",
+       "SCARD",  "SISMEMBER", "ZRANGE",        "ZREVRANGE",  "ZRANGEBYSCORE",
+       "ZCARD",  "ZSCORE",    "ZRANK",         "ZREVRANK",   "ZCOUNT",
+       "LRANGE", "LLEN",      "LINDEX",        "XREAD",      "XRANGE",
+       "XREVRANGE", "XLEN",   "XINFO",         "SCAN",       "KEYS",
+       "PING",   "ECHO",      "INFO",          "CLUSTER",    "CLIENT",
+       "SCRIPT", "WAIT",      "TIME",          "DBSIZE",     "CONFIG",
+       "COMMAND", "ROLE",     "ASKING",        "READONLY",   "MEMORY",
+       "SLOWLOG", "LATENCY",  "DEBUG",         "EVAL_RO",    "EVALSHA_RO"});
+}
+
 }  // namespace townhall

@@ -22,4 +22,11 @@ namespace townhall {
 // numkeys, no STREAMS) has no keys: the node that gets it refuses it.
 std::vector<std::string> CommandKeys(absl::Span<const std::string> argv);
 
+// Whether `argv` may change data, so that --redis_wait_replicas waits for
+// replicas after it: false for the reads and the connection and server
+// commands townhall sends (GET, HMGET, XREAD, ZRANGE, PING, CLIENT, ...),
+// true for everything else, unknown commands included (a needless WAIT is
+// cheaper than an unconfirmed write). Scripts: LuaScript::writes().
+bool CommandWrites(absl::Span<const std::string> argv);
+
 }  // namespace townhall

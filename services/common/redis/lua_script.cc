@@ -3,6 +3,7 @@
 #include <openssl/sha.h>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 
 namespace townhall {
 
@@ -13,6 +14,11 @@ LuaScript::LuaScript(absl::string_view name, absl::string_view body)
        digest);
   sha1_ = absl::BytesToHexString(
       absl::string_view(reinterpret_cast<const char*>(digest), sizeof(digest)));
+  if (absl::StartsWith(body_, "#!")) {
+    absl::string_view shebang =
+        absl::string_view(body_).substr(0, body_.find('\n'));
+    writes_ = !absl::StrContains(shebang, "no-writes");
+  }
 }
 
 }  // namespace townhall

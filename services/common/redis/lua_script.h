@@ -17,11 +17,15 @@ class LuaScript {
   const std::string& body() const { return body_; }
   // Lowercase hex SHA1 of the body, as EVALSHA expects.
   const std::string& sha1() const { return sha1_; }
+  // False for a script whose shebang has `flags=no-writes` (Redis refuses
+  // its writes): no WAIT for replicas after it (--redis_wait_replicas).
+  bool writes() const { return writes_; }
 
  private:
   std::string name_;
   std::string body_;
   std::string sha1_;
+  bool writes_ = true;
 };
 
 }  // namespace townhall

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <memory>
 
+#include "absl/algorithm/container.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -14,6 +15,7 @@
 #include "services/common/logging.h"
 #include "services/common/redis/cluster_router.h"
 #include "services/common/redis/command_keys.h"
+#include "services/common/redis/replica_wait.h"
 #include "services/common/redis/eval_command.h"
 
 namespace townhall {
@@ -171,7 +173,7 @@ absl::StatusOr<RedisReply> RedisConnection::Command(
   }
   std::vector<std::vector<std::string>> one = {
       std::vector<std::string>(argv.begin(), argv.end())};
-  auto replies = SendPipeline(one);
+  auto replies = SendPipeline(one, CommandWrites(argv));
   if (!replies.ok()) return replies.status();
   return std::move((*replies)[0]);
 }
@@ -182,11 +184,35 @@ absl::StatusOr<std::vector<RedisReply>> RedisConnection::Pipeline(
     router_->set_deadline(deadline_);
     return router_->Pipeline(commands);
   }
-  return SendPipeline(commands);
+  return SendPipeline(commands,
+                      absl::c_any_of(commands, [](const auto& argv) {
+                        return CommandWrites(argv);
+                      }));
 }
 
 absl::StatusOr<std::vector<RedisReply>> RedisConnection::SendPipeline(
-    absl::Span<const std::vector<std::string>> commands) {
+    absl::Span<const std::vector<std::string>> commands, bool confirm) {
+  if (confirm && options_.wait_replicas > 0) {
+    std::vector<std::vector<std::string>> confirmed(commands.begin(),
+                                                    commands.end());
+    confirmed.push_back(WaitCommand(options_.wait_replicas,
+                                    options_.wait_timeout, deadline_));
+    absl::StatusOr<std::vector<RedisReply>> replies =
+        SendPipeline(confirmed, /*confirm=*/false);
+    if (!replies.ok()) return replies;
+    RedisReply wait = std::move(replies->back());
+    replies->pop_back();
+    bool wrote = absl::c_none_of(*replies, [](const RedisReply& reply) {
+      return reply.type == RedisReply::Type::kError;
+    });
+    if (wrote) {
+      if (absl::Status s = CheckReplicaWait(wait, options_.wait_replicas);
+          !s.ok()) {
+        return s;
+      }
+    }
+    return replies;
+  }
   if (absl::Now() >= deadline_) {
     return absl::DeadlineExceededError("deadline exceeded before redis call");
   }
@@ -265,13 +291,16 @@ absl::StatusOr<RedisReply> RedisConnection::EvalReply(
     router_->set_deadline(deadline_);
     return router_->EvalReply(script, keys, args);
   }
-  std::vector<std::string> command = EvalShaCommand(script, keys, args);
-  absl::StatusOr<RedisReply> reply = Command(command);
-  if (IsNoScript(reply)) {
-    ToEvalCommand(script, &command);
-    reply = Command(command);
+  std::vector<std::vector<std::string>> command = {
+      EvalShaCommand(script, keys, args)};
+  absl::StatusOr<std::vector<RedisReply>> replies =
+      SendPipeline(command, script.writes());
+  if (replies.ok() && IsNoScript((*replies)[0])) {
+    ToEvalCommand(script, &command[0]);
+    replies = SendPipeline(command, script.writes());
   }
-  return reply;
+  if (!replies.ok()) return replies.status();
+  return std::move((*replies)[0]);
 }
 
 absl::StatusOr<RedisReply> ScriptReplyToStatus(absl::StatusOr<RedisReply> reply,

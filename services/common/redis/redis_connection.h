@@ -40,6 +40,11 @@ struct RedisOptions {
   int pool_size = 8;
   // Tasks waiting for a worker before Submit refuses with UNAVAILABLE.
   int max_queue = 10000;
+  // --redis_wait_replicas: after every write (a script that writes,
+  // CommandWrites), WAIT until this many replicas have it, at most
+  // `wait_timeout`; fewer is UNAVAILABLE (replica_wait.h). 0: no WAIT.
+  int wait_replicas = 0;
+  absl::Duration wait_timeout = absl::Milliseconds(500);
   // Redis Cluster mode when set (`address` is then unused): the slot map
   // shared by every connection of the process (DiscoverCluster).
   std::shared_ptr<ClusterTopology> cluster;
@@ -71,7 +76,9 @@ class RedisConnection {
   absl::StatusOr<std::vector<RedisReply>> Pipeline(
       absl::Span<const std::vector<std::string>> commands);
 
-  // Runs a script with EVALSHA, loading it with EVAL on NOSCRIPT. A script
+  // Runs a script with EVALSHA, loading it with EVAL on NOSCRIPT (with
+  // wait_replicas, and a script that writes, WAIT in the same round trip:
+  // too few replicas is UNAVAILABLE). A script
   // error of the form "TH:<CODE>:<message>" becomes an absl::Status with
   // that code (CODE is a canonical name such as ABORTED); other script
   // errors become INTERNAL.
@@ -96,9 +103,12 @@ class RedisConnection {
   absl::StatusOr<std::optional<RedisReply>> Receive();
 
  private:
-  // The standalone Pipeline: one round trip to options_.address.
+  // The standalone Pipeline: one round trip to options_.address. With
+  // `confirm` and wait_replicas, a WAIT follows the commands in the same
+  // round trip, and too few replicas fails the call with UNAVAILABLE
+  // (unless a command got an error reply: it wrote nothing to confirm).
   absl::StatusOr<std::vector<RedisReply>> SendPipeline(
-      absl::Span<const std::vector<std::string>> commands);
+      absl::Span<const std::vector<std::string>> commands, bool confirm);
   absl::Status EnsureConnected();
   // Applies the effective timeout to the socket; fails once past deadline.
   absl::Status ApplyTimeout();

@@ -6,6 +6,7 @@
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 
+#include <optional>
 #include <utility>
 
 #include "absl/strings/match.h"
@@ -18,6 +19,7 @@
 #include "services/common/redis/cluster_slot.h"
 #include "services/common/redis/command_keys.h"
 #include "services/common/redis/eval_command.h"
+#include "services/common/redis/replica_wait.h"
 
 namespace townhall {
 namespace {
@@ -47,6 +49,11 @@ struct RedisEventLoop::Pending {
   absl::Time deadline;  // of this send
   // `call.done` has run (on a timeout): a late reply is dropped.
   bool answered = false;
+  // A write to confirm (call.confirm with wait_replicas): kAwaiting while
+  // its WAIT is in flight, with the command's reply kept in `reply` until
+  // the WAIT's comes; kUnsent when the WAIT could not be written.
+  enum class Confirm { kNone, kAwaiting, kUnsent } confirm = Confirm::kNone;
+  std::optional<absl::StatusOr<RedisReply>> reply;
   std::list<Pending*>::iterator position;
 };
 
@@ -123,8 +130,9 @@ void RedisEventLoop::Command(std::vector<std::string> argv, absl::Time deadline,
     std::move(done)(slot.status());
     return;
   }
+  const bool writes = CommandWrites(argv);
   Enqueue({std::make_shared<std::vector<std::string>>(std::move(argv)),
-           deadline, std::move(done), *slot});
+           deadline, std::move(done), *slot, writes});
 }
 
 void RedisEventLoop::Enqueue(Submitted item) {
@@ -166,7 +174,7 @@ RedisEventLoop::Callback RedisEventLoop::ScriptCallback(
                    absl::StatusOr<RedisReply> reply) mutable {
                  std::move(done)(ScriptReplyToStatus(std::move(reply), script));
                },
-               slot});
+               slot, script.writes()});
       return;
     }
     std::move(done)(ScriptReplyToStatus(std::move(reply), script));
@@ -186,7 +194,7 @@ void RedisEventLoop::Eval(const LuaScript& script,
       EvalShaCommand(script, keys, args));
   Enqueue({argv, deadline,
            ScriptCallback(script, *slot, argv, deadline, std::move(done)),
-           *slot});
+           *slot, script.writes()});
 }
 
 void RedisEventLoop::EvalBatched(const LuaScript& script, std::string key,
@@ -196,6 +204,7 @@ void RedisEventLoop::EvalBatched(const LuaScript& script, std::string key,
                  deadline, std::move(done)};
   // One key, one slot: a batch goes to that slot's master.
   item.slot = cluster_ == nullptr ? 0 : KeySlot(key);
+  item.confirm = script.writes();
   item.batch_script = &script;
   item.batch_id = absl::StrCat(script.sha1(), " ", key);
   item.batch_key = std::move(key);
@@ -251,7 +260,7 @@ void RedisEventLoop::SendQueued() {
   for (Submitted& item : queued) {
     if (item.batch_script == nullptr) {
       Send({std::move(item.argv), item.deadline, std::move(item.done),
-            item.slot});
+            item.slot, item.confirm});
       continue;
     }
     Batch& batch = batches_[item.batch_id];
@@ -339,7 +348,7 @@ void RedisEventLoop::SendBatch(const std::string& batch_id) {
   };
   Send({argv, deadline,
         ScriptCallback(script, slot, argv, deadline, std::move(on_reply)),
-        slot});
+        slot, script.writes()});
 }
 
 RedisEventLoop::Node* RedisEventLoop::Connected(const std::string& address) {
@@ -414,6 +423,20 @@ void RedisEventLoop::Send(Call call, std::string address) {
     node->in_flight.erase(pending->position);
     Route(std::move(pending->call), Unavailable("write failed"));
     delete pending;
+    return;
+  }
+  if (pending->call.confirm && options_.wait_replicas > 0) {
+    // On the same connection, so it counts the replicas that have this
+    // write (and every earlier one of the connection).
+    const std::vector<std::string> wait_argv = WaitCommand(
+        options_.wait_replicas, options_.wait_timeout, deadline);
+    HiredisArgv wait(wait_argv);
+    pending->confirm =
+        redisAsyncCommandArgv(node->context, &RedisEventLoop::OnWaitReply,
+                              pending, wait.argc(), wait.argv(),
+                              wait.lengths()) == REDIS_OK
+            ? Pending::Confirm::kAwaiting
+            : Pending::Confirm::kUnsent;
   }
 }
 
@@ -465,18 +488,59 @@ void RedisEventLoop::SendDelayed() {
   }
 }
 
+namespace {
+
+absl::StatusOr<RedisReply> ReplyOf(void* reply) {
+  if (reply == nullptr) return Unavailable("connection lost");
+  return RedisReply::FromHiredis(*static_cast<redisReply*>(reply));
+}
+
+// A reply that may have written (an error reply wrote nothing to confirm).
+bool MayHaveWritten(const absl::StatusOr<RedisReply>& result) {
+  return result.ok() && result->type != RedisReply::Type::kError;
+}
+
+}  // namespace
+
 void RedisEventLoop::OnReply(redisAsyncContext* context, void* reply,
                              void* privdata) {
   auto* node = static_cast<Node*>(context->data);
   auto* pending = static_cast<Pending*>(privdata);
+  absl::StatusOr<RedisReply> result = ReplyOf(reply);
+  switch (pending->confirm) {
+    case Pending::Confirm::kAwaiting:
+      pending->reply = std::move(result);  // answered with the WAIT's reply
+      return;
+    case Pending::Confirm::kUnsent:
+      if (MayHaveWritten(result)) {
+        result = Unavailable("WAIT for replicas not sent");
+      }
+      break;
+    case Pending::Confirm::kNone:
+      break;
+  }
+  Finish(node, pending, reply != nullptr, std::move(result));
+}
+
+void RedisEventLoop::OnWaitReply(redisAsyncContext* context, void* reply,
+                                 void* privdata) {
+  auto* node = static_cast<Node*>(context->data);
+  auto* pending = static_cast<Pending*>(privdata);
+  absl::StatusOr<RedisReply> result = *std::move(pending->reply);
+  if (MayHaveWritten(result)) {
+    absl::Status confirmed =
+        CheckReplicaWait(ReplyOf(reply), node->loop->options_.wait_replicas);
+    if (!confirmed.ok()) result = confirmed;
+  }
+  Finish(node, pending, reply != nullptr, std::move(result));
+}
+
+void RedisEventLoop::Finish(Node* node, Pending* pending, bool connected,
+                            absl::StatusOr<RedisReply> result) {
   node->in_flight.erase(pending->position);
   if (!pending->answered) {
-    absl::StatusOr<RedisReply> result =
-        reply == nullptr
-            ? absl::StatusOr<RedisReply>(Unavailable("connection lost"))
-            : RedisReply::FromHiredis(*static_cast<redisReply*>(reply));
     RedisEventLoop* loop = node->loop;
-    Node* outer = std::exchange(loop->replying_, reply ? node : nullptr);
+    Node* outer = std::exchange(loop->replying_, connected ? node : nullptr);
     loop->Route(std::move(pending->call), std::move(result));
     loop->replying_ = outer;
   }

@@ -118,6 +118,8 @@ class RedisEventLoop {
     Callback done;
     // The slot of the command's keys (cluster mode; else 0).
     int slot = 0;
+    // A write to confirm with WAIT (RedisOptions::wait_replicas).
+    bool confirm = false;
     // EvalBatched calls only: their script and batch (script SHA1 + key).
     const LuaScript* batch_script = nullptr;
     std::string batch_id;
@@ -129,7 +131,8 @@ class RedisEventLoop {
     absl::Time deadline;  // the caller's: it holds across every redirection
     Callback done;
     int slot = 0;
-    int attempt = 0;   // sends so far
+    bool confirm = false;  // WAIT for replicas after it
+    int attempt = 0;       // sends so far
     std::string node;  // address of the last send
     bool asking = false;
   };
@@ -148,6 +151,12 @@ class RedisEventLoop {
   static void OnWake(int fd, short what, void* self);
   static void OnTick(int fd, short what, void* self);
   static void OnReply(redisAsyncContext* context, void* reply, void* privdata);
+  // The reply to the WAIT sent after a write to confirm (Call::confirm).
+  static void OnWaitReply(redisAsyncContext* context, void* reply,
+                          void* privdata);
+  // Answers (or redirects, retries) `pending` with `result` and frees it.
+  static void Finish(Node* node, Pending* pending, bool connected,
+                     absl::StatusOr<RedisReply> result);
   static void OnConnect(const redisAsyncContext* context, int status);
   static void OnDisconnect(const redisAsyncContext* context, int status);
 

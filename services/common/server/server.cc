@@ -62,6 +62,13 @@ ABSL_FLAG(std::string, redis_cluster, "",
 ABSL_FLAG(int, redis_pool_size, 8, "Redis connections (worker threads).");
 ABSL_FLAG(absl::Duration, redis_timeout, absl::Seconds(2),
           "Timeout of one Redis command.");
+ABSL_FLAG(int, redis_wait_replicas, 0,
+          "After every write, WAIT until this many replicas of its master "
+          "have it (so that a failover loses no acknowledged write); fewer "
+          "within --redis_wait_timeout fails the call with UNAVAILABLE. 0: "
+          "no WAIT (Redis replicates asynchronously).");
+ABSL_FLAG(absl::Duration, redis_wait_timeout, absl::Milliseconds(500),
+          "Longest WAIT for --redis_wait_replicas.");
 ABSL_FLAG(std::string, auth_key_file, "",
           "File of JWT signing keys, one \"<key-id> <secret>\" per line; the "
           "first one signs. Keep it outside the repository.");
@@ -499,6 +506,17 @@ int RunServerMain(int argc, char** argv,
   options.redis.address = absl::GetFlag(FLAGS_redis);
   options.redis.pool_size = absl::GetFlag(FLAGS_redis_pool_size);
   options.redis.command_timeout = absl::GetFlag(FLAGS_redis_timeout);
+  options.redis.wait_replicas = absl::GetFlag(FLAGS_redis_wait_replicas);
+  options.redis.wait_timeout = absl::GetFlag(FLAGS_redis_wait_timeout);
+  if (options.redis.wait_replicas < 0 ||
+      options.redis.wait_timeout <= absl::ZeroDuration() ||
+      options.redis.wait_timeout >= options.redis.command_timeout) {
+    LogError("--redis_wait_replicas must be >= 0 and --redis_wait_timeout "
+             "between 0 and --redis_timeout",
+             {{"redis_wait_timeout",
+               absl::FormatDuration(options.redis.wait_timeout)}});
+    return 2;
+  }
   if (std::string seeds = absl::GetFlag(FLAGS_redis_cluster); !seeds.empty()) {
     if (options.redis.address != kDefaultRedis) {
       LogError("--redis_cluster and --redis exclude each other",

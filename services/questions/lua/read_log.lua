@@ -1,3 +1,4 @@
+#!lua flags=no-writes
 -- The moderation log, oldest first: ARGV offset, count.
 -- Returns {'OK', total, action json...}.
 local offset, count = tonumber(ARGV[1]), tonumber(ARGV[2])

@@ -1,3 +1,4 @@
+#!lua flags=no-writes
 -- Duplicate candidates for SuggestDuplicates (no writes).
 -- ARGV: with_pending (0/1: moderators also see PENDING candidates),
 -- question id ('' for none: the caller gave a text), viewer.

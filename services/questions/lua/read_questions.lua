@@ -1,3 +1,4 @@
+#!lua flags=no-writes
 -- Reads questions (no writes).
 -- ARGV[1] = 'get': id, viewer -> {'OK', json}; NOT_FOUND when missing.
 -- ARGV[1] = 'page': index (suffix of P, e.g. 'top' or 'mine:<p>'), reverse

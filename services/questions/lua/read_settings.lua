@@ -1,2 +1,3 @@
+#!lua flags=no-writes
 -- The queue settings with defaults. Returns {'OK', settings json}.
 return {'OK', settings_json(settings())}

@@ -1,3 +1,4 @@
+#!lua flags=no-writes
 -- The queue as one watcher may see it, with the feed version, atomically.
 -- ARGV: privileged (0/1), viewer participant ('' for none), agenda item
 -- ('' for all).

@@ -1,3 +1,4 @@
+#!lua flags=no-writes
 -- Reads a session's attendance in order of first appearance.
 -- KEYS[1] tenant prefix.
 -- ARGV: session.

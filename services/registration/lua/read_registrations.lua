@@ -1,3 +1,4 @@
+#!lua flags=no-writes
 -- Reads registrations of a session in one consistent snapshot (waitlist
 -- positions and counts agree with each other).
 -- KEYS[1] tenant prefix.

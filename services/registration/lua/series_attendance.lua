@@ -1,3 +1,4 @@
+#!lua flags=no-writes
 -- Reads, for each given occurrence, which organizations have registered
 -- members and which had a member attend.
 -- KEYS[1] tenant prefix.
