@@ -47,6 +47,7 @@
 #include "tests/integration/questions/questions_client.h"
 #include "tests/testing/health.h"
 #include "tests/testing/redis_server.h"
+#include "tests/testing/retrying_call.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/townhalld_process.h"
 
@@ -75,69 +76,6 @@ constexpr absl::Duration kAttemptDeadline = absl::Seconds(5);
 constexpr absl::Duration kGiveUp = absl::Seconds(40);
 // One answer in this many is dropped on purpose and the request sent again.
 constexpr int kLostReplyOneIn = 4;
-
-// Errors after which the request may or may not have been applied: the
-// client sends it again, unchanged. A killed server or a broken connection
-// shows as UNAVAILABLE.
-bool IsTransient(const absl::Status& status) {
-  return status.code() == absl::StatusCode::kUnavailable ||
-         status.code() == absl::StatusCode::kDeadlineExceeded;
-}
-
-// How an operation ended, as its client saw it.
-enum class Outcome { kAcked, kRefused, kUnknown };
-
-const char* OutcomeName(Outcome o) {
-  switch (o) {
-    case Outcome::kAcked:
-      return "acked";
-    case Outcome::kRefused:
-      return "refused";
-    case Outcome::kUnknown:
-      return "unknown";
-  }
-  return "?";
-}
-
-template <typename Response>
-struct Answer {
-  Outcome outcome = Outcome::kUnknown;
-  // The answer (acked or refused), or the last transient error.
-  absl::StatusOr<Response> last = absl::UnknownError("not sent");
-  int attempts = 0;
-  // An attempt before the last one failed transiently (it may have been
-  // applied all the same).
-  bool transient = false;
-  // An answer was dropped on purpose and the request sent again.
-  bool dropped = false;
-};
-
-// Sends one request until it gets an answer that is not transient, or
-// `give_up` passes. `send(attempt)` makes one attempt (0, 1, ...): the same
-// request every time. With `drop_first_reply`, the first answer that is
-// not transient is treated as lost and the request sent once more.
-template <typename Response, typename Send>
-Answer<Response> SendUntilAnswered(absl::Time give_up, bool drop_first_reply,
-                                   Send send) {
-  Answer<Response> answer;
-  absl::Duration backoff = absl::Milliseconds(50);
-  while (true) {
-    answer.last = send(answer.attempts++);
-    if (!IsTransient(answer.last.status())) {
-      if (drop_first_reply) {
-        drop_first_reply = false;
-        answer.dropped = true;
-        continue;
-      }
-      answer.outcome = answer.last.ok() ? Outcome::kAcked : Outcome::kRefused;
-      return answer;
-    }
-    answer.transient = true;
-    if (absl::Now() + backoff >= give_up) return answer;  // kUnknown
-    absl::SleepFor(backoff);
-    backoff = std::min(backoff * 2, absl::Seconds(1));
-  }
-}
 
 // One operation of the history.
 struct Op {
@@ -180,24 +118,12 @@ std::string Describe(const Op& op) {
       op.dropped ? ", answer dropped" : "", ") ", op.text, " ", op.question_id);
 }
 
-// A channel that reconnects quickly to a restarted server (gRPC's default
-// backoff grows to two minutes).
-std::shared_ptr<grpc::Channel> FastReconnectChannel(
-    const std::string& address) {
-  grpc::ChannelArguments arguments;
-  arguments.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
-  arguments.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
-  arguments.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
-  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(),
-                                   arguments);
-}
-
 class ChaosTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_OK_AND_ASSIGN(redis_, RedisServer::Start({.persistent = true}));
-    ASSERT_OK(
-        fleet_.Start(TOWNHALLD_PATH, kServers, kQuestions, redis_->address()));
+    ASSERT_OK(fleet_.Start(TOWNHALLD_PATH, kServers, kQuestions,
+                           absl::StrCat("--redis=", redis_->address())));
     tenant_ = absl::StrCat("t-", NewId());
     ASSERT_OK_AND_ASSIGN(token_, fleet_.CreateTenant(tenant_));
     for (int i = 0; i < kServers; ++i) {

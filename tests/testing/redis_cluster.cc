@@ -13,6 +13,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "services/common/redis/redis_connection.h"
+#include "services/common/status.h"
 
 namespace townhall::testing {
 namespace {
@@ -144,38 +145,66 @@ void RedisCluster::Kill(const std::string& address) {
   }
 }
 
+absl::Status RedisCluster::Restart(const std::string& address) {
+  for (Node& node : nodes_) {
+    if (Address(node.port) != address) continue;
+    node.process.Kill();
+    absl::StatusOr<ChildProcess> process = ChildProcess::Spawn(node.argv);
+    if (!process.ok()) return process.status();
+    node.process = *std::move(process);
+    return WaitForPing(address, absl::Seconds(10));
+  }
+  return absl::NotFoundError(absl::StrCat("no node at ", address));
+}
+
+absl::Status RedisCluster::WaitForPing(const std::string& address,
+                                       absl::Duration timeout) {
+  absl::Time give_up = absl::Now() + timeout;
+  while (true) {
+    absl::StatusOr<RedisReply> pong = Command(address, {"PING"});
+    if (pong.ok() && pong->type == RedisReply::Type::kStatus) {
+      return absl::OkStatus();
+    }
+    if (absl::Now() >= give_up) {
+      return absl::UnavailableError(absl::StrCat(address, " did not start"));
+    }
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+}
+
 absl::Status RedisCluster::Launch() {
   int nodes = options_.masters * (1 + options_.replicas_per_master);
   for (int port = options_.first_port;
        port <= options_.last_port && static_cast<int>(nodes_.size()) < nodes;
        ++port) {
     if (!PortIsFree(port) || !PortIsFree(port + 10000)) continue;
-    absl::StatusOr<ChildProcess> process = ChildProcess::Spawn(
-        {"redis-server",
-         "--port",
-         absl::StrCat(port),
-         "--bind",
-         "127.0.0.1",
-         "--cluster-enabled",
-         "yes",
-         "--cluster-config-file",
-         absl::StrCat("nodes-", port, ".conf"),
-         "--cluster-node-timeout",
-         absl::StrCat(absl::ToInt64Milliseconds(options_.node_timeout)),
-         "--dir",
-         dir_,
-         "--save",
-         "",
-         "--appendonly",
-         "no",
-         "--repl-diskless-sync-delay",
-         "0",
-         "--loglevel",
-         "warning",
-         "--enable-debug-command",
-         "local"});
+    std::vector<std::string> argv = {
+        "redis-server",
+        "--port",
+        absl::StrCat(port),
+        "--bind",
+        "127.0.0.1",
+        "--cluster-enabled",
+        "yes",
+        "--cluster-config-file",
+        absl::StrCat("nodes-", port, ".conf"),
+        "--cluster-node-timeout",
+        absl::StrCat(absl::ToInt64Milliseconds(options_.node_timeout)),
+        "--dir",
+        dir_,
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--repl-diskless-sync-delay",
+        "0",
+        "--loglevel",
+        "warning",
+        "--enable-debug-command",
+        "local"};
+    absl::StatusOr<ChildProcess> process = ChildProcess::Spawn(argv);
     if (!process.ok()) return process.status();
-    nodes_.push_back(Node{port, *std::move(process)});
+    nodes_.push_back(Node{port, std::move(argv), *std::move(process)});
   }
   if (static_cast<int>(nodes_.size()) < nodes) {
     return absl::UnavailableError(
@@ -184,14 +213,7 @@ absl::Status RedisCluster::Launch() {
   }
   absl::Time give_up = absl::Now() + absl::Seconds(10);
   for (const std::string& address : addresses()) {
-    while (true) {
-      absl::StatusOr<RedisReply> pong = Command(address, {"PING"});
-      if (pong.ok() && pong->type == RedisReply::Type::kStatus) break;
-      if (absl::Now() >= give_up) {
-        return absl::UnavailableError(absl::StrCat(address, " did not start"));
-      }
-      absl::SleepFor(absl::Milliseconds(20));
-    }
+    TH_RETURN_IF_ERROR(WaitForPing(address, give_up - absl::Now()));
   }
   std::vector<std::string> create = {"redis-cli", "--cluster", "create"};
   for (const std::string& address : addresses()) create.push_back(address);

@@ -68,12 +68,21 @@ class RedisCluster {
                                const std::vector<std::string>& masters);
   // SIGKILLs the node at `address`, like a crash.
   void Kill(const std::string& address);
+  // Starts the killed node at `address` again, same port and flags, and
+  // waits until it answers PING. It keeps its nodes.conf but no data (no
+  // persistence): start it only after its replica took over, and it
+  // rejoins as that one's replica (WaitUntilSynced: until it has synced).
+  absl::Status Restart(const std::string& address);
   // Waits until every running node says cluster_state:ok.
   absl::Status WaitUntilHealthy(absl::Duration timeout);
+  // Waits until masters * replicas_per_master replicas are in sync with
+  // their master.
+  absl::Status WaitUntilSynced(absl::Duration timeout);
 
  private:
   struct Node {
     int port;
+    std::vector<std::string> argv;
     ChildProcess process;
   };
   explicit RedisCluster(RedisClusterOptions options);
@@ -81,7 +90,8 @@ class RedisCluster {
   absl::Status CommandOk(const std::string& address,
                          const std::vector<std::string>& argv);
   absl::Status Launch();
-  absl::Status WaitUntilSynced(absl::Duration timeout);
+  // Waits up to `timeout` until `address` answers PING.
+  absl::Status WaitForPing(const std::string& address, absl::Duration timeout);
 
   RedisClusterOptions options_;
   std::string dir_;

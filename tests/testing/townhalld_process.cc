@@ -28,9 +28,10 @@ std::string SharedRedisFlag() {
   return absl::StrCat("--redis=", SharedRedisAddress());
 }
 
-absl::Status TownhalldFleet::Start(const std::string& path, int count,
-                                   absl::string_view health_service,
-                                   const std::string& redis_address) {
+absl::Status TownhalldFleet::Start(
+    const std::string& path, int count, absl::string_view health_service,
+    const std::string& redis_flag,
+    const std::vector<std::string>& extra_flags) {
   dir_ = std::filesystem::temp_directory_path() /
          absl::StrCat("townhall-fleet-", getpid(), "-", NewId());
   std::filesystem::create_directories(dir_);
@@ -42,17 +43,17 @@ absl::Status TownhalldFleet::Start(const std::string& path, int count,
   for (int i = 0; i < count; ++i) {
     Server server;
     server.address = absl::StrCat("127.0.0.1:", PickFreePort());
-    server.argv = {
-        path,
-        absl::StrCat("--listen=", server.address),
-        redis_address.empty() ? SharedRedisFlag()
-                              : absl::StrCat("--redis=", redis_address),
-        absl::StrCat("--auth_key_file=", (dir_ / "keys").string()),
-        absl::StrCat("--bootstrap_credential_file=",
-                     (dir_ / "bootstrap").string()),
-        "--redis_pool_size=8",
-        "--shutdown_grace=2s",
-        "--access_log=false"};
+    server.argv = {path,
+                   absl::StrCat("--listen=", server.address),
+                   redis_flag.empty() ? SharedRedisFlag() : redis_flag,
+                   absl::StrCat("--auth_key_file=", (dir_ / "keys").string()),
+                   absl::StrCat("--bootstrap_credential_file=",
+                                (dir_ / "bootstrap").string()),
+                   "--redis_pool_size=8",
+                   "--shutdown_grace=2s",
+                   "--access_log=false"};
+    server.argv.insert(server.argv.end(), extra_flags.begin(),
+                       extra_flags.end());
     TH_RETURN_IF_ERROR(Launch(server));
     servers_.push_back(std::move(server));
   }

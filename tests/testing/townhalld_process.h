@@ -27,15 +27,15 @@ class TownhalldFleet {
   TownhalldFleet() = default;
   ~TownhalldFleet();  // stops the processes, removes the key files
 
-  // Starts `count` townhalld processes (binary `path`) on free ports and
-  // `redis_address` (when empty, the shared Redis: SharedRedisAddress(), or
-  // the cluster of $TOWNHALL_TEST_REDIS_CLUSTER), with the test keys
-  // (TestKeys(), so tokens signed with SignTestToken verify) and
-  // kTestBootstrapCredential, and waits until each reports `health_service`
-  // SERVING.
+  // Starts `count` townhalld processes (binary `path`) on free ports with
+  // `redis_flag` (`--redis=host:port` or `--redis_cluster=seeds`; when
+  // empty, SharedRedisFlag()), `extra_flags`, the test keys (TestKeys(), so
+  // tokens signed with SignTestToken verify) and kTestBootstrapCredential,
+  // and waits until each reports `health_service` SERVING.
   absl::Status Start(const std::string& path, int count,
                      absl::string_view health_service,
-                     const std::string& redis_address = "");
+                     const std::string& redis_flag = "",
+                     const std::vector<std::string>& extra_flags = {});
 
   // Kills process `i` with SIGKILL (a crash: no drain, no goodbye).
   void Kill(int i) { servers_[i].process.Kill(); }
