@@ -509,9 +509,9 @@ int ClusterFailoverTest::RunFailover(
 }
 
 TEST_F(ClusterFailoverTest, AsynchronousReplicationMayLoseAcknowledgedWrites) {
-  const int lost = RunFailover("no WAIT", {});
-  // Not asserted 0: the master acknowledges before its replica has the write.
-  EXPECT_GE(lost, 0);
+  // The writes lost are printed, not asserted 0: the master acknowledges
+  // before its replica has the write.
+  RunFailover("no WAIT", {});
 }
 
 // The promoted master has no replica until the killed node has rejoined
