@@ -52,6 +52,7 @@ class ClusterEventLoopTest : public ::testing::Test {
     ClusterOptions cluster_options;
     // Enough attempts to ride out a failover (node timeout + election).
     cluster_options.policy.max_attempts = 100;
+    cluster_options.policy.retry_budget = absl::Seconds(10);
     absl::StatusOr<std::shared_ptr<ClusterTopology>> topology =
         cluster_->DiscoverTopology(cluster_options);
     ASSERT_TRUE(topology.ok()) << topology.status();

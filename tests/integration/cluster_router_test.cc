@@ -40,6 +40,7 @@ class ClusterRouterTest : public ::testing::Test {
     ClusterOptions options;
     // Enough attempts to ride out a failover (node timeout + election).
     options.policy.max_attempts = 100;
+    options.policy.retry_budget = absl::Seconds(10);
     absl::StatusOr<std::shared_ptr<ClusterTopology>> topology =
         cluster_->DiscoverTopology(options);
     ASSERT_TRUE(topology.ok()) << topology.status();

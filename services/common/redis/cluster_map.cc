@@ -200,9 +200,21 @@ RouteDecision Retry(RouteStep step, int attempt, absl::Time now,
                      attempt, " attempts: ", last.message(), ")"));
     return decision;
   }
+  // The back-off before this retry, and those before the earlier ones (an
+  // upper bound: redirections among them did not wait).
+  absl::Duration waited = absl::ZeroDuration();
   absl::Duration wait = policy.first_backoff;
-  for (int i = 1; i < attempt && wait < policy.max_backoff; ++i) wait *= 2;
+  for (int i = 1; i < attempt; ++i) {
+    waited += wait;
+    wait = std::min(wait * 2, policy.max_backoff);
+  }
   wait = std::min(wait, policy.max_backoff);
+  if (waited + wait > policy.retry_budget) {
+    decision.give_up = absl::UnavailableError(
+        absl::StrCat("storage unavailable (redis cluster: retried for ",
+                     absl::FormatDuration(waited), ": ", last.message(), ")"));
+    return decision;
+  }
   if (now + wait >= deadline) {
     decision.give_up = last.code() == absl::StatusCode::kUnavailable
                            ? last

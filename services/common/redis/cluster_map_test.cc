@@ -1,6 +1,7 @@
 // ClusterMap parsing and the redirection policy, with canned replies (no
 // Redis).
 #include "services/common/redis/cluster_map.h"
+#include "services/common/redis/replica_wait.h"
 
 #include <gtest/gtest.h>
 
@@ -208,6 +209,7 @@ TEST_F(DecideRouteTest, ConnectionLossAndClusterDownRefresh) {
 }
 
 TEST_F(DecideRouteTest, BackOffGrowsUpToTheCap) {
+  policy_.retry_budget = absl::Hours(1);
   absl::Status lost = absl::UnavailableError("redis read: reset");
   EXPECT_EQ(Decide(lost, 2).wait, 2 * policy_.first_backoff);
   EXPECT_EQ(Decide(lost, 3).wait, 4 * policy_.first_backoff);
@@ -223,6 +225,28 @@ TEST_F(DecideRouteTest, DeadlineHoldsAcrossRetries) {
   EXPECT_EQ(d.step, RouteStep::kReturn);
   EXPECT_EQ(d.give_up.code(), absl::StatusCode::kUnavailable);
   EXPECT_NE(d.give_up.message().find("CLUSTERDOWN"), std::string::npos);
+}
+
+TEST_F(DecideRouteTest, RetryBudgetFailsFast) {
+  // 1 s by default: back-offs 10, 20, 40, 80, 160, 320 ms (630 ms), then
+  // the next 400 ms would pass it.
+  absl::Status lost = absl::UnavailableError("redis connect: refused");
+  EXPECT_EQ(Decide(lost, 6).step, RouteStep::kRefreshAndRetry);
+  RouteDecision d = Decide(lost, 7);
+  EXPECT_EQ(d.step, RouteStep::kReturn);
+  EXPECT_EQ(d.give_up.code(), absl::StatusCode::kUnavailable);
+  EXPECT_NE(d.give_up.message().find("retried for 630ms"), std::string::npos)
+      << d.give_up;
+}
+
+TEST_F(DecideRouteTest, TooFewReplicasIsReturnedAsItIs) {
+  RedisReply none;
+  none.type = RedisReply::Type::kInteger;
+  none.integer = 0;
+  absl::Status shortfall = CheckReplicaWait(none, 1);
+  RouteDecision d = Decide(shortfall);
+  EXPECT_EQ(d.step, RouteStep::kReturn);
+  EXPECT_TRUE(d.give_up.ok()) << "the result itself is the answer";
 }
 
 TEST_F(DecideRouteTest, AttemptsAreBounded) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -26,10 +27,11 @@ absl::StatusOr<std::shared_ptr<ClusterTopology>> ClusterTopology::Discover(
 }
 
 absl::StatusOr<std::shared_ptr<ClusterTopology>> DiscoverCluster(
-    absl::string_view seeds, const RedisOptions& node) {
+    absl::string_view seeds, const RedisOptions& node, RoutePolicy policy) {
   ClusterOptions options;
   options.seeds = absl::StrSplit(seeds, ',', absl::SkipWhitespace());
   options.node = node;
+  options.policy = policy;
   absl::Time deadline =
       absl::Now() + (node.connect_timeout + node.command_timeout) *
                         std::max<size_t>(1, options.seeds.size());
@@ -291,32 +293,44 @@ absl::StatusOr<std::vector<RedisReply>> ClusterRouter::Pipeline(
     absl::Span<const std::vector<std::string>> commands) {
   std::vector<std::vector<std::string>> keys;
   keys.reserve(commands.size());
-  std::vector<std::string> all_keys;
-  for (const std::vector<std::string>& argv : commands) {
-    keys.push_back(CommandKeys(argv));
-    all_keys.insert(all_keys.end(), keys.back().begin(), keys.back().end());
+  // One round trip per master: the commands it serves, in order.
+  absl::flat_hash_map<std::string, std::vector<size_t>> by_master;
+  std::vector<std::string> masters;  // in order of first command
+  for (size_t i = 0; i < commands.size(); ++i) {
+    keys.push_back(CommandKeys(commands[i]));
+    // A command whose own keys span slots goes alone, through Command,
+    // which refuses it (CROSSSLOT) or splits it (XREAD).
+    absl::StatusOr<int> slot = keys.back().empty() ? 0 : CommonSlot(keys.back());
+    std::string master = slot.ok() ? topology_->MasterOf(*slot) : "";
+    if (master.empty()) continue;
+    std::vector<size_t>& group = by_master[master];
+    if (group.empty()) masters.push_back(master);
+    group.push_back(i);
   }
   std::vector<RedisReply> replies(commands.size());
   std::vector<bool> answered(commands.size(), false);
-  absl::StatusOr<int> slot = all_keys.empty() ? 0 : CommonSlot(all_keys);
-  std::string node = slot.ok() ? topology_->MasterOf(*slot) : "";
-  if (!node.empty()) {
+  for (const std::string& master : masters) {
+    const std::vector<size_t>& group = by_master[master];
+    std::vector<std::vector<std::string>> batch;
+    batch.reserve(group.size());
+    for (size_t i : group) batch.push_back(commands[i]);
     absl::StatusOr<std::vector<RedisReply>> sent =
-        ConnectionTo(node).Pipeline(commands);
-    if (sent.ok()) {
-      for (size_t i = 0; i < commands.size(); ++i) {
-        RouteDecision next =
-            DecideRoute((*sent)[i], node, 1, absl::Now(), deadline_,
-                        topology_->options().policy);
-        if (next.step == RouteStep::kFollowMoved) {
-          // Command then goes straight to the new master.
-          topology_->RecordMoved(next.redirect.slot, next.redirect.address);
-        }
-        answered[i] = next.step == RouteStep::kReturn && next.give_up.ok();
-        if (answered[i]) replies[i] = std::move((*sent)[i]);
+        ConnectionTo(master).Pipeline(batch);
+    if (!sent.ok()) continue;  // each goes again through Command below
+    for (size_t j = 0; j < group.size(); ++j) {
+      RouteDecision next = DecideRoute((*sent)[j], master, 1, absl::Now(),
+                                       deadline_, topology_->options().policy);
+      if (next.step == RouteStep::kFollowMoved) {
+        // Command then goes straight to the new master.
+        topology_->RecordMoved(next.redirect.slot, next.redirect.address);
       }
+      const size_t i = group[j];
+      answered[i] = next.step == RouteStep::kReturn && next.give_up.ok();
+      if (answered[i]) replies[i] = std::move((*sent)[j]);
     }
   }
+  // Redirected, failed or unroutable commands: one by one, with the
+  // router's retries.
   for (size_t i = 0; i < commands.size(); ++i) {
     if (answered[i]) continue;
     absl::StatusOr<RedisReply> reply = Command(keys[i], commands[i]);

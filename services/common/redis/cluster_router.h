@@ -86,9 +86,11 @@ class ClusterTopology {
 
 // Discovers the cluster of `seeds` ("host:port,host:port", as the flag
 // --redis_cluster takes them) with the timeouts of `node`, allowing each
-// seed a connect and a command timeout. For RedisOptions::cluster.
+// seed a connect and a command timeout, and routes with `policy`. For
+// RedisOptions::cluster.
 absl::StatusOr<std::shared_ptr<ClusterTopology>> DiscoverCluster(
-    absl::string_view seeds, const RedisOptions& node);
+    absl::string_view seeds, const RedisOptions& node,
+    RoutePolicy policy = {});
 
 // Routes commands by key slot. Not thread-safe: one per worker thread.
 class ClusterRouter {
@@ -128,13 +130,12 @@ class ClusterRouter {
                                        absl::Span<const std::string> args);
 
   // Runs `commands` (keys from CommandKeys) and returns their replies in
-  // order. When all their keys share a slot, they go in one round trip to
-  // its master, and the ones it redirects (MOVED, ASK) go again one by one
-  // through Command. When the keys span slots, or that round trip fails,
-  // every command goes through Command: one round trip each, correct but
-  // not fast (no service pipelines across slots: a tenant's keys share
-  // its hash tag). Like Command's retries, a failed round trip may repeat
-  // commands that did run: they must be idempotent.
+  // order: one round trip per master, with the commands of its slots (all
+  // of them when their keys share a slot, as in every service pipeline: a
+  // tenant's keys share its hash tag). Commands a master redirects (MOVED,
+  // ASK), whose round trip failed, or whose own keys span slots go again
+  // one by one through Command. Like Command's retries, a failed round
+  // trip may repeat commands that did run: they must be idempotent.
   absl::StatusOr<std::vector<RedisReply>> Pipeline(
       absl::Span<const std::vector<std::string>> commands);
 

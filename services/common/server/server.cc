@@ -19,6 +19,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
@@ -62,6 +64,9 @@ ABSL_FLAG(std::string, redis_cluster, "",
 ABSL_FLAG(int, redis_pool_size, 8, "Redis connections (worker threads).");
 ABSL_FLAG(absl::Duration, redis_timeout, absl::Seconds(2),
           "Timeout of one Redis command.");
+ABSL_FLAG(absl::Duration, redis_retry_budget, absl::Seconds(1),
+          "Redis Cluster: how long a call may back off and retry (a master "
+          "down, CLUSTERDOWN, TRYAGAIN) before it fails UNAVAILABLE.");
 ABSL_FLAG(int, redis_wait_replicas, 0,
           "After every write, WAIT until this many replicas of its master "
           "have it (so that a failover loses no acknowledged write); fewer "
@@ -401,16 +406,51 @@ std::shared_ptr<grpc::Channel> TownhallServer::ChannelTo(
 }
 
 void TownhallServer::HealthLoop() {
-  RedisConnection connection(options_.redis);
+  // Standalone: the one Redis. Cluster: every master of the current map,
+  // each on a connection of its own (a keyless PING through the router
+  // would only ever reach the master of slot 0).
+  RedisConnection standalone(options_.redis);
+  absl::flat_hash_map<std::string, std::unique_ptr<RedisConnection>> masters;
+  absl::flat_hash_set<std::string> down;  // masters last seen down
   auto* health = server_->GetHealthCheckService();
   int last = -1;  // unknown
   do {
     // A PING unanswered within one interval counts as down (not the Redis
     // command timeout): a hung Redis turns health NOT_SERVING within two
     // intervals, the bound docs/operations.md states.
-    connection.set_deadline(absl::Now() + options_.health_interval);
-    absl::StatusOr<RedisReply> pong = connection.Command({"PING"});
-    int serving = pong.ok() && pong->type == RedisReply::Type::kStatus ? 1 : 0;
+    int serving = 0;
+    std::string reason = "redis answered";
+    auto ping = [&](RedisConnection& connection) {
+      connection.set_deadline(absl::Now() + options_.health_interval);
+      absl::StatusOr<RedisReply> pong = connection.Command({"PING"});
+      if (pong.ok() && pong->type == RedisReply::Type::kStatus) return true;
+      reason = pong.ok() ? pong->str : pong.status().ToString();
+      return false;
+    };
+    if (options_.redis.cluster == nullptr) {
+      serving = ping(standalone) ? 1 : 0;
+    } else {
+      // One master down is one shard's sessions failing (UNAVAILABLE until
+      // its replica takes over), not a reason for load balancers to drop
+      // this process: SERVING while any master answers.
+      for (const std::string& address :
+           options_.redis.cluster->Snapshot().Masters()) {
+        std::unique_ptr<RedisConnection>& connection = masters[address];
+        if (connection == nullptr) {
+          RedisOptions node = options_.redis.cluster->options().node;
+          node.address = address;
+          connection = std::make_unique<RedisConnection>(std::move(node));
+        }
+        bool up = ping(*connection);
+        if (up) serving = 1;
+        if (up && down.erase(address) > 0) {
+          LogInfo("redis master up", {{"address", address}});
+        } else if (!up && down.insert(address).second) {
+          LogWarning("redis master down",
+                     {{"address", address}, {"reason", reason}});
+        }
+      }
+    }
     if (serving != last) {
       // Overall ("") and per service: all depend on the same Redis.
       health->SetServingStatus(serving == 1);
@@ -418,8 +458,7 @@ void TownhallServer::HealthLoop() {
         health->SetServingStatus(name, serving == 1);
       }
       LogInfo(serving ? "health SERVING" : "health NOT_SERVING",
-              {{"reason",
-                pong.ok() ? "redis answered" : pong.status().ToString()}});
+              {{"reason", reason}});
       last = serving;
     }
   } while (
@@ -524,7 +563,8 @@ int RunServerMain(int argc, char** argv,
       return 2;
     }
     absl::StatusOr<std::shared_ptr<ClusterTopology>> cluster =
-        DiscoverCluster(seeds, options.redis);
+        DiscoverCluster(seeds, options.redis,
+                        {.retry_budget = absl::GetFlag(FLAGS_redis_retry_budget)});
     if (!cluster.ok()) {
       LogError(
           "cannot discover the redis cluster",
