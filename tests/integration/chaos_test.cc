@@ -45,6 +45,7 @@
 #include "services/common/tenant_keys.h"
 #include "services/questions/question_store.h"
 #include "tests/integration/questions/questions_client.h"
+#include "tests/testing/client_retry.h"
 #include "tests/testing/health.h"
 #include "tests/testing/redis_server.h"
 #include "tests/testing/status_matchers.h"
@@ -75,14 +76,6 @@ constexpr absl::Duration kAttemptDeadline = absl::Seconds(5);
 constexpr absl::Duration kGiveUp = absl::Seconds(40);
 // One answer in this many is dropped on purpose and the request sent again.
 constexpr int kLostReplyOneIn = 4;
-
-// Errors after which the request may or may not have been applied: the
-// client sends it again, unchanged. A killed server or a broken connection
-// shows as UNAVAILABLE.
-bool IsTransient(const absl::Status& status) {
-  return status.code() == absl::StatusCode::kUnavailable ||
-         status.code() == absl::StatusCode::kDeadlineExceeded;
-}
 
 // How an operation ended, as its client saw it.
 enum class Outcome { kAcked, kRefused, kUnknown };
@@ -178,18 +171,6 @@ std::string Describe(const Op& op) {
       KindName(op.kind), " by client ", op.client, " for #", op.who, " (",
       OutcomeName(op.outcome), op.transient ? ", transient failure" : "",
       op.dropped ? ", answer dropped" : "", ") ", op.text, " ", op.question_id);
-}
-
-// A channel that reconnects quickly to a restarted server (gRPC's default
-// backoff grows to two minutes).
-std::shared_ptr<grpc::Channel> FastReconnectChannel(
-    const std::string& address) {
-  grpc::ChannelArguments arguments;
-  arguments.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
-  arguments.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
-  arguments.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
-  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(),
-                                   arguments);
 }
 
 class ChaosTest : public ::testing::Test {

@@ -30,7 +30,8 @@ std::string SharedRedisFlag() {
 
 absl::Status TownhalldFleet::Start(const std::string& path, int count,
                                    absl::string_view health_service,
-                                   const std::string& redis_address) {
+                                   const std::string& redis_address,
+                                   bool cluster) {
   dir_ = std::filesystem::temp_directory_path() /
          absl::StrCat("townhall-fleet-", getpid(), "-", NewId());
   std::filesystem::create_directories(dir_);
@@ -45,8 +46,10 @@ absl::Status TownhalldFleet::Start(const std::string& path, int count,
     server.argv = {
         path,
         absl::StrCat("--listen=", server.address),
-        redis_address.empty() ? SharedRedisFlag()
-                              : absl::StrCat("--redis=", redis_address),
+        redis_address.empty()
+            ? SharedRedisFlag()
+            : absl::StrCat(cluster ? "--redis_cluster=" : "--redis=",
+                           redis_address),
         absl::StrCat("--auth_key_file=", (dir_ / "keys").string()),
         absl::StrCat("--bootstrap_credential_file=",
                      (dir_ / "bootstrap").string()),

@@ -32,10 +32,12 @@ class TownhalldFleet {
   // the cluster of $TOWNHALL_TEST_REDIS_CLUSTER), with the test keys
   // (TestKeys(), so tokens signed with SignTestToken verify) and
   // kTestBootstrapCredential, and waits until each reports `health_service`
-  // SERVING.
+  // SERVING. With `cluster`, `redis_address` is the seeds of a Redis
+  // Cluster (--redis_cluster=).
   absl::Status Start(const std::string& path, int count,
                      absl::string_view health_service,
-                     const std::string& redis_address = "");
+                     const std::string& redis_address = "",
+                     bool cluster = false);
 
   // Kills process `i` with SIGKILL (a crash: no drain, no goodbye).
   void Kill(int i) { servers_[i].process.Kill(); }
