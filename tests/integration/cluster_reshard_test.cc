@@ -13,6 +13,7 @@
 // acknowledged voters, and its voter set in Redis is exactly them.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <iostream>
 #include <map>
@@ -58,6 +59,7 @@ constexpr absl::Duration kGiveUp = absl::Seconds(30);
 struct Vote {
   int question = 0;
   std::string voter;
+  absl::Time sent;
   absl::Time done;
   int attempts = 0;
   bool acked = false;
@@ -152,7 +154,8 @@ class ClusterReshardTest : public ::testing::Test {
       const CallOptions call{.deadline = kAttemptDeadline,
                              .request_id = absl::StrCat("reshard-", c, "-", n),
                              .max_attempts = 1};
-      const absl::Time give_up = absl::Now() + kGiveUp;
+      vote.sent = absl::Now();
+      const absl::Time give_up = vote.sent + kGiveUp;
       absl::Duration backoff = absl::Milliseconds(20);
       while (true) {
         ++vote.attempts;
@@ -261,12 +264,14 @@ TEST_F(ClusterReshardTest, VotesSurviveLiveSlotMigration) {
   std::map<std::string, int> first_failures, failures;
   int total = 0, retries = 0, retried_votes = 0;
   int during = 0;
+  absl::Duration slowest;
   for (const std::vector<Vote>& history : histories) {
     for (const Vote& vote : history) {
       ++total;
       retries += vote.attempts - 1;
       if (vote.attempts > 1) ++retried_votes;
       if (DuringMigration(vote.done)) ++during;
+      slowest = std::max(slowest, vote.done - vote.sent);
       if (!vote.first_error.ok()) {
         ++first_failures[absl::StatusCodeToString(vote.first_error.code())];
       }
@@ -296,6 +301,7 @@ TEST_F(ClusterReshardTest, VotesSurviveLiveSlotMigration) {
             << "; calls/s during the migrations " << per_second(during, migrating)
             << " (" << during << " in " << absl::FormatDuration(migrating)
             << "), outside " << per_second(total - during, outside)
+            << "; slowest vote " << absl::FormatDuration(slowest)
             << "; first attempts failed: " << codes(first_failures)
             << "; retries " << retries << " (" << retried_votes
             << " votes); failed after retries: " << codes(failures)
