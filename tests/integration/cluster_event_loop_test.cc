@@ -302,34 +302,57 @@ TEST_F(ClusterEventLoopTest, AskDuringMigration) {
   absl::StatusOr<RedisReply> set = Command({"SET", new_key, "new"});
   ASSERT_TRUE(set.ok()) << set.status();
   EXPECT_EQ(set->type, RedisReply::Type::kStatus) << set->str;
-  LuaScript script("cluster_loop_ask",
-                   absl::StrCat("-- ", NewId(), "\n",
-                                "redis.call('SET', KEYS[1], 's')\n"
-                                "return redis.call('GET', KEYS[1])"));
-  absl::StatusOr<RedisReply> ran = Eval(script, script_key, "");
-  ASSERT_TRUE(ran.ok()) << ran.status();
-  EXPECT_EQ(ran->str, "s");
-  absl::StatusOr<RedisReply> counted = EvalBatched(counter, "asked");
-  ASSERT_TRUE(counted.ok()) << counted.status();
-  EXPECT_EQ(counted->elements[0].str, "asked");
   EXPECT_EQ(topology().MasterOf(slot), source);
   // The importing target serves the slot only after ASKING.
   RedisConnection direct({.address = target});
   direct.set_deadline(absl::Now() + absl::Seconds(5));
-  for (const std::string& key : {new_key, script_key, counter}) {
-    absl::StatusOr<std::vector<RedisReply>> on_target =
-        direct.Pipeline({{"ASKING"}, {"EXISTS", key}});
-    ASSERT_TRUE(on_target.ok()) << on_target.status();
-    EXPECT_EQ((*on_target)[1].integer, 1) << key << " did not go to the target";
-  }
+  absl::StatusOr<std::vector<RedisReply>> on_target =
+      direct.Pipeline({{"ASKING"}, {"EXISTS", new_key}});
+  ASSERT_TRUE(on_target.ok()) << on_target.status();
+  EXPECT_EQ((*on_target)[1].integer, 1) << "the new key did not go to the target";
+
+  // Scripts do not follow ASK (they build keys Redis does not see): they
+  // wait until the migration ends, then run on the target.
+  LuaScript script("cluster_loop_ask",
+                   absl::StrCat("-- ", NewId(), "\n",
+                                "redis.call('SET', KEYS[1], 's')\n"
+                                "return redis.call('GET', KEYS[1])"));
+  absl::Notification ran_done, counted_done;
+  absl::StatusOr<RedisReply> ran = absl::UnknownError("no answer");
+  absl::StatusOr<RedisReply> counted = absl::UnknownError("no answer");
+  loop_->Eval(script, {script_key}, {""}, absl::Now() + absl::Seconds(10),
+              [&](absl::StatusOr<RedisReply> reply) {
+                ran = std::move(reply);
+                ran_done.Notify();
+              });
+  loop_->EvalBatched(kCountScript, counter, {"asked"},
+                     absl::Now() + absl::Seconds(10),
+                     [&](absl::StatusOr<RedisReply> reply) {
+                       counted = std::move(reply);
+                       counted_done.Notify();
+                     });
+  EXPECT_FALSE(ran_done.WaitForNotificationWithTimeout(absl::Milliseconds(300)))
+      << "a script ran during the migration: " << ran.status();
+  EXPECT_FALSE(counted_done.HasBeenNotified());
 
   absl::Status finished = cluster_->FinishMigration(
       slot, source, target, {old_key}, topology().Snapshot().Masters());
   ASSERT_TRUE(finished.ok()) << finished;
+  ran_done.WaitForNotification();
+  ASSERT_TRUE(ran.ok()) << ran.status();
+  EXPECT_EQ(ran->str, "s");
+  counted_done.WaitForNotification();
+  ASSERT_TRUE(counted.ok()) << counted.status();
+  EXPECT_EQ(counted->elements[0].str, "asked");
   absl::StatusOr<RedisReply> moved = Command({"GET", new_key});
   ASSERT_TRUE(moved.ok()) << moved.status();
   EXPECT_EQ(moved->str, "new");
   EXPECT_EQ(topology().MasterOf(slot), target);
+  for (const std::string& key : {script_key, counter}) {
+    absl::StatusOr<RedisReply> there = cluster_->Command(target, {"EXISTS", key});
+    ASSERT_TRUE(there.ok());
+    EXPECT_EQ(there->integer, 1) << key << " is not on the target";
+  }
 }
 
 // Last: kills a master. Its calls fail by their deadline until its replica

@@ -20,6 +20,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "services/common/ids.h"
 #include "services/common/redis/cluster_slot.h"
@@ -190,20 +191,30 @@ TEST_F(ClusterRouterTest, AskDuringMigration) {
   EXPECT_EQ(Get(old_key), "old");
   ASSERT_TRUE(Set(new_key, "new").ok());
   EXPECT_EQ(Get(new_key), "new");
-  LuaScript script("cluster_ask",
-                   absl::StrCat("-- ", NewId(), "\n",
-                                "redis.call('SET', KEYS[1], 's')\n"
-                                "return redis.call('GET', KEYS[1])"));
-  absl::StatusOr<RedisReply> ran = router_->Eval(script, {script_key}, {});
-  ASSERT_TRUE(ran.ok()) << ran.status();
-  EXPECT_EQ(ran->str, "s");
   EXPECT_EQ(topology().MasterOf(slot), source);
   absl::StatusOr<RedisReply> on_source =
       cluster_->Command(source, {"EXISTS", new_key});
   ASSERT_TRUE(on_source.ok());
   EXPECT_EQ(on_source->integer, 0) << "the new key went to the source";
 
+  // A script does not follow ASK (it builds keys Redis does not see): it
+  // waits until the migration ends, then runs on the target.
+  LuaScript script("cluster_ask",
+                   absl::StrCat("-- ", NewId(), "\n",
+                                "redis.call('SET', KEYS[1], 's')\n"
+                                "return redis.call('GET', KEYS[1])"));
+  absl::Notification ran_done;
+  absl::StatusOr<RedisReply> ran = absl::UnknownError("no answer");
+  std::thread runner([&] {
+    ran = router_->Eval(script, {script_key}, {});
+    ran_done.Notify();
+  });
+  EXPECT_FALSE(ran_done.WaitForNotificationWithTimeout(absl::Milliseconds(300)))
+      << "the script ran during the migration";
   FinishMigration(slot, source, target, {old_key});
+  runner.join();
+  ASSERT_TRUE(ran.ok()) << ran.status();
+  EXPECT_EQ(ran->str, "s");
   EXPECT_EQ(Get(old_key), "old");
   EXPECT_EQ(Get(new_key), "new");
   EXPECT_EQ(Get(script_key), "s");

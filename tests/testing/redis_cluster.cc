@@ -112,10 +112,9 @@ absl::Status RedisCluster::StartMigration(int slot, const std::string& source,
                             "MIGRATING", *target_id});
 }
 
-absl::Status RedisCluster::FinishMigration(
-    int slot, const std::string& source, const std::string& target,
-    const std::vector<std::string>& keys,
-    const std::vector<std::string>& masters) {
+absl::Status RedisCluster::Migrate(const std::string& source,
+                                   const std::string& target,
+                                   const std::vector<std::string>& keys) {
   size_t colon = target.rfind(':');
   std::vector<std::string> migrate = {"MIGRATE",
                                       target.substr(0, colon),
@@ -125,7 +124,16 @@ absl::Status RedisCluster::FinishMigration(
                                       "5000",
                                       "KEYS"};
   migrate.insert(migrate.end(), keys.begin(), keys.end());
-  if (absl::Status s = CommandOk(source, migrate); !s.ok()) return s;
+  return CommandOk(source, migrate);
+}
+
+absl::Status RedisCluster::FinishMigration(
+    int slot, const std::string& source, const std::string& target,
+    const std::vector<std::string>& keys,
+    const std::vector<std::string>& masters) {
+  if (!keys.empty()) {
+    if (absl::Status s = Migrate(source, target, keys); !s.ok()) return s;
+  }
   absl::StatusOr<std::string> target_id = NodeId(target);
   if (!target_id.ok()) return target_id.status();
   for (const std::string& master : masters) {
@@ -137,6 +145,45 @@ absl::Status RedisCluster::FinishMigration(
     }
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<int> RedisCluster::MigrateSlot(int slot,
+                                              const std::string& source,
+                                              const std::string& target,
+                                              int batch,
+                                              absl::Duration pause) {
+  absl::StatusOr<std::shared_ptr<ClusterTopology>> topology =
+      DiscoverTopology();
+  if (!topology.ok()) return topology.status();
+  if (absl::Status s = StartMigration(slot, source, target); !s.ok()) return s;
+  int moved = 0;
+  while (true) {
+    absl::StatusOr<RedisReply> keys =
+        Command(source, {"CLUSTER", "GETKEYSINSLOT", absl::StrCat(slot),
+                         absl::StrCat(batch)});
+    if (!keys.ok()) return keys.status();
+    if (keys->type != RedisReply::Type::kArray) {
+      return absl::InternalError(
+          absl::StrCat("CLUSTER GETKEYSINSLOT on ", source, ": ", keys->str));
+    }
+    if (keys->elements.empty()) break;
+    std::vector<std::string> names;
+    for (const RedisReply& key : keys->elements) names.push_back(key.str);
+    if (absl::Status s = Migrate(source, target, names); !s.ok()) return s;
+    moved += static_cast<int>(names.size());
+    absl::SleepFor(pause);
+  }
+  // Target first, then source, as redis-cli does: the source's MOVED must
+  // point to a node that already owns the slot.
+  std::vector<std::string> masters = {target, source};
+  for (const std::string& master : (*topology)->Snapshot().Masters()) {
+    if (master != target && master != source) masters.push_back(master);
+  }
+  if (absl::Status s = FinishMigration(slot, source, target, {}, masters);
+      !s.ok()) {
+    return s;
+  }
+  return moved;
 }
 
 void RedisCluster::Kill(const std::string& address) {

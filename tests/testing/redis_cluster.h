@@ -66,6 +66,15 @@ class RedisCluster {
                                const std::string& target,
                                const std::vector<std::string>& keys,
                                const std::vector<std::string>& masters);
+  // Moves `slot` with its keys from `source` to `target` while clients use
+  // it, as `redis-cli --cluster reshard` does: StartMigration, then
+  // MIGRATE of at most `batch` keys at a time (CLUSTER GETKEYSINSLOT),
+  // waiting `pause` after each batch so that clients meet a slot split
+  // between two nodes, then SETSLOT NODE on the target, the source and the
+  // other masters. Returns the number of keys moved.
+  absl::StatusOr<int> MigrateSlot(int slot, const std::string& source,
+                                  const std::string& target, int batch,
+                                  absl::Duration pause);
   // SIGKILLs the node at `address`, like a crash.
   void Kill(const std::string& address);
   // Starts the killed node at `address` again, same port and flags, and
@@ -89,6 +98,9 @@ class RedisCluster {
   // Command that fails on an error reply too.
   absl::Status CommandOk(const std::string& address,
                          const std::vector<std::string>& argv);
+  // MIGRATE of `keys` from `source` to `target`.
+  absl::Status Migrate(const std::string& source, const std::string& target,
+                       const std::vector<std::string>& keys);
   absl::Status Launch();
   // Waits up to `timeout` until `address` answers PING.
   absl::Status WaitForPing(const std::string& address, absl::Duration timeout);

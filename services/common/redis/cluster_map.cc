@@ -267,4 +267,24 @@ RouteDecision DecideRoute(const absl::StatusOr<RedisReply>& result,
   return {};
 }
 
+RouteDecision DecideScriptRoute(const absl::StatusOr<RedisReply>& result,
+                                absl::string_view node, int attempt,
+                                absl::Time now, absl::Time deadline,
+                                const RoutePolicy& policy) {
+  RouteDecision decision =
+      DecideRoute(result, node, attempt, now, deadline, policy);
+  if (decision.step != RouteStep::kFollowAsk) return decision;
+  return Retry(RouteStep::kRetry, attempt, now, deadline, policy,
+               absl::UnavailableError(absl::StrCat(
+                   "storage unavailable (redis cluster: slot ",
+                   decision.redirect.slot, " is migrating)")));
+}
+
+bool IsScriptCommand(absl::string_view command) {
+  return absl::EqualsIgnoreCase(command, "EVALSHA") ||
+         absl::EqualsIgnoreCase(command, "EVAL") ||
+         absl::EqualsIgnoreCase(command, "EVALSHA_RO") ||
+         absl::EqualsIgnoreCase(command, "EVAL_RO");
+}
+
 }  // namespace townhall

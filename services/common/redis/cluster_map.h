@@ -123,4 +123,21 @@ RouteDecision DecideRoute(const absl::StatusOr<RedisReply>& result,
                           absl::string_view node, int attempt, absl::Time now,
                           absl::Time deadline, const RoutePolicy& policy);
 
+// DecideRoute for a script (EVAL, EVALSHA), which does not follow ASK: it
+// backs off as for TRYAGAIN and goes again to the map's master, until the
+// migration ends and that node answers MOVED. A script builds keys from
+// KEYS[1] that Redis does not see (KEYS[1] itself, a prefix, never exists,
+// so the migrating node answers ASK at once), and the importing node would
+// run it on the part of the slot moved so far: a question not found yet, a
+// count written beside the one still on the source, keys MIGRATE then
+// refuses to move (BUSYKEY).
+RouteDecision DecideScriptRoute(const absl::StatusOr<RedisReply>& result,
+                                absl::string_view node, int attempt,
+                                absl::Time now, absl::Time deadline,
+                                const RoutePolicy& policy);
+
+// Whether `command` (argv[0]) runs a script: EVAL, EVALSHA or their _RO
+// forms.
+bool IsScriptCommand(absl::string_view command);
+
 }  // namespace townhall

@@ -182,6 +182,26 @@ TEST_F(DecideRouteTest, AskIsFollowed) {
   EXPECT_EQ(d.redirect.address, "127.0.0.1:7102");
 }
 
+TEST_F(DecideRouteTest, ScriptsBackOffOnAskAndFollowMoved) {
+  RouteDecision ask = DecideScriptRoute(Error("ASK 3999 127.0.0.1:7102"),
+                                        "127.0.0.1:7100", 1, now_, deadline_,
+                                        policy_);
+  EXPECT_EQ(ask.step, RouteStep::kRetry);
+  EXPECT_EQ(ask.wait, policy_.first_backoff);
+  RouteDecision last = DecideScriptRoute(Error("ASK 3999 127.0.0.1:7102"),
+                                         "127.0.0.1:7100", policy_.max_attempts,
+                                         now_, deadline_, policy_);
+  EXPECT_EQ(last.step, RouteStep::kReturn);
+  EXPECT_EQ(last.give_up.code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(DecideScriptRoute(Error("MOVED 3999 127.0.0.1:7101"),
+                              "127.0.0.1:7100", 1, now_, deadline_, policy_)
+                .step,
+            RouteStep::kFollowMoved);
+  EXPECT_TRUE(IsScriptCommand("evalsha"));
+  EXPECT_TRUE(IsScriptCommand("EVAL"));
+  EXPECT_FALSE(IsScriptCommand("GET"));
+}
+
 TEST_F(DecideRouteTest, RedirectLoopsGiveUp) {
   RouteDecision d =
       Decide(Error("MOVED 1 127.0.0.1:7101"), policy_.max_attempts);

@@ -127,7 +127,7 @@ RedisConnection& ClusterRouter::ConnectionTo(const std::string& address) {
 }
 
 absl::StatusOr<RedisReply> ClusterRouter::Route(
-    absl::Span<const std::string> keys, Send send) {
+    absl::Span<const std::string> keys, bool script, Send send) {
   absl::StatusOr<int> slot = keys.empty() ? 0 : CommonSlot(keys);
   if (!slot.ok()) return slot.status();
   std::string node = topology_->MasterOf(*slot);
@@ -139,8 +139,12 @@ absl::StatusOr<RedisReply> ClusterRouter::Route(
                   "storage unavailable (redis cluster: no master serves slot ",
                   *slot, ")"))
             : send(ConnectionTo(node), asking);
-    RouteDecision next = DecideRoute(result, node, attempt, absl::Now(),
-                                     deadline_, topology_->options().policy);
+    // A script waits out a migration rather than follow ASK
+    // (DecideScriptRoute).
+    RouteDecision next =
+        (script ? DecideScriptRoute : DecideRoute)(
+            result, node, attempt, absl::Now(), deadline_,
+            topology_->options().policy);
     asking = false;
     switch (next.step) {
       case RouteStep::kReturn:
@@ -175,7 +179,7 @@ absl::StatusOr<RedisReply> ClusterRouter::Command(
     return ReadStreamsBySlot(argv);
   }
   return Route(
-      keys,
+      keys, IsScriptCommand(argv[0]),
       [argv](RedisConnection& node, bool asking) -> absl::StatusOr<RedisReply> {
         if (!asking) return node.Command(argv);
         std::vector<std::vector<std::string>> commands = {
@@ -272,21 +276,12 @@ absl::StatusOr<RedisReply> ClusterRouter::Eval(
 absl::StatusOr<RedisReply> ClusterRouter::EvalReply(
     const LuaScript& script, absl::Span<const std::string> keys,
     absl::Span<const std::string> args) {
-  return Route(
-      keys,
-      [&](RedisConnection& node, bool asking) -> absl::StatusOr<RedisReply> {
-        if (asking) {
-          // ASKING covers one command: load the script first, so that a
-          // NOSCRIPT fallback (EVAL, sent without ASKING) is not needed on
-          // the importing node.
-          std::vector<std::vector<std::string>> commands = {
-              {"SCRIPT", "LOAD", script.body()}, {"ASKING"}};
-          absl::StatusOr<std::vector<RedisReply>> loaded =
-              node.Pipeline(commands);
-          if (!loaded.ok()) return loaded.status();
-        }
-        return node.EvalReply(script, keys, args);
-      });
+  return Route(keys, /*script=*/true,
+               [&](RedisConnection& node,
+                   bool /*asking: never, see DecideScriptRoute*/)
+                   -> absl::StatusOr<RedisReply> {
+                 return node.EvalReply(script, keys, args);
+               });
 }
 
 absl::StatusOr<std::vector<RedisReply>> ClusterRouter::Pipeline(

@@ -6,7 +6,8 @@
 // thread-safe. A ClusterRouter is the cluster counterpart of one
 // RedisConnection: owned by one thread (a RedisPool worker), it keeps one
 // connection per master and sends each command to the master of its keys'
-// slot, following MOVED and ASK, backing off on TRYAGAIN and refreshing the
+// slot, following MOVED and ASK (scripts back off on ASK instead, until the
+// migration ends: DecideScriptRoute), backing off on TRYAGAIN and refreshing the
 // map on CLUSTERDOWN or a lost connection, all within the caller's
 // deadline.
 //
@@ -143,8 +144,10 @@ class ClusterRouter {
   // Sends the command to one node; `asking` after an ASK redirection.
   using Send = absl::FunctionRef<absl::StatusOr<RedisReply>(
       RedisConnection& node, bool asking)>;
+  // `script`: EVAL/EVALSHA, which waits out a migration instead of
+  // following ASK (DecideScriptRoute).
   absl::StatusOr<RedisReply> Route(absl::Span<const std::string> keys,
-                                   Send send);
+                                   bool script, Send send);
   RedisConnection& ConnectionTo(const std::string& address);
   // The cross-slot XREAD of Command.
   absl::StatusOr<RedisReply> ReadStreamsBySlot(

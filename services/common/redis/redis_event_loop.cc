@@ -443,8 +443,13 @@ void RedisEventLoop::Send(Call call, std::string address) {
 void RedisEventLoop::Route(Call call, absl::StatusOr<RedisReply> result) {
   RouteDecision next;  // standalone: the result is the answer
   if (cluster_ != nullptr && !closed_) {
-    next = DecideRoute(result, call.node, call.attempt, absl::Now(),
-                       call.deadline, cluster_->options().policy);
+    // A script waits out a migration rather than follow ASK
+    // (DecideScriptRoute): vote.lua would count on the importing node's
+    // part of the slot.
+    next = (IsScriptCommand(call.argv->front()) ? DecideScriptRoute
+                                                 : DecideRoute)(
+        result, call.node, call.attempt, absl::Now(), call.deadline,
+        cluster_->options().policy);
   }
   call.asking = false;
   switch (next.step) {

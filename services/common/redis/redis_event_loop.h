@@ -28,7 +28,8 @@
 // slot (CommandKeys; keys of two slots fail with INTERNAL "CROSSSLOT"
 // before sending, keyless commands go to slot 0's master), following MOVED
 // (the shared ClusterTopology is updated) and ASK (ASKING + the command,
-// once), and backing off within the call's deadline on TRYAGAIN,
+// once; a script backs off instead until the migration ends:
+// DecideScriptRoute), and backing off within the call's deadline on TRYAGAIN,
 // CLUSTERDOWN or a lost connection, while a helper thread refreshes the
 // topology. The DecideRoute policy is ClusterRouter's. Standalone mode is
 // the same code with one node that serves every slot and no redirections.
