@@ -209,7 +209,10 @@ RouteDecision Retry(RouteStep step, int attempt, absl::Time now,
     wait = std::min(wait * 2, policy.max_backoff);
   }
   wait = std::min(wait, policy.max_backoff);
-  if (waited + wait > policy.retry_budget) {
+  // The budget is for a master that does not answer; a slot in migration
+  // (TRYAGAIN, a script waiting for the migration) retries to the deadline.
+  if (step == RouteStep::kRefreshAndRetry &&
+      waited + wait > policy.retry_budget) {
     decision.give_up = absl::UnavailableError(
         absl::StrCat("storage unavailable (redis cluster: retried for ",
                      absl::FormatDuration(waited), ": ", last.message(), ")"));

@@ -80,11 +80,14 @@ struct RoutePolicy {
   // max_backoff, and never past the caller's deadline.
   absl::Duration first_backoff = absl::Milliseconds(10);
   absl::Duration max_backoff = absl::Milliseconds(400);
-  // Back-offs of one call add up to at most this; then the call fails
-  // UNAVAILABLE (--redis_retry_budget). While a master is down and its
-  // replica not yet promoted (the cluster's node timeout and then some),
-  // calls to its slots fail fast instead of waiting out their deadlines;
-  // clients retry UNAVAILABLE.
+  // Back-offs of one call for an unreachable master (lost connection,
+  // CLUSTERDOWN, no master for the slot) add up to at most this; then the
+  // call fails UNAVAILABLE (--redis_retry_budget). While a master is down
+  // and its replica not yet promoted (the cluster's node timeout and then
+  // some), calls to its slots fail fast instead of waiting out their
+  // deadlines; clients retry UNAVAILABLE. A slot in migration (TRYAGAIN,
+  // scripts waiting for it) is not bounded by it, only by max_attempts and
+  // the deadline.
   absl::Duration retry_budget = absl::Seconds(1);
 };
 

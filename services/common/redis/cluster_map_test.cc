@@ -257,6 +257,9 @@ TEST_F(DecideRouteTest, RetryBudgetFailsFast) {
   EXPECT_EQ(d.give_up.code(), absl::StatusCode::kUnavailable);
   EXPECT_NE(d.give_up.message().find("retried for 630ms"), std::string::npos)
       << d.give_up;
+  // A migrating slot is not a master down: it waits to the deadline.
+  deadline_ = now_ + absl::Seconds(30);
+  EXPECT_EQ(Decide(Error("TRYAGAIN later"), 7).step, RouteStep::kRetry);
 }
 
 TEST_F(DecideRouteTest, TooFewReplicasIsReturnedAsItIs) {
