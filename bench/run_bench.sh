@@ -20,7 +20,8 @@
 #   RESULTS_JSON=/tmp/r.jsonl bench/run_bench.sh  # also the raw results, a line per run
 #   DURING='perf record -g -o /tmp/$RPC.perf -p $SERVER_PID -- sleep 5' bench/run_bench.sh
 #                                            # a command run while each RPC is measured
-#                                            # (sees RPC, SERVER_PID, REDIS_PID, REDIS_PORT)
+#                                            # (sees RPC, SERVER_PID, REDIS_PID, REDIS_PORT;
+#                                            # on a cluster, those of its first master)
 #
 # Order: ping, upvote, upvote_unchanged, get_session, create_session,
 # list_sessions, ping, repeated ROUNDS times. upvote casts a NEW vote per
@@ -107,11 +108,14 @@ cleanup() {
   [[ -n $SERVER_PID ]] && kill -TERM "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
   [[ -n $REDIS_PID ]] && kill -TERM "$REDIS_PID" 2>/dev/null && wait "$REDIS_PID" 2>/dev/null
   if [[ -n $CLUSTER_DIR ]]; then
-    local f
-    for f in "$CLUSTER_DIR"/*/redis.pid; do
-      [[ -f $f ]] && kill -TERM "$(cat "$f")" 2>/dev/null
+    # Daemonized, not our children: wait until they are gone (they write
+    # into $WORK until then).
+    local pids=() p
+    mapfile -t pids < <(cat "$CLUSTER_DIR"/*/redis.pid 2>/dev/null)
+    for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
+    for p in "${pids[@]}"; do
+      for _ in $(seq 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
     done
-    sleep 0.5  # daemonized: not our children, nothing to wait for
   fi
   rm -rf "$WORK"
 }
@@ -156,6 +160,7 @@ case $REDIS_MODE in
       --unixsocket "$WORK/redis.sock" --unixsocketperm 700 &
     REDIS_PID=$!
     REDIS_PIDS=("$REDIS_PID")
+    DURING_REDIS_PID=$REDIS_PID
     for _ in $(seq 50); do
       redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break
       sleep 0.1
@@ -186,8 +191,8 @@ case $REDIS_MODE in
     MASTER_PORTS=()
     for m in "${MASTERS[@]}"; do MASTER_PORTS+=("${m%% *}"); done
     (( ${#MASTER_PORTS[@]} == 3 )) || { log "expected 3 masters, got: ${MASTERS[*]}"; exit 1; }
-    REDIS_PID=$(cat "$CLUSTER_DIR/${MASTER_PORTS[0]}/redis.pid")
-    REDIS_PORT=${MASTER_PORTS[0]}
+    REDIS_PORT=${MASTER_PORTS[0]}  # for DURING and redis-benchmark
+    DURING_REDIS_PID=$(cat "$CLUSTER_DIR/$REDIS_PORT/redis.pid")
     REDIS_ADDRESS=$SEEDS
     REDIS_FLAG=--redis_cluster=$SEEDS
     # AOF rewrites started by CONFIG SET appendonly yes end before the load.
@@ -263,7 +268,7 @@ for round in $(seq "$ROUNDS"); do
     s0=$(cpu_ticks "$SERVER_PID"); r0=$(cpu_ticks "${REDIS_PIDS[@]}"); c0=$(ctx_switches "$SERVER_PID")
     during_pid=""
     if [[ -n $DURING ]]; then
-      RPC=$rpc SERVER_PID=$SERVER_PID REDIS_PID=$REDIS_PID REDIS_PORT=$REDIS_PORT \
+      RPC=$rpc SERVER_PID=$SERVER_PID REDIS_PID=$DURING_REDIS_PID REDIS_PORT=$REDIS_PORT \
         bash -c "$DURING" >"$out.during" 2>&1 &
       during_pid=$!
     fi
