@@ -112,7 +112,7 @@ cleanup() {
     # into $WORK until then).
     local pids=() p
     mapfile -t pids < <(cat "$CLUSTER_DIR"/*/redis.pid 2>/dev/null)
-    for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
+    for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
     for p in "${pids[@]}"; do
       for _ in $(seq 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
     done
