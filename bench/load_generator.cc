@@ -30,7 +30,11 @@
 //
 // --setup --questions=N also creates a session with N APPROVED questions
 // (post-moderation, votes_per_minute 10000 so the per-participant rate limit
-// never binds) and prints its id as the second line. upvote signs its
+// never binds) and prints its id as the second line; with --vote_sessions=S
+// it creates S such sessions, question i in session i % S, and the second
+// line lists their ids, comma-separated. upvote takes such a list as
+// --session_id and spreads its votes round-robin over the sessions (on a
+// Redis Cluster each session's keys share one slot). upvote signs its
 // participants' join tokens with the server's key file (--auth_key_file),
 // exactly as RegistrationService.IssueJoinToken would (role participant,
 // session and participant claims); the server verifies them like any other.
@@ -72,6 +76,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
@@ -95,7 +100,8 @@ ABSL_FLAG(int, concurrency, 64, "RPCs outstanding at any time.");
 ABSL_FLAG(int, channels, 4, "gRPC channels (separate HTTP/2 connections).");
 ABSL_FLAG(absl::Duration, deadline, absl::Seconds(10), "Deadline of each RPC.");
 ABSL_FLAG(std::string, session_id, "",
-          "Session for get_session; when empty one is created at start.");
+          "Session for get_session; when empty one is created at start. "
+          "upvote: one or more sessions, comma-separated.");
 ABSL_FLAG(int, page_size, 20, "page_size of list_sessions.");
 ABSL_FLAG(int, payload_bytes, 0, "Size of the Ping payload.");
 ABSL_FLAG(bool, json, false, "Print one JSON line instead of text.");
@@ -111,6 +117,9 @@ ABSL_FLAG(absl::Duration, wait, absl::Seconds(30),
 ABSL_FLAG(int, questions, 0,
           "--setup: also create a session with this many APPROVED questions "
           "(printed as the second line instead of the first prefilled one).");
+ABSL_FLAG(int, vote_sessions, 1,
+          "--setup --questions: spread the questions over this many sessions "
+          "(their ids printed comma-separated).");
 ABSL_FLAG(std::string, auth_key_file, "",
           "upvote, watch: the server's key file (signs participants' join "
           "tokens).");
@@ -439,15 +448,21 @@ int Setup() {
   if (questions > 0) {
     auto stub = v1::QuestionService::NewStub(
         grpc::CreateChannel(server, grpc::InsecureChannelCredentials()));
-    auto session_id =
-        CreateQuestionSession(client, *stub, v1::MODERATION_MODE_POST, 0);
-    if (!session_id.ok()) {
-      std::cerr << "townhall-bench: question session: " << session_id.status()
-                << "\n";
-      return 1;
+    const int num_sessions =
+        std::clamp(absl::GetFlag(FLAGS_vote_sessions), 1, questions);
+    std::vector<std::string> session_ids;
+    for (int s = 0; s < num_sessions; ++s) {
+      auto session_id =
+          CreateQuestionSession(client, *stub, v1::MODERATION_MODE_POST, s);
+      if (!session_id.ok()) {
+        std::cerr << "townhall-bench: question session: " << session_id.status()
+                  << "\n";
+        return 1;
+      }
+      session_ids.push_back(*std::move(session_id));
     }
     for (int i = 0; i < questions; ++i) {
-      auto id = SubmitAs(client, *stub, *session_id,
+      auto id = SubmitAs(client, *stub, session_ids[i % num_sessions],
                          absl::StrCat("author-", i % 50), i);
       if (!id.ok()) {
         std::cerr << "townhall-bench: question " << i << ": " << id.status()
@@ -455,7 +470,7 @@ int Setup() {
         return 1;
       }
     }
-    first_id = *session_id;
+    first_id = absl::StrJoin(session_ids, ",");
   }
   std::cout << token->token() << "\n" << first_id << "\n";
   return 0;
@@ -465,18 +480,31 @@ int Setup() {
 
 class Bench;
 
-// The (participant, question) pairs of upvote. Pair k is participant
-// k % P and question (k / P + k % P) % N: a bijection of [0, P*N), and
-// consecutive pairs spread over participants and questions.
-struct VoteSpace {
+// One session of upvote: its open questions and its voters' join tokens
+// (a join token names its session).
+struct VoteSession {
   std::string session_id;
   std::vector<std::string> question_ids;
-  std::vector<std::string> participant_ids;
   std::vector<std::string> auth;  // "Bearer <join token>" per participant
-  int64_t offset = 0;             // first pair of this run
-  bool unchanged = false;         // reuse pairs [0, offset) instead
+};
+
+// The (participant, question) pairs of upvote. Pair k is in session k % S,
+// and with j = k / S it is participant j % P and question
+// (j / P + j % P) % N of that session: a bijection of [0, P*N) per
+// session, and consecutive pairs spread over sessions, participants and
+// questions.
+struct VoteSpace {
+  std::vector<VoteSession> sessions;
+  std::vector<std::string> participant_ids;  // the same in every session
+  int64_t offset = 0;                        // first pair of this run
+  bool unchanged = false;                    // reuse pairs [0, offset) instead
+  // Pairs before one session runs out.
   int64_t pairs() const {
-    return static_cast<int64_t>(question_ids.size()) * participant_ids.size();
+    size_t fewest = sessions[0].question_ids.size();
+    for (const VoteSession& s : sessions)
+      fewest = std::min(fewest, s.question_ids.size());
+    return static_cast<int64_t>(sessions.size()) * fewest *
+           static_cast<int64_t>(participant_ids.size());
   }
 };
 
@@ -590,21 +618,25 @@ class Bench {
       // The participant's own join token, not the organizer's.
       int64_t n = next_seq_.fetch_add(1);
       int64_t k = votes_->unchanged ? n % votes_->offset : votes_->offset + n;
-      int64_t p = k % static_cast<int64_t>(votes_->participant_ids.size());
+      const int64_t num_sessions =
+          static_cast<int64_t>(votes_->sessions.size());
+      const VoteSession& session = votes_->sessions[k % num_sessions];
+      int64_t j = k / num_sessions;
+      int64_t p = j % static_cast<int64_t>(votes_->participant_ids.size());
       int64_t q =
-          (k / static_cast<int64_t>(votes_->participant_ids.size()) + p) %
-          static_cast<int64_t>(votes_->question_ids.size());
+          (j / static_cast<int64_t>(votes_->participant_ids.size()) + p) %
+          static_cast<int64_t>(session.question_ids.size());
       slot->context->set_deadline(absl::ToChronoTime(absl::Now() + deadline_));
-      slot->context->AddMetadata("authorization", votes_->auth[p]);
-      slot->vote_request.set_session_id(votes_->session_id);
-      slot->vote_request.set_question_id(votes_->question_ids[q]);
+      slot->context->AddMetadata("authorization", session.auth[p]);
+      slot->vote_request.set_session_id(session.session_id);
+      slot->vote_request.set_question_id(session.question_ids[q]);
       slot->vote_request.set_participant_id(votes_->participant_ids[p]);
     } else if (kind_ == RpcKind::kPingParticipants) {
       int64_t n = next_seq_.fetch_add(1);
       slot->context->set_deadline(absl::ToChronoTime(absl::Now() + deadline_));
-      slot->context->AddMetadata(
-          "authorization",
-          votes_->auth[n % static_cast<int64_t>(votes_->auth.size())]);
+      const std::vector<std::string>& auth = votes_->sessions[0].auth;
+      slot->context->AddMetadata("authorization",
+                                 auth[n % static_cast<int64_t>(auth.size())]);
     } else {
       ch.client->PrepareContext(WithDeadline(deadline_), slot->context.get());
     }
@@ -747,25 +779,35 @@ int64_t ReadPairOffset() {
   return offset;
 }
 
-// The vote space of `session_id`: its open questions, --participants
-// voters "bp-<i>" with signed join tokens.
+// The vote space of `session_ids` (comma-separated): their open
+// questions, --participants voters "bp-<i>" with signed join tokens for
+// each session.
 absl::StatusOr<VoteSpace> MakeVoteSpace(Channel& control,
-                                        const std::string& session_id,
+                                        const std::string& session_ids,
                                         int participants) {
   VoteSpace space;
-  space.session_id = session_id;
-  auto ids = OpenQuestionIds(*control.client, *control.questions, session_id);
-  if (!ids.ok()) return ids.status();
-  if (ids->empty()) {
-    return absl::FailedPreconditionError(
-        "the session has no open questions (see --setup --questions)");
-  }
-  space.question_ids = *std::move(ids);
   space.participant_ids = ParticipantIds("bp-", participants);
-  auto auth = ParticipantAuth(absl::GetFlag(FLAGS_tenant), session_id,
-                              space.participant_ids);
-  if (!auth.ok()) return auth.status();
-  space.auth = *std::move(auth);
+  for (absl::string_view id :
+       absl::StrSplit(session_ids, ',', absl::SkipEmpty())) {
+    VoteSession session;
+    session.session_id = std::string(id);
+    auto ids = OpenQuestionIds(*control.client, *control.questions,
+                               session.session_id);
+    if (!ids.ok()) return ids.status();
+    if (ids->empty()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "session ", id, " has no open questions (see --setup --questions)"));
+    }
+    session.question_ids = *std::move(ids);
+    auto auth = ParticipantAuth(absl::GetFlag(FLAGS_tenant), session.session_id,
+                                space.participant_ids);
+    if (!auth.ok()) return auth.status();
+    session.auth = *std::move(auth);
+    space.sessions.push_back(std::move(session));
+  }
+  if (space.sessions.empty()) {
+    return absl::InvalidArgumentError("no session to vote in");
+  }
   return space;
 }
 

@@ -14,9 +14,14 @@
 #   SERVER_PRELOAD=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2 bench/run_bench.sh
 #   WATCHERS="1000 5000" WATCH_VOTE_CONCURRENCY=16 bench/run_bench.sh
 #   WATCHERS= bench/run_bench.sh             # skip the WatchQueue benchmark
+#   REDIS_MODE=cluster bench/run_bench.sh    # a local 3+3 Redis Cluster instead
+#   VOTE_SESSIONS=30 PARTICIPANTS=300 bench/run_bench.sh
+#                                            # votes spread over 30 sessions
+#   RESULTS_JSON=/tmp/r.jsonl bench/run_bench.sh  # also the raw results, a line per run
 #   DURING='perf record -g -o /tmp/$RPC.perf -p $SERVER_PID -- sleep 5' bench/run_bench.sh
 #                                            # a command run while each RPC is measured
-#                                            # (sees RPC, SERVER_PID, REDIS_PID, REDIS_PORT)
+#                                            # (sees RPC, SERVER_PID, REDIS_PID, REDIS_PORT;
+#                                            # on a cluster, those of its first master)
 #
 # Order: ping, upvote, upvote_unchanged, get_session, create_session,
 # list_sessions, ping, repeated ROUNDS times. upvote casts a NEW vote per
@@ -33,6 +38,16 @@
 # Server and Redis CPU per RPC come from /proc/<pid>/stat, server context
 # switches from /proc/<pid>/task/*/status, sampled over the measured window
 # by this script's clock (approximate).
+#
+# REDIS_MODE=cluster: tests/start_cluster.sh starts 3 masters + 3 replicas
+# on free loopback ports, each set to deploy/local/redis.conf's persistence
+# and memory settings (CONFIG SET: appendonly APPENDONLY, appendfsync
+# always, noeviction, hash-max-listpack-entries 128), and townhalld gets
+# --redis_cluster. Redis CPU is the sum over the 6 nodes. Each RPC's
+# measured window also reads INFO commandstats of every master (CONFIG
+# RESETSTAT at its start): the table after the main one shows each
+# master's share of the calls, and where the vote sessions' slots are.
+# redis-benchmark runs with --cluster.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -58,6 +73,9 @@ SERVER_PRELOAD=${SERVER_PRELOAD:-}  # e.g. a malloc to LD_PRELOAD into townhalld
 SKIP_BUILD=${SKIP_BUILD:-0}
 DURING=${DURING:-}
 REDIS_BENCHMARK=${REDIS_BENCHMARK:-1}
+REDIS_MODE=${REDIS_MODE:-standalone}  # standalone | cluster
+VOTE_SESSIONS=${VOTE_SESSIONS:-1}
+RESULTS_JSON=${RESULTS_JSON:-}
 
 log() { echo "run_bench: $*" >&2; }
 for d in "$DURATION" "$WARMUP"; do
@@ -82,12 +100,23 @@ BENCH=$BUILD_DIR/bench/townhall-bench
 # ---- private state; everything started here is stopped on exit
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/townhall-bench.XXXXXX")
 REDIS_PID=""
+CLUSTER_DIR=""
 SERVER_PID=""
 WATCH_SERVER_PID=""
 cleanup() {
   [[ -n $WATCH_SERVER_PID ]] && kill -TERM "$WATCH_SERVER_PID" 2>/dev/null && wait "$WATCH_SERVER_PID" 2>/dev/null
   [[ -n $SERVER_PID ]] && kill -TERM "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
   [[ -n $REDIS_PID ]] && kill -TERM "$REDIS_PID" 2>/dev/null && wait "$REDIS_PID" 2>/dev/null
+  if [[ -n $CLUSTER_DIR ]]; then
+    # Daemonized, not our children: wait until they are gone (they write
+    # into $WORK until then).
+    local pids=() p
+    mapfile -t pids < <(cat "$CLUSTER_DIR"/*/redis.pid 2>/dev/null)
+    for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+    for p in "${pids[@]}"; do
+      for _ in $(seq 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+    done
+  fi
   rm -rf "$WORK"
 }
 on_error() {
@@ -97,7 +126,7 @@ on_error() {
     wait "$SERVER_PID" || rc=$?
     log "townhalld is gone (exit status $rc)"
   fi
-  for f in townhalld.log redis.log; do
+  for f in townhalld.log redis.log cluster/create.log; do
     [[ -f $WORK/$f ]] && { log "--- tail of $f"; tail -20 "$WORK/$f" >&2; }
   done
 }
@@ -124,24 +153,65 @@ echo "k1 $(openssl rand -hex 32)" > "$WORK/auth_keys"
 openssl rand -hex 24 > "$WORK/bootstrap_credential"
 chmod 600 "$WORK/auth_keys" "$WORK/bootstrap_credential"
 
-"${PIN_SERVER[@]}" redis-server "$ROOT/deploy/local/redis.conf" --port "$REDIS_PORT" \
-  --dir "$WORK/redis" --appendonly "$APPENDONLY" --logfile "$WORK/redis.log" \
-  --unixsocket "$WORK/redis.sock" --unixsocketperm 700 &
-REDIS_PID=$!
-for _ in $(seq 50); do
-  redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break
-  sleep 0.1
-done
-
-REDIS_ADDRESS=127.0.0.1:$REDIS_PORT
-[[ $REDIS_UNIX == 1 ]] && REDIS_ADDRESS=unix:$WORK/redis.sock
+case $REDIS_MODE in
+  standalone)
+    "${PIN_SERVER[@]}" redis-server "$ROOT/deploy/local/redis.conf" --port "$REDIS_PORT" \
+      --dir "$WORK/redis" --appendonly "$APPENDONLY" --logfile "$WORK/redis.log" \
+      --unixsocket "$WORK/redis.sock" --unixsocketperm 700 &
+    REDIS_PID=$!
+    REDIS_PIDS=("$REDIS_PID")
+    DURING_REDIS_PID=$REDIS_PID
+    for _ in $(seq 50); do
+      redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break
+      sleep 0.1
+    done
+    REDIS_ADDRESS=127.0.0.1:$REDIS_PORT
+    [[ $REDIS_UNIX == 1 ]] && REDIS_ADDRESS=unix:$WORK/redis.sock
+    REDIS_FLAG=--redis=$REDIS_ADDRESS
+    MASTER_PORTS=()
+    ;;
+  cluster)
+    [[ $REDIS_UNIX == 1 || $PIN != none ]] && { log "REDIS_MODE=cluster takes neither REDIS_UNIX nor PIN"; exit 2; }
+    CLUSTER_DIR=$WORK/cluster
+    SEEDS=$("$ROOT/tests/start_cluster.sh" "$CLUSTER_DIR")
+    REDIS_PIDS=()
+    for f in "$CLUSTER_DIR"/*/redis.pid; do
+      port=$(basename "$(dirname "$f")")
+      REDIS_PIDS+=("$(cat "$f")")
+      # As deployed (deploy/local/redis.conf); start_cluster.sh runs without AOF.
+      for kv in "appendonly $APPENDONLY" "appendfsync always" "maxmemory-policy noeviction" \
+                "hash-max-listpack-entries 128"; do
+        # shellcheck disable=SC2086
+        [[ $(redis-cli -p "$port" config set $kv) == OK ]] || { log "CONFIG SET $kv on :$port failed"; exit 1; }
+      done
+    done
+    # Masters, "port first-last ..." (slot ranges) each.
+    mapfile -t MASTERS < <(redis-cli -p "${SEEDS##*:}" cluster nodes |
+      awk '$3 ~ /master/ { split($2, a, "[:@]"); line = a[2]; for (i = 9; i <= NF; i++) line = line " " $i; print line }' | sort -n)
+    MASTER_PORTS=()
+    for m in "${MASTERS[@]}"; do MASTER_PORTS+=("${m%% *}"); done
+    (( ${#MASTER_PORTS[@]} == 3 )) || { log "expected 3 masters, got: ${MASTERS[*]}"; exit 1; }
+    REDIS_PORT=${MASTER_PORTS[0]}  # for DURING and redis-benchmark
+    DURING_REDIS_PID=$(cat "$CLUSTER_DIR/$REDIS_PORT/redis.pid")
+    REDIS_ADDRESS=$SEEDS
+    REDIS_FLAG=--redis_cluster=$SEEDS
+    # AOF rewrites started by CONFIG SET appendonly yes end before the load.
+    for port in "${MASTER_PORTS[@]}"; do
+      for _ in $(seq 100); do
+        redis-cli -p "$port" info persistence | grep -q '^aof_rewrite_in_progress:0' && break
+        sleep 0.1
+      done
+    done
+    ;;
+  *) log "REDIS_MODE must be standalone or cluster"; exit 2 ;;
+esac
 SERVER_ENV=()
 [[ -n $SERVER_PRELOAD ]] && SERVER_ENV=(env "LD_PRELOAD=$SERVER_PRELOAD")
 # start_server PORT LOG: a townhalld with the deployed flags; sets STARTED_PID.
 start_server() {
   # shellcheck disable=SC2086
   "${PIN_SERVER[@]}" "${SERVER_ENV[@]}" "$TOWNHALLD" --flagfile="$ROOT/deploy/local/townhalld.flags" \
-    --listen="127.0.0.1:$1" --redis="$REDIS_ADDRESS" \
+    --listen="127.0.0.1:$1" "$REDIS_FLAG" \
     --auth_key_file="$WORK/auth_keys" \
     --bootstrap_credential_file="$WORK/bootstrap_credential" \
     --access_log=false --drain_delay=0s --shutdown_grace=2s $SERVER_FLAGS \
@@ -157,10 +227,11 @@ mapfile -t READ < <("$BENCH" --setup --server="$SERVER" --tenant=bench-read \
   --prefill="$PREFILL" --bootstrap_credential_file="$WORK/bootstrap_credential")
 mapfile -t WRITE < <("$BENCH" --setup --server="$SERVER" --tenant=bench-write \
   --prefill=0 --bootstrap_credential_file="$WORK/bootstrap_credential")
-# Votes: one session with QUESTIONS approved questions (post-moderation,
-# votes_per_minute 10000).
+# Votes: VOTE_SESSIONS sessions sharing QUESTIONS approved questions
+# (post-moderation, votes_per_minute 10000).
 mapfile -t VOTE < <("$BENCH" --setup --server="$SERVER" --tenant=bench-vote \
-  --prefill=0 --questions="$QUESTIONS" --bootstrap_credential_file="$WORK/bootstrap_credential")
+  --prefill=0 --questions="$QUESTIONS" --vote_sessions="$VOTE_SESSIONS" \
+  --bootstrap_credential_file="$WORK/bootstrap_credential")
 READ_TOKEN=${READ[0]:-}; SESSION_ID=${READ[1]:-}; WRITE_TOKEN=${WRITE[0]:-}
 VOTE_TOKEN=${VOTE[0]:-}; VOTE_SESSION=${VOTE[1]:-}
 [[ -n $READ_TOKEN && -n $SESSION_ID && -n $WRITE_TOKEN && -n $VOTE_TOKEN && -n $VOTE_SESSION ]] || { log "setup failed"; cat "$WORK/townhalld.log" >&2; exit 1; }
@@ -168,13 +239,14 @@ VOTE_FLAGS=(--auth_key_file="$WORK/auth_keys" --tenant=bench-vote
   --participants="$PARTICIPANTS" --pair_offset_file="$WORK/pair_offset")
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 
-# utime+stime of a process in clock ticks; context switches of all its threads
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# utime+stime in clock ticks, summed over the given pids; context switches
+# of all threads of one process
+cpu_ticks() { local p; for p in "$@"; do cat "/proc/$p/stat"; done | awk '{s += $14 + $15} END {print s}'; }
 ctx_switches() { cat /proc/"$1"/task/*/status 2>/dev/null | awk '/ctxt_switches/ {s += $2} END {print s + 0}'; }
 TICKS=$(getconf CLK_TCK)
 secs() { echo "${1%s}"; }  # "10s" -> 10
 
-log "redis $REDIS_ADDRESS (appendonly $APPENDONLY), townhalld :$GRPC_PORT, pin=$PIN," \
+log "redis $REDIS_MODE $REDIS_ADDRESS (appendonly $APPENDONLY), townhalld :$GRPC_PORT, pin=$PIN," \
     "rounds=$ROUNDS duration=$DURATION warmup=$WARMUP concurrency=$CONCURRENCY" \
     "channels=$CHANNELS $SERVER_FLAGS${SERVER_PRELOAD:+ LD_PRELOAD=$SERVER_PRELOAD}"
 
@@ -192,15 +264,23 @@ for round in $(seq "$ROUNDS"); do
       --concurrency="$CONCURRENCY" --channels="$CHANNELS" "${extra[@]}" --json >"$out" 2>"$out.err" &
     bench_pid=$!
     sleep "$(secs "$WARMUP")"
-    s0=$(cpu_ticks "$SERVER_PID"); r0=$(cpu_ticks "$REDIS_PID"); c0=$(ctx_switches "$SERVER_PID")
+    for port in "${MASTER_PORTS[@]}"; do redis-cli -p "$port" config resetstat >/dev/null; done
+    s0=$(cpu_ticks "$SERVER_PID"); r0=$(cpu_ticks "${REDIS_PIDS[@]}"); c0=$(ctx_switches "$SERVER_PID")
     during_pid=""
     if [[ -n $DURING ]]; then
-      RPC=$rpc SERVER_PID=$SERVER_PID REDIS_PID=$REDIS_PID REDIS_PORT=$REDIS_PORT \
+      RPC=$rpc SERVER_PID=$SERVER_PID REDIS_PID=$DURING_REDIS_PID REDIS_PORT=$REDIS_PORT \
         bash -c "$DURING" >"$out.during" 2>&1 &
       during_pid=$!
     fi
     sleep "$(secs "$DURATION")"
-    s1=$(cpu_ticks "$SERVER_PID"); r1=$(cpu_ticks "$REDIS_PID"); c1=$(ctx_switches "$SERVER_PID")
+    s1=$(cpu_ticks "$SERVER_PID"); r1=$(cpu_ticks "${REDIS_PIDS[@]}"); c1=$(ctx_switches "$SERVER_PID")
+    # Each master's calls in the window: all commands but REPLCONF (the
+    # replicas' acknowledgements), and EVALSHA (scripts: votes) alone.
+    masters=$(for port in "${MASTER_PORTS[@]}"; do
+      redis-cli -p "$port" info commandstats | tr -d '\r' | awk -F'[:=,]' -v port="$port" '
+        /^cmdstat_/ && $1 != "cmdstat_replconf" { all += $3; if ($1 == "cmdstat_evalsha") evalsha = $3 }
+        END { printf "{\"port\":%d,\"calls\":%d,\"evalsha\":%d}\n", port, all, evalsha }'
+    done | jq -sc .)
     # After the sample: a DURING that outlives DURATION must not stretch the
     # window the CPU figures are taken over.
     [[ -n $during_pid ]] && { wait "$during_pid" || log "DURING failed: $(tail -3 "$out.during")"; }
@@ -208,9 +288,10 @@ for round in $(seq "$ROUNDS"); do
     [[ -s $out.err ]] && log "$rpc: $(cat "$out.err")"
     line=$(jq -c --argjson s "$(( s1 - s0 ))" --argjson r "$(( r1 - r0 ))" \
       --argjson cs "$(( c1 - c0 ))" --argjson hz "$TICKS" \
-      --argjson round "$round" --argjson step "$step" \
+      --argjson round "$round" --argjson step "$step" --argjson masters "$masters" \
+      --arg mode "$REDIS_MODE" \
       '. + {round: $round, step: $step, server_cpu_s: ($s / $hz), redis_cpu_s: ($r / $hz),
-            server_ctx_switches: $cs}' "$out")
+            server_ctx_switches: $cs, redis_mode: $mode, masters: $masters}' "$out")
     echo "$line" >&2
     RESULTS+=("$line")
   done
@@ -251,6 +332,43 @@ printf '%s\n' "${RESULTS[@]}" | jq -rs '
       ([group_by(.step)[] | select(.[0].rpc != "ping") |
         "\(.[0].rpc) \(map(.ratio | r2) | map(tostring) | join(" / "))"] | join("; ")) + ".",
     "Ping runs (ok/s, in order): \(map(select(.rpc == "ping") | .throughput | round) | map(tostring) | join(", "))."'
+[[ -n $RESULTS_JSON ]] && printf '%s\n' "${RESULTS[@]}" >"$RESULTS_JSON"
+
+if [[ $REDIS_MODE == cluster ]]; then
+  echo
+  echo "Each master's share of the commands (INFO commandstats over each measured window, REPLCONF left out; medians over rounds):"
+  echo
+  printf '%s\n' "${RESULTS[@]}" | jq -rs '
+    def median: sort | if length % 2 == 1 then .[length / 2 | floor]
+                       else (.[length / 2 - 1] + .[length / 2]) / 2 end;
+    def pct: (. * 1000 | round) / 10;
+    def shares(f): (map(f) | add) as $t | map(if $t > 0 then f / $t | pct else 0 end);
+    (.[0].masters | map(":\(.port)")) as $ports
+    | "| RPC | calls/s, all masters | share of calls \($ports | join(" / ")) (%) | EVALSHA share (%) |",
+      "|---|---:|---:|---:|",
+      (group_by(.step)[] | select(.[0].rpc != "ping") |
+        "| \(.[0].rpc) | \(map((.masters | map(.calls) | add) / .seconds) | median | round)" +
+        " | \([range(0; $ports | length) as $i | map(.masters | shares(.calls)[$i]) | median] | map(tostring) | join(" / "))" +
+        " | \([range(0; $ports | length) as $i | map(.masters | shares(.evalsha)[$i]) | median] | map(tostring) | join(" / ")) |")'
+  # Where the vote sessions live: their keys share the tag {s:<tenant>:<session>}
+  # (services/questions/question_store.h).
+  declare -A SESSIONS_ON=()
+  IFS=, read -ra vote_ids <<<"$VOTE_SESSION"
+  for id in "${vote_ids[@]}"; do
+    slot=$(redis-cli -p "$REDIS_PORT" cluster keyslot "th:{s:bench-vote:$id}")
+    for m in "${MASTERS[@]}"; do
+      read -ra ranges <<<"${m#* }"
+      for r in "${ranges[@]}"; do
+        [[ $r == *-* ]] || r=$r-$r
+        if (( slot >= ${r%-*} && slot <= ${r#*-} )); then
+          SESSIONS_ON[${m%% *}]=$(( ${SESSIONS_ON[${m%% *}]:-0} + 1 ))
+        fi
+      done
+    done
+  done
+  echo
+  echo "The ${#vote_ids[@]} vote session(s) by master: $(for p in "${MASTER_PORTS[@]}"; do printf ':%s %s; ' "$p" "${SESSIONS_ON[$p]:-0}"; done | sed 's/; $//')."
+fi
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 echo
 echo "Machine load average (1/5/15 min) at the start of the rounds: $LOAD_START; at their end: $LOAD_END."
@@ -298,8 +416,10 @@ fi
 
 if [[ $REDIS_BENCHMARK == 1 ]]; then
   echo
-  echo "redis-benchmark (same Redis, appendonly $APPENDONLY, client pinned like the load generator):"
+  echo "redis-benchmark (same Redis, appendonly $APPENDONLY, client pinned like the load generator${CLUSTER_DIR:+, --cluster}):"
   echo '```'
-  "${PIN_CLIENT[@]}" redis-benchmark -p "$REDIS_PORT" -q -n 100000 -t get,set -P 1 2>&1 | tr '\r' '\n' | grep -v '^$' | grep -E 'requests per second'
+  cluster_flag=()
+  [[ $REDIS_MODE == cluster ]] && cluster_flag=(--cluster)
+  "${PIN_CLIENT[@]}" redis-benchmark -p "$REDIS_PORT" "${cluster_flag[@]}" -q -n 100000 -t get,set -P 1 2>&1 | tr '\r' '\n' | grep -v '^$' | grep -E 'requests per second'
   echo '```'
 fi
