@@ -4,6 +4,7 @@
 // master with one real replica of the test's own.
 #include <gtest/gtest.h>
 
+#include <iostream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -144,12 +145,15 @@ class ReplicaWaitTest : public ::testing::Test {
     FAIL() << "the replica never synced";
   }
 
-  RedisOptions Options(int wait_replicas) {
+  // `wait_timeout` long enough for a replica's acknowledgement on a
+  // loaded machine, unless a test wants the shortfall quickly.
+  RedisOptions Options(int wait_replicas,
+                       absl::Duration wait_timeout = absl::Seconds(2)) {
     RedisOptions options;
     options.address = master_->address();
-    options.command_timeout = absl::Seconds(2);
+    options.command_timeout = absl::Seconds(5);
     options.wait_replicas = wait_replicas;
-    options.wait_timeout = absl::Milliseconds(200);
+    options.wait_timeout = wait_timeout;
     return options;
   }
 
@@ -197,11 +201,12 @@ TEST_F(ReplicaWaitTest, ConfirmedWritesAreOnTheReplicaWhenAcknowledged) {
 }
 
 TEST_F(ReplicaWaitTest, TooFewReplicasIsUnavailableButReadsGoOn) {
-  RedisConnection redis(Options(2));  // there is one
+  // There is one replica; 200 ms to find out.
+  RedisConnection redis(Options(2, absl::Milliseconds(200)));
   redis.set_deadline(absl::Now() + absl::Seconds(5));
   absl::StatusOr<RedisReply> write = redis.Eval(kWrite, {key_}, {});
   EXPECT_EQ(write.status().code(), absl::StatusCode::kUnavailable);
-  EXPECT_TRUE(absl::StrContains(write.status().message(), "1 of 2"))
+  EXPECT_TRUE(absl::StrContains(write.status().message(), "of 2 replicas"))
       << write.status();
   EXPECT_EQ(redis.Command({"SET", key_, "9"}).status().code(),
             absl::StatusCode::kUnavailable);
@@ -215,17 +220,20 @@ TEST_F(ReplicaWaitTest, TooFewReplicasIsUnavailableButReadsGoOn) {
 }
 
 TEST_F(ReplicaWaitTest, AFrozenReplicaFailsWritesWithinTheWaitTimeout) {
-  RedisConnection redis(Options(1));
+  RedisOptions options = Options(1, absl::Milliseconds(200));
+  options.command_timeout = absl::Seconds(30);
+  RedisConnection redis(options);
   replica_->Pause();
-  redis.set_deadline(absl::Now() + absl::Seconds(5));
+  redis.set_deadline(absl::Now() + absl::Seconds(30));
   absl::Time start = absl::Now();
   absl::StatusOr<RedisReply> write = redis.Eval(kWrite, {key_}, {});
   absl::Duration took = absl::Now() - start;
   replica_->Resume();
   EXPECT_EQ(write.status().code(), absl::StatusCode::kUnavailable)
       << write.status();
-  // Bounded by --redis_wait_timeout (200 ms), not by the 5 s deadline.
-  EXPECT_LT(took, absl::Seconds(2));
+  // Bounded by --redis_wait_timeout (200 ms), not by the 30 s deadline
+  // (a wide margin: this is not a speed test).
+  EXPECT_LT(took, absl::Seconds(15));
 }
 
 TEST_F(ReplicaWaitTest, EventLoopConfirmsScriptsAndBatches) {
@@ -256,10 +264,34 @@ TEST_F(ReplicaWaitTest, EventLoopConfirmsScriptsAndBatches) {
   EXPECT_EQ(replica_admin_->Command({"GET", key_ + ":batch"})->str,
             absl::StrCat(kCalls));
 
-  RedisEventLoop too_many(Options(2));
+  // Writes sent in one turn of the loop share one WAIT: concurrent calls
+  // (not batched) are all confirmed with at most one WAIT each.
+  const int64_t waits_before_concurrent = CommandCalls(*admin_, "wait");
+  absl::BlockingCounter concurrent(kCalls);
+  std::vector<absl::StatusOr<RedisReply>> writes(kCalls);
+  for (int i = 0; i < kCalls; ++i) {
+    confirmed.Eval(kWrite, {key_ + ":concurrent"}, {},
+                   absl::Now() + absl::Seconds(5),
+                   [&, i](absl::StatusOr<RedisReply> reply) {
+                     writes[i] = std::move(reply);
+                     concurrent.DecrementCount();
+                   });
+  }
+  concurrent.Wait();
+  for (const auto& reply : writes) ASSERT_TRUE(reply.ok()) << reply.status();
+  EXPECT_EQ(replica_admin_->Command({"GET", key_ + ":concurrent"})->str,
+            absl::StrCat(kCalls));
+  const int64_t concurrent_waits =
+      CommandCalls(*admin_, "wait") - waits_before_concurrent;
+  std::cout << "replica_wait: " << kCalls << " concurrent writes, "
+            << concurrent_waits << " WAITs\n";
+  EXPECT_GE(concurrent_waits, 1);
+  EXPECT_LE(concurrent_waits, kCalls);
+
+  RedisEventLoop too_many(Options(2, absl::Milliseconds(200)));
   absl::StatusOr<RedisReply> refused = LoopEval(too_many, kWrite, key_);
   EXPECT_EQ(refused.status().code(), absl::StatusCode::kUnavailable);
-  EXPECT_TRUE(absl::StrContains(refused.status().message(), "1 of 2"))
+  EXPECT_TRUE(absl::StrContains(refused.status().message(), "of 2 replicas"))
       << refused.status();
   EXPECT_TRUE(LoopEval(too_many, kRead, key_).ok());
   EXPECT_EQ(LoopEval(too_many, kRefuse, key_).status().code(),

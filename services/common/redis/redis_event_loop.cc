@@ -6,6 +6,8 @@
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 
+#include <algorithm>
+#include <memory>
 #include <optional>
 #include <utility>
 
@@ -42,6 +44,8 @@ struct RedisEventLoop::Node {
   absl::Time next_connect = absl::InfinitePast();
   // Commands sent and not yet answered, oldest first.
   std::list<Pending*> in_flight;
+  // Writes sent this turn of the loop that await a WAIT (SendWaits).
+  std::vector<Pending*> unconfirmed;
 };
 
 struct RedisEventLoop::Pending {
@@ -49,12 +53,19 @@ struct RedisEventLoop::Pending {
   absl::Time deadline;  // of this send
   // `call.done` has run (on a timeout): a late reply is dropped.
   bool answered = false;
-  // A write to confirm (call.confirm with wait_replicas): kAwaiting while
-  // its WAIT is in flight, with the command's reply kept in `reply` until
-  // the WAIT's comes; kUnsent when the WAIT could not be written.
+  // A write to confirm (call.confirm with wait_replicas): kAwaiting until
+  // the reply of the WAIT after it (`group`, null until SendWaits appends
+  // it), with the command's own reply kept in `reply` meanwhile; kUnsent
+  // when the WAIT could not be written.
   enum class Confirm { kNone, kAwaiting, kUnsent } confirm = Confirm::kNone;
+  WaitGroup* group = nullptr;
   std::optional<absl::StatusOr<RedisReply>> reply;
   std::list<Pending*>::iterator position;
+};
+
+// The writes one WAIT confirms: those sent to one node in one turn.
+struct RedisEventLoop::WaitGroup {
+  std::vector<Pending*> pendings;
 };
 
 RedisEventLoop::RedisEventLoop(RedisOptions options)
@@ -238,6 +249,7 @@ void RedisEventLoop::OnWake(int, short, void* self) {
     return;
   }
   loop->SendQueued();
+  loop->SendWaits();
 }
 
 void RedisEventLoop::OnTick(int, short, void* self) {
@@ -247,6 +259,7 @@ void RedisEventLoop::OnTick(int, short, void* self) {
   loop->SendQueued();
   loop->SendDelayed();
   loop->ExpireOverdue();
+  loop->SendWaits();
 }
 
 void RedisEventLoop::SendQueued() {
@@ -426,17 +439,39 @@ void RedisEventLoop::Send(Call call, std::string address) {
     return;
   }
   if (pending->call.confirm && options_.wait_replicas > 0) {
-    // On the same connection, so it counts the replicas that have this
-    // write (and every earlier one of the connection).
+    pending->confirm = Pending::Confirm::kAwaiting;
+    if (node->unconfirmed.empty()) to_confirm_.push_back(node);
+    node->unconfirmed.push_back(pending);
+  }
+}
+
+void RedisEventLoop::SendWaits() {
+  // After the loop stopped, the connections are being freed: their
+  // callbacks answer every call.
+  if (closed_) return;
+  for (Node* node : std::exchange(to_confirm_, {})) {
+    std::vector<Pending*> pendings = std::exchange(node->unconfirmed, {});
+    if (pendings.empty()) continue;  // all lost with their connection
+    absl::Time deadline = absl::InfinitePast();
+    for (Pending* pending : pendings) {
+      deadline = std::max(deadline, pending->deadline);
+    }
     const std::vector<std::string> wait_argv = WaitCommand(
         options_.wait_replicas, options_.wait_timeout, deadline);
     HiredisArgv wait(wait_argv);
-    pending->confirm =
+    auto* group = new WaitGroup{pendings};
+    if (node->context != nullptr &&
         redisAsyncCommandArgv(node->context, &RedisEventLoop::OnWaitReply,
-                              pending, wait.argc(), wait.argv(),
-                              wait.lengths()) == REDIS_OK
-            ? Pending::Confirm::kAwaiting
-            : Pending::Confirm::kUnsent;
+                              group, wait.argc(), wait.argv(),
+                              wait.lengths()) == REDIS_OK) {
+      for (Pending* pending : pendings) pending->group = group;
+      continue;
+    }
+    // Their replies come (or came) alone: none may count as confirmed.
+    for (Pending* pending : pendings) {
+      pending->confirm = Pending::Confirm::kUnsent;
+    }
+    delete group;
   }
 }
 
@@ -512,10 +547,18 @@ void RedisEventLoop::OnReply(redisAsyncContext* context, void* reply,
   auto* node = static_cast<Node*>(context->data);
   auto* pending = static_cast<Pending*>(privdata);
   absl::StatusOr<RedisReply> result = ReplyOf(reply);
+  RedisEventLoop* loop = node->loop;
   switch (pending->confirm) {
     case Pending::Confirm::kAwaiting:
-      pending->reply = std::move(result);  // answered with the WAIT's reply
-      return;
+      if (pending->group != nullptr) {
+        pending->reply = std::move(result);  // answered with the WAIT's reply
+        return;
+      }
+      // Lost before its WAIT was sent (the connection dropped this turn):
+      // unconfirmed, answered now.
+      std::erase(node->unconfirmed, pending);
+      if (MayHaveWritten(result)) result = Unavailable("connection lost");
+      break;
     case Pending::Confirm::kUnsent:
       if (MayHaveWritten(result)) {
         result = Unavailable("WAIT for replicas not sent");
@@ -525,19 +568,25 @@ void RedisEventLoop::OnReply(redisAsyncContext* context, void* reply,
       break;
   }
   Finish(node, pending, reply != nullptr, std::move(result));
+  loop->SendWaits();
 }
 
 void RedisEventLoop::OnWaitReply(redisAsyncContext* context, void* reply,
                                  void* privdata) {
   auto* node = static_cast<Node*>(context->data);
-  auto* pending = static_cast<Pending*>(privdata);
-  absl::StatusOr<RedisReply> result = *std::move(pending->reply);
-  if (MayHaveWritten(result)) {
-    absl::Status confirmed =
-        CheckReplicaWait(ReplyOf(reply), node->loop->options_.wait_replicas);
-    if (!confirmed.ok()) result = confirmed;
+  std::unique_ptr<WaitGroup> group(static_cast<WaitGroup*>(privdata));
+  RedisEventLoop* loop = node->loop;
+  const absl::Status confirmed =
+      CheckReplicaWait(ReplyOf(reply), loop->options_.wait_replicas);
+  for (Pending* pending : group->pendings) {
+    // Replies come in order: the commands' before their WAIT's.
+    absl::StatusOr<RedisReply> result =
+        pending->reply.has_value() ? *std::move(pending->reply)
+                                   : Unavailable("connection lost");
+    if (MayHaveWritten(result) && !confirmed.ok()) result = confirmed;
+    Finish(node, pending, reply != nullptr, std::move(result));
   }
-  Finish(node, pending, reply != nullptr, std::move(result));
+  loop->SendWaits();
 }
 
 void RedisEventLoop::Finish(Node* node, Pending* pending, bool connected,

@@ -111,6 +111,7 @@ class RedisEventLoop {
  private:
   struct Node;
   struct Pending;
+  struct WaitGroup;
   struct Submitted {
     // Shared with an EVALSHA's callback, which resends it as EVAL on
     // NOSCRIPT. For an EvalBatched call, only the call's args.
@@ -152,7 +153,7 @@ class RedisEventLoop {
   static void OnWake(int fd, short what, void* self);
   static void OnTick(int fd, short what, void* self);
   static void OnReply(redisAsyncContext* context, void* reply, void* privdata);
-  // The reply to the WAIT sent after a write to confirm (Call::confirm).
+  // The reply to the WAIT sent after writes to confirm (Call::confirm).
   static void OnWaitReply(redisAsyncContext* context, void* reply,
                           void* privdata);
   // Answers (or redirects, retries) `pending` with `result` and frees it.
@@ -186,6 +187,12 @@ class RedisEventLoop {
   Node* Connected(const std::string& address);
   void SendDelayed();
   void ExpireOverdue();
+  // Sends one WAIT per node after the writes to confirm that this turn of
+  // the loop sent there (RedisOptions::wait_replicas). Called at the end
+  // of every loop callback that may send: hiredis writes what was
+  // appended only after the callback returns, so no reply can arrive
+  // before its WAIT is appended, and Redis runs the WAIT after them all.
+  void SendWaits();
 
   const RedisOptions options_;
   // Cluster mode only: the slot map.
@@ -197,6 +204,8 @@ class RedisEventLoop {
   absl::flat_hash_map<std::string, std::unique_ptr<Node>> nodes_;
   // The node whose reply is being handled (OnReply).
   Node* replying_ = nullptr;
+  // Nodes with writes sent this turn and no WAIT yet (SendWaits).
+  std::vector<Node*> to_confirm_;
   std::vector<Delayed> delayed_;
   // EvalBatched calls by batch id; a batch is dropped when none is in flight
   // and none waits.

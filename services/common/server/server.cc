@@ -450,6 +450,7 @@ void TownhallServer::HealthLoop() {
                      {{"address", address}, {"reason", reason}});
         }
       }
+      if (serving == 1) reason = "a redis master answered";
     }
     if (serving != last) {
       // Overall ("") and per service: all depend on the same Redis.
