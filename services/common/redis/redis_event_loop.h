@@ -187,11 +187,13 @@ class RedisEventLoop {
   Node* Connected(const std::string& address);
   void SendDelayed();
   void ExpireOverdue();
-  // Sends one WAIT per node after the writes to confirm that this turn of
-  // the loop sent there (RedisOptions::wait_replicas). Called at the end
-  // of every loop callback that may send: hiredis writes what was
-  // appended only after the callback returns, so no reply can arrive
-  // before its WAIT is appended, and Redis runs the WAIT after them all.
+  // Sends a WAIT to each node with writes to confirm
+  // (RedisOptions::wait_replicas) and no WAIT out; a node with one out gets
+  // its next WAIT when that one answers (OnWaitReply), for every write sent
+  // meanwhile. Called at the end of every loop callback that may send:
+  // hiredis writes what was appended only after the callback returns, so
+  // no reply can arrive before its WAIT is appended, and Redis runs the
+  // WAIT after them all.
   void SendWaits();
 
   const RedisOptions options_;
@@ -204,7 +206,7 @@ class RedisEventLoop {
   absl::flat_hash_map<std::string, std::unique_ptr<Node>> nodes_;
   // The node whose reply is being handled (OnReply).
   Node* replying_ = nullptr;
-  // Nodes with writes sent this turn and no WAIT yet (SendWaits).
+  // Nodes with writes to confirm and no WAIT yet (SendWaits).
   std::vector<Node*> to_confirm_;
   std::vector<Delayed> delayed_;
   // EvalBatched calls by batch id; a batch is dropped when none is in flight
