@@ -130,10 +130,11 @@ absl::Status AddSeriesEvents(SessionStore& store, const Series& series,
         &event.rrule, ";UNTIL=",
         absl::FormatTime("%Y%m%dT%H%M%SZ", last, absl::UTCTimeZone()));
   }
-  // Original starts whose RRULE value is in a DST gap or a repeated hour:
-  // readers map such a value to different instants, and an EXDATE of it
-  // could exclude the RDATE of its move too, so such a move is exported as
-  // an override.
+  // The instants readers may map an RRULE value in a DST gap or a repeated
+  // hour to (RFC 5545 and libical differ). A move from or to one of them is
+  // exported as an override: as EXDATE + RDATE, the EXDATE (or a
+  // RECURRENCE-ID) of such a value could hide the RDATE in a reader that
+  // compares instants.
   std::set<absl::Time> unsure;
   for (const Session& s : occurrences) {
     if (s.state() == townhall::v1::SESSION_STATE_CANCELLED ||
@@ -149,8 +150,9 @@ absl::Status AddSeriesEvents(SessionStore& store, const Series& series,
                                    .first_start = event.start,
                                    .time_zone = event.time_zone}));
     for (const RecurrenceInstance& i : instances) {
-      if (zone.At(i.local).kind != absl::TimeZone::TimeInfo::UNIQUE) {
-        unsure.insert(i.start);
+      const absl::TimeZone::TimeInfo info = zone.At(i.local);
+      if (info.kind != absl::TimeZone::TimeInfo::UNIQUE) {
+        unsure.insert({i.start, info.pre, info.post});
       }
     }
     break;
@@ -170,7 +172,8 @@ absl::Status AddSeriesEvents(SessionStore& store, const Series& series,
     } else {
       TH_ASSIGN_OR_RETURN(own.location, VenueLocation(store, s));
     }
-    if (SameAsMaster(own, event) && !unsure.contains(original)) {
+    if (SameAsMaster(own, event) && !unsure.contains(original) &&
+        !unsure.contains(start)) {
       if (start != original) {
         event.exception_dates.push_back(original);
         event.extra_dates.push_back(start);
