@@ -36,7 +36,7 @@ import unittest
 import zoneinfo
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import townhalld_fixture  # noqa: E402
+import test_calendar_e2e as calendar_e2e  # noqa: E402
 from test_calendar_e2e import date_list_values, instant, local_value, ts  # noqa: E402
 
 from dateutil.rrule import rrulestr, rruleset  # noqa: E402
@@ -44,7 +44,6 @@ from google.protobuf import duration_pb2, field_mask_pb2  # noqa: E402
 from icalendar import Calendar  # noqa: E402
 
 UTC = dt.timezone.utc
-TIMEOUT = 10  # seconds per RPC
 YEARS = (2027, 2028)
 SAMPLE_SIZE = 40
 # Always in the sample: the zones, 30-minute DST (Lord Howe), the
@@ -58,20 +57,16 @@ MUST_HAVE = [
 ]
 DURATION = dt.timedelta(hours=1)
 
-FIXTURE = None
-pb = pb_grpc = None
-
 
 def setUpModule():
+    # The townhalld of test_calendar_e2e's fixture, and its stubs.
     global FIXTURE, pb, pb_grpc
-    pb, pb_grpc, _, _ = townhalld_fixture.import_stubs()
-    FIXTURE = townhalld_fixture.TownhalldFixture()
-    FIXTURE.start()
+    calendar_e2e.setUpModule()
+    FIXTURE, pb, pb_grpc = calendar_e2e.FIXTURE, calendar_e2e.pb, calendar_e2e.pb_grpc
 
 
-def tearDownModule():
-    if FIXTURE is not None:
-        FIXTURE.stop()
+tearDownModule = calendar_e2e.tearDownModule
+FIXTURE = pb = pb_grpc = None
 
 
 # ---------------------------------------------------------------------------
@@ -215,20 +210,8 @@ def libical_starts(paths):
 # ---------------------------------------------------------------------------
 
 
-class CalendarZonesPropertyTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.tenant_id, cls.token = FIXTURE.create_tenant()
-        cls.channel = FIXTURE.channel()
-        cls.stub = pb_grpc.SchedulingServiceStub(cls.channel)
-        cls.auth = (("authorization", f"Bearer {cls.token}"),)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.channel.close()
-
-    def call(self, method, request):
-        return getattr(self.stub, method)(request, metadata=self.auth, timeout=TIMEOUT)
+class CalendarZonesPropertyTest(calendar_e2e.SchedulingCase):
+    PAGE_SIZE = 500
 
     def template(self, name, start, title):
         return pb.Session(title=title, start_time=ts(start),
@@ -242,16 +225,6 @@ class CalendarZonesPropertyTest(unittest.TestCase):
     def single(self, name, start):
         return self.call("CreateSession", pb.CreateSessionRequest(
             session=self.template(name, start, "Session"))).session
-
-    def occurrences(self, series_id):
-        sessions, token = [], ""
-        while True:
-            reply = self.call("ListSeriesOccurrences", pb.ListSeriesOccurrencesRequest(
-                series_id=series_id, page_size=500, page_token=token))
-            sessions.extend(reply.sessions)
-            token = reply.next_page_token
-            if not token:
-                return sessions
 
     def cancel(self, series, session):
         self.call("CancelOccurrence", pb.CancelOccurrenceRequest(

@@ -131,17 +131,19 @@ absl::Status Retitle(TownhallClient& client, const v1::Session& session,
   return client.UpdateSession(update).status();
 }
 
+// Weekly at 02:30 in New York from 2027-03-07, published: 02:30 does not
+// exist on 2027-03-14 and that occurrence lives at 03:30 EDT (07:30Z).
+absl::StatusOr<v1::Series> NewYorkSeries(TownhallClient& client, int count) {
+  return CreateSeries(
+      client,
+      OnlineSession("Town hall", Local("America/New_York", 2027, 3, 7, 2, 30),
+                    absl::Hours(1), "America/New_York"),
+      absl::StrCat("FREQ=WEEKLY;COUNT=", count), Publish());
+}
+
 TEST(SchedulingTest, ExportExcludesAnOccurrenceInADstGapByItsRruleValue) {
   ASSERT_OK_AND_ASSIGN(Tenant t, NewTenant());
-  // Weekly at 02:30 in New York; 02:30 does not exist on 2027-03-14 and
-  // that occurrence lives at 03:30 EDT (07:30Z).
-  ASSERT_OK_AND_ASSIGN(
-      v1::Series series,
-      CreateSeries(t.client,
-                   OnlineSession("Town hall",
-                                 Local("America/New_York", 2027, 3, 7, 2, 30),
-                                 absl::Hours(1), "America/New_York"),
-                   "FREQ=WEEKLY;COUNT=3", Publish()));
+  ASSERT_OK_AND_ASSIGN(v1::Series series, NewYorkSeries(t.client, 3));
   ASSERT_OK_AND_ASSIGN(std::vector<v1::Session> occ,
                        Occurrences(t.client, series.id()));
   ASSERT_EQ(occ.size(), 3);
@@ -207,13 +209,7 @@ TEST(SchedulingTest, ExportWritesRepeatedLocalTimesInUtc) {
 
 TEST(SchedulingTest, ExportsEditedOccurrencesAsOverrides) {
   ASSERT_OK_AND_ASSIGN(Tenant t, NewTenant());
-  ASSERT_OK_AND_ASSIGN(
-      v1::Series series,
-      CreateSeries(t.client,
-                   OnlineSession("Town hall",
-                                 Local("America/New_York", 2027, 3, 7, 2, 30),
-                                 absl::Hours(1), "America/New_York"),
-                   "FREQ=WEEKLY;COUNT=4", Publish()));
+  ASSERT_OK_AND_ASSIGN(v1::Series series, NewYorkSeries(t.client, 4));
   ASSERT_OK_AND_ASSIGN(std::vector<v1::Session> occ,
                        Occurrences(t.client, series.id()));
   ASSERT_EQ(occ.size(), 4);
