@@ -6,9 +6,25 @@
 // every change. Times are written with TZID and a VTIMEZONE per zone, with
 // plain IANA names and only the rules the events need (libical's own
 // VTIMEZONEs list every rule since the 1890s).
+//
+// Local times that do not name one instant are written so that readers
+// (RFC 5545 and libical alike, which map such times differently) get the
+// live instants back:
+// - EXDATE and RECURRENCE-ID name the instance as the series' RRULE
+//   generates it, which every reader maps like the instance itself: a weekly
+//   series at 02:30 whose occurrence on a spring-forward night lives at 03:30
+//   is excluded as 02:30.
+// - A live instance whose local value is in a DST gap or a repeated hour is
+//   written as an override of itself (RECURRENCE-ID, and its real start as
+//   DTSTART).
+// - DTSTART, DTEND and RDATE of an instant whose local time is repeated (the
+//   fall-back hour) are written in UTC ("...Z"). A series' DTSTART stays
+//   local, since its RRULE repeats that wall-clock time; when it is repeated
+//   the series has DURATION instead of DTEND.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -40,12 +56,24 @@ struct CalendarEvent {
   std::string rrule;
   std::vector<absl::Time> exception_dates;
   std::vector<absl::Time> extra_dates;
+  // For one occurrence of a series with details of its own (title, time,
+  // ...), exported as an override of the series' instance (RFC 5545
+  // RECURRENCE-ID): the occurrence's original start, one the series'
+  // expansion produced. `uid` is the series master's, which must be among
+  // the rendered events; `rrule`, exception_dates and extra_dates must be
+  // empty, and the master must neither exclude this instance nor add
+  // `start` as an RDATE.
+  std::optional<absl::Time> recurrence_id;
 };
 
 // Renders a VCALENDAR (PRODID, VERSION 2.0, METHOD PUBLISH) holding one
-// VTIMEZONE per zone used and one VEVENT per event. Lines end with CRLF.
-// `created` is the export time, written as each DTSTAMP (RFC 5545 3.8.7.2:
-// with METHOD, DTSTAMP is when the iCalendar object was created).
+// VTIMEZONE per zone used and one VEVENT per event, in order, then the
+// overrides made for instances in DST gaps and repeated hours. Lines end with
+// CRLF. INVALID_ARGUMENT naming the field for a bad event, an override without
+// its master or whose recurrence_id the master's rule does not generate, or a
+// master whose rule does not expand (ExpandRecurrence's errors). `created` is
+// the export time, written as each DTSTAMP (RFC 5545 3.8.7.2: with METHOD,
+// DTSTAMP is when the iCalendar object was created).
 absl::StatusOr<std::string> RenderCalendar(
     const std::vector<CalendarEvent>& events, absl::Time created);
 

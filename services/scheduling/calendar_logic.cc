@@ -1,4 +1,10 @@
 // SchedulingLogic: iCalendar export of a session or a series.
+#include <algorithm>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -8,6 +14,7 @@
 #include "services/common/status.h"
 #include "services/common/validation.h"
 #include "services/scheduling/calendar.h"
+#include "services/scheduling/recurrence.h"
 #include "services/scheduling/scheduling_logic.h"
 #include "services/scheduling/scheduling_scripts.h"
 #include "services/scheduling/session_store.h"
@@ -16,7 +23,6 @@
 namespace townhall::scheduling {
 namespace {
 
-using google::protobuf::Timestamp;
 using townhall::v1::Series;
 using townhall::v1::Session;
 using townhall::v1::SessionState;
@@ -53,14 +59,13 @@ absl::StatusOr<std::string> VenueLocation(SessionStore& store,
   return absl::StrJoin(parts, "; ");
 }
 
-absl::StatusOr<CalendarEvent> EventFor(SessionStore& store,
-                                       const Session& session) {
+// The event of a session, but its LOCATION.
+CalendarEvent EventWithoutLocation(const Session& session) {
   CalendarEvent event;
   event.sequence = session.sequence();
   event.last_modified = ToTime(session.update_time());
   event.summary = session.title();
   event.description = session.description();
-  TH_ASSIGN_OR_RETURN(event.location, VenueLocation(store, session));
   event.url = session.join_url();
   event.start = ToTime(session.start_time());
   event.duration = absl::Seconds(session.duration().seconds());
@@ -76,6 +81,112 @@ absl::StatusOr<CalendarEvent> EventFor(SessionStore& store,
       event.status = "CONFIRMED";
   }
   return event;
+}
+
+absl::StatusOr<CalendarEvent> EventFor(SessionStore& store,
+                                       const Session& session) {
+  CalendarEvent event = EventWithoutLocation(session);
+  TH_ASSIGN_OR_RETURN(event.location, VenueLocation(store, session));
+  return event;
+}
+
+// Whether an occurrence shows in calendars as the series' template would:
+// otherwise it is exported as an override (RECURRENCE-ID) of its instance.
+// Its start is compared by the caller: a move alone is EXDATE + RDATE.
+bool SameAsMaster(const CalendarEvent& occurrence,
+                  const CalendarEvent& master) {
+  return occurrence.summary == master.summary &&
+         occurrence.description == master.description &&
+         occurrence.location == master.location &&
+         occurrence.url == master.url &&
+         occurrence.duration == master.duration &&
+         occurrence.status == master.status &&
+         occurrence.time_zone == master.time_zone;
+}
+
+// The series master and its overrides: cancelled occurrences are EXDATEs,
+// moved ones EXDATE + RDATE, and an occurrence with details of its own
+// (title, description, venues, join link, duration, state) an override
+// VEVENT naming its original start (calendar.h writes each as the instance
+// the RRULE generates).
+absl::Status AddSeriesEvents(SessionStore& store, const Series& series,
+                             std::vector<CalendarEvent>* events) {
+  Session master = series.template_();
+  std::vector<std::string> ids(series.session_ids().begin(),
+                               series.session_ids().end());
+  TH_ASSIGN_OR_RETURN(std::vector<Session> occurrences, store.GetSessions(ids));
+  master.set_state(SeriesState(occurrences));
+  master.set_sequence(series.sequence());
+  *master.mutable_update_time() = series.update_time();
+  TH_ASSIGN_OR_RETURN(CalendarEvent event, EventFor(store, master));
+  event.uid = absl::StrCat(series.id(), "@townhall");
+  event.rrule = series.rrule();
+  // An open-ended rule was materialized up to a horizon; end the exported
+  // rule at the last occurrence so calendars show no phantom sessions.
+  if (!absl::StrContains(event.rrule, "COUNT=") &&
+      !absl::StrContains(event.rrule, "UNTIL=") && !occurrences.empty()) {
+    absl::Time last = ToTime(occurrences.back().original_start_time());
+    absl::StrAppend(
+        &event.rrule, ";UNTIL=",
+        absl::FormatTime("%Y%m%dT%H%M%SZ", last, absl::UTCTimeZone()));
+  }
+  // The instants readers may map an RRULE value in a DST gap or a repeated
+  // hour to (RFC 5545 and libical differ). A move from or to one of them is
+  // exported as an override: as EXDATE + RDATE, the EXDATE (or a
+  // RECURRENCE-ID) of such a value could hide the RDATE in a reader that
+  // compares instants.
+  std::set<absl::Time> unsure;
+  for (const Session& s : occurrences) {
+    if (s.state() == townhall::v1::SESSION_STATE_CANCELLED ||
+        s.start_time().seconds() == s.original_start_time().seconds()) {
+      continue;
+    }
+    TH_ASSIGN_OR_RETURN(
+        const absl::TimeZone zone,
+        ValidateTimeZone("series.template.time_zone", event.time_zone));
+    TH_ASSIGN_OR_RETURN(
+        std::vector<RecurrenceInstance> instances,
+        ExpandRecurrenceInstances({.rrule = event.rrule,
+                                   .first_start = event.start,
+                                   .time_zone = event.time_zone}));
+    for (const RecurrenceInstance& i : instances) {
+      const absl::TimeZone::TimeInfo info = zone.At(i.local);
+      if (info.kind != absl::TimeZone::TimeInfo::UNIQUE) {
+        unsure.insert({i.start, info.pre, info.post});
+      }
+    }
+    break;
+  }
+  std::vector<CalendarEvent> overrides;
+  for (const Session& s : occurrences) {
+    const absl::Time original = ToTime(s.original_start_time());
+    const absl::Time start = ToTime(s.start_time());
+    if (s.state() == townhall::v1::SESSION_STATE_CANCELLED) {
+      event.exception_dates.push_back(original);
+      continue;
+    }
+    CalendarEvent own = EventWithoutLocation(s);
+    if (std::equal(s.venue_ids().begin(), s.venue_ids().end(),
+                   master.venue_ids().begin(), master.venue_ids().end())) {
+      own.location = event.location;  // No lookup for the common case.
+    } else {
+      TH_ASSIGN_OR_RETURN(own.location, VenueLocation(store, s));
+    }
+    if (SameAsMaster(own, event) && !unsure.contains(original) &&
+        !unsure.contains(start)) {
+      if (start != original) {
+        event.exception_dates.push_back(original);
+        event.extra_dates.push_back(start);
+      }
+      continue;
+    }
+    own.uid = event.uid;
+    own.recurrence_id = original;
+    overrides.push_back(std::move(own));
+  }
+  events->push_back(std::move(event));
+  for (CalendarEvent& e : overrides) events->push_back(std::move(e));
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -101,33 +212,7 @@ absl::Status SchedulingLogic::ExportCalendar(
       id = request.series_id();
       TH_RETURN_IF_ERROR(ValidateId("series_id", id));
       TH_ASSIGN_OR_RETURN(Series series, store.GetSeries(id));
-      Session master = series.template_();
-      std::vector<std::string> ids(series.session_ids().begin(),
-                                   series.session_ids().end());
-      TH_ASSIGN_OR_RETURN(std::vector<Session> occurrences,
-                          store.GetSessions(ids));
-      master.set_state(SeriesState(occurrences));
-      master.set_sequence(series.sequence());
-      *master.mutable_update_time() = series.update_time();
-      TH_ASSIGN_OR_RETURN(CalendarEvent event, EventFor(store, master));
-      event.uid = absl::StrCat(series.id(), "@townhall");
-      event.rrule = series.rrule();
-      // An open-ended rule was materialized up to a horizon; end the exported
-      // rule at the last occurrence so calendars show no phantom sessions.
-      if (!absl::StrContains(event.rrule, "COUNT=") &&
-          !absl::StrContains(event.rrule, "UNTIL=") && !occurrences.empty()) {
-        absl::Time last = ToTime(occurrences.back().original_start_time());
-        absl::StrAppend(
-            &event.rrule, ";UNTIL=",
-            absl::FormatTime("%Y%m%dT%H%M%SZ", last, absl::UTCTimeZone()));
-      }
-      for (const Timestamp& t : series.exception_dates()) {
-        event.exception_dates.push_back(ToTime(t));
-      }
-      for (const Timestamp& t : series.extra_dates()) {
-        event.extra_dates.push_back(ToTime(t));
-      }
-      events.push_back(std::move(event));
+      TH_RETURN_IF_ERROR(AddSeriesEvents(store, series, &events));
       break;
     }
     default:

@@ -23,6 +23,7 @@
 #include "absl/time/time.h"
 #include "services/common/utf8.h"
 #include "services/scheduling/calendar_test_support.h"
+#include "services/scheduling/libical_reader_test_support.h"
 #include "services/scheduling/libical_support.h"
 #include "services/scheduling/recurrence.h"
 
@@ -33,8 +34,12 @@ using internal::ComponentPtr;
 using testing::BerlinSeries;
 using ::testing::Contains;
 using testing::CountLines;
+using ::testing::ElementsAre;
+using ::testing::ElementsAreArray;
+using testing::ExpectInvalid;
 using ::testing::HasSubstr;
 using testing::kExportTime;
+using testing::LibicalStarts;
 using testing::Local;
 using ::testing::Not;
 using testing::RenderOrDie;
@@ -283,6 +288,225 @@ TEST(RenderCalendarTest, InvalidEventsRejected) {
 // libical has process-wide state; concurrent callers must get exactly what
 // a single caller gets. Zones are first loaded inside the threads, so lazy
 // loading races too.
+// A weekly series at 02:30 in New York: on 2027-03-14 02:30 does not exist
+// and the occurrence lives at 03:30 EDT (07:30Z).
+CalendarEvent NewYorkSeries() {
+  CalendarEvent e;
+  e.uid = "series-ny@townhall";
+  e.last_modified = Utc(2027, 3, 1, 12);
+  e.summary = "Town hall";
+  e.start = Local("America/New_York", 2027, 3, 7, 2, 30);
+  e.duration = absl::Hours(1);
+  e.time_zone = "America/New_York";
+  e.rrule = "FREQ=WEEKLY;COUNT=3";
+  return e;
+}
+
+std::vector<absl::Time> LiveStarts(const CalendarEvent& e) {
+  absl::StatusOr<std::vector<absl::Time>> starts =
+      ExpandRecurrence({.rrule = e.rrule,
+                        .first_start = e.start,
+                        .time_zone = e.time_zone,
+                        .exception_dates = e.exception_dates,
+                        .extra_dates = e.extra_dates});
+  EXPECT_TRUE(starts.ok()) << starts.status();
+  return starts.ok() ? *starts : std::vector<absl::Time>();
+}
+
+std::vector<absl::Time> LibicalStartsOrDie(const std::string& text) {
+  absl::StatusOr<std::vector<absl::Time>> starts = LibicalStarts(text);
+  EXPECT_TRUE(starts.ok()) << starts.status() << "\n" << text;
+  return starts.ok() ? *starts : std::vector<absl::Time>();
+}
+
+TEST(RenderCalendarTest, ExdateNamesTheRruleInstanceInADstGap) {
+  CalendarEvent e = NewYorkSeries();
+  const std::vector<absl::Time> all = LiveStarts(e);
+  ASSERT_EQ(all.size(), 3);
+  ASSERT_EQ(all[1], Utc(2027, 3, 14, 7, 30));  // 03:30 EDT
+  // Live, the instance in the gap is an override of itself with its real
+  // start: libical reads 02:30 as 06:30Z (01:30 EST), RFC 5545 as 07:30Z.
+  std::string text = RenderOrDie({e});
+  std::vector<std::string> lines = Unfold(text);
+  EXPECT_EQ(CountLines(lines, "BEGIN:VEVENT"), 2);
+  EXPECT_THAT(lines,
+              Contains("RECURRENCE-ID;TZID=America/New_York:20270314T023000"));
+  EXPECT_THAT(lines, Contains("DTSTART;TZID=America/New_York:20270314T033000"));
+  EXPECT_THAT(LibicalStartsOrDie(text), ElementsAreArray(all)) << text;
+
+  e.exception_dates = {all[1]};
+  text = RenderOrDie({e});
+  lines = Unfold(text);
+  EXPECT_EQ(CountLines(lines, "BEGIN:VEVENT"), 1);
+  // The value the RRULE generates, not the live 03:30.
+  EXPECT_THAT(lines, Contains("EXDATE;TZID=America/New_York:20270314T023000"));
+  EXPECT_THAT(lines,
+              Not(Contains("EXDATE;TZID=America/New_York:20270314T033000")));
+  EXPECT_THAT(LibicalStartsOrDie(text), ElementsAre(all[0], all[2])) << text;
+}
+
+TEST(RenderCalendarTest, InstancesFoldedByADstGapAreOneOccurrence) {
+  // 02:30 (skipped) and 03:30 are both 07:30Z on 2027-03-14: one occurrence.
+  CalendarEvent e = NewYorkSeries();
+  e.start = Local("America/New_York", 2027, 3, 13, 2, 30);
+  e.rrule = "FREQ=DAILY;BYHOUR=2,3;BYMINUTE=30;COUNT=4";
+  const std::vector<absl::Time> live = LiveStarts(e);
+  ASSERT_EQ(live.size(), 3);
+  const std::string text = RenderOrDie({e});
+  EXPECT_THAT(Unfold(text),
+              Contains("EXDATE;TZID=America/New_York:20270314T033000"));
+  EXPECT_THAT(LibicalStartsOrDie(text), ElementsAreArray(live)) << text;
+}
+
+TEST(RenderCalendarTest, RepeatedLocalTimesAreWrittenInUtc) {
+  // 2027-10-31 02:30 in Berlin is 00:30Z (CEST) and 01:30Z (CET).
+  for (const absl::Time start :
+       {Utc(2027, 10, 31, 0, 30), Utc(2027, 10, 31, 1, 30)}) {
+    CalendarEvent e = SingleSession("Europe/Berlin");
+    e.start = start;
+    const std::string text = RenderOrDie({e});
+    const std::vector<std::string> lines = Unfold(text);
+    EXPECT_THAT(lines, Contains(absl::FormatTime("DTSTART:%Y%m%dT%H%M%SZ",
+                                                 start, absl::UTCTimeZone())));
+    EXPECT_THAT(lines, Not(Contains("DTSTART;TZID=Europe/Berlin:"
+                                    "20271031T023000")));
+    EXPECT_THAT(LibicalStartsOrDie(text), ElementsAre(start)) << text;
+  }
+  // The end (02:30Z is 03:30 CET) is not repeated: local.
+  CalendarEvent e = SingleSession("Europe/Berlin");
+  e.start = Utc(2027, 10, 31, 1, 30);
+  EXPECT_THAT(Unfold(RenderOrDie({e})),
+              Contains("DTEND;TZID=Europe/Berlin:20271031T033000"));
+
+  // A moved occurrence (RDATE) in the repeated hour.
+  CalendarEvent series = BerlinSeries();
+  series.extra_dates = {Utc(2027, 10, 31, 1, 30)};
+  const std::string text = RenderOrDie({series});
+  EXPECT_THAT(Unfold(text), Contains("RDATE:20271031T013000Z"));
+  EXPECT_THAT(LibicalStartsOrDie(text), ElementsAreArray(LiveStarts(series)))
+      << text;
+}
+
+TEST(RenderCalendarTest, SeriesStartingAtTheSecondOfARepeatedTime) {
+  CalendarEvent e = SingleSession("Europe/Berlin");
+  e.uid = "series-berlin@townhall";
+  e.start = Utc(2027, 10, 31, 1, 30);  // The second 02:30 (CET).
+  e.rrule = "FREQ=WEEKLY;COUNT=3";
+  const std::vector<absl::Time> live = LiveStarts(e);
+  ASSERT_EQ(live.front(), e.start);
+  std::string text = RenderOrDie({e});
+  std::vector<std::string> lines = Unfold(text);
+  // DTSTART stays local (the RRULE repeats 02:30), but readers map it to
+  // different instants (RFC 5545: 00:30Z, libical: 01:30Z): the instance is
+  // an override of itself with its start in UTC, and the series has a
+  // DURATION rather than a DTEND measured from DTSTART.
+  EXPECT_THAT(lines, Contains("DTSTART;TZID=Europe/Berlin:20271031T023000"));
+  EXPECT_THAT(lines, Contains("DURATION:PT1H"));
+  EXPECT_THAT(lines,
+              Contains("RECURRENCE-ID;TZID=Europe/Berlin:20271031T023000"));
+  EXPECT_THAT(lines, Contains("DTSTART:20271031T013000Z"));
+  EXPECT_THAT(lines, Contains("DTEND;TZID=Europe/Berlin:20271031T033000"));
+  EXPECT_EQ(CountLines(lines, "BEGIN:VEVENT"), 2);
+  EXPECT_THAT(LibicalStartsOrDie(text), ElementsAreArray(live)) << text;
+
+  // Cancelled, the first occurrence is excluded, and has no override.
+  e.exception_dates = {e.start};
+  text = RenderOrDie({e});
+  lines = Unfold(text);
+  EXPECT_EQ(CountLines(lines, "EXDATE;TZID=Europe/Berlin:20271031T023000"), 1);
+  EXPECT_EQ(CountLines(lines, "BEGIN:VEVENT"), 1);
+  EXPECT_THAT(LibicalStartsOrDie(text), ElementsAreArray(LiveStarts(e)))
+      << text;
+
+  // At the first 02:30 (CEST) likewise.
+  e.exception_dates.clear();
+  e.start = Utc(2027, 10, 31, 0, 30);
+  text = RenderOrDie({e});
+  lines = Unfold(text);
+  EXPECT_THAT(lines, Contains("DTSTART;TZID=Europe/Berlin:20271031T023000"));
+  EXPECT_THAT(lines, Contains("DTSTART:20271031T003000Z"));
+  for (const std::string& line : lines) {
+    EXPECT_THAT(line, Not(StartsWith("EXDATE")));
+    EXPECT_THAT(line, Not(StartsWith("RDATE")));
+  }
+  EXPECT_THAT(LibicalStartsOrDie(text), ElementsAreArray(LiveStarts(e)))
+      << text;
+}
+
+TEST(RenderCalendarTest, OverrideNamesTheRruleInstance) {
+  const CalendarEvent master = NewYorkSeries();
+  const std::vector<absl::Time> all = LiveStarts(master);
+  ASSERT_EQ(all.size(), 3);
+  CalendarEvent own = master;
+  own.rrule.clear();
+  own.sequence = 2;
+  own.summary = "Town hall (with the consul)";
+  own.start = all[1] + absl::Hours(2);
+  own.recurrence_id = all[1];
+  const std::string text = RenderOrDie({master, own});
+  const std::vector<std::string> lines = Unfold(text);
+  EXPECT_EQ(CountLines(lines, "BEGIN:VEVENT"), 2);
+  EXPECT_EQ(CountLines(lines, "UID:series-ny@townhall"), 2);
+  EXPECT_THAT(lines,
+              Contains("RECURRENCE-ID;TZID=America/New_York:20270314T023000"));
+  EXPECT_THAT(lines, Contains("SUMMARY:Town hall (with the consul)"));
+  EXPECT_THAT(lines, Contains("DTSTART;TZID=America/New_York:20270314T053000"));
+  EXPECT_EQ(CountLines(lines, "RRULE:FREQ=WEEKLY;COUNT=3"), 1);
+  for (const std::string& line : lines) {
+    EXPECT_THAT(line, Not(StartsWith("EXDATE")));
+    EXPECT_THAT(line, Not(StartsWith("RDATE")));
+  }
+  EXPECT_THAT(LibicalStartsOrDie(text), ElementsAre(all[0], own.start, all[2]))
+      << text;
+
+  // The first occurrence of a series starting at the second 02:30 in
+  // Berlin: the override replaces the instance DTSTART reads as (no EXDATE
+  // or RDATE) and has its own start in UTC.
+  CalendarEvent berlin = SingleSession("Europe/Berlin");
+  berlin.uid = "series-berlin@townhall";
+  berlin.start = Utc(2027, 10, 31, 1, 30);
+  berlin.rrule = "FREQ=WEEKLY;COUNT=2";
+  CalendarEvent first = berlin;
+  first.rrule.clear();
+  first.summary = "First";
+  first.recurrence_id = berlin.start;
+  const std::string berlin_text = RenderOrDie({berlin, first});
+  const std::vector<std::string> berlin_lines = Unfold(berlin_text);
+  EXPECT_THAT(berlin_lines,
+              Contains("RECURRENCE-ID;TZID=Europe/Berlin:20271031T023000"));
+  EXPECT_THAT(berlin_lines, Contains("DTSTART:20271031T013000Z"));
+  for (const std::string& line : berlin_lines) {
+    EXPECT_THAT(line, Not(StartsWith("EXDATE")));
+    EXPECT_THAT(line, Not(StartsWith("RDATE")));
+  }
+  EXPECT_THAT(LibicalStartsOrDie(berlin_text),
+              ElementsAreArray(LiveStarts(berlin)))
+      << berlin_text;
+}
+
+TEST(RenderCalendarTest, InvalidOverridesRejected) {
+  const CalendarEvent master = NewYorkSeries();
+  CalendarEvent own = master;
+  own.rrule.clear();
+  own.recurrence_id = Utc(2027, 3, 14, 7, 30);
+  // Without its master.
+  ExpectInvalid(RenderCalendar({own}, kExportTime).status(), "events[0].uid");
+  // Not an instance of the rule.
+  own.recurrence_id = Utc(2027, 3, 15, 7, 30);
+  ExpectInvalid(RenderCalendar({master, own}, kExportTime).status(),
+                "events[1].recurrence_id");
+  // The master excludes the instance the override replaces.
+  own.recurrence_id = Utc(2027, 3, 14, 7, 30);
+  CalendarEvent excluding = master;
+  excluding.exception_dates = {*own.recurrence_id};
+  ExpectInvalid(RenderCalendar({excluding, own}, kExportTime).status(),
+                "events[0].exception_dates");
+  // An override with a rule of its own.
+  own.rrule = "FREQ=DAILY;COUNT=2";
+  ExpectInvalid(RenderCalendar({master, own}, kExportTime).status(),
+                "events[1].recurrence_id");
+}
+
 TEST(ConcurrencyTest, ParallelCallsMatchSequentialResults) {
   const std::vector<std::string> zones = {
       "Europe/Paris",    "Asia/Samarkand",    "America/Chicago",

@@ -263,10 +263,11 @@ class LocalStarts {
   IteratorPtr it_;
 };
 
-}  // namespace
-
-absl::StatusOr<std::vector<absl::Time>> ExpandRecurrence(
-    const RecurrenceSpec& spec) {
+// Walks the RRULE's instances in order (DTSTART first), calling
+// `visit(local, start)` for each: the wall-clock value the rule generates
+// and its live instant. Stops early when `visit` fails.
+template <typename Visit>
+absl::Status WalkInstances(const RecurrenceSpec& spec, Visit visit) {
   TH_ASSIGN_OR_RETURN(absl::TimeZone zone,
                       ValidateTimeZone(kTimeZoneField, spec.time_zone));
   // Same range as a single session's start.
@@ -274,36 +275,10 @@ absl::StatusOr<std::vector<absl::Time>> ExpandRecurrence(
       ValidateTimestamp(kStartField, absl::ToUnixSeconds(spec.first_start), 0));
   const absl::Time first_start = FloorToSecond(spec.first_start);
   const absl::CivilSecond local_start = absl::ToCivilSecond(first_start, zone);
-
-  std::vector<absl::Time> exceptions;
-  exceptions.reserve(spec.exception_dates.size());
-  for (absl::Time t : spec.exception_dates) {
-    if (t == absl::InfinitePast() || t == absl::InfiniteFuture()) {
-      return InvalidField(kExceptionDatesField, "must be finite times");
-    }
-    exceptions.push_back(FloorToSecond(t));
-  }
-  std::sort(exceptions.begin(), exceptions.end());
-  auto is_exception = [&exceptions](absl::Time t) {
-    return std::binary_search(exceptions.begin(), exceptions.end(), t);
-  };
-
-  // The expansion minus exceptions; extra dates are added at the end.
-  std::vector<absl::Time> starts;
-  auto keep = [&](absl::Time t) -> absl::Status {
-    if (is_exception(t)) return absl::OkStatus();
-    starts.push_back(t);
-    // Bounds the loop below. Not the exact check (that comes after
-    // deduplication): two local times in a DST gap can share an instant.
-    if (starts.size() > 2 * static_cast<size_t>(kMaxOccurrences)) {
-      return TooMany();
-    }
-    return absl::OkStatus();
-  };
   // RFC 5545: DTSTART is always the first occurrence (and counts for
   // COUNT), even when it does not match the rule; libical skips such a
-  // DTSTART, so it is added here and COUNT is applied here too.
-  TH_RETURN_IF_ERROR(keep(first_start));
+  // DTSTART, so it is visited here and COUNT is applied here too.
+  TH_RETURN_IF_ERROR(visit(local_start, first_start));
   int produced = 1;
 
   TH_ASSIGN_OR_RETURN(ParsedRrule parsed, ParseRrule(spec.rrule, kRruleField));
@@ -342,8 +317,47 @@ absl::StatusOr<std::vector<absl::Time>> ExpandRecurrence(
                                                    FormatInstant(start)));
     }
     ++produced;
-    TH_RETURN_IF_ERROR(keep(start));
+    TH_RETURN_IF_ERROR(visit(*local, start));
   }
+  return absl::OkStatus();
+}
+
+// Floors and sorts exception dates, refusing infinite ones.
+absl::StatusOr<std::vector<absl::Time>> SortedExceptions(
+    const RecurrenceSpec& spec) {
+  std::vector<absl::Time> exceptions;
+  exceptions.reserve(spec.exception_dates.size());
+  for (absl::Time t : spec.exception_dates) {
+    if (t == absl::InfinitePast() || t == absl::InfiniteFuture()) {
+      return InvalidField(kExceptionDatesField, "must be finite times");
+    }
+    exceptions.push_back(FloorToSecond(t));
+  }
+  std::sort(exceptions.begin(), exceptions.end());
+  return exceptions;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<absl::Time>> ExpandRecurrence(
+    const RecurrenceSpec& spec) {
+  TH_ASSIGN_OR_RETURN(const std::vector<absl::Time> exceptions,
+                      SortedExceptions(spec));
+  // The expansion minus exceptions; extra dates are added at the end.
+  std::vector<absl::Time> starts;
+  TH_RETURN_IF_ERROR(WalkInstances(
+      spec, [&](const absl::CivilSecond&, absl::Time t) -> absl::Status {
+        if (std::binary_search(exceptions.begin(), exceptions.end(), t)) {
+          return absl::OkStatus();
+        }
+        starts.push_back(t);
+        // Bounds the walk. Not the exact check (that comes after
+        // deduplication): two local times in a DST gap can share an instant.
+        if (starts.size() > 2 * static_cast<size_t>(kMaxOccurrences)) {
+          return TooMany();
+        }
+        return absl::OkStatus();
+      }));
 
   for (absl::Time t : spec.extra_dates) {
     TH_RETURN_IF_ERROR(
@@ -354,6 +368,25 @@ absl::StatusOr<std::vector<absl::Time>> ExpandRecurrence(
   starts.erase(std::unique(starts.begin(), starts.end()), starts.end());
   if (starts.size() > static_cast<size_t>(kMaxOccurrences)) return TooMany();
   return starts;
+}
+
+absl::StatusOr<std::vector<RecurrenceInstance>> ExpandRecurrenceInstances(
+    const RecurrenceSpec& spec) {
+  TH_ASSIGN_OR_RETURN(const std::vector<absl::Time> exceptions,
+                      SortedExceptions(spec));
+  // The same bound as ExpandRecurrence's, which counts instances after
+  // removing exceptions.
+  const size_t bound =
+      2 * static_cast<size_t>(kMaxOccurrences) + exceptions.size();
+  std::vector<RecurrenceInstance> instances;
+  TH_RETURN_IF_ERROR(WalkInstances(
+      spec,
+      [&](const absl::CivilSecond& local, absl::Time start) -> absl::Status {
+        instances.push_back({.local = local, .start = start});
+        if (instances.size() > bound) return TooMany();
+        return absl::OkStatus();
+      }));
+  return instances;
 }
 
 }  // namespace townhall::scheduling

@@ -61,4 +61,26 @@ struct RecurrenceSpec {
 absl::StatusOr<std::vector<absl::Time>> ExpandRecurrence(
     const RecurrenceSpec& spec);
 
+// One instance of a rule, as RFC 5545 generates it.
+struct RecurrenceInstance {
+  // The wall-clock value the RRULE generates in the zone: the value an
+  // EXDATE or a RECURRENCE-ID must name (RFC 5545 matches them by value).
+  // It may fall in a DST gap (02:30 on a spring-forward night) or in a
+  // repeated hour.
+  absl::CivilSecond local;
+  // The live start: first_start for DTSTART, else `local` read as RFC 5545
+  // reads it (a skipped time with the offset from before the gap, a
+  // repeated one as its first instance).
+  absl::Time start;
+};
+
+// The RRULE's instances in increasing order, DTSTART first, with their
+// local values: exception_dates are not removed and extra_dates not added,
+// so each original start that ExpandRecurrence returns (or that an
+// exception date removed) has its instance here. Two instances may share a
+// start (local times in a DST gap and after it). Errors as
+// ExpandRecurrence's. Thread-safe; does not take internal::LibicalMutex().
+absl::StatusOr<std::vector<RecurrenceInstance>> ExpandRecurrenceInstances(
+    const RecurrenceSpec& spec);
+
 }  // namespace townhall::scheduling

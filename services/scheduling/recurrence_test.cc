@@ -272,6 +272,67 @@ TEST(ExpandRecurrenceTest, RepeatedLocalTimeUsesFirstInstance) {
                           "2027-11-01 01:30Z"));
 }
 
+TEST(ExpandRecurrenceInstancesTest, NameTheValuesTheRuleGenerates) {
+  // New York, 02:30 weekly: on 2027-03-14 the rule generates 02:30, which
+  // does not exist; the occurrence lives at 03:30 EDT (07:30Z).
+  const RecurrenceSpec spec = {
+      .rrule = "FREQ=WEEKLY;COUNT=3",
+      .first_start = Local("America/New_York", 2027, 3, 7, 2, 30),
+      .time_zone = "America/New_York",
+      // Neither removes nor adds instances.
+      .exception_dates = {Utc(2027, 3, 14, 7, 30)},
+      .extra_dates = {Utc(2027, 3, 15, 7, 30)}};
+  absl::StatusOr<std::vector<RecurrenceInstance>> instances =
+      ExpandRecurrenceInstances(spec);
+  ASSERT_TRUE(instances.ok()) << instances.status();
+  ASSERT_EQ(instances->size(), 3);
+  std::vector<absl::CivilSecond> locals;
+  std::vector<absl::Time> starts;
+  for (const RecurrenceInstance& i : *instances) {
+    locals.push_back(i.local);
+    starts.push_back(i.start);
+  }
+  EXPECT_THAT(locals, ElementsAre(absl::CivilSecond(2027, 3, 7, 2, 30, 0),
+                                  absl::CivilSecond(2027, 3, 14, 2, 30, 0),
+                                  absl::CivilSecond(2027, 3, 21, 2, 30, 0)));
+  EXPECT_THAT(FormatUtc(starts),
+              ElementsAre("2027-03-07 07:30Z", "2027-03-14 07:30Z",
+                          "2027-03-21 06:30Z"));
+  // The same starts as ExpandRecurrence without the exception and extra.
+  absl::StatusOr<std::vector<absl::Time>> live =
+      Expand(spec.rrule, spec.first_start, spec.time_zone);
+  ASSERT_TRUE(live.ok()) << live.status();
+  EXPECT_EQ(starts, *live);
+}
+
+TEST(ExpandRecurrenceInstancesTest, FirstIsDtstartItself) {
+  // A series starting at the second 02:30 of 2027-10-31 in Berlin (01:30Z):
+  // its first instance is that instant, named 02:30 like the first 02:30.
+  absl::StatusOr<std::vector<RecurrenceInstance>> instances =
+      ExpandRecurrenceInstances({.rrule = "FREQ=DAILY;COUNT=2",
+                                 .first_start = Utc(2027, 10, 31, 1, 30),
+                                 .time_zone = "Europe/Berlin"});
+  ASSERT_TRUE(instances.ok()) << instances.status();
+  ASSERT_EQ(instances->size(), 2);
+  EXPECT_EQ((*instances)[0].local, absl::CivilSecond(2027, 10, 31, 2, 30, 0));
+  EXPECT_EQ((*instances)[0].start, Utc(2027, 10, 31, 1, 30));
+  EXPECT_EQ((*instances)[1].start, Utc(2027, 11, 1, 1, 30));
+}
+
+TEST(ExpandRecurrenceInstancesTest, ErrorsAsExpandRecurrence) {
+  for (const auto& [rrule, error] :
+       std::vector<std::pair<std::string, std::string>>{
+           {"FREQ=SOMETIMES", "series.rrule: "},
+           {"FREQ=DAILY;COUNT=500", "series.rrule: expands to more than"}}) {
+    ExpectInvalid(ExpandRecurrenceInstances(
+                      {.rrule = rrule,
+                       .first_start = Local("Europe/Berlin", 2027, 3, 15, 10),
+                       .time_zone = "Europe/Berlin"})
+                      .status(),
+                  error);
+  }
+}
+
 TEST(ExpandRecurrenceTest, TruncatesToSecondsAndRejectsInfiniteTimes) {
   absl::StatusOr<std::vector<absl::Time>> starts = Expand(
       "FREQ=DAILY;COUNT=2", Utc(2027, 3, 15, 9) + absl::Milliseconds(1), "UTC");

@@ -176,7 +176,13 @@ class ParsedSeries:
 # ---------------------------------------------------------------------------
 
 
-class CalendarE2ETest(unittest.TestCase):
+class SchedulingCase(unittest.TestCase):
+    """A tenant of the fixture's townhalld and its SchedulingService (also the
+    base of test_calendar_zones_e2e)."""
+
+    # Occurrences listed per page: small, so that paging is exercised.
+    PAGE_SIZE = 2
+
     @classmethod
     def setUpClass(cls):
         cls.tenant_id, cls.token = FIXTURE.create_tenant()
@@ -192,19 +198,21 @@ class CalendarE2ETest(unittest.TestCase):
         return getattr(self.stub, method)(
             request, metadata=self.auth if metadata is None else metadata, timeout=TIMEOUT)
 
-    def create_venue(self, name, address, zone):
-        return self.call("CreateVenue", pb.CreateVenueRequest(venue=pb.Venue(
-            name=name, address=address, time_zone=zone, capacity=120))).venue
-
     def occurrences(self, series_id):
         sessions, token = [], ""
         while True:
             reply = self.call("ListSeriesOccurrences", pb.ListSeriesOccurrencesRequest(
-                series_id=series_id, page_size=2, page_token=token))
+                series_id=series_id, page_size=self.PAGE_SIZE, page_token=token))
             sessions.extend(reply.sessions)
             token = reply.next_page_token
             if not token:
                 return sessions
+
+
+class CalendarE2ETest(SchedulingCase):
+    def create_venue(self, name, address, zone):
+        return self.call("CreateVenue", pb.CreateVenueRequest(venue=pb.Venue(
+            name=name, address=address, time_zone=zone, capacity=120))).venue
 
     def export(self, series_id):
         reply = self.call("ExportCalendar", pb.ExportCalendarRequest(series_id=series_id))

@@ -1,6 +1,7 @@
 // SchedulingService integration tests of ExportCalendar
-// (services/scheduling/calendar_logic.cc) for one session; a series' EXDATE
-// and RDATE are checked in scheduling_series_test.cc.
+// (services/scheduling/calendar_logic.cc): one session, the local times
+// around DST changes, and occurrences with their own details (overrides); a
+// series' EXDATE and RDATE are checked in scheduling_series_test.cc.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -91,6 +92,174 @@ TEST(SchedulingTest, ExportCalendarOfOneSession) {
   request.set_session_id("no-such-session");
   EXPECT_THAT(t.client.ExportCalendar(request),
               HasCode(absl::StatusCode::kNotFound));
+}
+
+absl::StatusOr<std::string> Export(TownhallClient& client,
+                                   const v1::Series& series) {
+  v1::ExportCalendarRequest request;
+  request.set_series_id(series.id());
+  absl::StatusOr<v1::ExportCalendarResponse> response =
+      client.ExportCalendar(request);
+  if (!response.ok()) return response.status();
+  return response->ics();
+}
+
+absl::Status CancelOccurrence(TownhallClient& client, const v1::Series& series,
+                              absl::Time original) {
+  v1::CancelOccurrenceRequest request;
+  request.set_series_id(series.id());
+  *request.mutable_original_start_time() = Ts(original);
+  return client.CancelOccurrence(request).status();
+}
+
+absl::Status MoveOccurrence(TownhallClient& client, const v1::Series& series,
+                            absl::Time original, absl::Time to) {
+  v1::MoveOccurrenceRequest request;
+  request.set_series_id(series.id());
+  *request.mutable_original_start_time() = Ts(original);
+  *request.mutable_new_start_time() = Ts(to);
+  return client.MoveOccurrence(request).status();
+}
+
+absl::Status Retitle(TownhallClient& client, const v1::Session& session,
+                     const std::string& title) {
+  v1::UpdateSessionRequest update;
+  update.mutable_session()->set_id(session.id());
+  update.mutable_session()->set_title(title);
+  update.mutable_update_mask()->add_paths("title");
+  update.set_etag(session.etag());
+  return client.UpdateSession(update).status();
+}
+
+// Weekly at 02:30 in New York from 2027-03-07, published: 02:30 does not
+// exist on 2027-03-14 and that occurrence lives at 03:30 EDT (07:30Z).
+absl::StatusOr<v1::Series> NewYorkSeries(TownhallClient& client, int count) {
+  return CreateSeries(
+      client,
+      OnlineSession("Town hall", Local("America/New_York", 2027, 3, 7, 2, 30),
+                    absl::Hours(1), "America/New_York"),
+      absl::StrCat("FREQ=WEEKLY;COUNT=", count), Publish());
+}
+
+TEST(SchedulingTest, ExportExcludesAnOccurrenceInADstGapByItsRruleValue) {
+  ASSERT_OK_AND_ASSIGN(Tenant t, NewTenant());
+  ASSERT_OK_AND_ASSIGN(v1::Series series, NewYorkSeries(t.client, 3));
+  ASSERT_OK_AND_ASSIGN(std::vector<v1::Session> occ,
+                       Occurrences(t.client, series.id()));
+  ASSERT_EQ(occ.size(), 3);
+  ASSERT_EQ(FromTs(occ[1].start_time()), Utc(2027, 3, 14, 7, 30));
+  ASSERT_OK(CancelOccurrence(t.client, series, Utc(2027, 3, 14, 7, 30)));
+  ASSERT_OK_AND_ASSIGN(std::string ics, Export(t.client, series));
+  EXPECT_THAT(ics,
+              HasSubstr("EXDATE;TZID=America/New_York:20270314T023000\r\n"))
+      << ics;
+  EXPECT_THAT(ics, Not(HasSubstr("20270314T033000"))) << ics;
+}
+
+TEST(SchedulingTest, ExportWritesRepeatedLocalTimesInUtc) {
+  ASSERT_OK_AND_ASSIGN(Tenant t, NewTenant());
+  // 01:30Z is Berlin's second 02:30 on 2027-10-31 (CET); written as
+  // TZID=Europe/Berlin:20271031T023000 it would read as the first (00:30Z).
+  ASSERT_OK_AND_ASSIGN(
+      v1::Session s,
+      CreateSession(t.client,
+                    OnlineSession("Open Day", Utc(2027, 10, 31, 1, 30),
+                                  absl::Hours(1), "Europe/Berlin")));
+  v1::ExportCalendarRequest request;
+  request.set_session_id(s.id());
+  ASSERT_OK_AND_ASSIGN(v1::ExportCalendarResponse single,
+                       t.client.ExportCalendar(request));
+  EXPECT_THAT(single.ics(), HasSubstr("DTSTART:20271031T013000Z\r\n"))
+      << single.ics();
+  EXPECT_THAT(single.ics(),
+              HasSubstr("DTEND;TZID=Europe/Berlin:20271031T033000\r\n"))
+      << single.ics();
+
+  // A series starting there keeps a local DTSTART (its RRULE repeats
+  // 02:30); that instance is an override of itself with its start in UTC.
+  ASSERT_OK_AND_ASSIGN(
+      v1::Series series,
+      CreateSeries(t.client,
+                   OnlineSession("Open Day", Utc(2027, 10, 31, 1, 30),
+                                 absl::Hours(1), "Europe/Berlin"),
+                   "FREQ=WEEKLY;COUNT=3"));
+  ASSERT_OK_AND_ASSIGN(std::string ics, Export(t.client, series));
+  EXPECT_THAT(ics, HasSubstr("DTSTART;TZID=Europe/Berlin:20271031T023000\r\n"))
+      << ics;
+  EXPECT_THAT(ics, HasSubstr("DURATION:PT1H\r\n")) << ics;
+  EXPECT_THAT(ics,
+              HasSubstr("RECURRENCE-ID;TZID=Europe/Berlin:20271031T023000\r\n"))
+      << ics;
+  EXPECT_THAT(ics, HasSubstr("DTSTART:20271031T013000Z\r\n")) << ics;
+
+  // An occurrence moved into the repeated hour: a UTC RDATE.
+  ASSERT_OK_AND_ASSIGN(
+      v1::Series weekly,
+      CreateSeries(t.client,
+                   OnlineSession("Consular hour", Utc(2027, 10, 24, 8),
+                                 absl::Hours(1), "Europe/Berlin"),
+                   "FREQ=WEEKLY;COUNT=3"));
+  ASSERT_OK(MoveOccurrence(t.client, weekly, Utc(2027, 10, 31, 9),
+                           Utc(2027, 10, 31, 1, 30)));
+  ASSERT_OK_AND_ASSIGN(ics, Export(t.client, weekly));
+  EXPECT_THAT(ics, HasSubstr("RDATE:20271031T013000Z\r\n")) << ics;
+  EXPECT_THAT(ics, HasSubstr("EXDATE;TZID=Europe/Berlin:20271031T100000\r\n"))
+      << ics;
+}
+
+TEST(SchedulingTest, ExportsEditedOccurrencesAsOverrides) {
+  ASSERT_OK_AND_ASSIGN(Tenant t, NewTenant());
+  ASSERT_OK_AND_ASSIGN(v1::Series series, NewYorkSeries(t.client, 4));
+  ASSERT_OK_AND_ASSIGN(std::vector<v1::Session> occ,
+                       Occurrences(t.client, series.id()));
+  ASSERT_EQ(occ.size(), 4);
+  // The 2nd (in the DST gap) gets its own title; the 3rd its own title and
+  // time; the 4th is only moved (EXDATE + RDATE, as before).
+  ASSERT_OK(Retitle(t.client, occ[1], "Town hall with the consul"));
+  ASSERT_OK(MoveOccurrence(t.client, series, FromTs(occ[2].start_time()),
+                           FromTs(occ[2].start_time()) + absl::Hours(3)));
+  ASSERT_OK_AND_ASSIGN(v1::Session third, GetSession(t.client, occ[2].id()));
+  ASSERT_OK(Retitle(t.client, third, "Town hall (later)"));
+  const absl::Time fourth_to = FromTs(occ[3].start_time()) + absl::Hours(24);
+  ASSERT_OK(
+      MoveOccurrence(t.client, series, FromTs(occ[3].start_time()), fourth_to));
+
+  ASSERT_OK_AND_ASSIGN(std::string ics, Export(t.client, series));
+  const std::string uid = absl::StrCat("UID:", series.id(), "@townhall\r\n");
+  std::vector<std::string> events =
+      absl::StrSplit(ics, "BEGIN:VEVENT\r\n", absl::SkipEmpty());
+  events.erase(events.begin());  // The calendar's header and VTIMEZONE.
+  ASSERT_EQ(events.size(), 3) << ics;
+  for (const std::string& e : events) EXPECT_THAT(e, HasSubstr(uid)) << ics;
+  // The master: the 4th excluded and added back moved, nothing else.
+  EXPECT_THAT(events[0], HasSubstr("RRULE:FREQ=WEEKLY;COUNT=4\r\n"));
+  EXPECT_THAT(events[0],
+              HasSubstr("EXDATE;TZID=America/New_York:20270328T023000\r\n"));
+  EXPECT_THAT(events[0],
+              HasSubstr("RDATE;TZID=America/New_York:20270329T023000\r\n"));
+  EXPECT_THAT(events[0], Not(HasSubstr("20270314T")));
+  EXPECT_THAT(events[0], Not(HasSubstr("20270321T")));
+  // The overrides name the instances as the RRULE generates them.
+  EXPECT_THAT(events[1],
+              HasSubstr("RECURRENCE-ID;TZID=America/New_York:20270314T023000"));
+  EXPECT_THAT(events[1], HasSubstr("SUMMARY:Town hall with the consul\r\n"));
+  EXPECT_THAT(events[1],
+              HasSubstr("DTSTART;TZID=America/New_York:20270314T033000\r\n"));
+  EXPECT_THAT(events[2],
+              HasSubstr("RECURRENCE-ID;TZID=America/New_York:20270321T023000"));
+  EXPECT_THAT(events[2], HasSubstr("SUMMARY:Town hall (later)\r\n"));
+  EXPECT_THAT(events[2],
+              HasSubstr("DTSTART;TZID=America/New_York:20270321T053000\r\n"));
+  for (const std::string& e : {events[1], events[2]}) {
+    EXPECT_THAT(e, Not(HasSubstr("RRULE"))) << e;
+    EXPECT_THAT(e, Not(HasSubstr("EXDATE"))) << e;
+  }
+
+  // Cancelled, an edited occurrence is an EXDATE again.
+  ASSERT_OK(CancelOccurrence(t.client, series, FromTs(occ[1].start_time())));
+  ASSERT_OK_AND_ASSIGN(ics, Export(t.client, series));
+  EXPECT_THAT(ics, HasSubstr("EXDATE;TZID=America/New_York:20270314T023000"));
+  EXPECT_THAT(ics, Not(HasSubstr("Town hall with the consul")));
 }
 
 }  // namespace
