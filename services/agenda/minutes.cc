@@ -23,6 +23,9 @@ std::string ItemStatusName(v1::AgendaItemStatus s) {
 std::string ActionStatusName(v1::ActionItemStatus s) {
   return Suffix(v1::ActionItemStatus_Name(s), "ACTION_ITEM_STATUS_");
 }
+std::string QuestionStatusName(v1::QuestionStatus s) {
+  return Suffix(v1::QuestionStatus_Name(s), "QUESTION_STATUS_");
+}
 
 std::string ExecutorText(const v1::Executor& executor) {
   switch (executor.executor_case()) {
@@ -103,6 +106,15 @@ std::string MinutesMarkdown(const v1::Session& session,
     if (item.action_item_ids_size() > 0) {
       absl::StrAppend(&md, "\nCarried action items: ",
                       absl::StrJoin(item.action_item_ids(), ", "), "\n");
+    }
+    if (item.questions_size() > 0) {
+      absl::StrAppend(&md, "\nCarried questions:\n\n");
+    }
+    for (const v1::FollowUpQuestion& question : item.questions()) {
+      absl::StrAppend(&md, "- ", question.question_id(), " (",
+                      QuestionStatusName(question.status()), ")",
+                      question.text().empty() ? "" : ": ", question.text(),
+                      "\n");
     }
   }
   absl::StrAppend(&md, "\n## Action items\n\n");

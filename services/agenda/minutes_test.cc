@@ -96,6 +96,31 @@ TEST(MinutesMarkdownTest, AnItemOnTimeHasNoOverrunAndNoActionsSaysNone) {
   EXPECT_THAT(md, HasSubstr("## Action items\n\nNone.\n"));
 }
 
+TEST(MinutesMarkdownTest, ListsTheFollowUpItemsCarriedQuestions) {
+  v1::AgendaSnapshot agenda = Agenda();
+  v1::AgendaItem* follow_up = agenda.mutable_items(1);
+  follow_up->set_kind(v1::AGENDA_ITEM_KIND_FOLLOW_UP);
+  v1::FollowUpQuestion* answered = follow_up->add_questions();
+  answered->set_question_id("q1");
+  answered->set_status(v1::QUESTION_STATUS_ANSWERED);
+  answered->set_text("When do consular days start?");
+  v1::FollowUpQuestion* pending = follow_up->add_questions();
+  pending->set_question_id("q2");
+  pending->set_status(v1::QUESTION_STATUS_PENDING);
+  std::string md =
+      MinutesMarkdown(TashkentSession(), agenda, absl::UTCTimeZone());
+  EXPECT_THAT(md, HasSubstr("Carried questions:\n\n"
+                            "- q1 (ANSWERED): When do consular days start?\n"
+                            "- q2 (PENDING)\n"));
+  // Items without carried questions say nothing of them.
+  EXPECT_THAT(MinutesMarkdown(TashkentSession(), Agenda(), absl::UTCTimeZone()),
+              Not(HasSubstr("Carried questions")));
+  ASSERT_OK_AND_ASSIGN(std::string json,
+                       MinutesJson(TashkentSession(), agenda));
+  EXPECT_THAT(json, HasSubstr("\"questions\":[{\"questionId\":\"q1\","
+                              "\"status\":\"QUESTION_STATUS_ANSWERED\""));
+}
+
 TEST(MinutesJsonTest, IsAStableDocumentGroupingOutcomesByItem) {
   ASSERT_OK_AND_ASSIGN(std::string json,
                        MinutesJson(TashkentSession(), Agenda()));

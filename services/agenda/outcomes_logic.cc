@@ -9,6 +9,7 @@
 #include "absl/time/clock.h"
 #include "services/agenda/agenda_rules.h"
 #include "services/agenda/agenda_store.h"
+#include "services/agenda/follow_up_link.h"
 #include "services/agenda/minutes.h"
 #include "services/common/auth/authorization.h"
 #include "services/common/ids.h"
@@ -222,7 +223,8 @@ absl::Status OutcomesLogic::PrepareFollowUp(
   item.set_title(kFollowUpTitle);
   item.set_description(
       "Action items agreed in earlier sessions of this series that are "
-      "still open or in progress.");
+      "still open or in progress, and the questions carried over from the "
+      "previous occurrence.");
   item.set_status(v1::AGENDA_ITEM_STATUS_PENDING);
   item.set_kind(v1::AGENDA_ITEM_KIND_FOLLOW_UP);
   absl::Time now = absl::Now();
@@ -236,8 +238,13 @@ absl::Status OutcomesLogic::PrepareFollowUp(
       outcome.values.empty()) {
     return UnexpectedOutcome(outcome);
   }
-  TH_RETURN_IF_ERROR(
-      DecodeItem(outcome.values[0], now, response->mutable_item()));
+  // The questions carried into this session, from its question queue (a
+  // second slot, a second script).
+  TH_ASSIGN_OR_RETURN(
+      std::string linked,
+      LinkFollowUpQuestions(redis, caller.tenant_id, session.id(), now));
+  TH_RETURN_IF_ERROR(DecodeItem(linked.empty() ? outcome.values[0] : linked,
+                                now, response->mutable_item()));
   for (size_t i = 1; i < outcome.values.size(); ++i) {
     TH_RETURN_IF_ERROR(
         FromStoredJson(outcome.values[i], response->add_action_items()));

@@ -1,6 +1,7 @@
 // Moderator actions: the six single-question actions of lua/moderate.lua
 // (one implementation, a table of what differs), merges, undo and carrying
 // questions over to the next occurrence.
+#include <algorithm>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -8,7 +9,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "services/agenda/follow_up_link.h"
 #include "services/common/auth/authorization.h"
+#include "services/common/logging.h"
 #include "services/common/proto_time.h"
 #include "services/common/redis/idempotency_key.h"
 #include "services/common/status.h"
@@ -31,6 +34,30 @@ constexpr TextLimits kReason{
 constexpr TextLimits kAnswer{
     .min_chars = 0, .max_chars = 5000, .multiline = true, .visible_only = true};
 constexpr int kMaxMerge = 50;
+
+// True when one of `questions` was carried into its session.
+template <typename Questions>
+bool AnyCarried(const Questions& questions) {
+  return std::any_of(questions.begin(), questions.end(),
+                     [](const v1::Question& question) {
+                       return !question.carried_from_session_id().empty();
+                     });
+}
+
+// Keeps the session's FOLLOW_UP item current (its links to the questions
+// carried into the session, with their status) after a moderator changed
+// a carried question. The moderation is done by then: a failed link is
+// logged, not answered, and mended by the next one.
+void Relink(const Principal& caller, RedisConnection& redis,
+            const std::string& session_id) {
+  absl::StatusOr<std::string> linked = agenda::LinkFollowUpQuestions(
+      redis, caller.tenant_id, session_id, absl::Now());
+  if (!linked.ok()) {
+    LogWarning(
+        "follow-up link failed",
+        {{"session_id", session_id}, {"error", linked.status().ToString()}});
+  }
+}
 
 // What one lua/moderate.lua action takes and how it is refused.
 struct ModerationAction {
@@ -109,6 +136,7 @@ absl::StatusOr<std::vector<v1::Question>> Moderate(
     TH_ASSIGN_OR_RETURN(questions.emplace_back(),
                         internal::ForViewer(viewer, json));
   }
+  if (AnyCarried(questions)) Relink(caller, redis, session_id);
   return questions;
 }
 
@@ -215,6 +243,10 @@ absl::Status QuestionLogic::MergeQuestions(
     TH_ASSIGN_OR_RETURN(*response->add_merged(),
                         internal::ForViewer(viewer, outcome.values[i]));
   }
+  if (AnyCarried(response->merged()) ||
+      !response->question().carried_from_session_id().empty()) {
+    Relink(caller, redis, request.session_id());
+  }
   return absl::OkStatus();
 }
 
@@ -243,6 +275,9 @@ absl::Status QuestionLogic::UndoModeration(
   for (size_t i = 1; i < outcome.values.size(); ++i) {
     TH_ASSIGN_OR_RETURN(*response->add_questions(),
                         internal::ForViewer(viewer, outcome.values[i]));
+  }
+  if (AnyCarried(response->questions())) {
+    Relink(caller, redis, request.session_id());
   }
   return absl::OkStatus();
 }
@@ -273,24 +308,33 @@ absl::Status QuestionLogic::CarryOverQuestions(
   const QuestionStore from(redis, caller.tenant_id, session.id());
   TH_ASSIGN_OR_RETURN(ScriptOutcome read,
                       from.RunScript(lua::kCarryOutScript, {"read"}));
-  if (read.values.empty()) return absl::OkStatus();
-  const std::string now = FormatRfc3339(absl::Now());
-  const internal::Actor actor = ActorOf(caller);
-  std::vector<std::string> in_args = {session.id(), next->id(), now};
-  std::vector<std::string> out_args = {"mark", next->id(), actor.id, actor.role,
-                                       now};
-  // read: (id, hash JSON, voters JSON) per question.
-  for (size_t i = 0; i + 2 < read.values.size(); i += 3) {
-    out_args.push_back(read.values[i]);
-    in_args.push_back(read.values[i + 1]);
-    in_args.push_back(read.values[i + 2]);
+  if (!read.values.empty()) {
+    const std::string now = FormatRfc3339(absl::Now());
+    const internal::Actor actor = ActorOf(caller);
+    std::vector<std::string> in_args = {session.id(), next->id(), now};
+    std::vector<std::string> out_args = {"mark", next->id(), actor.id,
+                                         actor.role, now};
+    // read: (id, hash JSON, voters JSON) per question.
+    for (size_t i = 0; i + 2 < read.values.size(); i += 3) {
+      out_args.push_back(read.values[i]);
+      in_args.push_back(read.values[i + 1]);
+      in_args.push_back(read.values[i + 2]);
+    }
+    TH_RETURN_IF_ERROR(QuestionStore(redis, caller.tenant_id, next->id())
+                           .RunScript(lua::kCarryInScript, in_args)
+                           .status());
+    TH_ASSIGN_OR_RETURN(ScriptOutcome marked,
+                        from.RunScript(lua::kCarryOutScript, out_args));
+    for (const std::string& id : marked.values) response->add_question_ids(id);
   }
-  TH_RETURN_IF_ERROR(QuestionStore(redis, caller.tenant_id, next->id())
-                         .RunScript(lua::kCarryInScript, in_args)
-                         .status());
-  TH_ASSIGN_OR_RETURN(ScriptOutcome marked,
-                      from.RunScript(lua::kCarryOutScript, out_args));
-  for (const std::string& id : marked.values) response->add_question_ids(id);
+  // The next occurrence's FOLLOW_UP item links the questions that arrived;
+  // this one's shows those it had received as CARRIED on. Idempotent like
+  // the rest, and run on a repeat too, so a retry mends a failure here.
+  for (const std::string& id : {session.id(), next->id()}) {
+    TH_RETURN_IF_ERROR(
+        agenda::LinkFollowUpQuestions(redis, caller.tenant_id, id, absl::Now())
+            .status());
+  }
   return absl::OkStatus();
 }
 

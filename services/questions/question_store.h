@@ -29,33 +29,10 @@
 #include "services/common/redis/lua_script.h"
 #include "services/common/redis/redis_connection.h"
 #include "services/common/redis/script_outcome.h"
-#include "services/common/tenant_keys.h"
+#include "services/questions/question_keys.h"
 #include "townhall/v1/questions.pb.h"
 
 namespace townhall::questions {
-
-// "th:{s:<tenant>:<session>}" without the trailing colon.
-inline std::string QueueScope(absl::string_view tenant_id,
-                              absl::string_view session_id) {
-  return absl::StrCat("th:{s:", tenant_id, ":", session_id, "}");
-}
-
-// "th:{s:<tenant>:<session>}:": KEYS[1] of every questions script.
-inline std::string QueuePrefix(absl::string_view tenant_id,
-                               absl::string_view session_id) {
-  return absl::StrCat(QueueScope(tenant_id, session_id), ":");
-}
-
-// The session's question feed: <prefix>version, <prefix>events.
-inline FeedKeys QueueFeedKeys(absl::string_view tenant_id,
-                              absl::string_view session_id) {
-  return FeedKeys::ForScope(QueueScope(tenant_id, session_id));
-}
-
-// STRING: the tenant's QuestionPolicy (binary proto).
-inline std::string QuestionPolicyKey(absl::string_view tenant_id) {
-  return absl::StrCat(TenantPrefix(tenant_id), "questions:policy");
-}
 
 // One session's queue. One store per call (it wraps the worker's
 // connection).

@@ -8,9 +8,11 @@ delegates of four organizations raise their hands on the labour-migration
 topic and are called fairly (first-time speakers first, at most two per
 organization); the seven agreements are recorded with responsible
 executors and deadlines; the minutes are exported; the next occurrence of
-the monthly series gets a follow-up item with the open action items, and
-closing one there shows it closed from the first occurrence too. A watcher
-sees the changes live.
+the monthly series gets a follow-up item with the open action items and
+the questions carried over, linked with their status as it changes there,
+and closing an action item there shows it closed from the first occurrence
+too. Delegates held back by the per-organization limit are shown HELD with
+the reason. A watcher sees the changes live.
 
 Run: TOWNHALLD=<build>/services/townhalld/townhalld \
      TOWNHALL_PYTHON_DIR=<build>/python /usr/bin/python3 test_agenda_e2e.py
@@ -60,16 +62,24 @@ AGREEMENTS = [
      {"department": "Committee on Interethnic Relations and Friendly Ties"}, 150),
 ]
 
+# Asked in the first occurrence, unanswered there, carried to the next.
+CARRIED = [
+    "Mehnat muhojirlari uchun sugʻurta qachon ishga tushadi?",
+    "Когда откроется консульский пункт в Екатеринбурге?",
+]
+
 FIXTURE = None
-ag = ag_grpc = sched = sched_grpc = reg = reg_grpc = None
+ag = ag_grpc = sched = sched_grpc = reg = reg_grpc = q = q_grpc = None
 
 
 def setUpModule():
-    global FIXTURE, ag, ag_grpc, sched, sched_grpc, reg, reg_grpc
+    global FIXTURE, ag, ag_grpc, sched, sched_grpc, reg, reg_grpc, q, q_grpc
     sched, sched_grpc, _, _ = townhalld_fixture.import_stubs()
     from townhall.v1 import agenda_pb2, agenda_pb2_grpc  # noqa: E402
+    from townhall.v1 import questions_pb2, questions_pb2_grpc  # noqa: E402
     from townhall.v1 import registration_pb2, registration_pb2_grpc  # noqa: E402
     ag, ag_grpc = agenda_pb2, agenda_pb2_grpc
+    q, q_grpc = questions_pb2, questions_pb2_grpc
     reg, reg_grpc = registration_pb2, registration_pb2_grpc
     FIXTURE = townhalld_fixture.TownhalldFixture()
     FIXTURE.start()
@@ -96,6 +106,7 @@ class ReferenceEventAgendaTest(unittest.TestCase):
         self.agenda = ag_grpc.AgendaServiceStub(self.channel)
         self.sched = sched_grpc.SchedulingServiceStub(self.channel)
         self.reg = reg_grpc.RegistrationServiceStub(self.channel)
+        self.questions = q_grpc.QuestionServiceStub(self.channel)
 
     def tearDown(self):
         self.channel.close()
@@ -213,18 +224,56 @@ class ReferenceEventAgendaTest(unittest.TestCase):
             session_id=first, format=ag.MINUTES_FORMAT_JSON)).content)
         self.assertIn("Sugʻurta", json.dumps(as_json, ensure_ascii=False))
 
+        # Two questions are left unanswered.
+        asked = []
+        for n, text in enumerate(CARRIED):
+            pid, _, token = people[n]
+            asked.append(self.call(self.questions.SubmitQuestion, q.SubmitQuestionRequest(
+                session_id=first, participant_id=pid, text=text,
+                request_id=f"carried-{n}"), md=auth(token)).question.id)
+
         # One measure is started right away.
         started = next(iter(outcomes))
         self.call(self.agenda.UpdateActionItem, ag.UpdateActionItemRequest(
             session_id=first, action_item_id=started,
             status=ag.ACTION_ITEM_STATUS_IN_PROGRESS, note="Ishchi guruh tuzildi"))
         self.call(self.sched.EndSession, sched.EndSessionRequest(session_id=first))
+        carried = self.call(self.questions.CarryOverQuestions, q.CarryOverQuestionsRequest(
+            session_id=first))
+        self.assertEqual(carried.target_session_id, second)
+        self.assertEqual(sorted(carried.question_ids), sorted(asked))
 
-        # The next occurrence: a follow-up item with the seven open measures.
+        # The next occurrence: a follow-up item with the seven open measures
+        # and the two carried questions, with their status.
         follow = self.call(self.agenda.PrepareFollowUp,
                            ag.PrepareFollowUpRequest(session_id=second))
         self.assertEqual(follow.item.kind, ag.AGENDA_ITEM_KIND_FOLLOW_UP)
         self.assertEqual(sorted(follow.item.action_item_ids), sorted(outcomes))
+        self.assertEqual(sorted(l.question_id for l in follow.item.questions), sorted(asked))
+        for link in follow.item.questions:
+            self.assertEqual(link.carried_from_session_id, first)
+            self.assertIn(link.status, (q.QUESTION_STATUS_PENDING, q.QUESTION_STATUS_APPROVED))
+        # Answered there: the link follows, in reads and in the minutes.
+        answered = asked[0]
+        if {l.question_id: l.status for l in follow.item.questions}[answered] == \
+                q.QUESTION_STATUS_PENDING:
+            self.call(self.questions.ApproveQuestion, q.ApproveQuestionRequest(
+                session_id=second, question_id=answered))
+        self.call(self.questions.MarkAnswered, q.MarkAnsweredRequest(
+            session_id=second, question_id=answered, answer="Yanvardan"))
+        linked = {l.question_id: l for l in self.call(
+            self.agenda.GetAgenda, ag.GetAgendaRequest(session_id=second)).agenda.items[0].questions}
+        self.assertEqual(linked[answered].status, q.QUESTION_STATUS_ANSWERED)
+        self.assertEqual(linked[answered].text, CARRIED[0])
+        minutes = self.call(self.agenda.ExportMinutes, ag.ExportMinutesRequest(
+            session_id=second, format=ag.MINUTES_FORMAT_MARKDOWN)).content
+        self.assertIn(f"- {answered} (ANSWERED): {CARRIED[0]}", minutes)
+        # Another tenant does not find the session.
+        _, stranger = FIXTURE.create_tenant()
+        with self.assertRaises(grpc.RpcError) as hidden:
+            self.call(self.agenda.GetAgenda, ag.GetAgendaRequest(session_id=second),
+                      md=auth(stranger))
+        self.assertEqual(hidden.exception.code(), grpc.StatusCode.NOT_FOUND)
         again = self.call(self.agenda.PrepareFollowUp,
                           ag.PrepareFollowUpRequest(session_id=second))
         self.assertEqual(again.item.id, follow.item.id)
@@ -286,6 +335,9 @@ class ReferenceEventAgendaTest(unittest.TestCase):
             if not reply.HasField("speaker") or not reply.speaker.participant_id:
                 break
             called.append(reply.speaker.participant_id)
+        # Nobody was called: the reply shows why (three hands held back).
+        self.assertEqual([s.state for s in reply.queue.speakers].count(
+            ag.SPEAKER_STATE_HELD), 3)
         org_of = {pid: org for pid, org, _ in people}
         per_org = {}
         for pid in called:
@@ -301,7 +353,16 @@ class ReferenceEventAgendaTest(unittest.TestCase):
         queue = self.call(self.agenda.GetSpeakersQueue, ag.GetSpeakersQueueRequest(
             session_id=session_id, agenda_item_id=item_id)).queue
         waiting = [s for s in queue.speakers if s.state == ag.SPEAKER_STATE_WAITING]
-        self.assertEqual(len(waiting), 3)  # held back by the per-organization limit
+        self.assertEqual(waiting, [])
+        # Held back by the per-organization limit, and shown so.
+        held = [s for s in queue.speakers if s.state == ag.SPEAKER_STATE_HELD]
+        self.assertEqual(len(held), 3)
+        for speaker in held:
+            self.assertEqual(speaker.hold_reason,
+                             ag.SPEAKER_HOLD_REASON_ORGANIZATION_LIMIT)
+            self.assertIn(f"organization {speaker.organization_id} is at its limit of 2",
+                          speaker.hold_detail)
+            self.assertGreaterEqual(per_org[speaker.organization_id], 2)
 
 
 if __name__ == "__main__":

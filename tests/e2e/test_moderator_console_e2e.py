@@ -10,7 +10,9 @@ sees it move to the open questions, sees its vote count change when
 delegates vote from another client, pins it, rejects another with a reason
 typed in Uzbek, and after townhalld restarts on the same port it reconnects
 by itself and shows what changed meanwhile. Every action is checked on the
-server too.
+server too. With at most one speaker per organization, a second delegate of
+the same organization is shown held back, and when nobody can be called the
+console says why.
 
 Run: TOWNHALLD=<build>/services/townhalld/townhalld \
      TOWNHALLCTL=<build>/clients/cpp/townhallctl/townhallctl \
@@ -369,6 +371,46 @@ class ModeratorConsoleTest(unittest.TestCase):
         while time.monotonic() < deadline and self.tmux.exit_status() is None:
             time.sleep(0.1)
         self.assertEqual(self.tmux.exit_status(), 0, self.tmux.stderr())
+
+    def test_says_why_nobody_is_next(self):
+        session_id = self.live_session()
+        topic = self.call(self.agenda.CreateAgendaItem, ag.CreateAgendaItemRequest(
+            session_id=session_id, item=ag.AgendaItem(title="Sugʻurta himoyasi"))).item
+        self.call(self.agenda.ActivateAgendaItem, ag.ActivateAgendaItemRequest(
+            session_id=session_id, agenda_item_id=topic.id))
+        self.call(self.agenda.SetSpeakersQueueOptions, ag.SetSpeakersQueueOptionsRequest(
+            session_id=session_id, agenda_item_id=topic.id,
+            options=ag.SpeakersQueueOptions(max_speakers_per_organization=1)))
+        # All three delegates are of one organization.
+        dilnoza, aziz, _ = self.delegates(session_id)
+        for participant_id, token in (dilnoza, aziz):
+            self.call(self.agenda.RaiseHand, ag.RaiseHandRequest(
+                session_id=session_id, agenda_item_id=topic.id,
+                participant_id=participant_id), md=auth(token))
+
+        self.start_console(session_id)
+        self.wait_for("one waiting, one held", lambda l: (
+            row_of(l, "1. Dilnoza Karimova") is not None
+            and row_of(l, "held: Aziz Rahimov  organization ") is not None
+            and row_of(l, "1 waiting, 1 held, 0 spoke") is not None))
+
+        self.tmux.send("n")
+        self.wait_for("Dilnoza on the floor",
+                      lambda l: row_of(l, "Speaking: Dilnoza Karimova") is not None)
+        # Nobody is callable: the status line and the queue say why.
+        self.tmux.send("n")
+        lines = self.wait_for("the reason nobody is next", lambda l: row_of(
+            l, "nobody is next; held back: Aziz Rahimov (organization ") is not None
+            and row_of(l, "0 waiting, 1 held, 1 spoke") is not None)
+        self.assertIsNotNone(row_of(lines, "is at its limit of 1 speaker on this item"))
+        queue = self.call(self.agenda.GetSpeakersQueue, ag.GetSpeakersQueueRequest(
+            session_id=session_id, agenda_item_id=topic.id)).queue
+        self.assertEqual([(s.participant_id, s.state, s.hold_reason) for s in queue.speakers
+                          if s.state == ag.SPEAKER_STATE_HELD],
+                         [(aziz[0], ag.SPEAKER_STATE_HELD,
+                           ag.SPEAKER_HOLD_REASON_ORGANIZATION_LIMIT)])
+        self.tmux.send("q")
+
 
 if __name__ == "__main__":
     if shutil.which("tmux") is None:

@@ -433,6 +433,18 @@ constexpr std::array<ScriptCase, agenda::lua::kScriptCount> kAgenda = {{
             R"({"id":"itm-follow-up","title":"Follow-up","kind":"AGENDA_ITEM_KIND_FOLLOW_UP","status":"AGENDA_ITEM_STATUS_PENDING"})",
             kNow})};
      }},
+    // The FOLLOW_UP item's question links (follow_up_link.h): the links
+    // read_carried.lua read in the queue's own slot, as JSON.
+    {&agenda::lua::kLinkFollowUpScript,
+     [] {
+       return Calls{Agenda(
+           kNextSession,
+           {absl::StrCat(
+                R"([{"questionId":")", kQuestion,
+                R"(","status":"QUESTION_STATUS_APPROVED","carriedFromSessionId":")",
+                kSession, R"("}])"),
+            kNow})};
+     }},
     {&agenda::lua::kReadAgendaScript,
      [] {
        return Calls{Agenda(kSession, {"agenda"}),
@@ -570,6 +582,11 @@ constexpr std::array<ScriptCase, questions::lua::kScriptCount> kQuestions = {{
                  kNow, R"(","updated":")", kNow, R"(","status":"APPROVED"})"),
              R"({"par-ben":"1936595100000"})"}}};
      }},
+    // The other half of the follow-up link: the questions carried in.
+    {&questions::lua::kReadCarriedScript,
+     [] {
+       return Calls{{{Queue(kNextSession)}, {}}};
+     }},
 }};
 
 constexpr std::array<ScriptCase, questions::vote_lua::kScriptCount> kVote = {{
@@ -665,10 +682,9 @@ class ClusterScriptsTest : public ::testing::Test {
   // fails here, not only those that happen to cross nodes. (Read-only
   // scripts have one already: `#!lua flags=no-writes`.)
   absl::Status Run(const LuaScript& script, const Call& call) {
-    const LuaScript strict(script.name(),
-                           absl::StartsWith(script.body(), "#!")
-                               ? script.body()
-                               : "#!lua\n" + script.body());
+    const LuaScript strict(script.name(), absl::StartsWith(script.body(), "#!")
+                                              ? script.body()
+                                              : "#!lua\n" + script.body());
     router_->set_deadline(absl::Now() + absl::Seconds(10));
     return router_->Eval(strict, call.keys, call.args).status();
   }

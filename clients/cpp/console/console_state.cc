@@ -290,8 +290,12 @@ void ConsoleState::ApplyAgenda(const v1::WatchAgendaResponse& message,
 }
 
 void ConsoleState::OnCommandDone(const Command& command,
-                                 const absl::Status& status) {
-  if (status.ok()) {
+                                 const absl::Status& status,
+                                 const v1::SpeakersQueue* queue) {
+  std::string nobody = queue == nullptr ? "" : NobodyNextReason(*queue);
+  if (status.ok() && !nobody.empty()) {
+    Tell(nobody, /*error=*/true);
+  } else if (status.ok()) {
     Tell(absl::StrCat("done: ", DescribeCommand(command)));
   } else {
     Tell(absl::StrCat(DescribeCommand(command),
@@ -299,6 +303,20 @@ void ConsoleState::OnCommandDone(const Command& command,
                       ": ", status.message()),
          /*error=*/true);
   }
+}
+
+std::string ConsoleState::NobodyNextReason(
+    const v1::SpeakersQueue& queue) const {
+  std::vector<std::string> held;
+  for (const v1::Speaker& speaker : queue.speakers()) {
+    if (speaker.state() == v1::SPEAKER_STATE_WAITING) return "";
+    if (speaker.state() == v1::SPEAKER_STATE_HELD) {
+      held.push_back(absl::StrCat(ParticipantName(speaker.participant_id()),
+                                  " (", speaker.hold_detail(), ")"));
+    }
+  }
+  if (held.empty()) return "nobody is next: no hand is raised";
+  return absl::StrCat("nobody is next; held back: ", absl::StrJoin(held, "; "));
 }
 
 std::vector<std::string> ConsoleState::TakeNamesToFetch() {

@@ -189,8 +189,15 @@ class ConsoleState {
   void SetAgendaStream(StreamStatus status) {
     agenda_stream_ = std::move(status);
   }
-  // Reports a command's outcome in the status line.
-  void OnCommandDone(const Command& command, const absl::Status& status);
+  // Reports a command's outcome in the status line. `queue`: the speakers'
+  // queue a CallNextSpeaker answered when it called nobody (then the line
+  // says why: NobodyNextReason).
+  void OnCommandDone(const Command& command, const absl::Status& status,
+                     const v1::SpeakersQueue* queue = nullptr);
+  // Why calling the next speaker of `queue` finds nobody: "" when someone
+  // is waiting to be called; else the hands held back (with their reasons)
+  // or that no hand is raised.
+  std::string NobodyNextReason(const v1::SpeakersQueue& queue) const;
   // Returns, once each, the participants on screen (speakers, authors)
   // whose names the console has not asked for yet.
   std::vector<std::string> TakeNamesToFetch();

@@ -374,6 +374,34 @@ TEST_F(ConsoleStateTest, ServerErrorsGoToTheStatusLine) {
   EXPECT_EQ(state_.status().text, "done: pin a1");
 }
 
+TEST_F(ConsoleStateTest, CallingNobodySaysWhy) {
+  Command command{.kind = Command::Kind::kCallNextSpeaker,
+                  .agenda_item_id = "i1"};
+  v1::SpeakersQueue queue;
+  *queue.add_speakers() = MakeSpeaker("a1", v1::SPEAKER_STATE_DONE);
+  state_.OnCommandDone(command, absl::OkStatus(), &queue);
+  EXPECT_TRUE(state_.status().error);
+  EXPECT_EQ(state_.status().text, "nobody is next: no hand is raised");
+  *queue.add_speakers() = HeldSpeaker("a2");
+  *queue.add_speakers() = HeldSpeaker("a3");
+  state_.SetParticipantName("a2", "Aziz");
+  state_.OnCommandDone(command, absl::OkStatus(), &queue);
+  EXPECT_EQ(state_.status().text,
+            "nobody is next; held back: Aziz (organization org-a2 is at its "
+            "limit of 1 speaker on this item, counting those called before); "
+            "a3 (organization org-a3 is at its limit of 1 speaker on this "
+            "item, counting those called before)");
+  // Someone waiting: calling nobody cannot happen, the usual line.
+  *queue.add_speakers() = MakeSpeaker("b1", v1::SPEAKER_STATE_WAITING);
+  EXPECT_EQ(state_.NobodyNextReason(queue), "");
+  state_.OnCommandDone(command, absl::OkStatus(), &queue);
+  EXPECT_FALSE(state_.status().error);
+  EXPECT_EQ(state_.status().text, "done: call the next speaker");
+  // A failure is a failure, whatever the queue.
+  state_.OnCommandDone(command, absl::UnavailableError("down"), &queue);
+  EXPECT_THAT(state_.status().text, ::testing::HasSubstr("failed"));
+}
+
 TEST_F(ConsoleStateTest, AsksOnceForTheNamesOnScreen) {
   v1::Question authored = MakeQuestion("p9", kPending, 0, 40);
   authored.set_author_participant_id("author-1");

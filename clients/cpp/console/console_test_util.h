@@ -82,6 +82,17 @@ inline v1::Speaker MakeSpeaker(const std::string& participant,
   return speaker;
 }
 
+// A speaker held back by the per-organization limit (as the server shows
+// one).
+inline v1::Speaker HeldSpeaker(const std::string& participant) {
+  v1::Speaker speaker = MakeSpeaker(participant, v1::SPEAKER_STATE_HELD);
+  speaker.set_hold_reason(v1::SPEAKER_HOLD_REASON_ORGANIZATION_LIMIT);
+  speaker.set_hold_detail("organization org-" + participant +
+                          " is at its limit of 1 speaker on this item, "
+                          "counting those called before");
+  return speaker;
+}
+
 inline v1::WatchAgendaResponse AgendaSnapshot(
     int64_t version, const std::vector<v1::AgendaItem>& items,
     const std::string& active = "",

@@ -124,6 +124,7 @@ void LayoutAgenda(const ConsoleState& state, int top, int height, int left,
   } else {
     absl::Duration limit = FromProto(queue->options().speaking_time_limit());
     int waiting = 0;
+    int held = 0;
     int done = 0;
     bool speaking = false;
     for (const v1::Speaker& speaker : queue->speakers()) {
@@ -147,6 +148,11 @@ void LayoutAgenda(const ConsoleState& state, int top, int height, int left,
                            speaker.first_time() ? "  first time" : ""),
               Style::kNormal);
           break;
+        case v1::SPEAKER_STATE_HELD:
+          ++held;
+          put(absl::StrCat("   held: ", who, "  ", speaker.hold_detail()),
+              Style::kDim);
+          break;
         case v1::SPEAKER_STATE_DONE:
           ++done;
           break;
@@ -154,9 +160,14 @@ void LayoutAgenda(const ConsoleState& state, int top, int height, int left,
           break;
       }
     }
-    if (!speaking && waiting == 0)
+    if (waiting == 0 && held > 0) {
+      put(absl::StrCat("   ", state.NobodyNextReason(*queue)), Style::kError);
+    } else if (!speaking && waiting == 0) {
       put("   (nobody has raised a hand)", Style::kDim);
-    put(absl::StrCat("   ", waiting, " waiting, ", done, " spoke"),
+    }
+    put(absl::StrCat("   ", waiting, " waiting, ",
+                     held > 0 ? absl::StrCat(held, " held, ") : "", done,
+                     " spoke"),
         Style::kDim);
   }
   ++row;

@@ -86,6 +86,26 @@ TEST_F(ConsoleViewTest, ShowsStreamsAgendaAndQuestions) {
   EXPECT_THAT(rows[49], HasSubstr("q quit"));
 }
 
+TEST_F(ConsoleViewTest, SaysWhyNobodyIsNextWhenEveryHandIsHeld) {
+  std::vector<std::string> rows = Rows();
+  EXPECT_EQ(RowOf(rows, "nobody is next"), -1);  // p-dilnoza is waiting
+  state_.ApplyAgenda(
+      SpeakersChange(5, "i1",
+                     {MakeSpeaker("p-alisher", v1::SPEAKER_STATE_DONE),
+                      HeldSpeaker("p-dilnoza")}),
+      kNow);
+  state_.SetParticipantName("p-dilnoza", "Dilnoza Karimova");
+  rows = Rows();
+  // The queue pane is narrow: the reasons are cut there (the status line
+  // has them whole: ConsoleStateTest.CallingNobodySaysWhy).
+  int held = RowOf(rows, "held: Dilnoza Karimova  organization org-p-");
+  int why = RowOf(rows, "nobody is next; held back: Dilnoza");
+  ASSERT_GE(held, 0);
+  EXPECT_GT(why, held);
+  EXPECT_GE(RowOf(rows, "0 waiting, 1 held, 1 spoke"), 0);
+  EXPECT_EQ(RowOf(rows, "(nobody has raised a hand)"), -1);
+}
+
 TEST_F(ConsoleViewTest, ShowsNamesOnceKnown) {
   v1::Question authored = MakeQuestion("q9", v1::QUESTION_STATUS_APPROVED, 1,
                                        30, "Savol muallif bilan");

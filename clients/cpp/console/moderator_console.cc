@@ -7,6 +7,7 @@
 #include <functional>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -110,9 +111,12 @@ class CommandRunner {
 
   void Run(Command command) {
     Enqueue([this, command = std::move(command)] {
-      absl::Status status = Execute(command);
-      inbox_.Post([command, status](ConsoleState& state) {
-        state.OnCommandDone(command, status);
+      std::optional<v1::SpeakersQueue> nobody_called;
+      absl::Status status = Execute(command, &nobody_called);
+      inbox_.Post([command, status, nobody_called = std::move(nobody_called)](
+                      ConsoleState& state) {
+        state.OnCommandDone(command, status,
+                            nobody_called ? &*nobody_called : nullptr);
       });
     });
   }
@@ -205,7 +209,10 @@ class CommandRunner {
     return Call(method, *questions_, request, &response);
   }
 
-  absl::Status Execute(const Command& command) {
+  // Runs `command`; a CallNextSpeaker that called nobody leaves its queue in
+  // `nobody_called` (the status line says why).
+  absl::Status Execute(const Command& command,
+                       std::optional<v1::SpeakersQueue>* nobody_called) {
     using Stub = v1::QuestionService::Stub;
     switch (command.kind) {
       case Command::Kind::kApprove: {
@@ -247,8 +254,12 @@ class CommandRunner {
         request.set_session_id(session_id_);
         request.set_agenda_item_id(command.agenda_item_id);
         v1::CallNextSpeakerResponse response;
-        return Call(&v1::AgendaService::Stub::CallNextSpeaker, *agenda_,
-                    request, &response);
+        absl::Status status = Call(&v1::AgendaService::Stub::CallNextSpeaker,
+                                   *agenda_, request, &response);
+        if (status.ok() && !response.has_speaker()) {
+          *nobody_called = response.queue();
+        }
+        return status;
       }
       case Command::Kind::kFinishSpeaker: {
         v1::FinishSpeakerRequest request;

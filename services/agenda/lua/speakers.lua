@@ -12,6 +12,8 @@ local WAITING = 'SPEAKER_STATE_WAITING'
 local SPEAKING = 'SPEAKER_STATE_SPEAKING'
 local DONE = 'SPEAKER_STATE_DONE'
 local WITHDRAWN = 'SPEAKER_STATE_WITHDRAWN'
+-- Only in what is read: a held speaker is stored WAITING.
+local HELD = 'SPEAKER_STATE_HELD'
 
 local function items_key(s) return P .. 'agenda:' .. s .. ':items' end
 local function queue_key(s, i) return P .. 'agenda:' .. s .. ':queue:' .. i end
@@ -94,8 +96,23 @@ local function call_order(q, spoken)
   return order, callable
 end
 
--- The queue as the API shows it: speaking, waiting in call order, done,
--- withdrawn. cjson writes an empty table as {}: empty arrays are dropped.
+-- A waiting speaker no call reaches, as the API shows them: HELD, with
+-- the reason (the per-organization limit is the only one: first-time
+-- speakers first only reorders).
+local function held(sp, max)
+  local out = {}
+  for k, v in pairs(sp) do out[k] = v end
+  out.state = HELD
+  out.holdReason = 'SPEAKER_HOLD_REASON_ORGANIZATION_LIMIT'
+  out.holdDetail = 'organization ' .. (sp.organizationId or '') ..
+      ' is at its limit of ' .. max .. ' speaker' ..
+      (max == 1 and '' or 's') .. ' on this item, counting those called before'
+  return out
+end
+
+-- The queue as the API shows it: speaking, waiting in call order, held,
+-- done, withdrawn. cjson writes an empty table as {}: empty arrays are
+-- dropped.
 local function presented(q, spoken)
   local out = {sessionId = q.sessionId, agendaItemId = q.agendaItemId,
                options = q.options}
@@ -103,8 +120,11 @@ local function presented(q, spoken)
   for _, sp in ipairs(q.speakers) do
     if sp.state == SPEAKING then list[#list + 1] = sp end
   end
-  local order = call_order(q, spoken)
-  for _, sp in ipairs(order) do list[#list + 1] = sp end
+  local order, callable = call_order(q, spoken)
+  local max = tonumber(q.options.maxSpeakersPerOrganization or 0) or 0
+  for k, sp in ipairs(order) do
+    list[#list + 1] = k <= callable and sp or held(sp, max)
+  end
   for _, state in ipairs({DONE, WITHDRAWN}) do
     for _, sp in ipairs(q.speakers) do
       if sp.state == state then list[#list + 1] = sp end

@@ -11,7 +11,8 @@ end
 local merged = cjson.decode(json)
 -- Output-only fields always come from the stored item.
 for _, f in ipairs({'id', 'sessionId', 'status', 'kind', 'actualStartTime',
-                    'actualEndTime', 'actionItemIds', 'topicProposalId', 'etag'}) do
+                    'actualEndTime', 'actionItemIds', 'topicProposalId',
+                    'questions', 'etag'}) do
   merged[f] = current[f]
 end
 local item = save_item(s, merged)

@@ -26,6 +26,7 @@ for i = 4, #ARGV, 2 do
     q.votes = tostring(redis.call('HLEN', voters_key(q.id)))
     redis.call('HSET', qkey(q.id), 'votes', q.votes)
     redis.call('ZADD', P .. 'all', seq, q.id)
+    redis.call('ZADD', P .. 'carried', seq, q.id)
     if q.author and q.author ~= '' then
       redis.call('ZADD', P .. 'mine:' .. q.author, seq, q.id)
     end

@@ -13,6 +13,7 @@
 --   P answered                 ZSET   ANSWERED by answer time (unix ms)
 --   P visible                  ZSET   APPROVED, PINNED, ANSWERED by seq
 --   P all                      ZSET   every question by seq
+--   P carried                  ZSET   questions carried in (carry_in) by seq
 --   P mine:<participant>       ZSET   a participant's questions by seq
 --   P match                    HASH   id -> matching form (PENDING and open)
 --   P pinned                   STRING the PINNED question's id

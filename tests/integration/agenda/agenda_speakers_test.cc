@@ -40,13 +40,15 @@ TEST_F(AgendaLiveTest, FairnessFirstTimersThenArrivalWithOrganizationLimit) {
   }
   // First-timers first in arrival order; an organization with two speakers
   // on this item is skipped; a1, b1 (not first-time, orgs full) and a4
-  // (orgA full) can never be called.
+  // (orgA full) can never be called: they are HELD, after the waiting ones.
   const std::vector<std::string> expected = {"a2", "a3", "b2", "c1",
                                              "b3", "c2", "d1"};
-  std::vector<std::string> waiting = Ids(queue, v1::SPEAKER_STATE_WAITING);
-  std::vector<std::string> full_order = expected;
-  full_order.insert(full_order.end(), {"a1", "b1", "a4"});
-  EXPECT_THAT(waiting, ElementsAreArray(full_order));
+  EXPECT_THAT(Ids(queue, v1::SPEAKER_STATE_WAITING),
+              ElementsAreArray(expected));
+  EXPECT_THAT(Ids(queue, v1::SPEAKER_STATE_HELD),
+              ElementsAre("a1", "b1", "a4"));
+  ASSERT_EQ(queue.speakers_size(), 10);
+  EXPECT_EQ(queue.speakers(7).participant_id(), "a1");
   for (const v1::Speaker& s : queue.speakers()) {
     EXPECT_EQ(s.first_time(),
               s.participant_id() != "a1" && s.participant_id() != "b1")
@@ -72,9 +74,89 @@ TEST_F(AgendaLiveTest, FairnessFirstTimersThenArrivalWithOrganizationLimit) {
       organizer_->GetSpeakersQueue(get);
   ASSERT_OK(got.status());
   // The last one called has been done since no one else could be called.
-  EXPECT_THAT(Ids(got->queue(), v1::SPEAKER_STATE_WAITING),
+  EXPECT_THAT(Ids(got->queue(), v1::SPEAKER_STATE_WAITING), ElementsAre());
+  EXPECT_THAT(Ids(got->queue(), v1::SPEAKER_STATE_HELD),
               ElementsAre("a1", "b1", "a4"));
   EXPECT_EQ(Ids(got->queue(), v1::SPEAKER_STATE_DONE).size(), 7u);
+}
+
+TEST_F(AgendaLiveTest, HeldSpeakersShowTheOrganizationLimit) {
+  v1::SpeakersQueueOptions options;
+  options.set_max_speakers_per_organization(1);
+  ASSERT_OK(SetOptions(item_, options));
+  ASSERT_OK(Raise("a1", "orgA", item_).status());
+  ASSERT_OK_AND_ASSIGN(v1::RaiseHandResponse raised,
+                       Raise("a2", "orgA", item_));
+  // a1 is called first, so a2's organization is at its limit: held.
+  ASSERT_EQ(raised.queue().speakers_size(), 2);
+  const v1::Speaker& held = raised.queue().speakers(1);
+  EXPECT_EQ(held.participant_id(), "a2");
+  EXPECT_EQ(held.state(), v1::SPEAKER_STATE_HELD);
+  EXPECT_EQ(held.hold_reason(), v1::SPEAKER_HOLD_REASON_ORGANIZATION_LIMIT);
+  EXPECT_EQ(held.hold_detail(),
+            "organization orgA is at its limit of 1 speaker on this item, "
+            "counting those called before");
+  EXPECT_EQ(raised.queue().speakers(0).hold_reason(),
+            v1::SPEAKER_HOLD_REASON_UNSPECIFIED);
+  EXPECT_EQ(raised.queue().speakers(0).hold_detail(), "");
+  ASSERT_OK(Raise("b1", "orgB", item_).status());
+
+  // The call order skips a2; then nobody is called, and the queue says why.
+  EXPECT_EQ(CallNext(item_)->speaker().participant_id(), "a1");
+  EXPECT_EQ(CallNext(item_)->speaker().participant_id(), "b1");
+  ASSERT_OK_AND_ASSIGN(v1::CallNextSpeakerResponse nobody, CallNext(item_));
+  EXPECT_FALSE(nobody.has_speaker());
+  EXPECT_THAT(Ids(nobody.queue(), v1::SPEAKER_STATE_WAITING), ElementsAre());
+  EXPECT_THAT(Ids(nobody.queue(), v1::SPEAKER_STATE_HELD), ElementsAre("a2"));
+  v1::GetSpeakersQueueRequest get;
+  get.set_session_id(session_.id());
+  get.set_agenda_item_id(item_);
+  ASSERT_OK_AND_ASSIGN(v1::GetSpeakersQueueResponse read,
+                       organizer_->GetSpeakersQueue(get));
+  EXPECT_THAT(Ids(read.queue(), v1::SPEAKER_STATE_HELD), ElementsAre("a2"));
+  // The participant sees their own hand held too.
+  ASSERT_OK_AND_ASSIGN(read, As("a2", "orgA").GetSpeakersQueue(get));
+  EXPECT_THAT(Ids(read.queue(), v1::SPEAKER_STATE_HELD), ElementsAre("a2"));
+
+  // A higher limit releases the hand.
+  options.set_max_speakers_per_organization(2);
+  v1::SetSpeakersQueueOptionsRequest set;
+  set.set_session_id(session_.id());
+  set.set_agenda_item_id(item_);
+  *set.mutable_options() = options;
+  ASSERT_OK_AND_ASSIGN(v1::SetSpeakersQueueOptionsResponse released,
+                       organizer_->SetSpeakersQueueOptions(set));
+  EXPECT_THAT(Ids(released.queue(), v1::SPEAKER_STATE_WAITING),
+              ElementsAre("a2"));
+  EXPECT_THAT(Ids(released.queue(), v1::SPEAKER_STATE_HELD), ElementsAre());
+
+  // Held again at the old limit: a held hand can still be lowered, and the
+  // moderator can still give a held speaker the floor by name.
+  options.set_max_speakers_per_organization(1);
+  ASSERT_OK(SetOptions(item_, options));
+  ASSERT_OK(Raise("a3", "orgA", item_).status());
+  v1::LowerHandRequest lower;
+  lower.set_session_id(session_.id());
+  lower.set_agenda_item_id(item_);
+  lower.set_participant_id("a3");
+  ASSERT_OK_AND_ASSIGN(v1::LowerHandResponse lowered,
+                       As("a3", "orgA").LowerHand(lower));
+  EXPECT_THAT(Ids(lowered.queue(), v1::SPEAKER_STATE_WITHDRAWN),
+              ElementsAre("a3"));
+  ASSERT_OK_AND_ASSIGN(v1::CallNextSpeakerResponse chosen,
+                       CallNext(item_, "a2"));
+  EXPECT_EQ(chosen.speaker().participant_id(), "a2");
+  EXPECT_EQ(chosen.speaker().state(), v1::SPEAKER_STATE_SPEAKING);
+  EXPECT_EQ(chosen.speaker().hold_reason(),
+            v1::SPEAKER_HOLD_REASON_UNSPECIFIED);
+  // Only waiting or held hands can be called or lowered.
+  EXPECT_THAT(CallNext(item_, "a3"), HasCode(Code::kFailedPrecondition));
+  EXPECT_THAT(As("a3", "orgA").LowerHand(lower),
+              HasCode(Code::kFailedPrecondition));
+  // Without an organization there is no limit to be held by.
+  ASSERT_OK_AND_ASSIGN(raised, Raise("guest", "", item_));
+  EXPECT_THAT(Ids(raised.queue(), v1::SPEAKER_STATE_WAITING),
+              ElementsAre("guest"));
 }
 
 TEST_F(AgendaLiveTest, OverrunIsReported) {

@@ -386,6 +386,36 @@ inline absl::StatusOr<v1::Session> NewQuestionsSession(
   return started->session();
 }
 
+// A published monthly series of two online occurrences starting in an
+// hour; the first is LIVE. Returns their ids in order.
+inline absl::StatusOr<std::vector<std::string>> NewQuestionsSeries(
+    TownhallClient& organizer, const std::string& title = "Oylik muloqot") {
+  v1::CreateSeriesRequest series;
+  v1::Session* tmpl = series.mutable_series()->mutable_template_();
+  tmpl->set_title(title);
+  SetTime(absl::Now() + absl::Hours(1), tmpl->mutable_start_time());
+  SetDuration(absl::Hours(2), tmpl->mutable_duration());
+  tmpl->set_time_zone("Asia/Tashkent");
+  tmpl->set_format(v1::SESSION_FORMAT_ONLINE);
+  tmpl->set_join_url("https://meet.example.org/townhall");
+  series.mutable_series()->set_rrule("FREQ=MONTHLY;COUNT=2");
+  series.set_publish(true);
+  absl::StatusOr<v1::CreateSeriesResponse> made =
+      organizer.CreateSeries(series);
+  if (!made.ok()) return made.status();
+  std::vector<std::string> ids(made->series().session_ids().begin(),
+                               made->series().session_ids().end());
+  if (ids.size() != 2) {
+    return absl::InternalError(
+        absl::StrCat("expected 2 occurrences, got ", ids.size()));
+  }
+  v1::StartSessionRequest start;
+  start.set_session_id(ids[0]);
+  absl::Status started = organizer.StartSession(start).status();
+  if (!started.ok()) return started;
+  return ids;
+}
+
 // Reads a WatchQueue stream on its own thread and keeps every message.
 class QueueWatcher : public StreamReader<v1::WatchQueueResponse> {
  public:

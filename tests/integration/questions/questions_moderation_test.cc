@@ -527,24 +527,10 @@ TEST_F(QuestionsTest, ParticipantsCannotModerate) {
 }
 
 TEST_F(QuestionsTest, CarryOverToTheNextOccurrenceKeepsVotes) {
-  v1::CreateSeriesRequest series;
-  v1::Session* tmpl = series.mutable_series()->mutable_template_();
-  tmpl->set_title("Oylik muloqot");
-  SetTime(absl::Now() + absl::Hours(1), tmpl->mutable_start_time());
-  SetDuration(absl::Hours(2), tmpl->mutable_duration());
-  tmpl->set_time_zone("Asia/Tashkent");
-  tmpl->set_format(v1::SESSION_FORMAT_ONLINE);
-  tmpl->set_join_url("https://meet.example.org/townhall");
-  series.mutable_series()->set_rrule("FREQ=MONTHLY;COUNT=2");
-  series.set_publish(true);
-  ASSERT_OK_AND_ASSIGN(v1::CreateSeriesResponse made,
-                       tenant_->client.CreateSeries(series));
-  ASSERT_THAT(made.series().session_ids(), SizeIs(2));
-  const std::string first = made.series().session_ids(0);
-  const std::string second = made.series().session_ids(1);
-  v1::StartSessionRequest start;
-  start.set_session_id(first);
-  ASSERT_OK(tenant_->client.StartSession(start).status());
+  ASSERT_OK_AND_ASSIGN(std::vector<std::string> occurrences,
+                       NewQuestionsSeries(tenant_->client));
+  const std::string first = occurrences[0];
+  const std::string second = occurrences[1];
   session_.set_id(first);  // sid() is the first occurrence now
   ASSERT_OK_AND_ASSIGN(Member a, Join("Seriya muallifi"));
   ASSERT_OK_AND_ASSIGN(Member b, Join("Seriya saylovchisi"));
