@@ -9,7 +9,7 @@ DEBIAN_PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libhiredis-dev libevent-dev redis-server redis-tools
   libgtest-dev libgmock-dev googletest
-  libical-dev libssl-dev libjwt-dev libutf8proc-dev
+  libical-dev libssl-dev libjwt-dev libutf8proc-dev libicu-dev
   python3-grpcio python3-protobuf python3-icalendar python3-dateutil
   libncurses-dev
   nghttp2-client curl procps tzdata tmux

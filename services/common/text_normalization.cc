@@ -1,13 +1,22 @@
 #include "services/common/text_normalization.h"
 
+#include <unicode/translit.h>
+#include <unicode/unistr.h>
+#include <unicode/uspoof.h>
 #include <utf8proc.h>
 
 #include <algorithm>
+#include <array>
 #include <cstdlib>
+#include <initializer_list>
 #include <iterator>
+#include <memory>
 #include <optional>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "services/common/logging.h"
 #include "services/common/utf8.h"
 
 namespace townhall {
@@ -95,76 +104,227 @@ bool IsLatin(CodePoint cp) {
          (cp >= 0x2C60 && cp <= 0x2C7F) || (cp >= 0xA720 && cp <= 0xA7FF);
 }
 
-struct Transliteration {
-  CodePoint cyrillic;
-  const char* latin;
-};
+// ---- Transliteration (ICU transforms) ---------------------------------------
 
-// Lowercase Cyrillic -> Latin. Uzbek first, then Russian, plus the few
-// Ukrainian and Kazakh letters diaspora names commonly contain.
-constexpr Transliteration kCyrillicToLatin[] = {
-    {0x0430, "a"},   // а
-    {0x0431, "b"},   // б
-    {0x0432, "v"},   // в
-    {0x0433, "g"},   // г
-    {0x0434, "d"},   // д
-    {0x0435, "e"},   // е
-    {0x0451, "yo"},  // ё
-    {0x0436, "j"},   // ж
-    {0x0437, "z"},   // з
-    {0x0438, "i"},   // и
-    {0x0439, "y"},   // й
-    {0x043A, "k"},   // к
-    {0x043B, "l"},   // л
-    {0x043C, "m"},   // м
-    {0x043D, "n"},   // н
-    {0x043E, "o"},   // о
-    {0x043F, "p"},   // п
-    {0x0440, "r"},   // р
-    {0x0441, "s"},   // с
-    {0x0442, "t"},   // т
-    {0x0443, "u"},   // у
-    {0x0444, "f"},   // ф
-    {0x0445, "x"},   // х
-    {0x0446, "ts"},  // ц
-    {0x0447, "ch"},  // ч
-    {0x0448, "sh"},  // ш
-    {0x0449, "sh"},  // щ
-    {0x044A, "'"},   // ъ: the Uzbek tutuq belgisi (маъно, ma'no)
-    {0x044B, "y"},   // ы
-    {0x044C, ""},    // ь
-    {0x044D, "e"},   // э
-    {0x044E, "yu"},  // ю
-    {0x044F, "ya"},  // я
-    {0x045E, "o'"},  // ў
-    {0x0493, "g'"},  // ғ
-    {0x049B, "q"},   // қ
-    {0x04B3, "h"},   // ҳ
-    {0x0456, "i"},   // і
-    {0x0457, "yi"},  // ї
-    {0x0454, "ye"},  // є
-    {0x0491, "g"},   // ґ
-    {0x04D9, "a"},   // ә
-    {0x04E9, "o"},   // ө
-    {0x04AF, "u"},   // ү
-    {0x04B1, "u"},   // ұ
-    {0x04A3, "ng"},  // ң
-    {0x04BB, "h"},   // һ
-};
+// Our own rules, only where ICU has no transform for an official standard.
+// They run on lowercase text (after NormalizeForMatching); "::" lines are
+// ICU's own transforms, run as later passes.
+//
+// Uzbek: the official Uzbek Latin alphabet (1995, Cabinet of Ministers
+// resolution No. 339) differs from ICU's Uzbek-Latin/BGN (BGN/PCGN 1979:
+// ў -> ŭ, ғ -> gh, ҳ -> kh, х -> kh, ж -> zh): ў -> o', ғ -> g', қ -> q,
+// ҳ -> h, х -> x, ж -> j, ё -> yo, ъ -> ' (tutuq belgisi); е -> ye at a word's
+// start, after a vowel and after ъ; ц -> ts after a vowel, s elsewhere;
+// щ (only in Russian loans) -> sh. Russian-Latin/BGN then takes the letters
+// both alphabets write alike (ч -> ch, ш -> sh, ю -> yu, я -> ya, й -> y).
+constexpr char kUzbekRules[] = R"(
+$vowel = [аеёиоуэюяўaeiou] ;
+$letter = [[:L:][:M:]\'] ;
+ъе > ye ;
+ъ > \' ;
+$vowel { е > ye ;
+$letter { е > e ;
+е > ye ;
+$vowel { ц > ts ;
+ц > s ;
+ў > o\' ;
+ғ > g\' ;
+қ > q ;
+ҳ > h ;
+х > x ;
+ж > j ;
+ё > yo ;
+щ > sh ;
+:: Russian-Latin/BGN ;
+)";
 
-// The Latin for lowercase Cyrillic `cp`, or nullptr to pass it through.
-const char* CyrillicToLatin(CodePoint cp) {
-  for (const Transliteration& t : kCyrillicToLatin) {
-    if (t.cyrillic == cp) return t.latin;
+// Tajik: ICU 72 has no Tajik transform. BGN/PCGN 1994 for Tajik writes the
+// Tajik letters ғ -> gh, ӣ -> ī, қ -> q, ӯ -> ū, ҳ -> h, ҷ -> j and the rest
+// like BGN/PCGN Russian (х -> kh, ж -> zh, е -> ye at a word's start).
+constexpr char kTajikRules[] = R"(
+ғ > gh ;
+ӣ > i ;
+қ > q ;
+ӯ > u ;
+ҳ > h ;
+ҷ > j ;
+:: Russian-Latin/BGN ;
+)";
+
+// After the language's transform: BGN's marks for soft and hard signs
+// (ʹ ʺ) and its separator of ambiguous digraphs (т·с) are dropped, as people
+// drop them; then the other scripts, and Latin-ASCII (ß -> ss, ø -> o,
+// ł -> l, ...). The removal comes first: Greek-Latin reads U+00B7 as the
+// Greek ano teleia.
+constexpr char kOtherScriptsRules[] = R"(
+[\u02B9\u02BA\u00B7] > ;
+:: Greek-Latin/UNGEGN ;
+:: Georgian-Latin/BGN ;
+:: Armenian-Latin/BGN ;
+:: Any-Latin ;
+:: Latin-ASCII ;
+)";
+
+// A transform per language that has its own, by primary language subtag;
+// kOther ("") is kOtherScriptsRules alone.
+struct LanguageTransform {
+  absl::string_view language;
+  absl::string_view rules;  // run before kOtherScriptsRules
+};
+constexpr LanguageTransform kTransforms[] = {
+    {"", ""},
+    {"ru", ":: Russian-Latin/BGN ;"},
+    {"uk", ":: Ukrainian-Latin/BGN ;"},
+    {"be", ":: Belarusian-Latin/BGN ;"},
+    {"kk", ":: Kazakh-Latin/BGN ;"},
+    {"ky", ":: Kirghiz-Latin/BGN ;"},
+    {"uz", kUzbekRules},
+    {"tg", kTajikRules},
+    {"bg", ":: Bulgarian-Latin/BGN ;"},
+    {"sr", ":: Serbian-Latin/BGN ;"},
+    {"mk", ":: Macedonian-Latin/BGN ;"},
+    {"mn", ":: Mongolian-Latin/BGN ;"},
+    {"fa", ":: Persian-Latin/BGN ;"},
+};
+constexpr size_t kTransformCount = std::size(kTransforms);
+constexpr size_t kOther = 0;
+
+size_t TransformIndex(absl::string_view language) {
+  for (size_t i = 1; i < kTransformCount; ++i) {
+    if (kTransforms[i].language == language) return i;
   }
-  return nullptr;
+  return kOther;
 }
 
-// TransliterateCyrillicToLatin(NormalizeForMatching(text)), or nullopt for
-// invalid UTF-8 (NormalizeForMatching alone cannot tell us).
-std::optional<std::string> MatchKey(absl::string_view text) {
-  if (!IsValidUtf8(text)) return std::nullopt;
-  return TransliterateCyrillicToLatin(NormalizeForMatching(text));
+// The built transliterators, one per kTransforms entry: built once, on
+// first use, then only read; each thread transliterates with its own clones
+// (ThreadTransliterator), since ICU transliterators must not be shared
+// between threads unsynchronized.
+class Transliterators {
+ public:
+  static const Transliterators& Get() {
+    static const Transliterators* const kInstance = new Transliterators();
+    return *kInstance;
+  }
+
+  // nullptr if ICU could not build it (no ICU data): then text passes
+  // through untransliterated, which only weakens matching.
+  const icu::Transliterator* Prototype(size_t index) const {
+    return prototypes_[index].get();
+  }
+
+ private:
+  Transliterators() {
+    for (size_t i = 0; i < kTransformCount; ++i) {
+      std::string rules =
+          absl::StrCat(kTransforms[i].rules, "\n", kOtherScriptsRules);
+      UParseError parse_error;
+      UErrorCode status = U_ZERO_ERROR;
+      std::unique_ptr<icu::Transliterator> built(
+          icu::Transliterator::createFromRules(
+              icu::UnicodeString::fromUTF8(
+                  absl::StrCat("townhall-match-", kTransforms[i].language)),
+              icu::UnicodeString::fromUTF8(rules), UTRANS_FORWARD, parse_error,
+              status));
+      if (U_FAILURE(status)) {
+        LogError("ICU transliterator unavailable",
+                 {{"language", std::string(kTransforms[i].language)},
+                  {"error", u_errorName(status)},
+                  {"line", absl::StrCat(parse_error.line)}});
+        continue;
+      }
+      prototypes_[i] = std::move(built);
+    }
+  }
+
+  std::array<std::unique_ptr<icu::Transliterator>, kTransformCount> prototypes_;
+};
+
+// This thread's clone of transform `index` (nullptr when unavailable).
+icu::Transliterator* ThreadTransliterator(size_t index) {
+  thread_local std::array<std::unique_ptr<icu::Transliterator>, kTransformCount>
+      clones;
+  if (clones[index] == nullptr) {
+    const icu::Transliterator* prototype =
+        Transliterators::Get().Prototype(index);
+    if (prototype == nullptr) return nullptr;
+    clones[index].reset(prototype->clone());
+  }
+  return clones[index].get();
+}
+
+bool HasAny(const std::vector<CodePoint>& cps,
+            std::initializer_list<CodePoint> letters) {
+  return std::any_of(cps.begin(), cps.end(), [&](CodePoint cp) {
+    return std::find(letters.begin(), letters.end(), cp) != letters.end();
+  });
+}
+
+// The transform the letters of lowercase `cps` suggest (see the header).
+size_t DetectTransform(const std::vector<CodePoint>& cps) {
+  bool cyrillic = std::any_of(cps.begin(), cps.end(), [](CodePoint cp) {
+    return cp >= 0x0400 && cp <= 0x052F;
+  });
+  if (!cyrillic) return kOther;
+  // ҷ ӣ ӯ
+  if (HasAny(cps, {0x04B7, 0x04E3, 0x04EF})) return TransformIndex("tg");
+  // ї є ґ
+  if (HasAny(cps, {0x0457, 0x0454, 0x0491})) return TransformIndex("uk");
+  // ә ұ һ
+  if (HasAny(cps, {0x04D9, 0x04B1, 0x04BB})) return TransformIndex("kk");
+  // ў: Uzbek, or Belarusian when і is there too.
+  if (HasAny(cps, {0x045E})) {
+    return TransformIndex(HasAny(cps, {0x0456}) ? "be" : "uz");
+  }
+  // ҳ
+  if (HasAny(cps, {0x04B3})) return TransformIndex("uz");
+  // қ ғ: Kazakh also writes ы і ө ү ң, Uzbek none of them.
+  if (HasAny(cps, {0x049B, 0x0493})) {
+    return TransformIndex(
+        HasAny(cps, {0x044B, 0x0456, 0x04E9, 0x04AF, 0x04A3}) ? "kk" : "uz");
+  }
+  // ө ү ң
+  if (HasAny(cps, {0x04E9, 0x04AF, 0x04A3})) return TransformIndex("ky");
+  // і
+  if (HasAny(cps, {0x0456})) return TransformIndex("uk");
+  return TransformIndex("ru");
+}
+
+// The primary language subtag of a BCP 47 tag, lowercase ("uz-Cyrl" -> "uz").
+std::string PrimaryLanguage(absl::string_view tag) {
+  return absl::AsciiStrToLower(tag.substr(0, tag.find_first_of("-_")));
+}
+
+// ---- Skeletons (Unicode TS #39) ---------------------------------------------
+
+// The default spoof checker: created once, then only used through const
+// functions, which ICU documents as thread-safe. nullptr without ICU data.
+const USpoofChecker* SpoofChecker() {
+  static const USpoofChecker* const kChecker = [] {
+    UErrorCode status = U_ZERO_ERROR;
+    USpoofChecker* checker = uspoof_open(&status);
+    if (U_FAILURE(status)) {
+      LogError("ICU spoof checker unavailable",
+               {{"error", u_errorName(status)}});
+      return static_cast<USpoofChecker*>(nullptr);
+    }
+    return checker;
+  }();
+  return kChecker;
+}
+
+icu::UnicodeString Skeleton(const icu::UnicodeString& text) {
+  const USpoofChecker* checker = SpoofChecker();
+  if (checker == nullptr) return text;
+  UErrorCode status = U_ZERO_ERROR;
+  icu::UnicodeString skeleton;
+  uspoof_getSkeletonUnicodeString(checker, 0, text, skeleton, &status);
+  return U_SUCCESS(status) ? skeleton : text;
+}
+
+icu::UnicodeString ToUnicode(absl::string_view text) {
+  return icu::UnicodeString::fromUTF8(
+      icu::StringPiece(text.data(), static_cast<int32_t>(text.size())));
 }
 
 // Sorted, deduplicated pg_trgm-style trigrams of each space-separated word.
@@ -234,34 +394,45 @@ std::string NormalizeForMatching(absl::string_view text) {
   return Map(out, UTF8PROC_COMPOSE, nullptr).value_or(out);
 }
 
-std::string TransliterateCyrillicToLatin(absl::string_view normalized) {
+std::string TransliterateToLatin(absl::string_view normalized,
+                                 absl::string_view language) {
   std::vector<CodePoint> cps;
   if (!Decode(normalized, &cps)) return std::string(normalized);
+  size_t index = TransformIndex(PrimaryLanguage(language));
+  if (index == kOther) index = DetectTransform(cps);
+  icu::Transliterator* transliterator = ThreadTransliterator(index);
+  if (transliterator == nullptr) return std::string(normalized);
+  icu::UnicodeString text = ToUnicode(normalized);
+  transliterator->transliterate(text);
   std::string out;
-  out.reserve(normalized.size());
-  for (CodePoint cp : cps) {
-    if (const char* latin = CyrillicToLatin(utf8proc_tolower(cp))) {
-      out += latin;
-    } else {
-      AppendUtf8(cp, &out);
-    }
-  }
+  text.toUTF8String(out);
   return out;
 }
 
-std::vector<std::string> MatchTokens(absl::string_view text) {
-  std::optional<std::string> key = MatchKey(text);
-  if (!key.has_value()) return {};
-  return absl::StrSplit(*key, ' ', absl::SkipEmpty());
+std::string LatinMatchKey(absl::string_view text, absl::string_view language) {
+  if (!IsValidUtf8(text)) return "";
+  return NormalizeForMatching(
+      TransliterateToLatin(NormalizeForMatching(text), language));
 }
 
-double Similarity(absl::string_view a, absl::string_view b) {
-  std::optional<std::string> key_a = MatchKey(a);
-  std::optional<std::string> key_b = MatchKey(b);
-  if (!key_a.has_value() || !key_b.has_value()) return a == b ? 1.0 : 0.0;
-  if (*key_a == *key_b) return 1.0;
-  std::vector<std::string> trigrams_a = Trigrams(*key_a);
-  std::vector<std::string> trigrams_b = Trigrams(*key_b);
+std::string SkeletonMatchKey(absl::string_view text) {
+  if (!IsValidUtf8(text)) return "";
+  icu::UnicodeString skeleton = Skeleton(ToUnicode(text));
+  skeleton.foldCase();
+  std::string out;
+  Skeleton(skeleton).toUTF8String(out);
+  return NormalizeForMatching(out);
+}
+
+std::vector<std::string> MatchTokens(absl::string_view text,
+                                     absl::string_view language) {
+  return absl::StrSplit(LatinMatchKey(text, language), ' ', absl::SkipEmpty());
+}
+
+double KeySimilarity(absl::string_view key_a, absl::string_view key_b) {
+  if (key_a == key_b) return 1.0;
+  std::vector<std::string> trigrams_a = Trigrams(key_a);
+  std::vector<std::string> trigrams_b = Trigrams(key_b);
   if (trigrams_a.empty() || trigrams_b.empty()) return 0.0;
   std::vector<std::string> common;
   std::set_intersection(trigrams_a.begin(), trigrams_a.end(),
@@ -269,6 +440,12 @@ double Similarity(absl::string_view a, absl::string_view b) {
                         std::back_inserter(common));
   return 2.0 * static_cast<double>(common.size()) /
          static_cast<double>(trigrams_a.size() + trigrams_b.size());
+}
+
+double Similarity(absl::string_view a, absl::string_view b) {
+  if (!IsValidUtf8(a) || !IsValidUtf8(b)) return a == b ? 1.0 : 0.0;
+  return std::max(KeySimilarity(LatinMatchKey(a), LatinMatchKey(b)),
+                  KeySimilarity(SkeletonMatchKey(a), SkeletonMatchKey(b)));
 }
 
 }  // namespace townhall

@@ -1,13 +1,36 @@
-// Text folding for duplicate detection: organization names on create and
-// CSV import, and "similar question" suggestions. Everything here is for
-// matching only; never show its output to users or store it as display text.
+// Text folding for duplicate detection: organization and participant
+// names on create and CSV import, and "similar question" suggestions.
+// Everything here is for matching only; never show its output to users or
+// store it as display text.
 //
 //   NormalizeForMatching("  O‘zbekiston  Madaniyat-Markazi! ")
 //       == "o'zbekiston madaniyat markazi"
-//   TransliterateCyrillicToLatin("ўзбекистон") == "o'zbekiston"
+//   LatinMatchKey("Ўзбекистон") == "o'zbekiston"            (ICU transforms)
+//   SkeletonMatchKey("Кazakh Сenter") == SkeletonMatchKey("Kazakh Center")
+//                                                     (Unicode TS #39)
 //   MatchTokens("Ассоциация узбеков Москвы")
 //       == {"assotsiatsiya", "uzbekov", "moskvy"}
 //   if (Similarity(new_name, existing_name) > 0.6) { /* likely duplicate */ }
+//
+// Two keys per text, because they catch different things:
+//  - the Latin key transliterates every script to Latin with ICU's
+//    transforms (BGN/PCGN for Russian, Ukrainian, Belarusian, Kazakh,
+//    Kyrgyz, ...; UNGEGN for Greek; Any-Latin for the rest), plus our own
+//    ICU rules for Uzbek (the official Uzbek Latin alphabet: ў -> o', ғ -> g',
+//    қ -> q, ҳ -> h, х -> x) and Tajik (which ICU 72 lacks), so that a name
+//    and its usual Latin spelling are one key ("Ассоциация" and
+//    "Assotsiatsiya");
+//  - the skeleton key maps look-alike letters to one prototype (ICU's
+//    spoof checker, confusables.txt), so that a name written with letters
+//    of another script that look the same is one key ("Кazakh" with a
+//    Cyrillic К, "Sοciety" with a Greek ο), which transliteration misses
+//    when the look-alike is a different letter (Cyrillic С is "s", not "c").
+// The rules and their reasons are in docs/registration.md.
+//
+// Thread-safe. The ICU transliterators are built once per process (they are
+// expensive) and cloned once per thread that uses them (ICU transliterators
+// must not be shared between threads unsynchronized); the spoof checker is
+// shared (its const functions are thread-safe).
 //
 // Callers validate UTF-8 first (ValidateText); invalid UTF-8 is never an
 // error here, it just does not fold (see each function).
@@ -44,26 +67,50 @@ inline constexpr char kCanonicalApostrophe = '\'';
 // Returns `text` unchanged if it is not valid UTF-8.
 std::string NormalizeForMatching(absl::string_view text);
 
-// Transliterates Cyrillic letters in `normalized` (the output of
-// NormalizeForMatching) to Latin, following Uzbek Latin orthography where
-// Uzbek has the letter (х -> x, ц -> ts, ў -> o', ғ -> g', қ -> q, ҳ -> h,
-// ъ -> ') and common Russian practice otherwise (ы -> y, щ -> sh, ь -> "").
-// Deterministic and context-free (е is always "e"), so it is lossy and meant
-// for matching only, not display. Uppercase Cyrillic is lowercased; other
-// characters pass through. Returns `normalized` unchanged if it is not valid
-// UTF-8.
-std::string TransliterateCyrillicToLatin(absl::string_view normalized);
+// Transliterates `normalized` (the output of NormalizeForMatching) to
+// Latin for matching: the transform of `language` (a BCP 47 tag; its
+// primary language subtag picks it: ru, uk, be, kk, ky, uz, tg, bg, sr, mk,
+// mn, fa) for Cyrillic (and Persian) letters, or, when `language` is empty
+// or has no transform of its own, the one the text's letters suggest
+// (ә ұ һ: Kazakh; ў ҳ, or қ ғ without Kazakh letters: Uzbek; ҷ ӣ ӯ: Tajik;
+// ї є ґ і: Ukrainian; ө ү ң: Kyrgyz; other Cyrillic: Russian); then Greek
+// (UNGEGN), Georgian and Armenian (BGN/PCGN) and every other script
+// (Any-Latin), and Latin-ASCII. Deterministic and lossy: for matching only.
+// Returns `normalized` unchanged if it is not valid UTF-8.
+std::string TransliterateToLatin(absl::string_view normalized,
+                                 absl::string_view language = "");
 
-// The words of TransliterateCyrillicToLatin(NormalizeForMatching(text)).
-// Empty for invalid UTF-8.
-std::vector<std::string> MatchTokens(absl::string_view text);
+// NormalizeForMatching(TransliterateToLatin(NormalizeForMatching(text))):
+// the words of `text` in lowercase ASCII Latin (and apostrophes), one space
+// between words. Empty for invalid UTF-8 and for text without letters or
+// digits.
+std::string LatinMatchKey(absl::string_view text,
+                          absl::string_view language = "");
 
-// Similarity in [0, 1] of the matching forms (MatchTokens) of `a` and `b`:
-// the Dice coefficient over the sets of character trigrams of each word,
-// padded like PostgreSQL's pg_trgm ("  w", " wo", ..., "rd "). Dice rather
+// The confusable skeleton of `text` (Unicode TS #39, uspoof_getSkeleton):
+// skeleton, case fold, skeleton again (so that capital look-alikes such as
+// Cyrillic "К" and small ones agree), then NormalizeForMatching. Equal for
+// texts that look alike whatever their scripts ("Сenter" with a Cyrillic С
+// and "Center"); the output is not readable ("m" becomes "rn"). Empty for
+// invalid UTF-8 and for text without letters or digits.
+std::string SkeletonMatchKey(absl::string_view text);
+
+// The words of LatinMatchKey(text, language). Empty for invalid UTF-8.
+std::vector<std::string> MatchTokens(absl::string_view text,
+                                     absl::string_view language = "");
+
+// The Dice coefficient over the sets of character trigrams of the words of
+// two keys (space-separated words, as LatinMatchKey and SkeletonMatchKey
+// make them), padded like PostgreSQL's pg_trgm ("  w", " wo", ..., "rd ").
+// 1.0 for equal keys (including both empty), 0.0 when exactly one is empty.
+double KeySimilarity(absl::string_view key_a, absl::string_view key_b);
+
+// Similarity in [0, 1] of `a` and `b`: the larger KeySimilarity of their
+// Latin keys and of their skeleton keys, so that a spelling in another
+// script and a spelling with look-alike letters both score high. Dice rather
 // than Jaccard because it is kinder to short names where one differing word
 // is a large share of the trigrams. Word order barely matters. Symmetric;
-// 1.0 when the matching forms are equal (including both empty), 0.0 when
+// 1.0 when either pair of keys is equal (including both empty), 0.0 when
 // exactly one is empty. If either input is not valid UTF-8, returns 1.0 for
 // byte-equal inputs and 0.0 otherwise.
 double Similarity(absl::string_view a, absl::string_view b);

@@ -1,10 +1,15 @@
 // Matching forms of names and questions: Unicode folding, Uzbek apostrophe
-// variants, Cyrillic transliteration and trigram similarity.
+// variants, transliteration of every supported script (ICU transforms and
+// our Uzbek and Tajik rules), confusable skeletons (UTS #39) and trigram
+// similarity. Real names in each script, spoofs with look-alike letters, and
+// distinct names that must stay distinct.
 #include "services/common/text_normalization.h"
 
 #include <gtest/gtest.h>
 
 #include <string>
+#include <thread>
+#include <utility>
 #include <vector>
 
 namespace townhall {
@@ -68,28 +73,196 @@ TEST(NormalizeForMatchingTest, CollapsesWhitespaceAndPunctuation) {
 TEST(NormalizeForMatchingTest, InvalidUtf8IsReturnedUnchanged) {
   const std::string invalid = "Ab\xff\xfe \xc3";
   EXPECT_EQ(NormalizeForMatching(invalid), invalid);
-  EXPECT_EQ(TransliterateCyrillicToLatin(invalid), invalid);
+  EXPECT_EQ(TransliterateToLatin(invalid), invalid);
+  EXPECT_EQ(LatinMatchKey(invalid), "");
+  EXPECT_EQ(SkeletonMatchKey(invalid), "");
 }
 
-TEST(TransliterateCyrillicToLatinTest, UzbekAndRussian) {
-  EXPECT_EQ(TransliterateCyrillicToLatin(NormalizeForMatching("Ташкент")),
-            "tashkent");
-  EXPECT_EQ(TransliterateCyrillicToLatin("ўзбекистон"), "o'zbekiston");
-  EXPECT_EQ(TransliterateCyrillicToLatin("ғалаба қишлоқ ҳаёт"),
+// One row: a name as written, the Latin spelling people use for it, and the
+// language the name is tagged with ("" when the letters must tell).
+struct Spelling {
+  const char* script;
+  const char* written;
+  const char* latin;
+  const char* language;
+};
+
+// Real names of organizations, places and people in each supported script,
+// each beside its usual Latin spelling: the Latin keys must be equal.
+const Spelling kSpellings[] = {
+    // Russian (Russian-Latin/BGN).
+    {"ru", "Ассоциация узбеков Казани", "Assotsiatsiya uzbekov Kazani", ""},
+    {"ru", "Общество узбеков Санкт-Петербурга",
+     "Obshchestvo uzbekov Sankt-Peterburga", ""},
+    {"ru", "Хабаровский краевой центр", "Khabarovskiy krayevoy tsentr", ""},
+    {"ru", "Объединение выходцев из Ферганы",
+     "Obyedineniye vykhodtsev iz Fergany", "ru"},
+    // Uzbek Cyrillic (our rules: the official Uzbek Latin alphabet).
+    {"uz", "Ўзбекистон маданият маркази", "Oʻzbekiston madaniyat markazi", ""},
+    {"uz", "Ғалаба қишлоқ ҳаёти", "G‘alaba qishloq hayoti", ""},
+    {"uz", "Хоразм вилояти жамияти", "Xorazm viloyati jamiyati", "uz"},
+    {"uz", "Тошкент ёшлари маъно", "Toshkent yoshlari ma'no", "uz-Cyrl"},
+    // Kazakh (Kazakh-Latin/BGN).
+    {"kk", "Қазақ мәдени орталығы", "Qazaq madeni ortalyghy", ""},
+    {"kk", "Алматы қазақтарының қауымдастығы",
+     "Almaty qazaqtarynyng qauymdastyghy", "kk"},
+    // Kyrgyz (Kirghiz-Latin/BGN).
+    {"ky", "Кыргыз коому Өзгөн", "Kyrgyz koomu Özgön", ""},
+    {"ky", "Бишкек жаштар бирикмеси", "Bishkek jashtar birikmesi", "ky"},
+    // Tajik (our rules: BGN/PCGN Tajik, which ICU 72 lacks).
+    {"tg", "Ҷамъияти тоҷикони Хуҷанд", "Jamiyati tojikoni Khujand", ""},
+    {"tg", "Маркази фарҳангии Душанбе", "Markazi farhangii Dushanbe", "tg"},
+    // Ukrainian (Ukrainian-Latin/BGN, the national system).
+    {"uk", "Українське товариство Києва", "Ukrayinske tovarystvo Kyyeva", ""},
+    {"uk", "Громада Львова", "Hromada Lvova", "uk"},
+    // Greek (Greek-Latin/UNGEGN, ELOT 743).
+    {"el", "Κέντρο Ελληνικού Πολιτισμού", "Kentro Ellinikou Politismou", ""},
+    // Georgian (Georgian-Latin/BGN, the national system).
+    {"ka", "თბილისი", "Tbilisi", ""},
+    // Armenian (Armenian-Latin/BGN).
+    {"hy", "Հայկական կենտրոն", "Haykakan kentron", ""},
+    // Latin with diacritics and letters Latin-ASCII folds.
+    {"de", "Straße der Einheit", "Strasse der Einheit", ""},
+    {"pl", "Łódź Stowarzyszenie", "Lodz Stowarzyszenie", ""},
+};
+
+TEST(LatinMatchKeyTest, EachScriptMatchesItsLatinSpelling) {
+  for (const Spelling& s : kSpellings) {
+    EXPECT_EQ(LatinMatchKey(s.written, s.language), LatinMatchKey(s.latin))
+        << s.script << ": " << s.written;
+    EXPECT_FALSE(LatinMatchKey(s.written, s.language).empty()) << s.written;
+  }
+}
+
+TEST(LatinMatchKeyTest, ArabicScriptIsTransliteratedDeterministically) {
+  // Arabic script writes few vowels, so no Latin spelling is expected to
+  // match; the same name in Arabic script must.
+  EXPECT_EQ(LatinMatchKey("الجمعية الثقافية"),
+            LatinMatchKey("الجمعية  الثقافية!"));
+  EXPECT_EQ(LatinMatchKey("الجمعية الثقافية"), "aljmʿyt althqafyt");
+  EXPECT_EQ(LatinMatchKey("انجمن فرهنگی", "fa"),
+            LatinMatchKey("انجمن  فرهنگی", "fa-IR"));
+  EXPECT_FALSE(LatinMatchKey("انجمن فرهنگی", "fa").empty());
+}
+
+TEST(TransliterateToLatinTest, UzbekOfficialAlphabet) {
+  EXPECT_EQ(TransliterateToLatin("ўзбекистон"), "o'zbekiston");
+  EXPECT_EQ(TransliterateToLatin("ғалаба қишлоқ ҳаёт"),
             "g'alaba qishloq hayot");
-  EXPECT_EQ(TransliterateCyrillicToLatin("жиззах чорсу щука цех юлдуз"),
-            "jizzax chorsu shuka tsex yulduz");
-  EXPECT_EQ(TransliterateCyrillicToLatin("маъно объект соль эҳтиёж"),
-            "ma'no ob'ekt sol ehtiyoj");
-  // Uppercase is lowercased; non-Cyrillic passes through.
-  EXPECT_EQ(TransliterateCyrillicToLatin("ТОШКЕНТ 2024 abc"),
-            "toshkent 2024 abc");
+  // х is x in Uzbek, kh in Russian: the tag decides, else the letters.
+  EXPECT_EQ(TransliterateToLatin("хоразм", "uz"), "xorazm");
+  EXPECT_EQ(TransliterateToLatin("хоразм", "ru"), "khorazm");
+  EXPECT_EQ(TransliterateToLatin("хоразм ғалаба"), "xorazm g'alaba");
+  // е is ye at a word's start and after a vowel; ц is s at a word's start.
+  EXPECT_EQ(TransliterateToLatin("ер оила цех", "uz"), "yer oila sex");
+  EXPECT_EQ(TransliterateToLatin("маъно объект", "uz"), "ma'no obyekt");
 }
 
-TEST(TransliterateCyrillicToLatinTest, CyrillicMatchesUzbekLatin) {
-  EXPECT_EQ(TransliterateCyrillicToLatin(NormalizeForMatching("Ўзбекистон")),
-            TransliterateCyrillicToLatin(NormalizeForMatching("Oʻzbekiston")));
+TEST(TransliterateToLatinTest, LanguageSubtagPicksTheTransform) {
+  // и is i in Russian, y in Ukrainian.
+  EXPECT_EQ(LatinMatchKey("Миколаїв"), "mykolayiv");
+  EXPECT_EQ(LatinMatchKey("Никита", "ru"), "nikita");
+  EXPECT_EQ(LatinMatchKey("Никита", "uk-UA"), "nykyta");
+  // An unknown or Latin-script tag falls back to the letters.
+  EXPECT_EQ(LatinMatchKey("Никита", "de"), "nikita");
+  EXPECT_EQ(LatinMatchKey("Ўзбек", "uz-Latn"), "o'zbek");
+}
+
+TEST(TransliterateToLatinTest, BgnMarksAreDropped) {
+  // BGN writes ʺ for ъ, ʹ for ь and т·с for тс; people do not.
+  EXPECT_EQ(LatinMatchKey("Объединение Детский Пермь", "ru"),
+            "obyedineniye detskiy perm");
+}
+
+TEST(CyrillicMatchesUzbekLatinTest, ApostropheLetters) {
+  EXPECT_EQ(LatinMatchKey("Ўзбекистон"), LatinMatchKey("Oʻzbekiston"));
   EXPECT_EQ(MatchTokens("Тоғ"), MatchTokens("Tog‘"));
+}
+
+// Spoofs: a Latin name with look-alike letters of other scripts. Each must
+// have the skeleton of its original.
+struct Spoof {
+  const char* original;
+  const char* spoof;
+  const char* letters;  // what was swapped in
+};
+const Spoof kSpoofs[] = {
+    {"Kazakh Cultural Center of Miami", "Кazakh Сultural Сenter of Miami",
+     "Cyrillic К С"},
+    {"Uzbek Society of Kazan", "Uzbek Sоciety оf Kаzаn", "Cyrillic а о"},
+    {"Open Day at the Embassy", "Ореn Dау аt thе Еmbаssу",
+     "Cyrillic О р е у а Е"},
+    {"Ukrainian Choir of Berlin", "Ukrainian Сhоir оf Bеrlin",
+     "Cyrillic С о е"},
+    {"Hope Foundation", "Норе Fоundаtiоn", "Cyrillic Н о р е а"},
+    {"Texas Uzbek Alliance", "Техаs Uzbеk Аlliаnсе", "Cyrillic Т е х А с"},
+    {"Kyrgyz Community of Boston", "Kyrgyz Community οf Bοstοn", "Greek ο"},
+    {"Tajik Association", "Tаjik Аssоciаtiоn", "Cyrillic а А о"},
+    {"Baku Center", "Ваku Сеntеr", "Cyrillic В а С е"},
+    {"Pensions: when will they rise?", "Реnsiоns: whеn will thеy risе?",
+     "Cyrillic Р е о"},
+};
+
+TEST(SkeletonMatchKeyTest, MixedScriptSpoofsHaveTheOriginalsSkeleton) {
+  for (const Spoof& s : kSpoofs) {
+    EXPECT_EQ(SkeletonMatchKey(s.spoof), SkeletonMatchKey(s.original))
+        << s.spoof << " (" << s.letters << ")";
+    EXPECT_DOUBLE_EQ(Similarity(s.spoof, s.original), 1.0) << s.spoof;
+  }
+}
+
+TEST(SkeletonMatchKeyTest, TransliterationAloneMissesTheSpoof) {
+  // Why skeletons: Cyrillic С transliterates to "s", not "c".
+  EXPECT_NE(LatinMatchKey("Кazakh Сultural Сenter of Miami"),
+            LatinMatchKey("Kazakh Cultural Center of Miami"));
+  EXPECT_EQ(SkeletonMatchKey("Кazakh Сultural Сenter of Miami"),
+            SkeletonMatchKey("Kazakh Cultural Center of Miami"));
+}
+
+TEST(SkeletonMatchKeyTest, FoldsCaseAndPunctuation) {
+  EXPECT_EQ(SkeletonMatchKey("Uzbek  Center!"),
+            SkeletonMatchKey("uzbek center"));
+  EXPECT_EQ(SkeletonMatchKey("Oʻzbekiston"), SkeletonMatchKey("O'zbekiston"));
+  EXPECT_EQ(SkeletonMatchKey(" !! "), "");
+}
+
+// Pairs of real, different organizations that must stay apart under both
+// keys: same words but another city, another people, another letter.
+const std::pair<const char*, const char*> kDistinct[] = {
+    {"Uzbek Society of Kazan", "Uzbek Society of Samara"},
+    {"Ассоциация узбеков Казани", "Ассоциация узбеков Самары"},
+    {"Kazakh Cultural Center of Miami", "Kyrgyz Cultural Center of Miami"},
+    {"Қазақ мәдени орталығы", "Кыргыз маданий борбору"},
+    {"Ўзбекистон маданият маркази", "Тоҷикистон маданият маркази"},
+    {"Українське товариство Києва", "Українське товариство Львова"},
+    {"Κέντρο Ελληνικού Πολιτισμού", "Κέντρο Κυπριακού Πολιτισμού"},
+    {"Хоразм", "Харьков"},
+    {"Club 7", "Club 1"},
+    {"Tashkent Chess Club", "Tashkent Chess Clubs"},
+};
+
+TEST(MatchKeysTest, DistinctNamesStayDistinct) {
+  for (const auto& [a, b] : kDistinct) {
+    EXPECT_NE(LatinMatchKey(a), LatinMatchKey(b)) << a << " | " << b;
+    EXPECT_NE(SkeletonMatchKey(a), SkeletonMatchKey(b)) << a << " | " << b;
+    EXPECT_LT(Similarity(a, b), 1.0) << a << " | " << b;
+  }
+}
+
+TEST(MatchKeysTest, SameOnEveryThread) {
+  // Each thread uses its own transliterator clones.
+  const std::string expected = LatinMatchKey("Ассоциация узбеков Казани");
+  std::vector<std::string> results(4);
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < results.size(); ++i) {
+    threads.emplace_back([&results, i] {
+      for (int n = 0; n < 50; ++n) {
+        results[i] = LatinMatchKey("Ассоциация узбеков Казани");
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  for (const std::string& r : results) EXPECT_EQ(r, expected);
 }
 
 TEST(MatchTokensTest, SplitsTransliteratedWords) {

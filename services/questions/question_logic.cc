@@ -114,17 +114,47 @@ std::string TrimQuestionText(absl::string_view text) {
 }
 
 std::string MatchingForm(absl::string_view text) {
-  return absl::StrJoin(MatchTokens(text), " ");
+  return absl::StrCat(kMatchingFormPrefix, LatinMatchKey(text), "|",
+                      SkeletonMatchKey(text));
 }
+
+namespace {
+
+// The two keys of a stored matching form; a form of an older version is
+// recomputed from the question's text.
+struct MatchingKeys {
+  std::string latin;
+  std::string skeleton;
+};
+
+MatchingKeys DecodeMatchingForm(absl::string_view form,
+                                absl::string_view text) {
+  if (absl::ConsumePrefix(&form, kMatchingFormPrefix)) {
+    size_t bar = form.find('|');
+    if (bar != absl::string_view::npos) {
+      return {std::string(form.substr(0, bar)),
+              std::string(form.substr(bar + 1))};
+    }
+  }
+  // Version 1 stored only the Latin words; tests and old callers may not
+  // carry the text.
+  absl::string_view source = text.empty() ? form : text;
+  return {LatinMatchKey(source), SkeletonMatchKey(source)};
+}
+
+}  // namespace
 
 std::vector<std::pair<std::string, double>> RankDuplicates(
     absl::string_view text, const std::vector<DuplicateCandidate>& candidates,
     absl::string_view exclude, int limit) {
-  const std::string match = MatchingForm(text);
+  const MatchingKeys keys = DecodeMatchingForm(MatchingForm(text), text);
   std::vector<std::pair<std::string, double>> ranked;
   for (const DuplicateCandidate& candidate : candidates) {
     if (candidate.id == exclude) continue;
-    double similarity = Similarity(match, candidate.match);
+    const MatchingKeys other =
+        DecodeMatchingForm(candidate.match, candidate.text);
+    double similarity = std::max(KeySimilarity(keys.latin, other.latin),
+                                 KeySimilarity(keys.skeleton, other.skeleton));
     if (similarity >= kDuplicateThreshold) {
       ranked.emplace_back(candidate.id, similarity);
     }

@@ -46,9 +46,14 @@ absl::Status ValidateQuestionText(absl::string_view field,
 // code points count after it).
 std::string TrimQuestionText(absl::string_view text);
 
-// The matching form of a text for duplicate detection: the words of
-// MatchTokens (text_normalization.h) joined by spaces.
+// The matching form of a text for duplicate detection, stored with the
+// question (its `match` field): kMatchingFormPrefix, LatinMatchKey(text),
+// '|', SkeletonMatchKey(text) (text_normalization.h; neither key contains
+// '|'). Questions stored before skeletons (MatchTokens joined by spaces, no
+// prefix) are recomputed from their text when read (RankDuplicates), so
+// stored data needs no migration.
 std::string MatchingForm(absl::string_view text);
+inline constexpr absl::string_view kMatchingFormPrefix = "2|";
 
 // A question that a new text may duplicate: its id, matching form and text.
 struct DuplicateCandidate {
@@ -58,7 +63,10 @@ struct DuplicateCandidate {
 };
 
 // The `limit` most similar candidates to `text` (similarity at least
-// kDuplicateThreshold), most similar first. `exclude` is left out.
+// kDuplicateThreshold), most similar first. `exclude` is left out. The
+// similarity is the larger KeySimilarity of the Latin keys and of the
+// skeleton keys, so that a question retyped in another script or with
+// look-alike letters of another script ranks as the same question.
 std::vector<std::pair<std::string, double>> RankDuplicates(
     absl::string_view text, const std::vector<DuplicateCandidate>& candidates,
     absl::string_view exclude, int limit);

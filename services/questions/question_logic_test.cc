@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "services/questions/question_view.h"
 #include "services/questions/question_watch.h"
 
@@ -142,6 +143,37 @@ TEST(DuplicatesTest, SimilarQuestionsCarryTheCandidatesText) {
   EXPECT_DOUBLE_EQ(similar[0].similarity(), 1.0);
   EXPECT_TRUE(
       SimilarQuestions("pensiya qachon oshadi", candidates, "a", 5).empty());
+}
+
+TEST(DuplicatesTest, LookAlikeLettersAreTheSameQuestion) {
+  // Cyrillic Р, е, о and а in a Latin question: transliterated they differ
+  // ("r", "ye"), their skeletons do not.
+  const std::vector<DuplicateCandidate> candidates = {
+      {"original", MatchingForm("Pension reform: when will payments rise?")},
+      {"other", MatchingForm("Passport renewal at the consulate")},
+  };
+  auto ranked = RankDuplicates("Реnsiоn rеfоrm: whеn will pаymеnts risе?",
+                               candidates, "", 5);
+  EXPECT_THAT(Ids(ranked), ElementsAre("original"));
+  EXPECT_DOUBLE_EQ(ranked[0].second, 1.0);
+  // Similar but distinct questions do not reach 1.0.
+  auto other = RankDuplicates("Pension reform: when will taxes rise?",
+                              candidates, "", 5);
+  ASSERT_FALSE(other.empty());
+  EXPECT_LT(other[0].second, 1.0);
+}
+
+TEST(DuplicatesTest, MatchingFormsOfTheOldVersionAreRecomputedFromTheText) {
+  // Stored before skeletons: the Latin words only, no version prefix.
+  const std::vector<DuplicateCandidate> candidates = {
+      {"old", "kazakh cultural center of miami",
+       "Kazakh Cultural Center of Miami"},
+  };
+  auto ranked =
+      RankDuplicates("Кazakh Сultural Сenter of Miami", candidates, "", 5);
+  EXPECT_THAT(Ids(ranked), ElementsAre("old"));
+  EXPECT_DOUBLE_EQ(ranked[0].second, 1.0);
+  EXPECT_TRUE(absl::StartsWith(MatchingForm("Hello"), kMatchingFormPrefix));
 }
 
 v1::Question Anonymous(v1::QuestionStatus status) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <iterator>
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -29,9 +30,6 @@ constexpr char kParticipantsFile[] = "participants";
 enum OrgColumn {
   kOrgName,
   kOrgCountryCode,
-  kOrgNameUzLatn,
-  kOrgNameRu,
-  kOrgNameEn,
   kOrgCity,
   kOrgContactName,
   kOrgContactEmail,
@@ -43,14 +41,12 @@ const std::vector<std::string>& OrgRequiredColumns() {
   return *kColumns;
 }
 const std::vector<std::string>& OrgOptionalColumns() {
+  // Besides these, any number of name:<tag> columns (and their aliases,
+  // kLocalizedColumnAliases): ImportFile::localized.
   static const auto* kColumns = new std::vector<std::string>{
-      "name_uz_latn", "name_ru",       "name_en",      "city",
-      "contact_name", "contact_email", "contact_phone"};
+      "city", "contact_name", "contact_email", "contact_phone"};
   return *kColumns;
 }
-// name_uz_latn, name_ru, name_en: in kLocalizedColumns order.
-constexpr OrgColumn kOrgLocalizedColumns[] = {kOrgNameUzLatn, kOrgNameRu,
-                                              kOrgNameEn};
 
 // Columns of the participants file, in MapColumns order.
 enum ParticipantColumn {
@@ -77,6 +73,10 @@ struct ImportFile {
   CsvTable table;
   // Column index per MapColumns name (-1: absent).
   std::vector<int> columns;
+  // Localized name columns (name:<tag> and aliases): header index by
+  // canonical tag, and the header's name of each tag's column (for errors).
+  std::map<std::string, int> localized;
+  std::map<std::string, std::string> localized_columns;
 
   std::string Cell(const CsvRow& row, int column) const {
     int index = columns[column];
@@ -85,17 +85,43 @@ struct ImportFile {
 };
 
 // Parses the file in request field `field`; nullopt when it is empty.
+// With `localized`, name:<tag> columns (and their aliases) are accepted
+// besides `optional`: a malformed tag, or two columns of one tag, refuses
+// the file.
 absl::StatusOr<std::optional<ImportFile>> ParseImportFile(
     absl::string_view field, absl::string_view text,
     const std::vector<std::string>& required,
-    const std::vector<std::string>& optional) {
+    const std::vector<std::string>& optional, bool localized = false) {
   if (absl::StripAsciiWhitespace(text).empty()) return std::nullopt;
   absl::StatusOr<CsvTable> table = ParseCsv(text, CsvOptions{});
   if (!table.ok()) return InvalidField(field, table.status().message());
+  ImportFile file;
+  std::vector<std::string> accepted = optional;
+  if (localized) {
+    for (size_t i = 0; i < table->header.size(); ++i) {
+      const std::string& column = table->header[i];
+      absl::StatusOr<std::optional<std::string>> tag =
+          LocalizedColumnTag(column);
+      if (!tag.ok()) return InvalidField(field, tag.status().message());
+      if (!tag->has_value()) continue;
+      auto [earlier, added] = file.localized_columns.emplace(**tag, column);
+      if (!added) {
+        return InvalidField(
+            field, absl::StrCat("columns ", Shown(earlier->second), " and ",
+                                Shown(column), " are both the name in ",
+                                Shown(**tag)));
+      }
+      file.localized.emplace(**tag, static_cast<int>(i));
+      accepted.push_back(column);
+    }
+  }
   absl::StatusOr<std::vector<int>> columns =
-      MapColumns(table->header, required, optional);
+      MapColumns(table->header, required, accepted);
   if (!columns.ok()) return InvalidField(field, columns.status().message());
-  return ImportFile{*std::move(table), *std::move(columns)};
+  columns->resize(required.size() + optional.size());
+  file.table = *std::move(table);
+  file.columns = *std::move(columns);
+  return file;
 }
 
 // One import: organizations first (so participants can name them), each
@@ -117,12 +143,16 @@ class DirectoryImport {
     if (participants != nullptr) {
       absl::flat_hash_map<std::string, bool> seen;
       for (const CsvRow& row : participants->table.rows) {
-        std::string key = MatchKey(participants->Cell(row, kOrganization));
-        if (!key.empty() && seen.emplace(key, true).second) {
-          referenced.push_back(std::move(key));
+        for (std::string& key :
+             MatchKeys(participants->Cell(row, kOrganization))) {
+          if (seen.emplace(key, true).second) {
+            referenced.push_back(std::move(key));
+          }
         }
       }
     }
+    // The lookups below use this version's match keys.
+    TH_RETURN_IF_ERROR(store_.EnsureIndexed());
     TH_RETURN_IF_ERROR(ImportOrganizations(organizations, referenced));
     if (participants != nullptr) {
       TH_RETURN_IF_ERROR(ImportParticipants(*participants));
@@ -274,11 +304,10 @@ class DirectoryImport {
     row.line = csv.line;
     v1::Organization& org = row.org;
     org.set_name(file.Cell(csv, kOrgName));
-    for (size_t i = 0; i < std::size(kLocalizedColumns); ++i) {
-      std::string name = file.Cell(csv, kOrgLocalizedColumns[i]);
+    for (const auto& [tag, index] : file.localized) {
+      const std::string& name = csv.fields[index];
       if (!absl::StripAsciiWhitespace(name).empty()) {
-        (*org.mutable_localized_names())[std::string(
-            kLocalizedColumns[i].tag)] = std::move(name);
+        (*org.mutable_localized_names())[tag] = name;
       }
     }
     org.set_country_code(file.Cell(csv, kOrgCountryCode));
@@ -286,13 +315,18 @@ class DirectoryImport {
     org.set_contact_name(file.Cell(csv, kOrgContactName));
     org.set_contact_email(file.Cell(csv, kOrgContactEmail));
     org.set_contact_phone(file.Cell(csv, kOrgContactPhone));
-    absl::Status valid = CleanOrganization(Labels::Csv(), &org);
+    absl::Status valid =
+        CleanOrganization(Labels::Csv(file.localized_columns), &org);
     if (!valid.ok()) {
       // A participant naming this organization learns why it is missing.
-      for (OrgColumn column :
-           {kOrgName, kOrgNameUzLatn, kOrgNameRu, kOrgNameEn}) {
-        std::string key = MatchKey(file.Cell(csv, column));
-        if (!key.empty()) refused_lines_.emplace(key, csv.line);
+      std::vector<std::string> names = {file.Cell(csv, kOrgName)};
+      for (const auto& [tag, index] : file.localized) {
+        names.push_back(csv.fields[index]);
+      }
+      for (const std::string& name : names) {
+        for (const std::string& key : MatchKeys(name)) {
+          refused_lines_.emplace(key, csv.line);
+        }
       }
       return valid;
     }
@@ -303,30 +337,45 @@ class DirectoryImport {
   // The id of the organization a participant row names, or an error
   // naming the column.
   absl::StatusOr<std::string> ResolveOrganization(absl::string_view name) {
-    std::string key = MatchKey(name);
-    auto found = ids_by_key_.find(key);
-    if (found == ids_by_key_.end() || found->second.empty()) {
+    // Any of the name's keys (its Latin spelling or its skeleton) may name
+    // the organization.
+    std::vector<std::string> ids;
+    std::optional<int> refused_line;
+    for (const std::string& key : MatchKeys(name)) {
+      auto found = ids_by_key_.find(key);
+      if (found != ids_by_key_.end()) {
+        for (const std::string& id : found->second) {
+          if (std::find(ids.begin(), ids.end(), id) == ids.end()) {
+            ids.push_back(id);
+          }
+        }
+      }
       auto refused = refused_lines_.find(key);
-      if (refused != refused_lines_.end()) {
+      if (refused != refused_lines_.end() && !refused_line.has_value()) {
+        refused_line = refused->second;
+      }
+    }
+    if (ids.empty()) {
+      if (refused_line.has_value()) {
         return InvalidField(
             "organization",
             absl::StrCat(Shown(name),
                          " was not imported (see organizations line ",
-                         refused->second, ")"));
+                         *refused_line, ")"));
       }
       return InvalidField("organization", absl::StrCat("no organization is "
                                                        "named ",
                                                        Shown(name)));
     }
-    if (found->second.size() > 1) {
+    if (ids.size() > 1) {
       return InvalidField(
           "organization",
-          absl::StrCat(Shown(name), " names ", found->second.size(),
-                       " organizations (", absl::StrJoin(found->second, ", "),
+          absl::StrCat(Shown(name), " names ", ids.size(), " organizations (",
+                       absl::StrJoin(ids, ", "),
                        "); create this participant with CreateParticipant "
                        "and an organization_id"));
     }
-    return found->second[0];
+    return ids[0];
   }
 
   absl::StatusOr<ParticipantRow> ParseParticipant(const ImportFile& file,
@@ -364,11 +413,16 @@ class DirectoryImport {
       }
     }
 
+    // Each row's fields (ParticipantMatchFields), flattened for one lookup.
     std::vector<std::string> fields;
-    fields.reserve(rows.size());
+    std::vector<size_t> first_field;
     for (const ParticipantRow& row : rows) {
-      fields.push_back(ParticipantMatchField(row.participant));
+      first_field.push_back(fields.size());
+      for (std::string& field : ParticipantMatchFields(row.participant)) {
+        fields.push_back(std::move(field));
+      }
     }
+    first_field.push_back(fields.size());
     TH_ASSIGN_OR_RETURN(std::vector<std::string> stored,
                         store_.LookupParticipants(fields));
 
@@ -379,7 +433,12 @@ class DirectoryImport {
     std::vector<size_t> create_rows;
     for (size_t i = 0; i < rows.size(); ++i) {
       v1::Participant& p = rows[i].participant;
-      if (id_by_field.contains(fields[i]) || !stored[i].empty()) {
+      bool existing = false;
+      for (size_t f = first_field[i]; f < first_field[i + 1]; ++f) {
+        existing =
+            existing || id_by_field.contains(fields[f]) || !stored[f].empty();
+      }
+      if (existing) {
         response_->set_participants_existing(
             response_->participants_existing() + 1);
         continue;
@@ -388,7 +447,9 @@ class DirectoryImport {
       if (!p.email().empty()) {
         id_by_field.emplace(ParticipantEmailField(p.email()), p.id());
       }
-      id_by_field.emplace(ParticipantNameField(p), p.id());
+      for (std::string& field : ParticipantNameFields(p)) {
+        id_by_field.emplace(std::move(field), p.id());
+      }
       creates.push_back(p);
       create_rows.push_back(i);
     }
@@ -441,7 +502,8 @@ absl::Status DirectoryImportLogic::ImportDirectory(
   TH_ASSIGN_OR_RETURN(
       std::optional<ImportFile> organizations,
       ParseImportFile("organizations_csv", request.organizations_csv(),
-                      OrgRequiredColumns(), OrgOptionalColumns()));
+                      OrgRequiredColumns(), OrgOptionalColumns(),
+                      /*localized=*/true));
   TH_ASSIGN_OR_RETURN(
       std::optional<ImportFile> participants,
       ParseImportFile("participants_csv", request.participants_csv(),

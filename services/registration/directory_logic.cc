@@ -1,9 +1,11 @@
 #include "services/registration/directory_logic.h"
 
+#include <algorithm>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "services/common/auth/authorization.h"
@@ -31,16 +33,35 @@ absl::Status OrganizationExists(DirectoryStore& store,
     absl::StrAppend(&message, " \"", other->name(), "\"");
   }
   absl::StrAppend(&message, " already exists in ", country_code);
-  if (other.ok() && outcome.values.size() > 1 &&
-      MatchKey(other->name()) != outcome.values[1]) {
-    for (const auto& [tag, name] : other->localized_names()) {
-      if (MatchKey(name) == outcome.values[1]) {
-        absl::StrAppend(&message, " (its name \"", name, "\" matches)");
-        break;
+  if (other.ok() && outcome.values.size() > 1) {
+    const std::string& key = outcome.values[1];
+    auto has_key = [&key](const std::string& name, absl::string_view tag) {
+      std::vector<std::string> keys = MatchKeys(name, tag);
+      return std::find(keys.begin(), keys.end(), key) != keys.end();
+    };
+    if (!has_key(other->name(), "")) {
+      for (const auto& [tag, name] : other->localized_names()) {
+        if (has_key(name, tag)) {
+          absl::StrAppend(&message, " (its name \"", name, "\" matches)");
+          break;
+        }
       }
+    }
+    if (absl::StartsWith(key, "s:")) {
+      absl::StrAppend(&message,
+                      "; the names look alike (letters of other scripts "
+                      "that look the same count as the same letter)");
     }
   }
   return absl::AlreadyExistsError(message);
+}
+
+// The canonical form of a read's `language` ("" when unset), or
+// INVALID_ARGUMENT naming `field`.
+absl::StatusOr<std::string> ReaderLanguage(absl::string_view field,
+                                           absl::string_view language) {
+  if (language.empty()) return std::string();
+  return ValidateLanguageTag(field, language);
 }
 
 absl::Status ParticipantExists(DirectoryStore& store,
@@ -126,10 +147,13 @@ absl::Status DirectoryLogic::GetOrganization(
     const v1::GetOrganizationRequest& request,
     v1::GetOrganizationResponse* response) const {
   TH_RETURN_IF_ERROR(ValidateId("organization_id", request.organization_id()));
+  TH_ASSIGN_OR_RETURN(std::string language,
+                      ReaderLanguage("language", request.language()));
   DirectoryStore store(redis, caller.tenant_id);
   TH_ASSIGN_OR_RETURN(v1::Organization org,
                       store.GetOrganization(request.organization_id()));
   RedactContacts(caller, &org);
+  SetDisplayName(language, &org);
   *response->mutable_organization() = std::move(org);
   return absl::OkStatus();
 }
@@ -143,6 +167,8 @@ absl::Status DirectoryLogic::ListOrganizations(
     TH_RETURN_IF_ERROR(
         ValidateCountryCode("country_code", request.country_code()));
   }
+  TH_ASSIGN_OR_RETURN(std::string language,
+                      ReaderLanguage("language", request.language()));
   DirectoryStore store(redis, caller.tenant_id);
   TH_ASSIGN_OR_RETURN(
       IdPage page, store.ListOrganizationIds(request.country_code(),
@@ -151,6 +177,7 @@ absl::Status DirectoryLogic::ListOrganizations(
                       store.GetOrganizations(page.ids));
   for (v1::Organization& org : orgs) {
     RedactContacts(caller, &org);
+    SetDisplayName(language, &org);
     *response->add_organizations() = std::move(org);
   }
   response->set_next_page_token(std::move(page.next_page_token));

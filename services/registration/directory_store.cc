@@ -101,6 +101,9 @@ std::string DirectoryKeys::Participants() const {
 std::string DirectoryKeys::ParticipantMatch() const {
   return absl::StrCat(prefix_, "participants:match");
 }
+std::string DirectoryKeys::MatchVersion() const {
+  return absl::StrCat(prefix_, "directory:match_version");
+}
 
 DirectoryStore::DirectoryStore(RedisConnection& redis,
                                absl::string_view tenant_id)
@@ -114,9 +117,10 @@ DirectoryStore::ScriptCall DirectoryStore::OrganizationCall(
                keys_.Organizations(),
                keys_.OrganizationsOfCountry(org.country_code()),
                keys_.OrganizationMatch(),
-               keys_.OrganizationNames()};
+               keys_.OrganizationNames(),
+               keys_.MatchVersion()};
   call.args = {std::string(idempotency_key), org.id(), org.SerializeAsString(),
-               org.country_code()};
+               org.country_code(), std::string(kMatchKeyVersion)};
   for (std::string& key : OrganizationMatchKeys(org)) {
     call.args.push_back(std::move(key));
   }
@@ -127,7 +131,7 @@ DirectoryStore::ScriptCall DirectoryStore::ParticipantCall(
     absl::string_view idempotency_key, const v1::Participant& p) const {
   ScriptCall call;
   call.keys = {keys_.prefix(), keys_.Participant(p.id()), keys_.Participants(),
-               keys_.ParticipantMatch()};
+               keys_.ParticipantMatch(), keys_.MatchVersion()};
   if (!p.organization_id().empty()) {
     call.keys.push_back(keys_.Organization(p.organization_id()));
     call.keys.push_back(keys_.Members(p.organization_id()));
@@ -137,7 +141,10 @@ DirectoryStore::ScriptCall DirectoryStore::ParticipantCall(
                p.SerializeAsString(),
                p.organization_id(),
                p.email().empty() ? "" : ParticipantEmailField(p.email()),
-               ParticipantNameField(p)};
+               std::string(kMatchKeyVersion)};
+  for (std::string& field : ParticipantNameFields(p)) {
+    call.args.push_back(std::move(field));
+  }
   return call;
 }
 
@@ -292,22 +299,97 @@ absl::StatusOr<std::vector<std::string>> DirectoryStore::LookupParticipants(
   return ids;
 }
 
-absl::StatusOr<ScriptOutcome> DirectoryStore::CreateOrganization(
-    absl::string_view idempotency_key, const v1::Organization& org) {
-  const LuaScript& script = directory_lua::kCreateOrganizationScript;
-  ScriptCall call = OrganizationCall(idempotency_key, org);
+absl::Status DirectoryStore::EnsureIndexed() {
+  TH_ASSIGN_OR_RETURN(RedisReply reply,
+                      redis_.Command({"GET", keys_.MatchVersion()}));
+  if (!reply.is_nil() && reply.str == kMatchKeyVersion) {
+    return absl::OkStatus();
+  }
+  return Reindex();
+}
+
+absl::Status DirectoryStore::Reindex() {
+  // Records per reindex script call: a few hundred fields each.
+  constexpr size_t kRecordsPerBatch = 200;
+  std::vector<std::string> reindex_keys = {
+      keys_.prefix(), keys_.OrganizationMatch(), keys_.OrganizationNames(),
+      keys_.ParticipantMatch(), keys_.MatchVersion()};
+  TH_ASSIGN_OR_RETURN(
+      std::vector<RedisReply> lists,
+      redis_.Pipeline({{"ZRANGE", keys_.Organizations(), "0", "-1"},
+                       {"ZRANGE", keys_.Participants(), "0", "-1"}}));
+  std::vector<std::string> org_ids;
+  std::vector<std::string> participant_ids;
+  for (const RedisReply& r : lists[0].elements) org_ids.push_back(r.str);
+  for (const RedisReply& r : lists[1].elements)
+    participant_ids.push_back(r.str);
+  LogInfo("reindexing directory match keys",
+          {{"tenant_prefix", keys_.prefix()},
+           {"version", std::string(kMatchKeyVersion)},
+           {"organizations", absl::StrCat(org_ids.size())},
+           {"participants", absl::StrCat(participant_ids.size())}});
+
+  const LuaScript& script = directory_lua::kReindexDirectoryScript;
+  auto run = [&](std::vector<std::string> args) -> absl::Status {
+    TH_ASSIGN_OR_RETURN(RedisReply reply,
+                        redis_.Eval(script, reindex_keys, args));
+    return DecodeScriptOutcome(reply, script).status();
+  };
+  for (size_t begin = 0; begin < org_ids.size(); begin += kRecordsPerBatch) {
+    std::vector<std::string> ids(
+        org_ids.begin() + begin,
+        org_ids.begin() + std::min(org_ids.size(), begin + kRecordsPerBatch));
+    TH_ASSIGN_OR_RETURN(std::vector<v1::Organization> orgs,
+                        GetOrganizations(ids));
+    std::vector<std::string> args = {""};
+    for (const v1::Organization& org : orgs) {
+      std::vector<std::string> keys = OrganizationMatchKeys(org);
+      args.insert(args.end(), {"o", org.id(), org.country_code(),
+                               absl::StrCat(keys.size())});
+      args.insert(args.end(), keys.begin(), keys.end());
+    }
+    TH_RETURN_IF_ERROR(run(std::move(args)));
+  }
+  for (size_t begin = 0; begin < participant_ids.size();
+       begin += kRecordsPerBatch) {
+    std::vector<std::string> ids(
+        participant_ids.begin() + begin,
+        participant_ids.begin() +
+            std::min(participant_ids.size(), begin + kRecordsPerBatch));
+    TH_ASSIGN_OR_RETURN(std::vector<v1::Participant> participants,
+                        GetParticipants(ids));
+    std::vector<std::string> args = {""};
+    for (const v1::Participant& p : participants) {
+      std::vector<std::string> fields = ParticipantNameFields(p);
+      args.insert(args.end(), {"p", p.id(), absl::StrCat(fields.size())});
+      args.insert(args.end(), fields.begin(), fields.end());
+    }
+    TH_RETURN_IF_ERROR(run(std::move(args)));
+  }
+  return run({std::string(kMatchKeyVersion)});
+}
+
+absl::StatusOr<ScriptOutcome> DirectoryStore::EvalCreate(
+    const LuaScript& script, const ScriptCall& call) {
   TH_ASSIGN_OR_RETURN(RedisReply reply,
                       redis_.Eval(script, call.keys, call.args));
+  TH_ASSIGN_OR_RETURN(ScriptOutcome outcome, ToOutcome(reply, script));
+  if (outcome.kind != "REINDEX") return outcome;
+  TH_RETURN_IF_ERROR(Reindex());
+  TH_ASSIGN_OR_RETURN(reply, redis_.Eval(script, call.keys, call.args));
   return ToOutcome(reply, script);
+}
+
+absl::StatusOr<ScriptOutcome> DirectoryStore::CreateOrganization(
+    absl::string_view idempotency_key, const v1::Organization& org) {
+  return EvalCreate(directory_lua::kCreateOrganizationScript,
+                    OrganizationCall(idempotency_key, org));
 }
 
 absl::StatusOr<ScriptOutcome> DirectoryStore::CreateParticipant(
     absl::string_view idempotency_key, const v1::Participant& participant) {
-  const LuaScript& script = directory_lua::kCreateParticipantScript;
-  ScriptCall call = ParticipantCall(idempotency_key, participant);
-  TH_ASSIGN_OR_RETURN(RedisReply reply,
-                      redis_.Eval(script, call.keys, call.args));
-  return ToOutcome(reply, script);
+  return EvalCreate(directory_lua::kCreateParticipantScript,
+                    ParticipantCall(idempotency_key, participant));
 }
 
 absl::StatusOr<std::vector<absl::StatusOr<ScriptOutcome>>>

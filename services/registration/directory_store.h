@@ -11,6 +11,10 @@
 //   th:{t:<tenant>}:orgs:names             HASH   "<match key>" -> ids
 //                                                 (space-separated): import
 //                                                 finds organizations by name
+//   th:{t:<tenant>}:directory:match_version
+//                                          STRING the version of the match
+//                                                 keys in the three hashes
+//                                                 (kMatchKeyVersion)
 //   th:{t:<tenant>}:participant:<id>       STRING Participant bytes
 //   th:{t:<tenant>}:participants           ZSET   participant ids, score 0
 //   th:{t:<tenant>}:org:<id>:participants  ZSET   member ids, score 0
@@ -23,10 +27,18 @@
 //                                          (organization.created,
 //                                          participant.created)
 //
-// A match key is a name folded by MatchKey (directory_validation.h), so that
-// "Oʻzbekiston", "O'zbekiston" and "Ўзбекистон" are one key. The hashes are
-// written by the same script as the record (lua/create_*.lua), so they never
-// disagree.
+// A match key is a name folded by MatchKeys (directory_validation.h):
+// "t:<latin>" so that "Oʻzbekiston", "O'zbekiston" and "Ўзбекистон" are one
+// key, and "s:<skeleton>" so that "Кazakh" with a Cyrillic К and "Kazakh"
+// are. The hashes are written by the same script as the record
+// (lua/create_*.lua), so they never disagree.
+//
+// Stored keys and a new normalization: keys of version 1 (before ICU and
+// skeletons) had no "t:"/"s:" prefix, so old and new fields never collide.
+// When kMatchKeyVersion differs from the tenant's directory:match_version,
+// the create scripts answer REINDEX; Reindex() then adds the new keys of
+// every stored record and sets the version (once per tenant and version),
+// and the create is retried. Old fields stay, unread.
 #pragma once
 
 #include <string>
@@ -62,6 +74,7 @@ class DirectoryKeys {
   std::string Participant(absl::string_view id) const;
   std::string Participants() const;
   std::string ParticipantMatch() const;
+  std::string MatchVersion() const;
 
  private:
   std::string prefix_;
@@ -106,17 +119,27 @@ class DirectoryStore {
                                             absl::string_view page_token,
                                             int limit);
 
+  // Makes sure the tenant's match indexes hold keys of kMatchKeyVersion:
+  // reads the version and, if it differs, runs Reindex. Imports call it
+  // before their lookups.
+  absl::Status EnsureIndexed();
+  // Adds the current version's match keys of every stored organization and
+  // participant to the indexes, in batches, then sets the version (see the
+  // key schema above). Safe to run concurrently and repeatedly.
+  absl::Status Reindex();
+
   // Both lookups in one round trip.
   absl::StatusOr<OrganizationLookup> LookupOrganizations(
       const std::vector<std::string>& match_fields,
       const std::vector<std::string>& match_keys);
-  // Participant ids by ParticipantMatchField ("" where none).
+  // Participant ids by ParticipantMatchFields field ("" where none).
   absl::StatusOr<std::vector<std::string>> LookupParticipants(
       const std::vector<std::string>& match_fields);
 
   // Runs create_organization.lua / create_participant.lua with the keys
   // they write in KEYS. `idempotency_key` is "" or the key suffix
-  // remembered for request retries.
+  // remembered for request retries. A REINDEX outcome is handled here
+  // (Reindex, then the script once more), so callers never see it.
   absl::StatusOr<ScriptOutcome> CreateOrganization(
       absl::string_view idempotency_key, const v1::Organization& org);
   absl::StatusOr<ScriptOutcome> CreateParticipant(
@@ -145,6 +168,9 @@ class DirectoryStore {
   absl::StatusOr<IdPage> PageOfIndex(const std::string& index,
                                      absl::string_view page_token, int limit,
                                      const std::string& must_exist);
+  // Eval of `call` with one Reindex and retry on a REINDEX outcome.
+  absl::StatusOr<ScriptOutcome> EvalCreate(const LuaScript& script,
+                                           const ScriptCall& call);
   absl::StatusOr<std::vector<absl::StatusOr<ScriptOutcome>>> RunScripts(
       const LuaScript& script, const std::vector<ScriptCall>& calls);
 

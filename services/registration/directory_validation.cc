@@ -1,10 +1,13 @@
 #include "services/registration/directory_validation.h"
 
+#include <unicode/uloc.h>
+
 #include <algorithm>
 #include <map>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
@@ -62,7 +65,7 @@ absl::Status ValidateName(absl::string_view field, absl::string_view value,
                           size_t max_chars) {
   TH_RETURN_IF_ERROR(
       ValidateText(field, value, {.min_chars = 1, .max_chars = max_chars}));
-  if (MatchKey(value).empty()) {
+  if (LatinMatchKey(value).empty()) {
     return InvalidField(field, "must contain letters or digits");
   }
   return absl::OkStatus();
@@ -140,10 +143,6 @@ absl::Status ValidatePhone(absl::string_view field, absl::string_view phone) {
   return absl::OkStatus();
 }
 
-// A BCP 47-ish language tag: subtags of 1 to 8 ASCII letters or digits
-// joined by '-', the first of 2 to 8 letters, at most 35 characters.
-// Returns it in the conventional case ("UZ-latn" -> "uz-Latn", "en-gb" ->
-// "en-GB"), so that equal tags compare equal; nullopt when malformed.
 std::optional<std::string> CanonicalLanguageTag(absl::string_view tag) {
   if (tag.empty() || tag.size() > kMaxLanguageTagChars) return std::nullopt;
   std::vector<std::string> subtags =
@@ -166,7 +165,41 @@ std::optional<std::string> CanonicalLanguageTag(absl::string_view tag) {
       absl::AsciiStrToUpper(&s);  // region: "GB"
     }
   }
-  return absl::StrJoin(subtags, "-");
+  std::string canonical = absl::StrJoin(subtags, "-");
+  // The full BCP 47 grammar (RFC 5646 section 2.1: subtag order, variants,
+  // extensions, a singleton followed by a subtag), by ICU's parser: it
+  // stops at the first subtag out of place, so a tag it cannot read to the
+  // end is malformed ("en-Latn-Latn", "en-a", "ru-x").
+  char locale_id[ULOC_FULLNAME_CAPACITY];
+  int32_t parsed = 0;
+  UErrorCode status = U_ZERO_ERROR;
+  uloc_forLanguageTag(canonical.c_str(), locale_id, sizeof(locale_id), &parsed,
+                      &status);
+  if (U_FAILURE(status) || parsed != static_cast<int32_t>(canonical.size())) {
+    return std::nullopt;
+  }
+  return canonical;
+}
+
+absl::StatusOr<std::optional<std::string>> LocalizedColumnTag(
+    absl::string_view column) {
+  for (const LocalizedColumn& alias : kLocalizedColumnAliases) {
+    if (column == alias.column) return std::string(alias.tag);
+  }
+  if (!absl::ConsumePrefix(&column, kLocalizedColumnPrefix)) {
+    return std::nullopt;
+  }
+  return ValidateLanguageTag(
+      absl::StrCat("column ",
+                   Shown(absl::StrCat(kLocalizedColumnPrefix, column))),
+      column);
+}
+
+absl::StatusOr<std::string> ValidateLanguageTag(absl::string_view field,
+                                                absl::string_view tag) {
+  std::optional<std::string> canonical = CanonicalLanguageTag(tag);
+  if (!canonical.has_value()) return LanguageTagError(field, tag);
+  return *std::move(canonical);
 }
 
 // clears what the server owns. Emails are stored lowercase.
@@ -174,6 +207,8 @@ absl::Status CleanOrganization(const Labels& label, v1::Organization* org) {
   org->clear_id();
   org->clear_tenant_id();
   org->clear_create_time();
+  org->clear_display_name();
+  org->clear_display_name_language();
   Trim(org->mutable_name());
   TH_RETURN_IF_ERROR(
       ValidateName(label("name"), org->name(), kMaxOrganizationNameChars));
@@ -255,13 +290,10 @@ absl::Status CleanParticipant(const Labels& label, v1::Participant* p) {
   }
   Trim(p->mutable_preferred_language());
   if (!p->preferred_language().empty()) {
-    std::optional<std::string> tag =
-        CanonicalLanguageTag(p->preferred_language());
-    if (!tag.has_value()) {
-      return LanguageTagError(label("preferred_language"),
-                              p->preferred_language());
-    }
-    p->set_preferred_language(*std::move(tag));
+    TH_ASSIGN_OR_RETURN(std::string tag,
+                        ValidateLanguageTag(label("preferred_language"),
+                                            p->preferred_language()));
+    p->set_preferred_language(std::move(tag));
   }
   Trim(p->mutable_time_zone());
   if (!p->time_zone().empty()) {
@@ -271,28 +303,74 @@ absl::Status CleanParticipant(const Labels& label, v1::Participant* p) {
   return absl::OkStatus();
 }
 
+// ---- Names for a reader -----------------------------------------------------
+
+DisplayName ChooseDisplayName(const v1::Organization& org,
+                              absl::string_view language) {
+  if (language.empty() || org.localized_names().empty()) {
+    return {org.name(), ""};
+  }
+  const auto& names = org.localized_names();
+  // The tag itself, then with subtags dropped from the end (skipping a
+  // singleton left at the end: "de-u-co" -> "de").
+  std::string tag(language);
+  while (!tag.empty()) {
+    auto found = names.find(tag);
+    if (found != names.end()) return {found->second, found->first};
+    size_t dash = tag.rfind('-');
+    if (dash == std::string::npos) break;
+    tag.resize(dash);
+    size_t last = tag.rfind('-');
+    if (last != std::string::npos && tag.size() - last == 2) tag.resize(last);
+  }
+  // Any tag of the same language, the first in tag order.
+  const std::string primary(language.substr(0, language.find('-')));
+  std::vector<std::string> same_language;
+  for (const auto& [t, name] : names) {
+    if (t == primary || absl::StartsWith(t, absl::StrCat(primary, "-"))) {
+      same_language.push_back(t);
+    }
+  }
+  if (!same_language.empty()) {
+    std::sort(same_language.begin(), same_language.end());
+    return {names.at(same_language[0]), same_language[0]};
+  }
+  return {org.name(), ""};
+}
+
+void SetDisplayName(absl::string_view language, v1::Organization* org) {
+  DisplayName chosen = ChooseDisplayName(*org, language);
+  org->set_display_name(std::move(chosen.name));
+  org->set_display_name_language(std::move(chosen.language));
+}
+
 // ---- Matching ---------------------------------------------------------------
 
-std::string MatchKey(absl::string_view text) {
-  return TransliterateCyrillicToLatin(NormalizeForMatching(text));
+std::vector<std::string> MatchKeys(absl::string_view name,
+                                   absl::string_view language) {
+  std::vector<std::string> keys;
+  std::string latin = LatinMatchKey(name, language);
+  if (latin.empty()) return keys;
+  keys.push_back(absl::StrCat("t:", latin));
+  std::string skeleton = SkeletonMatchKey(name);
+  if (!skeleton.empty()) keys.push_back(absl::StrCat("s:", skeleton));
+  return keys;
 }
 
 std::vector<std::string> OrganizationMatchKeys(const v1::Organization& org) {
-  std::vector<std::string> keys = {MatchKey(org.name())};
+  std::vector<std::string> keys = MatchKeys(org.name());
   // Proto maps have no order: sort by tag so scripts get a stable order.
   std::vector<std::pair<std::string, std::string>> localized(
       org.localized_names().begin(), org.localized_names().end());
   std::sort(localized.begin(), localized.end());
-  for (const auto& [tag, name] : localized) keys.push_back(MatchKey(name));
-  std::vector<std::string> distinct;
-  for (std::string& key : keys) {
-    if (key.empty() ||
-        std::find(distinct.begin(), distinct.end(), key) != distinct.end()) {
-      continue;
+  for (const auto& [tag, name] : localized) {
+    for (std::string& key : MatchKeys(name, tag)) {
+      if (std::find(keys.begin(), keys.end(), key) == keys.end()) {
+        keys.push_back(std::move(key));
+      }
     }
-    distinct.push_back(std::move(key));
   }
-  return distinct;
+  return keys;
 }
 
 std::string OrganizationMatchField(absl::string_view country_code,
@@ -304,15 +382,22 @@ std::string ParticipantEmailField(absl::string_view email) {
   return absl::StrCat("email:", email);
 }
 
-std::string ParticipantNameField(const v1::Participant& participant) {
-  return absl::StrCat("name:", participant.organization_id(), ":",
-                      MatchKey(participant.display_name()));
+std::vector<std::string> ParticipantNameFields(
+    const v1::Participant& participant) {
+  std::vector<std::string> fields;
+  for (const std::string& key : MatchKeys(participant.display_name())) {
+    fields.push_back(
+        absl::StrCat("name:", participant.organization_id(), ":", key));
+  }
+  return fields;
 }
 
-std::string ParticipantMatchField(const v1::Participant& participant) {
-  return participant.email().empty()
-             ? ParticipantNameField(participant)
-             : ParticipantEmailField(participant.email());
+std::vector<std::string> ParticipantMatchFields(
+    const v1::Participant& participant) {
+  if (!participant.email().empty()) {
+    return {ParticipantEmailField(participant.email())};
+  }
+  return ParticipantNameFields(participant);
 }
 
 }  // namespace townhall::registration

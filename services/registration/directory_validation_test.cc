@@ -2,6 +2,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -26,8 +27,10 @@ TEST(LabelsTest, NamesRequestPathsAndCsvColumns) {
   EXPECT_EQ(request.Localized("ru"), "organization.localized_names[\"ru\"]");
   Labels csv = Labels::Csv();
   EXPECT_EQ(csv("city"), "city");
-  EXPECT_EQ(csv.Localized("uz-Latn"), "name_uz_latn");
-  EXPECT_EQ(csv.Localized("de"), "localized_names[\"de\"]");
+  EXPECT_EQ(csv.Localized("de"), "name:de");
+  Labels aliased = Labels::Csv({{"uz-Latn", "name_uz_latn"}});
+  EXPECT_EQ(aliased.Localized("uz-Latn"), "name_uz_latn");
+  EXPECT_EQ(aliased.Localized("kk"), "name:kk");
 }
 
 TEST(ValidateNameTest, NeedsLettersOrDigits) {
@@ -75,11 +78,18 @@ TEST(CanonicalLanguageTagTest, ConventionalCase) {
   EXPECT_EQ(CanonicalLanguageTag("en-gb"), "en-GB");
   EXPECT_EQ(CanonicalLanguageTag("ru"), "ru");
   EXPECT_EQ(CanonicalLanguageTag("de-x-Latn"), "de-x-latn");
+  EXPECT_EQ(CanonicalLanguageTag("KK-cyrl-kz"), "kk-Cyrl-KZ");
+  EXPECT_EQ(CanonicalLanguageTag("sr-latn-rs"), "sr-Latn-RS");
+  EXPECT_EQ(CanonicalLanguageTag("en-us-u-ca-gregory"), "en-US-u-ca-gregory");
+  EXPECT_EQ(CanonicalLanguageTag("de-1996"), "de-1996");
 }
 
 TEST(CanonicalLanguageTagTest, RefusesMalformedTags) {
   for (const char* bad :
-       {"", "e", "1a", "en--gb", "en-", "en_GB", "en-toolongsubtag"}) {
+       {"", "e", "1a", "en--gb", "en-", "en_GB", "en-toolongsubtag",
+        // Well-formed subtags in a place the grammar does not allow (ICU's
+        // parser stops there).
+        "en-Latn-Latn", "en-GB-GB", "en-a", "ru-x", "en-12"}) {
     EXPECT_EQ(CanonicalLanguageTag(bad), std::nullopt) << bad;
   }
   EXPECT_EQ(CanonicalLanguageTag(std::string(36, 'a')), std::nullopt);
@@ -102,12 +112,50 @@ TEST(CleanOrganizationTest, TrimsCanonicalizesAndClearsServerFields) {
   EXPECT_EQ(org.localized_names().at("ru"), "Акме");
 }
 
+TEST(LocalizedColumnTagTest, PrefixedColumnsAndAliases) {
+  EXPECT_EQ(*LocalizedColumnTag("name:kk-latn"), "kk-Latn");
+  EXPECT_EQ(*LocalizedColumnTag("name:ky"), "ky");
+  EXPECT_EQ(*LocalizedColumnTag("name_uz_latn"), "uz-Latn");
+  EXPECT_EQ(*LocalizedColumnTag("name_ru"), "ru");
+  EXPECT_EQ(*LocalizedColumnTag("name_en"), "en");
+  EXPECT_EQ(*LocalizedColumnTag("name"), std::nullopt);
+  EXPECT_EQ(*LocalizedColumnTag("city"), std::nullopt);
+  absl::StatusOr<std::optional<std::string>> bad =
+      LocalizedColumnTag("name:en-latn-latn");
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(bad.status().message(), HasSubstr("name:en-latn-latn"));
+}
+
+TEST(ChooseDisplayNameTest, ExactThenShorterThenSameLanguageThenName) {
+  v1::Organization org;
+  org.set_name("Qazaq madeni ortalyghy");
+  (*org.mutable_localized_names())["kk-Cyrl"] = "Қазақ мәдени орталығы";
+  (*org.mutable_localized_names())["ru"] = "Казахский культурный центр";
+  (*org.mutable_localized_names())["en"] = "Kazakh Cultural Center";
+  (*org.mutable_localized_names())["en-GB"] = "Kazakh Cultural Centre";
+  auto chosen = [&](absl::string_view language) {
+    DisplayName d = ChooseDisplayName(org, language);
+    return d.language + "=" + d.name;
+  };
+  EXPECT_EQ(chosen("en-GB"), "en-GB=Kazakh Cultural Centre");
+  EXPECT_EQ(chosen("en-US"), "en=Kazakh Cultural Center");
+  EXPECT_EQ(chosen("kk-Cyrl-KZ"), "kk-Cyrl=Қазақ мәдени орталығы");
+  // Only another script of the language: still the language.
+  EXPECT_EQ(chosen("kk"), "kk-Cyrl=Қазақ мәдени орталығы");
+  EXPECT_EQ(chosen("ru-u-co-phonebk"), "ru=Казахский культурный центр");
+  EXPECT_EQ(chosen("de"), "=Qazaq madeni ortalyghy");
+  EXPECT_EQ(chosen(""), "=Qazaq madeni ortalyghy");
+}
+
 TEST(CleanOrganizationTest, NamesTheFieldThatFails) {
   v1::Organization org;
   org.set_name("Acme");
   org.set_country_code("UZ");
   (*org.mutable_localized_names())["ru"] = "!!!";
   absl::Status status = CleanOrganization(Labels::Csv(), &org);
+  EXPECT_THAT(status.message(), HasSubstr("name:ru"));
+  // The column the file used, also an old alias.
+  status = CleanOrganization(Labels::Csv({{"ru", "name_ru"}}), &org);
   EXPECT_THAT(status.message(), HasSubstr("name_ru"));
 
   v1::Organization twice;
@@ -137,10 +185,25 @@ TEST(CleanParticipantTest, LowercasesEmailAndCanonicalizesLanguage) {
               HasSubstr("participant.preferred_language"));
 }
 
-TEST(MatchKeyTest, FoldsScriptsAndPunctuation) {
-  EXPECT_EQ(MatchKey("O'zbekiston"), MatchKey("Oʻzbekiston"));
-  EXPECT_EQ(MatchKey("Ўзбекистон"), MatchKey("O'zbekiston"));
-  EXPECT_EQ(MatchKey("!!!"), "");
+TEST(MatchKeysTest, LatinKeyThenSkeletonKey) {
+  EXPECT_EQ(MatchKeys("O'zbekiston"), MatchKeys("Oʻzbekiston"));
+  // Another script: the Latin keys agree.
+  EXPECT_EQ(MatchKeys("Ўзбекистон")[0], MatchKeys("O'zbekiston")[0]);
+  EXPECT_EQ(MatchKeys("O'zbekiston")[0], "t:o'zbekiston");
+  // Look-alike letters: the skeleton keys agree, the Latin keys do not.
+  std::vector<std::string> spoof = MatchKeys("Кazakh Сenter");
+  std::vector<std::string> original = MatchKeys("Kazakh Center");
+  ASSERT_EQ(spoof.size(), 2);
+  EXPECT_NE(spoof[0], original[0]);
+  EXPECT_EQ(spoof[1], original[1]);
+  EXPECT_TRUE(spoof[1].starts_with("s:"));
+  EXPECT_TRUE(MatchKeys("!!!").empty());
+}
+
+TEST(MatchKeysTest, LanguageTagPicksTheTransliteration) {
+  // х is x in Uzbek Latin and kh in Russian.
+  EXPECT_EQ(MatchKeys("Хоразм", "uz-Cyrl")[0], "t:xorazm");
+  EXPECT_EQ(MatchKeys("Хоразм", "ru")[0], "t:khorazm");
 }
 
 TEST(OrganizationMatchKeysTest, DistinctNameThenLocalizedByTag) {
@@ -148,18 +211,24 @@ TEST(OrganizationMatchKeysTest, DistinctNameThenLocalizedByTag) {
   org.set_name("Acme");
   (*org.mutable_localized_names())["ru"] = "Акме";
   (*org.mutable_localized_names())["en"] = "ACME";
-  EXPECT_THAT(OrganizationMatchKeys(org),
-              ElementsAre(MatchKey("Acme"), MatchKey("Акме")));
+  std::vector<std::string> expected = MatchKeys("Acme");
+  for (const std::string& key : MatchKeys("Акме", "ru")) {
+    expected.push_back(key);
+  }
+  EXPECT_EQ(OrganizationMatchKeys(org), expected);
 }
 
 TEST(MatchFieldsTest, EmailFirstElseNameWithinTheOrganization) {
   v1::Participant p;
   p.set_display_name("Ann");
   p.set_organization_id("org1");
-  EXPECT_EQ(ParticipantMatchField(p), "name:org1:" + MatchKey("Ann"));
+  std::vector<std::string> keys = MatchKeys("Ann");
+  ASSERT_EQ(keys.size(), 2);
+  EXPECT_THAT(ParticipantMatchFields(p),
+              ElementsAre("name:org1:" + keys[0], "name:org1:" + keys[1]));
   p.set_email("ann@example.org");
-  EXPECT_EQ(ParticipantMatchField(p), "email:ann@example.org");
-  EXPECT_EQ(OrganizationMatchField("UZ", "acme"), "UZ:acme");
+  EXPECT_THAT(ParticipantMatchFields(p), ElementsAre("email:ann@example.org"));
+  EXPECT_EQ(OrganizationMatchField("UZ", "t:acme"), "UZ:t:acme");
 }
 
 }  // namespace

@@ -2,8 +2,9 @@
 // (services/common/text_normalization.h). An input is two texts separated
 // by the first NUL byte (the second is empty without one); seeds are
 // organization names and questions in several scripts. Checks what the
-// header promises: valid UTF-8 in, valid UTF-8 out; Similarity in [0, 1],
-// symmetric and 1.0 for a text against itself.
+// header promises: valid UTF-8 in, valid UTF-8 out (also through the ICU
+// transforms and the confusable skeleton); Similarity in [0, 1], symmetric
+// and 1.0 for a text against itself.
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -31,11 +32,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       nul == absl::string_view::npos ? "" : input.substr(nul + 1);
 
   const std::string normalized = townhall::NormalizeForMatching(a);
-  const std::string latin = townhall::TransliterateCyrillicToLatin(normalized);
+  // The second text picks a transform by its language subtag, as a tag.
+  const std::string latin = townhall::TransliterateToLatin(normalized, b);
+  const std::string latin_key = townhall::LatinMatchKey(a);
+  const std::string skeleton_key = townhall::SkeletonMatchKey(a);
   const std::vector<std::string> tokens = townhall::MatchTokens(a);
   if (IsUtf8(a)) {
     FUZZ_CHECK(IsUtf8(normalized));
     FUZZ_CHECK(IsUtf8(latin));
+    FUZZ_CHECK(IsUtf8(latin_key));
+    FUZZ_CHECK(IsUtf8(skeleton_key));
     for (const std::string& token : tokens) {
       FUZZ_CHECK(!token.empty());
       FUZZ_CHECK(IsUtf8(token));

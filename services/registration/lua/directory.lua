@@ -24,3 +24,14 @@ local function earlier_result(idem)
   if id then return id end
   return nil
 end
+
+-- Adds `id` to the space-separated ids of match key `key` in orgs:names
+-- (the same name may be taken in other countries: every id is kept), once.
+local function add_name(names, key, id)
+  local ids = redis.call('HGET', names, key)
+  if not ids then
+    redis.call('HSET', names, key, id)
+  elseif not (' ' .. ids .. ' '):find(' ' .. id .. ' ', 1, true) then
+    redis.call('HSET', names, key, ids .. ' ' .. id)
+  end
+end

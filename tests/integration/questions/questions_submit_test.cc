@@ -325,6 +325,34 @@ TEST_F(QuestionsTest, DuplicatesAcrossScriptsAndApostrophes) {
   if (many.ok()) EXPECT_LE(many->similar_questions_size(), 20);
 }
 
+TEST_F(QuestionsTest, LookAlikeLettersOfAnotherScriptAreTheSameQuestion) {
+  ASSERT_OK(SetMode(v1::MODERATION_MODE_POST));
+  ASSERT_OK_AND_ASSIGN(
+      v1::SubmitQuestionResponse original,
+      Submit(author_, "When will the Kazakh Cultural Center of Miami open?"));
+  ASSERT_OK_AND_ASSIGN(
+      v1::SubmitQuestionResponse unrelated,
+      Submit(moderator_, "Can the consulate extend passports by mail?"));
+  // Cyrillic К and С, Greek ο: it looks the same, so it is the same.
+  ASSERT_OK_AND_ASSIGN(
+      v1::SubmitQuestionResponse spoof,
+      Submit(other_, "When will the Кazakh Сultural Сenter οf Miami open?"));
+  ASSERT_FALSE(spoof.similar_questions().empty());
+  EXPECT_EQ(spoof.similar_questions(0).question_id(), original.question().id());
+  EXPECT_NEAR(spoof.similar_questions(0).similarity(), 1.0, 1e-9);
+  for (const auto& s : spoof.similar_questions()) {
+    EXPECT_NE(s.question_id(), unrelated.question().id());
+  }
+  // And on demand, from the original.
+  v1::SuggestDuplicatesRequest by_id;
+  by_id.set_session_id(sid());
+  by_id.set_question_id(original.question().id());
+  ASSERT_OK_AND_ASSIGN(v1::SuggestDuplicatesResponse found,
+                       As(other_).SuggestDuplicates(by_id));
+  ASSERT_FALSE(found.similar_questions().empty());
+  EXPECT_EQ(found.similar_questions(0).question_id(), spoof.question().id());
+}
+
 TEST_F(QuestionsTest, SuggestionsNeverRevealQuestionsTheCallerCannotSee) {
   // A pending question of another participant is no suggestion for a
   // participant (its text would leak).

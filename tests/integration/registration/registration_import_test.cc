@@ -3,6 +3,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <string>
+#include <tuple>
+#include <vector>
+
 #include "tests/integration/registration/directory_test_util.h"
 
 namespace townhall::testing::directory_test {
@@ -264,6 +268,93 @@ TEST(DirectoryTest, ImportReportsAnInvalidUtf8RowAndImportsTheOthers) {
   ASSERT_OK_AND_ASSIGN(std::vector<v1::Participant> people,
                        ListPeople(t.client));
   EXPECT_THAT(people, SizeIs(2));
+}
+
+// Localized names in any language: name:<tag> columns (any case), the older
+// name_uz_latn/name_ru/name_en columns as aliases, reads in a viewer's
+// language, and the duplicate rule across the scripts and look-alikes.
+TEST(DirectoryTest, ImportNameColumnsByLanguageTag) {
+  ASSERT_OK_AND_ASSIGN(Tenant t, NewTenant());
+  const std::string organizations =
+      "name,Name:KK-cyrl,name:ky,name_ru,name:en-GB,country_code,city\n"
+      "Qazaq madeni ortalyghy,Қазақ мәдени орталығы,,"
+      "Казахский культурный центр,Kazakh Cultural Centre,US,Miami\n"
+      "Kyrgyz koomu,,Кыргыз коому,,,US,Boston\n"
+      // The first row again: its Cyrillic name as the name, and a
+      // look-alike of its English name (Cyrillic К and С).
+      "Қазақ мәдени орталығы,,,,,US,Miami\n"
+      "Кazakh Сultural Сentre,,,,,US,Miami\n";
+  const std::string participants =
+      "display_name,organization\n"
+      "Aigerim Sadykova,Казахский культурный центр\n"
+      "Bakyt Usenov,Кыргыз коому\n";
+  ASSERT_OK_AND_ASSIGN(v1::ImportDirectoryResponse response,
+                       Import(t.client, organizations, participants));
+  EXPECT_THAT(response.errors(), IsEmpty())
+      << ::testing::PrintToString(Errors(response));
+  EXPECT_EQ(response.organizations_created(), 2);
+  EXPECT_EQ(response.organizations_existing(), 2);
+  EXPECT_EQ(response.participants_created(), 2);
+
+  ASSERT_OK_AND_ASSIGN(std::vector<v1::Organization> orgs, ListOrgs(t.client));
+  ASSERT_THAT(orgs, SizeIs(2));
+  const v1::Organization& kazakh =
+      orgs[0].name() == "Qazaq madeni ortalyghy" ? orgs[0] : orgs[1];
+  EXPECT_EQ(kazakh.localized_names().at("kk-Cyrl"), "Қазақ мәдени орталығы");
+  EXPECT_EQ(kazakh.localized_names().at("ru"), "Казахский культурный центр");
+  EXPECT_EQ(kazakh.localized_names().at("en-GB"), "Kazakh Cultural Centre");
+  EXPECT_EQ(kazakh.localized_names().size(), 3);
+
+  // Reads in the viewer's language: exact tag, then shorter, then any tag
+  // of the language, then the name.
+  v1::GetOrganizationRequest get;
+  get.set_organization_id(kazakh.id());
+  for (const auto& [language, tag, name] :
+       std::vector<std::tuple<std::string, std::string, std::string>>{
+           {"kk-Cyrl-KZ", "kk-Cyrl", "Қазақ мәдени орталығы"},
+           {"KK", "kk-Cyrl", "Қазақ мәдени орталығы"},
+           {"en-GB", "en-GB", "Kazakh Cultural Centre"},
+           {"en-US", "en-GB", "Kazakh Cultural Centre"},
+           {"ru-RU", "ru", "Казахский культурный центр"},
+           {"de", "", "Qazaq madeni ortalyghy"},
+           {"", "", "Qazaq madeni ortalyghy"}}) {
+    SCOPED_TRACE(language);
+    get.set_language(language);
+    ASSERT_OK_AND_ASSIGN(v1::GetOrganizationResponse got,
+                         t.client.GetOrganization(get));
+    EXPECT_EQ(got.organization().display_name(), name);
+    EXPECT_EQ(got.organization().display_name_language(), tag);
+  }
+  get.set_language("en-Latn-Latn");
+  EXPECT_THAT(
+      t.client.GetOrganization(get),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("language")));
+  v1::ListOrganizationsRequest list;
+  list.set_language("ky-KG");
+  ASSERT_OK_AND_ASSIGN(v1::ListOrganizationsResponse listed,
+                       t.client.ListOrganizations(list));
+  for (const v1::Organization& o : listed.organizations()) {
+    EXPECT_EQ(o.display_name(), o.id() == kazakh.id() ? "Qazaq madeni ortalyghy"
+                                                      : "Кыргыз коому");
+  }
+
+  // A malformed tag or two columns of one language refuse the file.
+  EXPECT_THAT(Import(t.client, "name,name:en-12,country_code\nA,B,US\n", ""),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       AllOf(StartsWith("organizations_csv:"),
+                             HasSubstr("name:en-12"))));
+  EXPECT_THAT(
+      Import(t.client, "name,name_ru,name:RU,country_code\nA,Б,В,US\n", ""),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               AllOf(HasSubstr("name_ru"), HasSubstr("name:ru"))));
+  // A bad name in a name:<tag> column names that column.
+  ASSERT_OK_AND_ASSIGN(
+      response,
+      Import(t.client, "name,name:tg,country_code\nTojik jamiyati,!!!,US\n",
+             ""));
+  EXPECT_THAT(
+      response.errors(),
+      ElementsAre(ImportErrorIs("organizations", 2, StartsWith("name:tg: "))));
 }
 
 // Cells that a spreadsheet would run as formulas are data to townhall: the

@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "services/common/tenant_keys.h"
 #include "tests/integration/registration/directory_test_util.h"
 
 namespace townhall::testing::directory_test {
@@ -33,6 +34,10 @@ TEST(DirectoryTest, CreateGetAndListOrganizations) {
   EXPECT_EQ(created.contact_email(), "dilnoza.karimova@example.org");
 
   ASSERT_OK_AND_ASSIGN(v1::Organization got, GetOrg(t.client, created.id()));
+  // Reads add the name to show (the name itself, no language asked for).
+  EXPECT_EQ(got.display_name(), "Qozon oʻzbeklari jamiyati");
+  EXPECT_EQ(got.display_name_language(), "");
+  got.clear_display_name();
   EXPECT_TRUE(MessageDifferencer::Equals(got, created))
       << got.DebugString() << created.DebugString();
 
@@ -245,6 +250,114 @@ TEST(DirectoryTest, SameNameInAnyScriptInTheSameCountryIsADuplicate) {
 
   ASSERT_OK_AND_ASSIGN(std::vector<v1::Organization> all, ListOrgs(t.client));
   EXPECT_THAT(all, SizeIs(3));
+}
+
+TEST(DirectoryTest, LookAlikeLettersOfAnotherScriptAreADuplicate) {
+  ASSERT_OK_AND_ASSIGN(Tenant t, NewTenant());
+  ASSERT_OK_AND_ASSIGN(
+      v1::Organization original,
+      CreateOrg(t.client, Org("Kazakh Cultural Center of Miami", "US")));
+  // Spoofs: Cyrillic К С (transliterated "k", "s": only the skeleton
+  // catches them), Cyrillic а е о р, Greek ο.
+  for (const std::string name :
+       {"Кazakh Сultural Сenter of Miami", "Kаzаkh Culturаl Cеntеr оf Miаmi",
+        "Kazakh Cultural Center οf Μiami"}) {
+    EXPECT_THAT(CreateOrg(t.client, Org(name, "US")),
+                StatusIs(absl::StatusCode::kAlreadyExists,
+                         AllOf(HasSubstr(original.id()),
+                               HasSubstr("Kazakh Cultural Center of Miami"))))
+        << name;
+  }
+  // Also as a localized name of a new organization.
+  v1::Organization sneaky = Org("Qazaq madeni ortalygy Maiami", "US");
+  (*sneaky.mutable_localized_names())["en"] = "Кazakh Сultural Сenter of Miami";
+  EXPECT_THAT(
+      CreateOrg(t.client, sneaky),
+      StatusIs(absl::StatusCode::kAlreadyExists,
+               AllOf(HasSubstr(original.id()), HasSubstr("look alike"))));
+  // Distinct names stay distinct: another people, another city.
+  for (const std::string name :
+       {"Kyrgyz Cultural Center of Miami", "Kazakh Cultural Center of Chicago",
+        "Казахский культурный центр Майами"}) {
+    EXPECT_THAT(CreateOrg(t.client, Org(name, "US")),
+                HasCode(absl::StatusCode::kOk))
+        << name;
+  }
+  ASSERT_OK_AND_ASSIGN(std::vector<v1::Organization> all, ListOrgs(t.client));
+  EXPECT_THAT(all, SizeIs(4));
+}
+
+TEST(DirectoryTest, NamesInEachScriptMatchTheirLatinSpelling) {
+  ASSERT_OK_AND_ASSIGN(Tenant t, NewTenant());
+  struct Case {
+    const char* written;
+    const char* tag;  // of the localized name; "" for the name itself
+    const char* latin;
+  };
+  const Case cases[] = {
+      {"Ассоциация узбеков Казани", "", "Assotsiatsiya uzbekov Kazani"},
+      {"Қазақ мәдени орталығы", "", "Qazaq madeni ortalyghy"},
+      {"Бишкек жаштар бирикмеси", "ky", "Bishkek jashtar birikmesi"},
+      {"Маркази фарҳангии Душанбе", "tg", "Markazi farhangii Dushanbe"},
+      {"Українське товариство Києва", "", "Ukrayinske tovarystvo Kyyeva"},
+      {"Хоразм вилояти жамияти", "uz-Cyrl", "Xorazm viloyati jamiyati"},
+      {"Κέντρο Ελληνικού Πολιτισμού", "", "Kentro Ellinikou Politismou"},
+  };
+  int n = 0;
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.written);
+    ASSERT_OK_AND_ASSIGN(v1::Organization created,
+                         CreateOrg(t.client, Org(c.latin, "DE")));
+    // The name in its own script: as the name (its letters tell the
+    // language) or as a localized name under its tag.
+    v1::Organization again = Org(c.written, "DE");
+    if (c.tag[0] != 0) {
+      again = Org(absl::StrCat("Placeholder ", ++n), "DE");
+      (*again.mutable_localized_names())[c.tag] = c.written;
+    }
+    EXPECT_THAT(
+        CreateOrg(t.client, again),
+        StatusIs(absl::StatusCode::kAlreadyExists, HasSubstr(created.id())));
+  }
+}
+
+TEST(DirectoryTest, MatchKeysOfAnOlderVersionAreReindexedOnce) {
+  ASSERT_OK_AND_ASSIGN(Tenant t, NewTenant());
+  ASSERT_OK_AND_ASSIGN(
+      v1::Organization original,
+      CreateOrg(t.client, Org("Kazakh Cultural Center of Miami", "US")));
+  ASSERT_OK_AND_ASSIGN(v1::Participant person,
+                       CreatePerson(t.client, Person("Aigerim Sadykova")));
+  // Make the tenant look like one written before this version: only the
+  // old fields (no "t:"/"s:" prefix) and no version.
+  const std::string prefix = TenantPrefix(t.id);
+  RedisConnection redis(SharedRedisOptions());
+  for (const char* key : {"orgs:match", "orgs:names", "participants:match",
+                          "directory:match_version"}) {
+    ASSERT_OK(redis.Command({"DEL", prefix + key}).status());
+  }
+  ASSERT_OK(redis
+                .Command({"HSET", prefix + "orgs:match",
+                          "US:kazakh cultural center of miami", original.id()})
+                .status());
+  ASSERT_OK(redis
+                .Command({"HSET", prefix + "participants:match",
+                          "name::aigerim sadykova", person.id()})
+                .status());
+
+  // The next create reindexes, then finds the look-alike.
+  EXPECT_THAT(
+      CreateOrg(t.client, Org("Кazakh Сultural Сenter of Miami", "US")),
+      StatusIs(absl::StatusCode::kAlreadyExists, HasSubstr(original.id())));
+  ASSERT_OK_AND_ASSIGN(
+      RedisReply version,
+      redis.Command({"GET", prefix + "directory:match_version"}));
+  EXPECT_EQ(version.str, "2");
+  EXPECT_THAT(
+      CreatePerson(t.client, Person("Аigerim Sаdykova")),
+      StatusIs(absl::StatusCode::kAlreadyExists, HasSubstr(person.id())));
+  ASSERT_OK_AND_ASSIGN(std::vector<v1::Organization> all, ListOrgs(t.client));
+  EXPECT_THAT(all, SizeIs(1));
 }
 
 TEST(DirectoryTest, CreateOrganizationWithTheSameRequestIdCreatesOnce) {

@@ -173,6 +173,27 @@ TEST(DirectoryTest, ParticipantDuplicatesByEmailOrByNameInTheOrganization) {
   EXPECT_THAT(all, SizeIs(5));
 }
 
+TEST(DirectoryTest, ParticipantWithLookAlikeLettersIsADuplicate) {
+  ASSERT_OK_AND_ASSIGN(Tenant t, NewTenant());
+  ASSERT_OK_AND_ASSIGN(
+      v1::Organization miami,
+      CreateOrg(t.client, Org("Kazakh Cultural Center of Miami", "US")));
+  ASSERT_OK_AND_ASSIGN(
+      v1::Participant aigerim,
+      CreatePerson(t.client, Person("Aigerim Sadykova", miami.id())));
+  // Cyrillic А and а, Greek ο: the same name to the eye.
+  for (const std::string name :
+       {"Аigerim Sаdykova", "Aigerim Sadykοva", "AIGERIM SADYKOVA"}) {
+    EXPECT_THAT(
+        CreatePerson(t.client, Person(name, miami.id())),
+        StatusIs(absl::StatusCode::kAlreadyExists, HasSubstr(aigerim.id())))
+        << name;
+  }
+  // Another person.
+  EXPECT_THAT(CreatePerson(t.client, Person("Aigul Sadykova", miami.id())),
+              HasCode(absl::StatusCode::kOk));
+}
+
 TEST(DirectoryTest, CreateParticipantWithTheSameRequestIdCreatesOnce) {
   ASSERT_OK_AND_ASSIGN(Tenant t, NewTenant());
   v1::Participant p = Person("Nodira Ergasheva", "", "nodira@example.uz");
