@@ -194,10 +194,12 @@ constexpr std::array<ScriptCase, registration::directory_lua::kScriptCount>
            org.set_tenant_id(kTenant);
            org.set_name("Civic Lab");
            org.set_country_code("DE");
-           Call call{{keys.prefix(), keys.Organization(kOrg),
-                      keys.Organizations(), keys.OrganizationsOfCountry("DE"),
-                      keys.OrganizationMatch(), keys.OrganizationNames()},
-                     {"", kOrg, org.SerializeAsString(), "DE"}};
+           Call call{
+               {keys.prefix(), keys.Organization(kOrg), keys.Organizations(),
+                keys.OrganizationsOfCountry("DE"), keys.OrganizationMatch(),
+                keys.OrganizationNames(), keys.MatchVersion()},
+               {"", kOrg, org.SerializeAsString(), "DE",
+                std::string(registration::kMatchKeyVersion)}};
            for (std::string& key : registration::OrganizationMatchKeys(org)) {
              call.args.push_back(std::move(key));
            }
@@ -215,14 +217,32 @@ constexpr std::array<ScriptCase, registration::directory_lua::kScriptCount>
                                                         : "Ben Okafor");
              p.set_organization_id(kOrg);
              p.set_email(absl::StrCat(id, "@civic-lab.example"));
-             calls.push_back({{keys.prefix(), keys.Participant(id),
-                               keys.Participants(), keys.ParticipantMatch(),
-                               keys.Organization(kOrg), keys.Members(kOrg)},
-                              {"", id, p.SerializeAsString(), kOrg,
-                               registration::ParticipantEmailField(p.email()),
-                               registration::ParticipantNameField(p)}});
+             Call call{
+                 {keys.prefix(), keys.Participant(id), keys.Participants(),
+                  keys.ParticipantMatch(), keys.MatchVersion(),
+                  keys.Organization(kOrg), keys.Members(kOrg)},
+                 {"", id, p.SerializeAsString(), kOrg,
+                  registration::ParticipantEmailField(p.email()),
+                  std::string(registration::kMatchKeyVersion)}};
+             for (std::string& field : registration::ParticipantNameFields(p)) {
+               call.args.push_back(std::move(field));
+             }
+             calls.push_back(std::move(call));
            }
            return calls;
+         }},
+        {&registration::directory_lua::kReindexDirectoryScript,
+         [] {
+           // As DirectoryStore::Reindex: a batch of records, then the
+           // version.
+           registration::DirectoryKeys keys(kTenant);
+           std::vector<std::string> reindex_keys = {
+               keys.prefix(), keys.OrganizationMatch(),
+               keys.OrganizationNames(), keys.ParticipantMatch(),
+               keys.MatchVersion()};
+           return Calls{
+               {reindex_keys, {"", "o", kOrg, "DE", "1", "civic lab"}},
+               {reindex_keys, {std::string(registration::kMatchKeyVersion)}}};
          }},
     }};
 
