@@ -354,6 +354,10 @@ std::vector<std::string> MatchKeys(absl::string_view name,
   keys.push_back(absl::StrCat("t:", latin));
   std::string skeleton = SkeletonMatchKey(name);
   if (!skeleton.empty()) keys.push_back(absl::StrCat("s:", skeleton));
+  if (language.empty()) {
+    std::string uzbek = LatinMatchKey(name, "uz");
+    if (uzbek != latin) keys.push_back(absl::StrCat("t:", uzbek));
+  }
   return keys;
 }
 

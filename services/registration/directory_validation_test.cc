@@ -10,6 +10,7 @@
 namespace townhall::registration {
 namespace {
 
+using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
@@ -204,6 +205,16 @@ TEST(MatchKeysTest, LanguageTagPicksTheTransliteration) {
   // х is x in Uzbek Latin and kh in Russian.
   EXPECT_EQ(MatchKeys("Хоразм", "uz-Cyrl")[0], "t:xorazm");
   EXPECT_EQ(MatchKeys("Хоразм", "ru")[0], "t:khorazm");
+}
+
+TEST(MatchKeysTest, UntaggedCyrillicAlsoReadAsUzbek) {
+  // Uzbek in Cyrillic without ў қ ғ ҳ reads as Russian; its Uzbek reading
+  // is a key too, so it finds the organization's Uzbek Latin name.
+  std::vector<std::string> keys = MatchKeys("Тюмен хоразмликлар жамияти");
+  EXPECT_EQ(keys[0], "t:tyumen khorazmliklar zhamiyati");
+  EXPECT_THAT(keys, Contains("t:tyumen xorazmliklar jamiyati"));
+  EXPECT_EQ(MatchKeys("Kazakh Center").size(), 2);
+  EXPECT_EQ(MatchKeys("Хоразм", "ru").size(), 2);
 }
 
 TEST(OrganizationMatchKeysTest, DistinctNameThenLocalizedByTag) {
