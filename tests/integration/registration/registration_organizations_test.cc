@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "services/common/tenant_keys.h"
+#include "services/registration/directory_validation.h"
 #include "tests/integration/registration/directory_test_util.h"
 
 namespace townhall::testing::directory_test {
@@ -352,7 +353,7 @@ TEST(DirectoryTest, MatchKeysOfAnOlderVersionAreReindexedOnce) {
   ASSERT_OK_AND_ASSIGN(
       RedisReply version,
       redis.Command({"GET", prefix + "directory:match_version"}));
-  EXPECT_EQ(version.str, "2");
+  EXPECT_EQ(version.str, townhall::registration::kMatchKeyVersion);
   EXPECT_THAT(
       CreatePerson(t.client, Person("Аigerim Sаdykova")),
       StatusIs(absl::StatusCode::kAlreadyExists, HasSubstr(person.id())));
