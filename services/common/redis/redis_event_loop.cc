@@ -21,57 +21,22 @@
 #include "services/common/redis/cluster_slot.h"
 #include "services/common/redis/command_keys.h"
 #include "services/common/redis/eval_command.h"
+#include "services/common/redis/redis_event_loop_internal.h"
 #include "services/common/redis/replica_wait.h"
 
 namespace townhall {
+
+using redis_event_loop_internal::MayHaveWritten;
+using redis_event_loop_internal::ReplyOf;
+using redis_event_loop_internal::Unavailable;
+
 namespace {
 
 // How often deadlines are checked (and a lost connection retried).
 constexpr absl::Duration kTick = absl::Milliseconds(10);
 constexpr absl::Duration kReconnectBackoff = absl::Milliseconds(50);
 
-absl::Status Unavailable(absl::string_view why) {
-  return absl::UnavailableError(
-      absl::StrCat("storage unavailable (redis ", why, ")"));
-}
-
 }  // namespace
-
-struct RedisEventLoop::Node {
-  RedisEventLoop* loop;
-  std::string address;
-  redisAsyncContext* context = nullptr;
-  absl::Time next_connect = absl::InfinitePast();
-  // Commands sent and not yet answered, oldest first.
-  std::list<Pending*> in_flight;
-  // Writes sent that await a WAIT (SendWaits).
-  std::vector<Pending*> unconfirmed;
-  // A WAIT sent and not answered. Redis holds the connection's later
-  // commands until it returns, so the next WAIT waits for it and then
-  // confirms every write sent meanwhile: group commit, one replica round
-  // trip per group instead of per write.
-  bool wait_in_flight = false;
-};
-
-struct RedisEventLoop::Pending {
-  Call call;
-  absl::Time deadline;  // of this send
-  // `call.done` has run (on a timeout): a late reply is dropped.
-  bool answered = false;
-  // A write to confirm (call.confirm with wait_replicas): kAwaiting until
-  // the reply of the WAIT after it (`group`, null until SendWaits appends
-  // it), with the command's own reply kept in `reply` meanwhile; kUnsent
-  // when the WAIT could not be written.
-  enum class Confirm { kNone, kAwaiting, kUnsent } confirm = Confirm::kNone;
-  WaitGroup* group = nullptr;
-  std::optional<absl::StatusOr<RedisReply>> reply;
-  std::list<Pending*>::iterator position;
-};
-
-// The writes one WAIT confirms: those sent to one node since its last WAIT.
-struct RedisEventLoop::WaitGroup {
-  std::vector<Pending*> pendings;
-};
 
 RedisEventLoop::RedisEventLoop(RedisOptions options)
     : options_(std::move(options)), cluster_(options_.cluster.get()) {
@@ -450,39 +415,6 @@ void RedisEventLoop::Send(Call call, std::string address) {
   }
 }
 
-void RedisEventLoop::SendWaits() {
-  // After the loop stopped, the connections are being freed: their
-  // callbacks answer every call.
-  if (closed_) return;
-  for (Node* node : std::exchange(to_confirm_, {})) {
-    // OnWaitReply sends this node's next WAIT.
-    if (node->wait_in_flight) continue;
-    std::vector<Pending*> pendings = std::exchange(node->unconfirmed, {});
-    if (pendings.empty()) continue;  // all lost with their connection
-    absl::Time deadline = absl::InfinitePast();
-    for (Pending* pending : pendings) {
-      deadline = std::max(deadline, pending->deadline);
-    }
-    const std::vector<std::string> wait_argv = WaitCommand(
-        options_.wait_replicas, options_.wait_timeout, deadline);
-    HiredisArgv wait(wait_argv);
-    auto* group = new WaitGroup{pendings};
-    if (node->context != nullptr &&
-        redisAsyncCommandArgv(node->context, &RedisEventLoop::OnWaitReply,
-                              group, wait.argc(), wait.argv(),
-                              wait.lengths()) == REDIS_OK) {
-      for (Pending* pending : pendings) pending->group = group;
-      node->wait_in_flight = true;
-      continue;
-    }
-    // Their replies come (or came) alone: none may count as confirmed.
-    for (Pending* pending : pendings) {
-      pending->confirm = Pending::Confirm::kUnsent;
-    }
-    delete group;
-  }
-}
-
 void RedisEventLoop::Route(Call call, absl::StatusOr<RedisReply> result) {
   RouteDecision next;  // standalone: the result is the answer
   if (cluster_ != nullptr && !closed_) {
@@ -536,20 +468,6 @@ void RedisEventLoop::SendDelayed() {
   }
 }
 
-namespace {
-
-absl::StatusOr<RedisReply> ReplyOf(void* reply) {
-  if (reply == nullptr) return Unavailable("connection lost");
-  return RedisReply::FromHiredis(*static_cast<redisReply*>(reply));
-}
-
-// A reply that may have written (an error reply wrote nothing to confirm).
-bool MayHaveWritten(const absl::StatusOr<RedisReply>& result) {
-  return result.ok() && result->type != RedisReply::Type::kError;
-}
-
-}  // namespace
-
 void RedisEventLoop::OnReply(redisAsyncContext* context, void* reply,
                              void* privdata) {
   auto* node = static_cast<Node*>(context->data);
@@ -576,27 +494,6 @@ void RedisEventLoop::OnReply(redisAsyncContext* context, void* reply,
       break;
   }
   Finish(node, pending, reply != nullptr, std::move(result));
-  loop->SendWaits();
-}
-
-void RedisEventLoop::OnWaitReply(redisAsyncContext* context, void* reply,
-                                 void* privdata) {
-  auto* node = static_cast<Node*>(context->data);
-  std::unique_ptr<WaitGroup> group(static_cast<WaitGroup*>(privdata));
-  RedisEventLoop* loop = node->loop;
-  // Writes sent while this WAIT was out get the next one.
-  node->wait_in_flight = false;
-  if (!node->unconfirmed.empty()) loop->to_confirm_.push_back(node);
-  const absl::Status confirmed =
-      CheckReplicaWait(ReplyOf(reply), loop->options_.wait_replicas);
-  for (Pending* pending : group->pendings) {
-    // Replies come in order: the commands' before their WAIT's.
-    absl::StatusOr<RedisReply> result =
-        pending->reply.has_value() ? *std::move(pending->reply)
-                                   : Unavailable("connection lost");
-    if (MayHaveWritten(result) && !confirmed.ok()) result = confirmed;
-    Finish(node, pending, reply != nullptr, std::move(result));
-  }
   loop->SendWaits();
 }
 
