@@ -118,11 +118,21 @@ redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no \
   --dir "$REDIS_DIR" --daemonize yes --pidfile "$REDIS_DIR/redis.pid" \
   --logfile "$REDIS_DIR/redis.log" --enable-debug-command local
 cleanup() {
-  local pidfile
+  local pidfile pid pids=()
   for pidfile in "$REDIS_DIR"/redis.pid "$REDIS_DIR"/cluster/*/redis.pid; do
-    [[ -f $pidfile ]] && kill "$(cat "$pidfile")" 2>/dev/null || true
+    [[ -f $pidfile ]] || continue
+    pid=$(cat "$pidfile")
+    kill "$pid" 2>/dev/null && pids+=("$pid")
   done
-  rm -rf "$REDIS_DIR"
+  # A node still exiting writes into its dir (nodes.conf, its log): wait
+  # for them before removing it, or rm fails and fails the run.
+  for pid in "${pids[@]}"; do
+    for _ in $(seq 50); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.1
+    done
+  done
+  rm -rf "$REDIS_DIR" || true
 }
 trap cleanup EXIT
 for _ in $(seq 50); do
