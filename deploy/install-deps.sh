@@ -12,6 +12,8 @@ DEBIAN_PACKAGES=(
   libical-dev libssl-dev libjwt-dev libutf8proc-dev libicu-dev
   python3-grpcio python3-protobuf python3-icalendar python3-dateutil
   libncurses-dev
+  # the linker the build prefers (cmake/BuildSpeed.cmake)
+  lld
   nghttp2-client curl procps tzdata tmux
   # tests/run.sh --fuzz: clang with libFuzzer and its sanitizer runtimes
   clang-14 libclang-rt-14-dev libfuzzer-14-dev
