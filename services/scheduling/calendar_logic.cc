@@ -76,6 +76,13 @@ CalendarEvent EventWithoutLocation(const Session& session) {
       break;
     case townhall::v1::SESSION_STATE_CANCELLED:
       event.status = "CANCELLED";
+      if (!session.cancel_reason().empty()) {
+        event.description =
+            event.description.empty()
+                ? absl::StrCat("Cancelled: ", session.cancel_reason())
+                : absl::StrCat("Cancelled: ", session.cancel_reason(), "\n\n",
+                               event.description);
+      }
       break;
     default:
       event.status = "CONFIRMED";
@@ -116,8 +123,20 @@ absl::Status AddSeriesEvents(SessionStore& store, const Series& series,
                                series.session_ids().end());
   TH_ASSIGN_OR_RETURN(std::vector<Session> occurrences, store.GetSessions(ids));
   master.set_state(SeriesState(occurrences));
-  master.set_sequence(series.sequence());
-  *master.mutable_update_time() = series.update_time();
+  // The master's STATUS (and its note of cancellations) follows the
+  // occurrences, so its SEQUENCE and LAST-MODIFIED must move with them too:
+  // occurrences are never removed and each one's sequence only grows, so
+  // the sum grows with every change.
+  int64_t sequence = series.sequence();
+  const google::protobuf::Timestamp* last_modified = &series.update_time();
+  for (const Session& s : occurrences) {
+    sequence += s.sequence();
+    if (ToTime(s.update_time()) > ToTime(*last_modified)) {
+      last_modified = &s.update_time();
+    }
+  }
+  master.set_sequence(sequence);
+  *master.mutable_update_time() = *last_modified;
   TH_ASSIGN_OR_RETURN(CalendarEvent event, EventFor(store, master));
   event.uid = absl::StrCat(series.id(), "@townhall");
   event.rrule = series.rrule();
@@ -158,11 +177,21 @@ absl::Status AddSeriesEvents(SessionStore& store, const Series& series,
     break;
   }
   std::vector<CalendarEvent> overrides;
+  std::vector<std::string> cancellations;  // "<local start>: <reason>"
   for (const Session& s : occurrences) {
     const absl::Time original = ToTime(s.original_start_time());
     const absl::Time start = ToTime(s.start_time());
     if (s.state() == townhall::v1::SESSION_STATE_CANCELLED) {
       event.exception_dates.push_back(original);
+      if (!s.cancel_reason().empty()) {
+        absl::TimeZone zone;
+        if (!absl::LoadTimeZone(event.time_zone, &zone)) {
+          zone = absl::UTCTimeZone();
+        }
+        cancellations.push_back(absl::StrCat(
+            absl::FormatTime("%Y-%m-%d %H:%M ", original, zone),
+            zone.name(), ": ", s.cancel_reason()));
+      }
       continue;
     }
     CalendarEvent own = EventWithoutLocation(s);
@@ -183,6 +212,12 @@ absl::Status AddSeriesEvents(SessionStore& store, const Series& series,
     own.uid = event.uid;
     own.recurrence_id = original;
     overrides.push_back(std::move(own));
+  }
+  // An EXDATE carries no text: the master's description says why
+  // occurrences were cancelled (after the overrides were compared with it).
+  if (!cancellations.empty()) {
+    absl::StrAppend(&event.description, event.description.empty() ? "" : "\n\n",
+                    "Cancelled:\n- ", absl::StrJoin(cancellations, "\n- "));
   }
   events->push_back(std::move(event));
   for (CalendarEvent& e : overrides) events->push_back(std::move(e));

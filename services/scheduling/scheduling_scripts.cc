@@ -78,6 +78,7 @@ std::string SerializeRecord(const Session& session) {
   record.clear_etag();
   record.clear_sequence();
   record.clear_update_time();
+  record.clear_cancel_reason();
   return record.SerializeAsString();
 }
 
@@ -99,7 +100,7 @@ absl::Status ChangeOccurrence(const Principal& caller, RedisConnection& redis,
                               absl::string_view series_id,
                               const Timestamp& original_start,
                               const Timestamp* new_start, bool allow_conflicts,
-                              Session* out) {
+                              absl::string_view cancel_reason, Session* out) {
   TH_RETURN_IF_ERROR(ValidateId("series_id", series_id));
   SessionStore store(redis, caller.tenant_id);
   TH_ASSIGN_OR_RETURN(Series series, store.GetSeries(series_id));
@@ -118,7 +119,7 @@ absl::Status ChangeOccurrence(const Principal& caller, RedisConnection& redis,
           {std::string(series_id), absl::StrCat(original_start.seconds()),
            new_start == nullptr ? "cancel" : "move", absl::StrCat(move_start),
            absl::StrCat(move_end), allow_conflicts ? "1" : "0",
-           absl::StrCat(NowMicros())}));
+           absl::StrCat(NowMicros()), std::string(cancel_reason)}));
   if (outcome.kind == "NO_OCCURRENCE") {
     return absl::NotFoundError(absl::StrCat(
         "series ", series_id, " has no occurrence originally starting at ",

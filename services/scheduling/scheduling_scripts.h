@@ -43,12 +43,15 @@ std::string SerializeRecord(const townhall::v1::Session& session);
 void AppendSessionArgs(const townhall::v1::Session& session,
                        std::vector<std::string>* args);
 
-// Cancels (`new_start` null) or moves one occurrence of a series
-// (change_occurrence.lua), and reads the changed session into `out`.
+// Cancels (`new_start` null, keeping `cancel_reason` on the session) or
+// moves one occurrence of a series (change_occurrence.lua), and reads the
+// changed session into `out`.
 absl::Status ChangeOccurrence(const Principal& caller, RedisConnection& redis,
                               absl::string_view series_id,
                               const google::protobuf::Timestamp& original_start,
                               const google::protobuf::Timestamp* new_start,
-                              bool allow_conflicts, townhall::v1::Session* out);
+                              bool allow_conflicts,
+                              absl::string_view cancel_reason,
+                              townhall::v1::Session* out);
 
 }  // namespace townhall::scheduling

@@ -135,7 +135,7 @@ absl::Status SchedulingLogic::CancelOccurrence(
       ValidateText("reason", request.reason(), {.max_chars = 1000}));
   return ChangeOccurrence(caller, redis, request.series_id(),
                           request.original_start_time(), nullptr, false,
-                          response->mutable_session());
+                          request.reason(), response->mutable_session());
 }
 
 absl::Status SchedulingLogic::MoveOccurrence(
@@ -150,7 +150,7 @@ absl::Status SchedulingLogic::MoveOccurrence(
   return ChangeOccurrence(caller, redis, request.series_id(),
                           request.original_start_time(),
                           &request.new_start_time(), request.allow_conflicts(),
-                          response->mutable_session());
+                          "", response->mutable_session());
 }
 
 }  // namespace townhall::scheduling

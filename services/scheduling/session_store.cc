@@ -18,7 +18,7 @@ using townhall::v1::Venue;
 // HMGET field order for sessions; DecodeSession relies on it.
 const std::vector<std::string>& SessionFields() {
   static const auto* kFields = new std::vector<std::string>{
-      "data", "state", "version", "updated", "start", "end"};
+      "data", "state", "version", "updated", "start", "end", "cancel_reason"};
   return *kFields;
 }
 
@@ -84,6 +84,9 @@ absl::StatusOr<Session> DecodeSession(const RedisReply& fields,
   session.mutable_start_time()->set_nanos(0);
   session.mutable_duration()->set_seconds(FieldInt(f[5]) - start);
   session.mutable_duration()->set_nanos(0);
+  if (f[6].type == RedisReply::Type::kString) {
+    session.set_cancel_reason(f[6].str);
+  }
   return session;
 }
 

@@ -59,6 +59,7 @@ void SanitizeSession(Session* session) {
   session->clear_sequence();
   session->clear_create_time();
   session->clear_update_time();
+  session->clear_cancel_reason();
 }
 
 absl::Status ValidateSession(absl::string_view prefix, Session* session) {

@@ -64,9 +64,10 @@ void CopyField(absl::string_view path, const Session& from, Session* to) {
     *to->mutable_languages() = from.languages();
 }
 
+// `cancel_reason` is kept on the session when the transition cancels it.
 absl::Status RunTransition(const Principal& caller, RedisConnection& redis,
                            absl::string_view session_id, Transition transition,
-                           Session* out) {
+                           Session* out, absl::string_view cancel_reason = "") {
   TH_RETURN_IF_ERROR(ValidateId("session_id", session_id));
   SessionStore store(redis, caller.tenant_id);
   const TransitionRule& rule = RuleFor(transition);
@@ -78,7 +79,7 @@ absl::Status RunTransition(const Principal& caller, RedisConnection& redis,
       store.RunScript(lua::kTransitionSessionScript,
                       {std::string(session_id), absl::StrJoin(from, ","),
                        absl::StrCat(static_cast<int>(rule.to)),
-                       absl::StrCat(NowMicros())}));
+                       absl::StrCat(NowMicros()), std::string(cancel_reason)}));
   if (outcome.kind == "BAD_STATE") {
     SessionState state = StateOf(outcome);
     return IllegalTransition(session_id, state, transition);
@@ -292,7 +293,7 @@ absl::Status SchedulingLogic::CancelSession(
   if (!session.series_id().empty()) {
     absl::Status status = ChangeOccurrence(
         caller, redis, session.series_id(), session.original_start_time(),
-        nullptr, false, response->mutable_session());
+        nullptr, false, request.reason(), response->mutable_session());
     if (status.code() == absl::StatusCode::kFailedPrecondition) {
       return IllegalTransition(session.id(), session.state(),
                                Transition::kCancel);
@@ -300,7 +301,7 @@ absl::Status SchedulingLogic::CancelSession(
     return status;
   }
   return RunTransition(caller, redis, request.session_id(), Transition::kCancel,
-                       response->mutable_session());
+                       response->mutable_session(), request.reason());
 }
 
 }  // namespace townhall::scheduling

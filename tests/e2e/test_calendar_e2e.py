@@ -316,12 +316,21 @@ class CalendarE2ETest(SchedulingCase):
         cal = ParsedSeries(self, ics)
         self.assertEqual(str(cal.event["UID"]), f"{series.id}@townhall")
         self.assertEqual(str(cal.event["SUMMARY"]), title)
-        self.assertEqual(str(cal.event["DESCRIPTION"]), description)
+        # An EXDATE has no text: the cancellation's reason is listed at the
+        # end of the series' description, at its local start.
+        self.assertEqual(by_id[cancelled.id].cancel_reason, "Navroʻz bayrami / праздник")
+        local = cancelled_orig.astimezone(TASHKENT)
+        self.assertEqual(str(cal.event["DESCRIPTION"]),
+                         description + "\n\nCancelled:\n- "
+                         + local.strftime("%Y-%m-%d %H:%M") + " Asia/Tashkent: "
+                         + "Navroʻz bayrami / праздник")
         self.assertEqual(str(cal.event["LOCATION"]),
                          f"{venue.name}, {venue.address}")
         self.assertEqual(str(cal.event["URL"]), template.join_url)
         self.assertEqual(str(cal.event["STATUS"]), "CONFIRMED")
-        self.assertEqual(int(cal.event["SEQUENCE"]), got.sequence)
+        # The series' SEQUENCE moves with its occurrences' too.
+        self.assertEqual(int(cal.event["SEQUENCE"]),
+                         got.sequence + sum(s.sequence for s in after))
         self.assertEqual(cal.tzid, "Asia/Tashkent")
         self.assertEqual(cal.dtend_tzid, "Asia/Tashkent")
         self.assertEqual(cal.dtstart, dt.datetime(2027, 1, 9, 10, 0))

@@ -4,13 +4,15 @@
 -- and questions stay attached.
 -- KEYS[1] tenant prefix.
 -- ARGV: series id, original start (unix seconds), 'cancel' or 'move',
---       new start, new end (for 'move'), allow_conflicts, now.
+--       new start, new end (for 'move'), allow_conflicts, now,
+--       cancel reason (for 'cancel'; may be empty).
 -- Returns {'OK', session id, session version}, {'NO_OCCURRENCE'},
 -- {'BAD_STATE', state, session id}, {'START_TAKEN'} or
 -- {'CONFLICTS', id, resource, ...}.
 local series_id, orig, mode = ARGV[1], tonumber(ARGV[2]), ARGV[3]
 local new_start, new_end = tonumber(ARGV[4]), tonumber(ARGV[5])
 local allow, now = ARGV[6] == '1', ARGV[7]
+local reason = ARGV[8] or ''
 local series_key = P .. 'series:' .. series_id
 
 if redis.call('EXISTS', series_key) == 0 then
@@ -52,7 +54,8 @@ end
 if mode == 'cancel' then
   redis.call('ZADD', series_key .. ':exdates', orig, orig)
   unbook(resources, id)
-  redis.call('HSET', key, 'state', CANCELLED, 'updated', now)
+  redis.call('HSET', key, 'state', CANCELLED, 'updated', now,
+             'cancel_reason', reason)
   feed('session.state', id, tostring(CANCELLED))
 else
   if new_start == orig then

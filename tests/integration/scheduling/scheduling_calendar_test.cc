@@ -11,6 +11,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
@@ -260,6 +261,124 @@ TEST(SchedulingTest, ExportsEditedOccurrencesAsOverrides) {
   ASSERT_OK_AND_ASSIGN(ics, Export(t.client, series));
   EXPECT_THAT(ics, HasSubstr("EXDATE;TZID=America/New_York:20270314T023000"));
   EXPECT_THAT(ics, Not(HasSubstr("Town hall with the consul")));
+}
+
+// iCalendar text with its folded lines joined (RFC 5545 3.1).
+std::string Unfolded(absl::string_view ics) {
+  return absl::StrReplaceAll(ics, {{"\r\n ", ""}});
+}
+
+// LAST-MODIFIED as the export writes it: UTC, whole seconds.
+std::string IcsUtc(const google::protobuf::Timestamp& t) {
+  return absl::FormatTime("%Y%m%dT%H%M%SZ", absl::FromUnixSeconds(t.seconds()),
+                          absl::UTCTimeZone());
+}
+
+int64_t IcsSequence(const std::string& ics) {
+  int64_t sequence = -1;
+  EXPECT_TRUE(absl::SimpleAtoi(IcsValue(ics, "SEQUENCE"), &sequence)) << ics;
+  return sequence;
+}
+
+TEST(SchedulingTest, SeriesExportFollowsItsOccurrencesStatus) {
+  ASSERT_OK_AND_ASSIGN(Tenant t, NewTenant());
+  // Drafts: the master is TENTATIVE until an occurrence is published.
+  ASSERT_OK_AND_ASSIGN(
+      v1::Series series,
+      CreateSeries(t.client,
+                   OnlineSession("Town hall",
+                                 Local("America/New_York", 2027, 3, 7, 10),
+                                 absl::Hours(1), "America/New_York"),
+                   "FREQ=WEEKLY;COUNT=3"));
+  ASSERT_OK_AND_ASSIGN(std::vector<v1::Session> occ,
+                       Occurrences(t.client, series.id()));
+  ASSERT_EQ(occ.size(), 3);
+  ASSERT_OK_AND_ASSIGN(std::string before, Export(t.client, series));
+  EXPECT_EQ(IcsValue(before, "STATUS"), "TENTATIVE") << before;
+
+  ASSERT_OK_AND_ASSIGN(v1::Session published,
+                       Transition(t.client, Rpc::kPublish, occ[0].id()));
+  ASSERT_OK_AND_ASSIGN(std::string after, Export(t.client, series));
+  EXPECT_EQ(IcsValue(after, "STATUS"), "CONFIRMED") << after;
+  // A calendar replaces its copy only for a higher SEQUENCE.
+  EXPECT_GT(IcsSequence(after), IcsSequence(before)) << before << after;
+  EXPECT_EQ(IcsValue(after, "LAST-MODIFIED"), IcsUtc(published.update_time()))
+      << after;
+
+  // Every further change of an occurrence moves it on.
+  ASSERT_OK(Transition(t.client, Rpc::kPublish, occ[1].id()).status());
+  ASSERT_OK_AND_ASSIGN(std::string later, Export(t.client, series));
+  EXPECT_GT(IcsSequence(later), IcsSequence(after)) << later;
+}
+
+TEST(SchedulingTest, CancelReasonIsKeptAndExported) {
+  ASSERT_OK_AND_ASSIGN(Tenant t, NewTenant());
+  // A single session: the reason leads its description.
+  ASSERT_OK_AND_ASSIGN(
+      v1::Session single,
+      CreateSession(t.client,
+                    OnlineSession("Open Day", Utc(2027, 5, 1, 8),
+                                  absl::Hours(6), "Europe/Berlin")));
+  v1::CancelSessionRequest cancel;
+  cancel.set_session_id(single.id());
+  cancel.set_reason("The embassy is closed on Labour Day");
+  ASSERT_OK_AND_ASSIGN(v1::CancelSessionResponse cancelled,
+                       t.client.CancelSession(cancel));
+  EXPECT_EQ(cancelled.session().cancel_reason(),
+            "The embassy is closed on Labour Day");
+  ASSERT_OK_AND_ASSIGN(v1::Session read, GetSession(t.client, single.id()));
+  EXPECT_EQ(read.cancel_reason(), "The embassy is closed on Labour Day");
+  v1::ExportCalendarRequest request;
+  request.set_session_id(single.id());
+  ASSERT_OK_AND_ASSIGN(v1::ExportCalendarResponse exported,
+                       t.client.ExportCalendar(request));
+  EXPECT_EQ(IcsValue(Unfolded(exported.ics()), "DESCRIPTION"),
+            "Cancelled: The embassy is closed on Labour Day")
+      << exported.ics();
+
+  // A series: an EXDATE has no text, so the master's description lists
+  // the cancelled occurrences with their reasons, in the series' zone.
+  ASSERT_OK_AND_ASSIGN(v1::Series series, NewYorkSeries(t.client, 3));
+  ASSERT_OK_AND_ASSIGN(std::vector<v1::Session> occ,
+                       Occurrences(t.client, series.id()));
+  ASSERT_EQ(occ.size(), 3);
+  v1::CancelOccurrenceRequest by_series;
+  by_series.set_series_id(series.id());
+  *by_series.mutable_original_start_time() = occ[1].original_start_time();
+  by_series.set_reason("Daylight saving starts; see you next week");
+  ASSERT_OK(t.client.CancelOccurrence(by_series).status());
+  cancel.set_session_id(occ[2].id());
+  cancel.set_reason("Holiday, with a comma; and a semicolon");
+  ASSERT_OK(t.client.CancelSession(cancel).status());
+  ASSERT_OK_AND_ASSIGN(read, GetSession(t.client, occ[1].id()));
+  EXPECT_EQ(read.cancel_reason(), "Daylight saving starts; see you next week");
+
+  ASSERT_OK_AND_ASSIGN(std::string ics, Export(t.client, series));
+  EXPECT_EQ(IcsValue(Unfolded(ics), "DESCRIPTION"),
+            "Cancelled:\\n"
+            "- 2027-03-14 03:30 America/New_York: Daylight saving starts\\; "
+            "see you next week\\n"
+            "- 2027-03-21 02:30 America/New_York: Holiday\\, with a comma\\; "
+            "and a semicolon")
+      << ics;
+  // Both stay excluded; the one left is as before.
+  EXPECT_THAT(ics,
+              HasSubstr("EXDATE;TZID=America/New_York:20270314T023000"));
+  EXPECT_THAT(ics, HasSubstr("20270321T023000")) << ics;
+
+  // Cancelling without a reason adds no note.
+  ASSERT_OK_AND_ASSIGN(
+      v1::Session quiet,
+      CreateSession(t.client,
+                    OnlineSession("Briefing", Utc(2027, 6, 1, 8),
+                                  absl::Hours(1), "Europe/Berlin")));
+  cancel.set_session_id(quiet.id());
+  cancel.clear_reason();
+  ASSERT_OK_AND_ASSIGN(cancelled, t.client.CancelSession(cancel));
+  EXPECT_EQ(cancelled.session().cancel_reason(), "");
+  request.set_session_id(quiet.id());
+  ASSERT_OK_AND_ASSIGN(exported, t.client.ExportCalendar(request));
+  EXPECT_THAT(exported.ics(), Not(HasSubstr("Cancelled"))) << exported.ics();
 }
 
 }  // namespace
