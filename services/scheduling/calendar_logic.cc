@@ -188,9 +188,9 @@ absl::Status AddSeriesEvents(SessionStore& store, const Series& series,
         if (!absl::LoadTimeZone(event.time_zone, &zone)) {
           zone = absl::UTCTimeZone();
         }
-        cancellations.push_back(absl::StrCat(
-            absl::FormatTime("%Y-%m-%d %H:%M ", original, zone),
-            zone.name(), ": ", s.cancel_reason()));
+        cancellations.push_back(
+            absl::StrCat(absl::FormatTime("%Y-%m-%d %H:%M ", original, zone),
+                         zone.name(), ": ", s.cancel_reason()));
       }
       continue;
     }

@@ -285,11 +285,11 @@ TEST(SchedulingTest, SeriesExportFollowsItsOccurrencesStatus) {
   // Drafts: the master is TENTATIVE until an occurrence is published.
   ASSERT_OK_AND_ASSIGN(
       v1::Series series,
-      CreateSeries(t.client,
-                   OnlineSession("Town hall",
-                                 Local("America/New_York", 2027, 3, 7, 10),
-                                 absl::Hours(1), "America/New_York"),
-                   "FREQ=WEEKLY;COUNT=3"));
+      CreateSeries(
+          t.client,
+          OnlineSession("Town hall", Local("America/New_York", 2027, 3, 7, 10),
+                        absl::Hours(1), "America/New_York"),
+          "FREQ=WEEKLY;COUNT=3"));
   ASSERT_OK_AND_ASSIGN(std::vector<v1::Session> occ,
                        Occurrences(t.client, series.id()));
   ASSERT_EQ(occ.size(), 3);
@@ -316,9 +316,8 @@ TEST(SchedulingTest, CancelReasonIsKeptAndExported) {
   // A single session: the reason leads its description.
   ASSERT_OK_AND_ASSIGN(
       v1::Session single,
-      CreateSession(t.client,
-                    OnlineSession("Open Day", Utc(2027, 5, 1, 8),
-                                  absl::Hours(6), "Europe/Berlin")));
+      CreateSession(t.client, OnlineSession("Open Day", Utc(2027, 5, 1, 8),
+                                            absl::Hours(6), "Europe/Berlin")));
   v1::CancelSessionRequest cancel;
   cancel.set_session_id(single.id());
   cancel.set_reason("The embassy is closed on Labour Day");
@@ -362,16 +361,14 @@ TEST(SchedulingTest, CancelReasonIsKeptAndExported) {
             "and a semicolon")
       << ics;
   // Both stay excluded; the one left is as before.
-  EXPECT_THAT(ics,
-              HasSubstr("EXDATE;TZID=America/New_York:20270314T023000"));
+  EXPECT_THAT(ics, HasSubstr("EXDATE;TZID=America/New_York:20270314T023000"));
   EXPECT_THAT(ics, HasSubstr("20270321T023000")) << ics;
 
   // Cancelling without a reason adds no note.
   ASSERT_OK_AND_ASSIGN(
       v1::Session quiet,
-      CreateSession(t.client,
-                    OnlineSession("Briefing", Utc(2027, 6, 1, 8),
-                                  absl::Hours(1), "Europe/Berlin")));
+      CreateSession(t.client, OnlineSession("Briefing", Utc(2027, 6, 1, 8),
+                                            absl::Hours(1), "Europe/Berlin")));
   cancel.set_session_id(quiet.id());
   cancel.clear_reason();
   ASSERT_OK_AND_ASSIGN(cancelled, t.client.CancelSession(cancel));
