@@ -4,7 +4,7 @@
 # Redis Cluster of up.sh --cluster (its data is in memory: gone).
 # TOWNHALL_STATE: the state directory up.sh used (.local).
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 STATE=${TOWNHALL_STATE:-$(pwd)/.local}
 stopped=()
 for pidfile in "$STATE"/haproxy.pid "$STATE"/townhalld.pid "$STATE"/townhalld-*.pid "$STATE"/redis.pid; do

@@ -33,6 +33,7 @@ else
     i=$((i + 1))
   done
 fi
+# shellcheck disable=SC2086  # one word per node
 set -- $NODES
 COUNT=$#
 
