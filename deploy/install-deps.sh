@@ -15,12 +15,20 @@ DEBIAN_PACKAGES=(
   # the linker the build prefers (cmake/BuildSpeed.cmake)
   lld
   nghttp2-client curl procps tzdata tmux
+  # deploy/local/up.sh --replicas=N: the local HTTP/2 (gRPC) load balancer
+  haproxy
+  # tests/deploy: PyYAML reads the rendered Kubernetes manifests
+  python3-yaml
   # tests/run.sh --fuzz: clang with libFuzzer and its sanitizer runtimes
   clang-14 libclang-rt-14-dev libfuzzer-14-dev
 )
 # Node.js (for buf from npm) may already come from elsewhere; only use Debian's
 # when there is none, since Debian's npm conflicts with other Node builds.
 command -v npm >/dev/null 2>&1 || DEBIAN_PACKAGES+=(nodejs npm)
+# kubectl (`kubectl kustomize` renders deploy/k8s in tests/deploy): Debian's
+# kubernetes-client, unless a kubectl is already there (Google's `kubectl`
+# package owns /usr/bin/kubectl too, and the two cannot both be installed).
+command -v kubectl >/dev/null 2>&1 || DEBIAN_PACKAGES+=(kubernetes-client)
 
 missing=()
 for pkg in "${DEBIAN_PACKAGES[@]}"; do
