@@ -11,8 +11,11 @@ DEBIAN_PACKAGES=(
   libgtest-dev libgmock-dev googletest
   libical-dev libssl-dev libjwt-dev libutf8proc-dev libicu-dev
   python3-grpcio python3-protobuf python3-icalendar python3-dateutil
+  python3-yaml
   libncurses-dev
   nghttp2-client curl procps tzdata tmux
+  # e2e_townhallctl: the zsh completion script is checked by zsh itself
+  zsh
   # tests/run.sh --fuzz: clang with libFuzzer and its sanitizer runtimes
   clang-14 libclang-rt-14-dev libfuzzer-14-dev
 )

@@ -583,13 +583,40 @@ try "townhallctl sessions list --sta"
             "list-sessions list-series-occurrences",
             "sessions",
             "--start_after= --start_before= --states="])
+
+    def test_completion_script_loads_in_zsh(self):
         r = run("completion", "zsh")
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertTrue(r.stdout.startswith("#compdef townhallctl\n"))
-        if shutil.which("zsh"):
-            checked = subprocess.run(["zsh", "-n"], input=r.stdout,
-                                     capture_output=True, text=True)
+        if not shutil.which("zsh"):  # deploy/install-deps.sh installs it
+            self.skipTest("no zsh")
+        with tempfile.TemporaryDirectory() as home:
+            path = os.path.join(home, "townhallctl.zsh")
+            with open(path, "w") as f:
+                f.write(r.stdout)
+            checked = subprocess.run(["zsh", "-n", path], capture_output=True,
+                                     text=True)
             self.assertEqual(checked.returncode, 0, checked.stderr)
+            # Loaded after compinit, with compadd standing in for the
+            # completion system's (it filters by the word's prefix itself).
+            script = f"""autoload -U compinit; compinit -u -d {home}/zcompdump
+source {path}
+print -r -- ${{_comps[townhallctl]}}
+compadd() {{ print -r -- "$*" }}
+try() {{ words=("$@"); CURRENT=${{#words}}; _townhallctl }}
+try townhallctl --page_size=2 sessions ""
+try townhallctl sessions list --sta
+"""
+            loaded = subprocess.run(["zsh", "-f", "-c", script],
+                                    capture_output=True, text=True,
+                                    env={"HOME": home, "PATH": os.environ["PATH"]})
+        self.assertEqual(loaded.returncode, 0, loaded.stderr)
+        lines = loaded.stdout.splitlines()
+        self.assertEqual(lines[:2], ["_townhallctl",
+                                     "-- list get create update publish start "
+                                     "end cancel"])
+        self.assertIn("--start_after= --start_before= --states=", lines[2])
+        self.assertTrue(lines[2].startswith("-S  -- --address="), lines[2])
 
 
 class ErrorHints(unittest.TestCase):
