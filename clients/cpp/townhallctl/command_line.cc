@@ -164,10 +164,9 @@ absl::Status TakeIds(Invocation& invocation) {
   const std::vector<const char*>& ids = command.shortcut->ids;
   std::vector<std::string>& positionals = invocation.positionals;
   if (positionals.size() > ids.size()) {
-    return UsageError(absl::StrCat("unexpected argument \"",
-                                   positionals[ids.size()],
-                                   "\" (see townhallctl ", command.name,
-                                   " --help)"));
+    return UsageError(
+        absl::StrCat("unexpected argument \"", positionals[ids.size()],
+                     "\" (see townhallctl ", command.name, " --help)"));
   }
   const Descriptor& request = *command.method->input_type();
   for (size_t k = 0; k < positionals.size(); ++k) {
@@ -269,8 +268,8 @@ absl::StatusOr<Invocation> Parse(const std::vector<std::string>& args) {
     } else if (name == "limit") {
       int limit = 0;
       if (!absl::SimpleAtoi(*value, &limit) || limit <= 0) {
-        return UsageError(absl::StrCat("--limit: \"", *value,
-                                       "\" is not a number of rows"));
+        return UsageError(
+            absl::StrCat("--limit: \"", *value, "\" is not a number of rows"));
       }
       invocation.pages.limit = limit;
     } else {

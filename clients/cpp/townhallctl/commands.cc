@@ -25,10 +25,12 @@ const std::vector<ServiceName>& Services() {
        &v1::GetSessionRequest::descriptor},
       {"registration", "townhall.v1.RegistrationService",
        &v1::GetParticipantRequest::descriptor},
-      {"agenda", "townhall.v1.AgendaService", &v1::GetAgendaRequest::descriptor},
+      {"agenda", "townhall.v1.AgendaService",
+       &v1::GetAgendaRequest::descriptor},
       {"questions", "townhall.v1.QuestionService",
        &v1::GetQuestionRequest::descriptor},
-      {"tenant", "townhall.v1.TenantService", &v1::GetTenantRequest::descriptor},
+      {"tenant", "townhall.v1.TenantService",
+       &v1::GetTenantRequest::descriptor},
       {"diagnostics", "townhall.v1.DiagnosticsService",
        &v1::PingRequest::descriptor},
   };
@@ -118,15 +120,15 @@ const std::vector<Shortcut>& Shortcuts() {
 
 const std::vector<GlobalFlag>& GlobalFlags() {
   static const auto* const kFlags = new std::vector<GlobalFlag>{
-      {"address", true},       {"token", true},
-      {"token_file", true},    {"config", true},
-      {"output", true},        {"output_file", true},
-      {"columns", true},       {"time_zone", true},
-      {"all", false},          {"limit", true},
-      {"timeout", true},       {"tls", false},
-      {"tls_ca_file", true},   {"tls_cert_file", true},
-      {"tls_key_file", true},  {"tls_server_name", true},
-      {"data", true},          {"version", false},
+      {"address", true},      {"token", true},
+      {"token_file", true},   {"config", true},
+      {"output", true},       {"output_file", true},
+      {"columns", true},      {"time_zone", true},
+      {"all", false},         {"limit", true},
+      {"timeout", true},      {"tls", false},
+      {"tls_ca_file", true},  {"tls_cert_file", true},
+      {"tls_key_file", true}, {"tls_server_name", true},
+      {"data", true},         {"version", false},
       {"help", false},
   };
   return *kFlags;

@@ -64,7 +64,8 @@ std::string SharedFunctions() {
   absl::StrAppend(&top, absl::StrJoin(kSpecialCommands, " "));
   std::vector<std::string> globals;
   for (const GlobalFlag& flag : GlobalFlags()) {
-    globals.push_back(absl::StrCat("--", flag.name, flag.takes_value ? "=" : ""));
+    globals.push_back(
+        absl::StrCat("--", flag.name, flag.takes_value ? "=" : ""));
   }
   std::string flags;
   for (const auto& [method, names] : commands) {
@@ -78,15 +79,19 @@ std::string SharedFunctions() {
       "# The words that may follow the command words \"$1\".\n"
       "_townhallctl_words() {\n"
       "  case \"$1\" in\n"
-      "    \"\") echo \"", top, "\" ;;\n",
-      next,
+      "    \"\") echo \"",
+      top, "\" ;;\n", next,
       "    completion) echo \"bash zsh\" ;;\n"
-      "    help) echo \"", absl::StrJoin(help_topics, " "), "\" ;;\n"
+      "    help) echo \"",
+      absl::StrJoin(help_topics, " "),
+      "\" ;;\n"
       "  esac\n"
       "}\n\n"
       "# The flags of the command \"$1\": the global ones and its fields.\n"
       "_townhallctl_flags() {\n"
-      "  echo \"", absl::StrJoin(globals, " "), " -o\"\n"
+      "  echo \"",
+      absl::StrJoin(globals, " "),
+      " -o\"\n"
       "  case \"$1\" in\n",
       flags,
       "  esac\n"
@@ -107,11 +112,17 @@ std::string ValueFlagPattern() {
 std::string CommandWordsLoop(const char* word) {
   return absl::StrCat(
       "    if ((skip)); then skip=0; continue; fi\n"
-      "    case ", word, " in\n"
+      "    case ",
+      word,
+      " in\n"
       "      --*=* | -h) ;;\n"
-      "      ", ValueFlagPattern(), ") skip=1 ;;\n"
+      "      ",
+      ValueFlagPattern(),
+      ") skip=1 ;;\n"
       "      -*) ;;\n"
-      "      *) ((n < 2)) && cmd=\"${cmd:+$cmd }", word, "\"; n=$((n + 1)) ;;\n"
+      "      *) ((n < 2)) && cmd=\"${cmd:+$cmd }",
+      word,
+      "\"; n=$((n + 1)) ;;\n"
       "    esac\n");
 }
 
@@ -187,9 +198,10 @@ absl::StatusOr<std::string> CompletionScript(const std::string& shell) {
         "  print -u2 'townhallctl completion: run compinit first'\n"
         "fi\n");
   }
-  return absl::InvalidArgumentError(absl::StrCat(
-      "completion: \"", shell, "\" is not a shell townhallctl completes for "
-      "(bash, zsh)"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("completion: \"", shell,
+                   "\" is not a shell townhallctl completes for "
+                   "(bash, zsh)"));
 }
 
 }  // namespace townhall::ctl

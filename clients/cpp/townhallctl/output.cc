@@ -62,11 +62,11 @@ std::string Layout(const std::vector<std::vector<std::string>>& cells,
     }
   }
   for (size_t c = 0; c < n; ++c) {
-    floors[c] = shrinks[c] ? std::min(widths[c],
-                                      std::max(kMinShrunkWidth,
-                                               console::DisplayWidth(
-                                                   cells[0][c])))
-                           : widths[c];
+    floors[c] =
+        shrinks[c]
+            ? std::min(widths[c], std::max(kMinShrunkWidth,
+                                           console::DisplayWidth(cells[0][c])))
+            : widths[c];
   }
   int total = 0;
   for (int w : widths) total += w;
@@ -74,7 +74,8 @@ std::string Layout(const std::vector<std::vector<std::string>>& cells,
   while (width > 0 && total > width) {
     size_t widest = n;
     for (size_t c = 0; c < n; ++c) {
-      if (widths[c] > floors[c] && (widest == n || widths[c] > widths[widest])) {
+      if (widths[c] > floors[c] &&
+          (widest == n || widths[c] > widths[widest])) {
         widest = c;
       }
     }
@@ -89,8 +90,8 @@ std::string Layout(const std::vector<std::vector<std::string>>& cells,
       const std::u32string cell = console::FitColumns(line[c], widths[c]);
       text += console::ToUtf8(cell);
       if (c + 1 < n) {
-        text += std::string(
-            widths[c] - console::DisplayWidth(cell) + kGap, ' ');
+        text +=
+            std::string(widths[c] - console::DisplayWidth(cell) + kGap, ' ');
       }
     }
     // An empty last cell leaves spaces that say nothing.
@@ -167,8 +168,8 @@ absl::StatusOr<std::string> Table(const Message& message,
 // no ": " or " #", no control characters, not a word YAML 1.1 reads as a
 // bool or null. Anything else in double quotes (JSON escapes are YAML's).
 std::string YamlString(absl::string_view text) {
-  static constexpr const char* kWords[] = {
-      "y", "n", "yes", "no", "true", "false", "on", "off", "null"};
+  static constexpr const char* kWords[] = {"y",     "n",  "yes", "no",  "true",
+                                           "false", "on", "off", "null"};
   bool plain = !text.empty() &&
                (absl::ascii_isalpha(text.front()) ||
                 static_cast<unsigned char>(text.front()) >= 0x80) &&
@@ -198,8 +199,9 @@ std::string YamlScalar(const Message& message, const FieldDescriptor& field,
   const bool rep = index >= 0;
   switch (field.cpp_type()) {
     case FieldDescriptor::CPPTYPE_STRING: {
-      const std::string value = rep ? r.GetRepeatedString(message, &field, index)
-                                    : r.GetString(message, &field);
+      const std::string value =
+          rep ? r.GetRepeatedString(message, &field, index)
+              : r.GetString(message, &field);
       if (field.type() == FieldDescriptor::TYPE_BYTES) {
         return YamlString(absl::Base64Escape(value));
       }
@@ -255,8 +257,9 @@ void AppendYaml(const Message& message, int indent, std::string* out) {
                         YamlScalar(entry, *type.field(0), -1), ":");
         if (nested(*type.field(1))) {
           std::string value;
-          append_message(entry.GetReflection()->GetMessage(entry, type.field(1)),
-                         indent + 4, &value);
+          append_message(
+              entry.GetReflection()->GetMessage(entry, type.field(1)),
+              indent + 4, &value);
           line += value.substr(0, value.size() - 1);
         } else {
           absl::StrAppend(&line, " ", YamlScalar(entry, *type.field(1), -1));

@@ -76,8 +76,8 @@ absl::Status FetchPages(
     const std::string token = p.GetString(*last, next_token);
     if (token.empty() || (!limits.all && !limits.limit.has_value())) break;
     if (!seen.insert(token).second) {
-      return absl::InternalError(absl::StrCat(
-          "the server sent page token \"", token, "\" twice; stopped"));
+      return absl::InternalError(absl::StrCat("the server sent page token \"",
+                                              token, "\" twice; stopped"));
     }
     in.SetString(next.get(), token_field, token);
   }

@@ -96,9 +96,8 @@ absl::StatusOr<Settings> ResolveSettings(
   if (auto it = merged.find("output"); it != merged.end()) {
     std::optional<OutputFormat> format = ParseOutputFormat(it->second);
     if (!format.has_value()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("output: \"", it->second,
-                       "\" is none of table, wide, json, yaml"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "output: \"", it->second, "\" is none of table, wide, json, yaml"));
     }
     settings.output = *format;
   }

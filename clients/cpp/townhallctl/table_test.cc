@@ -9,8 +9,8 @@
 #include "clients/cpp/console/console_text.h"
 #include "clients/cpp/townhallctl/output.h"
 #include "clients/cpp/townhallctl/paging.h"
-#include "townhall/v1/registration.pb.h"
 #include "townhall/v1/questions.pb.h"
+#include "townhall/v1/registration.pb.h"
 #include "townhall/v1/scheduling.pb.h"
 
 namespace townhall::ctl {
@@ -67,9 +67,10 @@ TEST(Table, SessionsShowChosenColumnsWithLocalAndUtcTimes) {
             "next_page_token: p2\n");
   // A viewer in UTC gets one START column.
   const std::string utc = Format(TwoSessions(), OutputOptions());
-  EXPECT_EQ(Lines(utc)[0],
-            "ID  TITLE                              START (UTC)       DURATION  "
-            "STATE      FORMAT");
+  EXPECT_EQ(
+      Lines(utc)[0],
+      "ID  TITLE                              START (UTC)       DURATION  "
+      "STATE      FORMAT");
   EXPECT_EQ(Format(v1::ListSessionsResponse(), Tashkent()), "(no sessions)\n");
 }
 
@@ -78,8 +79,8 @@ TEST(Table, WideAddsEveryFieldSetAndNoEpoch) {
   options.format = OutputFormat::kWide;
   const std::string text = Format(TwoSessions(), options);
   const std::string header = Lines(text)[0];
-  for (const char* column : {"ID", "START (UTC)", "TENANT_ID", "DESCRIPTION",
-                             "ETAG"}) {
+  for (const char* column :
+       {"ID", "START (UTC)", "TENANT_ID", "DESCRIPTION", "ETAG"}) {
     EXPECT_NE(header.find(column), std::string::npos) << column;
   }
   // The epoch original start is unset: no column, no 1970.
@@ -104,8 +105,8 @@ TEST(Table, ColumnsPickFieldsByNameAndRefuseUnknownOnes) {
             "Open Day at the Embassy in Berlin  s1  6h\n"
             "Ochiq eshiklar kuni, oʻzbeklar     s2\n"
             "next_page_token: p2\n");
-  absl::Status bad = CheckColumns(*v1::ListSessionsResponse::descriptor(),
-                                  {"id", "titel"});
+  absl::Status bad =
+      CheckColumns(*v1::ListSessionsResponse::descriptor(), {"id", "titel"});
   EXPECT_TRUE(absl::IsInvalidArgument(bad));
   EXPECT_NE(bad.message().find("Session has no column \"titel\"; there are "
                                "id, tenant_id, title,"),
@@ -114,9 +115,9 @@ TEST(Table, ColumnsPickFieldsByNameAndRefuseUnknownOnes) {
   EXPECT_TRUE(
       CheckColumns(*v1::ListSessionsResponse::descriptor(), {"title"}).ok());
   // Nested fields are dotted.
-  EXPECT_TRUE(
-      CheckColumns(*v1::SubmitQuestionResponse::descriptor(), {"x"}).message()
-          .find("is none") != absl::string_view::npos);
+  EXPECT_TRUE(CheckColumns(*v1::SubmitQuestionResponse::descriptor(), {"x"})
+                  .message()
+                  .find("is none") != absl::string_view::npos);
   EXPECT_TRUE(absl::IsInvalidArgument(
       CheckColumns(*v1::GetSessionResponse::descriptor(), {"id"})));
 }
@@ -144,15 +145,15 @@ TEST(Table, FitsTheTerminalByShorteningTextNotIds) {
   options = OutputOptions();
   options.width = 70;
   const std::vector<std::string> fitted = Lines(Format(TwoSessions(), options));
-  EXPECT_EQ(fitted[1], "s1  Open Day at the…  2027-03-20 09:00  6h        "
-                       "SCHEDULED  IN_PERSON");
+  EXPECT_EQ(fitted[1],
+            "s1  Open Day at the…  2027-03-20 09:00  6h        "
+            "SCHEDULED  IN_PERSON");
   for (const std::string& line : fitted) {
     EXPECT_LE(console::DisplayWidth(line), 70) << line;
   }
   // A wide terminal changes nothing.
   options.width = 300;
-  EXPECT_EQ(Format(TwoSessions(), options),
-            Format(TwoSessions(), [&] {
+  EXPECT_EQ(Format(TwoSessions(), options), Format(TwoSessions(), [&] {
               OutputOptions o = options;
               o.width = 0;
               return o;
@@ -337,9 +338,8 @@ TEST(Paging, LimitAsksForNoMoreThanItWants) {
 TEST(Paging, ErrorsAndLoopsStop) {
   FakePages loop{.loop = true};
   v1::ListSessionsResponse answer;
-  absl::Status status =
-      FetchPages(v1::ListSessionsRequest(), std::ref(loop), {.all = true},
-                 &answer);
+  absl::Status status = FetchPages(v1::ListSessionsRequest(), std::ref(loop),
+                                   {.all = true}, &answer);
   EXPECT_TRUE(absl::IsInternal(status)) << status;
   EXPECT_NE(status.message().find("twice"), std::string::npos);
   int calls = 0;

@@ -72,7 +72,10 @@ const std::vector<View>& Views() {
         {"STATUS", "status"},
         {"DELEGATION", "delegation"}}},
       {"townhall.v1.Question",
-       {{"ID", "id"}, {"STATUS", "status"}, {"VOTES", "votes"}, {"TEXT", "text"}}},
+       {{"ID", "id"},
+        {"STATUS", "status"},
+        {"VOTES", "votes"},
+        {"TEXT", "text"}}},
       {"townhall.v1.SimilarQuestion",
        {{"ID", "question_id"}, {"SIMILARITY", "similarity"}, {"TEXT", "text"}}},
       {"townhall.v1.ModerationAction",
@@ -348,13 +351,21 @@ std::string CellText(const Message& row, const Column& column,
 bool Shrinks(const Column& column) {
   // Free text: a name, a title, a description. Codes, emails, zones and
   // files are short and useless when cut; ids, URLs and reasons too.
-  static constexpr const char* kText[] = {
-      "title",        "description",   "name",
-      "display_name", "participant_display_name",
-      "organization_name", "address",  "text",
-      "original_text", "detail",       "note",
-      "answer",       "city",          "contact_name",
-      "hold_detail"};
+  static constexpr const char* kText[] = {"title",
+                                          "description",
+                                          "name",
+                                          "display_name",
+                                          "participant_display_name",
+                                          "organization_name",
+                                          "address",
+                                          "text",
+                                          "original_text",
+                                          "detail",
+                                          "note",
+                                          "answer",
+                                          "city",
+                                          "contact_name",
+                                          "hold_detail"};
   if (column.style == CellStyle::kOrganization) return true;
   const std::string& name = column.path.back()->name();
   return std::any_of(std::begin(kText), std::end(kText),
@@ -362,7 +373,8 @@ bool Shrinks(const Column& column) {
 }
 
 std::vector<std::string> OrganizationIds(
-    const std::vector<Column>& columns, const std::vector<const Message*>& rows) {
+    const std::vector<Column>& columns,
+    const std::vector<const Message*>& rows) {
   std::vector<std::string> ids;
   absl::flat_hash_set<std::string> seen;
   for (const Column& column : columns) {

@@ -59,8 +59,8 @@ absl::StatusOr<std::vector<Column>> ChooseColumns(
 std::string HeaderText(const Column& column, const CellContext& context);
 
 // The text of one cell; empty for an unset field (never 1970-01-01).
-std::string CellText(const google::protobuf::Message& row,
-                     const Column& column, const CellContext& context);
+std::string CellText(const google::protobuf::Message& row, const Column& column,
+                     const CellContext& context);
 
 // Whether a too wide table may shorten this column's cells: free text yes;
 // ids, times, numbers, URLs, tokens and reasons (errors) never.

@@ -1,5 +1,7 @@
 #include "clients/cpp/townhallctl/townhallctl.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
@@ -8,15 +10,14 @@
 #include <memory>
 #include <optional>
 #include <sstream>
-#include <unistd.h>
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
@@ -317,7 +318,8 @@ int RunTownhallctl(const std::vector<std::string>& args, std::istream& in,
   const MethodDescriptor& method = *command.method;
   OutputOptions output{.format = settings->output,
                        .columns = invocation.columns};
-  if (absl::Status checked = CheckColumns(*method.output_type(), output.columns);
+  if (absl::Status checked =
+          CheckColumns(*method.output_type(), output.columns);
       !checked.ok()) {
     return Fail(err, checked);
   }
@@ -327,9 +329,9 @@ int RunTownhallctl(const std::vector<std::string>& args, std::istream& in,
                          "--all and --limit follow the pages of a list; ",
                          method.full_name(), " has none")));
   }
-  absl::StatusOr<ViewerZone> zone = ResolveViewerZone(
-      invocation.time_zone ? &*invocation.time_zone : nullptr,
-      std::getenv("TZ"), LocalTimeLink());
+  absl::StatusOr<ViewerZone> zone =
+      ResolveViewerZone(invocation.time_zone ? &*invocation.time_zone : nullptr,
+                        std::getenv("TZ"), LocalTimeLink());
   if (!zone.ok()) return Fail(err, zone.status());
   output.cells.zone = zone->zone;
   output.cells.zone_name = zone->name;
@@ -382,9 +384,9 @@ int RunTownhallctl(const std::vector<std::string>& args, std::istream& in,
           sink << FormatJson(message, /*pretty=*/false) << std::endl;
         },
         call);
-    return ended.ok() ? kExitOk
-                      : ServerError(err, method, ended,
-                                    ContextOf(*settings, *client));
+    return ended.ok()
+               ? kExitOk
+               : ServerError(err, method, ended, ContextOf(*settings, *client));
   }
 
   std::unique_ptr<Message> response(
@@ -392,14 +394,14 @@ int RunTownhallctl(const std::vector<std::string>& args, std::istream& in,
           ->GetPrototype(method.output_type())
           ->New());
   absl::Status status =
-      paging ? FetchPages(
-                   **request,
-                   [&](const Message& page_request, Message* page) {
-                     return client->CallMethod(method, page_request, page,
-                                               call);
-                   },
-                   invocation.pages, response.get())
-             : client->CallMethod(method, **request, response.get(), call);
+      paging
+          ? FetchPages(
+                **request,
+                [&](const Message& page_request, Message* page) {
+                  return client->CallMethod(method, page_request, page, call);
+                },
+                invocation.pages, response.get())
+          : client->CallMethod(method, **request, response.get(), call);
   if (!status.ok()) {
     return ServerError(err, method, status, ContextOf(*settings, *client));
   }

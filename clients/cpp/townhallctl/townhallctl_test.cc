@@ -141,8 +141,7 @@ TEST(CommandLine, FlagsMayComeBeforeTheCommand) {
   EXPECT_EQ(parsed->flags.at("output"), "wide");
   EXPECT_EQ(parsed->flags.at("address"), "a:1");
   using Fields = std::vector<std::pair<std::string, std::string>>;
-  EXPECT_EQ(parsed->fields,
-            (Fields{{"page_size", "2"}, {"states", "LIVE"}}));
+  EXPECT_EQ(parsed->fields, (Fields{{"page_size", "2"}, {"states", "LIVE"}}));
   // A field flag before the command takes the next word unless that word
   // is a command; a bool alone is true.
   parsed = ParseLine({"--page_size", "2", "sessions", "list"});
@@ -155,11 +154,10 @@ TEST(CommandLine, FlagsMayComeBeforeTheCommand) {
 
 TEST(CommandLine, EarlyFieldFlagsAreCheckedAgainstTheCommand) {
   // page_size is no field of CreateSessionRequest: the error says so.
-  EXPECT_EQ(ParseLine({"--page_size", "2", "sessions", "create"})
-                .status()
-                .message(),
-            "unknown flag --page_size: townhall.v1.CreateSessionRequest has "
-            "no field \"page_size\" (see townhallctl sessions create --help)");
+  EXPECT_EQ(
+      ParseLine({"--page_size", "2", "sessions", "create"}).status().message(),
+      "unknown flag --page_size: townhall.v1.CreateSessionRequest has "
+      "no field \"page_size\" (see townhallctl sessions create --help)");
   EXPECT_EQ(ParseLine({"--session_id", "sessions", "get"}).status().message(),
             "--session_id needs a value");
   EXPECT_EQ(ParseLine({"--page_size=2"}).status().message(),
@@ -182,10 +180,9 @@ TEST(CommandLine, VersionOutputLimitAndPositionalIds) {
   EXPECT_EQ(parsed->time_zone, "UTC");
   EXPECT_EQ(ParseLine({"sessions", "get", "a", "b"}).status().message(),
             "unexpected argument \"b\" (see townhallctl sessions get --help)");
-  EXPECT_EQ(ParseLine({"sessions", "get", "a", "--session-id=b"})
-                .status()
-                .message(),
-            "session_id is given twice: \"a\" and --session_id");
+  EXPECT_EQ(
+      ParseLine({"sessions", "get", "a", "--session-id=b"}).status().message(),
+      "session_id is given twice: \"a\" and --session_id");
   EXPECT_EQ(ParseLine({"sessions", "list", "--limit=0"}).status().message(),
             "--limit: \"0\" is not a number of rows");
   EXPECT_EQ(ParseLine({"sessions", "list", "--all=maybe"}).status().message(),
@@ -200,15 +197,16 @@ TEST(CommandLine, HelpShowsPositionalIds) {
   absl::StatusOr<Invocation> parsed =
       ParseLine({"registrations", "get", "--help"});
   ASSERT_TRUE(parsed.ok()) << parsed.status();
-  EXPECT_EQ(Help(parsed->command).rfind(
-                "Usage: townhallctl registrations get SESSION_ID "
-                "PARTICIPANT_ID [--field=value ...]",
-                0),
+  EXPECT_EQ(Help(parsed->command)
+                .rfind("Usage: townhallctl registrations get SESSION_ID "
+                       "PARTICIPANT_ID [--field=value ...]",
+                       0),
             0u);
   parsed = ParseLine({"help", "sessions"});
   ASSERT_TRUE(parsed.ok()) << parsed.status();
-  EXPECT_NE(Help(parsed->command).find("  get SESSION_ID      = scheduling "
-                                       "get-session\n"),
+  EXPECT_NE(Help(parsed->command)
+                .find("  get SESSION_ID      = scheduling "
+                      "get-session\n"),
             std::string::npos)
       << Help(parsed->command);
 }
@@ -256,20 +254,20 @@ TEST(ErrorHints, SayWhatToDo) {
   call.token = Jwt(absl::StrCat(R"({"exp":)", 1800000000 - 60,
                                 R"(,"role":"organizer","tid":"mfa-uz",)",
                                 R"("sub":"me@mfa.uz"})"));
-  EXPECT_EQ(ErrorHint(absl::UnauthenticatedError("invalid token: expired"),
-                      call),
-            "the token expired at 2027-01-15T07:59:00Z; an organizer token "
-            "comes from the operator: townhallctl "
-            "--token_file=.local/bootstrap_credential tenant issue-token "
-            "--tenant_id=mfa-uz --subject=me@mfa.uz (deploy/local/up.sh also "
-            "writes a new one to .local/organizer_token)");
+  EXPECT_EQ(
+      ErrorHint(absl::UnauthenticatedError("invalid token: expired"), call),
+      "the token expired at 2027-01-15T07:59:00Z; an organizer token "
+      "comes from the operator: townhallctl "
+      "--token_file=.local/bootstrap_credential tenant issue-token "
+      "--tenant_id=mfa-uz --subject=me@mfa.uz (deploy/local/up.sh also "
+      "writes a new one to .local/organizer_token)");
   call.token = Jwt(absl::StrCat(R"({"exp":)", 1800000000,
                                 R"(,"role":"moderator","sid":"S","pid":"P"})"));
-  EXPECT_EQ(ErrorHint(absl::UnauthenticatedError("invalid token: expired"),
-                      call),
-            "the token expired at 2027-01-15T08:00:00Z; ask an organizer for "
-            "a new join token: townhallctl registration issue-join-token "
-            "--session_id=S --participant_id=P");
+  EXPECT_EQ(
+      ErrorHint(absl::UnauthenticatedError("invalid token: expired"), call),
+      "the token expired at 2027-01-15T08:00:00Z; ask an organizer for "
+      "a new join token: townhallctl registration issue-join-token "
+      "--session_id=S --participant_id=P");
   // A token that has not expired, or is no JWT: the server's message says
   // enough.
   call.token = Jwt(absl::StrCat(R"({"exp":)", 1800000000 + 60, "}"));

@@ -8,9 +8,9 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
-#include "absl/strings/strip.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "absl/strings/strip.h"
 
 namespace townhall::ctl {
 namespace {
@@ -44,9 +44,9 @@ absl::StatusOr<ViewerZone> ResolveViewerZone(
     const std::string& localtime_link) {
   if (flag != nullptr) {
     if (std::optional<ViewerZone> zone = Load(ZoneName(*flag))) return *zone;
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--time_zone: \"", *flag,
-        "\" is not an IANA time zone (e.g. Asia/Tashkent, UTC)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--time_zone: \"", *flag,
+                     "\" is not an IANA time zone (e.g. Asia/Tashkent, UTC)"));
   }
   if (tz_env != nullptr) {
     if (std::optional<ViewerZone> zone = Load(ZoneName(tz_env))) return *zone;
