@@ -107,17 +107,18 @@ absl::StatusOr<Command> ResolveCommand(std::vector<std::string>& words,
     take(1);
     return command;
   }
-  if (const ServiceDescriptor* service = FindService(first)) {
-    if (words.size() < 2) {
-      if (help) {
-        command.topic = first;
-        words.clear();
-        return command;
-      }
-      return UsageError(absl::StrCat("townhallctl ", first,
-                                     ": which method? see townhallctl ", first,
-                                     " --help"));
+  const ServiceDescriptor* service = FindService(first);
+  if ((service != nullptr || IsShortcutGroup(first)) && words.size() < 2) {
+    if (help) {  // the service's methods, the group's verbs
+      command.topic = first;
+      words.clear();
+      return command;
     }
+    return UsageError(absl::StrCat("townhallctl ", first, ": which ",
+                                   service ? "method" : "verb",
+                                   "? see townhallctl ", first, " --help"));
+  }
+  if (service != nullptr) {
     command.method = FindMethod(*service, words[1]);
     if (command.method == nullptr) {
       return UsageError(absl::StrCat("unknown ", first, " method \"", words[1],
@@ -129,16 +130,6 @@ absl::StatusOr<Command> ResolveCommand(std::vector<std::string>& words,
     return command;
   }
   if (IsShortcutGroup(first)) {
-    if (words.size() < 2) {
-      if (help) {
-        command.topic = first;
-        words.clear();
-        return command;
-      }
-      return UsageError(absl::StrCat("townhallctl ", first,
-                                     ": which verb? see townhallctl ", first,
-                                     " --help"));
-    }
     if (const Shortcut* shortcut = FindShortcut(first, words[1])) {
       command.kind = Kind::kRpc;
       command.method = MethodByFullName(shortcut->method);
