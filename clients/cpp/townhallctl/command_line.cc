@@ -1,6 +1,5 @@
 #include "clients/cpp/townhallctl/command_line.h"
 
-#include <algorithm>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"

@@ -12,7 +12,6 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "clients/cpp/console/console_text.h"
 #include "clients/cpp/townhallctl/request_fields.h"
 #include "google/protobuf/util/json_util.h"
