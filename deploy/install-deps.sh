@@ -11,14 +11,16 @@ DEBIAN_PACKAGES=(
   libgtest-dev libgmock-dev googletest
   libical-dev libssl-dev libjwt-dev libutf8proc-dev libicu-dev
   python3-grpcio python3-protobuf python3-icalendar python3-dateutil
+  # PyYAML: tests/deploy reads the rendered manifests, e2e_townhallctl -o yaml
+  python3-yaml
   libncurses-dev
   # the linker the build prefers (cmake/BuildSpeed.cmake)
   lld
   nghttp2-client curl procps tzdata tmux
   # deploy/local/up.sh --replicas=N: the local HTTP/2 (gRPC) load balancer
   haproxy
-  # tests/deploy: PyYAML reads the rendered Kubernetes manifests
-  python3-yaml
+  # e2e_townhallctl: the zsh completion script is checked by zsh itself
+  zsh
   # tests/run.sh --fuzz: clang with libFuzzer and its sanitizer runtimes
   clang-14 libclang-rt-14-dev libfuzzer-14-dev
 )

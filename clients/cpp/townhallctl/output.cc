@@ -1,105 +1,103 @@
 #include "clients/cpp/townhallctl/output.h"
 
 #include <algorithm>
+#include <charconv>
+#include <cmath>
 #include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
+#include "clients/cpp/console/console_text.h"
 #include "clients/cpp/townhallctl/request_fields.h"
 #include "google/protobuf/util/json_util.h"
+#include "services/common/proto_json.h"
 
 namespace townhall::ctl {
 namespace {
 
+using google::protobuf::Descriptor;
 using google::protobuf::FieldDescriptor;
 using google::protobuf::Message;
 using google::protobuf::Reflection;
 
-// Longer cells are cut: a table is for scanning; --output json has it all.
-constexpr size_t kMaxCellWidth = 60;
+// A shortened column keeps at least this many terminal columns (or its
+// header's), so that a narrow terminal still shows a word or two.
+constexpr int kMinShrunkWidth = 10;
+constexpr int kGap = 2;
 
-// Columns line up by code points (Uzbek, Russian: one column each).
-size_t Width(const std::string& text) {
-  return std::count_if(text.begin(), text.end(), [](char c) {
-    return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-  });
+// ---- tables ---------------------------------------------------------------
+
+std::vector<const Message*> Rows(const Message& message,
+                                 const FieldDescriptor& list) {
+  const Reflection& r = *message.GetReflection();
+  std::vector<const Message*> rows;
+  for (int i = 0; i < r.FieldSize(message, &list); ++i) {
+    rows.push_back(&r.GetRepeatedMessage(message, &list, i));
+  }
+  return rows;
 }
 
-std::string Cell(std::string text) {
-  for (char& c : text) {
-    if (c == '\n' || c == '\t') c = ' ';
-  }
-  if (Width(text) <= kMaxCellWidth) return text;
-  size_t kept = 0;
-  size_t i = 0;
-  for (; i < text.size(); ++i) {
-    if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80 &&
-        ++kept == kMaxCellWidth) {
-      break;
+bool IsWide(const OutputOptions& options) {
+  return options.format == OutputFormat::kWide;
+}
+
+// Lines up `cells` (the header first). When the table is wider than
+// `width`, the widest columns that may shrink lose columns first, down to
+// kMinShrunkWidth; the others (ids, times, errors) keep theirs, so a table
+// may stay wider than the terminal rather than lose an id.
+std::string Layout(const std::vector<std::vector<std::string>>& cells,
+                   const std::vector<bool>& shrinks, int width) {
+  const size_t n = shrinks.size();
+  std::vector<int> widths(n, 0);
+  std::vector<int> floors(n, 0);
+  for (const auto& line : cells) {
+    for (size_t c = 0; c < n; ++c) {
+      widths[c] = std::max(widths[c], console::DisplayWidth(line[c]));
     }
   }
-  return text.substr(0, i) + "…";
-}
-
-// One element (index >= 0) or the singular value of a non-message field,
-// or a well-known type.
-std::string ValueText(const Message& message, const FieldDescriptor& field,
-                      int index) {
-  const Reflection& r = *message.GetReflection();
-  const bool rep = index >= 0;
-  switch (field.cpp_type()) {
-    case FieldDescriptor::CPPTYPE_STRING:
-      return rep ? r.GetRepeatedString(message, &field, index)
-                 : r.GetString(message, &field);
-    case FieldDescriptor::CPPTYPE_INT32:
-      return absl::StrCat(rep ? r.GetRepeatedInt32(message, &field, index)
-                              : r.GetInt32(message, &field));
-    case FieldDescriptor::CPPTYPE_INT64:
-      return absl::StrCat(rep ? r.GetRepeatedInt64(message, &field, index)
-                              : r.GetInt64(message, &field));
-    case FieldDescriptor::CPPTYPE_UINT32:
-      return absl::StrCat(rep ? r.GetRepeatedUInt32(message, &field, index)
-                              : r.GetUInt32(message, &field));
-    case FieldDescriptor::CPPTYPE_UINT64:
-      return absl::StrCat(rep ? r.GetRepeatedUInt64(message, &field, index)
-                              : r.GetUInt64(message, &field));
-    case FieldDescriptor::CPPTYPE_DOUBLE:
-      return absl::StrCat(rep ? r.GetRepeatedDouble(message, &field, index)
-                              : r.GetDouble(message, &field));
-    case FieldDescriptor::CPPTYPE_FLOAT:
-      return absl::StrCat(rep ? r.GetRepeatedFloat(message, &field, index)
-                              : r.GetFloat(message, &field));
-    case FieldDescriptor::CPPTYPE_BOOL:
-      return (rep ? r.GetRepeatedBool(message, &field, index)
-                  : r.GetBool(message, &field))
-                 ? "true"
-                 : "false";
-    case FieldDescriptor::CPPTYPE_ENUM:
-      return ShortEnumName(rep ? *r.GetRepeatedEnum(message, &field, index)
-                               : *r.GetEnum(message, &field));
-    case FieldDescriptor::CPPTYPE_MESSAGE:
-      return MessageText(rep ? r.GetRepeatedMessage(message, &field, index)
-                             : r.GetMessage(message, &field));
+  for (size_t c = 0; c < n; ++c) {
+    floors[c] =
+        shrinks[c]
+            ? std::min(widths[c], std::max(kMinShrunkWidth,
+                                           console::DisplayWidth(cells[0][c])))
+            : widths[c];
   }
-  return "";
-}
-
-// Whether `field` prints as one cell: scalars, enums, well-known types, and
-// lists of those (joined).
-bool IsCell(const FieldDescriptor& field) {
-  return field.cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE ||
-         (!field.is_map() && IsWellKnown(*field.message_type()));
-}
-
-std::string CellText(const Message& message, const FieldDescriptor& field) {
-  if (!field.is_repeated()) return ValueText(message, field, -1);
-  std::vector<std::string> values;
-  const int n = message.GetReflection()->FieldSize(message, &field);
-  for (int i = 0; i < n; ++i) values.push_back(ValueText(message, field, i));
-  return absl::StrJoin(values, ",");
+  int total = 0;
+  for (int w : widths) total += w;
+  total += kGap * static_cast<int>(n > 0 ? n - 1 : 0);
+  while (width > 0 && total > width) {
+    size_t widest = n;
+    for (size_t c = 0; c < n; ++c) {
+      if (widths[c] > floors[c] &&
+          (widest == n || widths[c] > widths[widest])) {
+        widest = c;
+      }
+    }
+    if (widest == n) break;
+    --widths[widest];
+    --total;
+  }
+  std::string out;
+  for (const auto& line : cells) {
+    std::string text;
+    for (size_t c = 0; c < n; ++c) {
+      const std::u32string cell = console::FitColumns(line[c], widths[c]);
+      text += console::ToUtf8(cell);
+      if (c + 1 < n) {
+        text +=
+            std::string(widths[c] - console::DisplayWidth(cell) + kGap, ' ');
+      }
+    }
+    // An empty last cell leaves spaces that say nothing.
+    text.erase(text.find_last_not_of(' ') + 1);
+    absl::StrAppend(&out, text, "\n");
+  }
+  return out;
 }
 
 void AppendLines(const Message& message, const std::string& prefix,
@@ -109,7 +107,8 @@ void AppendLines(const Message& message, const std::string& prefix,
   for (const FieldDescriptor* field : fields) {
     const std::string name = prefix + field->name();
     if (IsCell(*field)) {
-      std::string text = CellText(message, *field);
+      if (IsUnset(message, *field)) continue;
+      std::string text = FieldText(message, *field);
       if (text.find('\n') != std::string::npos) {
         absl::StrAppend(out, name, ":\n", text,
                         text.back() == '\n' ? "" : "\n");
@@ -121,9 +120,9 @@ void AppendLines(const Message& message, const std::string& prefix,
       for (int i = 0; i < n; ++i) {
         const Message& entry =
             message.GetReflection()->GetRepeatedMessage(message, field, i);
-        const google::protobuf::Descriptor& type = *entry.GetDescriptor();
-        absl::StrAppend(out, name, ".", ValueText(entry, *type.field(0), -1),
-                        ": ", ValueText(entry, *type.field(1), -1), "\n");
+        const Descriptor& type = *entry.GetDescriptor();
+        absl::StrAppend(out, name, ".", FieldText(entry, *type.field(0)), ": ",
+                        FieldText(entry, *type.field(1)), "\n");
       }
     } else if (field->is_repeated()) {
       const int n = message.GetReflection()->FieldSize(message, field);
@@ -139,56 +138,167 @@ void AppendLines(const Message& message, const std::string& prefix,
   }
 }
 
-std::string Table(const Message& message, const FieldDescriptor& list) {
+absl::StatusOr<std::string> Table(const Message& message,
+                                  const FieldDescriptor& list,
+                                  const OutputOptions& options) {
+  const std::vector<const Message*> rows = Rows(message, list);
+  absl::StatusOr<std::vector<Column>> columns =
+      ChooseColumns(*list.message_type(), rows, IsWide(options),
+                    options.columns, options.cells);
+  if (!columns.ok()) return columns.status();
+  if (rows.empty()) return absl::StrCat("(no ", list.name(), ")\n");
+  std::vector<std::vector<std::string>> cells(rows.size() + 1);
+  std::vector<bool> shrinks;
+  for (const Column& column : *columns) {
+    cells[0].push_back(HeaderText(column, options.cells));
+    shrinks.push_back(Shrinks(column));
+  }
+  for (size_t i = 0; i < rows.size(); ++i) {
+    for (const Column& column : *columns) {
+      cells[i + 1].push_back(CellText(*rows[i], column, options.cells));
+    }
+  }
+  return Layout(cells, shrinks, options.width);
+}
+
+// ---- YAML -----------------------------------------------------------------
+
+// Plain when YAML reads it back as the same string: starts with a letter,
+// no ": " or " #", no control characters, not a word YAML 1.1 reads as a
+// bool or null. Anything else in double quotes (JSON escapes are YAML's).
+std::string YamlString(absl::string_view text) {
+  static constexpr const char* kWords[] = {"y",     "n",  "yes", "no",  "true",
+                                           "false", "on", "off", "null"};
+  bool plain = !text.empty() &&
+               (absl::ascii_isalpha(text.front()) ||
+                static_cast<unsigned char>(text.front()) >= 0x80) &&
+               text.back() != ' ' && text.back() != ':' &&
+               text.find(": ") == absl::string_view::npos &&
+               text.find(" #") == absl::string_view::npos;
+  for (unsigned char c : text) {
+    if (c < 0x20 || c == 0x7F) plain = false;
+  }
+  for (const char* word : kWords) {
+    if (absl::EqualsIgnoreCase(text, word)) plain = false;
+  }
+  return plain ? std::string(text) : JsonQuote(text);
+}
+
+std::string YamlNumber(double value) {
+  if (std::isnan(value)) return ".nan";
+  if (std::isinf(value)) return value > 0 ? ".inf" : "-.inf";
+  char buffer[64];
+  auto [end, error] = std::to_chars(buffer, buffer + sizeof(buffer), value);
+  return std::string(buffer, end);
+}
+
+std::string YamlScalar(const Message& message, const FieldDescriptor& field,
+                       int index) {
   const Reflection& r = *message.GetReflection();
-  const int rows = r.FieldSize(message, &list);
-  if (rows == 0) return absl::StrCat("(no ", list.name(), ")\n");
-  const google::protobuf::Descriptor& type = *list.message_type();
-  std::vector<const FieldDescriptor*> columns;
-  for (int c = 0; c < type.field_count(); ++c) {
-    const FieldDescriptor* field = type.field(c);
-    if (!IsCell(*field)) continue;
-    for (int i = 0; i < rows; ++i) {
-      const Message& row = r.GetRepeatedMessage(message, &list, i);
-      const Reflection& rr = *row.GetReflection();
-      if (field->is_repeated() ? rr.FieldSize(row, field) > 0
-                               : rr.HasField(row, field)) {
-        columns.push_back(field);
-        break;
+  const bool rep = index >= 0;
+  switch (field.cpp_type()) {
+    case FieldDescriptor::CPPTYPE_STRING: {
+      const std::string value =
+          rep ? r.GetRepeatedString(message, &field, index)
+              : r.GetString(message, &field);
+      if (field.type() == FieldDescriptor::TYPE_BYTES) {
+        return YamlString(absl::Base64Escape(value));
       }
+      return YamlString(value);
     }
+    case FieldDescriptor::CPPTYPE_DOUBLE:
+      return YamlNumber(rep ? r.GetRepeatedDouble(message, &field, index)
+                            : r.GetDouble(message, &field));
+    case FieldDescriptor::CPPTYPE_FLOAT:
+      return YamlNumber(rep ? r.GetRepeatedFloat(message, &field, index)
+                            : r.GetFloat(message, &field));
+    case FieldDescriptor::CPPTYPE_ENUM:
+      return (rep ? r.GetRepeatedEnum(message, &field, index)
+                  : r.GetEnum(message, &field))
+          ->name();
+    case FieldDescriptor::CPPTYPE_MESSAGE:
+      return YamlString(
+          MessageText(rep ? r.GetRepeatedMessage(message, &field, index)
+                          : r.GetMessage(message, &field)));
+    default:  // integers and bools print as JSON does, unquoted
+      return ElementText(message, field, index);
   }
-  std::vector<std::vector<std::string>> cells(rows + 1);
-  for (const FieldDescriptor* column : columns) {
-    cells[0].push_back(column->name());
-  }
-  for (int i = 0; i < rows; ++i) {
-    const Message& row = r.GetRepeatedMessage(message, &list, i);
-    for (const FieldDescriptor* column : columns) {
-      cells[i + 1].push_back(Cell(CellText(row, *column)));
+}
+
+// Block YAML of the set fields of `message`, each line indented by
+// `indent`.
+void AppendYaml(const Message& message, int indent, std::string* out) {
+  const Reflection& r = *message.GetReflection();
+  const std::string pad(indent, ' ');
+  std::vector<const FieldDescriptor*> fields;
+  r.ListFields(message, &fields);
+  auto nested = [](const FieldDescriptor& field) {
+    return field.cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE &&
+           !IsWellKnown(*field.message_type());
+  };
+  // A message as a mapping under a key or a "- ": on the next lines, or {}.
+  auto append_message = [&](const Message& value, int at, std::string* line) {
+    std::string body;
+    AppendYaml(value, at, &body);
+    if (body.empty()) {
+      absl::StrAppend(line, " {}\n");
+    } else {
+      absl::StrAppend(line, "\n", body);
     }
-  }
-  std::vector<size_t> widths(columns.size(), 0);
-  for (const auto& line : cells) {
-    for (size_t c = 0; c < line.size(); ++c) {
-      widths[c] = std::max(widths[c], Width(line[c]));
-    }
-  }
-  std::string out;
-  for (const auto& line : cells) {
-    std::string text;
-    for (size_t c = 0; c < line.size(); ++c) {
-      text += line[c];
-      if (c + 1 < line.size()) {
-        text += std::string(widths[c] - Width(line[c]) + 2, ' ');
+  };
+  for (const FieldDescriptor* field : fields) {
+    std::string line = absl::StrCat(pad, field->name(), ":");
+    if (field->is_map()) {
+      for (int i = 0; i < r.FieldSize(message, field); ++i) {
+        const Message& entry = r.GetRepeatedMessage(message, field, i);
+        const Descriptor& type = *entry.GetDescriptor();
+        absl::StrAppend(&line, "\n", pad, "  ",
+                        YamlScalar(entry, *type.field(0), -1), ":");
+        if (nested(*type.field(1))) {
+          std::string value;
+          append_message(
+              entry.GetReflection()->GetMessage(entry, type.field(1)),
+              indent + 4, &value);
+          line += value.substr(0, value.size() - 1);
+        } else {
+          absl::StrAppend(&line, " ", YamlScalar(entry, *type.field(1), -1));
+        }
       }
+      absl::StrAppend(&line, "\n");
+    } else if (field->is_repeated()) {
+      absl::StrAppend(&line, "\n");
+      for (int i = 0; i < r.FieldSize(message, field); ++i) {
+        if (!nested(*field)) {
+          absl::StrAppend(&line, pad, "  - ", YamlScalar(message, *field, i),
+                          "\n");
+          continue;
+        }
+        std::string body;
+        AppendYaml(r.GetRepeatedMessage(message, field, i), indent + 4, &body);
+        if (body.empty()) {
+          absl::StrAppend(&line, pad, "  - {}\n");
+        } else {  // the first field on the "- " line
+          absl::StrAppend(&line, pad, "  - ", body.substr(indent + 4));
+        }
+      }
+    } else if (nested(*field)) {
+      append_message(r.GetMessage(message, field), indent + 2, &line);
+    } else {
+      absl::StrAppend(&line, " ", YamlScalar(message, *field, -1), "\n");
     }
-    absl::StrAppend(&out, text, "\n");
+    out->append(line);
   }
-  return out;
 }
 
 }  // namespace
+
+std::optional<OutputFormat> ParseOutputFormat(absl::string_view name) {
+  if (name == "table") return OutputFormat::kTable;
+  if (name == "wide") return OutputFormat::kWide;
+  if (name == "json") return OutputFormat::kJson;
+  if (name == "yaml") return OutputFormat::kYaml;
+  return std::nullopt;
+}
 
 std::string FormatJson(const Message& message, bool pretty) {
   google::protobuf::util::JsonPrintOptions options;
@@ -203,35 +313,76 @@ std::string FormatJson(const Message& message, bool pretty) {
   return json;
 }
 
-std::string FormatTable(const Message& message) {
-  const google::protobuf::Descriptor& type = *message.GetDescriptor();
+std::string FormatYaml(const Message& message) {
+  std::string out;
+  AppendYaml(message, 0, &out);
+  return out.empty() ? "{}\n" : out;
+}
+
+const FieldDescriptor* ListField(const Descriptor& answer) {
   const FieldDescriptor* list = nullptr;
-  // A table only when the list is the answer: not beside a second list or
-  // an object (SubmitQuestion's question and its similar questions).
-  bool other_message = false;
-  int lists = 0;
-  for (int i = 0; i < type.field_count(); ++i) {
-    const FieldDescriptor* field = type.field(i);
+  int others = 0;
+  for (int i = 0; i < answer.field_count(); ++i) {
+    const FieldDescriptor* field = answer.field(i);
     if (IsCell(*field)) continue;
-    if (field->is_repeated() && !field->is_map()) {
+    if (field->is_repeated() && !field->is_map() && list == nullptr) {
       list = field;
-      ++lists;
     } else {
-      other_message = true;
+      ++others;
     }
   }
-  if (lists != 1 || other_message) list = nullptr;
+  return others == 0 ? list : nullptr;
+}
+
+absl::Status CheckColumns(const Descriptor& answer,
+                          const std::vector<std::string>& columns) {
+  if (columns.empty()) return absl::OkStatus();
+  const FieldDescriptor* list = ListField(answer);
   if (list == nullptr) {
-    std::string out;
-    AppendLines(message, "", &out);
-    return out;
+    return absl::InvalidArgumentError(
+        absl::StrCat("--columns picks the columns of a list, and ",
+                     answer.full_name(), " is none (try -o yaml)"));
   }
-  std::string out = Table(message, *list);
+  return ChooseColumns(*list->message_type(), {}, false, columns, {}).status();
+}
+
+absl::StatusOr<std::string> FormatAnswer(const Message& message,
+                                         const OutputOptions& options) {
+  switch (options.format) {
+    case OutputFormat::kJson:
+      return FormatJson(message, /*pretty=*/true) + "\n";
+    case OutputFormat::kYaml:
+      return FormatYaml(message);
+    default:
+      break;
+  }
+  const FieldDescriptor* list = ListField(*message.GetDescriptor());
+  std::string out;
   std::unique_ptr<Message> rest(message.New());
   rest->CopyFrom(message);
-  rest->GetReflection()->ClearField(rest.get(), list);
+  if (list != nullptr) {
+    absl::StatusOr<std::string> table = Table(message, *list, options);
+    if (!table.ok()) return table.status();
+    out = *std::move(table);
+    rest->GetReflection()->ClearField(rest.get(), list);
+  }
   AppendLines(*rest, "", &out);
   return out;
+}
+
+std::vector<std::string> OrganizationIdsToName(const Message& message,
+                                               const OutputOptions& options) {
+  const FieldDescriptor* list = ListField(*message.GetDescriptor());
+  if (list == nullptr || options.format == OutputFormat::kJson ||
+      options.format == OutputFormat::kYaml) {
+    return {};
+  }
+  const std::vector<const Message*> rows = Rows(message, *list);
+  absl::StatusOr<std::vector<Column>> columns =
+      ChooseColumns(*list->message_type(), rows, IsWide(options),
+                    options.columns, options.cells);
+  if (!columns.ok()) return {};
+  return OrganizationIds(*columns, rows);
 }
 
 }  // namespace townhall::ctl

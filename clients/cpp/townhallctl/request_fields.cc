@@ -113,8 +113,7 @@ std::string TypeText(const FieldDescriptor& field) {
 }
 
 void CollectFields(const Descriptor& descriptor, const std::string& prefix,
-                   int depth,
-                   std::vector<std::pair<std::string, std::string>>* lines) {
+                   int depth, std::vector<FlagField>* fields) {
   for (int i = 0; i < descriptor.field_count(); ++i) {
     const FieldDescriptor* field = descriptor.field(i);
     std::string name = absl::StrCat(prefix, field->name());
@@ -122,9 +121,9 @@ void CollectFields(const Descriptor& descriptor, const std::string& prefix,
                         !field->is_repeated() &&
                         !IsWellKnown(*field->message_type());
     if (nested && depth < kMaxHelpDepth) {
-      CollectFields(*field->message_type(), name + ".", depth + 1, lines);
+      CollectFields(*field->message_type(), name + ".", depth + 1, fields);
     } else {
-      lines->emplace_back(std::move(name), TypeText(*field));
+      fields->emplace_back(std::move(name), field);
     }
   }
 }
@@ -323,16 +322,22 @@ absl::Status SetField(Message& message, const FieldPath& path,
   return status;
 }
 
+std::vector<FlagField> FlagFields(const Descriptor& descriptor) {
+  std::vector<FlagField> fields;
+  CollectFields(descriptor, "", 0, &fields);
+  return fields;
+}
+
 std::string DescribeFields(const Descriptor& descriptor) {
-  std::vector<std::pair<std::string, std::string>> lines;
-  CollectFields(descriptor, "", 0, &lines);
-  if (lines.empty()) return "  (no fields)\n";
+  const std::vector<FlagField> fields = FlagFields(descriptor);
+  if (fields.empty()) return "  (no fields)\n";
   size_t width = 0;
-  for (const auto& [name, type] : lines) width = std::max(width, name.size());
+  for (const auto& [name, field] : fields) width = std::max(width, name.size());
   std::string out;
-  for (const auto& [name, type] : lines) {
+  for (const auto& [name, field] : fields) {
     absl::StrAppend(&out, "  --", name,
-                    std::string(width - name.size() + 2, ' '), type, "\n");
+                    std::string(width - name.size() + 2, ' '), TypeText(*field),
+                    "\n");
   }
   return out;
 }

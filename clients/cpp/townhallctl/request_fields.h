@@ -13,6 +13,7 @@
 #pragma once
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -39,6 +40,15 @@ absl::Status SetField(google::protobuf::Message& message, const FieldPath& path,
 
 // Whether the flag for `field` may come without a value (--publish).
 bool IsBool(const google::protobuf::FieldDescriptor& field);
+
+// A field a flag can set, by its flag name ("session.start_time").
+using FlagField =
+    std::pair<std::string, const google::protobuf::FieldDescriptor*>;
+
+// Every field of `descriptor` a flag can set, nested messages dotted (three
+// levels deep; deeper ones take --data).
+std::vector<FlagField> FlagFields(
+    const google::protobuf::Descriptor& descriptor);
 
 // The help text listing every field a flag can set, one line each, with
 // its type: "  --session.start_time  timestamp (RFC 3339)".

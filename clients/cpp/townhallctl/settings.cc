@@ -1,6 +1,7 @@
 #include "clients/cpp/townhallctl/settings.h"
 
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <vector>
 
@@ -93,11 +94,12 @@ absl::StatusOr<Settings> ResolveSettings(
     settings.client.default_deadline = timeout;
   }
   if (auto it = merged.find("output"); it != merged.end()) {
-    if (it->second != "table" && it->second != "json") {
+    std::optional<OutputFormat> format = ParseOutputFormat(it->second);
+    if (!format.has_value()) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "output: \"", it->second, "\" is neither table nor json"));
+          "output: \"", it->second, "\" is none of table, wide, json, yaml"));
     }
-    settings.output = it->second;
+    settings.output = *format;
   }
   if (auto it = merged.find("tls"); it != merged.end()) {
     if (!absl::SimpleAtob(it->second, &settings.client.tls)) {

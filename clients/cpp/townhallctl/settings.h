@@ -14,6 +14,7 @@
 
 #include "absl/status/statusor.h"
 #include "clients/cpp/townhall_client.h"
+#include "clients/cpp/townhallctl/output.h"
 
 namespace townhall::ctl {
 
@@ -30,8 +31,7 @@ absl::StatusOr<SettingLayer> ParseConfig(const std::string& text,
 
 struct Settings {
   ClientOptions client;
-  // "table" or "json".
-  std::string output = "table";
+  OutputFormat output = OutputFormat::kTable;
 };
 
 // Combines the layers, the later ones winning (a token and a token_file

@@ -1,5 +1,7 @@
 #include "clients/cpp/townhallctl/townhallctl.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
@@ -10,18 +12,23 @@
 #include <sstream>
 #include <utility>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
-#include "absl/strings/str_replace.h"
-#include "absl/strings/str_split.h"
 #include "clients/cpp/townhall_client.h"
+#include "clients/cpp/townhallctl/command_line.h"
+#include "clients/cpp/townhallctl/commands.h"
+#include "clients/cpp/townhallctl/completion.h"
+#include "clients/cpp/townhallctl/error_hints.h"
 #include "clients/cpp/townhallctl/moderate.h"
 #include "clients/cpp/townhallctl/output.h"
+#include "clients/cpp/townhallctl/paging.h"
 #include "clients/cpp/townhallctl/request_fields.h"
 #include "clients/cpp/townhallctl/settings.h"
+#include "clients/cpp/townhallctl/viewer.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/util/json_util.h"
 
@@ -34,509 +41,6 @@ using google::protobuf::FieldDescriptor;
 using google::protobuf::Message;
 using google::protobuf::MethodDescriptor;
 using google::protobuf::ServiceDescriptor;
-
-struct ServiceName {
-  const char* name;
-  const char* full_name;
-};
-constexpr ServiceName kServices[] = {
-    {"scheduling", "townhall.v1.SchedulingService"},
-    {"registration", "townhall.v1.RegistrationService"},
-    {"agenda", "townhall.v1.AgendaService"},
-    {"questions", "townhall.v1.QuestionService"},
-    {"tenant", "townhall.v1.TenantService"},
-    {"diagnostics", "townhall.v1.DiagnosticsService"},
-};
-
-// `<group> <verb>` for the methods organizers use most; the same flags as
-// the method itself.
-struct Shortcut {
-  const char* group;
-  const char* verb;
-  const char* method;  // full name
-};
-constexpr Shortcut kShortcuts[] = {
-    {"sessions", "list", "townhall.v1.SchedulingService.ListSessions"},
-    {"sessions", "get", "townhall.v1.SchedulingService.GetSession"},
-    {"sessions", "create", "townhall.v1.SchedulingService.CreateSession"},
-    {"sessions", "update", "townhall.v1.SchedulingService.UpdateSession"},
-    {"sessions", "publish", "townhall.v1.SchedulingService.PublishSession"},
-    {"sessions", "start", "townhall.v1.SchedulingService.StartSession"},
-    {"sessions", "end", "townhall.v1.SchedulingService.EndSession"},
-    {"sessions", "cancel", "townhall.v1.SchedulingService.CancelSession"},
-    {"venues", "list", "townhall.v1.SchedulingService.ListVenues"},
-    {"venues", "get", "townhall.v1.SchedulingService.GetVenue"},
-    {"venues", "create", "townhall.v1.SchedulingService.CreateVenue"},
-    {"organizations", "list",
-     "townhall.v1.RegistrationService.ListOrganizations"},
-    {"organizations", "get", "townhall.v1.RegistrationService.GetOrganization"},
-    {"organizations", "create",
-     "townhall.v1.RegistrationService.CreateOrganization"},
-    {"participants", "list",
-     "townhall.v1.RegistrationService.ListParticipants"},
-    {"participants", "get", "townhall.v1.RegistrationService.GetParticipant"},
-    {"participants", "create",
-     "townhall.v1.RegistrationService.CreateParticipant"},
-    {"registrations", "list",
-     "townhall.v1.RegistrationService.ListRegistrations"},
-    {"registrations", "get", "townhall.v1.RegistrationService.GetRegistration"},
-};
-
-constexpr char kImportMethod[] =
-    "townhall.v1.RegistrationService.ImportDirectory";
-constexpr char kCalendarMethod[] =
-    "townhall.v1.SchedulingService.ExportCalendar";
-
-// Global flags that take a value; `tls` and `help` do not.
-constexpr const char* kValueFlags[] = {
-    "address",         "token",       "token_file",    "timeout",
-    "output",          "tls_ca_file", "tls_cert_file", "tls_key_file",
-    "tls_server_name", "config",      "data",          "output_file",
-};
-
-constexpr char kGlobalHelp[] = R"(Global flags (anywhere on the line):
-  --address=HOST:PORT     the server ($TOWNHALL_ADDRESS; 127.0.0.1:50051)
-  --token=TOKEN           bearer token: organizer JWT, join token, API key
-                          ($TOWNHALL_TOKEN)
-  --token_file=FILE       the token, read from FILE
-  --config=FILE           key=value settings with these flags' names
-                          ($TOWNHALL_CONFIG; ~/.config/townhall/config)
-  --output=table|json     how to print the answer (table)
-  -o, --output_file=FILE  write the answer to FILE instead of stdout
-  --timeout=DURATION      deadline of a call (10s; streams have none unless
-                          given); UNAVAILABLE is retried within it
-  --tls                   TLS with the system's roots
-  --tls_ca_file=FILE, --tls_cert_file=FILE, --tls_key_file=FILE,
-  --tls_server_name=NAME  TLS with a CA, a client certificate, a name
-  --data=JSON|@FILE|-     the request as JSON (proto field names); field
-                          flags then set or add to it
-  -h, --help              help for the command
-
-Exit status: 0 done; 1 the server answered with an error (its code and
-message on stderr); 2 usage error; 3 local error (a file, TLS files).
-)";
-
-// Kebab or snake case in, snake case out: --session-id is --session_id.
-std::string FlagName(absl::string_view text) {
-  return absl::StrReplaceAll(text, {{"-", "_"}});
-}
-
-bool IsValueFlag(const std::string& name) {
-  return std::find_if(std::begin(kValueFlags), std::end(kValueFlags),
-                      [&](const char* f) { return name == f; }) !=
-         std::end(kValueFlags);
-}
-
-const ServiceDescriptor* FindService(absl::string_view name) {
-  for (const ServiceName& service : kServices) {
-    if (name == service.name) {
-      return google::protobuf::DescriptorPool::generated_pool()
-          ->FindServiceByName(service.full_name);
-    }
-  }
-  return nullptr;
-}
-
-std::string ServiceCliName(const ServiceDescriptor& service) {
-  for (const ServiceName& s : kServices) {
-    if (service.full_name() == s.full_name) return s.name;
-  }
-  return KebabCase(service.name());
-}
-
-const MethodDescriptor* FindMethod(const ServiceDescriptor& service,
-                                   absl::string_view kebab) {
-  for (int i = 0; i < service.method_count(); ++i) {
-    if (KebabCase(service.method(i)->name()) == kebab) return service.method(i);
-  }
-  return nullptr;
-}
-
-const MethodDescriptor* MethodByFullName(const char* full_name) {
-  return google::protobuf::DescriptorPool::generated_pool()->FindMethodByName(
-      full_name);
-}
-
-bool IsShortcutGroup(absl::string_view group) {
-  return std::any_of(std::begin(kShortcuts), std::end(kShortcuts),
-                     [&](const Shortcut& s) { return group == s.group; });
-}
-
-// A usage error carries its own exit status through absl::Status: the
-// message is for the user, the code only says which kind.
-absl::Status UsageError(absl::string_view message) {
-  return absl::InvalidArgumentError(message);
-}
-absl::Status LocalError(absl::string_view message) {
-  return absl::FailedPreconditionError(message);
-}
-
-enum class Kind { kHelp, kRpc, kImport, kCalendar, kModerate };
-
-struct Command {
-  Kind kind = Kind::kHelp;
-  // For kHelp: the service or shortcut group to explain ("" for all).
-  std::string topic;
-  // What the user typed, for messages: "sessions list".
-  std::string name;
-  const MethodDescriptor* method = nullptr;
-};
-
-struct Invocation {
-  Command command;
-  bool help = false;
-  SettingLayer flags;
-  std::optional<std::string> config;
-  std::optional<std::string> data;
-  std::optional<std::string> output_file;
-  // Field flags in order: (name, value).
-  std::vector<std::pair<std::string, std::string>> fields;
-  std::vector<std::string> positionals;
-};
-
-std::string TopHelp() {
-  std::string out =
-      R"(townhallctl: the townhall API for organizers and moderators.
-
-Usage:
-  townhallctl <service> <method> [--field=value ...] [--data=JSON]
-  townhallctl <shortcut> ...
-  townhallctl <service> [<method>] --help   methods; a request's fields
-
-Services (every method, by reflection over the API):
-)";
-  for (const ServiceName& s : kServices) {
-    const ServiceDescriptor* service =
-        google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(
-            s.full_name);
-    absl::StrAppend(&out, "  ", s.name,
-                    std::string(14 - std::string(s.name).size(), ' '),
-                    s.full_name, " (", service->method_count(), " methods)\n");
-  }
-  absl::StrAppend(&out, R"(
-Shortcuts:
-  sessions list|get|create|update|publish|start|end|cancel
-  venues list|get|create
-  organizations list|get|create
-  participants list|get|create
-  registrations list|get
-  import DIR|FILE.csv...       the organizations and participants CSV files
-                               (RegistrationService.ImportDirectory)
-  calendar --session_id=ID | --series_id=ID [-o FILE.ics]
-                               an iCalendar file (SchedulingService.ExportCalendar)
-  moderate SESSION             the live moderator console
-
-Examples:
-  townhallctl sessions list --states=SCHEDULED --page_size=20
-  townhallctl sessions create --session.title="Open Day" \
-      --session.start_time=2027-03-20T09:00:00Z --session.duration=21600s \
-      --session.time_zone=Europe/Berlin --session.format=IN_PERSON
-  townhallctl questions approve-question --session_id=S --question_id=Q
-  townhallctl agenda watch-agenda --session_id=S      (JSON lines; Ctrl-C ends)
-
-)",
-                  kGlobalHelp);
-  return out;
-}
-
-std::string ServiceHelp(const ServiceDescriptor& service) {
-  std::string out = absl::StrCat("Usage: townhallctl ", ServiceCliName(service),
-                                 " <method> [flags]\n\nMethods of ",
-                                 service.full_name(), ":\n");
-  size_t width = 0;
-  for (int i = 0; i < service.method_count(); ++i) {
-    width = std::max(width, KebabCase(service.method(i)->name()).size());
-  }
-  for (int i = 0; i < service.method_count(); ++i) {
-    const MethodDescriptor& method = *service.method(i);
-    std::string name = KebabCase(method.name());
-    absl::StrAppend(&out, "  ", name, std::string(width - name.size() + 2, ' '),
-                    method.name(),
-                    method.server_streaming() ? " (server stream)" : "", "\n");
-  }
-  absl::StrAppend(&out, "\nSee townhallctl ", ServiceCliName(service),
-                  " <method> --help for a request's fields.\n");
-  return out;
-}
-
-std::string GroupHelp(absl::string_view group) {
-  std::string out =
-      absl::StrCat("Usage: townhallctl ", group, " <verb> [flags]\n\nVerbs:\n");
-  for (const Shortcut& s : kShortcuts) {
-    if (group != s.group) continue;
-    const MethodDescriptor* method = MethodByFullName(s.method);
-    absl::StrAppend(&out, "  ", s.verb,
-                    std::string(10 - std::string(s.verb).size(), ' '), "= ",
-                    ServiceCliName(*method->service()), " ",
-                    KebabCase(method->name()), "\n");
-  }
-  return out;
-}
-
-std::string MethodHelp(const Command& command) {
-  const MethodDescriptor& method = *command.method;
-  std::string out;
-  switch (command.kind) {
-    case Kind::kImport:
-      out = absl::StrCat(
-          "Usage: townhallctl import DIR | FILE.csv... [--validate_only]\n\n"
-          "Imports organizations and participants from CSV through ",
-          method.full_name(),
-          ". A DIR gives its *.csv files. Each file is told apart by its\n"
-          "header: organizations start with `name`, participants with\n"
-          "`display_name` (docs/registration.md). Rows with errors are\n"
-          "listed with their line; the others land, and importing again\n"
-          "creates nothing new.\n\nFields:\n");
-      break;
-    case Kind::kCalendar:
-      out = absl::StrCat(
-          "Usage: townhallctl calendar --session_id=ID | --series_id=ID "
-          "[-o FILE.ics]\n\nWrites the iCalendar (RFC 5545) of a session or a "
-          "series from\n",
-          method.full_name(), " to FILE (stdout without -o).\n\nFields:\n");
-      break;
-    default:
-      out = absl::StrCat(
-          "Usage: townhallctl ", command.name,
-          " [--field=value ...] "
-          "[--data=JSON]\n\nCalls ",
-          method.full_name(),
-          method.server_streaming()
-              ? " (a server stream: prints each message as a JSON line "
-                "as it arrives, until the stream ends or Ctrl-C)"
-              : "",
-          ".\nRequest ", method.input_type()->full_name(), ", response ",
-          method.output_type()->full_name(), ".\n\nFields:\n");
-  }
-  absl::StrAppend(&out, DescribeFields(*method.input_type()),
-                  "\nRepeated fields take one flag per element.");
-  if (method.input_type()->FindFieldByName("request_id") != nullptr) {
-    absl::StrAppend(&out,
-                    " An empty request_id is filled for you\n"
-                    "(retries after UNAVAILABLE reuse it).");
-  }
-  absl::StrAppend(&out, "\nGlobal flags: townhallctl --help.\n");
-  return out;
-}
-
-std::string Help(const std::string& topic) {
-  if (const ServiceDescriptor* service = FindService(topic)) {
-    return ServiceHelp(*service);
-  }
-  if (IsShortcutGroup(topic)) return GroupHelp(topic);
-  return TopHelp();
-}
-
-// Resolves the command words; `words` may hold positionals after them.
-absl::StatusOr<Command> ResolveCommand(std::vector<std::string>& words,
-                                       bool help) {
-  Command command;
-  if (words.empty()) {
-    if (help) return command;
-    return UsageError("no command; see townhallctl --help");
-  }
-  const std::string first = words[0];
-  auto take = [&](size_t n) { words.erase(words.begin(), words.begin() + n); };
-  if (first == "import" || first == "calendar" || first == "moderate") {
-    command.name = first;
-    command.kind = first == "import"     ? Kind::kImport
-                   : first == "calendar" ? Kind::kCalendar
-                                         : Kind::kModerate;
-    command.method = first == "import"     ? MethodByFullName(kImportMethod)
-                     : first == "calendar" ? MethodByFullName(kCalendarMethod)
-                                           : nullptr;
-    take(1);
-    return command;
-  }
-  if (const ServiceDescriptor* service = FindService(first)) {
-    if (words.size() < 2) {
-      if (help) {
-        command.topic = first;
-        words.clear();
-        return command;
-      }
-      return UsageError(absl::StrCat("townhallctl ", first,
-                                     ": which method? see townhallctl ", first,
-                                     " --help"));
-    }
-    command.method = FindMethod(*service, words[1]);
-    if (command.method == nullptr) {
-      return UsageError(absl::StrCat("unknown ", first, " method \"", words[1],
-                                     "\"; see townhallctl ", first, " --help"));
-    }
-    command.kind = Kind::kRpc;
-    command.name = absl::StrCat(first, " ", words[1]);
-    take(2);
-    return command;
-  }
-  if (IsShortcutGroup(first)) {
-    if (words.size() < 2) {
-      if (help) {
-        command.topic = first;
-        words.clear();
-        return command;
-      }
-      return UsageError(absl::StrCat("townhallctl ", first,
-                                     ": which verb? see townhallctl ", first,
-                                     " --help"));
-    }
-    for (const Shortcut& s : kShortcuts) {
-      if (first == s.group && words[1] == s.verb) {
-        command.kind = Kind::kRpc;
-        command.method = MethodByFullName(s.method);
-        command.name = absl::StrCat(first, " ", words[1]);
-        take(2);
-        return command;
-      }
-    }
-    return UsageError(absl::StrCat("unknown verb \"", words[1], "\" for ",
-                                   first, "; see townhallctl ", first,
-                                   " --help"));
-  }
-  return UsageError(
-      absl::StrCat("unknown command \"", first, "\"; see townhallctl --help"));
-}
-
-absl::StatusOr<Invocation> Parse(const std::vector<std::string>& args) {
-  Invocation invocation;
-  for (const std::string& arg : args) {
-    if (arg == "--") break;
-    if (arg == "--help" || arg == "-h") invocation.help = true;
-  }
-  // `help X Y` is `X Y --help`.
-  size_t i = 0;
-  if (!args.empty() && args[0] == "help") {
-    invocation.help = true;
-    i = 1;
-  }
-  // Command words come before the first field flag; global flags may be
-  // anywhere. Whether `--x` takes the next argument depends on the field's
-  // type, known once the command is.
-  std::vector<std::string> words;
-  // Returns whether args[i] was a global flag (and consumes it).
-  auto global = [&]() -> absl::StatusOr<bool> {
-    const std::string& arg = args[i];
-    if (arg == "-h") {
-      ++i;
-      return true;
-    }
-    std::string name;
-    std::optional<std::string> value;
-    if (arg == "-o") {
-      name = "output_file";
-    } else if (absl::StartsWith(arg, "--")) {
-      std::pair<std::string, std::string> kv =
-          absl::StrSplit(arg.substr(2), absl::MaxSplits('=', 1));
-      name = FlagName(kv.first);
-      if (arg.find('=') != std::string::npos) value = kv.second;
-    } else {
-      return false;
-    }
-    if (name == "help") {
-      ++i;
-      return true;
-    }
-    if (name == "tls") {
-      invocation.flags["tls"] = value.value_or("true");
-      ++i;
-      return true;
-    }
-    if (!IsValueFlag(name)) return false;
-    if (!value.has_value()) {
-      if (i + 1 >= args.size()) {
-        return UsageError(absl::StrCat(arg, " needs a value"));
-      }
-      value = args[++i];
-    }
-    ++i;
-    if (name == "config") {
-      invocation.config = *value;
-    } else if (name == "data") {
-      invocation.data = *value;
-    } else if (name == "output_file") {
-      invocation.output_file = *value;
-    } else {
-      invocation.flags[name] = *value;
-    }
-    return true;
-  };
-  while (i < args.size()) {
-    absl::StatusOr<bool> consumed = global();
-    if (!consumed.ok()) return consumed.status();
-    if (*consumed) continue;
-    if (absl::StartsWith(args[i], "-") && args[i] != "-") break;
-    words.push_back(args[i++]);
-  }
-  absl::StatusOr<Command> command = ResolveCommand(words, invocation.help);
-  if (!command.ok()) return command.status();
-  invocation.command = *std::move(command);
-  invocation.positionals = std::move(words);
-  const Descriptor* request = invocation.command.method != nullptr
-                                  ? invocation.command.method->input_type()
-                                  : nullptr;
-  while (i < args.size()) {
-    absl::StatusOr<bool> consumed = global();
-    if (!consumed.ok()) return consumed.status();
-    if (*consumed) continue;
-    const std::string& arg = args[i];
-    if (arg == "--") {
-      invocation.positionals.insert(invocation.positionals.end(),
-                                    args.begin() + i + 1, args.end());
-      break;
-    }
-    if (!absl::StartsWith(arg, "--")) {
-      if (absl::StartsWith(arg, "-") && arg != "-") {
-        return UsageError(absl::StrCat("unknown flag ", arg));
-      }
-      invocation.positionals.push_back(arg);
-      ++i;
-      continue;
-    }
-    std::pair<std::string, std::string> kv =
-        absl::StrSplit(arg.substr(2), absl::MaxSplits('=', 1));
-    const std::string name = FlagName(kv.first);
-    const bool has_value = arg.find('=') != std::string::npos;
-    bool is_bool = false;
-    if (request != nullptr) {
-      absl::StatusOr<FieldPath> path = ResolveFieldPath(*request, name);
-      if (!path.ok()) {
-        if (invocation.help) {  // --help wins over a typo
-          ++i;
-          continue;
-        }
-        return UsageError(absl::StrCat(path.status().message(),
-                                       " (see townhallctl ",
-                                       invocation.command.name, " --help)"));
-      }
-      is_bool = IsBool(*path->back());
-    } else if (invocation.command.kind == Kind::kModerate &&
-               name == "session_id") {
-      is_bool = false;
-    } else if (!invocation.help) {
-      return UsageError(absl::StrCat("unknown flag --", kv.first));
-    }
-    std::string value = kv.second;
-    if (!has_value) {
-      if (is_bool) {
-        value = "true";
-      } else if (i + 1 < args.size()) {
-        value = args[++i];
-      } else {
-        return UsageError(absl::StrCat(arg, " needs a value"));
-      }
-    }
-    invocation.fields.emplace_back(name, std::move(value));
-    ++i;
-  }
-  const Kind kind = invocation.command.kind;
-  if (!invocation.help && !invocation.positionals.empty() &&
-      kind != Kind::kImport && kind != Kind::kModerate) {
-    return UsageError(absl::StrCat(
-        "unexpected argument \"", invocation.positionals[0],
-        "\" (see townhallctl ", invocation.command.name, " --help)"));
-  }
-  return invocation;
-}
 
 absl::StatusOr<std::string> ReadFile(const std::string& path) {
   std::ifstream file(path, std::ios::binary);
@@ -686,7 +190,7 @@ int Fail(std::ostream& err, const absl::Status& status) {
 }
 
 int ServerError(std::ostream& err, const MethodDescriptor& method,
-                const absl::Status& status) {
+                const absl::Status& status, const CallContext& call) {
   err << "townhallctl: " << absl::StatusCodeToString(status.code()) << ": ";
   // gRPC answers a method the server does not host with no message at all.
   if (status.message().empty()) {
@@ -695,7 +199,59 @@ int ServerError(std::ostream& err, const MethodDescriptor& method,
     err << status.message();
   }
   err << "\n";
+  if (std::string hint = ErrorHint(status, call); !hint.empty()) {
+    err << "townhallctl: " << hint << "\n";
+  }
   return kExitServerError;
+}
+
+CallContext ContextOf(const Settings& settings, const TownhallClient& client) {
+  return {.address = settings.client.address,
+          .token = settings.client.token,
+          .connected = client.channel() != nullptr &&
+                       client.channel()->GetState(/*try_to_connect=*/false) ==
+                           GRPC_CHANNEL_READY};
+}
+
+// Names for the organization ids a table shows: one GetOrganization per
+// id. An organization the caller may not read keeps its id; the first
+// answer other than NOT_FOUND (no permission, no server) ends the lookups.
+absl::flat_hash_map<std::string, std::string> OrganizationNames(
+    TownhallClient& client, const std::vector<std::string>& ids,
+    const CallOptions& call) {
+  absl::flat_hash_map<std::string, std::string> names;
+  for (const std::string& id : ids) {
+    v1::GetOrganizationRequest request;
+    request.set_organization_id(id);
+    absl::StatusOr<v1::GetOrganizationResponse> got =
+        client.GetOrganization(request, call);
+    if (!got.ok()) {
+      if (absl::IsNotFound(got.status())) continue;
+      break;
+    }
+    const v1::Organization& organization = got->organization();
+    names[id] = organization.display_name().empty()
+                    ? organization.name()
+                    : organization.display_name();
+  }
+  return names;
+}
+
+// `import` with refused rows ends with its own status, so that a script
+// sees that not everything landed.
+int ImportStatus(const Message& response, const Message& request,
+                 std::ostream& err) {
+  const FieldDescriptor* errors =
+      response.GetDescriptor()->FindFieldByName("errors");
+  const int refused = response.GetReflection()->FieldSize(response, errors);
+  if (refused == 0) return kExitOk;
+  const bool validate_only = request.GetReflection()->GetBool(
+      request, request.GetDescriptor()->FindFieldByName("validate_only"));
+  err << "townhallctl: " << refused << (refused == 1 ? " row" : " rows")
+      << (validate_only
+              ? " would be refused (--validate_only: nothing was imported)\n"
+              : " refused; the other rows were imported\n");
+  return kExitImportRefused;
 }
 
 }  // namespace
@@ -706,8 +262,12 @@ int RunTownhallctl(const std::vector<std::string>& args, std::istream& in,
   if (!parsed.ok()) return Fail(err, parsed.status());
   const Invocation& invocation = *parsed;
   const Command& command = invocation.command;
+  if (invocation.version) {
+    out << "townhallctl " << TOWNHALL_VERSION << "\n";
+    return kExitOk;
+  }
   if (command.kind == Kind::kHelp) {
-    out << Help(command.topic);
+    out << Help(command);
     return kExitOk;
   }
   if (invocation.help) {
@@ -717,9 +277,25 @@ int RunTownhallctl(const std::vector<std::string>& args, std::istream& in,
              "votes, the\nspeakers' queue and the active agenda item. Needs "
              "an organizer token or a\njoin token with the moderator role.\n\n"
           << kGlobalHelp;
+    } else if (command.kind == Kind::kCompletion) {
+      out << "Usage: townhallctl completion bash|zsh\n\n"
+             "Prints a completion script for the shell: services, methods, "
+             "shortcuts and\nflags, made from the API's descriptors. Load it "
+             "from ~/.bashrc or ~/.zshrc:\n"
+             "  source <(townhallctl completion bash)\n";
     } else {
-      out << MethodHelp(command);
+      out << Help(command);
     }
+    return kExitOk;
+  }
+  if (command.kind == Kind::kCompletion) {
+    if (invocation.positionals.size() != 1) {
+      return Fail(err, UsageError("usage: townhallctl completion bash|zsh"));
+    }
+    absl::StatusOr<std::string> script =
+        CompletionScript(invocation.positionals[0]);
+    if (!script.ok()) return Fail(err, script.status());
+    out << *script;
     return kExitOk;
   }
   absl::StatusOr<Settings> settings = LoadSettings(invocation);
@@ -734,6 +310,27 @@ int RunTownhallctl(const std::vector<std::string>& args, std::istream& in,
     }
     return RunModerate(settings->client, session_id, err);
   }
+
+  const MethodDescriptor& method = *command.method;
+  OutputOptions output{.format = settings->output,
+                       .columns = invocation.columns};
+  if (absl::Status checked =
+          CheckColumns(*method.output_type(), output.columns);
+      !checked.ok()) {
+    return Fail(err, checked);
+  }
+  const bool paging = invocation.pages.all || invocation.pages.limit;
+  if (paging && !IsPaged(method)) {
+    return Fail(err, UsageError(absl::StrCat(
+                         "--all and --limit follow the pages of a list; ",
+                         method.full_name(), " has none")));
+  }
+  absl::StatusOr<ViewerZone> zone =
+      ResolveViewerZone(invocation.time_zone ? &*invocation.time_zone : nullptr,
+                        std::getenv("TZ"), LocalTimeLink());
+  if (!zone.ok()) return Fail(err, zone.status());
+  output.cells.zone = zone->zone;
+  output.cells.zone_name = zone->name;
 
   absl::StatusOr<std::unique_ptr<Message>> request =
       BuildRequest(invocation, in);
@@ -768,7 +365,9 @@ int RunTownhallctl(const std::vector<std::string>& args, std::istream& in,
     }
   }
   std::ostream& sink = file.is_open() ? file : out;
-  const MethodDescriptor& method = *command.method;
+  // A file gets whole rows, like a pipe.
+  output.width =
+      file.is_open() ? 0 : TerminalWidth(std::getenv("COLUMNS"), STDOUT_FILENO);
   CallOptions call;
   if (invocation.flags.count("timeout")) {
     call.deadline = settings->client.default_deadline;
@@ -781,7 +380,9 @@ int RunTownhallctl(const std::vector<std::string>& args, std::istream& in,
           sink << FormatJson(message, /*pretty=*/false) << std::endl;
         },
         call);
-    return ended.ok() ? kExitOk : ServerError(err, method, ended);
+    return ended.ok()
+               ? kExitOk
+               : ServerError(err, method, ended, ContextOf(*settings, *client));
   }
 
   std::unique_ptr<Message> response(
@@ -789,8 +390,17 @@ int RunTownhallctl(const std::vector<std::string>& args, std::istream& in,
           ->GetPrototype(method.output_type())
           ->New());
   absl::Status status =
-      client->CallMethod(method, **request, response.get(), call);
-  if (!status.ok()) return ServerError(err, method, status);
+      paging
+          ? FetchPages(
+                **request,
+                [&](const Message& page_request, Message* page) {
+                  return client->CallMethod(method, page_request, page, call);
+                },
+                invocation.pages, response.get())
+          : client->CallMethod(method, **request, response.get(), call);
+  if (!status.ok()) {
+    return ServerError(err, method, status, ContextOf(*settings, *client));
+  }
 
   if (command.kind == Kind::kCalendar) {
     const FieldDescriptor* ics =
@@ -807,14 +417,19 @@ int RunTownhallctl(const std::vector<std::string>& args, std::istream& in,
       out << "wrote " << *invocation.output_file << " (" << events
           << (events == 1 ? " event" : " events") << ")\n";
     }
-  } else if (settings->output == "json") {
-    sink << FormatJson(*response, /*pretty=*/true) << "\n";
   } else {
-    sink << FormatTable(*response);
+    output.cells.organization_names = OrganizationNames(
+        *client, OrganizationIdsToName(*response, output), call);
+    absl::StatusOr<std::string> text = FormatAnswer(*response, output);
+    if (!text.ok()) return Fail(err, text.status());
+    sink << *text;
   }
   sink.flush();
   if (!sink) {
     return Fail(err, LocalError("cannot write the answer"));
+  }
+  if (command.kind == Kind::kImport) {
+    return ImportStatus(*response, **request, err);
   }
   return kExitOk;
 }

@@ -3,7 +3,8 @@
 //
 //   townhallctl scheduling list-sessions --states=SCHEDULED
 //   townhallctl questions approve-question --session_id=S --question_id=Q
-//   townhallctl sessions list --output json
+//   townhallctl sessions list --all -o wide
+//   townhallctl sessions get 0b2c6a1e -o yaml
 //   townhallctl import tests/data
 //   townhallctl calendar --series_id=X -o dialogue.ics
 //
@@ -28,6 +29,9 @@ inline constexpr int kExitServerError = 1;
 inline constexpr int kExitUsage = 2;
 // Something on this machine: an unreadable file, TLS files.
 inline constexpr int kExitLocalError = 3;
+// `import` refused some rows (the others landed); the rows are in the
+// answer, their count on stderr.
+inline constexpr int kExitImportRefused = 4;
 
 // Runs townhallctl with `args` (without the program name), reading --data -
 // from `in`. Settings come also from the environment (settings.h).
