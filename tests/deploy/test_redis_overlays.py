@@ -178,15 +178,18 @@ class RedisClusterInitTest(unittest.TestCase):
     def test_1_forms_the_cluster(self):
         result = run_init([n.address for n in self.nodes])
         self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        # The replicas' CLUSTER REPLICATE reaches the other nodes by gossip:
+        # wait for the view from node 0 to settle too, not only for "ok".
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             infos = [n.info() for n in self.nodes]
-            if all(i.get("cluster_state") == "ok" and i.get("cluster_known_nodes") == "6"
-                   for i in infos):
+            roles = self.roles()
+            if (all(i.get("cluster_state") == "ok" and i.get("cluster_known_nodes") == "6"
+                    for i in infos)
+                    and sum(1 for r, _ in roles.values() if r == "master") == 3):
                 break
             time.sleep(0.2)
         self.assertTrue(all(i.get("cluster_state") == "ok" for i in infos), infos)
-        roles = self.roles()
         masters = [i for i, (r, _) in roles.items() if r == "master"]
         replicas = [m for r, m in roles.values() if r == "replica"]
         self.assertEqual(len(masters), 3, roles)
