@@ -27,8 +27,8 @@ absl::Status CheckExportRows(absl::string_view what, size_t rows,
 
 absl::StatusOr<ExportDocument> JsonExport(
     const google::protobuf::Message& message, size_t max_bytes) {
-  absl::StatusOr<std::string> json =
-      ProtoToJson(message, {.indent = true, .proto_names = true});
+  absl::StatusOr<std::string> json = ProtoToJson(
+      message, {.indent = true, .proto_names = true, .sorted_maps = true});
   if (!json.ok()) return json.status();
   if (json->size() > max_bytes) return TooLarge(max_bytes);
   return ExportDocument{"application/json", *std::move(json)};

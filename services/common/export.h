@@ -38,7 +38,8 @@ struct ExportDocument {
   std::string content;
 };
 
-// `message` as indented JSON with proto field names; RESOURCE_EXHAUSTED
+// `message` as indented JSON with proto field names, map entries in key
+// order (the same data, the same file); RESOURCE_EXHAUSTED
 // when it takes more than `max_bytes`.
 absl::StatusOr<ExportDocument> JsonExport(
     const google::protobuf::Message& message,

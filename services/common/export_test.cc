@@ -1,5 +1,6 @@
 #include "services/common/export.h"
 
+#include <google/protobuf/struct.pb.h>
 #include <google/protobuf/type.pb.h>
 #include <gtest/gtest.h>
 
@@ -38,6 +39,27 @@ TEST(ExportTest, JsonHasProtoFieldNamesAndStaysUnderTheByteCap) {
   EXPECT_EQ(over.status().code(), absl::StatusCode::kResourceExhausted);
   EXPECT_TRUE(absl::StrContains(over.status().message(), "bytes"))
       << over.status();
+}
+
+// Map entries in key order, whatever order they were added in: two
+// exports of the same data are the same file.
+TEST(ExportTest, JsonMapsAreInKeyOrder) {
+  std::string first;
+  for (int shift = 0; shift < 5; ++shift) {
+    google::protobuf::Struct value;
+    for (int i = 0; i < 5; ++i) {
+      const std::string key(1, static_cast<char>('a' + (i + shift) % 5));
+      (*value.mutable_fields())[key].set_string_value(key);
+    }
+    absl::StatusOr<ExportDocument> json = JsonExport(value);
+    ASSERT_TRUE(json.ok()) << json.status();
+    if (shift == 0) first = json->content;
+    EXPECT_EQ(json->content, first);
+  }
+  size_t a = first.find("\"a\""), e = first.find("\"e\"");
+  ASSERT_NE(a, std::string::npos) << first;
+  EXPECT_LT(a, first.find("\"b\"")) << first;
+  EXPECT_LT(first.find("\"d\""), e) << first;
 }
 
 TEST(ExportTest, CsvIsTheHeaderThenTheRowsDefusedAndCapped) {
