@@ -2,10 +2,12 @@
 
 #include <set>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/functional/function_ref.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
@@ -41,16 +43,20 @@ absl::StatusOr<bool> WantsCsv(v1::ExportFormat format) {
 // Gathers every page of a list read into `all`: `list(request, &page)` runs
 // with each page's next_page_token until the last page; repeated fields
 // add up, counts are the last page's. RESOURCE_EXHAUSTED once more than
-// kMaxExportRows records of `what` are read (`count(page)` per page).
-template <typename Request, typename Response, typename List, typename Count>
-absl::Status ReadAllPages(absl::string_view what, Request request, List list,
-                          Count count, Response* all) {
+// kMaxExportRows records of `what` are read (`(page.*count)()` per page).
+template <typename Request, typename Response>
+absl::Status ReadAllPages(
+    absl::string_view what, int (Response::*count)() const, Request request,
+    std::type_identity_t<
+        absl::FunctionRef<absl::Status(const Request&, Response*)>>
+        list,
+    Response* all) {
   request.set_page_size(kPageSize);
   size_t rows = 0;
   while (true) {
     Response page;
     TH_RETURN_IF_ERROR(list(request, &page));
-    rows += count(page);
+    rows += (page.*count)();
     TH_RETURN_IF_ERROR(CheckExportRows(what, rows));
     std::string next = std::move(*page.mutable_next_page_token());
     page.clear_next_page_token();
@@ -69,13 +75,10 @@ absl::Status ReadAllRegistrations(const RegistrationLogic& logic,
   v1::ListRegistrationsRequest request;
   request.set_session_id(session.id());
   return ReadAllPages(
-      "registrations", std::move(request),
-      [&](const v1::ListRegistrationsRequest& r,
-          v1::ListRegistrationsResponse* page) {
+      "registrations", &v1::ListRegistrationsResponse::registrations_size,
+      std::move(request),
+      [&](const auto& r, auto* page) {
         return logic.ListRegistrations(caller, redis, session, r, page);
-      },
-      [](const v1::ListRegistrationsResponse& page) {
-        return page.registrations_size();
       },
       all);
 }
@@ -140,13 +143,10 @@ absl::Status ExportsLogic::ExportOrganizations(
   TH_ASSIGN_OR_RETURN(bool csv, WantsCsv(request.format()));
   v1::ListOrganizationsResponse all;
   TH_RETURN_IF_ERROR(ReadAllPages(
-      "organizations", v1::ListOrganizationsRequest(),
-      [&](const v1::ListOrganizationsRequest& r,
-          v1::ListOrganizationsResponse* page) {
+      "organizations", &v1::ListOrganizationsResponse::organizations_size,
+      v1::ListOrganizationsRequest(),
+      [&](const auto& r, auto* page) {
         return directory_->ListOrganizations(caller, redis, r, page);
-      },
-      [](const v1::ListOrganizationsResponse& page) {
-        return page.organizations_size();
       },
       &all));
   if (!csv) return SetExport(JsonExport(all), response);
@@ -183,13 +183,10 @@ absl::Status ExportsLogic::ExportParticipants(
   TH_ASSIGN_OR_RETURN(bool csv, WantsCsv(request.format()));
   v1::ListParticipantsResponse all;
   TH_RETURN_IF_ERROR(ReadAllPages(
-      "participants", v1::ListParticipantsRequest(),
-      [&](const v1::ListParticipantsRequest& r,
-          v1::ListParticipantsResponse* page) {
+      "participants", &v1::ListParticipantsResponse::participants_size,
+      v1::ListParticipantsRequest(),
+      [&](const auto& r, auto* page) {
         return directory_->ListParticipants(caller, redis, r, page);
-      },
-      [](const v1::ListParticipantsResponse& page) {
-        return page.participants_size();
       },
       &all));
   if (!csv) return SetExport(JsonExport(all), response);

@@ -444,18 +444,11 @@ TEST(RegistrationExportsTest, OnlyOrganizersExport) {
   ASSERT_OK_AND_ASSIGN(v1::IssueJoinTokenResponse join,
                        IssueJoinToken(t, s.id(), d.people[1].id()));
   ASSERT_EQ(join.role(), v1::SESSION_ROLE_ORGANIZER);
-  TokenClaims every_scope;
-  every_scope.tenant_id = t.id;
-  every_scope.subject = "portal";
-  every_scope.role = Role::kApiClient;
-  every_scope.issue_time = absl::Now();
-  every_scope.expire_time = absl::Now() + absl::Hours(1);
-  every_scope.scopes = ScopeBit(ApiScope::kReadSchedule) |
-                       ScopeBit(ApiScope::kManageRegistrations) |
-                       ScopeBit(ApiScope::kSubmitQuestions);
-  every_scope.token_id = NewId();
   // The portal may read the directory (contact details cleared)...
-  const CallOptions portal{.token = SignTestToken(every_scope)};
+  const CallOptions portal{
+      .token = PortalKey(t, ScopeBit(ApiScope::kReadSchedule) |
+                                ScopeBit(ApiScope::kManageRegistrations) |
+                                ScopeBit(ApiScope::kSubmitQuestions))};
   v1::GetParticipantRequest get;
   get.set_participant_id(d.people[1].id());
   ASSERT_OK_AND_ASSIGN(v1::GetParticipantResponse seen,
