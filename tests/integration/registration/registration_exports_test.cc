@@ -20,6 +20,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "services/common/csv.h"
+#include "tests/integration/registration/directory_test_util.h"
 #include "tests/integration/registration/registration_test_util.h"
 
 namespace townhall::testing::registration_test {
@@ -30,6 +31,9 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::StartsWith;
+using ::townhall::testing::directory_test::CreateOrg;
+using ::townhall::testing::directory_test::CreatePerson;
+using ::townhall::testing::directory_test::ListOrgs;
 
 constexpr v1::ExportFormat kJson = v1::EXPORT_FORMAT_JSON;
 constexpr v1::ExportFormat kCsv = v1::EXPORT_FORMAT_CSV;
@@ -172,16 +176,6 @@ void ExpectRecentTime(const std::string& cell) {
 
 // ---- Fixtures ---------------------------------------------------------------
 
-absl::StatusOr<v1::Organization> CreateOrganization(Tenant& t,
-                                                    v1::Organization org) {
-  v1::CreateOrganizationRequest request;
-  *request.mutable_organization() = std::move(org);
-  absl::StatusOr<v1::CreateOrganizationResponse> created =
-      t.client.CreateOrganization(request);
-  if (!created.ok()) return created.status();
-  return created->organization();
-}
-
 v1::Organization Org(const std::string& name, const std::string& country,
                      std::map<std::string, std::string> localized = {}) {
   v1::Organization org;
@@ -191,16 +185,6 @@ v1::Organization Org(const std::string& name, const std::string& country,
     (*org.mutable_localized_names())[tag] = value;
   }
   return org;
-}
-
-absl::StatusOr<v1::Participant> CreateParticipant(Tenant& t,
-                                                  v1::Participant person) {
-  v1::CreateParticipantRequest request;
-  *request.mutable_participant() = std::move(person);
-  absl::StatusOr<v1::CreateParticipantResponse> created =
-      t.client.CreateParticipant(request);
-  if (!created.ok()) return created.status();
-  return created->participant();
 }
 
 v1::Participant Person(const std::string& name, const std::string& org_id,
@@ -244,7 +228,7 @@ absl::StatusOr<Directory> NewDirectory(Tenant& t) {
   cjk.set_city("北京");
   Directory d;
   for (const v1::Organization& org : {formula, cyrillic, arabic, cjk}) {
-    absl::StatusOr<v1::Organization> made = CreateOrganization(t, org);
+    absl::StatusOr<v1::Organization> made = CreateOrg(t.client, org);
     if (!made.ok()) return made.status();
     d.orgs.push_back(*made);
   }
@@ -258,7 +242,7 @@ absl::StatusOr<Directory> NewDirectory(Tenant& t) {
       Person(kCjkPerson, d.orgs[3].id(), "", "", "zh-Hans", "Asia/Shanghai"),
   };
   for (const v1::Participant& person : people) {
-    absl::StatusOr<v1::Participant> made = CreateParticipant(t, person);
+    absl::StatusOr<v1::Participant> made = CreatePerson(t.client, person);
     if (!made.ok()) return made.status();
     d.people.push_back(*made);
   }
@@ -375,11 +359,10 @@ TEST(RegistrationExportsTest, DirectoryCsvsReimportUnchanged) {
   EXPECT_EQ(after.header, before.header);
   EXPECT_EQ(RowSet(after), RowSet(before)) << people << "\n" << people_again;
   // The stored values are the typed ones, not the defused cells.
-  v1::ListOrganizationsRequest list;
-  ASSERT_OK_AND_ASSIGN(v1::ListOrganizationsResponse listed,
-                       other.client.ListOrganizations(list));
+  ASSERT_OK_AND_ASSIGN(std::vector<v1::Organization> listed,
+                       ListOrgs(other.client));
   std::set<std::string> phones;
-  for (const v1::Organization& org : listed.organizations()) {
+  for (const v1::Organization& org : listed) {
     phones.insert(org.contact_phone());
   }
   EXPECT_TRUE(phones.contains(kFormulaPhone));
@@ -816,7 +799,7 @@ TEST(RegistrationExportsTest, AnExportPastTheByteCapIsResourceExhausted) {
     for (const char* tag : kTags) {
       (*org.mutable_localized_names())[tag] = BoldName(random, 300);
     }
-    ASSERT_OK(CreateOrganization(t, std::move(org)).status());
+    ASSERT_OK(CreateOrg(t.client, org).status());
   }
   for (v1::ExportFormat format : {kJson, kCsv}) {
     EXPECT_THAT(ExportOrganizations(t, format),
