@@ -19,6 +19,17 @@ namespace {
 
 constexpr absl::string_view kUtf8Bom = "\xEF\xBB\xBF";
 
+// The cell starts a spreadsheet may run as a formula: OWASP's = + - @, tab
+// and CR, plus NUL (ASVS 1.2.10). '-' whatever follows, so "-5" too:
+// "-2+3+cmd|' /C calc'!A0" starts like a negative number. CsvRecord puts an
+// apostrophe before them; CsvOptions::undo_defusing takes it off.
+constexpr absl::string_view kFormulaStarts("=+-@\t\r\0", 7);
+
+bool StartsLikeAFormula(absl::string_view field) {
+  return !field.empty() &&
+         kFormulaStarts.find(field.front()) != absl::string_view::npos;
+}
+
 // One record as split by the tokenizer, before any per-field checks.
 struct RawRecord {
   int line = 0;
@@ -226,6 +237,14 @@ absl::StatusOr<CsvTable> ParseCsv(absl::string_view text,
                               "missing"});
       break;
     }
+    if (options.undo_defusing) {
+      for (std::string& field : record.fields) {
+        if (field.size() > 1 && field.front() == '\'' &&
+            StartsLikeAFormula(absl::string_view(field).substr(1))) {
+          field.erase(0, 1);
+        }
+      }
+    }
     std::string problem = CheckRecord(record, table.header, options);
     if (!problem.empty()) {
       table.errors.push_back({record.line, std::move(problem)});
@@ -286,10 +305,6 @@ absl::StatusOr<std::vector<int>> MapColumns(
 }
 
 std::string CsvRecord(absl::Span<const std::string> fields) {
-  // The cell starts a spreadsheet may run as a formula: OWASP's = + - @, tab
-  // and CR, plus NUL (ASVS 1.2.10). '-' whatever follows, so "-5" too:
-  // "-2+3+cmd|' /C calc'!A0" starts like a negative number.
-  constexpr absl::string_view kFormulaStarts("=+-@\t\r\0", 7);
   // RFC 4180 quotes fields with a comma, quote, CR or LF; ';' and tab are
   // quoted too, so a spreadsheet that splits on them cannot start a new
   // cell (that might start with '=') inside the field.
@@ -298,8 +313,7 @@ std::string CsvRecord(absl::Span<const std::string> fields) {
   for (size_t i = 0; i < fields.size(); ++i) {
     if (i > 0) out += ',';
     absl::string_view field = fields[i];
-    const bool defuse = !field.empty() && kFormulaStarts.find(field.front()) !=
-                                              absl::string_view::npos;
+    const bool defuse = StartsLikeAFormula(field);
     const bool quote =
         field.find_first_of(kNeedsQuotes) != absl::string_view::npos;
     if (quote) out += '"';

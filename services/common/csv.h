@@ -37,6 +37,11 @@ struct CsvOptions {
   size_t max_field_chars = 2000;
   // Must be ASCII and not a quote, CR or LF (e.g. ';' for some locales).
   char delimiter = ',';
+  // Reads a data cell that CsvRecord defused as the value it holds: one
+  // leading apostrophe before = + - @, a tab, CR or NUL is dropped ("'+49 30"
+  // reads "+49 30"), so that a file townhall wrote imports as the values it
+  // exported. A cell typed with such an apostrophe of its own loses it too.
+  bool undo_defusing = false;
 };
 
 struct CsvRow {

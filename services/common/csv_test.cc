@@ -366,5 +366,40 @@ TEST(CsvRecordTest, RoundTripsThroughParseCsv) {
   EXPECT_EQ(table->rows[0].fields, expected);
 }
 
+// With undo_defusing, what CsvRecord wrote reads back as the values it
+// holds, so that an export re-imports unchanged (ImportDirectory).
+TEST(CsvRecordTest, UndoDefusingReadsBackTheWrittenValues) {
+  const std::vector<std::string> values = {"=HYPERLINK(\"x\")",
+                                           "+49 30 5550101",
+                                           "-5",
+                                           "@SUM(A1)",
+                                           "\t=1",
+                                           "plain",
+                                           "it's",
+                                           "'",
+                                           "'plain"};
+  std::vector<std::string> header;
+  for (size_t i = 0; i < values.size(); ++i) {
+    header.push_back(absl::StrCat("h", i));
+  }
+  CsvOptions options;
+  options.undo_defusing = true;
+  absl::StatusOr<CsvTable> table =
+      ParseCsv(CsvRecord(header) + CsvRecord(values), options);
+  ASSERT_TRUE(table.ok()) << table.status();
+  ASSERT_EQ(table->rows.size(), 1u);
+  EXPECT_EQ(table->rows[0].fields, values);
+  // Only one apostrophe, and only before a formula start.
+  table = ParseCsv("a,b,c\n''=1,'x,'\n", options);
+  ASSERT_TRUE(table.ok()) << table.status();
+  ASSERT_EQ(table->rows.size(), 1u);
+  EXPECT_EQ(table->rows[0].fields,
+            (std::vector<std::string>{"''=1", "'x", "'"}));
+  // Without the option the apostrophe stays (the default).
+  table = ParseCsv("a\n'+1\n", {});
+  ASSERT_TRUE(table.ok()) << table.status();
+  EXPECT_EQ(table->rows[0].fields[0], "'+1");
+}
+
 }  // namespace
 }  // namespace townhall

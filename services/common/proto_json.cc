@@ -1,6 +1,13 @@
 #include "services/common/proto_json.h"
 
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <google/protobuf/util/json_util.h>
+#include <google/protobuf/util/type_resolver.h>
+#include <google/protobuf/util/type_resolver_util.h>
+
+#include <memory>
+#include <string>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -52,14 +59,43 @@ std::string JsonQuote(absl::string_view text) {
   return out + "\"";
 }
 
+namespace {
+
+// What MessageToJsonString does (binary, then JSON by the type's
+// descriptor), with a deterministic serialization: map entries sorted by
+// key.
+google::protobuf::util::Status SortedMapsToJson(
+    const google::protobuf::Message& message,
+    const google::protobuf::util::JsonPrintOptions& options,
+    std::string* json) {
+  std::string binary;
+  {
+    google::protobuf::io::StringOutputStream out(&binary);
+    google::protobuf::io::CodedOutputStream coded(&out);
+    coded.SetSerializationDeterministic(true);
+    message.SerializeToCodedStream(&coded);
+  }
+  constexpr char kUrlPrefix[] = "type.googleapis.com";
+  std::unique_ptr<google::protobuf::util::TypeResolver> resolver(
+      google::protobuf::util::NewTypeResolverForDescriptorPool(
+          kUrlPrefix, message.GetDescriptor()->file()->pool()));
+  return google::protobuf::util::BinaryToJsonString(
+      resolver.get(),
+      absl::StrCat(kUrlPrefix, "/", message.GetDescriptor()->full_name()),
+      binary, json, options);
+}
+
+}  // namespace
+
 absl::StatusOr<std::string> ProtoToJson(
     const google::protobuf::Message& message, ProtoJsonStyle style) {
   google::protobuf::util::JsonPrintOptions options;
   options.add_whitespace = style.indent;
   options.preserve_proto_field_names = style.proto_names;
   std::string json;
-  auto status =
-      google::protobuf::util::MessageToJsonString(message, &json, options);
+  auto status = style.sorted_maps ? SortedMapsToJson(message, options, &json)
+                                  : google::protobuf::util::MessageToJsonString(
+                                        message, &json, options);
   if (!status.ok()) {
     return absl::InternalError(
         absl::StrCat("to JSON: ", status.message().as_string()));

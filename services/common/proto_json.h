@@ -24,6 +24,9 @@ struct ProtoJsonStyle {
   bool indent = false;
   // snake_case field names (exports) instead of lowerCamelCase (scripts).
   bool proto_names = false;
+  // Map entries in key order, so that the same data gives the same text
+  // (exports); otherwise in the map's own order, which varies.
+  bool sorted_maps = false;
 };
 
 // `text` as a JSON string literal, quotes included (for JSON put together

@@ -51,6 +51,12 @@ inline std::string FormatRfc3339(absl::Time t) {
   return absl::FormatTime("%Y-%m-%d%ET%H:%M:%E6SZ", t, absl::UTCTimeZone());
 }
 
+// FormatRfc3339, or "" for an unset Timestamp: how exports write times.
+inline std::string FormatTimeOrEmpty(const google::protobuf::Timestamp& ts) {
+  if (ts.seconds() == 0 && ts.nanos() == 0) return "";
+  return FormatRfc3339(ToTime(ts));
+}
+
 // RFC 3339 in UTC, whole seconds ("2026-12-02T05:40:33Z"): how error
 // messages and logs name an instant. The one format for that.
 inline std::string FormatInstant(absl::Time t) {

@@ -9,6 +9,7 @@
 #include "absl/strings/strip.h"
 #include "services/common/csv.h"
 #include "services/common/proto_json.h"
+#include "services/common/proto_time.h"
 #include "services/common/status.h"
 #include "services/common/validation.h"
 #include "services/questions/question_logic.h"
@@ -18,8 +19,6 @@
 
 namespace townhall::questions {
 namespace {
-
-using internal::FormatTimeOrEmpty;
 
 absl::StatusOr<std::string> ToJson(const google::protobuf::Message& message) {
   return ProtoToJson(message, {.indent = true, .proto_names = true});

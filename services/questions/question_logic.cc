@@ -90,11 +90,6 @@ absl::StatusOr<int64_t> ParsePageToken(const std::string& token) {
   return offset;
 }
 
-std::string FormatTimeOrEmpty(const google::protobuf::Timestamp& ts) {
-  if (ts.seconds() == 0 && ts.nanos() == 0) return "";
-  return FormatRfc3339(ToTime(ts));
-}
-
 v1::QueueSettings DecodeSettings(absl::string_view json) {
   v1::QueueSettings settings;
   // Written by our own scripts; a parse failure leaves the defaults.

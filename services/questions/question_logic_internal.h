@@ -65,9 +65,6 @@ Actor ActorOf(const Principal& caller);
 // from.
 absl::StatusOr<int64_t> ParsePageToken(const std::string& token);
 
-// RFC 3339, or "" for an unset timestamp.
-std::string FormatTimeOrEmpty(const google::protobuf::Timestamp& ts);
-
 // QueueSettings JSON as the scripts write it (defaults if it does not
 // parse).
 v1::QueueSettings DecodeSettings(absl::string_view json);

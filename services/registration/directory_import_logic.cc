@@ -93,7 +93,10 @@ absl::StatusOr<std::optional<ImportFile>> ParseImportFile(
     const std::vector<std::string>& required,
     const std::vector<std::string>& optional, bool localized = false) {
   if (absl::StripAsciiWhitespace(text).empty()) return std::nullopt;
-  absl::StatusOr<CsvTable> table = ParseCsv(text, CsvOptions{});
+  // A file townhall exported (ExportOrganizations, ExportParticipants)
+  // imports as the values it holds: "'+49 30 ..." is the phone "+49 30 ...".
+  absl::StatusOr<CsvTable> table =
+      ParseCsv(text, CsvOptions{.undo_defusing = true});
   if (!table.ok()) return InvalidField(field, table.status().message());
   ImportFile file;
   std::vector<std::string> accepted = optional;

@@ -8,6 +8,7 @@
 #include "services/registration/attendance_logic.h"
 #include "services/registration/directory_import_logic.h"
 #include "services/registration/directory_logic.h"
+#include "services/registration/exports_logic.h"
 #include "services/registration/invitation_logic.h"
 #include "services/registration/registration_logic.h"
 #include "townhall/v1/registration.grpc.pb.h"
@@ -57,6 +58,14 @@ class RegistrationServiceImpl final
   TH_UNARY_RPC(RegistrationService, GetSeriesAttendance, &sessions_,
                attendance_)
 
+  TH_UNARY_RPC(RegistrationService, ExportOrganizations, rpc_, exports_)
+  TH_UNARY_RPC(RegistrationService, ExportParticipants, rpc_, exports_)
+  TH_UNARY_RPC(RegistrationService, ExportRegistrations, &sessions_, exports_)
+  TH_UNARY_RPC(RegistrationService, ExportSessionAttendance, &sessions_,
+               exports_)
+  TH_UNARY_RPC(RegistrationService, ExportSeriesAttendance, &sessions_,
+               exports_)
+
  private:
   RpcRunner* rpc_;
   SessionRpc sessions_;
@@ -65,6 +74,8 @@ class RegistrationServiceImpl final
   InvitationLogic invitations_;
   RegistrationLogic registrations_;
   AttendanceLogic attendance_;
+  // Reads through the three above (declared before it).
+  ExportsLogic exports_{&directory_, &registrations_, &attendance_};
 };
 
 #undef TH_DIRECTORY_RPC

@@ -10,12 +10,15 @@ gʻ, Cyrillic), invites them, and the seats fill up in arrival order with a
 waitlist. A delegate who cancels frees a seat for the next in line; a join
 token lets a delegate check in at the door and read the session, nothing
 more; a portal's API key self-registers a person (PENDING until approved)
-and never sees contact details; a cancelled delegate's token stops working.
+and never sees contact details; a cancelled delegate's token stops working;
+the organizer exports the registrations as CSV for a spreadsheet.
 
 Run: TOWNHALLD=<build>/services/townhalld/townhalld \
      TOWNHALL_PYTHON_DIR=<build>/python /usr/bin/python3 test_registration_e2e.py
 """
 
+import csv
+import io
 import os
 import sys
 import time
@@ -43,14 +46,14 @@ Rustam Oripov,Guncha Cultural Centre,rustam.oripov@example.org,+49 89 5550114,en
 """.encode()
 
 FIXTURE = None
-reg = reg_grpc = sched = sched_grpc = tenant = tenant_grpc = None
+reg = reg_grpc = sched = sched_grpc = tenant = tenant_grpc = export = None
 
 
 def setUpModule():
-    global FIXTURE, reg, reg_grpc, sched, sched_grpc, tenant, tenant_grpc
+    global FIXTURE, reg, reg_grpc, sched, sched_grpc, tenant, tenant_grpc, export
     sched, sched_grpc, tenant, tenant_grpc = townhalld_fixture.import_stubs()
-    from townhall.v1 import registration_pb2, registration_pb2_grpc  # noqa: E402
-    reg, reg_grpc = registration_pb2, registration_pb2_grpc
+    from townhall.v1 import export_pb2, registration_pb2, registration_pb2_grpc  # noqa: E402
+    reg, reg_grpc, export = registration_pb2, registration_pb2_grpc, export_pb2
     FIXTURE = townhalld_fixture.TownhalldFixture()
     FIXTURE.start()
 
@@ -216,6 +219,35 @@ class OpenDayRegistrationTest(unittest.TestCase):
             reg.ListRegistrationsRequest(session_id=session.id))
         self.assertEqual((listed.capacity, listed.confirmed_count, listed.waitlisted_count),
                          (3, 3, 0))
+
+    def test_organizer_exports_registrations_as_csv(self):
+        people = self.import_directory()
+        session = self.open_day(capacity=2)
+        order = ["Oʻlmas Gʻaniyev", "Шерзод Усманов", "Dilnoza Karimova", "Rustam Oripov"]
+        for name in order:
+            self.organizer.Register(reg.RegisterRequest(
+                session_id=session.id, participant_id=people[name].id))
+        exported = self.organizer.ExportRegistrations(reg.ExportRegistrationsRequest(
+            session_id=session.id, format=export.EXPORT_FORMAT_CSV))
+        self.assertEqual(exported.content_type, "text/csv")
+        rows = list(csv.DictReader(io.StringIO(exported.content, newline="")))
+        self.assertEqual(
+            [(r["display_name"], r["organization_name"], r["role"], r["status"],
+              r["waitlist_position"]) for r in rows],
+            [("Oʻlmas Gʻaniyev", "Gʻuncha madaniyat markazi", "PARTICIPANT", "CONFIRMED", "0"),
+             ("Шерзод Усманов", "Berlindagi oʻzbek jamiyati", "PARTICIPANT", "CONFIRMED", "0"),
+             ("Dilnoza Karimova", "Berlindagi oʻzbek jamiyati", "PARTICIPANT", "WAITLISTED", "1"),
+             ("Rustam Oripov", "Gʻuncha madaniyat markazi", "PARTICIPANT", "WAITLISTED", "2")])
+        self.assertEqual([r["participant_id"] for r in rows],
+                         [people[name].id for name in order])
+        self.assertTrue(all(r["create_time"].endswith("Z") for r in rows))
+        # A participant's join token exports nothing.
+        token = self.organizer.IssueJoinToken(reg.IssueJoinTokenRequest(
+            session_id=session.id, participant_id=people[order[0]].id)).token
+        self.assertEqual(self.code_of(lambda: Clients(self.channel, token).ExportRegistrations(
+            reg.ExportRegistrationsRequest(session_id=session.id,
+                                           format=export.EXPORT_FORMAT_CSV))),
+            grpc.StatusCode.PERMISSION_DENIED)
 
     def test_portal_self_registration_needs_approval(self):
         people = self.import_directory()

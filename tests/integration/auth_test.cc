@@ -277,7 +277,7 @@ TEST(AuthTest, BootstrapCredentialIsRefusedOnEverySchedulingRpc) {
        MethodsOf(v1::RegistrationService::service_full_name())) {
     rpcs.push_back(rpc);
   }
-  ASSERT_EQ(rpcs.size(), 18u + 19u);
+  ASSERT_EQ(rpcs.size(), 18u + 24u);
   for (const std::string& rpc : rpcs) {
     SCOPED_TRACE(rpc);
     EXPECT_THAT(CallWith(client, rpc, kTestBootstrapCredential),

@@ -123,7 +123,9 @@ std::vector<Row> Table() {
        {"InviteOrganization", "Register", "RegisterForSeries",
         "ApproveRegistration", "CancelRegistration", "SetRole",
         "GetRegistration", "ListRegistrations", "IssueJoinToken",
-        "RecordAttendance", "GetAttendanceReport", "GetSeriesAttendance"}) {
+        "RecordAttendance", "GetAttendanceReport", "GetSeriesAttendance",
+        "ExportRegistrations", "ExportSessionAttendance",
+        "ExportSeriesAttendance"}) {
     add(absl::StrCat("RegistrationService/", method));
   }
 

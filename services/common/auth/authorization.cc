@@ -111,6 +111,13 @@ constexpr AccessRule kRules[] = {
      kOrganizer | kSessionRunners, kManageRegistrations},
     {TH_METHOD(RegistrationService, GetSeriesAttendance), kOrganizer,
      kManageRegistrations},
+    // Exports: bulk personal data, for the tenant's organizers only (no
+    // session role, no API key).
+    {TH_METHOD(RegistrationService, ExportOrganizations), kOrganizer},
+    {TH_METHOD(RegistrationService, ExportParticipants), kOrganizer},
+    {TH_METHOD(RegistrationService, ExportRegistrations), kOrganizer},
+    {TH_METHOD(RegistrationService, ExportSessionAttendance), kOrganizer},
+    {TH_METHOD(RegistrationService, ExportSeriesAttendance), kOrganizer},
 
     // Agenda: organizers and the session's runners shape and run it;
     // members read it, propose topics and raise their own hand; portals

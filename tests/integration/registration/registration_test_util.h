@@ -364,15 +364,18 @@ inline absl::Status WaitUntilRefused(Tenant& tenant,
   return status;
 }
 
-// An API key of the tenant (a portal) with the manage_registrations scope.
-inline std::string PortalKey(const Tenant& tenant) {
+// An API key of the tenant (a portal) with the manage_registrations scope,
+// or with `scopes`.
+inline std::string PortalKey(
+    const Tenant& tenant,
+    uint32_t scopes = ScopeBit(ApiScope::kManageRegistrations)) {
   TokenClaims claims;
   claims.tenant_id = tenant.id;
   claims.subject = "portal";
   claims.role = Role::kApiClient;
   claims.issue_time = absl::Now();
   claims.expire_time = absl::Now() + absl::Hours(1);
-  claims.scopes = ScopeBit(ApiScope::kManageRegistrations);
+  claims.scopes = scopes;
   claims.token_id = NewId();
   return SignTestToken(claims);
 }
