@@ -128,12 +128,8 @@ absl::Status AttendanceLogic::GetSeriesAttendance(
   std::vector<std::string> org_ids;
   for (const auto& [org, unused] : attended) org_ids.push_back(org);
   TH_ASSIGN_OR_RETURN(
-      std::vector<v1::Organization> orgs,
-      DirectoryStore(redis, caller.tenant_id).GetOrganizations(org_ids));
-  absl::flat_hash_map<std::string, std::string> names;
-  for (v1::Organization& org : orgs) {
-    names.emplace(org.id(), std::move(*org.mutable_name()));
-  }
+      OrganizationNames names,
+      DirectoryStore(redis, caller.tenant_id).GetOrganizationNames(org_ids));
   for (auto& [org, sessions] : attended) {
     v1::OrganizationAttendance* row = response->add_organizations();
     row->set_organization_id(org);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -184,6 +185,22 @@ absl::StatusOr<std::vector<v1::Participant>> DirectoryStore::GetParticipants(
   for (const std::string& id : ids) argv.push_back(keys_.Participant(id));
   TH_ASSIGN_OR_RETURN(RedisReply reply, redis_.Command(argv));
   return ParseAll<v1::Participant>(reply, "participant");
+}
+
+absl::StatusOr<OrganizationNames> DirectoryStore::GetOrganizationNames(
+    const std::vector<std::string>& ids) {
+  absl::flat_hash_set<std::string> seen;
+  std::vector<std::string> wanted;
+  for (const std::string& id : ids) {
+    if (!id.empty() && seen.insert(id).second) wanted.push_back(id);
+  }
+  TH_ASSIGN_OR_RETURN(std::vector<v1::Organization> orgs,
+                      GetOrganizations(wanted));
+  OrganizationNames names;
+  for (v1::Organization& org : orgs) {
+    names.emplace(org.id(), std::move(*org.mutable_name()));
+  }
+  return names;
 }
 
 absl::StatusOr<IdPage> DirectoryStore::PageOfIndex(

@@ -44,6 +44,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "services/common/redis/lua_script.h"
@@ -87,6 +88,9 @@ struct IdPage {
   std::string next_page_token;
 };
 
+// Organization names by id.
+using OrganizationNames = absl::flat_hash_map<std::string, std::string>;
+
 // What import lookups found, in the order asked; "" where nothing matched.
 struct OrganizationLookup {
   // By OrganizationMatchField: the organization id.
@@ -106,6 +110,10 @@ class DirectoryStore {
   absl::StatusOr<std::vector<v1::Organization>> GetOrganizations(
       const std::vector<std::string>& ids);
   absl::StatusOr<std::vector<v1::Participant>> GetParticipants(
+      const std::vector<std::string>& ids);
+  // The organizations' names (`name`) by id, in one round trip; ids that
+  // are empty or not in the directory have no entry.
+  absl::StatusOr<OrganizationNames> GetOrganizationNames(
       const std::vector<std::string>& ids);
 
   // Organization ids after `page_token`, of one country when `country_code`
