@@ -9,6 +9,7 @@
 //   th:{s:<tenant>:<session>}:q:<id>[:voters]    one question, its voters
 //   th:{s:<tenant>:<session>}:top, trend, new, pending, answered, visible,
 //                             all, mine:<p>      indexes
+//   th:{s:<tenant>:<session>}:counts             questions per status
 //   th:{s:<tenant>:<session>}:match              duplicate candidates
 //   th:{s:<tenant>:<session>}:settings, pinned, audit, undo, rl:<kind>,
 //                             idem:...           the rest

@@ -22,13 +22,15 @@ constexpr char kVotesKind[] = "question.votes";
 
 FeedEntry Entry(int64_t version, std::shared_ptr<v1::QueueChange> full,
                 std::shared_ptr<v1::QueueChange> restricted, std::string owner,
-                std::string scope) {
+                std::string scope,
+                std::shared_ptr<v1::QueueChange> owned = nullptr) {
   FeedEntry entry;
   entry.version = version;
   entry.coalescable = full->kind() == kVotesKind;
   entry.full = std::move(full);
   entry.restricted = std::move(restricted);
   entry.owner = std::move(owner);
+  entry.owned = std::move(owned);
   entry.scope = std::move(scope);
   return entry;
 }
@@ -38,7 +40,8 @@ FeedEntry DecodeQueueChange(const Change& change) {
   std::shared_ptr<v1::QueueChange> full =
       DecodeFeedChange<v1::QueueChange>(change, "question change");
   if (full->questions().empty()) {
-    // Votes and settings: everyone's; votes belong to their item.
+    // Votes and settings (they carry no counts): everyone's; votes belong
+    // to their item.
     std::string scope =
         full->votes().empty() ? "" : full->votes(0).agenda_item_id();
     return Entry(change.version, full, full, "", std::move(scope));
@@ -56,7 +59,10 @@ FeedEntry DecodeQueueChange(const Change& change) {
       question.clear_author_organization_id();
     }
   }
-  auto restricted = std::make_shared<v1::QueueChange>(*full);
+  // The session's counts are for moderators: not even the author gets them.
+  auto owned = std::make_shared<v1::QueueChange>(*full);
+  owned->clear_counts();
+  auto restricted = std::make_shared<v1::QueueChange>(*owned);
   restricted->clear_questions();
   const QuestionViewer everyone;
   for (const v1::Question& question : full->questions()) {
@@ -67,7 +73,7 @@ FeedEntry DecodeQueueChange(const Change& change) {
   }
   if (restricted->questions().empty()) restricted = nullptr;
   return Entry(change.version, std::move(full), std::move(restricted),
-               std::move(owner), std::move(scope));
+               std::move(owner), std::move(scope), std::move(owned));
 }
 
 // Newest count per question; older ones first in their original order.

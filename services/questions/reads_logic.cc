@@ -129,7 +129,7 @@ absl::StatusOr<v1::QueueSnapshot> ReadQueueSnapshot(
           .RunScript(lua::kReadSnapshotScript,
                      {viewer.privileged ? "1" : "0", viewer.participant_id,
                       std::string(agenda_item_id)}));
-  if (outcome.values.size() < 3) {
+  if (outcome.values.size() < 4) {
     return absl::InternalError("unexpected outcome of read_snapshot");
   }
   v1::QueueSnapshot snapshot;
@@ -138,10 +138,14 @@ absl::StatusOr<v1::QueueSnapshot> ReadQueueSnapshot(
   absl::SimpleAtoi(outcome.values[0], &version);
   snapshot.set_version(version);
   *snapshot.mutable_settings() = internal::DecodeSettings(outcome.values[2]);
+  if (!outcome.values[3].empty()) {
+    TH_RETURN_IF_ERROR(
+        internal::FromJson(outcome.values[3], snapshot.mutable_counts()));
+  }
   // Watchers never see anonymous authors, whatever the policy.
   QuestionViewer watcher = viewer;
   watcher.sees_anonymous_authors = false;
-  for (size_t i = 3; i < outcome.values.size(); ++i) {
+  for (size_t i = 4; i < outcome.values.size(); ++i) {
     absl::StatusOr<v1::Question> question =
         internal::ForViewer(watcher, outcome.values[i]);
     if (!question.ok()) continue;  // not the viewer's to see

@@ -2,6 +2,7 @@
 
 #include <set>
 #include <string>
+#include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -61,6 +62,25 @@ absl::Status ReadRegistration(RegistrationStore& store,
   }
   if (outcome.kind != "OK") return UnexpectedOutcome(outcome);
   return DecodeFirstRegistration(outcome, session_id, out, generation);
+}
+
+// Sets the organization_name of `registrations` from the directory (one
+// round trip).
+absl::Status AddOrganizationNames(
+    RegistrationLogic::Redis& redis, const std::string& tenant_id,
+    const std::vector<Registration*>& registrations) {
+  std::vector<std::string> ids;
+  for (const Registration* r : registrations) {
+    ids.push_back(r->organization_id());
+  }
+  TH_ASSIGN_OR_RETURN(
+      OrganizationNames names,
+      DirectoryStore(redis, tenant_id).GetOrganizationNames(ids));
+  for (Registration* r : registrations) {
+    auto name = names.find(r->organization_id());
+    if (name != names.end()) r->set_organization_name(name->second);
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -227,8 +247,11 @@ absl::Status RegistrationLogic::GetRegistration(
     v1::GetRegistrationResponse* response) const {
   TH_RETURN_IF_ERROR(ValidateId("participant_id", request.participant_id()));
   RegistrationStore store(redis, caller.tenant_id);
-  return ReadRegistration(store, session.id(), request.participant_id(),
-                          response->mutable_registration());
+  TH_RETURN_IF_ERROR(ReadRegistration(store, session.id(),
+                                      request.participant_id(),
+                                      response->mutable_registration()));
+  return AddOrganizationNames(redis, caller.tenant_id,
+                              {response->mutable_registration()});
 }
 
 absl::Status RegistrationLogic::ListRegistrations(
@@ -264,11 +287,12 @@ absl::Status RegistrationLogic::ListRegistrations(
   response->set_confirmed_count(static_cast<int32_t>(ToInt(outcome.values[1])));
   response->set_waitlisted_count(
       static_cast<int32_t>(ToInt(outcome.values[2])));
+  std::vector<Registration*> listed;
   for (size_t i = 3; i < outcome.values.size(); i += kRecordFields) {
-    DecodeRegistration(session.id(), outcome.values, i,
-                       response->add_registrations());
+    listed.push_back(response->add_registrations());
+    DecodeRegistration(session.id(), outcome.values, i, listed.back());
   }
-  return absl::OkStatus();
+  return AddOrganizationNames(redis, caller.tenant_id, listed);
 }
 
 absl::Status RegistrationLogic::IssueJoinToken(

@@ -58,12 +58,14 @@ class RegistrationLogic {
                        const v1::Session& session,
                        const v1::SetRoleRequest& request,
                        v1::SetRoleResponse* response) const;
-  // Runs read_registrations.lua ("get").
+  // Runs read_registrations.lua ("get"), then reads the organization's
+  // name (DirectoryStore).
   absl::Status GetRegistration(const Principal& caller, Redis& redis,
                                const v1::Session& session,
                                const v1::GetRegistrationRequest& request,
                                v1::GetRegistrationResponse* response) const;
-  // Runs read_registrations.lua ("list").
+  // Runs read_registrations.lua ("list"), then reads the organizations'
+  // names (DirectoryStore).
   absl::Status ListRegistrations(const Principal& caller, Redis& redis,
                                  const v1::Session& session,
                                  const v1::ListRegistrationsRequest& request,

@@ -12,7 +12,10 @@ typed in Uzbek, and after townhalld restarts on the same port it reconnects
 by itself and shows what changed meanwhile. Every action is checked on the
 server too. With at most one speaker per organization, a second delegate of
 the same organization is shown held back, and when nobody can be called the
-console says why.
+console says why. The header's counts are the server's, so a console started
+again shows the rejections and merges made before it; with a moderator's
+join token the console shows names and organizations, not ids; edit then
+approve, archive and undo work from their keys, and `?` lists every key.
 
 Run: TOWNHALLD=<build>/services/townhalld/townhalld \
      TOWNHALLCTL=<build>/clients/cpp/townhallctl/townhallctl \
@@ -44,6 +47,8 @@ Q_EN = "Will there be visa-free travel for students?"
 Q_LATE = "Oʻzbek tili kurslari Sankt-Peterburgda ham ochiladimi?"
 Q_AFTER_RESTART = "Ish beruvchilar bilan shartnoma namunasi bormi?"
 REASON = "Takroriy savol, javob berilgan"
+ORG = "Qozon oʻzbek madaniyat markazi"
+Q_EDITED = "Vatandoshlar uchun sugʻurta qachon va qayerda boshlanadi?"
 
 FIXTURE = None
 sched = ag = reg = q = None
@@ -138,6 +143,11 @@ def section_of(lines, text):
     return None
 
 
+def counts_line(lines):
+    """The header row with the counts ("" before it is drawn)."""
+    return lines[2] if len(lines) > 2 else ""
+
+
 def row_of(lines, text):
     for line in lines:
         if text in line:
@@ -199,21 +209,41 @@ class ModeratorConsoleTest(unittest.TestCase):
         self.call(self.sched.StartSession, sched.StartSessionRequest(session_id=session.id))
         return session.id
 
+    def active_item(self, session_id, title, planned_duration=None):
+        """Creates an agenda item and activates it; returns it."""
+        item = self.call(self.agenda.CreateAgendaItem, ag.CreateAgendaItemRequest(
+            session_id=session_id, item=ag.AgendaItem(
+                title=title, planned_duration=planned_duration))).item
+        self.call(self.agenda.ActivateAgendaItem, ag.ActivateAgendaItemRequest(
+            session_id=session_id, agenda_item_id=item.id))
+        return item
+
     def delegates(self, session_id):
         org = self.call(self.reg.CreateOrganization, reg.CreateOrganizationRequest(
-            organization=reg.Organization(name="Qozon oʻzbek madaniyat markazi",
-                                          country_code="RU", city="Qozon"))).organization.id
+            organization=reg.Organization(name=ORG, country_code="RU",
+                                          city="Qozon"))).organization.id
         people = []
         for i, name in enumerate(["Dilnoza Karimova", "Aziz Rahimov", "Malika Yusupova"]):
             p = self.call(self.reg.CreateParticipant, reg.CreateParticipantRequest(
                 participant=reg.Participant(display_name=name, organization_id=org,
                                             email=f"console{i}@example.org"))).participant
-            self.call(self.reg.Register, reg.RegisterRequest(
-                session_id=session_id, participant_id=p.id))
-            token = self.call(self.reg.IssueJoinToken, reg.IssueJoinTokenRequest(
-                session_id=session_id, participant_id=p.id)).token
-            people.append((p.id, token))
+            people.append((p.id, self.join(session_id, p.id)))
         return people
+
+    def join(self, session_id, participant_id, role=None):
+        """Registers the participant; returns their join token."""
+        self.call(self.reg.Register, reg.RegisterRequest(
+            session_id=session_id, participant_id=participant_id,
+            role=role or reg.SESSION_ROLE_PARTICIPANT))
+        return self.call(self.reg.IssueJoinToken, reg.IssueJoinTokenRequest(
+            session_id=session_id, participant_id=participant_id)).token
+
+    def moderator_token(self, session_id):
+        """A join token with the moderator role in the session (no organization)."""
+        p = self.call(self.reg.CreateParticipant, reg.CreateParticipantRequest(
+            participant=reg.Participant(display_name="Moderator Aziza",
+                                        email="moderator@example.org"))).participant
+        return self.join(session_id, p.id, reg.SESSION_ROLE_MODERATOR)
 
     def submit(self, session_id, participant_id, text):
         return self.call(self.questions.SubmitQuestion, q.SubmitQuestionRequest(
@@ -230,7 +260,7 @@ class ModeratorConsoleTest(unittest.TestCase):
             session_id=session_id, question_id=question_id,
             participant_id=participant_id), md=auth(token))
 
-    def start_console(self, session_id):
+    def start_console(self, session_id, token=None):
         binary = os.environ.get("TOWNHALLCTL") or os.path.normpath(os.path.join(
             os.path.dirname(os.path.abspath(__file__)), "..", "..", "build", "clients",
             "cpp", "townhallctl", "townhallctl"))
@@ -238,7 +268,21 @@ class ModeratorConsoleTest(unittest.TestCase):
         self.tmux = Tmux([binary, "moderate", session_id],
                          env=["LANG=C.UTF-8", "TERM=tmux-256color",
                               f"TOWNHALL_ADDRESS={FIXTURE.address}",
-                              f"TOWNHALL_TOKEN={self.token}"])
+                              f"TOWNHALL_TOKEN={token or self.token}"])
+
+    def wait_for_console(self):
+        """Waits until both streams are live and the footer is drawn."""
+        return self.wait_for("both streams live", lambda l: (
+            "questions: live" in l[0] and "agenda: live" in l[0]
+            and "a approve" in l[-1]))
+
+    def quit_console(self):
+        """Quits with q; asserts the exit status 0."""
+        self.tmux.send("q")
+        deadline = time.monotonic() + TIMEOUT
+        while time.monotonic() < deadline and self.tmux.exit_status() is None:
+            time.sleep(0.1)
+        self.assertEqual(self.tmux.exit_status(), 0, self.tmux.stderr())
 
     def restart_server(self):
         """Stops townhalld and starts it again on the same port and Redis."""
@@ -261,14 +305,10 @@ class ModeratorConsoleTest(unittest.TestCase):
 
     def test_moderate_a_live_session(self):
         session_id = self.live_session()
-        topic = self.call(self.agenda.CreateAgendaItem, ag.CreateAgendaItemRequest(
-            session_id=session_id, item=ag.AgendaItem(
-                title="Mehnat migratsiyasi va bandlik",
-                planned_duration=duration_pb2.Duration(seconds=20 * 60)))).item
+        topic = self.active_item(session_id, "Mehnat migratsiyasi va bandlik",
+                                 duration_pb2.Duration(seconds=20 * 60))
         self.call(self.agenda.CreateAgendaItem, ag.CreateAgendaItemRequest(
             session_id=session_id, item=ag.AgendaItem(title="Taʼlim, fan va madaniyat")))
-        self.call(self.agenda.ActivateAgendaItem, ag.ActivateAgendaItemRequest(
-            session_id=session_id, agenda_item_id=topic.id))
         people = self.delegates(session_id)
         dilnoza, aziz, malika = people
         self.call(self.agenda.RaiseHand, ag.RaiseHandRequest(
@@ -366,18 +406,11 @@ class ModeratorConsoleTest(unittest.TestCase):
         self.assertEqual(late.status, q.QUESTION_STATUS_PENDING)
 
         # q quits with status 0.
-        self.tmux.send("q")
-        deadline = time.monotonic() + TIMEOUT
-        while time.monotonic() < deadline and self.tmux.exit_status() is None:
-            time.sleep(0.1)
-        self.assertEqual(self.tmux.exit_status(), 0, self.tmux.stderr())
+        self.quit_console()
 
     def test_says_why_nobody_is_next(self):
         session_id = self.live_session()
-        topic = self.call(self.agenda.CreateAgendaItem, ag.CreateAgendaItemRequest(
-            session_id=session_id, item=ag.AgendaItem(title="Sugʻurta himoyasi"))).item
-        self.call(self.agenda.ActivateAgendaItem, ag.ActivateAgendaItemRequest(
-            session_id=session_id, agenda_item_id=topic.id))
+        topic = self.active_item(session_id, "Sugʻurta himoyasi")
         self.call(self.agenda.SetSpeakersQueueOptions, ag.SetSpeakersQueueOptionsRequest(
             session_id=session_id, agenda_item_id=topic.id,
             options=ag.SpeakersQueueOptions(max_speakers_per_organization=1)))
@@ -390,8 +423,8 @@ class ModeratorConsoleTest(unittest.TestCase):
 
         self.start_console(session_id)
         self.wait_for("one waiting, one held", lambda l: (
-            row_of(l, "1. Dilnoza Karimova") is not None
-            and row_of(l, "held: Aziz Rahimov  organization ") is not None
+            row_of(l, "1. Dilnoza Karimova (Qozon") is not None
+            and row_of(l, "held: Aziz Rahimov (Qozon") is not None
             and row_of(l, "1 waiting, 1 held, 0 spoke") is not None))
 
         self.tmux.send("n")
@@ -400,8 +433,8 @@ class ModeratorConsoleTest(unittest.TestCase):
         # Nobody is callable: the status line and the queue say why.
         self.tmux.send("n")
         lines = self.wait_for("the reason nobody is next", lambda l: row_of(
-            l, "nobody is next; held back: Aziz Rahimov (organization ") is not None
-            and row_of(l, "0 waiting, 1 held, 1 spoke") is not None)
+            l, f"nobody is next; held back: Aziz Rahimov ({ORG}) (organization ")
+            is not None and row_of(l, "0 waiting, 1 held, 1 spoke") is not None)
         self.assertIsNotNone(row_of(lines, "is at its limit of 1 speaker on this item"))
         queue = self.call(self.agenda.GetSpeakersQueue, ag.GetSpeakersQueueRequest(
             session_id=session_id, agenda_item_id=topic.id)).queue
@@ -410,6 +443,131 @@ class ModeratorConsoleTest(unittest.TestCase):
                          [(aziz[0], ag.SPEAKER_STATE_HELD,
                            ag.SPEAKER_HOLD_REASON_ORGANIZATION_LIMIT)])
         self.tmux.send("q")
+
+    def test_counts_are_right_after_a_restart(self):
+        session_id = self.live_session()
+        dilnoza, aziz, malika = self.delegates(session_id)
+        ids = [self.submit(session_id, who[0], text).id for who, text in (
+            (dilnoza, Q_UZ), (aziz, Q_RU), (malika, Q_EN), (malika, Q_LATE))]
+        self.start_console(session_id)
+        self.wait_for("the counts", lambda l: (
+            " 0 answered, 0 rejected, 0 merged, 0 archived" in counts_line(l)))
+        # Two rejected and one merged, from another client.
+        for question_id in ids[:2]:
+            self.call(self.questions.RejectQuestion, q.RejectQuestionRequest(
+                session_id=session_id, question_id=question_id, reason=REASON))
+        self.call(self.questions.MergeQuestions, q.MergeQuestionsRequest(
+            session_id=session_id, target_question_id=ids[2],
+            duplicate_question_ids=[ids[3]]))
+        self.wait_for("the live counts", lambda l: (
+            " 0 answered, 2 rejected, 1 merged, 0 archived" in counts_line(l)))
+        self.quit_console()
+        self.tmux.close()
+
+        # A console started afterwards has seen none of it, the server has.
+        self.start_console(session_id)
+        lines = self.wait_for_console()
+        lines = self.wait_for("the counts after the restart", lambda l: (
+            " 0 answered, 2 rejected, 1 merged, 0 archived" in counts_line(l)))
+        self.assertEqual(section_of(lines, Q_EN), "pending")
+        self.assertIsNone(row_of(lines, Q_RU))
+
+    def test_names_with_a_moderators_join_token(self):
+        session_id = self.live_session()
+        topic = self.active_item(session_id, "Sugʻurta himoyasi")
+        dilnoza, aziz, malika = self.delegates(session_id)
+        for participant_id, token in (aziz, malika):
+            self.call(self.agenda.RaiseHand, ag.RaiseHandRequest(
+                session_id=session_id, agenda_item_id=topic.id,
+                participant_id=participant_id), md=auth(token))
+        self.call(self.agenda.CallNextSpeaker, ag.CallNextSpeakerRequest(
+            session_id=session_id, agenda_item_id=topic.id))
+        self.submit(session_id, dilnoza[0], "Grantlar bormi?")
+        # Anonymous stays anonymous.
+        self.call(self.questions.SubmitQuestion, q.SubmitQuestionRequest(
+            session_id=session_id, participant_id=malika[0], text="Anonim savol",
+            anonymous=True, request_id=secrets.token_hex(8)), md=auth(malika[1]))
+        moderator = self.moderator_token(session_id)
+        # The join token may not read the directory: the names come from
+        # the registrations.
+        with self.assertRaises(Exception) as denied:
+            self.call(self.reg.GetParticipant, reg.GetParticipantRequest(
+                participant_id=dilnoza[0]), md=auth(moderator))
+        self.assertIn("PERMISSION_DENIED", str(denied.exception))
+
+        self.start_console(session_id, token=moderator)
+        lines = self.wait_for("names and organizations", lambda l: (
+            row_of(l, f"Grantlar bormi?  - Dilnoza Karimova ({ORG})") is not None
+            and row_of(l, "Speaking: Aziz Rahimov (Qozon") is not None
+            and row_of(l, "1. Malika Yusupova (Qozon") is not None))
+        self.assertNotIn("Anonim savol  - ", row_of(lines, "Anonim savol"))
+        for participant_id, _ in (dilnoza, aziz, malika):
+            self.assertIsNone(row_of(lines, participant_id))
+
+    def test_edit_then_approve_archive_and_undo_keys(self):
+        session_id = self.live_session()
+        dilnoza, aziz, _ = self.delegates(session_id)
+        first = self.submit(session_id, dilnoza[0], Q_UZ)
+        second = self.submit(session_id, aziz[0], Q_RU)
+        self.start_console(session_id)
+        self.wait_for("the pending questions", lambda l: (
+            section_of(l, Q_UZ) == "pending" and section_of(l, Q_RU) == "pending"
+            and "a approve" in l[-1]))
+
+        # ? lists every key; any key closes the list without acting.
+        self.tmux.send("?")
+        self.wait_for("the key list", lambda l: (
+            row_of(l, "Keys (any key closes this list)") is not None
+            and row_of(l, "undo the session's last moderator action") is not None))
+        self.tmux.send("a")
+        self.wait_for("the list closed", lambda l: row_of(l, "Keys (any key") is None)
+        self.assertEqual(self.question(session_id, first.id).status,
+                         q.QUESTION_STATUS_PENDING)
+
+        # e: the text to edit, then Enter approves it.
+        self.tmux.send("e")
+        self.wait_for("the text to edit",
+                      lambda l: row_of(l, f"Text of {first.id}: {Q_UZ}") is not None)
+        for _ in range(len(" boshlanadi?")):
+            self.tmux.send("BSpace")
+        self.tmux.type_text(" va qayerda boshlanadi?")
+        self.tmux.send("Enter")
+        self.wait_for("the edited question in the open pane",
+                      lambda l: section_of(l, Q_EDITED) == "open")
+        edited = self.question(session_id, first.id)
+        self.assertEqual(edited.status, q.QUESTION_STATUS_APPROVED)
+        self.assertEqual(edited.text, Q_EDITED)
+        self.assertEqual(edited.original_text, Q_UZ)
+
+        # x archives the pending one that is selected now.
+        self.wait_for("the next pending selected",
+                      lambda l: (row_of(l, Q_RU) or "").startswith(">"))
+        self.tmux.send("x")
+        self.wait_for("the archived question gone", lambda l: row_of(l, Q_RU) is None)
+        self.assertEqual(self.question(session_id, second.id).status,
+                         q.QUESTION_STATUS_ARCHIVED)
+
+        # u undoes the archive, then the edit.
+        self.tmux.send("u")
+        self.wait_for("the archive undone", lambda l: (
+            section_of(l, Q_RU) == "pending"
+            and row_of(l, f"done: undo (archive {second.id})") is not None))
+        self.assertEqual(self.question(session_id, second.id).status,
+                         q.QUESTION_STATUS_PENDING)
+        self.tmux.send("u")
+        self.wait_for("the edit undone", lambda l: (
+            section_of(l, Q_UZ) == "pending" and row_of(l, Q_EDITED) is None
+            and row_of(l, f"done: undo (edit_approve {first.id})") is not None))
+        restored = self.question(session_id, first.id)
+        self.assertEqual(restored.status, q.QUESTION_STATUS_PENDING)
+        self.assertEqual(restored.text, Q_UZ)
+        self.assertEqual(restored.original_text, "")
+        log = self.call(self.questions.ListModerationLog, q.ListModerationLogRequest(
+            session_id=session_id)).actions
+        self.assertEqual([(a.action, a.undone) for a in log],
+                         [("edit_approve", True), ("archive", True),
+                          ("undo", False), ("undo", False)])
+        self.quit_console()
 
 
 if __name__ == "__main__":

@@ -60,7 +60,9 @@ absl::Time ToTime(const google::protobuf::Timestamp& timestamp) {
 std::string DescribeCommand(const Command& command) {
   switch (command.kind) {
     case Command::Kind::kApprove:
-      return absl::StrCat("approve ", command.question_id);
+      return absl::StrCat(
+          command.edited_text.empty() ? "approve " : "edit and approve ",
+          command.question_id);
     case Command::Kind::kReject:
       return absl::StrCat("reject ", command.question_id);
     case Command::Kind::kPin:
@@ -72,10 +74,16 @@ std::string DescribeCommand(const Command& command) {
     case Command::Kind::kMerge:
       return absl::StrCat("merge ", absl::StrJoin(command.duplicate_ids, ", "),
                           " into ", command.question_id);
+    case Command::Kind::kArchive:
+      return absl::StrCat("archive ", command.question_id);
+    case Command::Kind::kUndo:
+      return "undo";
     case Command::Kind::kCallNextSpeaker:
       return "call the next speaker";
     case Command::Kind::kFinishSpeaker:
       return "finish the speaker's turn";
+    case Command::Kind::kLowerHand:
+      return absl::StrCat("lower the hand of ", command.participant_id);
   }
   return "command";
 }
@@ -88,6 +96,8 @@ void QueueState::Apply(const v1::WatchQueueResponse& message) {
     questions_.clear();
     for (const v1::Question& question : snapshot.questions()) Upsert(question);
     settings_ = snapshot.settings();
+    has_counts_ = snapshot.has_counts();
+    counts_ = snapshot.counts();
     version_ = snapshot.version();
     has_snapshot_ = true;
     return;
@@ -96,6 +106,10 @@ void QueueState::Apply(const v1::WatchQueueResponse& message) {
   const v1::QueueChange& change = message.change();
   if (has_snapshot_ && change.version() <= version_) return;
   version_ = std::max(version_, change.version());
+  if (change.has_counts()) {
+    has_counts_ = true;
+    counts_ = change.counts();
+  }
   for (const v1::Question& question : change.questions()) Upsert(question);
   for (const v1::VoteCount& count : change.votes()) {
     auto it = questions_.find(count.question_id());
@@ -146,13 +160,6 @@ std::vector<const v1::Question*> QueueState::Open() const {
               return Earlier(*a, *b);
             });
   return rows;
-}
-
-int QueueState::Count(QuestionStatus status) const {
-  int n = 0;
-  for (const auto& [id, question] : questions_)
-    n += question.status() == status;
-  return n;
 }
 
 // --- AgendaState ----------------------------------------------------------
@@ -287,18 +294,26 @@ void ConsoleState::ApplyQueue(const v1::WatchQueueResponse& message) {
 void ConsoleState::ApplyAgenda(const v1::WatchAgendaResponse& message,
                                absl::Time received) {
   agenda_.Apply(message, received);
+  Reconcile();
+}
+
+void ConsoleState::ApplyFetchedQueue(const v1::SpeakersQueue& queue) {
+  agenda_.ApplyFetchedQueue(queue);
+  Reconcile();
 }
 
 void ConsoleState::OnCommandDone(const Command& command,
                                  const absl::Status& status,
-                                 const v1::SpeakersQueue* queue) {
+                                 const v1::SpeakersQueue* queue,
+                                 absl::string_view detail) {
   std::string nobody = queue == nullptr ? "" : NobodyNextReason(*queue);
   if (status.ok() && !nobody.empty()) {
     Tell(nobody, /*error=*/true);
   } else if (status.ok()) {
-    Tell(absl::StrCat("done: ", DescribeCommand(command)));
+    Tell(absl::StrCat("done: ", Describe(command),
+                      detail.empty() ? "" : absl::StrCat(" (", detail, ")")));
   } else {
-    Tell(absl::StrCat(DescribeCommand(command),
+    Tell(absl::StrCat(Describe(command),
                       " failed: ", absl::StatusCodeToString(status.code()),
                       ": ", status.message()),
          /*error=*/true);
@@ -322,7 +337,9 @@ std::string ConsoleState::NobodyNextReason(
 std::vector<std::string> ConsoleState::TakeNamesToFetch() {
   std::vector<std::string> wanted;
   auto want = [&](const std::string& id) {
-    if (!id.empty() && names_asked_.insert(id).second) wanted.push_back(id);
+    if (!id.empty() && !names_.contains(id) && names_asked_.insert(id).second) {
+      wanted.push_back(id);
+    }
   };
   if (const v1::SpeakersQueue* queue = agenda_.active_queue()) {
     for (const v1::Speaker& speaker : queue->speakers()) {
@@ -338,8 +355,11 @@ std::vector<std::string> ConsoleState::TakeNamesToFetch() {
 }
 
 void ConsoleState::SetParticipantName(const std::string& participant_id,
-                                      std::string name) {
-  names_[participant_id] = std::move(name);
+                                      const std::string& name,
+                                      const std::string& organization) {
+  if (name.empty()) return;  // the id says more than nothing
+  names_[participant_id] =
+      organization.empty() ? name : absl::StrCat(name, " (", organization, ")");
 }
 
 const std::string& ConsoleState::ParticipantName(
@@ -349,28 +369,60 @@ const std::string& ConsoleState::ParticipantName(
 }
 
 std::vector<const v1::Question*> ConsoleState::Rows(Pane pane) const {
-  return pane == Pane::kPending ? queue_.Pending() : queue_.Open();
+  switch (pane) {
+    case Pane::kPending:
+      return queue_.Pending();
+    case Pane::kOpen:
+      return queue_.Open();
+    case Pane::kSpeakers:
+      break;
+  }
+  return {};
+}
+
+std::vector<const v1::Speaker*> ConsoleState::RaisedHands() const {
+  std::vector<const v1::Speaker*> rows;
+  const v1::SpeakersQueue* queue = agenda_.active_queue();
+  if (queue == nullptr) return rows;
+  for (const v1::Speaker& speaker : queue->speakers()) {
+    if (speaker.state() == v1::SPEAKER_STATE_WAITING ||
+        speaker.state() == v1::SPEAKER_STATE_HELD) {
+      rows.push_back(&speaker);
+    }
+  }
+  return rows;
+}
+
+std::vector<std::string> ConsoleState::RowIds(Pane pane) const {
+  std::vector<std::string> ids;
+  if (pane == Pane::kSpeakers) {
+    for (const v1::Speaker* speaker : RaisedHands()) {
+      ids.push_back(speaker->participant_id());
+    }
+    return ids;
+  }
+  for (const v1::Question* question : Rows(pane)) ids.push_back(question->id());
+  return ids;
 }
 
 const v1::Question* ConsoleState::Selected() const {
+  if (focus_ == Pane::kSpeakers) return nullptr;
   return queue_.Find(selection(focus_).id);
 }
 
 void ConsoleState::Reconcile() {
-  for (Pane pane : {Pane::kPending, Pane::kOpen}) {
-    std::vector<const v1::Question*> rows = Rows(pane);
+  for (Pane pane : {Pane::kPending, Pane::kOpen, Pane::kSpeakers}) {
+    std::vector<std::string> ids = RowIds(pane);
     Selection& selected = selection(pane);
-    auto it = std::find_if(
-        rows.begin(), rows.end(),
-        [&](const v1::Question* q) { return q->id() == selected.id; });
-    if (it != rows.end()) {
-      selected.index = static_cast<int>(it - rows.begin());
-    } else if (rows.empty()) {
+    auto it = std::find(ids.begin(), ids.end(), selected.id);
+    if (it != ids.end()) {
+      selected.index = static_cast<int>(it - ids.begin());
+    } else if (ids.empty()) {
       selected = {};
     } else {
       selected.index =
-          std::clamp(selected.index, 0, static_cast<int>(rows.size()) - 1);
-      selected.id = rows[selected.index]->id();
+          std::clamp(selected.index, 0, static_cast<int>(ids.size()) - 1);
+      selected.id = ids[selected.index];
     }
   }
   if (!merge_duplicate_.empty()) {
@@ -383,13 +435,21 @@ void ConsoleState::Reconcile() {
 }
 
 void ConsoleState::Move(int delta) {
-  std::vector<const v1::Question*> rows = Rows(focus_);
-  if (rows.empty()) return;
+  std::vector<std::string> ids = RowIds(focus_);
+  if (ids.empty()) return;
   Selection& selected = selection(focus_);
   selected.index = static_cast<int>(
       std::clamp<int64_t>(int64_t{selected.index} + delta, 0,
-                          static_cast<int64_t>(rows.size()) - 1));
-  selected.id = rows[selected.index]->id();
+                          static_cast<int64_t>(ids.size()) - 1));
+  selected.id = ids[selected.index];
+}
+
+std::string ConsoleState::Describe(const Command& command) const {
+  if (command.kind == Command::Kind::kLowerHand) {
+    return absl::StrCat("lower the hand of ",
+                        ParticipantName(command.participant_id));
+  }
+  return DescribeCommand(command);
 }
 
 void ConsoleState::Tell(std::string text, bool error) {
@@ -397,6 +457,12 @@ void ConsoleState::Tell(std::string text, bool error) {
 }
 
 KeyOutcome ConsoleState::HandleKey(const KeyEvent& key) {
+  if (help_visible_) {
+    // Any key closes the key list and does nothing else: a moderator
+    // reading it should not approve something by accident.
+    help_visible_ = false;
+    return {};
+  }
   if (prompt_) return HandlePromptKey(key);
   using Special = KeyEvent::Special;
   constexpr int kPage = 10;
@@ -423,6 +489,13 @@ KeyOutcome ConsoleState::HandleKey(const KeyEvent& key) {
     case Special::kTab:
     case Special::kBackTab:
       focus_ = focus_ == Pane::kPending ? Pane::kOpen : Pane::kPending;
+      question_focus_ = focus_;
+      return {};
+    case Special::kRight:
+      focus_ = Pane::kSpeakers;
+      return {};
+    case Special::kLeft:
+      focus_ = question_focus_;
       return {};
     case Special::kEscape:
       if (!merge_duplicate_.empty()) {
@@ -434,6 +507,7 @@ KeyOutcome ConsoleState::HandleKey(const KeyEvent& key) {
       return {};
     case Special::kEnter:
     case Special::kBackspace:
+    case Special::kDelete:
       return {};
     case Special::kNone:
       break;
@@ -441,6 +515,9 @@ KeyOutcome ConsoleState::HandleKey(const KeyEvent& key) {
   switch (key.ch) {
     case U'q':
       return {.quit = true};
+    case U'?':
+      help_visible_ = true;
+      return {};
     case U'j':
       Move(1);
       return {};
@@ -449,6 +526,8 @@ KeyOutcome ConsoleState::HandleKey(const KeyEvent& key) {
       return {};
     case U'a':
       return QuestionCommand(Command::Kind::kApprove);
+    case U'e':
+      return EditAndApprove();
     case U'r':
       return QuestionCommand(Command::Kind::kReject);
     case U'p': {
@@ -462,53 +541,92 @@ KeyOutcome ConsoleState::HandleKey(const KeyEvent& key) {
       return QuestionCommand(Command::Kind::kMarkAnswered);
     case U'M':
       return Merge();
+    case U'x':
+      return QuestionCommand(Command::Kind::kArchive);
+    case U'u': {
+      Command command{.kind = Command::Kind::kUndo};
+      Tell(absl::StrCat(Describe(command), "..."));
+      return {.command = std::move(command)};
+    }
     case U'n':
       return SpeakerCommand(Command::Kind::kCallNextSpeaker);
     case U'f':
       return SpeakerCommand(Command::Kind::kFinishSpeaker);
+    case U'l':
+      return LowerHand();
     default:
-      Tell("unknown key: the keys are listed at the bottom", true);
+      Tell("unknown key: ? lists the keys", true);
       return {};
   }
 }
 
 KeyOutcome ConsoleState::HandlePromptKey(const KeyEvent& key) {
   using Special = KeyEvent::Special;
+  std::u32string& text = prompt_->text;
+  size_t& cursor = prompt_->cursor;
   switch (key.special) {
     case Special::kEscape:
       prompt_.reset();
       Tell("cancelled");
       return {};
     case Special::kBackspace:
-      if (!prompt_->text.empty()) prompt_->text.pop_back();
+      if (cursor > 0) text.erase(--cursor, 1);
       return {};
-    case Special::kEnter: {
-      std::string reason = ToUtf8(prompt_->text);
-      if (absl::StripAsciiWhitespace(reason).empty()) {
-        Tell("a reason is required (the author sees it); Esc cancels", true);
-        return {};
-      }
-      Command command = std::move(prompt_->command);
-      command.reason = std::move(reason);
-      prompt_.reset();
-      Tell(absl::StrCat(DescribeCommand(command), "..."));
-      return {.command = std::move(command)};
-    }
+    case Special::kDelete:
+      if (cursor < text.size()) text.erase(cursor, 1);
+      return {};
+    case Special::kLeft:
+      if (cursor > 0) --cursor;
+      return {};
+    case Special::kRight:
+      if (cursor < text.size()) ++cursor;
+      return {};
+    case Special::kHome:
+      cursor = 0;
+      return {};
+    case Special::kEnd:
+      cursor = text.size();
+      return {};
+    case Special::kEnter:
+      return SendPrompt();
     case Special::kNone:
       // Control characters are refused by the server; keep them out.
-      if (key.ch >= 0x20 && key.ch != 0x7F) prompt_->text.push_back(key.ch);
+      if (key.ch >= 0x20 && key.ch != 0x7F) text.insert(cursor++, 1, key.ch);
       return {};
     default:
       return {};
   }
 }
 
-KeyOutcome ConsoleState::QuestionCommand(Command::Kind kind) {
+KeyOutcome ConsoleState::SendPrompt() {
+  std::string typed = ToUtf8(prompt_->text);
+  bool blank = absl::StripAsciiWhitespace(typed).empty();
+  Command command = prompt_->command;
+  if (command.kind == Command::Kind::kReject) {
+    if (blank) {
+      Tell("a reason is required (the author sees it); Esc cancels", true);
+      return {};
+    }
+    command.reason = std::move(typed);
+  } else {
+    if (blank) {
+      Tell("a question needs a text; Esc cancels", true);
+      return {};
+    }
+    // The text as it was: a plain approval, not an edit in the log.
+    if (typed != prompt_->original) command.edited_text = std::move(typed);
+  }
+  prompt_.reset();
+  Tell(absl::StrCat(Describe(command), "..."));
+  return {.command = std::move(command)};
+}
+
+const v1::Question* ConsoleState::Allowed(Command::Kind kind) {
   const v1::Question* selected = Selected();
   Command command{.kind = kind};
   if (selected == nullptr) {
     Tell("no question selected", true);
-    return {};
+    return nullptr;
   }
   command.question_id = selected->id();
   QuestionStatus status = selected->status();
@@ -537,15 +655,28 @@ KeyOutcome ConsoleState::QuestionCommand(Command::Kind kind) {
                 status == v1::QUESTION_STATUS_PINNED;
       needs = "an approved or pinned question";
       break;
+    case Command::Kind::kArchive:
+      allowed = status != v1::QUESTION_STATUS_ARCHIVED &&
+                status != v1::QUESTION_STATUS_MERGED &&
+                status != v1::QUESTION_STATUS_CARRIED;
+      needs = "a question that is not archived, merged or carried";
+      break;
     default:
       break;
   }
   if (!allowed) {
-    Tell(absl::StrCat("cannot ", DescribeCommand(command), ": it is ",
+    Tell(absl::StrCat("cannot ", Describe(command), ": it is ",
                       StatusName(status), ", this needs ", needs),
          true);
-    return {};
+    return nullptr;
   }
+  return selected;
+}
+
+KeyOutcome ConsoleState::QuestionCommand(Command::Kind kind) {
+  const v1::Question* selected = Allowed(kind);
+  if (selected == nullptr) return {};
+  Command command{.kind = kind, .question_id = selected->id()};
   if (kind == Command::Kind::kReject) {
     prompt_ = Prompt{
         .label = absl::StrCat("Reason for rejecting ", selected->id(), ": "),
@@ -553,8 +684,23 @@ KeyOutcome ConsoleState::QuestionCommand(Command::Kind kind) {
     Tell("type the reason the author will see; Enter rejects, Esc cancels");
     return {};
   }
-  Tell(absl::StrCat(DescribeCommand(command), "..."));
+  Tell(absl::StrCat(Describe(command), "..."));
   return {.command = std::move(command)};
+}
+
+KeyOutcome ConsoleState::EditAndApprove() {
+  const v1::Question* selected = Allowed(Command::Kind::kApprove);
+  if (selected == nullptr) return {};
+  std::u32string text = FromUtf8(selected->text());
+  size_t end = text.size();
+  prompt_ = Prompt{.label = absl::StrCat("Text of ", selected->id(), ": "),
+                   .text = std::move(text),
+                   .cursor = end,
+                   .command = {.kind = Command::Kind::kApprove,
+                               .question_id = selected->id()},
+                   .original = selected->text()};
+  Tell("edit the text; Enter approves it, Esc cancels");
+  return {};
 }
 
 KeyOutcome ConsoleState::Merge() {
@@ -584,19 +730,35 @@ KeyOutcome ConsoleState::Merge() {
   Command command{.kind = Command::Kind::kMerge,
                   .question_id = selected->id(),
                   .duplicate_ids = {std::exchange(merge_duplicate_, {})}};
-  Tell(absl::StrCat(DescribeCommand(command), "..."));
+  Tell(absl::StrCat(Describe(command), "..."));
   return {.command = std::move(command)};
 }
 
 KeyOutcome ConsoleState::SpeakerCommand(Command::Kind kind) {
   Command command{.kind = kind, .agenda_item_id = agenda_.active_item_id()};
   if (command.agenda_item_id.empty()) {
-    Tell(absl::StrCat("cannot ", DescribeCommand(command),
+    Tell(absl::StrCat("cannot ", Describe(command),
                       ": no agenda item is active"),
          true);
     return {};
   }
-  Tell(absl::StrCat(DescribeCommand(command), "..."));
+  Tell(absl::StrCat(Describe(command), "..."));
+  return {.command = std::move(command)};
+}
+
+KeyOutcome ConsoleState::LowerHand() {
+  const std::string& participant = selected_speaker_id();
+  if (focus_ != Pane::kSpeakers || participant.empty()) {
+    Tell(
+        "lower a hand: select it in the speakers' queue first (Right, then "
+        "Up/Down)",
+        true);
+    return {};
+  }
+  Command command{.kind = Command::Kind::kLowerHand,
+                  .agenda_item_id = agenda_.active_item_id(),
+                  .participant_id = participant};
+  Tell(absl::StrCat(Describe(command), "..."));
   return {.command = std::move(command)};
 }
 

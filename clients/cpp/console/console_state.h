@@ -19,6 +19,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "townhall/v1/agenda.pb.h"
 #include "townhall/v1/questions.pb.h"
@@ -32,6 +33,8 @@ struct KeyEvent {
     kNone,  // a character: `ch`
     kUp,
     kDown,
+    kLeft,
+    kRight,
     kPageUp,
     kPageDown,
     kHome,
@@ -41,6 +44,7 @@ struct KeyEvent {
     kEnter,
     kEscape,
     kBackspace,
+    kDelete,
   };
   Special special = Special::kNone;
   char32_t ch = 0;
@@ -58,8 +62,11 @@ struct Command {
     kUnpin,
     kMarkAnswered,
     kMerge,
+    kArchive,
+    kUndo,
     kCallNextSpeaker,
     kFinishSpeaker,
+    kLowerHand,
   };
   Kind kind = Kind::kApprove;
   // The question (for kMerge: the survivor).
@@ -68,8 +75,12 @@ struct Command {
   std::vector<std::string> duplicate_ids;
   // kReject.
   std::string reason;
-  // kCallNextSpeaker, kFinishSpeaker: the active item.
+  // kApprove: the text to show instead ("" keeps the author's).
+  std::string edited_text;
+  // kCallNextSpeaker, kFinishSpeaker, kLowerHand: the active item.
   std::string agenda_item_id;
+  // kLowerHand: whose hand.
+  std::string participant_id;
 };
 
 // Returns a short human description ("approve q-12"), for the status line.
@@ -96,7 +107,12 @@ class QueueState {
   // The PINNED question first, then APPROVED ones by votes (ties: the
   // earlier question first), as ListQuestions' ORDER_TOP.
   std::vector<const v1::Question*> Open() const;
-  int Count(v1::QuestionStatus status) const;
+  // The session's questions by status as the server last counted them
+  // (the snapshot leaves some statuses out, so they cannot be counted
+  // here); null when the server sent none.
+  const v1::QueueCounts* counts() const {
+    return has_counts_ ? &counts_ : nullptr;
+  }
 
  private:
   void Upsert(const v1::Question& question);
@@ -104,6 +120,8 @@ class QueueState {
   int64_t version_ = 0;
   bool has_snapshot_ = false;
   v1::QueueSettings settings_;
+  bool has_counts_ = false;
+  v1::QueueCounts counts_;
   absl::flat_hash_map<std::string, v1::Question> questions_;
 };
 
@@ -155,7 +173,9 @@ struct StreamStatus {
   absl::Status error;
 };
 
-enum class Pane { kPending, kOpen };
+// Tab switches between the question panes; Right and Left go to the
+// speakers' queue and back.
+enum class Pane { kPending, kOpen, kSpeakers };
 
 // Something a key did not do, or a server answer, for the status line.
 struct StatusLine {
@@ -169,11 +189,17 @@ struct KeyOutcome {
   bool quit = false;
 };
 
-// The reject reason being typed.
+// A text being typed: a reject reason, or a question's text to approve.
 struct Prompt {
   std::string label;
   std::u32string text;
-  Command command;  // sent with `text` as its reason on Enter
+  // Where typing goes: an index into `text`.
+  size_t cursor = 0;
+  // Sent on Enter with `text` as its reason (kReject) or edited text
+  // (kApprove).
+  Command command;
+  // kApprove: the question's text when the prompt opened.
+  std::string original;
 };
 
 class ConsoleState {
@@ -191,18 +217,26 @@ class ConsoleState {
   }
   // Reports a command's outcome in the status line. `queue`: the speakers'
   // queue a CallNextSpeaker answered when it called nobody (then the line
-  // says why: NobodyNextReason).
+  // says why: NobodyNextReason). `detail`: what the server did, when the
+  // command does not say (an undo: which action it undid).
   void OnCommandDone(const Command& command, const absl::Status& status,
-                     const v1::SpeakersQueue* queue = nullptr);
+                     const v1::SpeakersQueue* queue = nullptr,
+                     absl::string_view detail = "");
   // Why calling the next speaker of `queue` finds nobody: "" when someone
   // is waiting to be called; else the hands held back (with their reasons)
   // or that no hand is raised.
   std::string NobodyNextReason(const v1::SpeakersQueue& queue) const;
+  // Applies a speakers' queue read with GetSpeakersQueue
+  // (AgendaState::ApplyFetchedQueue).
+  void ApplyFetchedQueue(const v1::SpeakersQueue& queue);
   // Returns, once each, the participants on screen (speakers, authors)
-  // whose names the console has not asked for yet.
+  // whose names are neither known nor asked for yet.
   std::vector<std::string> TakeNamesToFetch();
-  void SetParticipantName(const std::string& participant_id, std::string name);
-  // The participant's display name when known, else the id.
+  // `organization`: the name of whom they represent ("" for none).
+  void SetParticipantName(const std::string& participant_id,
+                          const std::string& name,
+                          const std::string& organization = "");
+  // "Name (Organization)", "Name" without one, the id while unknown.
   const std::string& ParticipantName(const std::string& participant_id) const;
 
   // Handles one key: moves the selection, switches panes, edits the prompt,
@@ -216,12 +250,21 @@ class ConsoleState {
   const StreamStatus& queue_stream() const { return queue_stream_; }
   const StreamStatus& agenda_stream() const { return agenda_stream_; }
   Pane focus() const { return focus_; }
-  // The rows of a pane, in display order.
+  // The rows of a question pane, in display order (none for kSpeakers).
   std::vector<const v1::Question*> Rows(Pane pane) const;
-  // The selected row's index in Rows(pane) (0 when the pane is empty).
+  // The rows of the speakers' pane: the raised hands of the active item
+  // (waiting, then held back), in queue order.
+  std::vector<const v1::Speaker*> RaisedHands() const;
+  // The selected row's index in its pane (0 when the pane is empty).
   int selected_index(Pane pane) const { return selection(pane).index; }
   // The selected question of the focused pane, or null.
   const v1::Question* Selected() const;
+  // The participant whose raised hand is selected ("" when none).
+  const std::string& selected_speaker_id() const {
+    return selection(Pane::kSpeakers).id;
+  }
+  // Whether the key list (`?`) covers the screen.
+  bool help_visible() const { return help_visible_; }
   // The question marked as a duplicate with M ("" when none).
   const std::string& merge_duplicate_id() const { return merge_duplicate_; }
   const std::optional<Prompt>& prompt() const { return prompt_; }
@@ -239,14 +282,25 @@ class ConsoleState {
   const Selection& selection(Pane pane) const {
     return selections_[static_cast<int>(pane)];
   }
-  // Keeps each selection on its question when rows move, or on the same
-  // row when its question left the pane; drops a stale merge mark.
+  // The ids of a pane's rows (questions, or participants with a raised
+  // hand), in display order.
+  std::vector<std::string> RowIds(Pane pane) const;
+  // Keeps each selection on its row's id when rows move, or on the same
+  // row when its id left the pane; drops a stale merge mark.
   void Reconcile();
   void Move(int delta);
+  // DescribeCommand, with names for participants.
+  std::string Describe(const Command& command) const;
   KeyOutcome HandlePromptKey(const KeyEvent& key);
+  KeyOutcome SendPrompt();
+  // The selected question when its status allows `kind`; else says why in
+  // the status line and returns null.
+  const v1::Question* Allowed(Command::Kind kind);
   KeyOutcome QuestionCommand(Command::Kind kind);
+  KeyOutcome EditAndApprove();
   KeyOutcome Merge();
   KeyOutcome SpeakerCommand(Command::Kind kind);
+  KeyOutcome LowerHand();
   void Tell(std::string text, bool error = false);
 
   std::string session_id_;
@@ -255,7 +309,10 @@ class ConsoleState {
   StreamStatus queue_stream_;
   StreamStatus agenda_stream_;
   Pane focus_ = Pane::kPending;
-  Selection selections_[2];
+  // Where Left goes back to from the speakers' pane.
+  Pane question_focus_ = Pane::kPending;
+  Selection selections_[3];
+  bool help_visible_ = false;
   std::string merge_duplicate_;
   std::optional<Prompt> prompt_;
   StatusLine status_;

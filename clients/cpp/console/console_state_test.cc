@@ -52,7 +52,34 @@ TEST(QueueStateTest, OrdersPendingOldestFirstAndOpenPinnedThenByVotes) {
   EXPECT_THAT(Ids(queue.Pending()), ElementsAre("p1", "p2"));
   // Ties on votes: the earlier question first.
   EXPECT_THAT(Ids(queue.Open()), ElementsAre("pin", "a2", "a3", "a1"));
-  EXPECT_EQ(queue.Count(v1::QUESTION_STATUS_ANSWERED), 1);
+}
+
+TEST(QueueStateTest, CountsAreTheServers) {
+  QueueState queue;
+  // A snapshot leaves rejected and merged questions out; its counts do not.
+  v1::WatchQueueResponse snapshot =
+      QueueSnapshot(3, {MakeQuestion("q1", kPending)});
+  snapshot.mutable_snapshot()->mutable_counts()->set_rejected(2);
+  snapshot.mutable_snapshot()->mutable_counts()->set_merged(1);
+  queue.Apply(snapshot);
+  ASSERT_NE(queue.counts(), nullptr);
+  EXPECT_EQ(queue.counts()->rejected(), 2);
+  EXPECT_EQ(queue.counts()->merged(), 1);
+
+  v1::WatchQueueResponse rejected =
+      QueueChange(4, "question.rejected",
+                  {MakeQuestion("q1", v1::QUESTION_STATUS_REJECTED)});
+  rejected.mutable_change()->mutable_counts()->set_rejected(3);
+  rejected.mutable_change()->mutable_counts()->set_merged(1);
+  queue.Apply(rejected);
+  EXPECT_EQ(queue.counts()->rejected(), 3);
+  // Votes carry no counts: the last ones stay.
+  queue.Apply(VoteChange(5, {{"q1", 1}}));
+  ASSERT_NE(queue.counts(), nullptr);
+  EXPECT_EQ(queue.counts()->rejected(), 3);
+  // A server that sends none: nothing to show rather than a wrong number.
+  queue.Apply(QueueSnapshot(9, {}));
+  EXPECT_EQ(queue.counts(), nullptr);
 }
 
 TEST(QueueStateTest, SnapshotReplacesEverything) {
@@ -307,14 +334,22 @@ TEST_F(ConsoleStateTest, RejectPromptsForAReason) {
   EXPECT_FALSE(state_.prompt().has_value());
 }
 
-TEST_F(ConsoleStateTest, RejectNeedsAReasonAndEscCancels) {
-  Press(state_, U'r');
-  Press(state_, U' ');
-  EXPECT_FALSE(Press(state_, Special::kEnter).command.has_value());
-  EXPECT_TRUE(state_.prompt().has_value());
-  EXPECT_TRUE(state_.status().error);
-  Press(state_, Special::kEscape);
-  EXPECT_FALSE(state_.prompt().has_value());
+TEST_F(ConsoleStateTest, PromptsRefuseABlankTextAndEscCancels) {
+  // r: the reason; e: the question's text.
+  for (char32_t key : {U'r', U'e'}) {
+    Press(state_, key);
+    ASSERT_TRUE(state_.prompt().has_value());
+    Press(state_, Special::kHome);
+    for (int i = 0; i < 100 && !state_.prompt()->text.empty(); ++i) {
+      Press(state_, Special::kDelete);
+    }
+    Press(state_, U' ');
+    EXPECT_FALSE(Press(state_, Special::kEnter).command.has_value());
+    EXPECT_TRUE(state_.prompt().has_value());
+    EXPECT_TRUE(state_.status().error);
+    Press(state_, Special::kEscape);
+    EXPECT_FALSE(state_.prompt().has_value());
+  }
   EXPECT_TRUE(Press(state_, U'q').quit);
 }
 
@@ -414,8 +449,136 @@ TEST_F(ConsoleStateTest, AsksOnceForTheNamesOnScreen) {
               ::testing::UnorderedElementsAre("speaker-1", "author-1"));
   EXPECT_TRUE(state_.TakeNamesToFetch().empty());
   EXPECT_EQ(state_.ParticipantName("speaker-1"), "speaker-1");
+  state_.SetParticipantName("speaker-1", "Dilnoza Karimova",
+                            "Qozon oʻzbek madaniyat markazi");
+  EXPECT_EQ(state_.ParticipantName("speaker-1"),
+            "Dilnoza Karimova (Qozon oʻzbek madaniyat markazi)");
+  state_.SetParticipantName("author-1", "Aziz Rahimov");
+  EXPECT_EQ(state_.ParticipantName("author-1"), "Aziz Rahimov");
+  // No name: the id stays.
+  state_.SetParticipantName("author-2", "");
+  EXPECT_EQ(state_.ParticipantName("author-2"), "author-2");
+}
+
+TEST_F(ConsoleStateTest, DoesNotAskForNamesItKnows) {
+  // A listing of the registrations brought names nobody asked for yet.
   state_.SetParticipantName("speaker-1", "Dilnoza Karimova");
-  EXPECT_EQ(state_.ParticipantName("speaker-1"), "Dilnoza Karimova");
+  state_.ApplyAgenda(AgendaSnapshot(
+      1, {MakeItem("i1", v1::AGENDA_ITEM_STATUS_ACTIVE, 0)}, "i1",
+      {MakeSpeaker("speaker-1", v1::SPEAKER_STATE_WAITING),
+       MakeSpeaker("speaker-2", v1::SPEAKER_STATE_WAITING)}));
+  EXPECT_THAT(state_.TakeNamesToFetch(), ElementsAre("speaker-2"));
+}
+
+TEST_F(ConsoleStateTest, EditThenApproveSendsTheEditedText) {
+  EXPECT_FALSE(Press(state_, U'e').command.has_value());
+  ASSERT_TRUE(state_.prompt().has_value());
+  EXPECT_EQ(state_.prompt()->text, U"Question p1");
+  EXPECT_EQ(state_.prompt()->cursor, 11u);
+  // "Question p1" -> "Savol: Question 1?" with the cursor keys.
+  Press(state_, Special::kLeft);
+  Press(state_, Special::kBackspace);  // the 'p'
+  Press(state_, Special::kEnd);
+  Press(state_, U'?');  // text, not the help
+  Press(state_, Special::kHome);
+  for (char32_t c : std::u32string(U"Savol: ")) Press(state_, c);
+  Press(state_, Special::kRight);
+  Press(state_, Special::kDelete);  // the 'u'
+  Press(state_, U'u');
+  EXPECT_FALSE(state_.help_visible());
+  KeyOutcome outcome = Press(state_, Special::kEnter);
+  ASSERT_TRUE(outcome.command.has_value());
+  EXPECT_EQ(outcome.command->kind, Command::Kind::kApprove);
+  EXPECT_EQ(outcome.command->question_id, "p1");
+  EXPECT_EQ(outcome.command->edited_text, "Savol: Question 1?");
+  EXPECT_EQ(DescribeCommand(*outcome.command), "edit and approve p1");
+  EXPECT_FALSE(state_.prompt().has_value());
+}
+
+TEST_F(ConsoleStateTest, EditThenApproveWithTheTextAsItWasIsAPlainApproval) {
+  Press(state_, U'e');
+  KeyOutcome outcome = Press(state_, Special::kEnter);
+  ASSERT_TRUE(outcome.command.has_value());
+  EXPECT_EQ(outcome.command->kind, Command::Kind::kApprove);
+  EXPECT_EQ(outcome.command->edited_text, "");
+}
+
+TEST_F(ConsoleStateTest, EditThenApproveNeedsAPendingQuestion) {
+  Press(state_, Special::kTab);  // a1, approved
+  EXPECT_FALSE(Press(state_, U'e').command.has_value());
+  EXPECT_FALSE(state_.prompt().has_value());
+  EXPECT_THAT(state_.status().text,
+              HasSubstr("it is approved, this needs a pending question"));
+}
+
+TEST_F(ConsoleStateTest, ArchiveAndUndo) {
+  KeyOutcome archive = Press(state_, U'x');
+  ASSERT_TRUE(archive.command.has_value());
+  EXPECT_EQ(DescribeCommand(*archive.command), "archive p1");
+  KeyOutcome undo = Press(state_, U'u');
+  ASSERT_TRUE(undo.command.has_value());
+  EXPECT_EQ(undo.command->kind, Command::Kind::kUndo);
+  // The status line says what the undo undid.
+  state_.OnCommandDone(*undo.command, absl::OkStatus(), nullptr, "archive p1");
+  EXPECT_EQ(state_.status().text, "done: undo (archive p1)");
+  state_.OnCommandDone(
+      *undo.command,
+      absl::FailedPreconditionError("there is no moderator action to undo"));
+  EXPECT_EQ(state_.status().text,
+            "undo failed: FAILED_PRECONDITION: there is no moderator action "
+            "to undo");
+}
+
+TEST_F(ConsoleStateTest, LowersTheSelectedHand) {
+  state_.ApplyAgenda(AgendaSnapshot(
+      1, {MakeItem("i1", v1::AGENDA_ITEM_STATUS_ACTIVE, 0)}, "i1",
+      {MakeSpeaker("s0", v1::SPEAKER_STATE_SPEAKING),
+       MakeSpeaker("s1", v1::SPEAKER_STATE_WAITING), HeldSpeaker("s2"),
+       MakeSpeaker("s3", v1::SPEAKER_STATE_DONE)}));
+  // From a question pane, l says where to go.
+  EXPECT_FALSE(Press(state_, U'l').command.has_value());
+  EXPECT_THAT(state_.status().text, HasSubstr("speakers' queue"));
+  Press(state_, Special::kRight);
+  EXPECT_EQ(state_.focus(), Pane::kSpeakers);
+  EXPECT_EQ(state_.Selected(), nullptr);
+  // The raised hands only: neither the speaker nor who is done.
+  EXPECT_EQ(state_.selected_speaker_id(), "s1");
+  Press(state_, Special::kDown);
+  Press(state_, Special::kDown);
+  EXPECT_EQ(state_.selected_speaker_id(), "s2");
+  state_.SetParticipantName("s2", "Aziz Rahimov", "Qozon markazi");
+  KeyOutcome lower = Press(state_, U'l');
+  ASSERT_TRUE(lower.command.has_value());
+  EXPECT_EQ(lower.command->kind, Command::Kind::kLowerHand);
+  EXPECT_EQ(lower.command->agenda_item_id, "i1");
+  EXPECT_EQ(lower.command->participant_id, "s2");
+  EXPECT_EQ(state_.status().text,
+            "lower the hand of Aziz Rahimov (Qozon markazi)...");
+  // Question keys need a question pane.
+  EXPECT_FALSE(Press(state_, U'a').command.has_value());
+  // The hand is down: the selection moves to the row that is left.
+  state_.ApplyAgenda(
+      SpeakersChange(2, "i1",
+                     {MakeSpeaker("s1", v1::SPEAKER_STATE_WAITING),
+                      MakeSpeaker("s2", v1::SPEAKER_STATE_WITHDRAWN)}));
+  EXPECT_EQ(state_.selected_speaker_id(), "s1");
+  Press(state_, Special::kLeft);
+  EXPECT_EQ(state_.focus(), Pane::kPending);
+  EXPECT_EQ(state_.Selected()->id(), "p1");
+}
+
+TEST_F(ConsoleStateTest, HelpClosesOnAnyKeyWithoutActing) {
+  Press(state_, U'?');
+  EXPECT_TRUE(state_.help_visible());
+  KeyOutcome outcome = Press(state_, U'a');
+  EXPECT_FALSE(outcome.command.has_value());
+  EXPECT_FALSE(state_.help_visible());
+  Press(state_, U'?');
+  EXPECT_FALSE(Press(state_, U'q').quit);
+  EXPECT_FALSE(state_.help_visible());
+  // Unknown keys point at it.
+  Press(state_, U'Z');
+  EXPECT_THAT(state_.status().text, HasSubstr("? lists the keys"));
 }
 
 TEST(ConsoleStateEmptyTest, KeysOnAnEmptyQueueDoNothing) {

@@ -8,7 +8,9 @@ namespace {
 constexpr char32_t kEllipsis = U'…';
 constexpr char32_t kReplacement = 0xFFFD;
 
-std::u32string Decode(absl::string_view text) {
+}  // namespace
+
+std::u32string FromUtf8(absl::string_view text) {
   std::u32string out;
   const auto* p = reinterpret_cast<const utf8proc_uint8_t*>(text.data());
   auto remaining = static_cast<utf8proc_ssize_t>(text.size());
@@ -28,6 +30,8 @@ std::u32string Decode(absl::string_view text) {
   return out;
 }
 
+namespace {
+
 bool IsControl(char32_t c) { return c < 0x20 || (c >= 0x7F && c < 0xA0); }
 
 int Width(char32_t c) {
@@ -44,11 +48,13 @@ int DisplayWidth(const std::u32string& text) {
   return width;
 }
 
-int DisplayWidth(absl::string_view text) { return DisplayWidth(Decode(text)); }
+int DisplayWidth(absl::string_view text) {
+  return DisplayWidth(FromUtf8(text));
+}
 
 std::u32string FitColumns(absl::string_view text, int columns) {
   if (columns <= 0) return {};
-  std::u32string decoded = Decode(text);
+  std::u32string decoded = FromUtf8(text);
   for (char32_t& c : decoded) {
     if (IsControl(c)) c = U' ';
   }

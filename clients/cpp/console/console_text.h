@@ -25,6 +25,10 @@ std::u32string FitColumns(absl::string_view text, int columns);
 // Encodes code points as UTF-8 (for what the moderator types).
 std::string ToUtf8(const std::u32string& text);
 
+// Decodes UTF-8 into code points (a question's text to edit); invalid
+// bytes become U+FFFD.
+std::u32string FromUtf8(absl::string_view text);
+
 // Returns the columns of already decoded code points.
 int DisplayWidth(const std::u32string& text);
 

@@ -9,12 +9,52 @@
 namespace townhall::console {
 namespace {
 
-constexpr absl::string_view kKeys =
-    " a approve  r reject  p pin/unpin  m answered  M merge (duplicate, then "
-    "target)  n next speaker  f finish speaker  Up/Down select  Tab pane  "
-    "q quit";
-constexpr absl::string_view kPromptKeys =
-    " Enter reject with this reason  Esc cancel  Backspace delete";
+// Every key: the help (`?`) lists them all, the footer those with a
+// short name.
+struct KeyHelp {
+  absl::string_view keys;
+  absl::string_view footer;  // "" for none
+  absl::string_view what;
+};
+constexpr KeyHelp kKeyHelp[] = {
+    {"a", "approve", "approve the selected pending question"},
+    {"e", "edit+approve", "edit a pending question's text, Enter approves it"},
+    {"r", "reject", "reject, with a reason the author sees"},
+    {"p", "pin", "pin an approved question; on the pinned one: unpin"},
+    {"m", "answered", "mark answered"},
+    {"M", "merge", "merge: on the duplicate, then on the question to keep"},
+    {"x", "archive", "archive the selected question"},
+    {"u", "undo", "undo the session's last moderator action"},
+    {"n", "next speaker", "call the next speaker by the queue's rules"},
+    {"f", "finish", "finish the speaker's turn"},
+    {"l", "lower hand", "lower the selected raised hand"},
+    {"Up/Down j/k", "", "select a row"},
+    {"PgUp/PgDn", "", "ten rows up or down"},
+    {"Home/End", "", "first or last row"},
+    {"Tab", "pane", "pending or open questions"},
+    {"Right/Left", "", "to the speakers' queue and back"},
+    {"Esc", "", "cancel a prompt or a merge"},
+    {"?", "help", "this list"},
+    {"q", "quit", "quit"},
+};
+
+std::string FooterKeys() {
+  std::string out;
+  for (const KeyHelp& key : kKeyHelp) {
+    if (!key.footer.empty()) {
+      absl::StrAppend(&out, " ", key.keys, " ", key.footer, " ");
+    }
+  }
+  return out;
+}
+
+std::string PromptKeys(const Prompt& prompt) {
+  return absl::StrCat(" Enter ",
+                      prompt.command.kind == Command::Kind::kReject
+                          ? "reject with this reason"
+                          : "approve with this text",
+                      "  Esc cancel  Left/Right move  Backspace/Delete delete");
+}
 
 // "1:05", "1:02:03".
 std::string Clock(absl::Duration d) {
@@ -115,7 +155,23 @@ void LayoutAgenda(const ConsoleState& state, int top, int height, int left,
     if (row < bottom) canvas.Put(row++, left, text, width, style);
   };
   const AgendaState& agenda = state.agenda();
-  put(" Speakers' queue", Style::kHeader);
+  bool focused = state.focus() == Pane::kSpeakers;
+  if (row < bottom) {
+    canvas.Put(row++, left, " Speakers' queue", width,
+               focused ? Style::kFocusedHeader : Style::kHeader,
+               /*fill=*/focused);
+  }
+  // A raised hand's row: selectable (to lower it) when the pane has focus.
+  auto put_hand = [&](const v1::Speaker& speaker, absl::string_view text,
+                      Style style) {
+    bool selected =
+        focused && speaker.participant_id() == state.selected_speaker_id();
+    if (row < bottom) {
+      canvas.Put(row++, left, absl::StrCat(selected ? " > " : "   ", text),
+                 width, selected ? Style::kSelected : style,
+                 /*fill=*/selected);
+    }
+  };
   const v1::SpeakersQueue* queue = agenda.active_queue();
   if (agenda.active_item() == nullptr) {
     put("   (no active agenda item)", Style::kDim);
@@ -137,21 +193,27 @@ void LayoutAgenda(const ConsoleState& state, int top, int height, int left,
           if (limit > absl::ZeroDuration()) {
             absl::StrAppend(&time, " of ", Clock(limit));
           }
-          put(absl::StrCat("   Speaking: ", who, "  ", time),
-              limit > absl::ZeroDuration() && spoken > limit ? Style::kError
-                                                             : Style::kPinned);
+          Style style = limit > absl::ZeroDuration() && spoken > limit
+                            ? Style::kError
+                            : Style::kPinned;
+          // The time on a row of its own: a long name and organization
+          // must not cut it off.
+          put(absl::StrCat("   Speaking: ", who), style);
+          put(absl::StrCat("     ", time), style);
           break;
         }
         case v1::SPEAKER_STATE_WAITING:
           ++waiting;
-          put(absl::StrCat("   ", waiting, ". ", who,
-                           speaker.first_time() ? "  first time" : ""),
-              Style::kNormal);
+          put_hand(speaker,
+                   absl::StrCat(waiting, ". ", who,
+                                speaker.first_time() ? "  first time" : ""),
+                   Style::kNormal);
           break;
         case v1::SPEAKER_STATE_HELD:
           ++held;
-          put(absl::StrCat("   held: ", who, "  ", speaker.hold_detail()),
-              Style::kDim);
+          put_hand(speaker,
+                   absl::StrCat("held: ", who, "  ", speaker.hold_detail()),
+                   Style::kDim);
           break;
         case v1::SPEAKER_STATE_DONE:
           ++done;
@@ -192,6 +254,26 @@ void LayoutAgenda(const ConsoleState& state, int top, int height, int left,
         : item.status() == v1::AGENDA_ITEM_STATUS_PENDING ? Style::kNormal
                                                           : Style::kDim);
   }
+}
+
+// The key list (`?`) in a box over the body.
+void LayoutHelp(int top, int height, int width, Canvas& canvas) {
+  constexpr int kKeyColumns = 13;
+  int box_width = std::min(width - 4, 78);
+  int left = (width - box_width) / 2;
+  int row = top;
+  int bottom = top + height;
+  auto put = [&](absl::string_view text, Style style) {
+    if (row < bottom) {
+      canvas.Put(row++, left, text, box_width, style, /*fill=*/true);
+    }
+  };
+  put(" Keys (any key closes this list)", Style::kTitle);
+  for (const KeyHelp& key : kKeyHelp) {
+    put(absl::StrFormat("  %-*s %s", kKeyColumns, key.keys, key.what),
+        Style::kNormal);
+  }
+  put("", Style::kNormal);
 }
 
 }  // namespace
@@ -270,14 +352,17 @@ Canvas LayoutConsole(const ConsoleState& state, int width, int height,
   canvas.Put(1, 0, now_line, width, Style::kHeader);
 
   const QueueState& queue = state.queue();
-  canvas.Put(
-      2, 0,
-      absl::StrCat(
-          " ", queue.Count(v1::QUESTION_STATUS_ANSWERED), " answered, ",
-          queue.Count(v1::QUESTION_STATUS_REJECTED), " rejected, ",
-          queue.Count(v1::QUESTION_STATUS_MERGED), " merged",
-          queue.settings().submissions_closed() ? " | submissions closed" : ""),
-      width, Style::kDim);
+  std::string counts;
+  if (const v1::QueueCounts* c = queue.counts()) {
+    counts = absl::StrCat(" ", c->answered(), " answered, ", c->rejected(),
+                          " rejected, ", c->merged(), " merged, ",
+                          c->archived(), " archived");
+  }
+  if (queue.settings().submissions_closed()) {
+    absl::StrAppend(&counts, counts.empty() ? " " : " | ",
+                    "submissions closed");
+  }
+  canvas.Put(2, 0, counts, width, Style::kDim);
 
   int body_top = 3;
   int body_height = height - body_top - 2;
@@ -295,22 +380,29 @@ Canvas LayoutConsole(const ConsoleState& state, int width, int height,
                server_now, canvas);
 
   int status_row = height - 2;
-  if (const std::optional<Prompt>& prompt = state.prompt()) {
+  const std::optional<Prompt>& prompt = state.prompt();
+  if (prompt) {
     int used = canvas.Put(status_row, 0, absl::StrCat(" ", prompt->label),
                           width, Style::kHeader);
-    // Keep the end of a long reason in view.
-    std::u32string text = prompt->text;
+    // Keep the cursor in view, with a column to spare for it.
+    const std::u32string& text = prompt->text;
     int room = width - used - 1;
-    while (!text.empty() && DisplayWidth(text) > room) text.erase(0, 1);
-    int typed =
-        canvas.Put(status_row, used, ToUtf8(text), room, Style::kNormal);
-    canvas.set_cursor(status_row, used + typed);
+    size_t first = 0;
+    while (first < prompt->cursor &&
+           DisplayWidth(text.substr(first, prompt->cursor - first)) >= room) {
+      ++first;
+    }
+    canvas.Put(status_row, used, ToUtf8(text.substr(first)), room,
+               Style::kNormal);
+    canvas.set_cursor(status_row, used + DisplayWidth(text.substr(
+                                             first, prompt->cursor - first)));
   } else if (!state.status().text.empty()) {
     canvas.Put(status_row, 0, absl::StrCat(" ", state.status().text), width,
                state.status().error ? Style::kError : Style::kNormal);
   }
-  canvas.Put(height - 1, 0, state.prompt() ? kPromptKeys : kKeys, width,
+  canvas.Put(height - 1, 0, prompt ? PromptKeys(*prompt) : FooterKeys(), width,
              Style::kTitle, /*fill=*/true);
+  if (state.help_visible()) LayoutHelp(body_top, body_height, width, canvas);
   return canvas;
 }
 

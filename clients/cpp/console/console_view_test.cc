@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "clients/cpp/console/console_test_util.h"
+#include "clients/cpp/console/console_text.h"
 
 namespace townhall::console {
 namespace {
@@ -79,7 +80,9 @@ TEST_F(ConsoleViewTest, ShowsStreamsAgendaAndQuestions) {
   EXPECT_THAT(rows[q1], StartsWith(">    5m  Vatandoshlar"));
   EXPECT_THAT(rows[q2], StartsWith("      7  Когда"));
 
-  EXPECT_GE(RowOf(rows, "Speaking: p-alisher  1:01"), 0);
+  int speaking = RowOf(rows, "Speaking: p-alisher");
+  ASSERT_GE(speaking, 0);
+  EXPECT_THAT(rows[speaking + 1], ::testing::EndsWith("|     1:01"));
   EXPECT_GE(RowOf(rows, "1. p-dilnoza"), 0);
   EXPECT_GE(RowOf(rows, "> Mehnat migratsiyasi"), 0);
   EXPECT_THAT(rows[49], HasSubstr("a approve"));
@@ -98,7 +101,7 @@ TEST_F(ConsoleViewTest, SaysWhyNobodyIsNextWhenEveryHandIsHeld) {
   rows = Rows();
   // The queue pane is narrow: the reasons are cut there (the status line
   // has them whole: ConsoleStateTest.CallingNobodySaysWhy).
-  int held = RowOf(rows, "held: Dilnoza Karimova  organization org-p-");
+  int held = RowOf(rows, "   held: Dilnoza Karimova  organization org-p-");
   int why = RowOf(rows, "nobody is next; held back: Dilnoza");
   ASSERT_GE(held, 0);
   EXPECT_GT(why, held);
@@ -106,17 +109,104 @@ TEST_F(ConsoleViewTest, SaysWhyNobodyIsNextWhenEveryHandIsHeld) {
   EXPECT_EQ(RowOf(rows, "(nobody has raised a hand)"), -1);
 }
 
-TEST_F(ConsoleViewTest, ShowsNamesOnceKnown) {
+TEST_F(ConsoleViewTest, ShowsNamesAndOrganizationsOnceKnown) {
   v1::Question authored = MakeQuestion("q9", v1::QUESTION_STATUS_APPROVED, 1,
                                        30, "Savol muallif bilan");
   authored.set_author_participant_id("p-aziz");
-  state_.ApplyQueue(QueueChange(13, "question.approved", {authored}));
+  // The server leaves an anonymous question's author out.
+  v1::Question anonymous =
+      MakeQuestion("q10", v1::QUESTION_STATUS_APPROVED, 1, 31, "Anonim savol");
+  anonymous.set_anonymous(true);
+  state_.ApplyQueue(
+      QueueChange(13, "question.approved", {authored, anonymous}));
   EXPECT_GE(RowOf(Rows(), "Savol muallif bilan  - p-aziz"), 0);
-  state_.SetParticipantName("p-aziz", "Aziz Rahimov");
+  state_.SetParticipantName("p-aziz", "Aziz Rahimov", "Qozon markazi");
   state_.SetParticipantName("p-alisher", "Alisher Navoiy");
   std::vector<std::string> rows = Rows();
-  EXPECT_GE(RowOf(rows, "Savol muallif bilan  - Aziz Rahimov"), 0);
-  EXPECT_GE(RowOf(rows, "Speaking: Alisher Navoiy  1:01"), 0);
+  EXPECT_GE(RowOf(rows, "Savol muallif bilan  - Aziz Rahimov (Qozon markazi)"),
+            0);
+  EXPECT_GE(RowOf(rows, "Anonim savol"), 0);
+  EXPECT_EQ(RowOf(rows, "Anonim savol  - "), -1);
+  EXPECT_GE(RowOf(rows, "Speaking: Alisher Navoiy"), 0);
+}
+
+TEST_F(ConsoleViewTest, ALongNameDoesNotHideTheSpeakingTime) {
+  state_.SetParticipantName("p-alisher", "Alisher Navoiy",
+                            "Sankt-Peterburg oʻzbek madaniyat markazi");
+  std::vector<std::string> rows = Rows();
+  int speaking = RowOf(rows, "Speaking: Alisher Navoiy (Sankt-Peterburg");
+  ASSERT_GE(speaking, 0);
+  EXPECT_THAT(rows[speaking + 1], ::testing::EndsWith("|     1:01"));
+}
+
+TEST_F(ConsoleViewTest, CountsAreTheServers) {
+  // Before the server counted: no numbers rather than wrong ones.
+  EXPECT_EQ(RowOf(Rows(), "rejected"), -1);
+  v1::WatchQueueResponse change =
+      QueueChange(13, "question.rejected",
+                  {MakeQuestion("q1", v1::QUESTION_STATUS_REJECTED, 0, 10)});
+  v1::QueueCounts* counts = change.mutable_change()->mutable_counts();
+  counts->set_answered(4);
+  counts->set_rejected(2);
+  counts->set_merged(1);
+  counts->set_archived(3);
+  state_.ApplyQueue(change);
+  EXPECT_EQ(Rows()[2], " 4 answered, 2 rejected, 1 merged, 3 archived");
+}
+
+TEST_F(ConsoleViewTest, HelpListsTheKeys) {
+  std::vector<std::string> rows = Rows();
+  for (const char* key : {"a approve", "e edit+approve", "x archive", "u undo",
+                          "l lower hand", "? help", "q quit"}) {
+    EXPECT_THAT(rows[49], HasSubstr(key));
+  }
+  state_.HandleKey(KeyEvent::Char(U'?'));
+  rows = Rows();
+  int title = RowOf(rows, "Keys (any key closes this list)");
+  ASSERT_GE(title, 0);
+  for (const char* line :
+       {"a             approve the selected pending question",
+        "e             edit a pending question's text, Enter approves it",
+        "x             archive the selected question",
+        "u             undo the session's last moderator action",
+        "l             lower the selected raised hand",
+        "Right/Left    to the speakers' queue and back",
+        "?             this list"}) {
+    EXPECT_GT(RowOf(rows, line), title) << line;
+  }
+  state_.HandleKey(KeyEvent::Char(U'x'));
+  EXPECT_EQ(RowOf(Rows(), "Keys (any key closes this list)"), -1);
+}
+
+TEST_F(ConsoleViewTest, MarksTheSelectedHandWhenTheQueueHasFocus) {
+  EXPECT_EQ(RowOf(Rows(), "> 1. p-dilnoza"), -1);
+  state_.HandleKey(KeyEvent::Of(KeyEvent::Special::kRight));
+  std::vector<std::string> rows = Rows();
+  EXPECT_GE(RowOf(rows, "> 1. p-dilnoza"), 0);
+  // No question row is marked meanwhile.
+  EXPECT_THAT(rows[RowOf(rows, "Vatandoshlar")], StartsWith(" "));
+}
+
+TEST_F(ConsoleViewTest, EditPromptKeepsTheCursorInView) {
+  state_.HandleKey(KeyEvent::Char(U'e'));
+  Canvas canvas = LayoutConsole(state_, 160, 50, kNow);
+  std::vector<std::string> rows = canvas.PlainRows();
+  const std::string label = " Text of q1: ";
+  EXPECT_EQ(rows[48], label + "Vatandoshlar uchun sugʻurta qachon boshlanadi?");
+  EXPECT_THAT(rows[49], HasSubstr("Enter approve with this text"));
+  ASSERT_TRUE(canvas.cursor().has_value());
+  EXPECT_EQ(canvas.cursor()->second,
+            DisplayWidth(label) +
+                DisplayWidth("Vatandoshlar uchun sugʻurta qachon boshlanadi?"));
+  // A text wider than the line: its end, where the cursor is, stays in view.
+  for (int i = 0; i < 200; ++i) state_.HandleKey(KeyEvent::Char(U'z'));
+  canvas = LayoutConsole(state_, 160, 50, kNow);
+  EXPECT_LT(canvas.cursor()->second, 160);
+  EXPECT_THAT(canvas.PlainRows()[48], ::testing::EndsWith("zzz"));
+  state_.HandleKey(KeyEvent::Of(KeyEvent::Special::kHome));
+  canvas = LayoutConsole(state_, 160, 50, kNow);
+  EXPECT_EQ(canvas.cursor()->second, DisplayWidth(label));
+  EXPECT_THAT(canvas.PlainRows()[48], HasSubstr(label + "Vatandoshlar"));
 }
 
 TEST_F(ConsoleViewTest, MarksTheSelectionOfTheFocusedPaneOnly) {

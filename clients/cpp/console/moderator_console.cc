@@ -13,6 +13,9 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "clients/cpp/console/console_state.h"
@@ -80,6 +83,9 @@ class Inbox {
   std::vector<Update> updates_ ABSL_GUARDED_BY(mu_);
 };
 
+// The most ListRegistrations answers at once.
+constexpr int kRegistrationsPage = 500;
+
 absl::Status FromGrpc(const grpc::Status& status) {
   return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
                       status.error_message());
@@ -112,11 +118,12 @@ class CommandRunner {
   void Run(Command command) {
     Enqueue([this, command = std::move(command)] {
       std::optional<v1::SpeakersQueue> nobody_called;
-      absl::Status status = Execute(command, &nobody_called);
-      inbox_.Post([command, status, nobody_called = std::move(nobody_called)](
-                      ConsoleState& state) {
+      std::string detail;
+      absl::Status status = Execute(command, &nobody_called, &detail);
+      inbox_.Post([command, status, nobody_called = std::move(nobody_called),
+                   detail = std::move(detail)](ConsoleState& state) {
         state.OnCommandDone(command, status,
-                            nobody_called ? &*nobody_called : nullptr);
+                            nobody_called ? &*nobody_called : nullptr, detail);
       });
     });
   }
@@ -133,26 +140,59 @@ class CommandRunner {
                                  *agenda_, request, &response);
       if (!status.ok()) return;  // the stream brings the next change anyway
       inbox_.Post([queue = response.queue()](ConsoleState& state) {
-        state.agenda().ApplyFetchedQueue(queue);
+        state.ApplyFetchedQueue(queue);
       });
     });
   }
 
-  // Reads a participant's display name into the state.
-  void FetchName(std::string participant_id) {
-    Enqueue([this, participant_id = std::move(participant_id)] {
-      v1::GetParticipantRequest request;
-      request.set_participant_id(participant_id);
-      v1::GetParticipantResponse response;
-      absl::Status status = Call(&v1::RegistrationService::Stub::GetParticipant,
-                                 *registration_, request, &response);
-      // Without a name the console shows the id.
-      if (!status.ok() || response.participant().display_name().empty()) return;
-      inbox_.Post(
-          [participant_id,
-           name = response.participant().display_name()](ConsoleState& state) {
-            state.SetParticipantName(participant_id, name);
-          });
+  // Reads the names and organizations of `participants` into the state,
+  // with those of everyone registered for the session (the moderator will
+  // see them next): registrations carry them, and a moderator's join token
+  // may list them. GetParticipant (organizers only) names the ones not
+  // registered; without a name the console shows the id.
+  void FetchNames(std::vector<std::string> participants) {
+    Enqueue([this, participants = std::move(participants)] {
+      absl::flat_hash_set<std::string> missing(participants.begin(),
+                                               participants.end());
+      v1::ListRegistrationsRequest request;
+      request.set_session_id(session_id_);
+      request.set_page_size(kRegistrationsPage);
+      do {
+        v1::ListRegistrationsResponse response;
+        if (!Call(&v1::RegistrationService::Stub::ListRegistrations,
+                  *registration_, request, &response)
+                 .ok()) {
+          break;
+        }
+        for (const v1::Registration& r : response.registrations()) {
+          missing.erase(r.participant_id());
+        }
+        inbox_.Post(
+            [registrations = std::move(*response.mutable_registrations())](
+                ConsoleState& state) {
+              for (const v1::Registration& r : registrations) {
+                state.SetParticipantName(r.participant_id(),
+                                         r.participant_display_name(),
+                                         r.organization_name());
+              }
+            });
+        request.set_page_token(response.next_page_token());
+      } while (!request.page_token().empty());
+      for (const std::string& participant_id : missing) {
+        v1::GetParticipantRequest get;
+        get.set_participant_id(participant_id);
+        v1::GetParticipantResponse response;
+        if (!Call(&v1::RegistrationService::Stub::GetParticipant,
+                  *registration_, get, &response)
+                 .ok()) {
+          continue;
+        }
+        inbox_.Post(
+            [participant_id, name = response.participant().display_name()](
+                ConsoleState& state) {
+              state.SetParticipantName(participant_id, name);
+            });
+      }
     });
   }
 
@@ -209,38 +249,40 @@ class CommandRunner {
     return Call(method, *questions_, request, &response);
   }
 
+  // CallQuestions on the command's question.
+  template <typename Request, typename Response>
+  absl::Status CallOnQuestion(grpc::Status (v1::QuestionService::Stub::*method)(
+                                  grpc::ClientContext*, const Request&,
+                                  Response*),
+                              const Command& command, Request request = {}) {
+    request.set_question_id(command.question_id);
+    return CallQuestions(method, std::move(request));
+  }
+
   // Runs `command`; a CallNextSpeaker that called nobody leaves its queue in
-  // `nobody_called` (the status line says why).
+  // `nobody_called` (the status line says why), an undo what it undid in
+  // `detail`.
   absl::Status Execute(const Command& command,
-                       std::optional<v1::SpeakersQueue>* nobody_called) {
+                       std::optional<v1::SpeakersQueue>* nobody_called,
+                       std::string* detail) {
     using Stub = v1::QuestionService::Stub;
     switch (command.kind) {
       case Command::Kind::kApprove: {
         v1::ApproveQuestionRequest request;
-        request.set_question_id(command.question_id);
-        return CallQuestions(&Stub::ApproveQuestion, request);
+        request.set_edited_text(command.edited_text);
+        return CallOnQuestion(&Stub::ApproveQuestion, command, request);
       }
       case Command::Kind::kReject: {
         v1::RejectQuestionRequest request;
-        request.set_question_id(command.question_id);
         request.set_reason(command.reason);
-        return CallQuestions(&Stub::RejectQuestion, request);
+        return CallOnQuestion(&Stub::RejectQuestion, command, request);
       }
-      case Command::Kind::kPin: {
-        v1::PinQuestionRequest request;
-        request.set_question_id(command.question_id);
-        return CallQuestions(&Stub::PinQuestion, request);
-      }
-      case Command::Kind::kUnpin: {
-        v1::UnpinQuestionRequest request;
-        request.set_question_id(command.question_id);
-        return CallQuestions(&Stub::UnpinQuestion, request);
-      }
-      case Command::Kind::kMarkAnswered: {
-        v1::MarkAnsweredRequest request;
-        request.set_question_id(command.question_id);
-        return CallQuestions(&Stub::MarkAnswered, request);
-      }
+      case Command::Kind::kPin:
+        return CallOnQuestion(&Stub::PinQuestion, command);
+      case Command::Kind::kUnpin:
+        return CallOnQuestion(&Stub::UnpinQuestion, command);
+      case Command::Kind::kMarkAnswered:
+        return CallOnQuestion(&Stub::MarkAnswered, command);
       case Command::Kind::kMerge: {
         v1::MergeQuestionsRequest request;
         request.set_target_question_id(command.question_id);
@@ -248,6 +290,21 @@ class CommandRunner {
           request.add_duplicate_question_ids(id);
         }
         return CallQuestions(&Stub::MergeQuestions, request);
+      }
+      case Command::Kind::kArchive:
+        return CallOnQuestion(&Stub::ArchiveQuestion, command);
+      case Command::Kind::kUndo: {
+        v1::UndoModerationRequest request;
+        request.set_session_id(session_id_);
+        v1::UndoModerationResponse response;
+        absl::Status status =
+            Call(&Stub::UndoModeration, *questions_, request, &response);
+        if (status.ok()) {
+          *detail = absl::StrCat(
+              response.undone().action(), " ",
+              absl::StrJoin(response.undone().question_ids(), ", "));
+        }
+        return status;
       }
       case Command::Kind::kCallNextSpeaker: {
         v1::CallNextSpeakerRequest request;
@@ -267,6 +324,15 @@ class CommandRunner {
         request.set_agenda_item_id(command.agenda_item_id);
         v1::FinishSpeakerResponse response;
         return Call(&v1::AgendaService::Stub::FinishSpeaker, *agenda_, request,
+                    &response);
+      }
+      case Command::Kind::kLowerHand: {
+        v1::LowerHandRequest request;
+        request.set_session_id(session_id_);
+        request.set_agenda_item_id(command.agenda_item_id);
+        request.set_participant_id(command.participant_id);
+        v1::LowerHandResponse response;
+        return Call(&v1::AgendaService::Stub::LowerHand, *agenda_, request,
                     &response);
       }
     }
@@ -384,8 +450,9 @@ int RunModeratorConsole(const ConsoleOptions& options) {
     if (std::optional<std::string> item = state.agenda().TakeQueueToFetch()) {
       lookups.FetchSpeakersQueue(*std::move(item));
     }
-    for (std::string& participant : state.TakeNamesToFetch()) {
-      lookups.FetchName(std::move(participant));
+    if (std::vector<std::string> names = state.TakeNamesToFetch();
+        !names.empty()) {
+      lookups.FetchNames(std::move(names));
     }
     absl::Time now = absl::Now();
     // The item and speaking times tick once a second.

@@ -1,7 +1,8 @@
 // The live moderator console (`townhallctl moderate <session>`): the
 // question queue (pending, approved, pinned) with live vote counts, the
-// speakers' queue and the active agenda item, with keys to approve, reject,
-// pin, mark answered, merge and call the next speaker. It follows
+// speakers' queue and the active agenda item, with keys to approve (also
+// after editing the text), reject, pin, mark answered, merge, archive,
+// undo, call the next speaker and lower a hand (`?` lists them). It follows
 // WatchQueue and WatchAgenda on their own threads, reconnects by itself and
 // resumes after the last version it saw, so no change is lost.
 //

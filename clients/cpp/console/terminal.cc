@@ -97,6 +97,12 @@ std::optional<KeyEvent> Terminal::ReadKey(absl::Duration timeout) {
         return KeyEvent::Of(Special::kUp);
       case KEY_DOWN:
         return KeyEvent::Of(Special::kDown);
+      case KEY_LEFT:
+        return KeyEvent::Of(Special::kLeft);
+      case KEY_RIGHT:
+        return KeyEvent::Of(Special::kRight);
+      case KEY_DC:
+        return KeyEvent::Of(Special::kDelete);
       case KEY_PPAGE:
         return KeyEvent::Of(Special::kPageUp);
       case KEY_NPAGE:

@@ -34,6 +34,8 @@ SharedDelivery MakeDelivery(FeedEntry entry, int64_t first_version,
   } else if (entry.restricted != nullptr) {
     delivery->restricted_response = wrap(*entry.restricted);
   }
+  delivery->owned_response =
+      entry.owned == nullptr ? delivery->full_response : wrap(*entry.owned);
   delivery->entry = std::move(entry);
   return delivery;
 }
@@ -300,9 +302,9 @@ SharedMessage Outbox::Pick(const Delivery& delivery) const {
       entry.scope != view_.scope) {
     return nullptr;
   }
-  if (view_.privileged ||
-      (!view_.participant_id.empty() && entry.owner == view_.participant_id)) {
-    return delivery.full_response;
+  if (view_.privileged) return delivery.full_response;
+  if (!view_.participant_id.empty() && entry.owner == view_.participant_id) {
+    return delivery.owned_response;
   }
   return delivery.restricted_response;
 }

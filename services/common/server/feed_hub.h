@@ -42,6 +42,8 @@ struct Delivery {
   SharedMessage full_response;
   // Null when entry.restricted is.
   SharedMessage restricted_response;
+  // entry.owned wrapped; full_response when entry.owned is null.
+  SharedMessage owned_response;
 };
 using SharedDelivery = std::shared_ptr<const Delivery>;
 

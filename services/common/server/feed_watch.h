@@ -64,9 +64,11 @@ struct FeedEntry {
   // The change as everyone else sees it (redacted); null when it is not
   // theirs to see (then only `owner` and privileged watchers get it).
   std::shared_ptr<const google::protobuf::Message> restricted;
-  // The participant who gets `full` although not privileged (the proposer
+  // The participant who gets `owned` although not privileged (the proposer
   // of a topic, the author of a question); "" for none.
   std::string owner;
+  // The change as `owner` sees it; null: `full`.
+  std::shared_ptr<const google::protobuf::Message> owned;
   // Non-empty: the change concerns only this sub-scope (an agenda item);
   // watchers that asked for another sub-scope skip it.
   std::string scope;

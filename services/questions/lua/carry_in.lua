@@ -5,6 +5,7 @@
 -- JSON, its voters as JSON ({participant: ms}).
 -- Returns {'OK', n created}.
 local from, to, now = ARGV[1], ARGV[2], ARGV[3]
+keep_counts()
 local created = 0
 for i = 4, #ARGV, 2 do
   local q = cjson.decode(ARGV[i])

@@ -28,6 +28,7 @@ if mode == 'read' then
   return out
 end
 local target, actor, role, now = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+keep_counts()
 local marked, touched = {}, {}
 for i = 6, #ARGV do
   local q = load(ARGV[i])
@@ -37,6 +38,7 @@ for i = 6, #ARGV do
     q.status, q.carried_to, q.updated = CARRIED, target, now
     save_fields(q, MODERATION_FIELDS)
     redis.call('HSET', qkey(q.id), 'carried_to', target)
+    index(q)
     marked[#marked + 1] = q.id
     touched[#touched + 1] = q
   end

@@ -4,6 +4,7 @@
 -- Returns {'OK', target json, duplicate json...} or
 -- {'BAD_STATE', question id, status}.
 local target_id, actor, role, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+keep_counts()
 local mergeable = {PENDING = true, APPROVED = true, PINNED = true}
 local target = must_load(target_id)
 if not mergeable[target.status] then return {'BAD_STATE', target_id, target.status} end
@@ -43,6 +44,7 @@ for _, d in ipairs(dups) do
   if pinned == d.id then redis.call('DEL', P .. 'pinned') end
   d.status, d.merged_into, d.updated = MERGED, target_id, now
   save_fields(d, MODERATION_FIELDS)
+  index(d)
 end
 local from = target.merged_from or ''
 for i = 2, #ids do from = (from == '' and '' or (from .. ' ')) .. ids[i] end

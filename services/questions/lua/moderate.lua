@@ -6,6 +6,8 @@
 -- {'BAD_STATE', status}.
 local action, id, actor, role, now, now_ms, text, match = unpack(ARGV)
 
+keep_counts()
+
 local function set(t) local r = {} for _, v in ipairs(t) do r[v] = true end return r end
 
 local q, bad

@@ -19,9 +19,54 @@ local function must_load(id)
   return q
 end
 
+-- Questions by status (P counts, HASH status -> n) are a status index
+-- too: index and unindex keep them. A session from before P counts has
+-- none: status_counts counts P all instead, and every script that changes
+-- a status first calls keep_counts, which stores that count.
+local COUNTED = {PENDING, APPROVED, PINNED, ANSWERED, REJECTED, ARCHIVED,
+                 MERGED, CARRIED}
+
+-- Status -> n (absent: 0); the second result is whether it was stored.
+local function status_counts()
+  local flat = redis.call('HGETALL', P .. 'counts')
+  local counts = {}
+  for i = 1, #flat, 2 do counts[flat[i]] = tonumber(flat[i + 1]) end
+  if #flat > 0 then return counts, true end
+  for _, id in ipairs(redis.call('ZRANGE', P .. 'all', 0, -1)) do
+    local status = redis.call('HGET', qkey(id), 'status')
+    if status then counts[status] = (counts[status] or 0) + 1 end
+  end
+  return counts, false
+end
+
+-- Stores the counts of a session from before P counts; call it before the
+-- script changes any question.
+local function keep_counts()
+  local counts, stored = status_counts()
+  if stored or next(counts) == nil then return end
+  local flat = {}
+  for status, n in pairs(counts) do
+    flat[#flat + 1] = status
+    flat[#flat + 1] = n
+  end
+  redis.call('HSET', P .. 'counts', unpack(flat))
+end
+
+-- The proto3 JSON of QueueCounts (townhall.v1.QueueCounts).
+local function counts_json()
+  local counts = status_counts()
+  local out = {}
+  for _, status in ipairs(COUNTED) do
+    local n = counts[status] or 0
+    if n ~= 0 then out[string.lower(status)] = n end
+  end
+  return cjson.encode(out)
+end
+
 -- Removes a question from every status index (not all / mine).
 local function unindex(q)
   local id = q.id
+  redis.call('HINCRBY', P .. 'counts', q.status, -1)
   for _, k in ipairs({'top', 'trend', 'new', 'pending', 'answered',
                       'visible'}) do
     redis.call('ZREM', P .. k, id)
@@ -34,10 +79,12 @@ local function unindex(q)
   redis.call('HDEL', P .. 'match', id)
 end
 
--- Adds a question to the indexes of its status; its matching form is in
--- P match only while it may still be a duplicate target.
+-- Adds a question to the indexes of its status (every status is counted);
+-- its matching form is in P match only while it may still be a duplicate
+-- target.
 local function index(q)
   local id, status = q.id, q.status
+  redis.call('HINCRBY', P .. 'counts', status, 1)
   if is_open(status) then
     local top, trend, seq = fmt(top_score(q)), q.trend, q.seq
     redis.call('ZADD', P .. 'top', top, id)
@@ -105,11 +152,12 @@ local function question_json(q, voter)
   return cjson.encode(out)
 end
 
--- Appends a change to the session's feed. `questions`: tables to include.
+-- Appends a change to the session's feed, with the counts after it.
+-- `questions`: tables to include.
 local function feed(kind, entity_id, questions, now)
   local parts = {}
   for i, q in ipairs(questions) do parts[i] = question_json(q) end
-  local data = '{"time":' .. cjson.encode(now)
+  local data = '{"time":' .. cjson.encode(now) .. ',"counts":' .. counts_json()
   if #parts > 0 then
     data = data .. ',"questions":[' .. table.concat(parts, ',') .. ']'
   end

@@ -11,6 +11,7 @@
 --   P top:<item>, trend:<item>, new:<item>   the same per agenda item
 --   P pending                  ZSET   PENDING by seq
 --   P answered                 ZSET   ANSWERED by answer time (unix ms)
+--   P counts                   HASH   status -> questions in it (questions.lua)
 --   P visible                  ZSET   APPROVED, PINNED, ANSWERED by seq
 --   P all                      ZSET   every question by seq
 --   P carried                  ZSET   questions carried in (carry_in) by seq

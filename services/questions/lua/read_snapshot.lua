@@ -2,14 +2,15 @@
 -- The queue as one watcher may see it, with the feed version, atomically.
 -- ARGV: privileged (0/1), viewer participant ('' for none), agenda item
 -- ('' for all).
--- Returns {'OK', version, pinned id, settings json, question json...}:
+-- Returns {'OK', version, pinned id, settings json, counts json ('' when
+-- not privileged), question json...}:
 -- open questions in the top order, then (privileged) PENDING oldest
 -- first, then ANSWERED newest first, then the viewer's own questions in
 -- other statuses.
 local privileged, viewer, item = ARGV[1] == '1', ARGV[2], ARGV[3]
 local version = redis.call('GET', FEED_VERSION) or '0'
 local out = {'OK', version, redis.call('GET', P .. 'pinned') or '',
-             settings_json(settings())}
+             settings_json(settings()), privileged and counts_json() or ''}
 local seen = {}
 local function add(id, check_item)
   if seen[id] then return end

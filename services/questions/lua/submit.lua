@@ -30,6 +30,7 @@ if limited == '1' then
   local wait = take_token('s', author, s.spm, tonumber(now_ms))
   if wait > 0 then return {'RATE_LIMITED', tostring(wait), tostring(s.spm)} end
 end
+keep_counts()
 local seq = redis.call('INCR', P .. 'seq')
 local q = {id = id, session = session, text = text, match = match,
            author = author, org = org, anon = anon, lang = lang, item = item,

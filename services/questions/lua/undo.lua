@@ -17,6 +17,7 @@ if idem ~= '' then
     return out
   end
 end
+keep_counts()
 local raw = redis.call('RPOP', P .. 'undo')
 if not raw then th_fail('FAILED_PRECONDITION', 'there is no moderator action to undo') end
 local record = cjson.decode(raw)

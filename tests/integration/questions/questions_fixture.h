@@ -267,6 +267,18 @@ class QuestionsTest : public ::testing::Test {
     return out;
   }
 
+  // The counts of a fresh WatchQueue snapshot for `token` (the session's
+  // by default) as text ("pending: 1 rejected: 2"; statuses at 0 left
+  // out), "none" when the snapshot has none.
+  std::string SnapshotCounts(const std::string& token,
+                             const std::string& session_id = "") {
+    absl::StatusOr<v1::QueueSnapshot> snapshot = QueueSnapshotOf(
+        channel(), token, session_id.empty() ? sid() : session_id);
+    EXPECT_TRUE(snapshot.ok()) << snapshot.status();
+    if (!snapshot.ok() || !snapshot->has_counts()) return "none";
+    return snapshot->counts().ShortDebugString();
+  }
+
   std::optional<Tenant> tenant_;
   v1::Session session_;
   std::unique_ptr<QuestionsClient> organizer_;

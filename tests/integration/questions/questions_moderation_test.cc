@@ -590,6 +590,10 @@ TEST_F(QuestionsTest, CarryOverToTheNextOccurrenceKeepsVotes) {
   ASSERT_OK(Organizer().CarryOverQuestions(carry).status());
   ASSERT_OK_AND_ASSIGN(next, Organizer().ListAll(second));
   EXPECT_THAT(next, SizeIs(3));
+  // Counted once on either side; the pinned copy arrives APPROVED.
+  EXPECT_EQ(SnapshotCounts(tenant_->token, first),
+            "answered: 1 rejected: 1 carried: 3");
+  EXPECT_EQ(SnapshotCounts(tenant_->token, second), "pending: 1 approved: 2");
   // Logged.
   ASSERT_OK_AND_ASSIGN(std::vector<v1::ModerationAction> log,
                        Organizer().Log(first));

@@ -12,6 +12,8 @@
 
 #include <algorithm>
 #include <iostream>
+#include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -21,7 +23,10 @@
 #include "absl/strings/match.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "services/common/redis/redis_connection.h"
+#include "services/questions/question_keys.h"
 #include "tests/integration/questions/questions_fixture.h"
+#include "tests/testing/redis_server.h"
 #include "tests/testing/status_matchers.h"
 
 namespace townhall::testing {
@@ -108,6 +113,107 @@ TEST_F(QuestionsTest, WatchSnapshotThenChangesThenResumeWithoutGapOrDuplicate) {
   absl::StatusOr<grpc::Status> ended = wrong.Ended(absl::Seconds(5));
   ASSERT_OK(ended.status());
   EXPECT_EQ(ended->error_code(), grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(QuestionsTest, WatchCountsTheSessionsQuestionsByStatus) {
+  // Under five submissions each: the rate limit is five a minute.
+  std::vector<std::string> q;
+  for (int i = 0; i < 7; ++i) {
+    ASSERT_OK_AND_ASSIGN(
+        v1::SubmitQuestionResponse s,
+        Submit(i < 4 ? author_ : other_, absl::StrCat("Sanoq savoli ", i)));
+    q.push_back(s.question().id());
+  }
+  ASSERT_OK(Organizer().Reject(sid(), q[0], "Takror").status());
+  ASSERT_OK(Organizer().Approve(sid(), q[2]).status());
+  ASSERT_OK(Organizer().Merge(sid(), q[2], {q[3]}).status());
+  ASSERT_OK(Organizer().Archive(sid(), q[4]).status());
+  ASSERT_OK(Organizer().Approve(sid(), q[5]).status());
+  ASSERT_OK(Organizer().Answer(sid(), q[5]).status());
+  ASSERT_OK(As(moderator_).Reject(sid(), q[1], "Mavzu emas").status());
+
+  // A watcher that connects after all that: the snapshot leaves rejected,
+  // merged and archived questions out, its counts do not.
+  const std::string expected =
+      "pending: 1 approved: 1 answered: 1 rejected: 2 archived: 1 merged: 1";
+  EXPECT_EQ(SnapshotCounts(moderator_.token), expected);
+  EXPECT_EQ(SnapshotCounts(tenant_->token), expected);
+  // The whole session's, also on a stream narrowed to an agenda item.
+  QueueWatcher narrowed(channel(), moderator_.token, sid(), 0, "item-none");
+  std::vector<v1::WatchQueueResponse> got = narrowed.WaitFor(1);
+  ASSERT_THAT(got, SizeIs(1));
+  EXPECT_TRUE(got[0].snapshot().questions().empty());
+  EXPECT_EQ(got[0].snapshot().counts().ShortDebugString(), expected);
+  // Participants get none, authors of the questions included.
+  EXPECT_EQ(SnapshotCounts(author_.token), "none");
+  EXPECT_EQ(SnapshotCounts(other_.token), "none");
+
+  // Every change of a question carries the counts after it: undo the last
+  // rejection.
+  QueueWatcher watcher(channel(), moderator_.token, sid());
+  QueueWatcher author(channel(), author_.token, sid());
+  ASSERT_THAT(watcher.WaitFor(1), SizeIs(1));
+  ASSERT_THAT(author.WaitFor(1), SizeIs(1));
+  ASSERT_OK(As(moderator_).Undo(sid()).status());
+  const std::string undone =
+      "pending: 2 approved: 1 answered: 1 rejected: 1 archived: 1 merged: 1";
+  auto restored = [&](QueueWatcher& w) -> std::optional<v1::QueueChange> {
+    for (const auto& m : w.WaitForChange("question.restored", q[1])) {
+      if (m.has_change() && m.change().kind() == "question.restored") {
+        return m.change();
+      }
+    }
+    return std::nullopt;
+  };
+  std::optional<v1::QueueChange> change = restored(watcher);
+  ASSERT_TRUE(change.has_value());
+  EXPECT_EQ(change->counts().ShortDebugString(), undone);
+  EXPECT_EQ(SnapshotCounts(moderator_.token), undone);
+  // The author sees the change of their question, not the counts.
+  change = restored(author);
+  ASSERT_TRUE(change.has_value());
+  EXPECT_FALSE(change->has_counts());
+  // Votes carry none.
+  ASSERT_OK(As(other_).Vote(sid(), q[2], other_.participant_id).status());
+  for (const auto& m : watcher.WaitForChange("question.votes", q[2])) {
+    if (m.has_change() && m.change().kind() == "question.votes") {
+      EXPECT_FALSE(m.change().has_counts());
+    }
+  }
+}
+
+TEST_F(QuestionsTest, SessionsFromBeforeTheCountsAreCountedThenKept) {
+  std::vector<std::string> q;
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_OK_AND_ASSIGN(v1::SubmitQuestionResponse s,
+                         Submit(author_, absl::StrCat("Eski savol ", i)));
+    q.push_back(s.question().id());
+  }
+  ASSERT_OK(Organizer().Reject(sid(), q[0], "Takror").status());
+  ASSERT_OK(Organizer().Approve(sid(), q[1]).status());
+  // What a session written before the counts looks like.
+  RedisConnection redis(testing::SharedRedisOptions());
+  redis.set_deadline(absl::Now() + absl::Seconds(5));
+  const std::string counts_key =
+      questions::QueuePrefix(tenant_->id, sid()) + "counts";
+  ASSERT_OK(redis.Command({"DEL", counts_key}).status());
+
+  // Read: counted from the questions.
+  EXPECT_EQ(SnapshotCounts(moderator_.token),
+            "pending: 1 approved: 1 rejected: 1");
+  // The next change stores that count and goes on from it.
+  ASSERT_OK(Organizer().Reject(sid(), q[2], "Mavzu emas").status());
+  EXPECT_EQ(SnapshotCounts(moderator_.token), "approved: 1 rejected: 2");
+  ASSERT_OK_AND_ASSIGN(RedisReply stored,
+                       redis.Command({"HGETALL", counts_key}));
+  std::map<std::string, std::string> fields;
+  for (size_t i = 0; i + 1 < stored.elements.size(); i += 2) {
+    fields[stored.elements[i].str] = stored.elements[i + 1].str;
+  }
+  EXPECT_THAT(fields, ::testing::UnorderedElementsAre(
+                          ::testing::Pair("PENDING", "0"),
+                          ::testing::Pair("APPROVED", "1"),
+                          ::testing::Pair("REJECTED", "2")));
 }
 
 TEST_F(QuestionsTest, AgendaItemNarrowsListsAndWatches) {

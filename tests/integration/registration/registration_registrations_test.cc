@@ -381,6 +381,44 @@ TEST(RegistrationTest, GetAndListWithFiltersAndPages) {
   EXPECT_TRUE(none.next_page_token().empty());
 }
 
+TEST(RegistrationTest, ReadsNameTheOrganizationAlsoForAModerator) {
+  ASSERT_OK_AND_ASSIGN(Tenant t, NewTenant());
+  ASSERT_OK_AND_ASSIGN(v1::Session s, NewSession(t));
+  std::string org = NewOrganization(t, "Qozon oʻzbek madaniyat markazi");
+  std::string delegate = NewParticipant(t, "Dilnoza Karimova", org);
+  std::string alone = NewParticipant(t, "Ирина Петрова");
+  std::string moderator = NewParticipant(t, "Moderator Aziza");
+  ASSERT_TRUE(Register(t, s.id(), delegate).ok());
+  ASSERT_TRUE(Register(t, s.id(), alone).ok());
+  ASSERT_TRUE(
+      Register(t, s.id(), moderator, WithRole(v1::SESSION_ROLE_MODERATOR))
+          .ok());
+  ASSERT_OK_AND_ASSIGN(v1::IssueJoinTokenResponse token,
+                       IssueJoinToken(t, s.id(), moderator));
+  TownhallClient as_moderator =
+      ServerEnvironment::server().Client(token.token());
+  // The directory is the organizers'; the registrations name whom each
+  // participant represents.
+  v1::GetOrganizationRequest get_org;
+  get_org.set_organization_id(org);
+  EXPECT_THAT(as_moderator.GetOrganization(get_org),
+              HasCode(absl::StatusCode::kPermissionDenied));
+  v1::ListRegistrationsRequest list;
+  list.set_session_id(s.id());
+  ASSERT_OK_AND_ASSIGN(v1::ListRegistrationsResponse listed,
+                       as_moderator.ListRegistrations(list));
+  std::vector<std::string> rows;
+  for (const v1::Registration& r : listed.registrations()) {
+    rows.push_back(r.participant_display_name() + " / " +
+                   r.organization_name());
+  }
+  EXPECT_THAT(rows,
+              ElementsAre("Dilnoza Karimova / Qozon oʻzbek madaniyat markazi",
+                          "Ирина Петрова / ", "Moderator Aziza / "));
+  ASSERT_OK_AND_ASSIGN(v1::Registration one, Get(t, s.id(), delegate));
+  EXPECT_EQ(one.organization_name(), "Qozon oʻzbek madaniyat markazi");
+}
+
 // ---- Join tokens ------------------------------------------------------------
 
 TEST(RegistrationTest, RegisterForSeriesCoversUpcomingOccurrencesInOrder) {
