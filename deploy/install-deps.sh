@@ -15,6 +15,9 @@ DEBIAN_PACKAGES=(
   # the linker the build prefers (cmake/BuildSpeed.cmake)
   lld
   nghttp2-client curl procps tzdata tmux
+  # metrics: prometheus-cpp (registry, Exposer) for --metrics_listen;
+  # Prometheus itself (and promtool) for the metrics, rules and e2e tests
+  prometheus-cpp-dev prometheus
   # tests/run.sh --fuzz: clang with libFuzzer and its sanitizer runtimes
   clang-14 libclang-rt-14-dev libfuzzer-14-dev
 )

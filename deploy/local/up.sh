@@ -22,6 +22,7 @@ STATE=$ROOT/.local
 BUILD_DIR=${BUILD_DIR:-$ROOT/build}
 REDIS_PORT=${TOWNHALL_REDIS_PORT:-6390}
 GRPC_PORT=${TOWNHALL_PORT:-50051}
+METRICS_PORT=${TOWNHALL_METRICS_PORT:-9464}
 
 ./deploy/install-deps.sh
 cmake -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -75,6 +76,7 @@ fi
 nohup "$BUILD_DIR/services/townhalld/townhalld" \
   --flagfile="$ROOT/deploy/local/townhalld.flags" \
   --listen="127.0.0.1:$GRPC_PORT" "$REDIS_FLAG" \
+  --metrics_listen="127.0.0.1:$METRICS_PORT" \
   --auth_key_file="$STATE/auth_keys" \
   --bootstrap_credential_file="$STATE/bootstrap_credential" \
   >>"$STATE/townhalld.log" 2>&1 &
@@ -91,6 +93,7 @@ LIVE=$(cat "$STATE/live_session_id" 2>/dev/null || echo "<live session id>")
 cat <<MSG
 
 townhall is running on 127.0.0.1:$GRPC_PORT ($REDIS_WHERE).
+Prometheus metrics: http://127.0.0.1:$METRICS_PORT/metrics
 Demo tenant: mfa-uz. Logs: $STATE/townhalld.log. Stop: ./deploy/local/down.sh
 
 An organizer token (valid 24 hours) is in .local/organizer_token:

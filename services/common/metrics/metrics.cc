@@ -324,6 +324,12 @@ Metrics::Metrics()
                                   "newest of its feeds at its last check "
                                   "(every second), by service")
                             .Register(*registry_)),
+      streams_limit_(&BuildGauge()
+                          .Name("townhall_streams_limit")
+                          .Help("Most server streams this process admits "
+                                "(--max_streams; 0: no cap)")
+                          .Register(*registry_)
+                          .Add({})),
       redis_(*registry_),
       business_(*registry_) {}
 

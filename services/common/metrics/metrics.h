@@ -232,6 +232,8 @@ class Metrics {
   // The instruments of `service`'s streams and feed hub ("questions").
   LiveInstruments Live(absl::string_view service);
 
+  // --max_streams (0: no cap), for the alert on streams near it.
+  prometheus::Gauge& streams_limit() { return *streams_limit_; }
   RedisMetrics& redis() { return redis_; }
   BusinessMetrics& business() { return business_; }
   ScrapeTimeMetrics& scrape_time() { return *scrape_time_; }
@@ -255,6 +257,7 @@ class Metrics {
   prometheus::Family<prometheus::Counter>& coalesced_;
   prometheus::Family<prometheus::Counter>& resyncs_;
   prometheus::Family<prometheus::Gauge>& hub_lag_versions_;
+  prometheus::Gauge* streams_limit_;
   RedisMetrics redis_;
   BusinessMetrics business_;
   // Keyed by the gRPC path; the views point into the values' strings.

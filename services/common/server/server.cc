@@ -217,6 +217,7 @@ absl::StatusOr<std::unique_ptr<TownhallServer>> TownhallServer::Start(
   }
   if (server->metrics_ != nullptr) {
     AddProcessMetrics(server->metrics_->scrape_time());
+    server->metrics_->streams_limit().Set(opts.streams.max_streams);
     RevocationList* revocations = server->revocations_.get();
     server->revocation_staleness_metric_ =
         server->metrics_->scrape_time().Add(
