@@ -323,13 +323,14 @@ for round in $(seq "$ROUNDS"); do
 done
 
 # ---- the table: medians over rounds; ratios against the same round's Ping
-printf '%s\n' "${RESULTS[@]}" | jq -rs '
-  def median: sort | if length % 2 == 1 then .[length / 2 | floor]
-                     else (.[length / 2 - 1] + .[length / 2]) / 2 end;
+# jq helpers of every table below.
+JQ_DEFS='def median: sort | if length % 2 == 1 then .[length / 2 | floor]
+                            else (.[length / 2 - 1] + .[length / 2]) / 2 end;
+         def per_rpc(x): if .ok > 0 then x * 1e6 / .ok else 0 end;'
+printf '%s\n' "${RESULTS[@]}" | jq -rs "$JQ_DEFS"'
   def r2: (. * 100 | round) / 100;
   def r1: (. * 10 | round) / 10;
   def ms: (. / 10 | round) / 100;
-  def per_rpc(x): if .ok > 0 then x * 1e6 / .ok else 0 end;
   # per round: the Ping baseline (mean of its Ping runs)
   (group_by(.round) | map({key: (.[0].round | tostring),
      value: (map(select(.rpc == "ping")) as $p
@@ -363,11 +364,8 @@ if [[ $METRICS_COMPARE == 1 ]]; then
   echo
   echo "The cost of metrics: each RPC against the townhalld with --metrics_listen over the one without, run after run (on / off; below 1 is slower with metrics):"
   echo
-  printf '%s\n' "${RESULTS[@]}" | jq -rs '
-    def median: sort | if length % 2 == 1 then .[length / 2 | floor]
-                       else (.[length / 2 - 1] + .[length / 2]) / 2 end;
+  printf '%s\n' "${RESULTS[@]}" | jq -rs "$JQ_DEFS"'
     def r3: (. * 1000 | round) / 1000;
-    def per_rpc(x): if .ok > 0 then x * 1e6 / .ok else 0 end;
     "| RPC | throughput on / off (median) | per round | p99 on / off | server CPU µs/RPC off → on |",
     "|---|---:|---:|---:|---:|",
     (group_by(.rpc)[] | . as $runs
@@ -385,9 +383,7 @@ if [[ $REDIS_MODE == cluster ]]; then
   echo
   echo "Each master's share of the commands (INFO commandstats over each measured window, REPLCONF left out; medians over rounds):"
   echo
-  printf '%s\n' "${RESULTS[@]}" | jq -rs '
-    def median: sort | if length % 2 == 1 then .[length / 2 | floor]
-                       else (.[length / 2 - 1] + .[length / 2]) / 2 end;
+  printf '%s\n' "${RESULTS[@]}" | jq -rs "$JQ_DEFS"'
     def pct: (. * 1000 | round) / 10;
     def shares(f): (map(f) | add) as $t | map(if $t > 0 then f / $t | pct else 0 end);
     (.[0].masters | map(":\(.port)")) as $ports

@@ -105,18 +105,23 @@ std::vector<Sample> Parse(const std::string& text) {
   return samples;
 }
 
+// True when `sample` is of `name` and its labels include `labels`.
+bool Matches(const Sample& sample, const std::string& name,
+             const Labels& labels) {
+  if (sample.name != name) return false;
+  for (const auto& [k, v] : labels) {
+    auto it = sample.labels.find(k);
+    if (it == sample.labels.end() || it->second != v) return false;
+  }
+  return true;
+}
+
 // The sum of the samples of `name` whose labels include `labels`.
 double Sum(const std::vector<Sample>& samples, const std::string& name,
            const Labels& labels = {}) {
   double sum = 0;
   for (const Sample& s : samples) {
-    if (s.name != name) continue;
-    bool match = true;
-    for (const auto& [k, v] : labels) {
-      auto it = s.labels.find(k);
-      if (it == s.labels.end() || it->second != v) match = false;
-    }
-    if (match) sum += s.value;
+    if (Matches(s, name, labels)) sum += s.value;
   }
   return sum;
 }
@@ -124,15 +129,16 @@ double Sum(const std::vector<Sample>& samples, const std::string& name,
 bool Has(const std::vector<Sample>& samples, const std::string& name,
          const Labels& labels = {}) {
   for (const Sample& s : samples) {
-    if (s.name != name) continue;
-    bool match = true;
-    for (const auto& [k, v] : labels) {
-      auto it = s.labels.find(k);
-      if (it == s.labels.end() || it->second != v) match = false;
-    }
-    if (match) return true;
+    if (Matches(s, name, labels)) return true;
   }
   return false;
+}
+
+// How much the samples of `name` with `labels` grew from `before` to `after`.
+double Delta(const std::vector<Sample>& before,
+             const std::vector<Sample>& after, const std::string& name,
+             const Labels& labels = {}) {
+  return Sum(after, name, labels) - Sum(before, name, labels);
 }
 
 constexpr char kQuestions[] = "townhall.v1.QuestionService";
@@ -219,35 +225,26 @@ TEST_F(MetricsTest, CallsVotesStreamsAndModerationMoveTheirSeries) {
   watcher.WaitForChange("question.votes", question_id);
 
   std::vector<Sample> after = ScrapeSamples();
-  EXPECT_EQ(Sum(after, "townhall_votes_total", {{"direction", "up"}}) -
-                Sum(before, "townhall_votes_total", {{"direction", "up"}}),
+  EXPECT_EQ(Delta(before, after, "townhall_votes_total", {{"direction", "up"}}),
             1);
-  EXPECT_EQ(Sum(after, "townhall_questions_submitted_total") -
-                Sum(before, "townhall_questions_submitted_total"),
+  EXPECT_EQ(Delta(before, after, "townhall_questions_submitted_total"),
             1);
-  EXPECT_EQ(Sum(after, "townhall_moderator_actions_total",
-                {{"action", "approve"}}) -
-                Sum(before, "townhall_moderator_actions_total",
-                    {{"action", "approve"}}),
+  EXPECT_EQ(Delta(before, after, "townhall_moderator_actions_total",
+                {{"action", "approve"}}),
             1);
-  EXPECT_GE(Sum(after, "townhall_registrations_total",
-                {{"status", "CONFIRMED"}}) -
-                Sum(before, "townhall_registrations_total",
-                    {{"status", "CONFIRMED"}}),
+  EXPECT_GE(Delta(before, after, "townhall_registrations_total",
+                {{"status", "CONFIRMED"}}),
             1);
   Labels vote_ok = kVote;
   vote_ok["code"] = "OK";
   Labels vote_not_found = kVote;
   vote_not_found["code"] = "NOT_FOUND";
-  EXPECT_EQ(Sum(after, "townhall_rpc_calls_total", vote_ok) -
-                Sum(before, "townhall_rpc_calls_total", vote_ok),
+  EXPECT_EQ(Delta(before, after, "townhall_rpc_calls_total", vote_ok),
             1);
-  EXPECT_EQ(Sum(after, "townhall_rpc_calls_total", vote_not_found) -
-                Sum(before, "townhall_rpc_calls_total", vote_not_found),
+  EXPECT_EQ(Delta(before, after, "townhall_rpc_calls_total", vote_not_found),
             1);
   // Both votes are timed; the latency histogram has its buckets.
-  EXPECT_EQ(Sum(after, "townhall_rpc_duration_seconds_count", kVote) -
-                Sum(before, "townhall_rpc_duration_seconds_count", kVote),
+  EXPECT_EQ(Delta(before, after, "townhall_rpc_duration_seconds_count", kVote),
             2);
   Labels inf = kVote;
   inf["le"] = "+Inf";
@@ -256,10 +253,8 @@ TEST_F(MetricsTest, CallsVotesStreamsAndModerationMoveTheirSeries) {
   EXPECT_EQ(Sum(after, "townhall_rpc_in_flight_calls", {{"service", kQuestions}}),
             0);
   // vote.lua ran (batched) on a Redis node named by its address.
-  EXPECT_GE(Sum(after, "townhall_redis_script_duration_seconds_count",
-                {{"script", "vote"}}) -
-                Sum(before, "townhall_redis_script_duration_seconds_count",
-                    {{"script", "vote"}}),
+  EXPECT_GE(Delta(before, after, "townhall_redis_script_duration_seconds_count",
+                {{"script", "vote"}}),
             1);
   EXPECT_GE(Sum(after, "townhall_redis_batch_calls_count",
                 {{"script", "vote"}}),
@@ -274,10 +269,8 @@ TEST_F(MetricsTest, CallsVotesStreamsAndModerationMoveTheirSeries) {
   EXPECT_EQ(Sum(after, "townhall_streams_open",
                 {{"service", "questions"}, {"credential", "participant"}}),
             1);
-  EXPECT_GE(Sum(after, "townhall_stream_messages_sent_total",
-                {{"service", "questions"}}) -
-                Sum(before, "townhall_stream_messages_sent_total",
-                    {{"service", "questions"}}),
+  EXPECT_GE(Delta(before, after, "townhall_stream_messages_sent_total",
+                {{"service", "questions"}}),
             2);  // the snapshot and at least the vote
   EXPECT_TRUE(Has(after, "townhall_feed_hub_lag_seconds",
                   {{"service", "questions"}}));
