@@ -10,6 +10,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <limits>
 #include <fstream>
 #include <map>
 #include <set>
@@ -24,6 +25,7 @@
 #include "absl/time/clock.h"
 #include "tests/integration/questions/questions_client.h"
 #include "tests/testing/redis_server.h"
+#include "tests/testing/status_matchers.h"
 #include "tests/testing/townhalld_process.h"
 
 namespace townhall::testing {
@@ -83,6 +85,8 @@ std::vector<Sample> Parse(const std::string& text) {
     absl::string_view value = line.substr(space + 1);
     if (value == "+Inf") {
       sample.value = std::numeric_limits<double>::infinity();
+    } else if (value == "Nan") {  // prometheus-cpp's empty summaries
+      sample.value = std::numeric_limits<double>::quiet_NaN();
     } else {
       EXPECT_TRUE(absl::SimpleAtod(value, &sample.value)) << line;
     }
