@@ -261,12 +261,28 @@ class PrometheusScrapesTownhallTest(unittest.TestCase):
         with open(RULES) as f:
             rules_text = f.read()
         recorded = set(re.findall(r"^\s*- record:\s*(\S+)", rules_text, re.M))
-        rule_exprs = [m.group(1) for m in re.finditer(
-            r"expr:\s*\|?\s*\n?((?:.*\n)*?)(?=\s*(?:for:|labels:|- record:|- alert:|$))",
-            rules_text)]
+        rule_exprs = []
+        lines = rules_text.split("\n")
+        for i, line in enumerate(lines):
+            m = re.match(r"^(\s*)expr:\s*(.*)$", line)
+            if not m:
+                continue
+            if m.group(2) != "|":
+                rule_exprs.append(m.group(2))
+                continue
+            block = []  # a YAML block: the lines indented deeper than `expr:`
+            for following in lines[i + 1:]:
+                if following.strip() and len(following) - len(following.lstrip()) <= len(m.group(1)):
+                    break
+                block.append(following)
+            rule_exprs.append("\n".join(block))
         self.assertGreater(len(rule_exprs), 10)
-        # Wait until Prometheus has scraped townhalld.
-        self.wait_for("count(townhall_build_info)", lambda v: v >= 1)
+        # Calls first: series such as script latency appear with the first
+        # script run. Then wait until Prometheus has scraped them.
+        session_id, question_id, members = self.live_question(voters=1)
+        self.vote_rounds(session_id, question_id, members, rounds=1)
+        self.wait_for('count(townhall_redis_script_duration_seconds_bucket{script="vote"})',
+                      lambda v: v >= 1)
         scraped = set(PROMETHEUS.api("label/__name__/values"))
         missing = {}
         for expr in exprs + rule_exprs:

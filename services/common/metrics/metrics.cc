@@ -228,6 +228,15 @@ BusinessMetrics::BusinessMetrics(prometheus::Registry& registry)
                     .Register(registry);
   votes_up_ = &votes.Add({{"direction", "up"}});
   votes_withdrawn_ = &votes.Add({{"direction", "withdraw"}});
+  // Every known label value from the start: rates and dashboards need a
+  // series before the first event.
+  for (const char* action : {"approve", "reject", "pin", "unpin", "answer",
+                             "archive", "merge", "undo"}) {
+    moderator_actions_.Add({{"action", action}});
+  }
+  for (const char* status : {"PENDING", "CONFIRMED", "WAITLISTED", "STANDBY"}) {
+    registrations_.Add({{"status", status}});
+  }
 }
 
 void BusinessMetrics::ModeratorAction(absl::string_view action) {

@@ -90,6 +90,9 @@ RedisConnection::RedisConnection(RedisOptions options)
     // Its node connections time and count their own calls.
     router_ =
         std::make_unique<ClusterRouter>(options_.cluster, options_.metrics);
+  } else if (options_.metrics != nullptr) {
+    // The node's series exists before its first reconnect.
+    options_.metrics->Reconnects(options_.address);
   }
 }
 

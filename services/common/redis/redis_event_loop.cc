@@ -372,6 +372,8 @@ RedisEventLoop::Node* RedisEventLoop::Connected(const std::string& address) {
     node.reset(new Node{.loop = this,
                         .address = address,
                         .instruments = RedisInstruments(metrics_, address)});
+    // The node's series exists before its first reconnect.
+    if (metrics_ != nullptr) metrics_->Reconnects(address);
   }
   if (node->context != nullptr) return node.get();
   absl::Time now = absl::Now();
