@@ -102,9 +102,9 @@ constexpr ModerationAction kArchive{
 // pin, the one it unpinned) as the caller sees them.
 absl::StatusOr<std::vector<v1::Question>> Moderate(
     BusinessMetrics* metrics, const ModerationAction& action,
-    const Principal& caller,
-    RedisConnection& redis, const std::string& session_id,
-    const std::string& question_id, const std::string& given_text) {
+    const Principal& caller, RedisConnection& redis,
+    const std::string& session_id, const std::string& question_id,
+    const std::string& given_text) {
   std::string text;
   if (action.text_field != nullptr) {
     text = action.question_text ? TrimQuestionText(given_text) : given_text;
@@ -152,10 +152,10 @@ absl::Status ModerateInto(BusinessMetrics* metrics,
                           const Principal& caller, RedisConnection& redis,
                           const Request& request, const std::string& text,
                           Response* response) {
-  TH_ASSIGN_OR_RETURN(std::vector<v1::Question> questions,
-                      Moderate(metrics, action, caller, redis,
-                               request.session_id(),
-                               request.question_id(), text));
+  TH_ASSIGN_OR_RETURN(
+      std::vector<v1::Question> questions,
+      Moderate(metrics, action, caller, redis, request.session_id(),
+               request.question_id(), text));
   *response->mutable_question() = std::move(questions[0]);
   if constexpr (std::is_same_v<Response, v1::PinQuestionResponse>) {
     if (questions.size() > 1) {
@@ -171,16 +171,16 @@ absl::Status QuestionLogic::ApproveQuestion(
     const Principal& caller, Redis& redis,
     const v1::ApproveQuestionRequest& request,
     v1::ApproveQuestionResponse* response) const {
-  return ModerateInto(metrics_, kApprove, caller, redis, request, request.edited_text(),
-                      response);
+  return ModerateInto(metrics_, kApprove, caller, redis, request,
+                      request.edited_text(), response);
 }
 
 absl::Status QuestionLogic::RejectQuestion(
     const Principal& caller, Redis& redis,
     const v1::RejectQuestionRequest& request,
     v1::RejectQuestionResponse* response) const {
-  return ModerateInto(metrics_, kReject, caller, redis, request, request.reason(),
-                      response);
+  return ModerateInto(metrics_, kReject, caller, redis, request,
+                      request.reason(), response);
 }
 
 absl::Status QuestionLogic::PinQuestion(
@@ -201,8 +201,8 @@ absl::Status QuestionLogic::MarkAnswered(
     const Principal& caller, Redis& redis,
     const v1::MarkAnsweredRequest& request,
     v1::MarkAnsweredResponse* response) const {
-  return ModerateInto(metrics_, kAnswerAction, caller, redis, request, request.answer(),
-                      response);
+  return ModerateInto(metrics_, kAnswerAction, caller, redis, request,
+                      request.answer(), response);
 }
 
 absl::Status QuestionLogic::ArchiveQuestion(

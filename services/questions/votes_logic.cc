@@ -71,22 +71,22 @@ void RunVote(const Principal& caller, RedisEventLoop& loop, absl::Time deadline,
     return;
   }
   VoteScriptCall call = MakeVoteScriptCall(caller, target, up, absl::Now());
-  loop.EvalBatched(vote_lua::kVoteScript, std::move(call.key_prefix),
-                   std::move(call.args), deadline,
-                   [&request, response, up, metrics,
-                    finish = std::move(finish)](
-                       absl::StatusOr<RedisReply> reply) mutable {
-                     absl::StatusOr<VoteResult> result =
-                         DecodeVoteReply(reply, request.question_id());
-                     if (result.ok()) {
-                       response->set_votes(result->votes);
-                       response->set_changed(result->changed);
-                       if (metrics != nullptr && result->changed) {
-                         metrics->Voted(up);
-                       }
-                     }
-                     std::move(finish)(result.status());
-                   });
+  loop.EvalBatched(
+      vote_lua::kVoteScript, std::move(call.key_prefix), std::move(call.args),
+      deadline,
+      [&request, response, up, metrics,
+       finish = std::move(finish)](absl::StatusOr<RedisReply> reply) mutable {
+        absl::StatusOr<VoteResult> result =
+            DecodeVoteReply(reply, request.question_id());
+        if (result.ok()) {
+          response->set_votes(result->votes);
+          response->set_changed(result->changed);
+          if (metrics != nullptr && result->changed) {
+            metrics->Voted(up);
+          }
+        }
+        std::move(finish)(result.status());
+      });
 }
 
 }  // namespace

@@ -10,8 +10,8 @@
 
 #include <cstdio>
 #include <filesystem>
-#include <limits>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <set>
 #include <string>
@@ -221,30 +221,28 @@ TEST_F(MetricsTest, CallsVotesStreamsAndModerationMoveTheirSeries) {
   ASSERT_OK(vote.status());
   EXPECT_TRUE(vote->changed());
   // Failing: an unknown question.
-  EXPECT_EQ(participant.Vote(session_id, "no-such-question",
-                             member->participant_id)
-                .status()
-                .code(),
-            absl::StatusCode::kNotFound);
+  EXPECT_EQ(
+      participant.Vote(session_id, "no-such-question", member->participant_id)
+          .status()
+          .code(),
+      absl::StatusCode::kNotFound);
   watcher.WaitForChange("question.votes", question_id);
 
   std::vector<Sample> after = ScrapeSamples();
   EXPECT_EQ(Delta(before, after, "townhall_votes_total", {{"direction", "up"}}),
             1);
-  EXPECT_EQ(Delta(before, after, "townhall_questions_submitted_total"),
-            1);
+  EXPECT_EQ(Delta(before, after, "townhall_questions_submitted_total"), 1);
   EXPECT_EQ(Delta(before, after, "townhall_moderator_actions_total",
-                {{"action", "approve"}}),
+                  {{"action", "approve"}}),
             1);
   EXPECT_GE(Delta(before, after, "townhall_registrations_total",
-                {{"status", "CONFIRMED"}}),
+                  {{"status", "CONFIRMED"}}),
             1);
   Labels vote_ok = kVote;
   vote_ok["code"] = "OK";
   Labels vote_not_found = kVote;
   vote_not_found["code"] = "NOT_FOUND";
-  EXPECT_EQ(Delta(before, after, "townhall_rpc_calls_total", vote_ok),
-            1);
+  EXPECT_EQ(Delta(before, after, "townhall_rpc_calls_total", vote_ok), 1);
   EXPECT_EQ(Delta(before, after, "townhall_rpc_calls_total", vote_not_found),
             1);
   // Both votes are timed; the latency histogram has its buckets.
@@ -254,15 +252,14 @@ TEST_F(MetricsTest, CallsVotesStreamsAndModerationMoveTheirSeries) {
   inf["le"] = "+Inf";
   EXPECT_EQ(Sum(after, "townhall_rpc_duration_seconds_bucket", inf),
             Sum(after, "townhall_rpc_duration_seconds_count", kVote));
-  EXPECT_EQ(Sum(after, "townhall_rpc_in_flight_calls", {{"service", kQuestions}}),
-            0);
+  EXPECT_EQ(
+      Sum(after, "townhall_rpc_in_flight_calls", {{"service", kQuestions}}), 0);
   // vote.lua ran (batched) on a Redis node named by its address.
   EXPECT_GE(Delta(before, after, "townhall_redis_script_duration_seconds_count",
-                {{"script", "vote"}}),
+                  {{"script", "vote"}}),
             1);
-  EXPECT_GE(Sum(after, "townhall_redis_batch_calls_count",
-                {{"script", "vote"}}),
-            1);
+  EXPECT_GE(
+      Sum(after, "townhall_redis_batch_calls_count", {{"script", "vote"}}), 1);
   for (const Sample& s : after) {
     if (s.name == "townhall_redis_script_duration_seconds_count") {
       EXPECT_TRUE(absl::StrContains(s.labels.at("node"), ":"))
@@ -274,13 +271,13 @@ TEST_F(MetricsTest, CallsVotesStreamsAndModerationMoveTheirSeries) {
                 {{"service", "questions"}, {"credential", "participant"}}),
             1);
   EXPECT_GE(Delta(before, after, "townhall_stream_messages_sent_total",
-                {{"service", "questions"}}),
+                  {{"service", "questions"}}),
             2);  // the snapshot and at least the vote
-  EXPECT_TRUE(Has(after, "townhall_feed_hub_lag_seconds",
-                  {{"service", "questions"}}));
-  EXPECT_LT(Sum(after, "townhall_feed_hub_lag_seconds",
-                {{"service", "questions"}}),
-            5);
+  EXPECT_TRUE(
+      Has(after, "townhall_feed_hub_lag_seconds", {{"service", "questions"}}));
+  EXPECT_LT(
+      Sum(after, "townhall_feed_hub_lag_seconds", {{"service", "questions"}}),
+      5);
 
   watcher.Cancel();
   // The stream's end is counted once the server has seen it.
@@ -340,13 +337,16 @@ TEST_F(MetricsTest, RateLimitRefusalsAreCounted) {
     ASSERT_OK(moderator.Approve(session->id(), made->question().id()).status());
     questions.push_back(made->question().id());
   }
-  const double before = Sum(ScrapeSamples(), "townhall_rate_limited_total", kVote);
-  ASSERT_OK(participant.Vote(session->id(), questions[0], member->participant_id)
-                .status());
-  EXPECT_EQ(participant.Vote(session->id(), questions[1], member->participant_id)
-                .status()
-                .code(),
-            absl::StatusCode::kResourceExhausted);
+  const double before =
+      Sum(ScrapeSamples(), "townhall_rate_limited_total", kVote);
+  ASSERT_OK(
+      participant.Vote(session->id(), questions[0], member->participant_id)
+          .status());
+  EXPECT_EQ(
+      participant.Vote(session->id(), questions[1], member->participant_id)
+          .status()
+          .code(),
+      absl::StatusCode::kResourceExhausted);
   EXPECT_EQ(Sum(ScrapeSamples(), "townhall_rate_limited_total", kVote) - before,
             1);
 }
@@ -364,7 +364,8 @@ TEST_F(MetricsTest, ProcessAndRedisSeriesExist) {
   EXPECT_TRUE(Has(samples, "townhall_redis_pool_queue_length"));
   EXPECT_TRUE(Has(samples, "townhall_redis_pool_wait_seconds_count"));
   EXPECT_TRUE(Has(samples, "townhall_redis_event_loop_queue_depth"));
-  EXPECT_TRUE(Has(samples, "townhall_redis_errors_total", {{"kind", "timeout"}}));
+  EXPECT_TRUE(
+      Has(samples, "townhall_redis_errors_total", {{"kind", "timeout"}}));
   EXPECT_EQ(Sum(samples, "townhall_streams_limit"), 10000);
   // Every method of every hosted service has its series from the start.
   EXPECT_TRUE(Has(samples, "townhall_rpc_calls_total",

@@ -20,8 +20,8 @@ using prometheus::Histogram;
 // RPCs: from a cached read (~0.1 ms) to the 30 s call cap.
 const Histogram::BucketBoundaries& RpcBuckets() {
   static const auto* buckets = new Histogram::BucketBoundaries{
-      0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
-      0.1,    0.25,  0.5,    1,     2.5,  5,     10,   30};
+      0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+      0.25,   0.5,   1,      2.5,   5,    10,    30};
   return *buckets;
 }
 
@@ -53,8 +53,8 @@ RpcMethodMetrics::RpcMethodMetrics(Metrics* metrics, const std::string& service,
   in_flight_ = &metrics->rpc_in_flight_.Add({{"service", service}});
   duration_ = &metrics->rpc_duration_.Add(
       {{"service", service}, {"method", method}}, RpcBuckets());
-  rate_limited_ = &metrics->rate_limited_.Add(
-      {{"service", service}, {"method", method}});
+  rate_limited_ =
+      &metrics->rate_limited_.Add({{"service", service}, {"method", method}});
   // The OK series exists from the start, so that rates and ratios have a
   // denominator before the first call.
   calls_[0] = &metrics->rpc_calls_.Add(
@@ -117,9 +117,10 @@ RedisMetrics::RedisMetrics(prometheus::Registry& registry)
                       .Register(registry)) {
   auto& errors = BuildCounter()
                      .Name("townhall_redis_errors_total")
-                     .Help("Redis calls that failed, by kind: timeout, "
-                           "unavailable (down, loading, connection lost, "
-                           "cluster down), script (a script bug), other")
+                     .Help(
+                         "Redis calls that failed, by kind: timeout, "
+                         "unavailable (down, loading, connection lost, "
+                         "cluster down), script (a script bug), other")
                      .Register(registry);
   for (int i = 0; i < kRedisErrorKinds; ++i) {
     errors_[i] = &errors.Add({{"kind", std::string(kErrorNames[i])}});
@@ -144,8 +145,9 @@ RedisMetrics::RedisMetrics(prometheus::Registry& registry)
   loop_in_flight_ =
       &BuildGauge()
            .Name("townhall_redis_event_loop_in_flight")
-           .Help("Commands the Redis event loop has sent and not had "
-                 "answered")
+           .Help(
+               "Commands the Redis event loop has sent and not had "
+               "answered")
            .Register(registry)
            .Add({});
 }
@@ -223,8 +225,9 @@ BusinessMetrics::BusinessMetrics(prometheus::Registry& registry)
            .Add({});
   auto& votes = BuildCounter()
                     .Name("townhall_votes_total")
-                    .Help("Votes that changed a count, by direction (up, "
-                          "withdraw)")
+                    .Help(
+                        "Votes that changed a count, by direction (up, "
+                        "withdraw)")
                     .Register(registry);
   votes_up_ = &votes.Add({{"direction", "up"}});
   votes_withdrawn_ = &votes.Add({{"direction", "withdraw"}});

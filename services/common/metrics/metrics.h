@@ -22,14 +22,6 @@
 // session, tenant, participant or request id.
 #pragma once
 
-#include <array>
-#include <atomic>
-#include <functional>
-#include <map>
-#include <memory>
-#include <string>
-#include <vector>
-
 #include <google/protobuf/descriptor.h>
 #include <prometheus/collectable.h>
 #include <prometheus/counter.h>
@@ -38,6 +30,14 @@
 #include <prometheus/histogram.h>
 #include <prometheus/metric_type.h>
 #include <prometheus/registry.h>
+
+#include <array>
+#include <atomic>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
@@ -260,9 +260,9 @@ class Metrics {
   prometheus::Gauge* streams_limit_;
   RedisMetrics redis_;
   BusinessMetrics business_;
-  // Keyed by the gRPC path; the views point into the values' strings.
-  absl::flat_hash_map<std::string, std::unique_ptr<RpcMethodMetrics>>
-      methods_;
+  // Keyed by the gRPC path; filled before the server serves, then read
+  // without a lock.
+  absl::flat_hash_map<std::string, std::unique_ptr<RpcMethodMetrics>> methods_;
 };
 
 // The standard process metrics (process_cpu_seconds_total,

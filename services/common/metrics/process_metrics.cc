@@ -81,12 +81,11 @@ void AddProcessMetrics(ScrapeTimeMetrics& metrics) {
   using prometheus::MetricType;
   // proc(5): 14 utime, 15 stime, 22 starttime (ticks), 23 vsize (bytes),
   // 24 rss (pages).
-  metrics.Add({.name = "process_cpu_seconds_total",
-               .help = "User and system CPU time spent, in seconds",
-               .type = MetricType::Counter,
-               .value = [] {
-                 return (StatField(14) + StatField(15)) / ClockTicks();
-               }});
+  metrics.Add(
+      {.name = "process_cpu_seconds_total",
+       .help = "User and system CPU time spent, in seconds",
+       .type = MetricType::Counter,
+       .value = [] { return (StatField(14) + StatField(15)) / ClockTicks(); }});
   metrics.Add({.name = "process_resident_memory_bytes",
                .help = "Resident memory size in bytes",
                .value = [] {

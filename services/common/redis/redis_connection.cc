@@ -160,8 +160,8 @@ absl::Status RedisConnection::EnsureConnected() {
   return absl::OkStatus();
 }
 
-void RedisConnection::Record(prometheus::Histogram* histogram,
-                             absl::Time start, const absl::Status& status) {
+void RedisConnection::Record(prometheus::Histogram* histogram, absl::Time start,
+                             const absl::Status& status) {
   if (histogram == nullptr) return;
   if (status.ok()) {
     histogram->Observe(absl::ToDoubleSeconds(absl::Now() - start));

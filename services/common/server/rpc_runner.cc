@@ -48,7 +48,9 @@ absl::StatusOr<Principal> RpcRunner::Authorize(
   CallLog& call = *log;
   call.method = std::string(method);
   call.start = absl::Now();
-  if (options_.metrics != nullptr) call.metrics = options_.metrics->Method(method);
+  if (options_.metrics != nullptr) {
+    call.metrics = options_.metrics->Method(method);
+  }
   call.deadline = std::min(absl::FromChrono(ctx->deadline()),
                            call.start + options_.max_call_time);
   const auto& metadata = ctx->client_metadata();

@@ -182,8 +182,9 @@ absl::StatusOr<std::unique_ptr<TownhallServer>> TownhallServer::Start(
                                              server->auth_.get(), opts.rpc);
   server->streams_ =
       std::make_unique<StreamRegistry>(opts.streams, server->auth_.get());
-  ServiceEnv env{server->redis_.get(), server->auth_.get(), server->rpc_.get(),
-                 server.get(), server->streams_.get(), server->metrics_.get()};
+  ServiceEnv env{server->redis_.get(),   server->auth_.get(),
+                 server->rpc_.get(),     server.get(),
+                 server->streams_.get(), server->metrics_.get()};
 
   grpc::EnableDefaultHealthCheckService(true);
   // Keeps grpc.health.v1 descriptors linked in, so that reflection can
@@ -219,16 +220,14 @@ absl::StatusOr<std::unique_ptr<TownhallServer>> TownhallServer::Start(
     AddProcessMetrics(server->metrics_->scrape_time());
     server->metrics_->streams_limit().Set(opts.streams.max_streams);
     RevocationList* revocations = server->revocations_.get();
-    server->revocation_staleness_metric_ =
-        server->metrics_->scrape_time().Add(
-            {.name = "townhall_revocation_list_staleness_seconds",
-             .help = "Time since the revocation list was last confirmed "
-                     "current; join tokens and API keys are refused past "
-                     "--revocation_max_staleness",
-             .value = [revocations] {
-               return absl::ToDoubleSeconds(revocations->Staleness(
-                   absl::Now()));
-             }});
+    server->revocation_staleness_metric_ = server->metrics_->scrape_time().Add(
+        {.name = "townhall_revocation_list_staleness_seconds",
+         .help = "Time since the revocation list was last confirmed "
+                 "current; join tokens and API keys are refused past "
+                 "--revocation_max_staleness",
+         .value = [revocations] {
+           return absl::ToDoubleSeconds(revocations->Staleness(absl::Now()));
+         }});
     absl::StatusOr<std::unique_ptr<prometheus::Exposer>> exposer =
         StartExposer(opts.metrics_listen, *server->metrics_);
     if (!exposer.ok()) return exposer.status();
@@ -248,12 +247,12 @@ absl::StatusOr<std::unique_ptr<TownhallServer>> TownhallServer::Start(
         "revocation list not loaded yet; join tokens and API keys "
         "answer UNAVAILABLE until it is");
   }
-  LogInfo("server started", {{"port", absl::StrCat(server->port_)},
-                             {"services", absl::StrJoin(server->names_, ",")},
-                             {"tls", tls_mode},
-                             {"redis", RedisDescription(opts.redis)},
-                             {"metrics_port",
-                              absl::StrCat(server->metrics_port_)}});
+  LogInfo("server started",
+          {{"port", absl::StrCat(server->port_)},
+           {"services", absl::StrJoin(server->names_, ",")},
+           {"tls", tls_mode},
+           {"redis", RedisDescription(opts.redis)},
+           {"metrics_port", absl::StrCat(server->metrics_port_)}});
   return server;
 }
 
