@@ -270,10 +270,18 @@ log "redis $REDIS_MODE $REDIS_ADDRESS (appendonly $APPENDONLY), townhalld :$GRPC
 
 RESULTS=()
 for round in $(seq "$ROUNDS"); do
-  step=0
+  rpc_index=0
+  # With METRICS_COMPARE, odd rounds run off then on, even rounds on then
+  # off: neither server always goes first.
+  order=("${TARGETS[@]}")
+  (( round % 2 == 0 && ${#TARGETS[@]} == 2 )) && order=(on off)
   for rpc in $RPCS; do
-  for metrics in "${TARGETS[@]}"; do
-    step=$((step + 1))
+  for metrics in "${order[@]}"; do
+    # The same step for the same RPC and server in every round (the tables
+    # group by it).
+    step_of_target=1
+    [[ $metrics == on ]] && step_of_target=2
+    step=$(( rpc_index * ${#TARGETS[@]} + step_of_target ))
     server=$SERVER; server_pid=$SERVER_PID
     if [[ $metrics == on ]]; then
       server=127.0.0.1:$METRICS_GRPC_PORT; server_pid=$METRICS_SERVER_PID
@@ -319,6 +327,7 @@ for round in $(seq "$ROUNDS"); do
     echo "$line" >&2
     RESULTS+=("$line")
   done
+  rpc_index=$((rpc_index + 1))
   done
 done
 
