@@ -18,6 +18,11 @@
 #   VOTE_SESSIONS=30 PARTICIPANTS=300 bench/run_bench.sh
 #                                            # votes spread over 30 sessions
 #   RESULTS_JSON=/tmp/r.jsonl bench/run_bench.sh  # also the raw results, a line per run
+#   METRICS_COMPARE=1 RPCS="ping upvote" WATCHERS= bench/run_bench.sh
+#                                            # the cost of --metrics_listen: each RPC
+#                                            # runs against a townhalld without metrics
+#                                            # and one with them (same Redis, same
+#                                            # data), alternately; table of on/off
 #   DURING='perf record -g -o /tmp/$RPC.perf -p $SERVER_PID -- sleep 5' bench/run_bench.sh
 #                                            # a command run while each RPC is measured
 #                                            # (sees RPC, SERVER_PID, REDIS_PID, REDIS_PORT;
@@ -76,6 +81,7 @@ REDIS_BENCHMARK=${REDIS_BENCHMARK:-1}
 REDIS_MODE=${REDIS_MODE:-standalone}  # standalone | cluster
 VOTE_SESSIONS=${VOTE_SESSIONS:-1}
 RESULTS_JSON=${RESULTS_JSON:-}
+METRICS_COMPARE=${METRICS_COMPARE:-0}  # 1: every RPC also against a townhalld with metrics
 
 log() { echo "run_bench: $*" >&2; }
 for d in "$DURATION" "$WARMUP"; do
@@ -106,6 +112,7 @@ WATCH_SERVER_PID=""
 cleanup() {
   [[ -n $WATCH_SERVER_PID ]] && kill -TERM "$WATCH_SERVER_PID" 2>/dev/null && wait "$WATCH_SERVER_PID" 2>/dev/null
   [[ -n $SERVER_PID ]] && kill -TERM "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
+  [[ -n ${METRICS_SERVER_PID:-} ]] && kill -TERM "$METRICS_SERVER_PID" 2>/dev/null && wait "$METRICS_SERVER_PID" 2>/dev/null
   [[ -n $REDIS_PID ]] && kill -TERM "$REDIS_PID" 2>/dev/null && wait "$REDIS_PID" 2>/dev/null
   if [[ -n $CLUSTER_DIR ]]; then
     # Daemonized, not our children: wait until they are gone (they write
@@ -207,19 +214,30 @@ case $REDIS_MODE in
 esac
 SERVER_ENV=()
 [[ -n $SERVER_PRELOAD ]] && SERVER_ENV=(env "LD_PRELOAD=$SERVER_PRELOAD")
-# start_server PORT LOG: a townhalld with the deployed flags; sets STARTED_PID.
+# start_server PORT LOG [FLAG...]: a townhalld with the deployed flags;
+# sets STARTED_PID.
 start_server() {
   # shellcheck disable=SC2086
   "${PIN_SERVER[@]}" "${SERVER_ENV[@]}" "$TOWNHALLD" --flagfile="$ROOT/deploy/local/townhalld.flags" \
     --listen="127.0.0.1:$1" "$REDIS_FLAG" \
     --auth_key_file="$WORK/auth_keys" \
     --bootstrap_credential_file="$WORK/bootstrap_credential" \
-    --access_log=false --drain_delay=0s --shutdown_grace=2s $SERVER_FLAGS \
+    --access_log=false --drain_delay=0s --shutdown_grace=2s $SERVER_FLAGS "${@:3}" \
     >"$2" 2>&1 &
   STARTED_PID=$!
 }
 start_server "$GRPC_PORT" "$WORK/townhalld.log"
 SERVER_PID=$STARTED_PID
+METRICS_SERVER_PID=""
+TARGETS=(off)
+if [[ $METRICS_COMPARE == 1 ]]; then
+  METRICS_GRPC_PORT=$(free_port)
+  METRICS_HTTP_PORT=$(free_port)
+  start_server "$METRICS_GRPC_PORT" "$WORK/townhalld-metrics.log" \
+    --metrics_listen="127.0.0.1:$METRICS_HTTP_PORT"
+  METRICS_SERVER_PID=$STARTED_PID
+  TARGETS=(off on)
+fi
 
 SERVER=127.0.0.1:$GRPC_PORT
 # Two tenants: reads see exactly PREFILL sessions; writes go elsewhere.
@@ -252,28 +270,41 @@ log "redis $REDIS_MODE $REDIS_ADDRESS (appendonly $APPENDONLY), townhalld :$GRPC
 
 RESULTS=()
 for round in $(seq "$ROUNDS"); do
-  step=0
+  rpc_index=0
+  # With METRICS_COMPARE, odd rounds run off then on, even rounds on then
+  # off: neither server always goes first.
+  order=("${TARGETS[@]}")
+  (( round % 2 == 0 && ${#TARGETS[@]} == 2 )) && order=(on off)
   for rpc in $RPCS; do
-    step=$((step + 1))
+  for metrics in "${order[@]}"; do
+    # The same step for the same RPC and server in every round (the tables
+    # group by it).
+    step_of_target=1
+    [[ $metrics == on ]] && step_of_target=2
+    step=$(( rpc_index * ${#TARGETS[@]} + step_of_target ))
+    server=$SERVER; server_pid=$SERVER_PID
+    if [[ $metrics == on ]]; then
+      server=127.0.0.1:$METRICS_GRPC_PORT; server_pid=$METRICS_SERVER_PID
+    fi
     token=$READ_TOKEN; session=$SESSION_ID; extra=()
     [[ $rpc == create_session ]] && token=$WRITE_TOKEN
     if [[ $rpc == upvote* ]]; then token=$VOTE_TOKEN; session=$VOTE_SESSION; extra=("${VOTE_FLAGS[@]}"); fi
     out=$WORK/$round.$step.json
-    "${PIN_CLIENT[@]}" "$BENCH" --server="$SERVER" --token="$token" --rpc="$rpc" \
+    "${PIN_CLIENT[@]}" "$BENCH" --server="$server" --token="$token" --rpc="$rpc" \
       --session_id="$session" --duration="$DURATION" --warmup="$WARMUP" \
       --concurrency="$CONCURRENCY" --channels="$CHANNELS" "${extra[@]}" --json >"$out" 2>"$out.err" &
     bench_pid=$!
     sleep "$(secs "$WARMUP")"
     for port in "${MASTER_PORTS[@]}"; do redis-cli -p "$port" config resetstat >/dev/null; done
-    s0=$(cpu_ticks "$SERVER_PID"); r0=$(cpu_ticks "${REDIS_PIDS[@]}"); c0=$(ctx_switches "$SERVER_PID")
+    s0=$(cpu_ticks "$server_pid"); r0=$(cpu_ticks "${REDIS_PIDS[@]}"); c0=$(ctx_switches "$server_pid")
     during_pid=""
     if [[ -n $DURING ]]; then
-      RPC=$rpc SERVER_PID=$SERVER_PID REDIS_PID=$DURING_REDIS_PID REDIS_PORT=$REDIS_PORT \
+      RPC=$rpc SERVER_PID=$server_pid REDIS_PID=$DURING_REDIS_PID REDIS_PORT=$REDIS_PORT \
         bash -c "$DURING" >"$out.during" 2>&1 &
       during_pid=$!
     fi
     sleep "$(secs "$DURATION")"
-    s1=$(cpu_ticks "$SERVER_PID"); r1=$(cpu_ticks "${REDIS_PIDS[@]}"); c1=$(ctx_switches "$SERVER_PID")
+    s1=$(cpu_ticks "$server_pid"); r1=$(cpu_ticks "${REDIS_PIDS[@]}"); c1=$(ctx_switches "$server_pid")
     # Each master's calls in the window: all commands but REPLCONF (the
     # replicas' acknowledgements), and EVALSHA (scripts: votes) alone.
     masters=$(for port in "${MASTER_PORTS[@]}"; do
@@ -289,22 +320,26 @@ for round in $(seq "$ROUNDS"); do
     line=$(jq -c --argjson s "$(( s1 - s0 ))" --argjson r "$(( r1 - r0 ))" \
       --argjson cs "$(( c1 - c0 ))" --argjson hz "$TICKS" \
       --argjson round "$round" --argjson step "$step" --argjson masters "$masters" \
-      --arg mode "$REDIS_MODE" \
+      --arg mode "$REDIS_MODE" --arg metrics "$metrics" \
       '. + {round: $round, step: $step, server_cpu_s: ($s / $hz), redis_cpu_s: ($r / $hz),
-            server_ctx_switches: $cs, redis_mode: $mode, masters: $masters}' "$out")
+            server_ctx_switches: $cs, redis_mode: $mode, masters: $masters,
+            metrics: $metrics}' "$out")
     echo "$line" >&2
     RESULTS+=("$line")
+  done
+  rpc_index=$((rpc_index + 1))
   done
 done
 
 # ---- the table: medians over rounds; ratios against the same round's Ping
-printf '%s\n' "${RESULTS[@]}" | jq -rs '
-  def median: sort | if length % 2 == 1 then .[length / 2 | floor]
-                     else (.[length / 2 - 1] + .[length / 2]) / 2 end;
+# jq helpers of every table below.
+JQ_DEFS='def median: sort | if length % 2 == 1 then .[length / 2 | floor]
+                            else (.[length / 2 - 1] + .[length / 2]) / 2 end;
+         def per_rpc(x): if .ok > 0 then x * 1e6 / .ok else 0 end;'
+printf '%s\n' "${RESULTS[@]}" | jq -rs "$JQ_DEFS"'
   def r2: (. * 100 | round) / 100;
   def r1: (. * 10 | round) / 10;
   def ms: (. / 10 | round) / 100;
-  def per_rpc(x): if .ok > 0 then x * 1e6 / .ok else 0 end;
   # per round: the Ping baseline (mean of its Ping runs)
   (group_by(.round) | map({key: (.[0].round | tostring),
      value: (map(select(.rpc == "ping")) as $p
@@ -318,7 +353,7 @@ printf '%s\n' "${RESULTS[@]}" | jq -rs '
   | "| RPC | throughput (ok/s) | ratio to Ping | p50 (ms) | p99 (ms) | p99 ratio | errors | CPU µs/RPC server / Redis / client | server ctx switches/RPC |",
     "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     (group_by(.step)[] |
-      "| \(.[0].rpc)\(if .[0].rpc == "ping" then (if .[0].step == 1 then " (before)" else " (after)" end) else "" end)" +
+      "| \(.[0].rpc)\(if .[0].rpc == "ping" then (if .[0].step <= 2 then " (before)" else " (after)" end) else "" end)\(if .[0].metrics == "on" then " (metrics on)" else "" end)" +
       " | \(map(.throughput) | median | round)" +
       " | \(map(.ratio // empty) | if length > 0 then median | r2 else "-" end)" +
       " | \(map(.p50_us) | median | ms) | \(map(.p99_us) | median | ms)" +
@@ -334,13 +369,30 @@ printf '%s\n' "${RESULTS[@]}" | jq -rs '
     "Ping runs (ok/s, in order): \(map(select(.rpc == "ping") | .throughput | round) | map(tostring) | join(", "))."'
 [[ -n $RESULTS_JSON ]] && printf '%s\n' "${RESULTS[@]}" >"$RESULTS_JSON"
 
+if [[ $METRICS_COMPARE == 1 ]]; then
+  echo
+  echo "The cost of metrics: each RPC against the townhalld with --metrics_listen over the one without, run after run (on / off; below 1 is slower with metrics):"
+  echo
+  printf '%s\n' "${RESULTS[@]}" | jq -rs "$JQ_DEFS"'
+    def r3: (. * 1000 | round) / 1000;
+    "| RPC | throughput on / off (median) | per round | p99 on / off | server CPU µs/RPC off → on |",
+    "|---|---:|---:|---:|---:|",
+    (group_by(.rpc)[] | . as $runs
+      | [group_by(.round)[] | (map(select(.metrics == "off"))) as $off | (map(select(.metrics == "on"))) as $on
+         | select(($off | length) > 0 and ($on | length) > 0)
+         | {tp: (($on | map(.throughput) | add) / ($off | map(.throughput) | add)),
+            p99: (($on | map(.p99_us) | add) / ($off | map(.p99_us) | add)),
+            cpu_off: ($off | map(per_rpc(.server_cpu_s)) | add / length),
+            cpu_on: ($on | map(per_rpc(.server_cpu_s)) | add / length)}] as $pairs
+      | "| \($runs[0].rpc) | \($pairs | map(.tp) | median | r3) | \($pairs | map(.tp | r3 | tostring) | join(" / "))" +
+        " | \($pairs | map(.p99) | median | r3) | \($pairs | map(.cpu_off) | median | (. * 10 | round) / 10) → \($pairs | map(.cpu_on) | median | (. * 10 | round) / 10) |")'
+fi
+
 if [[ $REDIS_MODE == cluster ]]; then
   echo
   echo "Each master's share of the commands (INFO commandstats over each measured window, REPLCONF left out; medians over rounds):"
   echo
-  printf '%s\n' "${RESULTS[@]}" | jq -rs '
-    def median: sort | if length % 2 == 1 then .[length / 2 | floor]
-                       else (.[length / 2 - 1] + .[length / 2]) / 2 end;
+  printf '%s\n' "${RESULTS[@]}" | jq -rs "$JQ_DEFS"'
     def pct: (. * 1000 | round) / 10;
     def shares(f): (map(f) | add) as $t | map(if $t > 0 then f / $t | pct else 0 end);
     (.[0].masters | map(":\(.port)")) as $ports

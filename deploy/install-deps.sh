@@ -21,6 +21,9 @@ DEBIAN_PACKAGES=(
   haproxy
   # e2e_townhallctl: the zsh completion script is checked by zsh itself
   zsh
+  # metrics: prometheus-cpp (registry, Exposer) for --metrics_listen;
+  # Prometheus itself (and promtool) for the metrics, rules and e2e tests
+  prometheus-cpp-dev prometheus
   # tests/run.sh --fuzz: clang with libFuzzer and its sanitizer runtimes
   clang-14 libclang-rt-14-dev libfuzzer-14-dev
 )

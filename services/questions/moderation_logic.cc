@@ -101,9 +101,10 @@ constexpr ModerationAction kArchive{
 // Runs lua/moderate.lua for `action` and answers the question (and, for a
 // pin, the one it unpinned) as the caller sees them.
 absl::StatusOr<std::vector<v1::Question>> Moderate(
-    const ModerationAction& action, const Principal& caller,
-    RedisConnection& redis, const std::string& session_id,
-    const std::string& question_id, const std::string& given_text) {
+    BusinessMetrics* metrics, const ModerationAction& action,
+    const Principal& caller, RedisConnection& redis,
+    const std::string& session_id, const std::string& question_id,
+    const std::string& given_text) {
   std::string text;
   if (action.text_field != nullptr) {
     text = action.question_text ? TrimQuestionText(given_text) : given_text;
@@ -130,6 +131,10 @@ absl::StatusOr<std::vector<v1::Question>> Moderate(
   if (outcome.values.empty()) {
     return absl::InternalError("unexpected outcome of moderate");
   }
+  // Applied (not UNCHANGED: already so).
+  if (metrics != nullptr && outcome.kind == "OK") {
+    metrics->ModeratorAction(action.action);
+  }
   TH_ASSIGN_OR_RETURN(QuestionViewer viewer, ViewerFor(caller, redis));
   std::vector<v1::Question> questions;
   for (const std::string& json : outcome.values) {
@@ -142,13 +147,15 @@ absl::StatusOr<std::vector<v1::Question>> Moderate(
 
 // Moderate() into a response: its question, and for a pin the unpinned one.
 template <typename Request, typename Response>
-absl::Status ModerateInto(const ModerationAction& action,
+absl::Status ModerateInto(BusinessMetrics* metrics,
+                          const ModerationAction& action,
                           const Principal& caller, RedisConnection& redis,
                           const Request& request, const std::string& text,
                           Response* response) {
-  TH_ASSIGN_OR_RETURN(std::vector<v1::Question> questions,
-                      Moderate(action, caller, redis, request.session_id(),
-                               request.question_id(), text));
+  TH_ASSIGN_OR_RETURN(
+      std::vector<v1::Question> questions,
+      Moderate(metrics, action, caller, redis, request.session_id(),
+               request.question_id(), text));
   *response->mutable_question() = std::move(questions[0]);
   if constexpr (std::is_same_v<Response, v1::PinQuestionResponse>) {
     if (questions.size() > 1) {
@@ -164,45 +171,45 @@ absl::Status QuestionLogic::ApproveQuestion(
     const Principal& caller, Redis& redis,
     const v1::ApproveQuestionRequest& request,
     v1::ApproveQuestionResponse* response) const {
-  return ModerateInto(kApprove, caller, redis, request, request.edited_text(),
-                      response);
+  return ModerateInto(metrics_, kApprove, caller, redis, request,
+                      request.edited_text(), response);
 }
 
 absl::Status QuestionLogic::RejectQuestion(
     const Principal& caller, Redis& redis,
     const v1::RejectQuestionRequest& request,
     v1::RejectQuestionResponse* response) const {
-  return ModerateInto(kReject, caller, redis, request, request.reason(),
-                      response);
+  return ModerateInto(metrics_, kReject, caller, redis, request,
+                      request.reason(), response);
 }
 
 absl::Status QuestionLogic::PinQuestion(
     const Principal& caller, Redis& redis,
     const v1::PinQuestionRequest& request,
     v1::PinQuestionResponse* response) const {
-  return ModerateInto(kPin, caller, redis, request, "", response);
+  return ModerateInto(metrics_, kPin, caller, redis, request, "", response);
 }
 
 absl::Status QuestionLogic::UnpinQuestion(
     const Principal& caller, Redis& redis,
     const v1::UnpinQuestionRequest& request,
     v1::UnpinQuestionResponse* response) const {
-  return ModerateInto(kUnpin, caller, redis, request, "", response);
+  return ModerateInto(metrics_, kUnpin, caller, redis, request, "", response);
 }
 
 absl::Status QuestionLogic::MarkAnswered(
     const Principal& caller, Redis& redis,
     const v1::MarkAnsweredRequest& request,
     v1::MarkAnsweredResponse* response) const {
-  return ModerateInto(kAnswerAction, caller, redis, request, request.answer(),
-                      response);
+  return ModerateInto(metrics_, kAnswerAction, caller, redis, request,
+                      request.answer(), response);
 }
 
 absl::Status QuestionLogic::ArchiveQuestion(
     const Principal& caller, Redis& redis,
     const v1::ArchiveQuestionRequest& request,
     v1::ArchiveQuestionResponse* response) const {
-  return ModerateInto(kArchive, caller, redis, request, "", response);
+  return ModerateInto(metrics_, kArchive, caller, redis, request, "", response);
 }
 
 absl::Status QuestionLogic::MergeQuestions(
@@ -235,6 +242,7 @@ absl::Status QuestionLogic::MergeQuestions(
   if (outcome.values.empty()) {
     return absl::InternalError("unexpected outcome of merge");
   }
+  if (metrics_ != nullptr) metrics_->ModeratorAction("merge");
   // One viewer (one policy read) for every question of the answer.
   TH_ASSIGN_OR_RETURN(QuestionViewer viewer, ViewerFor(caller, redis));
   TH_ASSIGN_OR_RETURN(*response->mutable_question(),
@@ -269,6 +277,7 @@ absl::Status QuestionLogic::UndoModeration(
   if (outcome.values.empty()) {
     return absl::InternalError("unexpected outcome of undo");
   }
+  if (metrics_ != nullptr) metrics_->ModeratorAction("undo");
   TH_RETURN_IF_ERROR(
       internal::FromJson(outcome.values[0], response->mutable_undone()));
   TH_ASSIGN_OR_RETURN(QuestionViewer viewer, ViewerFor(caller, redis));

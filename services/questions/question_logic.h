@@ -27,6 +27,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "services/common/auth/principal.h"
+#include "services/common/metrics/metrics.h"
 #include "services/common/redis/redis_connection.h"
 #include "services/common/redis/redis_event_loop.h"
 #include "services/common/redis/script_outcome.h"
@@ -110,6 +111,11 @@ absl::StatusOr<v1::QueueSnapshot> ReadQueueSnapshot(
 class QuestionLogic {
  public:
   using Redis = RedisConnection;
+
+  // `metrics` (null: off) counts submissions, votes and moderator actions;
+  // it outlives this.
+  explicit QuestionLogic(BusinessMetrics* metrics = nullptr)
+      : metrics_(metrics) {}
 
   // ---- submit_logic.cc ----
   // lua/submit.lua: stores the question and answers it with the duplicate
@@ -227,6 +233,9 @@ class QuestionLogic {
       const Principal& caller, Redis& redis,
       const v1::UpdateQuestionPolicyRequest& request,
       v1::UpdateQuestionPolicyResponse* response) const;
+
+ private:
+  BusinessMetrics* metrics_;
 };
 
 }  // namespace townhall::questions

@@ -21,6 +21,7 @@ class QuestionServiceImpl final : public v1::QuestionService::CallbackService,
   QuestionServiceImpl(const ServiceEnv& env, FeedWatchOptions watch_options)
       : rpc_(env.rpc),
         sessions_(env, "questions"),
+        logic_(env.metrics != nullptr ? &env.metrics->business() : nullptr),
         watch_(env, QueueWatchSpec(), watch_options) {}
 
   std::string grpc_name() const override {

@@ -99,6 +99,10 @@ absl::Status QuestionLogic::SubmitQuestion(
   if (outcome.values.empty()) {
     return absl::InternalError("unexpected outcome of submit");
   }
+  // New, not a retry's answer (EXISTING).
+  if (metrics_ != nullptr && outcome.kind == "OK") {
+    metrics_->QuestionSubmitted();
+  }
   // The author's own answer: the caller may name someone else (organizers,
   // API keys) and still sees the question it just made.
   TH_ASSIGN_OR_RETURN(v1::Question question, DecodeQuestion(outcome.values[0]));

@@ -63,6 +63,7 @@ namespace {
 template <typename Request, typename Response>
 void RunVote(const Principal& caller, RedisEventLoop& loop, absl::Time deadline,
              const Request& request, bool up, Response* response,
+             BusinessMetrics* metrics,
              absl::AnyInvocable<void(const absl::Status&) &&> finish) {
   const VoteTarget target = VoteTargetOf(request);
   if (absl::Status valid = ValidateVote(target); !valid.ok()) {
@@ -70,18 +71,22 @@ void RunVote(const Principal& caller, RedisEventLoop& loop, absl::Time deadline,
     return;
   }
   VoteScriptCall call = MakeVoteScriptCall(caller, target, up, absl::Now());
-  loop.EvalBatched(vote_lua::kVoteScript, std::move(call.key_prefix),
-                   std::move(call.args), deadline,
-                   [&request, response, finish = std::move(finish)](
-                       absl::StatusOr<RedisReply> reply) mutable {
-                     absl::StatusOr<VoteResult> result =
-                         DecodeVoteReply(reply, request.question_id());
-                     if (result.ok()) {
-                       response->set_votes(result->votes);
-                       response->set_changed(result->changed);
-                     }
-                     std::move(finish)(result.status());
-                   });
+  loop.EvalBatched(
+      vote_lua::kVoteScript, std::move(call.key_prefix), std::move(call.args),
+      deadline,
+      [&request, response, up, metrics,
+       finish = std::move(finish)](absl::StatusOr<RedisReply> reply) mutable {
+        absl::StatusOr<VoteResult> result =
+            DecodeVoteReply(reply, request.question_id());
+        if (result.ok()) {
+          response->set_votes(result->votes);
+          response->set_changed(result->changed);
+          if (metrics != nullptr && result->changed) {
+            metrics->Voted(up);
+          }
+        }
+        std::move(finish)(result.status());
+      });
 }
 
 }  // namespace
@@ -91,7 +96,7 @@ void QuestionLogic::UpvoteQuestion(
     const v1::UpvoteQuestionRequest& request,
     v1::UpvoteQuestionResponse* response,
     absl::AnyInvocable<void(const absl::Status&) &&> finish) const {
-  RunVote(caller, loop, deadline, request, /*up=*/true, response,
+  RunVote(caller, loop, deadline, request, /*up=*/true, response, metrics_,
           std::move(finish));
 }
 
@@ -99,7 +104,7 @@ void QuestionLogic::WithdrawVote(
     const Principal& caller, RedisEventLoop& loop, absl::Time deadline,
     const v1::WithdrawVoteRequest& request, v1::WithdrawVoteResponse* response,
     absl::AnyInvocable<void(const absl::Status&) &&> finish) const {
-  RunVote(caller, loop, deadline, request, /*up=*/false, response,
+  RunVote(caller, loop, deadline, request, /*up=*/false, response, metrics_,
           std::move(finish));
 }
 

@@ -34,7 +34,8 @@ constexpr int kScanFactor = 10;
 // Runs register.lua for one session (ALREADY_EXISTS when the participant
 // is registered there and not cancelled).
 absl::Status RegisterOne(RegistrationStore& store, const Session& session,
-                         const RegisterCall& call, Registration* out) {
+                         const RegisterCall& call, Registration* out,
+                         BusinessMetrics* metrics) {
   TH_ASSIGN_OR_RETURN(ScriptOutcome outcome, store.Register(call));
   if (outcome.kind == "REGISTERED") {
     return absl::AlreadyExistsError(
@@ -46,7 +47,12 @@ absl::Status RegisterOne(RegistrationStore& store, const Session& session,
   if (outcome.kind != "OK" && outcome.kind != "EXISTING") {
     return UnexpectedOutcome(outcome);
   }
-  return DecodeFirstRegistration(outcome, session.id(), out);
+  TH_RETURN_IF_ERROR(DecodeFirstRegistration(outcome, session.id(), out));
+  // New, not a retry's answer (EXISTING).
+  if (metrics != nullptr && outcome.kind == "OK") {
+    metrics->Registered(StatusName(out->status()));
+  }
+  return absl::OkStatus();
 }
 
 // Reads one registration (NOT_FOUND when there is none).
@@ -109,7 +115,8 @@ absl::Status RegistrationLogic::Register(const Principal& caller, Redis& redis,
       {.session_id = session.id(), .participant_id = request.participant_id()});
   call.refusal = ClosedRefusal(session);
   RegistrationStore store(redis, caller.tenant_id);
-  return RegisterOne(store, session, call, response->mutable_registration());
+  return RegisterOne(store, session, call, response->mutable_registration(),
+                     metrics_);
 }
 
 absl::Status RegistrationLogic::RegisterForSeries(
@@ -145,7 +152,7 @@ absl::Status RegistrationLogic::RegisterForSeries(
     call.refusal = ClosedRefusal(occurrence);
     Registration* registration = response->add_registrations();
     absl::Status registered =
-        RegisterOne(store, occurrence, call, registration);
+        RegisterOne(store, occurrence, call, registration, metrics_);
     if (registered.code() == absl::StatusCode::kAlreadyExists) {
       registration->Clear();
       registered = ReadRegistration(store, occurrence.id(),

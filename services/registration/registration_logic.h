@@ -18,6 +18,7 @@
 #include "absl/types/span.h"
 #include "services/common/auth/authenticator.h"
 #include "services/common/auth/principal.h"
+#include "services/common/metrics/metrics.h"
 #include "services/common/redis/redis_connection.h"
 #include "townhall/v1/registration.pb.h"
 #include "townhall/v1/scheduling.pb.h"
@@ -28,8 +29,11 @@ class RegistrationLogic {
  public:
   using Redis = RedisConnection;
 
-  // `auth` signs join tokens; it outlives this.
-  explicit RegistrationLogic(const Authenticator* auth) : auth_(auth) {}
+  // `auth` signs join tokens; it outlives this, as does `metrics` (null:
+  // off), which counts new registrations.
+  explicit RegistrationLogic(const Authenticator* auth,
+                             BusinessMetrics* metrics = nullptr)
+      : auth_(auth), metrics_(metrics) {}
 
   // Runs register.lua, which also reads the participant: one round trip.
   absl::Status Register(const Principal& caller, Redis& redis,
@@ -78,6 +82,7 @@ class RegistrationLogic {
 
  private:
   const Authenticator* auth_;
+  BusinessMetrics* metrics_;
 };
 
 }  // namespace townhall::registration

@@ -23,7 +23,9 @@ class RegistrationServiceImpl final
   explicit RegistrationServiceImpl(const ServiceEnv& env)
       : rpc_(env.rpc),
         sessions_(env, "registration"),
-        registrations_(env.auth) {}
+        registrations_(env.auth, env.metrics != nullptr
+                                     ? &env.metrics->business()
+                                     : nullptr) {}
 
   std::string grpc_name() const override {
     return v1::RegistrationService::service_full_name();

@@ -186,11 +186,11 @@ TEST_F(OutboxTest, MergesANewCoalescableChangeIntoTheNewestWaiting) {
   snapshot->mutable_snapshot()->set_version(10);
   box.Restart(10, snapshot);
   EXPECT_EQ(box.Offer(Entry(11, "vote", "v11")), Outbox::Offered::kQueued);
-  EXPECT_EQ(box.Offer(Entry(12, "vote", "v12")), Outbox::Offered::kQueued);
+  EXPECT_EQ(box.Offer(Entry(12, "vote", "v12")), Outbox::Offered::kMerged);
   EXPECT_EQ(box.size(), 2u);
   // The snapshot is being written: v13 still merges into the waiting run.
   EXPECT_EQ(Describe(*box.Pop()), "snapshot@10");
-  EXPECT_EQ(box.Offer(Entry(13, "vote", "v13")), Outbox::Offered::kQueued);
+  EXPECT_EQ(box.Offer(Entry(13, "vote", "v13")), Outbox::Offered::kMerged);
   EXPECT_EQ(Describe(*box.Pop()), "vote:v11+v12+v13@13");
   // v14 is being written: v15 does not merge into it.
   EXPECT_EQ(box.Offer(Entry(14, "vote", "v14")), Outbox::Offered::kQueued);
@@ -297,7 +297,7 @@ TEST(FeedHubTest, MergesARunOfOneReadIntoOneEntryWithTheNewestVersion) {
   FeedHub hub(SharedRedisOptions(), Codec(), Wrap, {.name = "test"});
   FeedKeys keys = NewFeed();
   auto collector = std::make_shared<Collector>();
-  hub.Subscribe(keys.events, 0, collector);
+  hub.Subscribe(keys, 0, collector);
   ASSERT_OK(Append(keys, {{"item", "", "i1"},
                           {"vote", "", "v2"},
                           {"vote", "", "v3"},
@@ -320,7 +320,7 @@ TEST(FeedHubTest, HoldsARunForTheWindowAndFlushesItBeforeOtherChanges) {
               {.name = "test", .coalesce_window = kWindow});
   FeedKeys keys = NewFeed();
   auto collector = std::make_shared<Collector>();
-  hub.Subscribe(keys.events, 0, collector);
+  hub.Subscribe(keys, 0, collector);
 
   // The first vote in a while goes out at once...
   ASSERT_OK(Append(keys, {{"vote", "", "v1"}}).status());
@@ -360,7 +360,7 @@ TEST(FeedHubTest, StopsPromptlyWhileARunIsHeld) {
               {.name = "test", .coalesce_window = absl::Seconds(30)});
   FeedKeys keys = NewFeed();
   auto collector = std::make_shared<Collector>();
-  hub.Subscribe(keys.events, 0, collector);
+  hub.Subscribe(keys, 0, collector);
   ASSERT_OK(Append(keys, {{"vote", "", "v1"}}).status());
   collector->WaitFor(1);
   ASSERT_OK(Append(keys, {{"vote", "", "v2"}}).status());

@@ -139,6 +139,11 @@ void RevocationList::Apply(absl::string_view key, int64_t generation) {
   lowest = std::max(lowest, generation);
 }
 
+absl::Duration RevocationList::Staleness(absl::Time now) const {
+  absl::MutexLock lock(&mu_);
+  return now - synced_;
+}
+
 void RevocationList::MarkSynced(absl::Time time) {
   absl::MutexLock lock(&mu_);
   synced_ = time;

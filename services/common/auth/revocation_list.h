@@ -79,6 +79,9 @@ class RevocationList {
   void Apply(absl::string_view key, int64_t generation);
   // The list is current as of `time`.
   void MarkSynced(absl::Time time);
+  // How long before `now` the list was last confirmed current (infinite
+  // before the first read).
+  absl::Duration Staleness(absl::Time now) const;
   // Waits until the list has been read once; false on timeout.
   bool WaitForSync(absl::Duration timeout) const;
 

@@ -112,14 +112,18 @@ absl::Status ClusterTopology::Refresh(absl::Time deadline) {
                    absl::StrJoin(failures, "; "), ")"));
 }
 
-ClusterRouter::ClusterRouter(std::shared_ptr<ClusterTopology> topology)
-    : topology_(std::move(topology)), slot_readers_(topology_->options().node) {}
+ClusterRouter::ClusterRouter(std::shared_ptr<ClusterTopology> topology,
+                             RedisMetrics* metrics)
+    : topology_(std::move(topology)),
+      metrics_(metrics),
+      slot_readers_(topology_->options().node) {}
 
 RedisConnection& ClusterRouter::ConnectionTo(const std::string& address) {
   std::unique_ptr<RedisConnection>& connection = connections_[address];
   if (connection == nullptr) {
     RedisOptions options = topology_->options().node;
     options.address = address;
+    options.metrics = metrics_;
     connection = std::make_unique<RedisConnection>(std::move(options));
   }
   connection->set_deadline(deadline_);

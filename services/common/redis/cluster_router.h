@@ -96,7 +96,9 @@ absl::StatusOr<std::shared_ptr<ClusterTopology>> DiscoverCluster(
 // Routes commands by key slot. Not thread-safe: one per worker thread.
 class ClusterRouter {
  public:
-  explicit ClusterRouter(std::shared_ptr<ClusterTopology> topology);
+  // `metrics` (null: off) goes to the connections to each master.
+  explicit ClusterRouter(std::shared_ptr<ClusterTopology> topology,
+                         RedisMetrics* metrics = nullptr);
   ClusterRouter(const ClusterRouter&) = delete;
   ClusterRouter& operator=(const ClusterRouter&) = delete;
 
@@ -156,6 +158,7 @@ class ClusterRouter {
   void Unblock(const std::string& master, absl::Span<const int64_t> client_ids);
 
   std::shared_ptr<ClusterTopology> topology_;
+  RedisMetrics* const metrics_;
   absl::flat_hash_map<std::string, std::unique_ptr<RedisConnection>>
       connections_;
   SlotReaders slot_readers_;

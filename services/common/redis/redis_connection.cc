@@ -76,7 +76,9 @@ absl::Status ScriptErrorToStatus(absl::string_view error) {
 }
 
 RedisConnection::RedisConnection(RedisOptions options)
-    : options_(std::move(options)) {
+    : options_(std::move(options)),
+      instruments_(options_.cluster == nullptr ? options_.metrics : nullptr,
+                   options_.address) {
   // hiredis 0.14 writes with write(2): a Redis that dies mid-write must not
   // kill the process with SIGPIPE (servers, tools and tests alike).
   static const bool sigpipe_ignored = [] {
@@ -85,7 +87,12 @@ RedisConnection::RedisConnection(RedisOptions options)
   }();
   (void)sigpipe_ignored;
   if (options_.cluster != nullptr) {
-    router_ = std::make_unique<ClusterRouter>(options_.cluster);
+    // Its node connections time and count their own calls.
+    router_ =
+        std::make_unique<ClusterRouter>(options_.cluster, options_.metrics);
+  } else if (options_.metrics != nullptr) {
+    // The node's series exists before its first reconnect.
+    options_.metrics->Reconnects(options_.address);
   }
 }
 
@@ -146,7 +153,21 @@ absl::Status RedisConnection::EnsureConnected() {
   }
   context_ = c;
   applied_timeout_ = absl::ZeroDuration();
+  if (ever_connected_ && instruments_.metrics() != nullptr) {
+    instruments_.metrics()->Reconnects(options_.address).Increment();
+  }
+  ever_connected_ = true;
   return absl::OkStatus();
+}
+
+void RedisConnection::Record(prometheus::Histogram* histogram, absl::Time start,
+                             const absl::Status& status) {
+  if (histogram == nullptr) return;
+  if (status.ok()) {
+    histogram->Observe(absl::ToDoubleSeconds(absl::Now() - start));
+  } else {
+    instruments_.metrics()->Failed(status);
+  }
 }
 
 absl::Status RedisConnection::ApplyTimeout() {
@@ -173,7 +194,14 @@ absl::StatusOr<RedisReply> RedisConnection::Command(
   }
   std::vector<std::vector<std::string>> one = {
       std::vector<std::string>(argv.begin(), argv.end())};
+  // A blocking read's time is its BLOCK, not Redis': not timed.
+  prometheus::Histogram* timer =
+      argv.empty() || absl::EqualsIgnoreCase(argv[0], "XREAD")
+          ? nullptr
+          : instruments_.Command(argv[0]);
+  const absl::Time start = timer != nullptr ? absl::Now() : absl::Time();
   auto replies = SendPipeline(one, CommandWrites(argv));
+  Record(timer, start, replies.status());
   if (!replies.ok()) return replies.status();
   return std::move((*replies)[0]);
 }
@@ -184,10 +212,16 @@ absl::StatusOr<std::vector<RedisReply>> RedisConnection::Pipeline(
     router_->set_deadline(deadline_);
     return router_->Pipeline(commands);
   }
-  return SendPipeline(commands,
-                      absl::c_any_of(commands, [](const auto& argv) {
-                        return CommandWrites(argv);
-                      }));
+  prometheus::Histogram* timer = instruments_.Command(
+      commands.size() == 1 && !commands[0].empty() ? commands[0][0]
+                                                   : "PIPELINE");
+  const absl::Time start = timer != nullptr ? absl::Now() : absl::Time();
+  absl::StatusOr<std::vector<RedisReply>> replies =
+      SendPipeline(commands, absl::c_any_of(commands, [](const auto& argv) {
+                     return CommandWrites(argv);
+                   }));
+  Record(timer, start, replies.status());
+  return replies;
 }
 
 absl::StatusOr<std::vector<RedisReply>> RedisConnection::SendPipeline(
@@ -281,7 +315,15 @@ absl::StatusOr<std::optional<RedisReply>> RedisConnection::Receive() {
 absl::StatusOr<RedisReply> RedisConnection::Eval(
     const LuaScript& script, absl::Span<const std::string> keys,
     absl::Span<const std::string> args) {
-  return ScriptReplyToStatus(EvalReply(script, keys, args), script);
+  absl::StatusOr<RedisReply> reply =
+      ScriptReplyToStatus(EvalReply(script, keys, args), script);
+  // A script's bug (an error that is no TH:<CODE>); transport failures are
+  // counted where they happen.
+  if (options_.metrics != nullptr &&
+      reply.status().code() == absl::StatusCode::kInternal) {
+    options_.metrics->Failed(RedisErrorKind::kScript);
+  }
+  return reply;
 }
 
 absl::StatusOr<RedisReply> RedisConnection::EvalReply(
@@ -293,12 +335,15 @@ absl::StatusOr<RedisReply> RedisConnection::EvalReply(
   }
   std::vector<std::vector<std::string>> command = {
       EvalShaCommand(script, keys, args)};
+  prometheus::Histogram* timer = instruments_.Script(script.name());
+  const absl::Time start = timer != nullptr ? absl::Now() : absl::Time();
   absl::StatusOr<std::vector<RedisReply>> replies =
       SendPipeline(command, script.writes());
   if (replies.ok() && IsNoScript((*replies)[0])) {
     ToEvalCommand(script, &command[0]);
     replies = SendPipeline(command, script.writes());
   }
+  Record(timer, start, replies.status());
   if (!replies.ok()) return replies.status();
   return std::move((*replies)[0]);
 }

@@ -21,6 +21,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
+#include "services/common/metrics/metrics.h"
 #include "services/common/redis/lua_script.h"
 #include "services/common/redis/redis_reply.h"
 
@@ -48,6 +49,9 @@ struct RedisOptions {
   // Redis Cluster mode when set (`address` is then unused): the slot map
   // shared by every connection of the process (DiscoverCluster).
   std::shared_ptr<ClusterTopology> cluster;
+  // Latency, errors and reconnects of every connection made with these
+  // options (metrics.h); null: off.
+  RedisMetrics* metrics = nullptr;
 };
 
 class RedisConnection {
@@ -110,6 +114,10 @@ class RedisConnection {
   absl::StatusOr<std::vector<RedisReply>> SendPipeline(
       absl::Span<const std::vector<std::string>> commands, bool confirm);
   absl::Status EnsureConnected();
+  // Times a call that started at `start` into `histogram` (null: metrics
+  // off), or counts its failure.
+  void Record(prometheus::Histogram* histogram, absl::Time start,
+              const absl::Status& status);
   // Applies the effective timeout to the socket; fails once past deadline.
   absl::Status ApplyTimeout();
   void Drop(absl::string_view why);
@@ -120,6 +128,9 @@ class RedisConnection {
   absl::Time deadline_ = absl::InfiniteFuture();
   absl::Duration applied_timeout_ = absl::ZeroDuration();
   absl::Time last_connect_failure_ = absl::InfinitePast();
+  bool ever_connected_ = false;
+  // Standalone mode: this connection's node (options_.address).
+  RedisInstruments instruments_;
   // Cluster mode only; then context_ stays null.
   std::unique_ptr<ClusterRouter> router_;
 };

@@ -39,7 +39,9 @@ constexpr absl::Duration kReconnectBackoff = absl::Milliseconds(50);
 }  // namespace
 
 RedisEventLoop::RedisEventLoop(RedisOptions options)
-    : options_(std::move(options)), cluster_(options_.cluster.get()) {
+    : options_(std::move(options)),
+      cluster_(options_.cluster.get()),
+      metrics_(options_.metrics) {
   // event_active() from other threads needs libevent's locking.
   static const bool threads_enabled = [] {
     return evthread_use_pthreads() == 0;
@@ -129,6 +131,9 @@ void RedisEventLoop::Enqueue(Submitted item) {
       wake_pending_ = wake_pending_ || wake;
       queue_.push_back(std::move(item));
       item.done = nullptr;
+      if (metrics_ != nullptr) {
+        metrics_->event_loop_queue_depth().Set(queue_.size());
+      }
     }
   }
   if (item.done != nullptr) {
@@ -150,15 +155,17 @@ RedisEventLoop::Callback RedisEventLoop::ScriptCallback(
           done = std::move(done)](absl::StatusOr<RedisReply> reply) mutable {
     if (IsNoScript(reply)) {
       ToEvalCommand(script, argv.get());
-      Enqueue({argv, deadline,
-               [&script, done = std::move(done)](
-                   absl::StatusOr<RedisReply> reply) mutable {
-                 std::move(done)(ScriptReplyToStatus(std::move(reply), script));
-               },
-               slot, script.writes()});
+      Submitted eval{argv, deadline,
+                     [this, &script, done = std::move(done)](
+                         absl::StatusOr<RedisReply> reply) mutable {
+                       std::move(done)(ScriptStatus(std::move(reply), script));
+                     },
+                     slot, script.writes()};
+      eval.script = &script;
+      Enqueue(std::move(eval));
       return;
     }
-    std::move(done)(ScriptReplyToStatus(std::move(reply), script));
+    std::move(done)(ScriptStatus(std::move(reply), script));
   };
 }
 
@@ -173,9 +180,11 @@ void RedisEventLoop::Eval(const LuaScript& script,
   }
   auto argv = std::make_shared<std::vector<std::string>>(
       EvalShaCommand(script, keys, args));
-  Enqueue({argv, deadline,
-           ScriptCallback(script, *slot, argv, deadline, std::move(done)),
-           *slot, script.writes()});
+  Submitted item{argv, deadline,
+                 ScriptCallback(script, *slot, argv, deadline, std::move(done)),
+                 *slot, script.writes()};
+  item.script = &script;
+  Enqueue(std::move(item));
 }
 
 void RedisEventLoop::EvalBatched(const LuaScript& script, std::string key,
@@ -190,6 +199,19 @@ void RedisEventLoop::EvalBatched(const LuaScript& script, std::string key,
   item.batch_id = absl::StrCat(script.sha1(), " ", key);
   item.batch_key = std::move(key);
   Enqueue(std::move(item));
+}
+
+absl::StatusOr<RedisReply> RedisEventLoop::ScriptStatus(
+    absl::StatusOr<RedisReply> reply, const LuaScript& script) {
+  const bool error_reply =
+      reply.ok() && reply->type == RedisReply::Type::kError;
+  absl::StatusOr<RedisReply> result =
+      ScriptReplyToStatus(std::move(reply), script);
+  // A script's bug; transport failures are counted in Route.
+  if (error_reply && result.status().code() == absl::StatusCode::kInternal) {
+    CountFailure(result.status());
+  }
+  return result;
 }
 
 void RedisEventLoop::RefreshTopology() {
@@ -238,12 +260,15 @@ void RedisEventLoop::SendQueued() {
     absl::MutexLock lock(&mu_);
     queued.swap(queue_);
     wake_pending_ = false;
+    if (metrics_ != nullptr) metrics_->event_loop_queue_depth().Set(0);
   }
   std::vector<std::string> batched;  // batch ids that got calls, in order
   for (Submitted& item : queued) {
     if (item.batch_script == nullptr) {
-      Send({std::move(item.argv), item.deadline, std::move(item.done),
-            item.slot, item.confirm});
+      Call call{std::move(item.argv), item.deadline, std::move(item.done),
+                item.slot, item.confirm};
+      call.script = item.script;
+      Send(std::move(call));
       continue;
     }
     Batch& batch = batches_[item.batch_id];
@@ -289,6 +314,11 @@ void RedisEventLoop::SendBatch(const std::string& batch_id) {
     deadline = std::max(deadline, item.deadline);
     batch.waiting.pop_front();
   }
+  if (metrics_ != nullptr) {
+    prometheus::Histogram*& sizes = batch_sizes_[&script];
+    if (sizes == nullptr) sizes = &metrics_->BatchSize(script.name());
+    sizes->Observe(static_cast<double>(calls));
+  }
   if (++batch.in_flight == kMaxBatchesInFlight) {
     absl::MutexLock lock(&mu_);
     full_batches_.insert(batch_id);
@@ -329,14 +359,22 @@ void RedisEventLoop::SendBatch(const std::string& batch_id) {
       }
     }
   };
-  Send({argv, deadline,
-        ScriptCallback(script, slot, argv, deadline, std::move(on_reply)),
-        slot, script.writes()});
+  Call call{argv, deadline,
+            ScriptCallback(script, slot, argv, deadline, std::move(on_reply)),
+            slot, script.writes()};
+  call.script = &script;
+  Send(std::move(call));
 }
 
 RedisEventLoop::Node* RedisEventLoop::Connected(const std::string& address) {
   std::unique_ptr<Node>& node = nodes_[address];
-  if (node == nullptr) node.reset(new Node{this, address});
+  if (node == nullptr) {
+    node.reset(new Node{.loop = this,
+                        .address = address,
+                        .instruments = RedisInstruments(metrics_, address)});
+    // The node's series exists before its first reconnect.
+    if (metrics_ != nullptr) metrics_->Reconnects(address);
+  }
   if (node->context != nullptr) return node.get();
   absl::Time now = absl::Now();
   if (now < node->next_connect) return nullptr;
@@ -363,6 +401,10 @@ RedisEventLoop::Node* RedisEventLoop::Connected(const std::string& address) {
   redisAsyncSetConnectCallback(context, &RedisEventLoop::OnConnect);
   redisAsyncSetDisconnectCallback(context, &RedisEventLoop::OnDisconnect);
   node->context = context;
+  if (node->ever_connected && metrics_ != nullptr) {
+    metrics_->Reconnects(address).Increment();
+  }
+  node->ever_connected = true;
   return node.get();
 }
 
@@ -408,6 +450,10 @@ void RedisEventLoop::Send(Call call, std::string address) {
     delete pending;
     return;
   }
+  if (metrics_ != nullptr) {
+    pending->sent = absl::Now();
+    metrics_->event_loop_in_flight().Set(++in_flight_);
+  }
   if (pending->call.confirm && options_.wait_replicas > 0) {
     pending->confirm = Pending::Confirm::kAwaiting;
     if (node->unconfirmed.empty()) to_confirm_.push_back(node);
@@ -434,6 +480,7 @@ void RedisEventLoop::Route(Call call, absl::StatusOr<RedisReply> result) {
       } else if (result.ok() && IsTransientRedisError(*result)) {
         result = Unavailable(result->str);
       }
+      CountFailure(result.status());
       std::move(call.done)(std::move(result));
       return;
     case RouteStep::kFollowMoved:
@@ -500,8 +547,18 @@ void RedisEventLoop::OnReply(redisAsyncContext* context, void* reply,
 void RedisEventLoop::Finish(Node* node, Pending* pending, bool connected,
                             absl::StatusOr<RedisReply> result) {
   node->in_flight.erase(pending->position);
+  RedisEventLoop* loop = node->loop;
+  if (loop->metrics_ != nullptr) {
+    loop->metrics_->event_loop_in_flight().Set(--loop->in_flight_);
+    const Call& call = pending->call;
+    prometheus::Histogram* timer =
+        call.script != nullptr ? node->instruments.Script(call.script->name())
+                               : node->instruments.Command(call.argv->front());
+    if (result.ok() && !pending->answered) {
+      timer->Observe(absl::ToDoubleSeconds(absl::Now() - pending->sent));
+    }
+  }
   if (!pending->answered) {
-    RedisEventLoop* loop = node->loop;
     Node* outer = std::exchange(loop->replying_, connected ? node : nullptr);
     loop->Route(std::move(pending->call), std::move(result));
     loop->replying_ = outer;
@@ -541,6 +598,7 @@ void RedisEventLoop::ExpireOverdue() {
       // all.
       if (pending->answered || pending->deadline > now) continue;
       pending->answered = true;
+      CountFailure(absl::DeadlineExceededError(""));
       std::move(pending->call.done)(
           absl::DeadlineExceededError("redis did not answer in time"));
       // Still unanswered long after its deadline: the connection is stuck.
@@ -558,6 +616,7 @@ void RedisEventLoop::ExpireOverdue() {
         ++it;
         continue;
       }
+      CountFailure(absl::DeadlineExceededError(""));
       std::move(it->done)(
           absl::DeadlineExceededError("redis did not answer in time"));
       it = batch.waiting.erase(it);

@@ -124,6 +124,8 @@ class RedisEventLoop {
     bool confirm = false;
     // EvalBatched calls only: their script and batch (script SHA1 + key).
     const LuaScript* batch_script = nullptr;
+    // Eval and EvalBatched: the script (metrics name the latency by it).
+    const LuaScript* script = nullptr;
     std::string batch_id;
     std::string batch_key;
   };
@@ -137,6 +139,7 @@ class RedisEventLoop {
     int attempt = 0;       // sends so far
     std::string node;  // address of the last send
     bool asking = false;
+    const LuaScript* script = nullptr;  // Submitted::script
   };
   // A call backing off before it is sent again to its slot's master.
   struct Delayed {
@@ -162,6 +165,10 @@ class RedisEventLoop {
   static void OnConnect(const redisAsyncContext* context, int status);
   static void OnDisconnect(const redisAsyncContext* context, int status);
 
+  // Counts a call that failed with `status` (metrics).
+  void CountFailure(const absl::Status& status) {
+    if (metrics_ != nullptr) metrics_->Failed(status);
+  }
   // The slot of `keys`: 0 for none or in standalone mode (where it is
   // unused), CROSSSLOT for keys of two slots.
   absl::StatusOr<int> SlotOf(absl::Span<const std::string> keys) const;
@@ -170,6 +177,9 @@ class RedisEventLoop {
   Callback ScriptCallback(const LuaScript& script, int slot,
                           std::shared_ptr<std::vector<std::string>> argv,
                           absl::Time deadline, Callback done);
+  // ScriptReplyToStatus, counting a script's bug (metrics).
+  absl::StatusOr<RedisReply> ScriptStatus(absl::StatusOr<RedisReply> reply,
+                                          const LuaScript& script);
   // Cluster mode: refreshes the topology whenever the loop asks for it.
   void RefreshTopology();
 
@@ -214,6 +224,10 @@ class RedisEventLoop {
   absl::flat_hash_map<std::string, Batch> batches_;
   // Set once the loop has stopped: nothing is sent any more.
   bool closed_ = false;
+  // Metrics (loop thread): commands in flight, batch sizes by script.
+  RedisMetrics* const metrics_;
+  int in_flight_ = 0;
+  absl::flat_hash_map<const LuaScript*, prometheus::Histogram*> batch_sizes_;
 
   absl::Mutex mu_;
   std::vector<Submitted> queue_ ABSL_GUARDED_BY(mu_);

@@ -34,11 +34,16 @@ struct RedisEventLoop::Node {
   // confirms every write sent meanwhile: group commit, one replica round
   // trip per group instead of per write.
   bool wait_in_flight = false;
+  // Latency histograms of this node's commands (null metrics: off).
+  RedisInstruments instruments;
+  // A context was made before: the next one is a reconnect.
+  bool ever_connected = false;
 };
 
 struct RedisEventLoop::Pending {
   Call call;
   absl::Time deadline;  // of this send
+  absl::Time sent;      // metrics only
   // `call.done` has run (on a timeout): a late reply is dropped.
   bool answered = false;
   // A write to confirm (call.confirm with wait_replicas): kAwaiting until

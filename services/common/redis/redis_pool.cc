@@ -1,6 +1,7 @@
 #include "services/common/redis/redis_pool.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 
 namespace townhall {
 
@@ -27,7 +28,10 @@ absl::Status RedisPool::Submit(absl::Time deadline, Task task) {
     return absl::UnavailableError(absl::StrCat(
         "server overloaded: ", queue_.size(), " storage calls queued"));
   }
-  queue_.push_back(Item{deadline, std::move(task)});
+  RedisMetrics* metrics = options_.metrics;
+  queue_.push_back(Item{deadline, std::move(task),
+                        metrics != nullptr ? absl::Now() : absl::Time()});
+  if (metrics != nullptr) metrics->pool_queue_length().Set(queue_.size());
   return absl::OkStatus();
 }
 
@@ -45,6 +49,13 @@ void RedisPool::WorkerLoop() {
       if (queue_.empty()) return;  // stopping, and nothing left to run
       item = std::move(queue_.front());
       queue_.pop_front();
+      if (options_.metrics != nullptr) {
+        options_.metrics->pool_queue_length().Set(queue_.size());
+      }
+    }
+    if (options_.metrics != nullptr) {
+      options_.metrics->pool_wait().Observe(
+          absl::ToDoubleSeconds(absl::Now() - item.queued));
     }
     connection.set_deadline(item.deadline);
     std::move(item.task)(connection);

@@ -56,6 +56,8 @@ class RedisPool {
   struct Item {
     absl::Time deadline;
     Task task;
+    // When it was queued (metrics: the wait for a worker).
+    absl::Time queued;
   };
   void WorkerLoop();
   bool HasWorkOrStopping() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

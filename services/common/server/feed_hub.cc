@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "services/common/logging.h"
@@ -21,6 +22,8 @@ constexpr absl::Duration kHeldPoll = absl::Milliseconds(5);
 constexpr absl::Duration kRetryDelay = absl::Milliseconds(200);
 // Entries the hub takes per XREAD.
 constexpr int kReadCount = 1000;
+// How often the hub reads its feeds' heads for the lag metric.
+constexpr absl::Duration kLagCheckInterval = absl::Seconds(1);
 
 }  // namespace
 
@@ -46,17 +49,71 @@ FeedHub::FeedHub(RedisOptions redis, FeedCodec codec, WrapFn wrap,
       codec_(std::move(codec)),
       wrap_(std::move(wrap)),
       options_(std::move(options)) {
+  if (ScrapeTimeMetrics* metrics = options_.live.scrape_time) {
+    lag_metric_ = metrics->Add(
+        {.name = "townhall_feed_hub_lag_seconds",
+         .help = "How long ago the feed hub had last read every change "
+                 "committed to the feeds it follows, by service",
+         .labels = {{"service", options_.live.service}},
+         .value = [this] { return LagSeconds(); }});
+  }
   thread_ = std::thread([this] { Loop(); });
 }
 
-FeedHub::~FeedHub() { Stop(); }
+FeedHub::~FeedHub() {
+  if (options_.live.scrape_time != nullptr) {
+    options_.live.scrape_time->Remove(lag_metric_);
+  }
+  Stop();
+}
 
-void FeedHub::Subscribe(const std::string& events_key, int64_t from_version,
+void FeedHub::Subscribe(const FeedKeys& keys, int64_t from_version,
                         std::shared_ptr<FeedSubscriber> subscriber) {
   absl::MutexLock lock(&mu_);
-  auto [it, inserted] = streams_.try_emplace(events_key);
-  if (inserted) it->second.position = from_version;
+  // An idle hub has nothing to catch up with: its lag starts now.
+  if (streams_.empty()) caught_up_ = absl::Now();
+  auto [it, inserted] = streams_.try_emplace(keys.events);
+  if (inserted) {
+    it->second.position = from_version;
+    it->second.version_key = keys.version;
+  }
   it->second.subscribers.insert(std::move(subscriber));
+}
+
+double FeedHub::LagSeconds() {
+  absl::MutexLock lock(&mu_);
+  if (streams_.empty()) return 0;
+  return absl::ToDoubleSeconds(absl::Now() - caught_up_);
+}
+
+void FeedHub::CheckLag(RedisConnection& redis) {
+  std::vector<std::string> events;
+  std::vector<std::vector<std::string>> gets;
+  {
+    absl::MutexLock lock(&mu_);
+    for (const auto& [key, stream] : streams_) {
+      events.push_back(key);
+      gets.push_back({"GET", stream.version_key});
+    }
+  }
+  if (gets.empty()) {
+    options_.live.hub_lag_versions->Set(0);
+    return;
+  }
+  absl::StatusOr<std::vector<RedisReply>> heads = redis.Pipeline(gets);
+  if (!heads.ok()) return;  // the gauge keeps its last value
+  int64_t behind = 0;
+  absl::MutexLock lock(&mu_);
+  for (size_t i = 0; i < events.size(); ++i) {
+    auto it = streams_.find(events[i]);
+    int64_t head = 0;
+    if (it == streams_.end() || (*heads)[i].type != RedisReply::Type::kString ||
+        !absl::SimpleAtoi((*heads)[i].str, &head)) {
+      continue;
+    }
+    behind = std::max(behind, head - it->second.position);
+  }
+  options_.live.hub_lag_versions->Set(static_cast<double>(behind));
 }
 
 void FeedHub::Unsubscribe(const std::string& events_key,
@@ -82,6 +139,7 @@ void FeedHub::Stop() {
 
 void FeedHub::Loop() {
   RedisConnection redis(redis_options_);
+  absl::Time next_lag_check = absl::Now();
   auto stopped = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stop_; };
   while (true) {
     const absl::Time next_flush = FlushDue(absl::Now());
@@ -119,6 +177,29 @@ void FeedHub::Loop() {
                            std::clamp(next_flush - absl::Now(),
                                       absl::ZeroDuration(), kRetryDelay));
       continue;
+    }
+    const absl::Time read_at = absl::Now();
+    bool complete = true;  // every stream read to its end
+    if (reply->is_array()) {
+      for (const RedisReply& stream : reply->elements) {
+        if (stream.is_array() && stream.elements.size() == 2 &&
+            stream.elements[1].elements.size() >=
+                static_cast<size_t>(kReadCount)) {
+          complete = false;
+        }
+      }
+    }
+    if (options_.live.hub_lag_versions != nullptr) {
+      if (complete) {
+        // The read took every change up to when Redis answered it (a
+        // round trip before read_at).
+        absl::MutexLock lock(&mu_);
+        caught_up_ = read_at;
+      }
+      if (read_at >= next_lag_check) {
+        CheckLag(redis);
+        next_lag_check = read_at + kLagCheckInterval;
+      }
     }
     if (!reply->is_array()) {
       // Nothing new. While a run is held, wait for the next poll (or the
@@ -174,6 +255,9 @@ void FeedHub::Deliver(const std::string& key, const RedisReply& entries) {
         // must be able to skip the whole merged entry.
         if (run.has_value() && run->scope != entry.scope) end_run();
         if (run.has_value()) {
+          if (options_.live.coalesced != nullptr) {
+            options_.live.coalesced->Increment();
+          }
           run = codec_.merge(*run, entry);
         } else {
           run_first_version = entry.version;
@@ -279,7 +363,7 @@ Outbox::Offered Outbox::Offer(const SharedDelivery& delivery) {
     // A merge this view may not see is not sent: both go as they are.
     if (merged_message != nullptr) {
       waiting_.back() = {std::move(merged_message), std::move(merged)};
-      return Offered::kQueued;
+      return Offered::kMerged;
     }
   }
   waiting_.push_back(

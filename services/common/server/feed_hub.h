@@ -27,6 +27,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "services/common/change_feed.h"
+#include "services/common/metrics/metrics.h"
 #include "services/common/redis/redis_connection.h"
 #include "services/common/server/feed_watch.h"
 
@@ -67,6 +68,8 @@ class FeedHub {
     std::string name;
     // FeedWatchOptions::coalesce_window.
     absl::Duration coalesce_window = absl::ZeroDuration();
+    // Metrics: merged changes, lag (all null when off).
+    LiveInstruments live;
   };
 
   // Starts the hub's thread; it connects on the first subscription.
@@ -74,10 +77,10 @@ class FeedHub {
   // Stops (see Stop).
   ~FeedHub();
 
-  // Delivers the changes of `events_key` after `from_version` (or after
+  // Delivers the changes of `keys.events` after `from_version` (or after
   // what the hub has already read, if it follows the stream already) to
   // `subscriber`, from the hub's thread, in order.
-  void Subscribe(const std::string& events_key, int64_t from_version,
+  void Subscribe(const FeedKeys& keys, int64_t from_version,
                  std::shared_ptr<FeedSubscriber> subscriber);
   void Unsubscribe(const std::string& events_key, FeedSubscriber* subscriber);
 
@@ -86,6 +89,8 @@ class FeedHub {
 
  private:
   struct Stream {
+    // The feed's version key (FeedKeys::version): its head, for the lag.
+    std::string version_key;
     // Newest version read (delivered or held).
     int64_t position = 0;
     absl::flat_hash_set<std::shared_ptr<FeedSubscriber>> subscribers;
@@ -110,6 +115,11 @@ class FeedHub {
   // due (InfiniteFuture when none is held).
   absl::Time FlushDue(absl::Time now);
   void Send(const std::vector<Batch>& batches);
+  // Metrics: how many versions the hub is behind its feeds' heads.
+  void CheckLag(RedisConnection& redis);
+  // Metrics, at scrape time: how long since the hub last had read all that
+  // was committed (0 while it follows no feed).
+  double LagSeconds();
 
   const RedisOptions redis_options_;
   const FeedCodec codec_;
@@ -118,6 +128,10 @@ class FeedHub {
   absl::Mutex mu_;
   absl::flat_hash_map<std::string, Stream> streams_ ABSL_GUARDED_BY(mu_);
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  // The last moment the hub had read every change committed before it
+  // (an XREAD that returned less than its COUNT of every stream).
+  absl::Time caught_up_ ABSL_GUARDED_BY(mu_) = absl::Now();
+  int lag_metric_ = 0;
   std::thread thread_;
 };
 
@@ -128,7 +142,8 @@ class Outbox {
  public:
   // What Offer did with a change.
   enum class Offered {
-    kQueued,   // waiting to be written (or merged into the newest waiting)
+    kQueued,   // waiting to be written
+    kMerged,   // merged into the newest waiting (a coalescable change)
     kSkipped,  // covered already, or not this view's to see
     kResync,   // a gap or a full backlog: the watcher must start over
   };

@@ -28,6 +28,19 @@ absl::Status ShuttingDown() {
   return absl::UnavailableError("the server is shutting down");
 }
 
+// The label a caller's streams are counted under.
+CredentialKind KindOf(const Principal& caller) {
+  if (caller.is_session_scoped()) return CredentialKind::kParticipant;
+  switch (caller.role) {
+    case Role::kApiClient:
+      return CredentialKind::kApiKey;
+    case Role::kOperator:
+      return CredentialKind::kOperator;
+    default:
+      return CredentialKind::kOrganizer;
+  }
+}
+
 }  // namespace
 
 // What streams share with the FeedWatch that made them; kept alive by
@@ -38,14 +51,19 @@ struct Core {
       : env(env),
         spec(std::move(stream_spec)),
         options(watch_options),
+        live(env.metrics != nullptr ? env.metrics->Live(spec.service)
+                                    : LiveInstruments()),
         directory(env, spec.service),
         hub(env.redis->options(), spec.codec, spec.wrap,
             {.name = spec.service,
-             .coalesce_window = options.coalesce_window}) {}
+             .coalesce_window = options.coalesce_window,
+             .live = live}) {}
 
   const ServiceEnv env;
   const StreamSpec spec;
   const FeedWatchOptions options;
+  // Metrics of this service's streams; all null when off.
+  const LiveInstruments live;
   SessionDirectory directory;
   FeedHub hub;
   mutable absl::Mutex mu;
@@ -105,6 +123,8 @@ class Stream final : public FeedSubscriber,
     caller_ = *std::move(caller);
     view_ = *std::move(view);
     keys_ = core_->spec.feed_keys(caller_.tenant_id, session_id_);
+    open_gauge_ = core_->live.open_streams[static_cast<int>(KindOf(caller_))];
+    if (open_gauge_ != nullptr) open_gauge_->Increment();
     {
       absl::MutexLock lock(&mu_);
       admission_ = *std::move(admitted);
@@ -167,6 +187,9 @@ class Stream final : public FeedSubscriber,
       admission = std::move(admission_);
     }
     core_->hub.Unsubscribe(keys_.events, this);
+    if (admission != nullptr && open_gauge_ != nullptr) {
+      open_gauge_->Decrement();
+    }
     admission.reset();  // frees the stream's place
     std::shared_ptr<Stream> self = shared_from_this();
     absl::MutexLock lock(&core_->mu);
@@ -178,9 +201,18 @@ class Stream final : public FeedSubscriber,
   bool AcceptLocked(absl::Span<const SharedDelivery> deliveries)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     for (const SharedDelivery& delivery : deliveries) {
-      if (outbox_->Offer(delivery) == Outbox::Offered::kResync) {
-        ResyncLocked();
-        return false;
+      switch (outbox_->Offer(delivery)) {
+        case Outbox::Offered::kResync:
+          if (core_->live.resyncs != nullptr) core_->live.resyncs->Increment();
+          ResyncLocked();
+          return false;
+        case Outbox::Offered::kMerged:
+          if (core_->live.coalesced != nullptr) {
+            core_->live.coalesced->Increment();
+          }
+          break;
+        default:
+          break;
       }
     }
     PumpLocked();
@@ -218,7 +250,7 @@ class Stream final : public FeedSubscriber,
       // Checked with the subscription under one lock: a stream that ended
       // meanwhile has unsubscribed already, or will after this.
       if (finished_) return;
-      core_->hub.Subscribe(keys_.events, *version, shared_from_this());
+      core_->hub.Subscribe(keys_, *version, shared_from_this());
       subscribed_ = true;
     }
     std::vector<SharedDelivery> resumed;
@@ -251,6 +283,7 @@ class Stream final : public FeedSubscriber,
     loading_ = false;
     if (overflowed_) {
       overflowed_ = false;
+      if (core_->live.resyncs != nullptr) core_->live.resyncs->Increment();
       ResyncLocked();
       return;
     }
@@ -276,6 +309,9 @@ class Stream final : public FeedSubscriber,
     current_ = outbox_->Pop();
     if (current_ == nullptr) return;
     writing_ = true;
+    if (core_->live.messages_sent != nullptr) {
+      core_->live.messages_sent->Increment();
+    }
     sink_->WriteMessage(*current_);
   }
 
@@ -294,6 +330,8 @@ class Stream final : public FeedSubscriber,
   const int64_t after_version_;
   // Set by Start before any other thread sees them.
   RpcRunner::CallLog log_;
+  // townhall_streams_open of the caller's kind while admitted; null: off.
+  prometheus::Gauge* open_gauge_ = nullptr;
   Principal caller_;
   WatchView view_;
   FeedKeys keys_;

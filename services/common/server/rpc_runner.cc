@@ -38,6 +38,7 @@ RpcRunner::Call RpcRunner::Begin(grpc::CallbackServerContext* ctx,
   Call call;
   call.reactor = ctx->DefaultReactor();
   *caller = Authorize(ctx, method, request, &call);
+  if (call.metrics != nullptr) call.metrics->Started();
   return call;
 }
 
@@ -47,6 +48,9 @@ absl::StatusOr<Principal> RpcRunner::Authorize(
   CallLog& call = *log;
   call.method = std::string(method);
   call.start = absl::Now();
+  if (options_.metrics != nullptr) {
+    call.metrics = options_.metrics->Method(method);
+  }
   call.deadline = std::min(absl::FromChrono(ctx->deadline()),
                            call.start + options_.max_call_time);
   const auto& metadata = ctx->client_metadata();
@@ -77,11 +81,20 @@ absl::StatusOr<Principal> RpcRunner::Authorize(
 }
 
 void RpcRunner::Finish(const Call& call, const absl::Status& status) const {
-  LogCall(call, status);
+  LogAccess(call, status);
+  if (call.metrics != nullptr) {
+    call.metrics->Finished(status, absl::Now() - call.start);
+  }
   call.reactor->Finish(ToGrpcStatus(status));
 }
 
 void RpcRunner::LogCall(const CallLog& call, const absl::Status& status) const {
+  LogAccess(call, status);
+  if (call.metrics != nullptr) call.metrics->StreamEnded(status);
+}
+
+void RpcRunner::LogAccess(const CallLog& call,
+                          const absl::Status& status) const {
   if (status.code() == absl::StatusCode::kInternal ||
       status.code() == absl::StatusCode::kUnknown) {
     LogError("rpc failed", {{"request_id", call.request_id},

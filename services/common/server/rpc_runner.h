@@ -29,6 +29,7 @@
 #include "absl/time/time.h"
 #include "services/common/auth/authenticator.h"
 #include "services/common/auth/authorization.h"
+#include "services/common/metrics/metrics.h"
 #include "services/common/redis/redis_event_loop.h"
 #include "services/common/redis/redis_pool.h"
 
@@ -40,6 +41,8 @@ class RpcRunner {
     // Upper bound for calls without a deadline (or with a longer one).
     absl::Duration max_call_time = absl::Seconds(30);
     bool access_log = true;
+    // Counts and times every call (--metrics_listen); null: off.
+    const Metrics* metrics = nullptr;
   };
 
   RpcRunner(RedisPool* redis, RedisEventLoop* loop, const Authenticator* auth,
@@ -82,6 +85,8 @@ class RpcRunner {
     absl::Time start;
     // The call's deadline, capped by Options::max_call_time (unary calls).
     absl::Time deadline;
+    // The method's instruments; null when metrics are off.
+    const RpcMethodMetrics* metrics = nullptr;
   };
 
   // For streaming handlers, which own their reactor: the same start as a
@@ -92,7 +97,8 @@ class RpcRunner {
                                       absl::string_view method,
                                       const google::protobuf::Message& request,
                                       CallLog* call) const;
-  // The access-log line (and error log) of a call that ended with `status`.
+  // The end of a stream that ended with `status`: its access-log line (and
+  // error log) and its count in the metrics.
   void LogCall(const CallLog& call, const absl::Status& status) const;
 
  private:
@@ -105,6 +111,8 @@ class RpcRunner {
              const google::protobuf::Message& request,
              absl::StatusOr<Principal>* caller) const;
   void Finish(const Call& call, const absl::Status& status) const;
+  // The access-log line (and error log) of a call that ended with `status`.
+  void LogAccess(const CallLog& call, const absl::Status& status) const;
   // Begins a call; finishes it at once if the caller is refused, else runs
   // `next(call, caller)`.
   template <typename Next>

@@ -115,6 +115,9 @@ ABSL_FLAG(absl::Duration, drain_delay, absl::ZeroDuration(),
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
           "On SIGTERM: time in-flight calls get to finish.");
 ABSL_FLAG(bool, access_log, true, "Log one JSON line per RPC.");
+ABSL_FLAG(std::string, metrics_listen, "",
+          "host:port to serve Prometheus metrics on (plain HTTP, /metrics); "
+          "empty: no metrics.");
 
 namespace townhall {
 namespace {
@@ -124,6 +127,24 @@ std::string RedisDescription(const RedisOptions& redis) {
   if (redis.cluster == nullptr) return redis.address;
   return absl::StrCat("cluster ",
                       absl::StrJoin(redis.cluster->Snapshot().Masters(), ","));
+}
+
+// Starts the HTTP server of --metrics_listen. prometheus-cpp reports a
+// failure to listen only by throwing (civetweb's CivetException): caught
+// here, at the one place townhall meets it, and made a status.
+absl::StatusOr<std::unique_ptr<prometheus::Exposer>> StartExposer(
+    const std::string& address, Metrics& metrics) {
+  std::unique_ptr<prometheus::Exposer> exposer;
+  try {
+    exposer = std::make_unique<prometheus::Exposer>(address, /*num_threads=*/2);
+  } catch (const std::exception& e) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot serve metrics on ", address, ": ", e.what()));
+  }
+  for (const auto& collectable : metrics.collectables()) {
+    exposer->RegisterCollectable(collectable);
+  }
+  return exposer;
 }
 
 }  // namespace
@@ -142,6 +163,11 @@ absl::StatusOr<std::unique_ptr<TownhallServer>> TownhallServer::Start(
   if (!credentials.ok()) return credentials.status();
   std::unique_ptr<TownhallServer> server(
       new TownhallServer(std::move(options)));
+  if (!server->options_.metrics_listen.empty()) {
+    server->metrics_ = std::make_unique<Metrics>();
+    server->options_.redis.metrics = &server->metrics_->redis();
+    server->options_.rpc.metrics = server->metrics_.get();
+  }
   const ServerOptions& opts = server->options_;
   server->redis_ = std::make_unique<RedisPool>(opts.redis);
   server->redis_loop_ = std::make_unique<RedisEventLoop>(opts.redis);
@@ -156,8 +182,9 @@ absl::StatusOr<std::unique_ptr<TownhallServer>> TownhallServer::Start(
                                              server->auth_.get(), opts.rpc);
   server->streams_ =
       std::make_unique<StreamRegistry>(opts.streams, server->auth_.get());
-  ServiceEnv env{server->redis_.get(), server->auth_.get(), server->rpc_.get(),
-                 server.get(), server->streams_.get()};
+  ServiceEnv env{server->redis_.get(),   server->auth_.get(),
+                 server->rpc_.get(),     server.get(),
+                 server->streams_.get(), server->metrics_.get()};
 
   grpc::EnableDefaultHealthCheckService(true);
   // Keeps grpc.health.v1 descriptors linked in, so that reflection can
@@ -173,6 +200,14 @@ absl::StatusOr<std::unique_ptr<TownhallServer>> TownhallServer::Start(
   for (const ModuleSpec& spec : all) {
     std::unique_ptr<ServiceModule> module = spec.create(env);
     server->names_.push_back(module->grpc_name());
+    if (server->metrics_ != nullptr) {
+      // Every method's series now, so that calls never make one.
+      if (const auto* service =
+              google::protobuf::DescriptorPool::generated_pool()
+                  ->FindServiceByName(module->grpc_name())) {
+        server->metrics_->AddService(*service);
+      }
+    }
     builder.RegisterService(module->service());
     server->modules_.push_back(std::move(module));
   }
@@ -180,6 +215,25 @@ absl::StatusOr<std::unique_ptr<TownhallServer>> TownhallServer::Start(
   if (server->server_ == nullptr || server->port_ == 0) {
     return absl::UnavailableError(
         absl::StrCat("cannot listen on ", opts.listen_address));
+  }
+  if (server->metrics_ != nullptr) {
+    AddProcessMetrics(server->metrics_->scrape_time());
+    server->metrics_->streams_limit().Set(opts.streams.max_streams);
+    RevocationList* revocations = server->revocations_.get();
+    server->revocation_staleness_metric_ = server->metrics_->scrape_time().Add(
+        {.name = "townhall_revocation_list_staleness_seconds",
+         .help = "Time since the revocation list was last confirmed "
+                 "current; join tokens and API keys are refused past "
+                 "--revocation_max_staleness",
+         .value = [revocations] {
+           return absl::ToDoubleSeconds(revocations->Staleness(absl::Now()));
+         }});
+    absl::StatusOr<std::unique_ptr<prometheus::Exposer>> exposer =
+        StartExposer(opts.metrics_listen, *server->metrics_);
+    if (!exposer.ok()) return exposer.status();
+    server->exposer_ = *std::move(exposer);
+    std::vector<int> ports = server->exposer_->GetListeningPorts();
+    server->metrics_port_ = ports.empty() ? 0 : ports.front();
   }
   // Not serving until Redis answers: a load balancer must not route here.
   auto* health = server->server_->GetHealthCheckService();
@@ -193,10 +247,12 @@ absl::StatusOr<std::unique_ptr<TownhallServer>> TownhallServer::Start(
         "revocation list not loaded yet; join tokens and API keys "
         "answer UNAVAILABLE until it is");
   }
-  LogInfo("server started", {{"port", absl::StrCat(server->port_)},
-                             {"services", absl::StrJoin(server->names_, ",")},
-                             {"tls", tls_mode},
-                             {"redis", RedisDescription(opts.redis)}});
+  LogInfo("server started",
+          {{"port", absl::StrCat(server->port_)},
+           {"services", absl::StrJoin(server->names_, ",")},
+           {"tls", tls_mode},
+           {"redis", RedisDescription(opts.redis)},
+           {"metrics_port", absl::StrCat(server->metrics_port_)}});
   return server;
 }
 
@@ -292,6 +348,11 @@ void TownhallServer::HealthLoop() {
 void TownhallServer::Shutdown() {
   if (shut_down_ || server_ == nullptr) return;  // never started
   shut_down_ = true;
+  // Scrapes read objects that stop below (revocation list, hubs).
+  exposer_.reset();
+  if (metrics_ != nullptr) {
+    metrics_->scrape_time().Remove(revocation_staleness_metric_);
+  }
   // 1. Stop polling and declare every service NOT_SERVING for good
   //    (HealthCheckServiceInterface::Shutdown ignores later updates).
   stop_health_.Notify();
@@ -411,6 +472,7 @@ int RunServerMain(int argc, char** argv,
   options.drain_delay = absl::GetFlag(FLAGS_drain_delay);
   options.shutdown_grace = absl::GetFlag(FLAGS_shutdown_grace);
   options.rpc.access_log = absl::GetFlag(FLAGS_access_log);
+  options.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
   const TokenRules tokens{
       .audience = absl::GetFlag(FLAGS_auth_audience),
       .issuer = absl::GetFlag(FLAGS_token_issuer),

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <grpcpp/grpcpp.h>
+#include <prometheus/exposer.h>
 
 #include <memory>
 #include <string>
@@ -19,6 +20,7 @@
 #include "absl/time/time.h"
 #include "services/common/auth/authenticator.h"
 #include "services/common/auth/revocation_list.h"
+#include "services/common/metrics/metrics.h"
 #include "services/common/redis/redis_pool.h"
 #include "services/common/server/rpc_runner.h"
 #include "services/common/server/service_module.h"
@@ -74,6 +76,9 @@ struct ServerOptions {
   absl::Duration drain_delay = absl::ZeroDuration();
   // Shutdown: time in-flight calls get to finish before they are cancelled.
   absl::Duration shutdown_grace = absl::Seconds(10);
+  // host:port to serve Prometheus metrics on (HTTP, /metrics); port 0 picks
+  // a free one (metrics_port()). Empty: no metrics are kept at all.
+  std::string metrics_listen = "";
 };
 
 class TownhallServer : public PeerChannels {
@@ -87,6 +92,8 @@ class TownhallServer : public PeerChannels {
   ~TownhallServer();
 
   int port() const { return port_; }
+  // The port of --metrics_listen; 0 when metrics are off.
+  int metrics_port() const { return metrics_port_; }
   // The gRPC names of the hosted services.
   const std::vector<std::string>& service_names() const { return names_; }
 
@@ -102,6 +109,8 @@ class TownhallServer : public PeerChannels {
   void HealthLoop();
 
   ServerOptions options_;
+  // Before everything that counts into it; null when metrics are off.
+  std::unique_ptr<Metrics> metrics_;
   std::unique_ptr<RedisPool> redis_;
   std::unique_ptr<RedisEventLoop> redis_loop_;
   std::unique_ptr<RevocationList> revocations_;
@@ -114,6 +123,10 @@ class TownhallServer : public PeerChannels {
   std::vector<std::string> names_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
+  // Serves metrics_ (its own HTTP server and threads); stopped first.
+  std::unique_ptr<prometheus::Exposer> exposer_;
+  int metrics_port_ = 0;
+  int revocation_staleness_metric_ = 0;
   absl::Mutex peers_mu_;
   std::shared_ptr<grpc::Channel> in_process_ ABSL_GUARDED_BY(peers_mu_);
   std::shared_ptr<grpc::Channel> remote_ ABSL_GUARDED_BY(peers_mu_);

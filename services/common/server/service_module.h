@@ -10,6 +10,7 @@
 #include <string>
 
 #include "services/common/auth/authenticator.h"
+#include "services/common/metrics/metrics.h"
 #include "services/common/redis/redis_pool.h"
 #include "services/common/server/rpc_runner.h"
 #include "services/common/server/stream_registry.h"
@@ -38,6 +39,8 @@ struct ServiceEnv {
   PeerChannels* peers;
   // Counts and checks every open server stream (stream_registry.h).
   StreamRegistry* streams;
+  // The process's metrics; null when they are off (no --metrics_listen).
+  Metrics* metrics = nullptr;
 };
 
 class ServiceModule {
