@@ -128,7 +128,8 @@ std::vector<std::string> RegistrationCells(const v1::Registration& r,
           StatusName(r.status())};
 }
 
-std::vector<std::string> Columns(std::vector<std::string> more) {
+// RegistrationColumns(), then `more`.
+std::vector<std::string> RegistrationColumnsAnd(std::vector<std::string> more) {
   std::vector<std::string> columns = RegistrationColumns();
   columns.insert(columns.end(), more.begin(), more.end());
   return columns;
@@ -235,8 +236,9 @@ absl::Status ExportsLogic::ExportRegistrations(
     rows.push_back(std::move(row));
   }
   return SetExport(
-      CsvExport(Columns({"waitlist_position", "delegation", "self_registered",
-                         "cancel_reason", "create_time", "update_time"}),
+      CsvExport(RegistrationColumnsAnd({"waitlist_position", "delegation",
+                                        "self_registered", "cancel_reason",
+                                        "create_time", "update_time"}),
                 rows),
       response);
 }
@@ -291,8 +293,9 @@ absl::Status ExportsLogic::ExportSessionAttendance(
     rows.push_back(std::move(row));
   }
   return SetExport(
-      CsvExport(Columns({"attended", "first_seen_time", "check_in_time",
-                         "online_seconds", "online_now"}),
+      CsvExport(RegistrationColumnsAnd({"attended", "first_seen_time",
+                                        "check_in_time", "online_seconds",
+                                        "online_now"}),
                 rows),
       response);
 }
