@@ -27,7 +27,7 @@ RUN apt-get update \
       libabsl-dev libhiredis-dev libevent-dev \
       libgtest-dev libgmock-dev googletest \
       libical-dev libssl-dev libjwt-dev libutf8proc-dev libicu-dev \
-      libncurses-dev lld \
+      libncurses-dev lld prometheus-cpp-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 # Only the sources cmake reads (never .local/, where up.sh keeps keys).
@@ -54,6 +54,7 @@ RUN apt-get update \
       libre2-9 libc-ares2 libssl3 \
       libhiredis0.14 libevent-2.1-7 libevent-core-2.1-7 libevent-pthreads-2.1-7 \
       libical3 libicu72 libjwt0 libjansson4 libb64-0d libutf8proc2 \
+      libprometheus-cpp-core1.0 libprometheus-cpp-pull1.0 libcivetweb1 \
       tzdata \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 10001 townhall \
