@@ -21,7 +21,6 @@ Run: TOWNHALLD=build/services/townhalld/townhalld TOWNHALL_PYTHON_DIR=build/pyth
 
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -108,13 +107,7 @@ class Node:
                     if ":" in line)
 
     def stop(self):
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        townhalld_fixture.stop_process(self.process, 10)
 
 
 def run_init(addresses, timeout=120):

@@ -90,6 +90,20 @@ def auth(token):
     return (("authorization", f"Bearer {token}"),)
 
 
+def stop_process(process, timeout):
+    """SIGTERM, then SIGKILL after `timeout` s; True when it exited in time."""
+    if process.poll() is not None:
+        return True
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout)
+        return True
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+        return False
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -183,13 +197,8 @@ class RedisServer:
         raise RuntimeError(f"redis-server did not listen on {self.address}")
 
     def stop(self):
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        if self.process is not None:
+            stop_process(self.process, 5)
         self.process = None
         if self._own_dir:
             shutil.rmtree(self.dir, ignore_errors=True)
@@ -299,12 +308,7 @@ class TownhalldFixture:
     def stop(self, dump_log=False):
         if self.process is not None:
             if self.process.poll() is None:
-                self.process.send_signal(signal.SIGTERM)
-                try:
-                    self.process.wait(10)
-                except subprocess.TimeoutExpired:
-                    self.process.kill()
-                    self.process.wait()
+                if not stop_process(self.process, 10):
                     dump_log = True
                     print("townhalld did not stop within 10s of SIGTERM",
                           file=sys.stderr)

@@ -47,17 +47,25 @@ info_field() {  # info_field host:port field -> value of CLUSTER INFO's field
   cli "$1" cluster info 2>/dev/null | tr -d '\r' | sed -n "s/^$2://p"
 }
 
-# 1. Every node answers.
-deadline=$(($(date +%s) + WAIT))
-for node in $NODES; do
-  until [ "$(cli "$node" ping 2>/dev/null)" = "PONG" ]; do
-    if [ "$(date +%s)" -ge "$deadline" ]; then
-      log "$node does not answer PING after ${WAIT}s"
-      exit 1
-    fi
-    sleep 1
+answers() { [ "$(cli "$1" ping 2>/dev/null)" = "PONG" ]; }
+cluster_ok() { [ "$(info_field "$1" cluster_state)" = "ok" ]; }
+# wait_every_node CHECK WHAT: until `CHECK node` holds for every node, at
+# most WAIT seconds in all; else logs "<node> WHAT" and fails.
+wait_every_node() {
+  deadline=$(($(date +%s) + WAIT))
+  for node in $NODES; do
+    until "$1" "$node"; do
+      if [ "$(date +%s)" -ge "$deadline" ]; then
+        log "$node $2 after ${WAIT}s"
+        exit 1
+      fi
+      sleep 1
+    done
   done
-done
+}
+
+# 1. Every node answers.
+wait_every_node answers "does not answer PING"
 log "all $COUNT nodes answer"
 
 # 2. Formed, partly formed or empty?
@@ -100,14 +108,5 @@ log "creating the cluster:$addresses"
 redis-cli --cluster create $addresses --cluster-replicas 1 --cluster-yes
 
 # 4. Until every node says ok.
-deadline=$(($(date +%s) + WAIT))
-for node in $NODES; do
-  until [ "$(info_field "$node" cluster_state)" = "ok" ]; do
-    if [ "$(date +%s)" -ge "$deadline" ]; then
-      log "$node is not cluster_state:ok after ${WAIT}s"
-      exit 1
-    fi
-    sleep 1
-  done
-done
+wait_every_node cluster_ok "is not cluster_state:ok"
 log "formed: $COUNT nodes, cluster_state:ok"
