@@ -73,16 +73,6 @@ struct Fixture {
   std::map<Role, std::string> participants;
 };
 
-void SetIfPresent(Message* request, absl::string_view field_name,
-                  const std::string& value) {
-  const FieldDescriptor* field =
-      request->GetDescriptor()->FindFieldByName(std::string(field_name));
-  if (field != nullptr && field->type() == FieldDescriptor::TYPE_STRING &&
-      !field->is_repeated() && !value.empty()) {
-    request->GetReflection()->SetString(request, field, value);
-  }
-}
-
 class AccessTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -246,16 +236,16 @@ class AccessTest : public ::testing::Test {
     std::unique_ptr<Message> request = NewRequest(method);
     // series_id before session_id: in a oneof (ExportCalendar) the last
     // one set wins, and the session is what a join token may name.
-    SetIfPresent(request.get(), "series_id", fixture_.series_id);
-    SetIfPresent(request.get(), "session_id", fixture_.session_id);
-    SetIfPresent(request.get(), "participant_id",
+    SetStringField(request.get(), "series_id", fixture_.series_id);
+    SetStringField(request.get(), "session_id", fixture_.session_id);
+    SetStringField(request.get(), "participant_id",
                  caller.participant_id.empty()
                      ? fixture_.participants.at(Role::kParticipant)
                      : caller.participant_id);
-    SetIfPresent(request.get(), "venue_id", fixture_.venue_id);
-    SetIfPresent(request.get(), "organization_id", fixture_.organization_id);
-    SetIfPresent(request.get(), "tenant_id", fixture_.tenant_id);
-    SetIfPresent(request.get(), "api_key_id", fixture_.api_key_id);
+    SetStringField(request.get(), "venue_id", fixture_.venue_id);
+    SetStringField(request.get(), "organization_id", fixture_.organization_id);
+    SetStringField(request.get(), "tenant_id", fixture_.tenant_id);
+    SetStringField(request.get(), "api_key_id", fixture_.api_key_id);
     return request;
   }
 

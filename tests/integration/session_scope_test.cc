@@ -221,20 +221,6 @@ std::string ShortName(const std::string& path) {
   return path.substr(std::string("/townhall.v1.").size());
 }
 
-void SetIfPresent(Message* request, absl::string_view field_name,
-                  const std::string& value) {
-  const FieldDescriptor* field =
-      request->GetDescriptor()->FindFieldByName(std::string(field_name));
-  if (field == nullptr || field->type() != FieldDescriptor::TYPE_STRING) {
-    return;
-  }
-  if (field->is_repeated()) {
-    request->GetReflection()->AddString(request, field, value);
-  } else {
-    request->GetReflection()->SetString(request, field, value);
-  }
-}
-
 TEST(SessionScopeTableTest, SessionScopedMethodsAreAllInTheTable) {
   std::set<std::string> in_table;
   for (const Row& row : Table()) {
@@ -433,17 +419,17 @@ class SessionScopeTest : public ::testing::Test {
     std::unique_ptr<Message> request = NewRequest(method);
     // series_id before session_id: in a oneof (ExportCalendar) the last one
     // set wins; the "by series" row sets it again.
-    SetIfPresent(request.get(), "series_id", target.series_id);
-    SetIfPresent(request.get(), "session_id", target.session_id);
-    SetIfPresent(request.get(), "participant_id", own_participant_);
-    SetIfPresent(request.get(), "question_id", question_ids_[0]);
-    SetIfPresent(request.get(), "target_question_id", question_ids_[0]);
-    SetIfPresent(request.get(), "duplicate_question_ids", question_ids_[1]);
-    SetIfPresent(request.get(), "agenda_item_id", agenda_item_id_);
-    SetIfPresent(request.get(), "topic_proposal_id", NewId());
-    SetIfPresent(request.get(), "action_item_id", NewId());
-    SetIfPresent(request.get(), "organization_id", NewId());
-    SetIfPresent(request.get(), "request_id", NewId());
+    SetStringField(request.get(), "series_id", target.series_id);
+    SetStringField(request.get(), "session_id", target.session_id);
+    SetStringField(request.get(), "participant_id", own_participant_);
+    SetStringField(request.get(), "question_id", question_ids_[0]);
+    SetStringField(request.get(), "target_question_id", question_ids_[0]);
+    SetStringField(request.get(), "duplicate_question_ids", question_ids_[1]);
+    SetStringField(request.get(), "agenda_item_id", agenda_item_id_);
+    SetStringField(request.get(), "topic_proposal_id", NewId());
+    SetStringField(request.get(), "action_item_id", NewId());
+    SetStringField(request.get(), "organization_id", NewId());
+    SetStringField(request.get(), "request_id", NewId());
     row.fill(request.get(), target);
     return request;
   }

@@ -65,6 +65,22 @@ std::unique_ptr<google::protobuf::Message> NewRequest(
           ->New());
 }
 
+void SetStringField(google::protobuf::Message* request,
+                    absl::string_view field_name, const std::string& value) {
+  using google::protobuf::FieldDescriptor;
+  const FieldDescriptor* field =
+      request->GetDescriptor()->FindFieldByName(std::string(field_name));
+  if (value.empty() || field == nullptr ||
+      field->type() != FieldDescriptor::TYPE_STRING) {
+    return;
+  }
+  if (field->is_repeated()) {
+    request->GetReflection()->AddString(request, field, value);
+  } else {
+    request->GetReflection()->SetString(request, field, value);
+  }
+}
+
 absl::Status RawCall(const std::shared_ptr<grpc::Channel>& channel,
                      const std::string& path, const std::string& authorization,
                      const std::string& request_bytes,

@@ -37,6 +37,12 @@ const google::protobuf::MethodDescriptor* FindMethod(absl::string_view path);
 std::unique_ptr<google::protobuf::Message> NewRequest(
     const google::protobuf::MethodDescriptor& method);
 
+// Fills the string field `field_name` of a request made by NewRequest, if
+// its type has one: sets a singular field, adds to a repeated one. An
+// empty `value` leaves the request as it is.
+void SetStringField(google::protobuf::Message* request,
+                    absl::string_view field_name, const std::string& value);
+
 // Calls `path` over a generic stub with `request_bytes` and a raw
 // `authorization` header value ("" sends none), values the typed client
 // cannot send. Returns the status and, when `response_bytes` is set, the
