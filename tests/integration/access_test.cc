@@ -239,9 +239,9 @@ class AccessTest : public ::testing::Test {
     SetStringField(request.get(), "series_id", fixture_.series_id);
     SetStringField(request.get(), "session_id", fixture_.session_id);
     SetStringField(request.get(), "participant_id",
-                 caller.participant_id.empty()
-                     ? fixture_.participants.at(Role::kParticipant)
-                     : caller.participant_id);
+                   caller.participant_id.empty()
+                       ? fixture_.participants.at(Role::kParticipant)
+                       : caller.participant_id);
     SetStringField(request.get(), "venue_id", fixture_.venue_id);
     SetStringField(request.get(), "organization_id", fixture_.organization_id);
     SetStringField(request.get(), "tenant_id", fixture_.tenant_id);
