@@ -92,7 +92,7 @@ done
 if [[ $SKIP_BUILD != 1 ]]; then
   [[ -f $BUILD_DIR/CMakeCache.txt ]] || cmake -S "$ROOT" -B "$BUILD_DIR" >/dev/null
   for attempt in 1 2 3; do
-    if cmake --build "$BUILD_DIR" -j 2 --target townhalld townhall-bench >"$BUILD_DIR/bench-build.log" 2>&1; then
+    if cmake --build "$BUILD_DIR" -j 2 --target townhalld townhall-bench metrics-cost-bench >"$BUILD_DIR/bench-build.log" 2>&1; then
       break
     fi
     [[ $attempt == 3 ]] && { tail -30 "$BUILD_DIR/bench-build.log" >&2; exit 1; }
@@ -386,6 +386,22 @@ if [[ $METRICS_COMPARE == 1 ]]; then
             cpu_on: ($on | map(per_rpc(.server_cpu_s)) | add / length)}] as $pairs
       | "| \($runs[0].rpc) | \($pairs | map(.tp) | median | r3) | \($pairs | map(.tp | r3 | tostring) | join(" / "))" +
         " | \($pairs | map(.p99) | median | r3) | \($pairs | map(.cpu_off) | median | (. * 10 | round) / 10) → \($pairs | map(.cpu_on) | median | (. * 10 | round) / 10) |")'
+  # The same cost without the noise of a shared machine: the CPU the
+  # instruments take per call (bench/metrics_cost_bench.cc), against the
+  # server's CPU per call without metrics in this run.
+  echo
+  echo "CPU of the metrics per call (metrics-cost-bench, 2 threads) over the server's CPU per call without metrics (median of this run):"
+  echo
+  echo "| RPC | metrics ns/call | server µs/RPC without metrics | cost |"
+  echo "|---|---:|---:|---:|"
+  COST=$("$BUILD_DIR/bench/metrics-cost-bench" --threads=2 --calls=2000000)
+  for pair in "ping ping" "upvote vote"; do
+    read -r rpc kind <<<"$pair"
+    ns=$(jq -r "select(.kind == \"$kind\") | .ns_per_call" <<<"$COST")
+    us=$(printf '%s\n' "${RESULTS[@]}" | jq -rs "$JQ_DEFS"' map(select(.rpc == "'"$rpc"'" and .metrics == "off")) | if length > 0 then map(per_rpc(.server_cpu_s)) | median else empty end')
+    [[ -n $us ]] || continue
+    awk -v r="$rpc" -v ns="$ns" -v us="$us" 'BEGIN { printf "| %s | %.0f | %.1f | %.2f %% |\n", r, ns, us, ns / (us * 1000) * 100 }'
+  done
 fi
 
 if [[ $REDIS_MODE == cluster ]]; then
