@@ -38,7 +38,10 @@ points at the fixture, HOME is empty), and the documents' server address
 stdout and stderr go to files (TOWNHALL_DOCS_KEEP=<dir> keeps them, with
 the script); a failure reports the document and line of the failing
 command, its exit status and the block's stderr. Documents run
-two at a time (they share the demo, as a reader's would).
+two at a time (they share the demo, as a reader's would). When `buf` is
+npm's node launcher, the binary it starts comes first on PATH (native_buf:
+the same buf, without node's start-up on each of a hundred calls).
+TOWNHALL_DOCS_ONLY=docs/cli.md,docs/api.md runs only those documents.
 
 Run: TOWNHALLD=<build>/services/townhalld/townhalld \\
      TOWNHALL_LOAD_DEMO=<build>/clients/cpp/townhall-load-demo \\
@@ -74,7 +77,7 @@ REASONS = {
     "deploys": "starts or stops servers of its own: up.sh, townhalld with production "
                "flags, Docker, Kubernetes",
     "benchmark": "a benchmark or a fuzzing run (minutes of CPU)",
-    "test-suite": "runs the test suite, which runs this test",
+    "test-suite": "runs tests (tests/run.sh, a test binary), which the suite runs itself",
     "interactive": "waits for keys or Ctrl-C; covered by the test it names",
 }
 UP_SH_ADDRESS = "127.0.0.1:50051"
