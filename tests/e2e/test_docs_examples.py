@@ -11,8 +11,9 @@ Blocks. Every fenced block must name its language, so that none is skipped
 unnoticed:
   ```sh, ```bash, ```shell   a script: every line is run.
   ```console                 a transcript: the lines that start with `$ `
-                             (and the lines a trailing `\\` continues) are
-                             run; the others are the output it shows.
+                             (and the lines a trailing `\\` continues, a
+                             `> ` prompt taken off) are run; the others are
+                             the output it shows.
   LANGUAGES (text, csv, json, yaml, ...) are not commands.
 Right before a runnable block's fence (blank lines between are allowed), a
 marker may say how it runs:
@@ -114,10 +115,6 @@ class Block:
     reason: str = ""  # not-run: the marker's text
     status: int = 0   # fails-with: the expected status
 
-    @property
-    def where(self):
-        return f"{self.doc}:{self.line}"
-
     def commands(self):
         """The command lines (a `\\` continuation is one), without comments."""
         count, continued = 0, False
@@ -170,8 +167,8 @@ def console_commands(body, doc, start):
     """The `$ ` commands of a ```console block, with their continuation lines."""
     lines, continued = [], False
     for number, text in body:
-        if continued:
-            lines.append((number, text))
+        if continued:  # a shell's secondary prompt, if shown, is not typed
+            lines.append((number, text[2:] if text.startswith("> ") else text))
         elif text.startswith("$ "):
             lines.append((number, text[2:]))
         elif text.strip() == "$":
@@ -622,7 +619,7 @@ class ParserTest(unittest.TestCase):
     def test_blocks_and_markers(self):
         blocks = self.parse(
             "# t\n```sh\nA=1\n# a comment\necho $A \\\n  more\n```\n\n"
-            "```console\n$ false\noutput\n$ echo a \\\n  b\nab\n```\n"
+            "```console\n$ false\noutput\n$ echo a \\\n> b\nab\n```\n"
             "<!-- example: fails-with 1 -->\n```console\n$ false\n```\n"
             "1. step\n\n   <!-- example: not-run (interactive, tested by e2e_readme) -->\n"
             "   ```sh\n   top\n   ```\n"
@@ -635,7 +632,7 @@ class ParserTest(unittest.TestCase):
         self.assertEqual(blocks[0].lines, [(3, "A=1"), (4, "# a comment"),
                                            (5, "echo $A \\"), (6, "  more")])
         self.assertEqual(blocks[0].commands(), 2)
-        self.assertEqual(blocks[1].lines, [(10, "false"), (12, "echo a \\"), (13, "  b")])
+        self.assertEqual(blocks[1].lines, [(10, "false"), (12, "echo a \\"), (13, "b")])
         self.assertEqual(blocks[2].status, 1)
         self.assertEqual(blocks[3].lines, [(24, "top")])
         self.assertEqual(blocks[3].reason, "interactive, tested by e2e_readme")
