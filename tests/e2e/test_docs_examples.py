@@ -24,8 +24,8 @@ marker may say how it runs:
       in a subshell (its variables do not outlive it) and must exit with
       status N.
   <!-- example: stream -->  a stream that runs until Ctrl-C: it must print
-      a first line within STREAM_WAIT s and still be running then; it is
-      then stopped (SIGTERM).
+      a first line within STREAM_WAIT s and still be running STREAM_GRACE
+      s later; it is then stopped (SIGTERM to its process group).
 A runnable block without a marker must exit 0. A `<placeholder>` with no
 kind (`<id>`, `<ID>`) is refused anywhere in the documents: say which id
 (`<session-id>`).
@@ -91,6 +91,7 @@ WALKTHROUGH_STEPS = [
     r"questions withdraw-vote", r"\| jq -r",
 ]
 STREAM_WAIT = 10  # s for a stream's first line
+STREAM_GRACE = 1  # s a stream must still run after its first line
 DOC_TIMEOUT = 90  # s for one document's blocks
 PARALLEL = 2
 
@@ -335,20 +336,25 @@ def document_script(blocks, status_dir, address=None, stream_wait=STREAM_WAIT):
             emit(f"echo \"end {n} $__th_rc\" >&3")
         elif block.mode == "stream":
             # A job of its own (set -m: its own process group) to stop it as a
-            # whole, as Ctrl-C would.
+            # whole, as Ctrl-C would. Its exit status goes to N.rc when it
+            # ends: no file means it is still running (kill -0 cannot tell,
+            # a child that exited is there until bash reaps it).
+            rc = f"{status_dir}/{n}.rc"
             emit("set -m")
-            emit("(")
+            emit("( set +e; (")
+            emit("set -e")
             emit_block(block)
-            emit(") &")
+            emit(f"); echo $? >{rc} ) &")
             emit("__th_pid=$!; set +m; __th_i=0")
-            emit(f"while [ ! -s {status_dir}/{n}.out ] && kill -0 $__th_pid 2>/dev/null "
+            emit(f"while [ ! -s {status_dir}/{n}.out ] && [ ! -e {rc} ] "
                  f"&& [ $__th_i -lt {stream_wait * 10} ]; do sleep 0.1; __th_i=$((__th_i+1)); done")
-            emit(f"if [ -s {status_dir}/{n}.out ] && kill -0 $__th_pid 2>/dev/null; then "
-                 f"kill -TERM -- -$__th_pid; wait $__th_pid || true; echo \"end {n} 0\" >&3; "
-                 f"elif kill -0 $__th_pid 2>/dev/null; then kill -TERM -- -$__th_pid; "
-                 f"wait $__th_pid || true; echo \"stream {n} silent\" >&3; "
-                 f"else __th_rc=0; wait $__th_pid || __th_rc=$?; "
-                 f"echo \"stream {n} ended $__th_rc\" >&3; fi")
+            # A stream is still there a moment after its first line.
+            emit(f"[ -s {status_dir}/{n}.out ] && [ ! -e {rc} ] && sleep {STREAM_GRACE}")
+            emit(f"if [ -e {rc} ]; then wait $__th_pid || true; "
+                 f"echo \"stream {n} ended $(cat {rc})\" >&3; "
+                 f"else kill -TERM -- -$__th_pid; wait $__th_pid || true; "
+                 f"if [ -s {status_dir}/{n}.out ]; then echo \"end {n} 0\" >&3; "
+                 f"else echo \"stream {n} silent\" >&3; fi; fi")
     emit("echo done >&3")
     return "\n".join(out) + "\n", origin
 
