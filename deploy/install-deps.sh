@@ -17,6 +17,8 @@ DEBIAN_PACKAGES=(
   # the linker the build prefers (cmake/BuildSpeed.cmake)
   lld
   nghttp2-client curl procps tzdata tmux
+  # the docs' examples pick ids out of JSON answers with jq (e2e_docs_examples)
+  jq
   # deploy/local/up.sh --replicas=N: the local HTTP/2 (gRPC) load balancer
   haproxy
   # e2e_townhallctl: the zsh completion script is checked by zsh itself

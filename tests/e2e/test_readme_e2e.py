@@ -1,15 +1,18 @@
 #!/usr/bin/python3
 """End-to-end: the README's "Your first conference" steps, as a newcomer runs them.
 
-townhall-load-demo loads the demo into a fresh townhalld, writing into a
-temp dir that plays the checkout's `.local/` (what ./deploy/local/up.sh
-does, including `.local/organizer_token`). The working directory of the
-commands is a copy of the checkout made of symlinks (every top-level entry
-of the source tree, and `build` pointing at the build dir), so the README's
-relative paths (`build/clients/cpp/townhallctl/townhallctl`,
+demo_checkout.DemoCheckout (shared with e2e_docs_examples) loads the demo
+into a fresh townhalld, writing into a temp dir that plays the checkout's
+`.local/` (what ./deploy/local/up.sh does, including
+`.local/organizer_token`). The working directory of the commands is a copy
+of the checkout made of symlinks (every top-level entry of the source tree,
+and `build` pointing at the build dir), so the README's relative paths
+(`build/clients/cpp/townhallctl/townhallctl`,
 `clients/python/townhall_bot.py`, `.local/...`) work as they do in a real
 checkout. `TOWNHALL_ADDRESS` points at the fixture; every other TOWNHALL_*
 variable is removed, and HOME is empty, so nothing but the README sets them.
+The README's other command blocks (outside the markers) are run by
+test_docs_examples.py.
 
 Every command between `<!-- readme-steps:begin -->` and
 `<!-- readme-steps:end -->` (the ```sh blocks) is taken from README.md and
@@ -49,6 +52,7 @@ import dateutil.rrule
 import icalendar
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import demo_checkout  # noqa: E402
 import townhalld_fixture  # noqa: E402
 
 SOURCE_DIR = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
@@ -72,7 +76,7 @@ STEPS = {
 }
 REQUIRED = ["sessions", "watch-queue", "moderate", "calendar", "bot"]
 
-FIXTURE = None
+DEMO = None  # demo_checkout.DemoCheckout: townhalld, the demo, the checkout
 WORK = None  # the fake checkout; WORK/.local is the demo's state
 ORGANIZER_TOKEN = None
 sched = sched_grpc = qs = qs_grpc = None
@@ -121,58 +125,25 @@ def classify(command):
 
 def newcomer_env():
     """The environment of a newcomer's shell: no TOWNHALL_* but the address."""
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith("TOWNHALL_") and k not in ("XDG_CONFIG_HOME", "PYTHONPATH")}
-    env["TOWNHALL_ADDRESS"] = FIXTURE.address
-    env["HOME"] = os.path.join(WORK, ".home")
-    env["TERM"] = "xterm-256color"
-    env.setdefault("LANG", "C.UTF-8")
-    return env
+    return DEMO.env()
 
 
 def setUpModule():
-    global FIXTURE, WORK, ORGANIZER_TOKEN, sched, sched_grpc, qs, qs_grpc
+    global DEMO, WORK, ORGANIZER_TOKEN, sched, sched_grpc, qs, qs_grpc
     sched, sched_grpc, _, _ = townhalld_fixture.import_stubs()
     from townhall.v1 import questions_pb2, questions_pb2_grpc  # noqa: E402
     qs, qs_grpc = questions_pb2, questions_pb2_grpc
-    build_dir = os.environ.get("TOWNHALL_BUILD_DIR") or os.path.join(SOURCE_DIR, "build")
-    if not os.path.isfile(os.path.join(build_dir, CTL[len("build/"):])):
-        raise RuntimeError(f"no townhallctl in {build_dir}: set TOWNHALL_BUILD_DIR")
-    FIXTURE = townhalld_fixture.TownhalldFixture()
-    FIXTURE.start()
-    WORK = tempfile.mkdtemp(prefix="th-e2e-readme-")
-    for entry in os.listdir(SOURCE_DIR):
-        if entry not in (".git", ".local", "build"):
-            os.symlink(os.path.join(SOURCE_DIR, entry), os.path.join(WORK, entry))
-    os.symlink(os.path.abspath(build_dir), os.path.join(WORK, "build"))
-    state = os.path.join(WORK, ".local")
-    os.mkdir(state, 0o700)
-    os.mkdir(os.path.join(WORK, ".home"))
-    # As up.sh: the bootstrap credential in .local/, the demo, the token.
-    credential = os.path.join(state, "bootstrap_credential")
-    with open(credential, "w") as f:
-        f.write(FIXTURE.bootstrap_credential + "\n")
-    load_demo = os.environ.get("TOWNHALL_LOAD_DEMO") or os.path.join(
-        build_dir, "clients", "cpp", "townhall-load-demo")
-    done = subprocess.run(
-        [load_demo, f"--server={FIXTURE.address}",
-         f"--tenant=readme-{secrets.token_hex(4)}",  # a shared Redis may hold others
-         f"--bootstrap_credential_file={credential}",
-         f"--directory_dir={os.path.join(SOURCE_DIR, 'tests', 'data')}",
-         f"--state_dir={state}", "--wait=10s"],
-        capture_output=True, text=True, timeout=120)
-    if done.returncode != 0:
-        raise RuntimeError(f"load-demo failed:\n{done.stderr}\n{FIXTURE.log_tail()}")
-    ORGANIZER_TOKEN = done.stdout.strip()
-    with open(os.path.join(state, "organizer_token"), "w") as f:
-        f.write(ORGANIZER_TOKEN + "\n")
+    if not os.path.isfile(os.path.join(demo_checkout.build_dir(), CTL[len("build/"):])):
+        raise RuntimeError(f"no townhallctl in {demo_checkout.build_dir()}: set TOWNHALL_BUILD_DIR")
+    # A shared Redis may hold other tenants: a tenant of its own.
+    DEMO = demo_checkout.DemoCheckout(tenant=demo_checkout.random_tenant("readme"),
+                                      prefix="th-e2e-readme-").start()
+    WORK, ORGANIZER_TOKEN = DEMO.work, DEMO.organizer_token
 
 
 def tearDownModule():
-    if FIXTURE is not None:
-        FIXTURE.stop()
-    if WORK:
-        shutil.rmtree(WORK, ignore_errors=True)
+    if DEMO is not None:
+        DEMO.stop()
 
 
 class Tmux:
@@ -226,7 +197,7 @@ class ReadmeTest(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.channel = FIXTURE.channel()
+        cls.channel = DEMO.fixture.channel()
         md = (("authorization", f"Bearer {ORGANIZER_TOKEN}"),)
         cls.sessions = sched_grpc.SchedulingServiceStub(cls.channel).ListSessions(
             sched.ListSessionsRequest(page_size=100), metadata=md, timeout=TIMEOUT).sessions
@@ -255,7 +226,7 @@ class ReadmeTest(unittest.TestCase):
                               timeout=timeout)
         self.assertEqual(done.returncode, 0,
                          f"{command}\nexited {done.returncode}\nstdout:\n{done.stdout}\n"
-                         f"stderr:\n{done.stderr}\nserver log:\n{FIXTURE.log_tail(15)}")
+                         f"stderr:\n{done.stderr}\nserver log:\n{DEMO.fixture.log_tail(15)}")
         return done.stdout
 
     # -- the steps ----------------------------------------------------------

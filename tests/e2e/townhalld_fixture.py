@@ -227,6 +227,8 @@ class TownhalldFixture:
         self.redis_address = redis or os.environ.get("TOWNHALL_TEST_REDIS") or None
         if start_redis is None:
             start_redis = self.redis_address is None and self.redis_cluster is None
+        elif start_redis:
+            self.redis_cluster = None  # a Redis of its own, also in the cluster pass
         self._start_redis = start_redis
         self.extra_args = list(extra_args)
         self.redis = None
