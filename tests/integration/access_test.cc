@@ -339,6 +339,11 @@ TEST(AccessTableTest, FollowsThePolicy) {
       EXPECT_EQ(rule.roles & RoleBit(Role::kOperator), 0u);
       EXPECT_NE(rule.roles & RoleBit(Role::kOrganizer), 0u);
     }
+    // Only the session's runners may ever act for another member.
+    EXPECT_EQ(rule.acts_for_others & ~(RoleBit(Role::kSessionOrganizer) |
+                                       RoleBit(Role::kModerator)),
+              0u)
+        << method;
     // Members other than runners may only read their session, manage their
     // own registration and attendance.
     for (Role member : {Role::kSpeaker, Role::kParticipant, Role::kObserver}) {

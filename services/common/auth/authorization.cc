@@ -144,8 +144,10 @@ constexpr AccessRule kRules[] = {
      kOrganizer | kSessionRunners},
     {TH_METHOD(AgendaService, RaiseHand), kOrganizer | kSessionMembers, 0,
      kOwnOnly},
+    // Members lower their own hand; the session's runners any (a hand
+    // raised by mistake, or left up by someone who has gone).
     {TH_METHOD(AgendaService, LowerHand), kOrganizer | kSessionMembers, 0,
-     kOwnOnly},
+     kOwnOnly, kSessionRunners},
     {TH_METHOD(AgendaService, CallNextSpeaker), kOrganizer | kSessionRunners},
     {TH_METHOD(AgendaService, FinishSpeaker), kOrganizer | kSessionRunners},
     {TH_METHOD(AgendaService, GetSpeakersQueue), kOrganizer | kSessionMembers,
@@ -267,7 +269,8 @@ absl::Status Authorize(const Principal& caller, absl::string_view method,
     return absl::NotFoundError(absl::StrCat(
         "session ", session_id == nullptr ? "" : *session_id, " not found"));
   }
-  if (rule->own_registration_only && caller.role != Role::kSessionOrganizer) {
+  if (rule->own_registration_only &&
+      !(rule->acts_for_others & RoleBit(caller.role))) {
     const std::string* participant_id = StringField(request, "participant_id");
     if (participant_id == nullptr || *participant_id != caller.participant_id) {
       return absl::PermissionDeniedError(
@@ -293,7 +296,7 @@ std::string AccessTableMarkdown() {
     for (Role role : kColumns) {
       bool allowed = rule.roles & RoleBit(role);
       bool own = allowed && rule.own_registration_only && IsSessionRole(role) &&
-                 role != Role::kSessionOrganizer;
+                 !(rule.acts_for_others & RoleBit(role));
       absl::StrAppend(&out, allowed ? (own ? " own |" : " yes |") : " — |");
     }
     std::string scopes;

@@ -9,7 +9,8 @@
 //     request type with a `session_id` must name that session (one without,
 //     such as Ping, names no object); for members (moderator,
 //     speaker, participant, observer) rows marked `own_registration_only`
-//     also require the request's `participant_id` to be their own;
+//     also require the request's `participant_id` to be their own (the
+//     session organizer, and on some rows the moderator, may name anyone);
 //   - property: server-owned fields are never read from requests, and
 //     contact details are cleared for non-organizers (registration logic).
 //
@@ -51,9 +52,10 @@ struct AccessRule {
   // ScopeBit()s of which an API key needs one; 0 refuses API keys,
   // kAnyApiKey accepts any.
   uint32_t api_scopes = 0;
-  // Members of a session (not its session organizer) may only name
-  // themselves in the request's `participant_id`.
+  // Members of a session may only name themselves in the request's
+  // `participant_id`, except the roles in `acts_for_others`.
   bool own_registration_only = false;
+  uint32_t acts_for_others = RoleBit(Role::kSessionOrganizer);
 };
 
 // Every rule, in service then method order.

@@ -212,9 +212,10 @@ class AgendaLiveTest : public ::testing::Test {
   }
 
   // A client acting as `participant` (a join token; organization `org`).
-  TownhallClient As(const std::string& participant, const std::string& org) {
+  TownhallClient As(const std::string& participant, const std::string& org,
+                    Role role = Role::kParticipant) {
     return ServerEnvironment::server().Client(
-        JoinToken(tenant_, session_.id(), participant, org));
+        JoinToken(tenant_, session_.id(), participant, org, role));
   }
 
   absl::StatusOr<v1::RaiseHandResponse> Raise(const std::string& participant,

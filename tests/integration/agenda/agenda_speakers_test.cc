@@ -159,6 +159,31 @@ TEST_F(AgendaLiveTest, HeldSpeakersShowTheOrganizationLimit) {
               ElementsAre("guest"));
 }
 
+TEST_F(AgendaLiveTest, RunnersLowerAnyHandMembersOnlyTheirOwn) {
+  ASSERT_OK(Raise("p1", "org", item_).status());
+  v1::LowerHandRequest lower;
+  lower.set_session_id(session_.id());
+  lower.set_agenda_item_id(item_);
+  lower.set_participant_id("p1");
+  // Another participant, or a speaker, may not lower p1's hand.
+  EXPECT_EQ(As("p2", "org").LowerHand(lower).status().code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(As("s1", "org", Role::kSpeaker).LowerHand(lower).status().code(),
+            absl::StatusCode::kPermissionDenied);
+  // A moderator may (a hand raised by mistake, or left up).
+  absl::StatusOr<v1::LowerHandResponse> lowered =
+      As("m1", "org", Role::kModerator).LowerHand(lower);
+  ASSERT_OK(lowered.status());
+  EXPECT_EQ(lowered->queue().speakers(0).state(), v1::SPEAKER_STATE_WITHDRAWN);
+  // But a moderator still raises only their own hand.
+  v1::RaiseHandRequest raise;
+  raise.set_session_id(session_.id());
+  raise.set_agenda_item_id(item_);
+  raise.set_participant_id("p2");
+  EXPECT_EQ(As("m1", "org", Role::kModerator).RaiseHand(raise).status().code(),
+            absl::StatusCode::kPermissionDenied);
+}
+
 TEST_F(AgendaLiveTest, OverrunIsReported) {
   v1::SpeakersQueueOptions options;
   options.mutable_speaking_time_limit()->set_nanos(100'000'000);  // 100 ms
