@@ -23,6 +23,9 @@
 #                                            # runs against a townhalld without metrics
 #                                            # and one with them (same Redis, same
 #                                            # data), alternately; table of on/off
+#   BARE_COMPARE=0 bench/run_bench.sh       # skip Ping against the bare gRPC server
+#   H2LOAD_CLIENTS=16 H2LOAD_STREAMS=32 bench/run_bench.sh
+#                                            # h2load's connections and streams for it
 #   DURING='perf record -g -o /tmp/$RPC.perf -p $SERVER_PID -- sleep 5' bench/run_bench.sh
 #                                            # a command run while each RPC is measured
 #                                            # (sees RPC, SERVER_PID, REDIS_PID, REDIS_PORT;
@@ -82,6 +85,9 @@ REDIS_MODE=${REDIS_MODE:-standalone}  # standalone | cluster
 VOTE_SESSIONS=${VOTE_SESSIONS:-1}
 RESULTS_JSON=${RESULTS_JSON:-}
 METRICS_COMPARE=${METRICS_COMPARE:-0}  # 1: every RPC also against a townhalld with metrics
+BARE_COMPARE=${BARE_COMPARE:-1}  # 1: Ping against a bare gRPC server with h2load (issue 19)
+H2LOAD_CLIENTS=${H2LOAD_CLIENTS:-16}
+H2LOAD_STREAMS=${H2LOAD_STREAMS:-32}
 
 log() { echo "run_bench: $*" >&2; }
 for d in "$DURATION" "$WARMUP"; do
@@ -92,7 +98,7 @@ done
 if [[ $SKIP_BUILD != 1 ]]; then
   [[ -f $BUILD_DIR/CMakeCache.txt ]] || cmake -S "$ROOT" -B "$BUILD_DIR" >/dev/null
   for attempt in 1 2 3; do
-    if cmake --build "$BUILD_DIR" -j 2 --target townhalld townhall-bench metrics-cost-bench >"$BUILD_DIR/bench-build.log" 2>&1; then
+    if cmake --build "$BUILD_DIR" -j 2 --target townhalld townhall-bench metrics-cost-bench bare-grpc-server >"$BUILD_DIR/bench-build.log" 2>&1; then
       break
     fi
     [[ $attempt == 3 ]] && { tail -30 "$BUILD_DIR/bench-build.log" >&2; exit 1; }
@@ -113,6 +119,7 @@ cleanup() {
   [[ -n $WATCH_SERVER_PID ]] && kill -TERM "$WATCH_SERVER_PID" 2>/dev/null && wait "$WATCH_SERVER_PID" 2>/dev/null
   [[ -n $SERVER_PID ]] && kill -TERM "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
   [[ -n ${METRICS_SERVER_PID:-} ]] && kill -TERM "$METRICS_SERVER_PID" 2>/dev/null && wait "$METRICS_SERVER_PID" 2>/dev/null
+  [[ -n ${BARE_PID:-} ]] && kill -TERM "$BARE_PID" 2>/dev/null && wait "$BARE_PID" 2>/dev/null
   [[ -n $REDIS_PID ]] && kill -TERM "$REDIS_PID" 2>/dev/null && wait "$REDIS_PID" 2>/dev/null
   if [[ -n $CLUSTER_DIR ]]; then
     # Daemonized, not our children: wait until they are gone (they write
@@ -402,6 +409,75 @@ if [[ $METRICS_COMPARE == 1 ]]; then
     [[ -n $us ]] || continue
     awk -v r="$rpc" -v ns="$ns" -v us="$us" 'BEGIN { printf "| %s | %.0f | %.1f | %.2f %% |\n", r, ns, us, ns / (us * 1000) * 100 }'
   done
+fi
+
+# ---- Ping against the floor: a bare gRPC callback server (bench/bare_grpc_server.cc,
+# same proto, no authentication, logging or Redis) and townhalld's
+# authenticated Ping, driven by h2load (nghttp2's HTTP/2 load generator, a
+# client we did not write and that costs little CPU per call), alternately
+# for ROUNDS rounds. h2load counts HTTP status only, and gRPC errors are
+# HTTP 200: a run counts as OK only if every call got the 11-byte response
+# (the 5-byte gRPC frame header and the echoed payload "ping") back.
+if [[ $BARE_COMPARE == 1 ]]; then
+  BARE_PORT_FILE=$WORK/bare.port
+  "${PIN_SERVER[@]}" "$BUILD_DIR/bench/bare-grpc-server" --listen=127.0.0.1:0 \
+    --port_file="$BARE_PORT_FILE" >"$WORK/bare.log" 2>&1 &
+  BARE_PID=$!
+  for _ in $(seq 50); do [[ -s $BARE_PORT_FILE ]] && break; sleep 0.1; done
+  BARE_SERVER=127.0.0.1:$(cat "$BARE_PORT_FILE")
+  # PingRequest{payload: "ping"} in a gRPC frame: flag 0, length 6, 0a 04 "ping".
+  printf '\x00\x00\x00\x00\x06\x0a\x04ping' >"$WORK/ping.grpc"
+  BARE_RESULTS=()
+  for round in $(seq "$ROUNDS"); do
+    order=(bare townhalld)
+    (( round % 2 == 0 )) && order=(townhalld bare)
+    for target in "${order[@]}"; do
+      if [[ $target == bare ]]; then address=$BARE_SERVER; pid=$BARE_PID; auth=()
+      else address=$SERVER; pid=$SERVER_PID; auth=(-H "authorization: Bearer $READ_TOKEN"); fi
+      out=$WORK/h2load.$round.$target
+      "${PIN_CLIENT[@]}" h2load -c "$H2LOAD_CLIENTS" -m "$H2LOAD_STREAMS" -t 1 \
+        --warm-up-time="$WARMUP" -D "$(secs "$DURATION")" -d "$WORK/ping.grpc" \
+        -H 'content-type: application/grpc' -H 'te: trailers' "${auth[@]}" \
+        "http://$address/townhall.v1.DiagnosticsService/Ping" >"$out" 2>&1 &
+      h2load_pid=$!
+      # The server's CPU over h2load's measured window only (after warm-up).
+      sleep "$(secs "$WARMUP")"
+      s0=$(cpu_ticks "$pid")
+      sleep "$(secs "$DURATION")"
+      s1=$(cpu_ticks "$pid")
+      wait "$h2load_pid" || { log "h2load against $target failed:"; tail -5 "$out" >&2; exit 1; }
+      line=$(awk -v target="$target" -v round="$round" -v ticks="$(( s1 - s0 ))" -v hz="$TICKS" \
+        -v dur="$(secs "$DURATION")" '
+        /^finished in/ { rps = $4 + 0 }
+        /^requests:/ { ok = $8 + 0 }
+        /^traffic:/ { for (i = 1; i <= NF; i++) if ($i == "data") { d = $(i - 1); gsub(/[()]/, "", d); data = d + 0 } }
+        END { printf "{\"target\":\"%s\",\"round\":%d,\"rps\":%.1f,\"ok\":%d,\"data_bytes\":%d,\"server_cpu_us_per_call\":%.2f}\n",
+                target, round, rps, ok, data, (rps > 0 ? ticks / hz * 1e6 / (rps * dur) : 0) }' "$out")
+      ok=$(jq .ok <<<"$line"); data=$(jq .data_bytes <<<"$line")
+      if (( ok == 0 || data < ok * 11 )); then
+        log "h2load against $target: $ok calls but $data bytes of responses (not every call was answered OK):"
+        cat "$out" >&2; exit 1
+      fi
+      echo "$line" >&2
+      BARE_RESULTS+=("$line")
+    done
+  done
+  kill -TERM "$BARE_PID" 2>/dev/null; wait "$BARE_PID" 2>/dev/null || true
+  BARE_PID=""
+  echo
+  echo "Ping against a bare gRPC callback server (h2load -c $H2LOAD_CLIENTS -m $H2LOAD_STREAMS, $DURATION after $WARMUP of warm-up, payload \"ping\"; medians of $ROUNDS round(s)):"
+  echo
+  printf '%s\n' "${BARE_RESULTS[@]}" | jq -rs "$JQ_DEFS"'
+    def r2: (. * 100 | round) / 100;
+    def r1: (. * 10 | round) / 10;
+    (map(select(.target == "bare"))) as $bare | (map(select(.target == "townhalld"))) as $th
+    | [range(0; $bare | length) as $i | $th[$i].rps / $bare[$i].rps] as $ratios
+    | "| server | calls/s | server CPU µs/call |",
+      "|---|---:|---:|",
+      "| bare gRPC | \($bare | map(.rps) | median | round) | \($bare | map(.server_cpu_us_per_call) | median | r1) |",
+      "| townhalld Ping (authenticated) | \($th | map(.rps) | median | round) | \($th | map(.server_cpu_us_per_call) | median | r1) |",
+      "",
+      "Ping / bare: \($ratios | median | r2) (rounds \($ratios | map(r2 | tostring) | join(" / ")))."'
 fi
 
 if [[ $REDIS_MODE == cluster ]]; then

@@ -29,7 +29,10 @@ bool ConstantTimeEquals(absl::string_view a, absl::string_view b) {
 
 Authenticator::Authenticator(AuthOptions options,
                              const RevocationList* revocations)
-    : options_(std::move(options)), revocations_(revocations) {}
+    : options_(std::move(options)),
+      revocations_(revocations),
+      verified_(std::make_unique<VerifiedTokenCache>(
+          options_.token_cache_size)) {}
 
 absl::StatusOr<Principal> Authenticator::Authenticate(
     const grpc::ServerContextBase& context) const {
@@ -60,13 +63,18 @@ absl::StatusOr<Principal> Authenticator::AuthenticateHeader(
     return principal;
   }
   absl::Time now = absl::Now();
-  absl::StatusOr<Principal> principal =
-      VerifyToken(options_.keys, options_.tokens, header, now);
-  if (principal.ok()) {
-    absl::Status valid = Revalidate(*principal, now);
-    if (!valid.ok()) return valid;
+  std::optional<Principal> verified = verified_->Find(header, now);
+  if (!verified.has_value()) {
+    absl::StatusOr<Principal> principal =
+        VerifyToken(options_.keys, options_.tokens, header, now);
+    if (!principal.ok()) return principal.status();
+    verified_->Insert(header, *principal, now);
+    verified = *std::move(principal);
   }
-  return principal;
+  // Expiry and revocation on every call, whether the token was verified
+  // now or before.
+  TH_RETURN_IF_ERROR(Revalidate(*verified, now));
+  return *std::move(verified);
 }
 
 absl::Status Authenticator::Revalidate(const Principal& caller,

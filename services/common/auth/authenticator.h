@@ -6,6 +6,7 @@
 // RevocationList) or the operator's bootstrap credential.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -15,6 +16,7 @@
 #include "services/common/auth/jwt.h"
 #include "services/common/auth/principal.h"
 #include "services/common/auth/revocation_list.h"
+#include "services/common/auth/verified_token_cache.h"
 
 namespace grpc {
 class ServerContextBase;
@@ -33,6 +35,9 @@ struct AuthOptions {
   TokenRules tokens;
   // Empty disables the bootstrap credential.
   std::string bootstrap_credential;
+  // Tokens kept verified (VerifiedTokenCache; --token_cache_size); 0 verifies
+  // every call's token in full.
+  size_t token_cache_size = 65536;
 };
 
 class Authenticator {
@@ -71,6 +76,9 @@ class Authenticator {
  private:
   AuthOptions options_;
   const RevocationList* revocations_;
+  // Mutable state behind a pointer: Authenticator is used through const
+  // references by every service.
+  std::unique_ptr<VerifiedTokenCache> verified_;
 };
 
 // Loads auth options from flags-style inputs: the key file path, the token

@@ -70,6 +70,11 @@ ABSL_FLAG(absl::Duration, redis_wait_timeout, absl::Milliseconds(500),
 ABSL_FLAG(std::string, auth_key_file, "",
           "File of JWT signing keys, one \"<key-id> <secret>\" per line; the "
           "first one signs. Keep it outside the repository.");
+ABSL_FLAG(int64_t, token_cache_size, townhall::AuthOptions().token_cache_size,
+          "Tokens kept verified, so that a client's later calls with the "
+          "same token skip the signature check (expiry and revocation are "
+          "still checked on every call); about 1 KiB each. 0: verify every "
+          "call's token in full.");
 ABSL_FLAG(std::string, auth_audience, "townhall",
           "Audience (aud) that tokens must carry.");
 ABSL_FLAG(std::string, token_issuer, townhall::TokenRules().issuer,
@@ -488,6 +493,13 @@ int RunServerMain(int argc, char** argv,
     return 2;
   }
   options.auth = *std::move(auth);
+  if (absl::GetFlag(FLAGS_token_cache_size) < 0) {
+    LogError("bad auth configuration",
+             {{"error", "--token_cache_size must not be negative"}});
+    return 2;
+  }
+  options.auth.token_cache_size =
+      static_cast<size_t>(absl::GetFlag(FLAGS_token_cache_size));
 
   absl::StatusOr<std::unique_ptr<TownhallServer>> server =
       TownhallServer::Start(std::move(options), modules);
