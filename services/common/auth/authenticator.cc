@@ -31,8 +31,8 @@ Authenticator::Authenticator(AuthOptions options,
                              const RevocationList* revocations)
     : options_(std::move(options)),
       revocations_(revocations),
-      verified_(std::make_unique<VerifiedTokenCache>(
-          options_.token_cache_size)) {}
+      verified_(
+          std::make_unique<VerifiedTokenCache>(options_.token_cache_size)) {}
 
 absl::StatusOr<Principal> Authenticator::Authenticate(
     const grpc::ServerContextBase& context) const {

@@ -215,8 +215,8 @@ TEST(Authenticator, CachedJoinTokenIsRefusedWhenRevocationsAreStale) {
 TEST(Authenticator, CachedTokenExpires) {
   Authenticator auth(Options(kBootstrap));
   // Tokens carry whole seconds: expire at the second after next.
-  const absl::Time expires = absl::FromUnixSeconds(
-      absl::ToUnixSeconds(absl::Now()) + 2);
+  const absl::Time expires =
+      absl::FromUnixSeconds(absl::ToUnixSeconds(absl::Now()) + 2);
   absl::StatusOr<std::string> token = auth.Issue(JoinClaims(expires));
   ASSERT_TRUE(token.ok()) << token.status();
   ASSERT_TRUE(auth.AuthenticateHeader("Bearer " + *token).ok());
@@ -248,16 +248,14 @@ TEST(Authenticator, AlteredCachedTokenIsVerifiedInFull) {
     // (the last one of a segment): those decode to the same bytes and
     // verify as the same token, as they would without the cache.
     if (!principal.ok()) {
-      EXPECT_EQ(principal.status().code(),
-                absl::StatusCode::kUnauthenticated);
+      EXPECT_EQ(principal.status().code(), absl::StatusCode::kUnauthenticated);
       ++refused;
     }
   }
   EXPECT_GE(refused, static_cast<int>(token->size()) - 3);
   for (const std::string& altered :
        {token->substr(0, token->size() - 1), *token + "A", "x" + *token}) {
-    EXPECT_FALSE(auth.AuthenticateHeader("Bearer " + altered).ok())
-        << altered;
+    EXPECT_FALSE(auth.AuthenticateHeader("Bearer " + altered).ok()) << altered;
   }
 }
 

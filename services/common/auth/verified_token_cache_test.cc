@@ -57,13 +57,13 @@ TEST(VerifiedTokenCache, FullShardDropsExpiredTokensFirst) {
   // One token per shard at most: capacity 16 over 16 shards.
   VerifiedTokenCache cache(16);
   for (int i = 0; i < 200; ++i) {
-    cache.Insert(absl::StrCat("old-", i), Organizer("t1", kNow + absl::Seconds(1)),
-                 kNow);
+    cache.Insert(absl::StrCat("old-", i),
+                 Organizer("t1", kNow + absl::Seconds(1)), kNow);
   }
   const absl::Time later = kNow + absl::Seconds(2);
   for (int i = 0; i < 200; ++i) {
-    cache.Insert(absl::StrCat("new-", i), Organizer("t1", later + absl::Hours(1)),
-                 later);
+    cache.Insert(absl::StrCat("new-", i),
+                 Organizer("t1", later + absl::Hours(1)), later);
   }
   // Every old token had expired: none may have survived beside a new one
   // that it pushed out.
