@@ -23,6 +23,8 @@
 #                                            # runs against a townhalld without metrics
 #                                            # and one with them (same Redis, same
 #                                            # data), alternately; table of on/off
+#   TOWNHALLD=/tmp/old/build/services/townhalld/townhalld bench/run_bench.sh
+#                                            # another build's townhalld (before/after)
 #   BARE_COMPARE=0 bench/run_bench.sh       # skip Ping against the bare gRPC server
 #   H2LOAD_CLIENTS=16 H2LOAD_STREAMS=32 bench/run_bench.sh
 #                                            # h2load's connections and streams for it
@@ -106,7 +108,9 @@ if [[ $SKIP_BUILD != 1 ]]; then
     sleep 10
   done
 fi
-TOWNHALLD=$BUILD_DIR/services/townhalld/townhalld
+# TOWNHALLD: another build's server (an earlier commit, for before/after)
+# measured with this tree's load generator and baselines.
+TOWNHALLD=${TOWNHALLD:-$BUILD_DIR/services/townhalld/townhalld}
 BENCH=$BUILD_DIR/bench/townhall-bench
 
 # ---- private state; everything started here is stopped on exit
