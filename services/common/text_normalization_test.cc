@@ -115,6 +115,17 @@ const Spelling kSpellings[] = {
     // Ukrainian (Ukrainian-Latin/BGN, the national system).
     {"uk", "Українське товариство Києва", "Ukrayinske tovarystvo Kyyeva", ""},
     {"uk", "Громада Львова", "Hromada Lvova", "uk"},
+    // Belarusian (Belarusian-Latin/BGN): by its tag (untagged it reads as
+    // Russian: "grodna"), or by its letters ў and і together.
+    {"be", "Беларускае таварыства Гродна", "Byelaruskaye tavarystva Hrodna",
+     "be"},
+    {"be", "Брэсцкі саюз беларусаў", "Brestski sayuz byelarusaw", ""},
+    // Bulgarian (Bulgarian-Latin/BGN; щ is sht, Russian reads shch).
+    {"bg", "Читалище Просвета Пловдив", "Chitalishte Prosveta Plovdiv", "bg"},
+    // Serbian (Serbian-Latin/BGN): the Cyrillic and the Latin alphabet of
+    // Serbian are one name (untagged, ш reads as Russian sh).
+    {"sr", "Српско друштво Београд", "Srpsko društvo Beograd", "sr"},
+    {"sr", "Ђорђе Јовановић", "Đorđe Jovanović", "sr-Cyrl"},
     // Greek (Greek-Latin/UNGEGN, ELOT 743).
     {"el", "Κέντρο Ελληνικού Πολιτισμού", "Kentro Ellinikou Politismou", ""},
     // Georgian (Georgian-Latin/BGN, the national system).
@@ -163,6 +174,13 @@ TEST(TransliterateToLatinTest, LanguageSubtagPicksTheTransform) {
   EXPECT_EQ(LatinMatchKey("Миколаїв"), "mykolayiv");
   EXPECT_EQ(LatinMatchKey("Никита", "ru"), "nikita");
   EXPECT_EQ(LatinMatchKey("Никита", "uk-UA"), "nykyta");
+  // Languages that only their tag tells from Russian.
+  EXPECT_EQ(LatinMatchKey("Гродна", "be"), "hrodna");
+  EXPECT_EQ(LatinMatchKey("Гродна"), "grodna");
+  EXPECT_EQ(LatinMatchKey("Читалище", "bg"), "chitalishte");
+  EXPECT_EQ(LatinMatchKey("Читалище"), "chitalishche");
+  EXPECT_EQ(LatinMatchKey("Друштво", "sr-Cyrl-RS"), "drustvo");
+  EXPECT_EQ(LatinMatchKey("Друштво"), "drushtvo");
   // An unknown or Latin-script tag falls back to the letters.
   EXPECT_EQ(LatinMatchKey("Никита", "de"), "nikita");
   EXPECT_EQ(LatinMatchKey("Ўзбек", "uz-Latn"), "o'zbek");
