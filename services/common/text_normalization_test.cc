@@ -132,8 +132,7 @@ const Spelling kSpellings[] = {
     {"bg", "Щастливец Юлия Живкова", "Shtastlivets Yulia Zhivkova", "bg"},
     // Macedonian (our rules: North Macedonia's official digraphs, not ICU's
     // BGN/PCGN 1981 "drustvo"; џ is dj).
-    {"mk", "Македонско културно друштво", "Makedonsko kulturno drushtvo",
-     "mk"},
+    {"mk", "Македонско културно друштво", "Makedonsko kulturno drushtvo", "mk"},
     {"mk", "Ѓорѓи Ќосевски од Охрид", "Gjorgji Kjosevski od Ohrid", "mk"},
     {"mk", "Ѕвезда Жежовска, Скопје", "Dzvezda Zhezhovska, Skopje", "mk"},
     {"mk", "Џемаил Чаушевски", "Djemail Chaushevski", "mk-MK"},

@@ -357,7 +357,8 @@ TEST(DirectoryTest, BulgarianAndMacedonianNamesMatchTheirOfficialLatin) {
       StatusIs(absl::StatusCode::kAlreadyExists, HasSubstr(macedonian.id())));
 
   // Different names stay apart.
-  ASSERT_OK(CreateOrg(t.client, Org("Сръбско културно дружество", "DE")).status());
+  ASSERT_OK(
+      CreateOrg(t.client, Org("Сръбско културно дружество", "DE")).status());
   ASSERT_OK(CreateOrg(t.client, Org("Иван Щукин фонд", "DE")).status());
   ASSERT_OK(CreateOrg(t.client, Org("Иван Штукин фонд", "DE")).status());
 }
