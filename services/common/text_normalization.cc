@@ -106,7 +106,9 @@ bool IsLatin(CodePoint cp) {
 
 // ---- Transliteration (ICU transforms) ---------------------------------------
 
-// Our own rules, only where ICU has no transform for an official standard.
+// Our own rules, only where ICU has no transform for a country's official
+// standard (Uzbek, Tajik) or ICU's differs from it (Bulgarian, Macedonian,
+// Mongolian: ICU follows older BGN/PCGN tables).
 // They run on lowercase text (after NormalizeForMatching); "::" lines are
 // ICU's own transforms, run as later passes.
 //
@@ -151,6 +153,63 @@ constexpr char kTajikRules[] = R"(
 :: Russian-Latin/BGN ;
 )";
 
+// Bulgarian: ICU's Bulgarian-Latin/BGN is the BGN/PCGN 1952 system
+// (ъ -> ŭ, х -> kh: "Българско" -> "bulgarsko", "Христо" -> "khristo").
+// Bulgaria's official system since 2009 (Transliteration Act, State Gazette
+// No. 19/2009), which Bulgarian passports, signs and organizations' Latin
+// names use, writes "Balgarsko", "Hristo": а a, б b, в v, г g, д d, е e,
+// ж zh, з z, и i, й y, к k, л l, м m, н n, о o, п p, р r, с s, т t, у u,
+// ф f, х h, ц ts, ч ch, ш sh, щ sht, ъ a, ь y, ю yu, я ya; "ия" at the end
+// of a word is "ia" ("София" -> "Sofia"); the country's own name is the
+// Act's exception, "България" -> "Bulgaria".
+// Letters Bulgarian does not write (ё ы э) fall through to Russian.
+constexpr char kBulgarianRules[] = R"(
+$letter = [[:L:][:M:]\'] ;
+$letter { българия } $letter > balgariya ;
+$letter { българия > balgaria ;
+българия } $letter > balgariya ;
+българия > bulgaria ;
+ия } $letter > iya ;
+ия > ia ;
+а > a ; б > b ; в > v ; г > g ; д > d ; е > e ; ж > zh ; з > z ; и > i ;
+й > y ; к > k ; л > l ; м > m ; н > n ; о > o ; п > p ; р > r ; с > s ;
+т > t ; у > u ; ф > f ; х > h ; ц > ts ; ч > ch ; ш > sh ; щ > sht ;
+ъ > a ; ь > y ; ю > yu ; я > ya ;
+:: Russian-Latin/BGN ;
+)";
+
+// Macedonian: ICU's Macedonian-Latin/BGN writes the diacritic letters of
+// BGN/PCGN 1981 (ж ž, ш š, ч č, ѓ ǵ, ќ ḱ, џ dž), which fold to ASCII as
+// "z s c g k dz": "друштво" -> "drustvo". North Macedonia's official
+// romanization (the Government's 2008 digraph system, used in passports
+// and on signs) writes "drushtvo": а a, б b, в v, г g, д d, ѓ gj, е e,
+// ж zh, з z, ѕ dz, и i, ј j, к k, л l, љ lj, м m, н n, њ nj, о o, п p, р r,
+// с s, т t, ќ kj, у u, ф f, х h, ц c, ч ch, џ dj, ш sh. The 2008 table
+// allows dj or dzh for џ; we take dj, its first form ("Џемаил" ->
+// "Djemail"); "Dzhemail" then matches only by similarity, not as a key.
+constexpr char kMacedonianRules[] = R"(
+а > a ; б > b ; в > v ; г > g ; д > d ; ѓ > gj ; е > e ; ж > zh ; з > z ;
+ѕ > dz ; и > i ; ј > j ; к > k ; л > l ; љ > lj ; м > m ; н > n ; њ > nj ;
+о > o ; п > p ; р > r ; с > s ; т > t ; ќ > kj ; у > u ; ф > f ; х > h ;
+ц > c ; ч > ch ; џ > dj ; ш > sh ;
+:: Russian-Latin/BGN ;
+)";
+
+// Mongolian (Cyrillic): ICU's Mongolian-Latin/BGN reads ы -> i, х -> h,
+// з -> dz, е -> yo ("Монгол улсын" -> "mongol ulsin", "Хүрэлбаатар" ->
+// "hurelbaatar"). Mongolia's national standard MNS 5217:2012 (the
+// romanization of Mongolian passports: "Tsakhiagiin Elbegdorj") writes
+// "Mongol ulsyn", "Khürelbaatar": а a, б b, в v, г g, д d, е ye, ё yo, ж j,
+// з z, и i, й i, к k, л l, м m, н n, о o, ө ö, п p, р r, с s, т t, у u,
+// ү ü, ф f, х kh, ц ts, ч ch, ш sh, щ sh, ъ i, ы y, ь i, э e, ю yu, я ya
+// (Latin-ASCII then folds ö ü to o u, as people type them).
+constexpr char kMongolianRules[] = R"(
+а > a ; б > b ; в > v ; г > g ; д > d ; е > ye ; ё > yo ; ж > j ; з > z ;
+и > i ; й > i ; к > k ; л > l ; м > m ; н > n ; о > o ; ө > ö ; п > p ;
+р > r ; с > s ; т > t ; у > u ; ү > ü ; ф > f ; х > kh ; ц > ts ; ч > ch ;
+ш > sh ; щ > sh ; ъ > i ; ы > y ; ь > i ; э > e ; ю > yu ; я > ya ;
+)";
+
 // After the language's transform: BGN's marks for soft and hard signs
 // (ʹ ʺ) and its separator of ambiguous digraphs (т·с) are dropped, as people
 // drop them; then the other scripts, and Latin-ASCII (ß -> ss, ø -> o,
@@ -180,10 +239,10 @@ constexpr LanguageTransform kTransforms[] = {
     {"ky", ":: Kirghiz-Latin/BGN ;"},
     {"uz", kUzbekRules},
     {"tg", kTajikRules},
-    {"bg", ":: Bulgarian-Latin/BGN ;"},
+    {"bg", kBulgarianRules},
     {"sr", ":: Serbian-Latin/BGN ;"},
-    {"mk", ":: Macedonian-Latin/BGN ;"},
-    {"mn", ":: Mongolian-Latin/BGN ;"},
+    {"mk", kMacedonianRules},
+    {"mn", kMongolianRules},
     {"fa", ":: Persian-Latin/BGN ;"},
 };
 constexpr size_t kTransformCount = std::size(kTransforms);
@@ -288,6 +347,31 @@ size_t DetectTransform(const std::vector<CodePoint>& cps) {
   // і
   if (HasAny(cps, {0x0456})) return TransformIndex("uk");
   return TransformIndex("ru");
+}
+
+bool IsCyrillicConsonant(CodePoint cp) {
+  // б в г д ж з й к л м н п р с т ф х ц ч ш щ
+  static constexpr CodePoint kConsonants[] = {
+      0x0431, 0x0432, 0x0433, 0x0434, 0x0436, 0x0437, 0x0439,
+      0x043A, 0x043B, 0x043C, 0x043D, 0x043F, 0x0440, 0x0441,
+      0x0442, 0x0444, 0x0445, 0x0446, 0x0447, 0x0448, 0x0449};
+  return std::find(std::begin(kConsonants), std::end(kConsonants), cp) !=
+         std::end(kConsonants);
+}
+
+// ъ as a vowel, before a consonant at a word's start or after a consonant
+// ("българ", "път", "ъгъл"): only Bulgarian writes it so. Russian (and
+// Kazakh, Kyrgyz, Tajik in Russian loans) writes ъ only between a consonant
+// and е ё ю я ("объединение", "съезд"), Uzbek and Tajik's tutuq belgisi
+// after a vowel or before one ("таълим", "санъат", "ҷамъият").
+bool HasBulgarianHardSign(const std::vector<CodePoint>& cps) {
+  for (size_t i = 0; i + 1 < cps.size(); ++i) {
+    if (cps[i] != 0x044A || !IsCyrillicConsonant(cps[i + 1])) continue;
+    if (i == 0 || !IsLetter(cps[i - 1]) || IsCyrillicConsonant(cps[i - 1])) {
+      return true;
+    }
+  }
+  return false;
 }
 
 // The primary language subtag of a BCP 47 tag, lowercase ("uz-Cyrl" -> "uz").
@@ -407,6 +491,22 @@ std::string TransliterateToLatin(absl::string_view normalized,
   std::string out;
   text.toUTF8String(out);
   return out;
+}
+
+std::vector<std::string> AlsoReadAs(absl::string_view text) {
+  std::vector<std::string> languages = {"uz"};
+  if (!IsValidUtf8(text)) return languages;
+  std::vector<CodePoint> cps;
+  Decode(NormalizeForMatching(text), &cps);
+  if (DetectTransform(cps) != TransformIndex("ru")) return languages;
+  if (HasBulgarianHardSign(cps)) languages.push_back("bg");
+  // ѓ ќ ѕ are only Macedonian; ј љ њ џ Macedonian or Serbian, whose own
+  // letters ђ ћ rule Macedonian out.
+  if (HasAny(cps, {0x0453, 0x045C, 0x0455, 0x0458, 0x0459, 0x045A, 0x045F}) &&
+      !HasAny(cps, {0x0452, 0x045B})) {
+    languages.push_back("mk");
+  }
+  return languages;
 }
 
 std::string LatinMatchKey(absl::string_view text, absl::string_view language) {

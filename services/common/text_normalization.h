@@ -17,7 +17,9 @@
 //    transforms (BGN/PCGN for Russian, Ukrainian, Belarusian, Kazakh,
 //    Kyrgyz, ...; UNGEGN for Greek; Any-Latin for the rest), plus our own
 //    ICU rules for Uzbek (the official Uzbek Latin alphabet: ў -> o', ғ -> g',
-//    қ -> q, ҳ -> h, х -> x) and Tajik (which ICU 72 lacks), so that a name
+//    қ -> q, ҳ -> h, х -> x), Tajik (which ICU 72 lacks), and Bulgarian,
+//    Macedonian and Mongolian (their official systems, where ICU has older
+//    BGN/PCGN tables: "Българско" is "Balgarsko"), so that a name
 //    and its usual Latin spelling are one key ("Ассоциация" and
 //    "Assotsiatsiya");
 //  - the skeleton key maps look-alike letters to one prototype (ICU's
@@ -79,6 +81,20 @@ std::string NormalizeForMatching(absl::string_view text);
 // Returns `normalized` unchanged if it is not valid UTF-8.
 std::string TransliterateToLatin(absl::string_view normalized,
                                  absl::string_view language = "");
+
+// The languages, besides the one its letters suggest, that an untagged
+// `text` is also read as for matching (LatinMatchKey(text, language) for
+// each), because its letters cannot tell them apart from Russian:
+//  - "uz" always: diaspora files write Uzbek in Cyrillic without ў қ ғ ҳ;
+//  - "bg" when Cyrillic read as Russian has ъ before a consonant at a word's
+//    start or after a consonant ("Българско", "път"), which only Bulgarian
+//    writes (Bulgarian without ъ so, "Христо Ботев", reads only as Russian:
+//    щ or е alone do not tell Bulgarian from Russian);
+//  - "mk" when it has a Macedonian letter (ѓ ќ ѕ, or ј љ њ џ without the
+//    Serbian ђ ћ).
+// Mongolian is never guessed: its letters ө ү are Kyrgyz too, and the
+// Kyrgyz reading is close to Mongolia's standard (ө ü ы y х kh ж j).
+std::vector<std::string> AlsoReadAs(absl::string_view text);
 
 // NormalizeForMatching(TransliterateToLatin(NormalizeForMatching(text))):
 // the words of `text` in lowercase ASCII Latin (and apostrophes), one space

@@ -120,8 +120,27 @@ const Spelling kSpellings[] = {
     {"be", "Беларускае таварыства Гродна", "Byelaruskaye tavarystva Hrodna",
      "be"},
     {"be", "Брэсцкі саюз беларусаў", "Brestski sayuz byelarusaw", ""},
-    // Bulgarian (Bulgarian-Latin/BGN; щ is sht, Russian reads shch).
+    // Bulgarian (our rules: the official system of 2009, not ICU's BGN/PCGN
+    // 1952 "bulgarsko", "khristo"; щ is sht, Russian reads shch).
     {"bg", "Читалище Просвета Пловдив", "Chitalishte Prosveta Plovdiv", "bg"},
+    {"bg", "Българско културно дружество", "Balgarsko kulturno druzhestvo",
+     "bg"},
+    {"bg", "Христо Ботев", "Hristo Botev", "bg"},
+    {"bg", "Съюз на българите в Германия", "Sayuz na balgarite v Germania",
+     "bg"},
+    {"bg", "Софийски университет", "Sofiyski universitet", "bg-BG"},
+    {"bg", "Щастливец Юлия Живкова", "Shtastlivets Yulia Zhivkova", "bg"},
+    // Macedonian (our rules: North Macedonia's official digraphs, not ICU's
+    // BGN/PCGN 1981 "drustvo"; џ is dj).
+    {"mk", "Македонско културно друштво", "Makedonsko kulturno drushtvo", "mk"},
+    {"mk", "Ѓорѓи Ќосевски од Охрид", "Gjorgji Kjosevski od Ohrid", "mk"},
+    {"mk", "Ѕвезда Жежовска, Скопје", "Dzvezda Zhezhovska, Skopje", "mk"},
+    {"mk", "Џемаил Чаушевски", "Djemail Chaushevski", "mk-MK"},
+    // Mongolian (our rules: MNS 5217:2012, not ICU's BGN "ulsin", "hural").
+    {"mn", "Монгол улсын их сургууль", "Mongol ulsyn ikh surguuli", "mn"},
+    {"mn", "Цахиагийн Элбэгдорж", "Tsakhiagiin Elbegdorj", "mn"},
+    {"mn", "Хүрэлбаатар Зүүнхараа", "Khürelbaatar Züünkharaa", "mn-Cyrl"},
+    {"mn", "Монголын соёлын төв", "Mongolyn soyolyn töv", "mn"},
     // Serbian (Serbian-Latin/BGN): the Cyrillic and the Latin alphabet of
     // Serbian are one name (untagged, ш reads as Russian sh).
     {"sr", "Српско друштво Београд", "Srpsko društvo Beograd", "sr"},
@@ -184,6 +203,48 @@ TEST(TransliterateToLatinTest, LanguageSubtagPicksTheTransform) {
   // An unknown or Latin-script tag falls back to the letters.
   EXPECT_EQ(LatinMatchKey("Никита", "de"), "nikita");
   EXPECT_EQ(LatinMatchKey("Ўзбек", "uz-Latn"), "o'zbek");
+}
+
+TEST(TransliterateToLatinTest, OfficialSystemsWhereIcuHasOlderBgnTables) {
+  // Bulgarian, 2009: ъ a, х h, щ sht; "ия" is "ia" only at a word's end.
+  EXPECT_EQ(LatinMatchKey("Българско", "bg"), "balgarsko");
+  EXPECT_EQ(LatinMatchKey("Христо", "bg"), "hristo");
+  EXPECT_EQ(LatinMatchKey("София, Ямбол", "bg"), "sofia yambol");
+  EXPECT_EQ(LatinMatchKey("Ияновска Мариян", "bg"), "iyanovska mariyan");
+  EXPECT_EQ(LatinMatchKey("България", "bg"), "bulgaria");
+  // Macedonian, official digraphs.
+  EXPECT_EQ(LatinMatchKey("Друштво", "mk"), "drushtvo");
+  EXPECT_EQ(LatinMatchKey("Ѓорѓе Ќосе", "mk"), "gjorgje kjose");
+  EXPECT_EQ(LatinMatchKey("Џамија Цуцулево", "mk"), "djamija cuculevo");
+  // Mongolian, MNS 5217:2012: ы y, х kh, з z, е ye, й i.
+  EXPECT_EQ(LatinMatchKey("Монгол улсын", "mn"), "mongol ulsyn");
+  EXPECT_EQ(LatinMatchKey("Зүүн хойд Европ", "mn"), "zuun khoid yevrop");
+  // What ICU's own transforms said (the difference is real):
+  EXPECT_NE(LatinMatchKey("Българско Христо", "bg"), "bulgarsko khristo");
+  EXPECT_NE(LatinMatchKey("Друштво", "mk"), "drustvo");
+  EXPECT_NE(LatinMatchKey("Монгол улсын", "mn"), "mongol ulsin");
+}
+
+TEST(AlsoReadAsTest, OnlyLettersThatTellTheLanguage) {
+  using Languages = std::vector<std::string>;
+  // Uzbek always (diaspora files write Uzbek without its own letters).
+  EXPECT_EQ(AlsoReadAs("Тюмен хоразмликлар жамияти"), Languages({"uz"}));
+  EXPECT_EQ(AlsoReadAs("Kazakh Center"), Languages({"uz"}));
+  // ъ before a consonant, after one or at a word's start: Bulgarian.
+  EXPECT_EQ(AlsoReadAs("Българско културно дружество"),
+            Languages({"uz", "bg"}));
+  EXPECT_EQ(AlsoReadAs("ъгъл"), Languages({"uz", "bg"}));
+  // Russian ъ (before е ё ю я) and Uzbek and Tajik tutuq (by a vowel) are
+  // not; щ and е alone cannot tell Bulgarian from Russian.
+  EXPECT_EQ(AlsoReadAs("Объединение Съезд Подъём"), Languages({"uz"}));
+  EXPECT_EQ(AlsoReadAs("Таълим санъат маркази"), Languages({"uz"}));
+  EXPECT_EQ(AlsoReadAs("Христо Ботев, Читалище"), Languages({"uz"}));
+  // Macedonian letters; Serbian ђ ћ rule it out.
+  EXPECT_EQ(AlsoReadAs("Ѓорѓи Ќосевски"), Languages({"uz", "mk"}));
+  EXPECT_EQ(AlsoReadAs("Македонија"), Languages({"uz", "mk"}));
+  EXPECT_EQ(AlsoReadAs("Ђорђе Јовановић"), Languages({"uz"}));
+  // Mongolian is never guessed (ө ү are Kyrgyz letters too).
+  EXPECT_EQ(AlsoReadAs("Монголын соёлын төв"), Languages({"uz"}));
 }
 
 TEST(TransliterateToLatinTest, BgnMarksAreDropped) {
@@ -256,6 +317,12 @@ const std::pair<const char*, const char*> kDistinct[] = {
     {"Κέντρο Ελληνικού Πολιτισμού", "Κέντρο Κυπριακού Πολιτισμού"},
     {"Хоразм", "Харьков"},
     {"Club 7", "Club 1"},
+    // The Bulgarian reading (щ sht, е e) would join these Russian names;
+    // they are only read as Bulgarian with a Bulgarian ъ.
+    {"Иван Щукин", "Иван Штукин"},
+    {"Общество поэтов", "Общество поетов"},
+    {"Българско дружество", "Сръбско дружество"},
+    {"Македонско друштво Ѓорѓија", "Македонско друштво Ќорќија"},
     {"Tashkent Chess Club", "Tashkent Chess Clubs"},
 };
 

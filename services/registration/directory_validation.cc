@@ -355,8 +355,12 @@ std::vector<std::string> MatchKeys(absl::string_view name,
   std::string skeleton = SkeletonMatchKey(name);
   if (!skeleton.empty()) keys.push_back(absl::StrCat("s:", skeleton));
   if (language.empty()) {
-    std::string uzbek = LatinMatchKey(name, "uz");
-    if (uzbek != latin) keys.push_back(absl::StrCat("t:", uzbek));
+    for (const std::string& also : AlsoReadAs(name)) {
+      std::string key = absl::StrCat("t:", LatinMatchKey(name, also));
+      if (std::find(keys.begin(), keys.end(), key) == keys.end()) {
+        keys.push_back(std::move(key));
+      }
+    }
   }
   return keys;
 }

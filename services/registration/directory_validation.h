@@ -136,17 +136,19 @@ void SetDisplayName(absl::string_view language, v1::Organization* org);
 // version the tenant's indexes do not have yet; DirectoryStore::Reindex
 // adds this version's keys of every stored record first. Bump it whenever
 // MatchKeys changes what it returns for some name.
-inline constexpr absl::string_view kMatchKeyVersion = "3";
+inline constexpr absl::string_view kMatchKeyVersion = "4";
 
 // The match keys of one name, distinct and non-empty, each under its own
 // prefix so the two kinds never collide: "t:" + LatinMatchKey(name,
 // language) (spellings in other scripts) and "s:" + SkeletonMatchKey(name)
 // (look-alike letters), text_normalization.h. `language` is the name's BCP
-// 47 tag, "" when unknown. A name without a tag whose letters read as
-// Russian (the default for Cyrillic) gets a second "t:" key, its Uzbek
-// reading: diaspora files write Uzbek in Cyrillic without the letters that
-// tell it apart ("Тюмен хоразмликлар жамияти" is "Tyumen xorazmliklar
-// jamiyati", not "khorazmliklar"). Empty for a name without letters or
+// 47 tag, "" when unknown. A name without a tag gets more "t:" keys, its
+// readings in the languages of AlsoReadAs (text_normalization.h): its Uzbek
+// reading, since diaspora files write Uzbek in Cyrillic without the letters
+// that tell it apart ("Тюмен хоразмликлар жамияти" is "Tyumen xorazmliklar
+// jamiyati", not "khorazmliklar"); its Bulgarian reading when it writes ъ
+// as only Bulgarian does ("Българско" is "Balgarsko"); its Macedonian one
+// when it has Macedonian letters. Empty for a name without letters or
 // digits.
 std::vector<std::string> MatchKeys(absl::string_view name,
                                    absl::string_view language = "");

@@ -13,6 +13,7 @@ namespace {
 using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 TEST(ShownTest, QuotesEscapesAndCutsAtACharacterBoundary) {
   EXPECT_EQ(Shown("abc"), "\"abc\"");
@@ -215,6 +216,36 @@ TEST(MatchKeysTest, UntaggedCyrillicAlsoReadAsUzbek) {
   EXPECT_THAT(keys, Contains("t:tyumen xorazmliklar jamiyati"));
   EXPECT_EQ(MatchKeys("Kazakh Center").size(), 2);
   EXPECT_EQ(MatchKeys("Хоразм", "ru").size(), 2);
+}
+
+TEST(MatchKeysTest, UntaggedBulgarianAndMacedonianAlsoReadOfficially) {
+  // ъ before a consonant: Bulgarian, read as the 2009 system too.
+  std::vector<std::string> keys = MatchKeys("Българско културно дружество");
+  EXPECT_EQ(keys[0], "t:blgarsko kulturno druzhestvo");
+  EXPECT_THAT(keys, Contains("t:balgarsko kulturno druzhestvo"));
+  // Macedonian letters: read as North Macedonia's official system too.
+  EXPECT_THAT(MatchKeys("Ѓорѓи Ќосевски"), Contains("t:gjorgji kjosevski"));
+  // Tagged names get only their language's reading.
+  EXPECT_EQ(MatchKeys("Българско", "bg")[0], "t:balgarsko");
+  EXPECT_EQ(MatchKeys("Българско", "bg").size(), 2);
+}
+
+TEST(MatchKeysTest, UntaggedReadingsKeepDifferentNamesApart) {
+  // A Bulgarian reading of every untagged name would make Щукин (sht) and
+  // Штукин one name; Russian names are not read as Bulgarian.
+  const std::pair<const char*, const char*> distinct[] = {
+      {"Иван Щукин", "Иван Штукин"},
+      {"Общество поэтов", "Общество поетов"},
+      {"Елена Хан", "Элена Хан"},
+      {"Българско дружество", "Сръбско дружество"},
+      {"Българско дружество", "Болгарское общество"},
+      {"Македонско друштво Ѓорѓија", "Македонско друштво Ќорќија"},
+  };
+  for (const auto& [a, b] : distinct) {
+    for (const std::string& key : MatchKeys(a)) {
+      EXPECT_THAT(MatchKeys(b), Not(Contains(key))) << a << " | " << b;
+    }
+  }
 }
 
 TEST(OrganizationMatchKeysTest, DistinctNameThenLocalizedByTag) {

@@ -322,6 +322,67 @@ TEST(DirectoryTest, NamesInEachScriptMatchTheirLatinSpelling) {
   }
 }
 
+// Bulgaria's (2009) and North Macedonia's official romanizations, not
+// ICU's older BGN/PCGN tables ("bulgarsko", "drustvo").
+TEST(DirectoryTest, BulgarianAndMacedonianNamesMatchTheirOfficialLatin) {
+  ASSERT_OK_AND_ASSIGN(Tenant t, NewTenant());
+  ASSERT_OK_AND_ASSIGN(
+      v1::Organization bulgarian,
+      CreateOrg(t.client, Org("Balgarsko kulturno druzhestvo", "DE")));
+  // Untagged: its ъ before a consonant is Bulgarian's.
+  EXPECT_THAT(
+      CreateOrg(t.client, Org("Българско културно дружество", "DE")),
+      StatusIs(absl::StatusCode::kAlreadyExists, HasSubstr(bulgarian.id())));
+  v1::Organization tagged = Org("Bulgarian Cultural Society", "DE");
+  (*tagged.mutable_localized_names())["bg"] = "Българско културно дружество";
+  EXPECT_THAT(
+      CreateOrg(t.client, tagged),
+      StatusIs(absl::StatusCode::kAlreadyExists, HasSubstr(bulgarian.id())));
+
+  ASSERT_OK_AND_ASSIGN(
+      v1::Organization macedonian,
+      CreateOrg(t.client, Org("Makedonsko kulturno drushtvo Gjorgjija "
+                              "Pulevski",
+                              "DE")));
+  v1::Organization mk = Org("Macedonian Cultural Society", "DE");
+  (*mk.mutable_localized_names())["mk"] =
+      "Македонско културно друштво Ѓорѓија Пулевски";
+  EXPECT_THAT(
+      CreateOrg(t.client, mk),
+      StatusIs(absl::StatusCode::kAlreadyExists, HasSubstr(macedonian.id())));
+  // Untagged: ѓ is a Macedonian letter.
+  EXPECT_THAT(
+      CreateOrg(t.client,
+                Org("Македонско културно друштво Ѓорѓија Пулевски", "DE")),
+      StatusIs(absl::StatusCode::kAlreadyExists, HasSubstr(macedonian.id())));
+
+  // Different names stay apart.
+  ASSERT_OK(
+      CreateOrg(t.client, Org("Сръбско културно дружество", "DE")).status());
+  ASSERT_OK(CreateOrg(t.client, Org("Иван Щукин фонд", "DE")).status());
+  ASSERT_OK(CreateOrg(t.client, Org("Иван Штукин фонд", "DE")).status());
+}
+
+// A tenant whose keys are of version 3 (before the official Bulgarian
+// reading) gets the new keys of its stored organizations on the next write.
+TEST(DirectoryTest, Version3KeysGainTheBulgarianReadingOnReindex) {
+  ASSERT_OK_AND_ASSIGN(Tenant t, NewTenant());
+  ASSERT_OK_AND_ASSIGN(
+      v1::Organization stored,
+      CreateOrg(t.client, Org("Българско читалище Берлин", "DE")));
+  const std::string prefix = TenantPrefix(t.id);
+  RedisConnection redis(SharedRedisOptions());
+  ASSERT_OK(redis
+                .Command({"HDEL", prefix + "orgs:match",
+                          "DE:t:balgarsko chitalishte berlin"})
+                .status());
+  ASSERT_OK(
+      redis.Command({"SET", prefix + "directory:match_version", "3"}).status());
+  EXPECT_THAT(
+      CreateOrg(t.client, Org("Balgarsko chitalishte Berlin", "DE")),
+      StatusIs(absl::StatusCode::kAlreadyExists, HasSubstr(stored.id())));
+}
+
 TEST(DirectoryTest, MatchKeysOfAnOlderVersionAreReindexedOnce) {
   ASSERT_OK_AND_ASSIGN(Tenant t, NewTenant());
   ASSERT_OK_AND_ASSIGN(
