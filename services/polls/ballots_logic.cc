@@ -31,12 +31,8 @@ absl::Status PollLogic::CastBallot(const Principal& caller, Redis& redis,
   TH_ASSIGN_OR_RETURN(std::string ballot_json, ProtoToJson(request.ballot()));
   const absl::Time now = absl::Now();
   std::vector<std::string> args = {
-      request.poll_id(),
-      request.participant_id(),
-      ballot.option_ids,
-      ballot.rating,
-      ballot_json,
-      absl::StrCat(absl::ToUnixMillis(now)),
+      request.poll_id(), request.participant_id(), ballot.option_ids,
+      ballot.rating, ballot_json, absl::StrCat(absl::ToUnixMillis(now)),
       IdempotencyKey(TH_METHOD(PollService, CastBallot), caller,
                      request.request_id(),
                      {.session_id = session.id(),
@@ -62,10 +58,10 @@ absl::Status PollLogic::CastBallot(const Principal& caller, Redis& redis,
     const bool named = !outcome.values.empty() && outcome.values[0] == "NAMED";
     return absl::FailedPreconditionError(absl::StrCat(
         "participant ", request.participant_id(), " has voted in poll ",
-        request.poll_id(), named
-            ? ": this poll does not allow changing a ballot"
-            : ": an anonymous or secret ballot cannot be changed (the server "
-              "does not keep which ballot was whose)"));
+        request.poll_id(),
+        named ? ": this poll does not allow changing a ballot"
+              : ": an anonymous or secret ballot cannot be changed (the server "
+                "does not keep which ballot was whose)"));
   }
   TH_ASSIGN_OR_RETURN(PollRecord record, internal::DecodeOne(outcome, now));
   // The voter's view: `voted` is the named participant's.

@@ -31,8 +31,8 @@ std::string Tallies(const v1::InstantRunoffRound& round) {
 }
 
 TEST(InstantRunoffTest, MajorityInTheFirstRound) {
-  v1::RankedChoiceResult r = CountInstantRunoff(
-      Options(3), {{{A}, 5}, {{B}, 3}, {{C}, 1}});
+  v1::RankedChoiceResult r =
+      CountInstantRunoff(Options(3), {{{A}, 5}, {{B}, 3}, {{C}, 1}});
   ASSERT_EQ(r.rounds_size(), 1);
   EXPECT_EQ(Tallies(r.rounds(0)), "1:5 2:3 3:1");
   EXPECT_EQ(r.rounds(0).eliminated_option_id(), "");
@@ -41,8 +41,8 @@ TEST(InstantRunoffTest, MajorityInTheFirstRound) {
 
 TEST(InstantRunoffTest, TransfersDecideTheWinner) {
   // R1: A4 B3 C2 of 9, no majority, C out; R2: A4 B5 (C's two go to B).
-  v1::RankedChoiceResult r = CountInstantRunoff(
-      Options(3), {{{A, B}, 4}, {{B, C}, 3}, {{C, B}, 2}});
+  v1::RankedChoiceResult r =
+      CountInstantRunoff(Options(3), {{{A, B}, 4}, {{B, C}, 3}, {{C, B}, 2}});
   ASSERT_EQ(r.rounds_size(), 2);
   EXPECT_EQ(Tallies(r.rounds(0)), "1:4 2:3 3:2");
   EXPECT_EQ(r.rounds(0).eliminated_option_id(), "3");

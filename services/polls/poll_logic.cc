@@ -79,9 +79,8 @@ absl::Status Transition(const Principal& caller, RedisConnection& redis,
       PollStore(redis, caller.tenant_id, session_id)
           .RunScript(lua::kTransitionPollScript,
                      {poll_id, std::string(action), reason,
-                      absl::StrCat(absl::ToUnixMillis(now)),
-                      FormatRfc3339(now), actor.id, actor.role,
-                      absl::StrCat(kMaxOpenPolls)}));
+                      absl::StrCat(absl::ToUnixMillis(now)), FormatRfc3339(now),
+                      actor.id, actor.role, absl::StrCat(kMaxOpenPolls)}));
   const std::string detail =
       outcome.values.empty() ? std::string() : outcome.values[0];
   if (outcome.kind == "BAD_STATE") {
@@ -138,8 +137,8 @@ absl::Status PollLogic::CreatePoll(const Principal& caller, Redis& redis,
               lua::kCreatePollScript,
               {poll.id(), def, v1::PollKind_Name(poll.kind()),
                absl::StrCat(poll.options_size()),
-               absl::StrCat(poll.max_choices()),
-               absl::StrCat(poll.scale_min()), absl::StrCat(poll.scale_max()),
+               absl::StrCat(poll.max_choices()), absl::StrCat(poll.scale_min()),
+               absl::StrCat(poll.scale_max()),
                internal::SecrecyName(poll.secrecy()),
                poll.allow_change() ? "1" : "0", closes_at, closes_ms,
                FormatRfc3339(now),
@@ -162,9 +161,9 @@ absl::Status PollLogic::GetPoll(const Principal& caller, Redis& redis,
   TH_ASSIGN_OR_RETURN(
       ScriptOutcome outcome,
       PollStore(redis, caller.tenant_id, session.id())
-          .RunScript(lua::kReadPollsScript, {"get", request.poll_id(),
-                                             ParticipantOf(caller),
-                                             privileged ? "1" : "0"}));
+          .RunScript(lua::kReadPollsScript,
+                     {"get", request.poll_id(), ParticipantOf(caller),
+                      privileged ? "1" : "0"}));
   TH_ASSIGN_OR_RETURN(PollRecord record, DecodeOne(outcome, now));
   ApplyVisibility(privileged, &record.poll);
   *response->mutable_poll() = std::move(record.poll);
@@ -214,9 +213,9 @@ absl::Status PollLogic::OpenPoll(const Principal& caller, Redis& redis,
                                  const v1::OpenPollRequest& request,
                                  v1::OpenPollResponse* response) const {
   if (!request.reason().empty()) {
-    TH_RETURN_IF_ERROR(ValidateText(
-        "reason", request.reason(),
-        {.min_chars = 1, .max_chars = 500, .visible_only = true}));
+    TH_RETURN_IF_ERROR(
+        ValidateText("reason", request.reason(),
+                     {.min_chars = 1, .max_chars = 500, .visible_only = true}));
   }
   TH_RETURN_IF_ERROR(RefuseOverSession(session, "opened"));
   return Transition(caller, redis, session.id(), request.poll_id(), "open",
@@ -227,8 +226,8 @@ absl::Status PollLogic::ClosePoll(const Principal& caller, Redis& redis,
                                   const v1::Session& session,
                                   const v1::ClosePollRequest& request,
                                   v1::ClosePollResponse* response) const {
-  return Transition(caller, redis, session.id(), request.poll_id(), "close",
-                    "", response->mutable_poll());
+  return Transition(caller, redis, session.id(), request.poll_id(), "close", "",
+                    response->mutable_poll());
 }
 
 absl::Status PollLogic::PublishPoll(const Principal& caller, Redis& redis,

@@ -8,7 +8,6 @@
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
-#include "google/protobuf/struct.pb.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -16,6 +15,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
+#include "google/protobuf/struct.pb.h"
 #include "services/common/proto_json.h"
 #include "services/common/proto_time.h"
 #include "services/common/status.h"
@@ -49,15 +49,15 @@ bool SameOption(const OptionKeys& a, const OptionKeys& b) {
 absl::Status ValidateOptions(const v1::Poll& requested, v1::Poll* poll) {
   const int count = requested.options_size();
   if (count < 2) {
-    return InvalidField("poll.options",
-                        absl::StrCat("a ", v1::PollKind_Name(requested.kind()),
-                                     " poll needs at least 2 options (got ",
-                                     count, ")"));
+    return InvalidField(
+        "poll.options",
+        absl::StrCat("a ", v1::PollKind_Name(requested.kind()),
+                     " poll needs at least 2 options (got ", count, ")"));
   }
   if (count > kMaxOptions) {
-    return InvalidField("poll.options", absl::StrCat("at most ", kMaxOptions,
-                                                     " options (got ", count,
-                                                     ")"));
+    return InvalidField(
+        "poll.options",
+        absl::StrCat("at most ", kMaxOptions, " options (got ", count, ")"));
   }
   std::vector<OptionKeys> seen;
   for (int i = 0; i < count; ++i) {
@@ -119,7 +119,8 @@ absl::StatusOr<v1::Poll> PrepareNewPoll(const v1::Poll& requested,
   }
   poll.set_kind(kind);
   std::string question(absl::StripAsciiWhitespace(requested.question()));
-  TH_RETURN_IF_ERROR(ValidateText("poll.question", question, kPollQuestionText));
+  TH_RETURN_IF_ERROR(
+      ValidateText("poll.question", question, kPollQuestionText));
   poll.set_question(question);
 
   if (TakesOptions(kind)) {
@@ -155,16 +156,16 @@ absl::StatusOr<v1::Poll> PrepareNewPoll(const v1::Poll& requested,
   if (kind == v1::POLL_KIND_MULTIPLE_CHOICE) {
     const int options = poll.options_size();
     if (max_choices < 0 || max_choices > options) {
-      return InvalidField("poll.max_choices",
-                          absl::StrCat("must be 1 to ", options,
-                                       " (the number of options)"));
+      return InvalidField(
+          "poll.max_choices",
+          absl::StrCat("must be 1 to ", options, " (the number of options)"));
     }
     poll.set_max_choices(max_choices == 0 ? options : max_choices);
   } else if (kind == v1::POLL_KIND_WORD_CLOUD) {
     if (max_choices < 0 || max_choices > kMaxWords) {
-      return InvalidField("poll.max_choices",
-                          absl::StrCat("must be 1 to ", kMaxWords,
-                                       " entries per ballot"));
+      return InvalidField(
+          "poll.max_choices",
+          absl::StrCat("must be 1 to ", kMaxWords, " entries per ballot"));
     }
     poll.set_max_choices(max_choices == 0 ? 1 : max_choices);
   } else if (max_choices != 0) {
@@ -235,7 +236,8 @@ absl::StatusOr<BallotArgs> PrepareBallot(const v1::Ballot& ballot) {
     const std::string field = absl::StrCat("ballot.option_ids[", i, "]");
     TH_RETURN_IF_ERROR(ValidateId(field, id));
     if (!ids.insert(id).second) {
-      return InvalidField(field, absl::StrCat("option ", id, " is listed twice"));
+      return InvalidField(field,
+                          absl::StrCat("option ", id, " is listed twice"));
     }
   }
   if (ballot.option_ids_size() > kMaxOptions) {
@@ -256,16 +258,16 @@ absl::StatusOr<BallotArgs> PrepareBallot(const v1::Ballot& ballot) {
     std::string key = LatinMatchKey(text);
     if (key.empty()) key = text;  // no letters or digits: as typed
     if (!keys.insert(key).second) {
-      return InvalidField(field, absl::StrCat("\"", text,
-                                              "\" repeats an earlier entry"));
+      return InvalidField(
+          field, absl::StrCat("\"", text, "\" repeats an earlier entry"));
     }
     args.words.emplace_back(std::move(key), std::move(text));
   }
   return args;
 }
 
-absl::StatusOr<PollRecord> DecodePollView(const std::vector<std::string>& values,
-                                          size_t* pos, absl::Time now) {
+absl::StatusOr<PollRecord> DecodePollView(
+    const std::vector<std::string>& values, size_t* pos, absl::Time now) {
   size_t i = *pos;
   auto next = [&]() -> absl::StatusOr<std::string> {
     if (i >= values.size()) {

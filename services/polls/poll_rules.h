@@ -66,8 +66,8 @@ struct PollRecord {
 // Decodes the view that starts at `values[*pos]` and advances `*pos` past
 // it. An OPEN poll whose closes_at is not after `now` is CLOSED at
 // closes_at (the next script stores that).
-absl::StatusOr<PollRecord> DecodePollView(const std::vector<std::string>& values,
-                                          size_t* pos, absl::Time now);
+absl::StatusOr<PollRecord> DecodePollView(
+    const std::vector<std::string>& values, size_t* pos, absl::Time now);
 
 // The results of `poll` from its stored tally: `tally` is the script's
 // field -> count (o:<option>, r:<value>, k:<ranking>, w:<key>), `words`

@@ -36,8 +36,9 @@ TEST(PollRulesTest, RefusesBadPollsWithAClearMessage) {
   std::vector<std::string> thousand;
   for (int i = 0; i < 1000; ++i) thousand.push_back(absl::StrCat("Topic ", i));
   std::vector<BadPoll> cases = {
-      {"no options", Choice({}), "poll.options: a POLL_KIND_SINGLE_CHOICE "
-                                 "poll needs at least 2 options (got 0)"},
+      {"no options", Choice({}),
+       "poll.options: a POLL_KIND_SINGLE_CHOICE "
+       "poll needs at least 2 options (got 0)"},
       {"one option", Choice({"Pensions"}), "at least 2 options (got 1)"},
       {"1,000 options", Choice(thousand),
        "poll.options: at most 100 options (got 1000)"},
@@ -77,8 +78,8 @@ TEST(PollRulesTest, RefusesBadPollsWithAClearMessage) {
   v1::Poll too_many_choices = Choice({"A", "B", "C"});
   too_many_choices.set_kind(v1::POLL_KIND_MULTIPLE_CHOICE);
   too_many_choices.set_max_choices(4);
-  cases.push_back({"k over options", too_many_choices,
-                   "poll.max_choices: must be 1 to 3"});
+  cases.push_back(
+      {"k over options", too_many_choices, "poll.max_choices: must be 1 to 3"});
   v1::Poll scale;
   scale.set_kind(v1::POLL_KIND_RATING_SCALE);
   scale.set_question("How useful was this session?");
@@ -169,9 +170,8 @@ TEST(PollRulesTest, CountsEveryKind) {
 
   v1::Poll cloud;
   cloud.set_kind(v1::POLL_KIND_WORD_CLOUD);
-  v1::PollResults w = CountResults(
-      cloud, {{"w:pensii", 3}, {"w:vizy", 5}},
-      {{"pensii", "Пенсии"}, {"vizy", "визы"}});
+  v1::PollResults w = CountResults(cloud, {{"w:pensii", 3}, {"w:vizy", 5}},
+                                   {{"pensii", "Пенсии"}, {"vizy", "визы"}});
   ASSERT_EQ(w.words_size(), 2);
   EXPECT_EQ(w.words(0).text(), "визы");
   EXPECT_EQ(w.words(0).count(), 5);

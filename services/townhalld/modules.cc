@@ -10,9 +10,12 @@
 namespace townhall {
 
 std::vector<ModuleSpec> AllModules() {
-  return {tenancy::TenantModule(), scheduling::SchedulingModule(),
-          registration::RegistrationModule(), agenda::AgendaModule(),
-          questions::QuestionModule(), polls::PollModule()};
+  return {tenancy::TenantModule(),
+          scheduling::SchedulingModule(),
+          registration::RegistrationModule(),
+          agenda::AgendaModule(),
+          questions::QuestionModule(),
+          polls::PollModule()};
 }
 
 }  // namespace townhall

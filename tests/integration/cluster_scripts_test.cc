@@ -656,9 +656,9 @@ constexpr std::array<ScriptCase, polls::lua::kScriptCount> kPolls = {{
      }},
     {&polls::lua::kTransitionPollScript,
      [] {
-       return Calls{{{Polls()},
-                     {kPoll, "open", "", kNowMs, kNow, "mod-1",
-                      ModeratorRole(), "5"}}};
+       return Calls{
+           {{Polls()},
+            {kPoll, "open", "", kNowMs, kNow, "mod-1", ModeratorRole(), "5"}}};
      }},
     {&polls::lua::kCastBallotScript,
      [] {

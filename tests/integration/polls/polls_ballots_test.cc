@@ -98,9 +98,9 @@ TEST_F(PollsTest, RankedChoiceByInstantRunoff) {
        std::vector<std::pair<std::vector<std::string>, int>>{
            {{"1", "2"}, 4}, {{"2", "3"}, 3}, {{"3", "2"}, 2}}) {
     for (int i = 0; i < count; ++i) {
-      ASSERT_OK(CastFor(absl::StrCat("ranked-voter-", n++), id,
-                        Options(ranking))
-                    .status());
+      ASSERT_OK(
+          CastFor(absl::StrCat("ranked-voter-", n++), id, Options(ranking))
+              .status());
     }
   }
   v1::RankedChoiceResult result = Moderated(id).results().ranked_choice();
@@ -193,8 +193,8 @@ TEST_F(PollsTest, ConcurrentVotersAndChangesTallyTheFinalBallots) {
     threads.emplace_back([&, t] {
       for (int v = t; v < kVoters; v += kThreads) {
         const std::string voter = absl::StrCat("crowd-", v);
-        for (const char* choice : {"1", v % 3 == 0 ? "1" : "2",
-                                   v % 3 == 2 ? "3" : "2"}) {
+        for (const char* choice :
+             {"1", v % 3 == 0 ? "1" : "2", v % 3 == 2 ? "3" : "2"}) {
           absl::Status s = CastFor(voter, id, Options({choice})).status();
           if (!s.ok()) failures[t] = s;
         }

@@ -58,7 +58,8 @@ class PollsTest : public ::testing::Test {
                                                        "Muloqot: so'rovlar"));
     ASSERT_OK_AND_ASSIGN(moderator_,
                          Join("Moderator Aziza", v1::SESSION_ROLE_MODERATOR));
-    for (const char* name : {"Dilshod Karimov", "Ирина Петрова", "Ali Valiyev"}) {
+    for (const char* name :
+         {"Dilshod Karimov", "Ирина Петрова", "Ali Valiyev"}) {
       ASSERT_OK_AND_ASSIGN(Member m, Join(name));
       voters_.push_back(m);
     }

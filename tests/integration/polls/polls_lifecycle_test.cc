@@ -98,8 +98,8 @@ TEST_F(PollsTest, LifecycleWithReopenAndModerationLog) {
     }
   }
   EXPECT_THAT(seen, ::testing::UnorderedElementsAre(
-                        "poll.create", "poll.open", "poll.close",
-                        "poll.reopen", "poll.close", "poll.publish"));
+                        "poll.create", "poll.open", "poll.close", "poll.reopen",
+                        "poll.close", "poll.publish"));
 }
 
 TEST_F(PollsTest, TimerClosesWithoutABackgroundJob) {
@@ -120,8 +120,8 @@ TEST_F(PollsTest, TimerClosesWithoutABackgroundJob) {
 TEST_F(PollsTest, AtMostFiveOpenPolls) {
   std::vector<std::string> ids;
   for (int i = 0; i < 5; ++i) {
-    ids.push_back(Opened(ChoicePoll(v1::POLL_KIND_SINGLE_CHOICE,
-                                    {"Ha", "Yo'q"}, absl::StrCat("Savol ", i))));
+    ids.push_back(Opened(ChoicePoll(v1::POLL_KIND_SINGLE_CHOICE, {"Ha", "Yo'q"},
+                                    absl::StrCat("Savol ", i))));
   }
   ASSERT_OK_AND_ASSIGN(
       v1::Poll sixth,

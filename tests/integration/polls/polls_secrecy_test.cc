@@ -30,7 +30,8 @@ std::string SlotDump(const std::string& tenant_id,
                      const std::string& poll_id) {
   RedisConnection redis(SharedRedisOptions());
   redis.set_deadline(absl::Now() + absl::Seconds(30));
-  const std::string tag = absl::StrCat("th:{s:", tenant_id, ":", session_id, "}");
+  const std::string tag =
+      absl::StrCat("th:{s:", tenant_id, ":", session_id, "}");
   absl::StatusOr<std::vector<RedisReply>> found =
       CommandOnEveryMaster({"KEYS", absl::StrCat(tag, "*")});
   EXPECT_TRUE(found.ok()) << found.status();
@@ -73,13 +74,14 @@ std::string SlotDump(const std::string& tenant_id,
       if (type->str == "hash" || type->str == "set") {
         std::sort(parts.begin(), parts.end());
       }
-      lines.push_back(
-          absl::StrCat(key.str, " ", type->str, ": ", absl::StrJoin(parts, " | ")));
+      lines.push_back(absl::StrCat(key.str, " ", type->str, ": ",
+                                   absl::StrJoin(parts, " | ")));
     }
   }
   std::sort(lines.begin(), lines.end());
   std::string dump = absl::StrJoin(lines, "\n");
-  dump = absl::StrReplaceAll(dump, {{session_id, "<session>"}, {poll_id, "<poll>"}});
+  dump = absl::StrReplaceAll(dump,
+                             {{session_id, "<session>"}, {poll_id, "<poll>"}});
   dump = std::regex_replace(dump, std::regex(R"(\d{4}-\d\d-\d\dT[0-9:.]+Z)"),
                             "<time>");
   dump = std::regex_replace(dump, std::regex(R"(\d{13})"), "<ms>");
@@ -92,9 +94,9 @@ class PollSecrecyTest : public PollsTest {
   // each.
   void SetUp() override {
     PollsTest::SetUp();
-    ASSERT_OK_AND_ASSIGN(other_session_,
-                         NewQuestionsSession(tenant_->client, true,
-                                             "Muloqot: ikkinchi"));
+    ASSERT_OK_AND_ASSIGN(
+        other_session_,
+        NewQuestionsSession(tenant_->client, true, "Muloqot: ikkinchi"));
     TownhallClient organizer = Organizer();
     for (const char* name : {"Alice Usmonova", "Bob Rahimov"}) {
       ASSERT_OK_AND_ASSIGN(Member m, NewParticipant(organizer, name));
@@ -141,7 +143,8 @@ class PollSecrecyTest : public PollsTest {
       cast.set_poll_id(poll_id);
       cast.set_participant_id(people_[person].id);
       *cast.mutable_ballot() = Options({choice});
-      EXPECT_OK(Client(people_[person].tokens[session]).CastBallot(cast).status());
+      EXPECT_OK(
+          Client(people_[person].tokens[session]).CastBallot(cast).status());
     }
     // Runners see no tally of an open SECRET poll.
     v1::GetPollRequest get;
@@ -168,8 +171,7 @@ class PollSecrecyTest : public PollsTest {
 };
 
 TEST_F(PollSecrecyTest, SecretBallotsLeaveNoVoterChoiceLink) {
-  const std::string first =
-      VoteAndDump(0, v1::BALLOT_SECRECY_SECRET, "1", "2");
+  const std::string first = VoteAndDump(0, v1::BALLOT_SECRECY_SECRET, "1", "2");
   const std::string swapped =
       VoteAndDump(1, v1::BALLOT_SECRECY_SECRET, "2", "1");
   ASSERT_FALSE(first.empty());
