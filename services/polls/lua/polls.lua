@@ -50,11 +50,15 @@ local function must_poll(id)
   return p
 end
 
--- Appends a change of poll `p` to the session's poll feed. A SECRET poll's
--- tally is never on the feed while it is open.
+-- Appends a change of poll `p` to the session's poll feed. Only a NAMED
+-- poll's feed carries its tally while it is open: for ANONYMOUS and SECRET
+-- polls the tally after each ballot, in stream order, next to the voters'
+-- rate-limit times, would tell which voter added which choice
+-- (polls_secrecy_test found it). They get the count only; the tally once
+-- the poll is closed.
 local function change(kind, p)
   local data = {state = p.state, ballotCount = tonumber(p.ballots or '0')}
-  if p.secrecy ~= 'SECRET' or (p.state ~= 'OPEN' and p.state ~= 'DRAFT') then
+  if p.secrecy == 'NAMED' or (p.state ~= 'OPEN' and p.state ~= 'DRAFT') then
     local flat = redis.call('HGETALL', tally_key(p.id))
     if #flat > 0 then
       local tally = {}
