@@ -86,8 +86,8 @@ std::string SlotDump(const std::string& tenant_id,
                             "<time>");
   dump = std::regex_replace(dump, std::regex(R"(\d{13})"), "<ms>");
   // The client library's own request ids (random, one per call).
-  dump = std::regex_replace(dump, std::regex(R"(th-[0-9a-f]{32})"),
-                            "<request>");
+  dump =
+      std::regex_replace(dump, std::regex(R"(th-[0-9a-f]{32})"), "<request>");
   return dump;
 }
 
