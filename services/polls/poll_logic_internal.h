@@ -10,6 +10,7 @@
 #include "services/common/redis/script_outcome.h"
 #include "services/polls/poll_rules.h"
 #include "townhall/v1/polls.pb.h"
+#include "townhall/v1/scheduling.pb.h"
 
 namespace townhall::polls::internal {
 
@@ -19,6 +20,11 @@ std::string SecrecyName(v1::BallotSecrecy secrecy);
 // The participant whose `voted` a read reports: a join token's own ("" for
 // everyone else).
 std::string ParticipantOf(const Principal& caller);
+
+// FAILED_PRECONDITION when `session` is ENDED or CANCELLED: polls can no
+// longer be `what` ("created", "opened", "voted in").
+absl::Status RefuseOverSession(const v1::Session& session,
+                               absl::string_view what);
 
 // The one poll view of an OK, EXISTING or UNCHANGED script outcome.
 absl::StatusOr<PollRecord> DecodeOne(const ScriptOutcome& outcome,

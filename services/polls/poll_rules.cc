@@ -216,6 +216,60 @@ absl::StatusOr<v1::Poll> PrepareNewPoll(const v1::Poll& requested,
   }
   poll.set_results_visibility(visibility);
 
+  const v1::BallotUnit unit =
+      requested.ballot_unit() == v1::BALLOT_UNIT_UNSPECIFIED
+          ? v1::BALLOT_UNIT_PARTICIPANT
+          : requested.ballot_unit();
+  if (!v1::BallotUnit_IsValid(unit)) {
+    return InvalidField("poll.ballot_unit", "unknown ballot unit");
+  }
+  poll.set_ballot_unit(unit);
+  poll.set_present_only(requested.present_only());
+  if (!requested.organization_weights().empty()) {
+    if (unit != v1::BALLOT_UNIT_ORGANIZATION) {
+      return InvalidField("poll.organization_weights",
+                          "weights need ballot_unit ORGANIZATION");
+    }
+    if (requested.organization_weights_size() > kMaxWeights) {
+      return InvalidField("poll.organization_weights",
+                          absl::StrCat("at most ", kMaxWeights, " entries"));
+    }
+    for (const auto& [org, weight] : requested.organization_weights()) {
+      TH_RETURN_IF_ERROR(ValidateId("poll.organization_weights", org));
+      if (weight < 1 || weight > kMaxWeight) {
+        return InvalidField(
+            absl::StrCat("poll.organization_weights[", org, "]"),
+            absl::StrCat("must be 1 to ", kMaxWeight));
+      }
+    }
+    *poll.mutable_organization_weights() = requested.organization_weights();
+  }
+  if (requested.quorum_percent() < 0 || requested.quorum_percent() > 100) {
+    return InvalidField("poll.quorum_percent", "must be 0 to 100");
+  }
+  poll.set_quorum_percent(requested.quorum_percent());
+  if (kind == v1::POLL_KIND_MOTION) {
+    const v1::MajorityRule rule =
+        requested.majority_rule() == v1::MAJORITY_RULE_UNSPECIFIED
+            ? v1::MAJORITY_RULE_SIMPLE
+            : requested.majority_rule();
+    if (!v1::MajorityRule_IsValid(rule)) {
+      return InvalidField("poll.majority_rule", "unknown majority rule");
+    }
+    const v1::MajorityBase base =
+        requested.majority_base() == v1::MAJORITY_BASE_UNSPECIFIED
+            ? v1::MAJORITY_BASE_VOTES_CAST
+            : requested.majority_base();
+    if (!v1::MajorityBase_IsValid(base)) {
+      return InvalidField("poll.majority_base", "unknown majority base");
+    }
+    poll.set_majority_rule(rule);
+    poll.set_majority_base(base);
+  } else if (requested.majority_rule() != v1::MAJORITY_RULE_UNSPECIFIED ||
+             requested.majority_base() != v1::MAJORITY_BASE_UNSPECIFIED) {
+    return InvalidField("poll.majority_rule", "only motions take a majority");
+  }
+
   if (requested.has_closes_at()) {
     TH_RETURN_IF_ERROR(ValidateTimestamp("poll.closes_at",
                                          requested.closes_at().seconds(),
@@ -305,6 +359,14 @@ absl::StatusOr<PollRecord> DecodePollView(
   poll.set_ballot_count(ballot_count);
   TH_ASSIGN_OR_RETURN(std::string voted, next());
   poll.set_voted(voted == "1");
+  Turnout turnout;
+  for (int64_t* figure :
+       {&turnout.eligible_count, &turnout.eligible_weight,
+        &turnout.present_count, &turnout.present_weight,
+        &turnout.ballot_weight}) {
+    TH_ASSIGN_OR_RETURN(std::string text, next());
+    TH_ASSIGN_OR_RETURN(*figure, ParseCount(text));
+  }
 
   std::vector<std::pair<std::string, int64_t>> tally;
   TH_ASSIGN_OR_RETURN(std::string tally_size, next());
@@ -344,6 +406,11 @@ absl::StatusOr<PollRecord> DecodePollView(
     if (auto it = fields.find("t"); it != fields.end()) {
       parsed.ms = static_cast<int64_t>(it->second.number_value());
     }
+    // ORGANIZATION polls key ballots by organization; "p" is who cast it.
+    if (auto it = fields.find("p"); it != fields.end()) {
+      named.set_organization_id(participant);
+      named.set_participant_id(it->second.string_value());
+    }
     TH_RETURN_IF_ERROR(
         ProtoFromJson(parsed.ballot, named.mutable_ballot(), "stored ballot"));
     SetTime(absl::FromUnixMillis(parsed.ms), named.mutable_cast_time());
@@ -356,16 +423,53 @@ absl::StatusOr<PollRecord> DecodePollView(
     poll.set_state(v1::POLL_STATE_CLOSED);
     *poll.mutable_close_time() = poll.closes_at();
   }
-  *poll.mutable_results() = CountResults(poll, tally, words);
+  *poll.mutable_results() = CountResults(poll, tally, words, turnout);
   return record;
+}
+
+bool QuorumReached(int64_t ballot_weight, int64_t eligible_weight,
+                   int quorum_percent) {
+  const int64_t needed = (quorum_percent * eligible_weight + 99) / 100;
+  return ballot_weight >= needed;
+}
+
+v1::MotionResult DecideMotion(int64_t yes, int64_t no, int64_t abstain,
+                              const Turnout& turnout, bool quorum_reached,
+                              v1::MajorityRule rule, v1::MajorityBase base) {
+  v1::MotionResult motion;
+  motion.set_yes(yes);
+  motion.set_no(no);
+  motion.set_abstain(abstain);
+  int64_t of = yes + no;
+  if (base == v1::MAJORITY_BASE_PRESENT) of = turnout.present_weight;
+  if (base == v1::MAJORITY_BASE_ELIGIBLE) of = turnout.eligible_weight;
+  const int64_t required = rule == v1::MAJORITY_RULE_TWO_THIRDS
+                               ? (2 * of + 2) / 3
+                               : of / 2 + 1;
+  motion.set_base(of);
+  motion.set_required(std::max<int64_t>(required, 1));
+  motion.set_adopted(quorum_reached && yes >= motion.required());
+  return motion;
 }
 
 v1::PollResults CountResults(
     const v1::Poll& poll,
     const std::vector<std::pair<std::string, int64_t>>& tally,
-    const std::vector<std::pair<std::string, std::string>>& words) {
+    const std::vector<std::pair<std::string, std::string>>& words,
+    const Turnout& turnout) {
   v1::PollResults results;
   results.set_ballot_count(poll.ballot_count());
+  results.set_eligible_count(turnout.eligible_count);
+  results.set_eligible_weight(turnout.eligible_weight);
+  results.set_present_count(turnout.present_count);
+  results.set_present_weight(turnout.present_weight);
+  results.set_ballot_weight(turnout.ballot_weight);
+  if (turnout.eligible_weight > 0) {
+    results.set_turnout(static_cast<double>(turnout.ballot_weight) /
+                        static_cast<double>(turnout.eligible_weight));
+  }
+  results.set_quorum_reached(QuorumReached(
+      turnout.ballot_weight, turnout.eligible_weight, poll.quorum_percent()));
   std::map<std::string, int64_t> counts(tally.begin(), tally.end());
   auto count_of = [&](const std::string& field) -> int64_t {
     auto it = counts.find(field);
@@ -440,6 +544,12 @@ v1::PollResults CountResults(
         tally_out->set_option_id(option.id());
         tally_out->set_votes(count_of(absl::StrCat("o:", option.id())));
       }
+  }
+  if (poll.kind() == v1::POLL_KIND_MOTION) {
+    *results.mutable_motion() =
+        DecideMotion(count_of("o:yes"), count_of("o:no"), count_of("o:abstain"),
+                     turnout, results.quorum_reached(), poll.majority_rule(),
+                     poll.majority_base());
   }
   return results;
 }

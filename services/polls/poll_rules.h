@@ -24,6 +24,9 @@ inline constexpr int kMaxOptions = 100;
 inline constexpr int kMaxWords = 3;
 // Ballots (casts and changes) per participant per minute.
 inline constexpr int kBallotsPerMinute = 30;
+// Organization weights: 1 to kMaxWeight, at most kMaxWeights entries.
+inline constexpr int kMaxWeight = 1000;
+inline constexpr int kMaxWeights = 500;
 
 inline constexpr TextLimits kPollQuestionText{
     .min_chars = 1, .max_chars = 300, .visible_only = true};
@@ -54,6 +57,31 @@ struct BallotArgs {
 };
 absl::StatusOr<BallotArgs> PrepareBallot(const v1::Ballot& ballot);
 
+// The eligibility snapshot of a poll (taken when it first opened) and the
+// weight of the ballots cast: what turnout, quorum and majorities are
+// counted from.
+struct Turnout {
+  int64_t eligible_count = 0;
+  int64_t eligible_weight = 0;
+  int64_t present_count = 0;
+  int64_t present_weight = 0;
+  int64_t ballot_weight = 0;
+};
+
+// Whether `ballot_weight` is at least `quorum_percent` of `eligible_weight`
+// (rounded up). A quorum of 0 is always reached.
+bool QuorumReached(int64_t ballot_weight, int64_t eligible_weight,
+                   int quorum_percent);
+
+// A motion's outcome from its weighted yes / no / abstain: the base by
+// `base` (votes cast = yes + no; present; eligible), the yes weight
+// `required` by `rule` (SIMPLE: more than half of the base; TWO_THIRDS: at
+// least two thirds; at least 1 either way), adopted when yes reaches it
+// and the quorum is reached. UNSPECIFIED means SIMPLE / VOTES_CAST.
+v1::MotionResult DecideMotion(int64_t yes, int64_t no, int64_t abstain,
+                              const Turnout& turnout, bool quorum_reached,
+                              v1::MajorityRule rule, v1::MajorityBase base);
+
 // One poll as a read or write script returned it (append_view in
 // lua/polls.lua).
 struct PollRecord {
@@ -70,12 +98,14 @@ absl::StatusOr<PollRecord> DecodePollView(
     const std::vector<std::string>& values, size_t* pos, absl::Time now);
 
 // The results of `poll` from its stored tally: `tally` is the script's
-// field -> count (o:<option>, r:<value>, k:<ranking>, w:<key>), `words`
-// key -> spelling.
+// field -> weight (o:<option>, r:<value>, k:<ranking>, w:<key>), `words`
+// key -> spelling; turnout, quorum and (motions) the majority from
+// `turnout`.
 v1::PollResults CountResults(
     const v1::Poll& poll,
     const std::vector<std::pair<std::string, int64_t>>& tally,
-    const std::vector<std::pair<std::string, std::string>>& words);
+    const std::vector<std::pair<std::string, std::string>>& words,
+    const Turnout& turnout = {});
 
 // Whether a caller sees the results of `poll` (its `voted` is the
 // caller's): PUBLISHED polls to everyone; SECRET polls to no one before

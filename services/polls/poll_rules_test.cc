@@ -89,6 +89,23 @@ TEST(PollRulesTest, RefusesBadPollsWithAClearMessage) {
   v1::Poll past = Choice({"Yes", "No"});
   SetTime(absl::Now() - absl::Minutes(1), past.mutable_closes_at());
   cases.push_back({"closes in the past", past, "poll.closes_at"});
+  v1::Poll weighted = Choice({"Yes", "No"});
+  (*weighted.mutable_organization_weights())["org1"] = 3;
+  cases.push_back({"weights per participant", weighted,
+                   "poll.organization_weights: weights need ballot_unit "
+                   "ORGANIZATION"});
+  v1::Poll heavy = weighted;
+  heavy.set_ballot_unit(v1::BALLOT_UNIT_ORGANIZATION);
+  (*heavy.mutable_organization_weights())["org1"] = 1001;
+  cases.push_back({"weight over 1000", heavy,
+                   "poll.organization_weights[org1]: must be 1 to 1000"});
+  v1::Poll quorum = Choice({"Yes", "No"});
+  quorum.set_quorum_percent(101);
+  cases.push_back({"quorum over 100", quorum, "poll.quorum_percent"});
+  v1::Poll majority = Choice({"Yes", "No"});
+  majority.set_majority_rule(v1::MAJORITY_RULE_TWO_THIRDS);
+  cases.push_back(
+      {"majority on a choice poll", majority, "only motions take a majority"});
 
   for (const BadPoll& c : cases) {
     SCOPED_TRACE(c.name);
@@ -229,6 +246,95 @@ TEST(PollRulesTest, WhoSeesTheResults) {
                  (c.privileged ? " privileged" : " member"));
     EXPECT_EQ(ResultsVisible(poll, c.privileged), c.visible);
   }
+}
+
+TEST(PollRulesTest, QuorumIsAPercentOfTheEligibleWeightRoundedUp) {
+  EXPECT_TRUE(QuorumReached(0, 70, 0));
+  EXPECT_TRUE(QuorumReached(0, 0, 50));
+  EXPECT_FALSE(QuorumReached(34, 70, 50));
+  EXPECT_TRUE(QuorumReached(35, 70, 50));
+  EXPECT_FALSE(QuorumReached(23, 70, 33));  // 33 % of 70 is 23.1: 24
+  EXPECT_TRUE(QuorumReached(24, 70, 33));
+  EXPECT_FALSE(QuorumReached(69, 70, 100));
+}
+
+// The majority rules table: every rule against every base, around the
+// threshold. 10 eligible, 8 present.
+TEST(PollRulesTest, MotionMajorityRules) {
+  const Turnout turnout{.eligible_count = 10,
+                        .eligible_weight = 10,
+                        .present_count = 8,
+                        .present_weight = 8};
+  struct Case {
+    v1::MajorityRule rule;
+    v1::MajorityBase base;
+    int64_t yes, no, abstain;
+    bool quorum;
+    int64_t base_weight, required;
+    bool adopted;
+  };
+  using R = v1::MajorityRule;
+  using B = v1::MajorityBase;
+  const R simple = v1::MAJORITY_RULE_SIMPLE;
+  const R two_thirds = v1::MAJORITY_RULE_TWO_THIRDS;
+  const B cast = v1::MAJORITY_BASE_VOTES_CAST;
+  const B present = v1::MAJORITY_BASE_PRESENT;
+  const B eligible = v1::MAJORITY_BASE_ELIGIBLE;
+  const std::vector<Case> cases = {
+      // Simple majority of the votes cast: abstentions do not count.
+      {simple, cast, 3, 2, 3, true, 5, 3, true},
+      {simple, cast, 2, 2, 4, true, 4, 3, false},  // a tie fails
+      {v1::MAJORITY_RULE_UNSPECIFIED, v1::MAJORITY_BASE_UNSPECIFIED, 3, 2, 3,
+       true, 5, 3, true},  // the defaults
+      {simple, cast, 0, 0, 8, true, 0, 1, false},  // all abstain
+      // ... of those present: abstentions count against.
+      {simple, present, 4, 1, 3, true, 8, 5, false},
+      {simple, present, 5, 0, 3, true, 8, 5, true},
+      // ... of the eligible: absentees count against.
+      {simple, eligible, 5, 0, 3, true, 10, 6, false},
+      {simple, eligible, 6, 0, 2, true, 10, 6, true},
+      // Two thirds of the votes cast, present, eligible.
+      {two_thirds, cast, 4, 2, 2, true, 6, 4, true},
+      {two_thirds, cast, 3, 2, 3, true, 5, 4, false},
+      {two_thirds, present, 5, 1, 2, true, 8, 6, false},
+      {two_thirds, present, 6, 1, 1, true, 8, 6, true},
+      {two_thirds, eligible, 6, 0, 2, true, 10, 7, false},
+      {two_thirds, eligible, 7, 0, 1, true, 10, 7, true},
+      // No quorum, no decision.
+      {simple, cast, 3, 0, 0, false, 3, 2, false},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(absl::StrCat(v1::MajorityRule_Name(c.rule), " of ",
+                              v1::MajorityBase_Name(c.base), ": ", c.yes, "/",
+                              c.no, "/", c.abstain));
+    const v1::MotionResult motion =
+        DecideMotion(c.yes, c.no, c.abstain, turnout, c.quorum, c.rule, c.base);
+    EXPECT_EQ(motion.base(), c.base_weight);
+    EXPECT_EQ(motion.required(), c.required);
+    EXPECT_EQ(motion.adopted(), c.adopted);
+  }
+}
+
+TEST(PollRulesTest, ResultsCarryTurnoutQuorumAndTheMotion) {
+  v1::Poll motion;
+  motion.set_kind(v1::POLL_KIND_MOTION);
+  motion.set_quorum_percent(50);
+  motion.set_majority_rule(v1::MAJORITY_RULE_TWO_THIRDS);
+  motion.set_ballot_count(3);
+  // Weighted: organizations of weight 3, 2 and 1 voted yes, yes, no.
+  const v1::PollResults results =
+      CountResults(motion, {{"o:yes", 5}, {"o:no", 1}}, {},
+                   Turnout{.eligible_count = 5,
+                           .eligible_weight = 10,
+                           .present_count = 4,
+                           .present_weight = 8,
+                           .ballot_weight = 6});
+  EXPECT_EQ(results.ballot_weight(), 6);
+  EXPECT_DOUBLE_EQ(results.turnout(), 0.6);
+  EXPECT_TRUE(results.quorum_reached());
+  EXPECT_EQ(results.motion().yes(), 5);
+  EXPECT_EQ(results.motion().required(), 4);
+  EXPECT_TRUE(results.motion().adopted());
 }
 
 }  // namespace

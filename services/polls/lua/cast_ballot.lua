@@ -4,8 +4,11 @@
 -- (stored for NAMED polls only), now_ms, idempotency key suffix ('' for
 -- none), limited (0/1), per_minute, then word key and spelling pairs.
 -- Returns {'OK' | 'UNCHANGED' | 'EXISTING', view...} (the voter's view),
--- {'BAD_STATE', state}, {'ALREADY_VOTED', secrecy} or {'RATE_LIMITED',
--- retry_ms, per_minute}.
+-- {'BAD_STATE', state}, {'NOT_ELIGIBLE', why} (why: the inelig reason, or
+-- NOT_REGISTERED), {'ALREADY_VOTED', secrecy}, {'UNIT_VOTED', organization}
+-- or {'RATE_LIMITED', retry_ms, per_minute}.
+-- The ballot counts for the voter's unit (elig: themselves, or their
+-- organization) with the unit's weight (units).
 local id, participant, option_list, rating, ballot_json, now_ms, idem,
       limited, per_minute = unpack(ARGV, 1, 9)
 now_ms, per_minute = tonumber(now_ms), tonumber(per_minute)
@@ -63,18 +66,29 @@ end
 settle_one(p, now_ms)
 if p.state ~= 'OPEN' then return {'BAD_STATE', p.state} end
 
+local unit = redis.call('HGET', elig_key(id), participant)
+if not unit then
+  return {'NOT_ELIGIBLE',
+          redis.call('HGET', inelig_key(id), participant) or 'NOT_REGISTERED'}
+end
+local by_org = p.unit == 'ORGANIZATION'
+local weight = tonumber(redis.call('HGET', units_key(id), unit) or '1')
+
 local old
 if p.secrecy == 'NAMED' then
-  local stored = redis.call('HGET', voters_key(id), participant)
+  local stored = redis.call('HGET', voters_key(id), unit)
   if stored then
     old = cjson.decode(stored)
+    -- One ballot per organization: only who cast it may change it.
+    if by_org and old.p ~= participant then return {'UNIT_VOTED', unit} end
     if table.concat(old.f, ' ') == table.concat(fields, ' ') then
       if idem ~= '' then th_remember(P .. idem, '1', IDEM_TTL) end
       return append_view({'UNCHANGED'}, p, participant, false)
     end
     if p.change ~= '1' then return {'ALREADY_VOTED', p.secrecy} end
   end
-elseif redis.call('SISMEMBER', voters_key(id), participant) == 1 then
+elseif redis.call('SISMEMBER', voters_key(id), unit) == 1 then
+  if by_org then return {'UNIT_VOTED', unit} end
   return {'ALREADY_VOTED', p.secrecy}
 end
 if limited == '1' then
@@ -87,20 +101,23 @@ end
 local tally = tally_key(id)
 if old then
   for _, f in ipairs(old.f) do
-    if redis.call('HINCRBY', tally, f, -1) <= 0 then
+    if redis.call('HINCRBY', tally, f, -weight) <= 0 then
       redis.call('HDEL', tally, f)
     end
   end
 else
   p.ballots = tostring(redis.call('HINCRBY', poll_key(id), 'ballots', 1))
+  p.ballots_w = tostring(redis.call('HINCRBY', poll_key(id), 'ballots_w',
+                                    weight))
 end
 if p.secrecy == 'NAMED' then
-  redis.call('HSET', voters_key(id), participant,
-             cjson.encode({f = fields, b = ballot_json, t = now_ms}))
+  local record = {f = fields, b = ballot_json, t = now_ms}
+  if by_org then record.p = participant end
+  redis.call('HSET', voters_key(id), unit, cjson.encode(record))
 else
-  redis.call('SADD', voters_key(id), participant)
+  redis.call('SADD', voters_key(id), unit)
 end
-for _, f in ipairs(fields) do redis.call('HINCRBY', tally, f, 1) end
+for _, f in ipairs(fields) do redis.call('HINCRBY', tally, f, weight) end
 for _, w in ipairs(words) do redis.call('HSETNX', words_key(id), w[1], w[2]) end
 if idem ~= '' then th_remember(P .. idem, '1', IDEM_TTL) end
 change('poll.ballot', p)

@@ -9,10 +9,19 @@
 --   P polls:open          SET    the OPEN polls (at most max_open)
 --   P polls:rl            HASH   participant -> ballot token bucket
 --   P poll:<id>           HASH   one poll (fields below)
---   P poll:<id>:voters    NAMED: HASH participant -> {f = tally fields,
---                         b = Ballot JSON, t = unix ms}; ANONYMOUS and
---                         SECRET: SET of participants (who voted, nothing
---                         else: no time, no order, no choice)
+--   P poll:<id>:voters    per voting unit (the participant, or the
+--                         organization of ORGANIZATION polls): NAMED: HASH
+--                         unit -> {f = tally fields, b = Ballot JSON,
+--                         t = unix ms, p = who cast it (ORGANIZATION
+--                         only)}; ANONYMOUS and SECRET: SET of units (who
+--                         voted, nothing else: no time, no order, no
+--                         choice)
+--   P poll:<id>:elig      HASH   participant -> unit: who may vote, taken
+--                                from the registrations at the first open
+--   P poll:<id>:inelig    HASH   participant -> why not (OBSERVER,
+--                                STANDBY, ABSENT, NOT_DELEGATE,
+--                                DELEGATE_PRESENT), for the refusal
+--   P poll:<id>:units     HASH   unit -> weight
 --   P poll:<id>:tally     HASH   o:<option> | r:<value> | k:<ranking> |
 --                                w:<word key> -> ballots
 --   P poll:<id>:words     HASH   word key -> the first spelling entered
@@ -24,7 +33,9 @@
 -- and results), kind, n (options), k (max choices), smin, smax, secrecy
 -- (NAMED, ANONYMOUS, SECRET), change (0/1), state (DRAFT, OPEN, CLOSED,
 -- PUBLISHED), closes_at (RFC 3339 or ''), closes_ms, open_time,
--- close_time, publish_time (RFC 3339), reopens, ballots, seq.
+-- close_time, publish_time (RFC 3339), reopens, ballots, seq; from the
+-- first open: unit (PARTICIPANT, ORGANIZATION), eligible, eligible_w,
+-- present, present_w; ballots_w (the weight of the ballots).
 local P = KEYS[1]
 local FEED_VERSION, FEED_EVENTS = P .. 'polls:version', P .. 'polls:events'
 local IDEM_TTL = 86400
@@ -34,6 +45,9 @@ local function poll_key(id) return P .. 'poll:' .. id end
 local function voters_key(id) return P .. 'poll:' .. id .. ':voters' end
 local function tally_key(id) return P .. 'poll:' .. id .. ':tally' end
 local function words_key(id) return P .. 'poll:' .. id .. ':words' end
+local function elig_key(id) return P .. 'poll:' .. id .. ':elig' end
+local function inelig_key(id) return P .. 'poll:' .. id .. ':inelig' end
+local function units_key(id) return P .. 'poll:' .. id .. ':units' end
 
 -- The poll's hash as a table, or nil.
 local function load_poll(id)
@@ -95,18 +109,22 @@ local function settle(now_ms)
   end
 end
 
--- Whether `participant` has a ballot in `p`.
+-- Whether `participant`'s voting unit (themselves, or their organization)
+-- has a ballot in `p`.
 local function has_voted(p, participant)
   if participant == '' then return false end
+  local unit = redis.call('HGET', elig_key(p.id), participant)
+  if not unit then return false end
   if p.secrecy == 'NAMED' then
-    return redis.call('HEXISTS', voters_key(p.id), participant) == 1
+    return redis.call('HEXISTS', voters_key(p.id), unit) == 1
   end
-  return redis.call('SISMEMBER', voters_key(p.id), participant) == 1
+  return redis.call('SISMEMBER', voters_key(p.id), unit) == 1
 end
 
 -- Appends poll `p` as C++ decodes it (DecodePollViews, poll_rules.h) to
 -- `out`: def, state, closes_at, open_time, close_time, publish_time,
--- reopens, ballots, voted (0/1), then the tally (count, field, value...),
+-- reopens, ballots, voted (0/1), eligible, eligible_w, present,
+-- present_w, ballots_w, then the tally (count, field, value...),
 -- the words (count, key, text...) and, when `with_ballots` and the poll is
 -- NAMED, the ballots (count, participant, ballot record...).
 local function append_view(out, p, participant, with_ballots)
@@ -114,6 +132,8 @@ local function append_view(out, p, participant, with_ballots)
   add(p.def); add(p.state); add(p.closes_at or ''); add(p.open_time or '')
   add(p.close_time or ''); add(p.publish_time or ''); add(p.reopens or '0')
   add(p.ballots or '0'); add(has_voted(p, participant) and '1' or '0')
+  add(p.eligible or '0'); add(p.eligible_w or '0'); add(p.present or '0')
+  add(p.present_w or '0'); add(p.ballots_w or '0')
   for _, key in ipairs({tally_key(p.id), words_key(p.id)}) do
     local flat = redis.call('HGETALL', key)
     add(tostring(#flat / 2))

@@ -91,6 +91,8 @@ TEST_F(PollsTest, EveryKindCountedExactly) {
 TEST_F(PollsTest, RankedChoiceByInstantRunoff) {
   // The hand-computed case of instant_runoff_test (TransfersDecide...):
   // A,B x4; B,C x3; C,B x2: C out, then B wins 5 to 4.
+  ASSERT_OK_AND_ASSIGN(std::vector<std::string> voters,
+                       RegisterVoters(9, "Ranked voter"));
   const std::string id =
       Opened(ChoicePoll(v1::POLL_KIND_RANKED_CHOICE, {"A", "B", "C"}));
   int n = 0;
@@ -99,7 +101,7 @@ TEST_F(PollsTest, RankedChoiceByInstantRunoff) {
            {{"1", "2"}, 4}, {{"2", "3"}, 3}, {{"3", "2"}, 2}}) {
     for (int i = 0; i < count; ++i) {
       ASSERT_OK(
-          CastFor(absl::StrCat("ranked-voter-", n++), id, Options(ranking))
+          CastFor(voters[n++], id, Options(ranking))
               .status());
     }
   }
@@ -184,15 +186,17 @@ TEST_F(PollsTest, ConcurrentVotersAndChangesTallyTheFinalBallots) {
   v1::Poll changeable =
       ChoicePoll(v1::POLL_KIND_SINGLE_CHOICE, {"A", "B", "C"});
   changeable.set_allow_change(true);
-  const std::string id = Opened(changeable);
   constexpr int kVoters = 200;
+  ASSERT_OK_AND_ASSIGN(std::vector<std::string> crowd,
+                       RegisterVoters(kVoters, "Crowd"));
+  const std::string id = Opened(changeable);
   constexpr int kThreads = 8;
   std::vector<std::thread> threads;
   std::vector<absl::Status> failures(kThreads);
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       for (int v = t; v < kVoters; v += kThreads) {
-        const std::string voter = absl::StrCat("crowd-", v);
+        const std::string& voter = crowd[v];
         for (const char* choice :
              {"1", v % 3 == 0 ? "1" : "2", v % 3 == 2 ? "3" : "2"}) {
           absl::Status s = CastFor(voter, id, Options({choice})).status();

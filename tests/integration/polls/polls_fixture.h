@@ -73,6 +73,27 @@ class PollsTest : public ::testing::Test {
     return NewMember(tenant_->client, sid(), name, role);
   }
 
+  // `n` more participants with CONFIRMED registrations in the session (no
+  // join tokens: the organizer casts for them, CastFor); their ids.
+  absl::StatusOr<std::vector<std::string>> RegisterVoters(
+      int n, const std::string& prefix) {
+    TownhallClient organizer = Organizer();
+    std::vector<std::string> ids;
+    for (int i = 0; i < n; ++i) {
+      absl::StatusOr<Member> m =
+          NewParticipant(organizer, absl::StrCat(prefix, " ", i));
+      if (!m.ok()) return m.status();
+      v1::RegisterRequest reg;
+      reg.set_session_id(sid());
+      reg.set_participant_id(m->participant_id);
+      absl::StatusOr<v1::RegisterResponse> registered =
+          organizer.Register(reg);
+      if (!registered.ok()) return registered.status();
+      ids.push_back(m->participant_id);
+    }
+    return ids;
+  }
+
   TownhallClient Client(const std::string& token) const {
     return ServerEnvironment::server().Client(token);
   }

@@ -93,18 +93,22 @@ std::string SlotDump(const std::string& tenant_id,
 
 class PollSecrecyTest : public PollsTest {
  protected:
-  // Alice and Bob, registered in two live sessions, with a join token for
-  // each.
+  // Alice and Bob, the only ones registered in two live sessions, with a
+  // join token for each (the same registrations in both, so that the
+  // eligibility each poll snapshots at its open is the same too).
   void SetUp() override {
     PollsTest::SetUp();
-    ASSERT_OK_AND_ASSIGN(
-        other_session_,
-        NewQuestionsSession(tenant_->client, true, "Muloqot: ikkinchi"));
+    for (v1::Session* session : {&first_session_, &other_session_}) {
+      ASSERT_OK_AND_ASSIGN(
+          *session,
+          NewQuestionsSession(tenant_->client, true, "Muloqot: maxfiy"));
+    }
     TownhallClient organizer = Organizer();
     for (const char* name : {"Alice Usmonova", "Bob Rahimov"}) {
       ASSERT_OK_AND_ASSIGN(Member m, NewParticipant(organizer, name));
       std::vector<std::string> tokens;
-      for (const std::string& session : {sid(), other_session_.id()}) {
+      for (const std::string& session :
+           {first_session_.id(), other_session_.id()}) {
         v1::RegisterRequest reg;
         reg.set_session_id(session);
         reg.set_participant_id(m.participant_id);
@@ -124,7 +128,8 @@ class PollSecrecyTest : public PollsTest {
   // Bob `bob`; returns the slot's dump.
   std::string VoteAndDump(int session, v1::BallotSecrecy secrecy,
                           const std::string& alice, const std::string& bob) {
-    const std::string session_id = session == 0 ? sid() : other_session_.id();
+    const std::string session_id =
+        session == 0 ? first_session_.id() : other_session_.id();
     TownhallClient organizer = Organizer();
     v1::CreatePollRequest create;
     create.set_session_id(session_id);
@@ -169,6 +174,7 @@ class PollSecrecyTest : public PollsTest {
     std::string id;
     std::vector<std::string> tokens;
   };
+  v1::Session first_session_;
   v1::Session other_session_;
   std::vector<Person> people_;
 };
