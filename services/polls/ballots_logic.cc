@@ -30,8 +30,7 @@ std::string NotEligibleReason(absl::string_view why) {
            "organization";
   }
   if (why == "ABSENT") {
-    return "only those present when the poll opened vote (substitutes: "
-           "when present and none of their organization's delegates is)";
+    return "only those present when the poll opened vote";
   }
   if (why == "NOT_DELEGATE") {
     return "one ballot per organization: only its delegates and "

@@ -53,8 +53,6 @@ absl::StatusOr<PollRecord> DecodeOne(const ScriptOutcome& outcome,
   return DecodePollView(outcome.values, &pos, now);
 }
 
-}  // namespace internal
-
 absl::Status RefuseOverSession(const v1::Session& session,
                                absl::string_view what) {
   if (session.state() == v1::SESSION_STATE_ENDED ||

@@ -19,9 +19,9 @@ local CONFIRMED, OBSERVER, DELEGATE, SUBSTITUTE = '2', '5', '2', '3'
 -- elig, inelig and units hashes and the poll's eligible, eligible_w,
 -- present, present_w. PARTICIPANT polls: every CONFIRMED registration
 -- but observers. ORGANIZATION polls: per organization, its CONFIRMED
--- delegates, and its STANDBY substitutes who are present when none of its
--- delegates is; one unit of the organization's weight. `present_only`
--- keeps only those present.
+-- delegates, and its STANDBY substitutes when none of its delegates is
+-- present; one unit of the organization's weight, present when one of its
+-- delegates is. `present_only` keeps only the delegates present.
 local function snapshot(p)
   local d = cjson.decode(p.def)
   local by_org = d.ballotUnit == 'BALLOT_UNIT_ORGANIZATION'
@@ -69,18 +69,20 @@ local function snapshot(p)
       end
     end
     for _, org in ipairs(order) do
-      local o, voters, stand_in = orgs[org], {}, false
+      local o, voters = orgs[org], {}
       for _, r in ipairs(o.delegates) do
         if present_only and not r.present then refuse(r, 'ABSENT')
         else voters[#voters + 1] = r end
       end
+      -- A substitute holds no seat, so RegistrationService records no
+      -- attendance for one: a substitute stands in whenever no delegate
+      -- of the organization is present.
       for _, r in ipairs(o.substitutes) do
         if o.here then refuse(r, 'DELEGATE_PRESENT')
-        elseif not r.present then refuse(r, 'ABSENT')
-        else voters[#voters + 1] = r; stand_in = true end
+        else voters[#voters + 1] = r end
       end
       if #voters > 0 then
-        admit(org, voters, tonumber(weights[org] or 1), o.here or stand_in)
+        admit(org, voters, tonumber(weights[org] or 1), o.here)
       end
     end
   end
