@@ -46,7 +46,6 @@ std::string NotEligibleReason(absl::string_view why) {
 
 }  // namespace
 
-
 absl::Status PollLogic::CastBallot(const Principal& caller, Redis& redis,
                                    const v1::Session& session,
                                    const v1::CastBallotRequest& request,
@@ -84,8 +83,8 @@ absl::Status PollLogic::CastBallot(const Principal& caller, Redis& redis,
   }
   if (outcome.kind == "NOT_ELIGIBLE") {
     return absl::PermissionDeniedError(absl::StrCat(
-        "participant ", request.participant_id(),
-        " may not vote in poll ", request.poll_id(), ": ",
+        "participant ", request.participant_id(), " may not vote in poll ",
+        request.poll_id(), ": ",
         NotEligibleReason(outcome.values.empty() ? "" : outcome.values[0])));
   }
   if (outcome.kind == "UNIT_VOTED") {

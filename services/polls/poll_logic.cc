@@ -1,8 +1,8 @@
 // Creating polls, their lifecycle and reads.
 #include "services/polls/poll_logic.h"
 
-#include <string>
 #include <iterator>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -86,8 +86,8 @@ absl::StatusOr<std::vector<std::string>> EligibilityArgs(
   absl::flat_hash_set<std::string> present;
   TH_ASSIGN_OR_RETURN(ScriptOutcome attendance,
                       store.AttendanceReport(session_id));
-  for (size_t i = 1; i + registration::kAttendanceFields <=
-                     attendance.values.size();
+  for (size_t i = 1;
+       i + registration::kAttendanceFields <= attendance.values.size();
        i += registration::kAttendanceFields) {
     // participant, name, org, first_us, online_us, join_us, checkin_us
     if (!attendance.values[i + 5].empty() ||
@@ -98,13 +98,12 @@ absl::StatusOr<std::vector<std::string>> EligibilityArgs(
   std::vector<std::string> args;
   std::string after;
   do {
-    TH_ASSIGN_OR_RETURN(
-        ScriptOutcome page,
-        store.ListRegistrations(
-            session_id, after, kRegistrationPage,
-            absl::StrCat(v1::REGISTRATION_STATUS_CONFIRMED, ",",
-                         v1::REGISTRATION_STATUS_STANDBY),
-            10 * kRegistrationPage));
+    TH_ASSIGN_OR_RETURN(ScriptOutcome page,
+                        store.ListRegistrations(
+                            session_id, after, kRegistrationPage,
+                            absl::StrCat(v1::REGISTRATION_STATUS_CONFIRMED, ",",
+                                         v1::REGISTRATION_STATUS_STANDBY),
+                            10 * kRegistrationPage));
     if (page.kind != "OK" || page.values.size() < 3) {
       return registration::UnexpectedOutcome(page);
     }
@@ -137,10 +136,14 @@ absl::Status Transition(const Principal& caller, RedisConnection& redis,
   }
   const absl::Time now = absl::Now();
   const Actor actor = ActorOf(caller);
-  std::vector<std::string> args = {
-      poll_id,   std::string(action),           reason,
-      absl::StrCat(absl::ToUnixMillis(now)),    FormatRfc3339(now),
-      actor.id,  actor.role,                    absl::StrCat(kMaxOpenPolls)};
+  std::vector<std::string> args = {poll_id,
+                                   std::string(action),
+                                   reason,
+                                   absl::StrCat(absl::ToUnixMillis(now)),
+                                   FormatRfc3339(now),
+                                   actor.id,
+                                   actor.role,
+                                   absl::StrCat(kMaxOpenPolls)};
   args.insert(args.end(), std::make_move_iterator(registrations.begin()),
               std::make_move_iterator(registrations.end()));
   TH_ASSIGN_OR_RETURN(ScriptOutcome outcome,

@@ -360,10 +360,9 @@ absl::StatusOr<PollRecord> DecodePollView(
   TH_ASSIGN_OR_RETURN(std::string voted, next());
   poll.set_voted(voted == "1");
   Turnout turnout;
-  for (int64_t* figure :
-       {&turnout.eligible_count, &turnout.eligible_weight,
-        &turnout.present_count, &turnout.present_weight,
-        &turnout.ballot_weight}) {
+  for (int64_t* figure : {&turnout.eligible_count, &turnout.eligible_weight,
+                          &turnout.present_count, &turnout.present_weight,
+                          &turnout.ballot_weight}) {
     TH_ASSIGN_OR_RETURN(std::string text, next());
     TH_ASSIGN_OR_RETURN(*figure, ParseCount(text));
   }
@@ -443,9 +442,8 @@ v1::MotionResult DecideMotion(int64_t yes, int64_t no, int64_t abstain,
   int64_t of = yes + no;
   if (base == v1::MAJORITY_BASE_PRESENT) of = turnout.present_weight;
   if (base == v1::MAJORITY_BASE_ELIGIBLE) of = turnout.eligible_weight;
-  const int64_t required = rule == v1::MAJORITY_RULE_TWO_THIRDS
-                               ? (2 * of + 2) / 3
-                               : of / 2 + 1;
+  const int64_t required =
+      rule == v1::MAJORITY_RULE_TWO_THIRDS ? (2 * of + 2) / 3 : of / 2 + 1;
   motion.set_base(of);
   motion.set_required(std::max<int64_t>(required, 1));
   motion.set_adopted(quorum_reached && yes >= motion.required());
@@ -546,10 +544,9 @@ v1::PollResults CountResults(
       }
   }
   if (poll.kind() == v1::POLL_KIND_MOTION) {
-    *results.mutable_motion() =
-        DecideMotion(count_of("o:yes"), count_of("o:no"), count_of("o:abstain"),
-                     turnout, results.quorum_reached(), poll.majority_rule(),
-                     poll.majority_base());
+    *results.mutable_motion() = DecideMotion(
+        count_of("o:yes"), count_of("o:no"), count_of("o:abstain"), turnout,
+        results.quorum_reached(), poll.majority_rule(), poll.majority_base());
   }
   return results;
 }

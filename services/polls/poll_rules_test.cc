@@ -285,7 +285,7 @@ TEST(PollRulesTest, MotionMajorityRules) {
       {simple, cast, 3, 2, 3, true, 5, 3, true},
       {simple, cast, 2, 2, 4, true, 4, 3, false},  // a tie fails
       {v1::MAJORITY_RULE_UNSPECIFIED, v1::MAJORITY_BASE_UNSPECIFIED, 3, 2, 3,
-       true, 5, 3, true},  // the defaults
+       true, 5, 3, true},                          // the defaults
       {simple, cast, 0, 0, 8, true, 0, 1, false},  // all abstain
       // ... of those present: abstentions count against.
       {simple, present, 4, 1, 3, true, 8, 5, false},

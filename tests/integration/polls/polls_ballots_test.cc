@@ -100,9 +100,7 @@ TEST_F(PollsTest, RankedChoiceByInstantRunoff) {
        std::vector<std::pair<std::vector<std::string>, int>>{
            {{"1", "2"}, 4}, {{"2", "3"}, 3}, {{"3", "2"}, 2}}) {
     for (int i = 0; i < count; ++i) {
-      ASSERT_OK(
-          CastFor(voters[n++], id, Options(ranking))
-              .status());
+      ASSERT_OK(CastFor(voters[n++], id, Options(ranking)).status());
     }
   }
   v1::RankedChoiceResult result = Moderated(id).results().ranked_choice();

@@ -22,8 +22,7 @@ class PollEligibilityTest : public PollsTest {
                                        const std::string& organization_id,
                                        v1::Delegation delegation) {
     TownhallClient organizer = Organizer();
-    absl::StatusOr<Member> m =
-        NewParticipant(organizer, name, organization_id);
+    absl::StatusOr<Member> m = NewParticipant(organizer, name, organization_id);
     if (!m.ok()) return m.status();
     v1::RegisterRequest reg;
     reg.set_session_id(sid());
@@ -87,8 +86,7 @@ TEST_F(PollEligibilityTest, OnlyConfirmedRegistrationsAtTheOpenVote) {
   for (const Refusal& r : std::vector<Refusal>{
            {"never registered", "nobody-registered",
             "no CONFIRMED registration in the session when the poll opened"},
-           {"registered after the open", late[0],
-            "no CONFIRMED registration"},
+           {"registered after the open", late[0], "no CONFIRMED registration"},
            {"observer", observer.participant_id, "observers do not vote"},
        }) {
     SCOPED_TRACE(r.name);
@@ -168,9 +166,9 @@ TEST_F(PollEligibilityTest, OneWeightedBallotPerOrganization) {
   // The second delegate of A is refused.
   cast = CastFor(a2, id, Options({"no"}));
   ASSERT_EQ(cast.status().code(), PollCode::kFailedPrecondition);
-  EXPECT_THAT(cast.status().message(),
-              HasSubstr(absl::StrCat("organization ", org_a,
-                                     " has cast its ballot")));
+  EXPECT_THAT(
+      cast.status().message(),
+      HasSubstr(absl::StrCat("organization ", org_a, " has cast its ballot")));
   // B's delegate is absent: its substitute votes; then B has voted.
   ASSERT_OK_AND_ASSIGN(v1::CastBallotResponse by_sub,
                        CastFor(b_sub, id, Options({"no"})));
@@ -231,19 +229,18 @@ TEST_F(PollEligibilityTest, QuorumAndMajorityTable) {
             false},
            {two_thirds, v1::MAJORITY_BASE_VOTES_CAST, 60, 4, 1, 1, true, true},
        }) {
-    SCOPED_TRACE(absl::StrCat(v1::MajorityRule_Name(c.rule), " of ",
-                              v1::MajorityBase_Name(c.base), " quorum ",
-                              c.quorum, "%: ", c.yes, "/", c.no, "/",
-                              c.abstain));
+    SCOPED_TRACE(absl::StrCat(
+        v1::MajorityRule_Name(c.rule), " of ", v1::MajorityBase_Name(c.base),
+        " quorum ", c.quorum, "%: ", c.yes, "/", c.no, "/", c.abstain));
     v1::Poll motion = Motion();
     motion.set_majority_rule(c.rule);
     motion.set_majority_base(c.base);
     motion.set_quorum_percent(c.quorum);
     const std::string id = Opened(motion);
     size_t next = 0;
-    for (const auto& [choice, n] :
-         {std::pair<const char*, int>{"yes", c.yes}, {"no", c.no},
-          {"abstain", c.abstain}}) {
+    for (const auto& [choice, n] : {std::pair<const char*, int>{"yes", c.yes},
+                                    {"no", c.no},
+                                    {"abstain", c.abstain}}) {
       for (int i = 0; i < n; ++i) {
         ASSERT_OK(CastFor(everyone[next++], id, Options({choice})).status());
       }
@@ -273,8 +270,7 @@ TEST_F(PollEligibilityTest, BadEligibilitySettingsAreRefused) {
   (*weighted.mutable_organization_weights())["org1"] = 2;
   absl::StatusOr<v1::Poll> made = Create(weighted);
   ASSERT_EQ(made.status().code(), PollCode::kInvalidArgument);
-  EXPECT_THAT(made.status().message(),
-              HasSubstr("poll.organization_weights"));
+  EXPECT_THAT(made.status().message(), HasSubstr("poll.organization_weights"));
   v1::Poll quorum = Motion();
   quorum.set_quorum_percent(-1);
   made = Create(quorum);

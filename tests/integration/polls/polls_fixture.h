@@ -86,8 +86,7 @@ class PollsTest : public ::testing::Test {
       v1::RegisterRequest reg;
       reg.set_session_id(sid());
       reg.set_participant_id(m->participant_id);
-      absl::StatusOr<v1::RegisterResponse> registered =
-          organizer.Register(reg);
+      absl::StatusOr<v1::RegisterResponse> registered = organizer.Register(reg);
       if (!registered.ok()) return registered.status();
       ids.push_back(m->participant_id);
     }

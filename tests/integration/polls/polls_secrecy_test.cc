@@ -99,9 +99,8 @@ class PollSecrecyTest : public PollsTest {
   void SetUp() override {
     PollsTest::SetUp();
     for (v1::Session* session : {&first_session_, &other_session_}) {
-      ASSERT_OK_AND_ASSIGN(
-          *session,
-          NewQuestionsSession(tenant_->client, true, "Muloqot: maxfiy"));
+      ASSERT_OK_AND_ASSIGN(*session, NewQuestionsSession(tenant_->client, true,
+                                                         "Muloqot: maxfiy"));
     }
     TownhallClient organizer = Organizer();
     for (const char* name : {"Alice Usmonova", "Bob Rahimov"}) {
