@@ -252,6 +252,28 @@ TEST_F(PollEligibilityTest, QuorumAndMajorityTable) {
   }
 }
 
+TEST_F(PollEligibilityTest, AReopenKeepsTheSnapshotAndSubstitutesNeedAnOrg) {
+  ASSERT_OK_AND_ASSIGN(std::string org, InvitedOrganization("Jamiyat C", 1));
+  ASSERT_OK_AND_ASSIGN(std::string sub,
+                       Delegate("C zaxira", org, v1::DELEGATION_SUBSTITUTE));
+  const std::string id =
+      Opened(ChoicePoll(v1::POLL_KIND_SINGLE_CHOICE, {"Ha", "Yo'q"}));
+  // One ballot per participant: a substitute (STANDBY) holds no seat.
+  absl::StatusOr<v1::CastBallotResponse> cast =
+      CastFor(sub, id, Options({"1"}));
+  ASSERT_EQ(cast.status().code(), PollCode::kPermissionDenied);
+  EXPECT_THAT(cast.status().message(),
+              HasSubstr("a substitute votes only in polls with one ballot "
+                        "per organization"));
+  ASSERT_OK(Close(id).status());
+  ASSERT_OK_AND_ASSIGN(std::vector<std::string> late,
+                       RegisterVoters(1, "Kechikkan"));
+  ASSERT_OK(Open(id, "bir ovoz yo'qoldi").status());
+  cast = CastFor(late[0], id, Options({"1"}));
+  ASSERT_EQ(cast.status().code(), PollCode::kPermissionDenied);
+  EXPECT_EQ(Moderated(id).results().eligible_count(), 4);
+}
+
 TEST_F(PollEligibilityTest, NoBallotsOnceTheSessionIsOver) {
   const std::string id =
       Opened(ChoicePoll(v1::POLL_KIND_SINGLE_CHOICE, {"Ha", "Yo'q"}));
