@@ -151,7 +151,8 @@ TownhallClient::TownhallClient(ClientOptions options)
       SchedulingService_(v1::SchedulingService::NewStub(channel_)),
       RegistrationService_(v1::RegistrationService::NewStub(channel_)),
       AgendaService_(v1::AgendaService::NewStub(channel_)),
-      QuestionService_(v1::QuestionService::NewStub(channel_)) {}
+      QuestionService_(v1::QuestionService::NewStub(channel_)),
+      PollService_(v1::PollService::NewStub(channel_)) {}
 
 TownhallClient::TownhallClient(ClientOptions options,
                                std::shared_ptr<grpc::Channel> channel)
@@ -162,7 +163,8 @@ TownhallClient::TownhallClient(ClientOptions options,
       SchedulingService_(v1::SchedulingService::NewStub(channel_)),
       RegistrationService_(v1::RegistrationService::NewStub(channel_)),
       AgendaService_(v1::AgendaService::NewStub(channel_)),
-      QuestionService_(v1::QuestionService::NewStub(channel_)) {}
+      QuestionService_(v1::QuestionService::NewStub(channel_)),
+      PollService_(v1::PollService::NewStub(channel_)) {}
 
 absl::Status TownhallClient::CallMethod(
     const google::protobuf::MethodDescriptor& method,

@@ -39,6 +39,7 @@
 #include "google/protobuf/message.h"
 #include "townhall/v1/agenda.grpc.pb.h"
 #include "townhall/v1/diagnostics.grpc.pb.h"
+#include "townhall/v1/polls.grpc.pb.h"
 #include "townhall/v1/questions.grpc.pb.h"
 #include "townhall/v1/registration.grpc.pb.h"
 #include "townhall/v1/scheduling.grpc.pb.h"
@@ -228,6 +229,13 @@ class TownhallClient {
   TH_CLIENT_RPC(QuestionService, CarryOverQuestions)
   TH_CLIENT_RPC(QuestionService, ExportQuestions)
   TH_CLIENT_RPC(QuestionService, ExportModerationLog)
+  TH_CLIENT_RPC(PollService, CreatePoll)
+  TH_CLIENT_RPC(PollService, GetPoll)
+  TH_CLIENT_RPC(PollService, ListPolls)
+  TH_CLIENT_RPC(PollService, OpenPoll)
+  TH_CLIENT_RPC(PollService, ClosePoll)
+  TH_CLIENT_RPC(PollService, PublishPoll)
+  TH_CLIENT_RPC(PollService, CastBallot)
 
 #undef TH_CLIENT_RPC
 
@@ -300,6 +308,7 @@ class TownhallClient {
   std::unique_ptr<v1::RegistrationService::Stub> RegistrationService_;
   std::unique_ptr<v1::AgendaService::Stub> AgendaService_;
   std::unique_ptr<v1::QuestionService::Stub> QuestionService_;
+  std::unique_ptr<v1::PollService::Stub> PollService_;
 };
 
 }  // namespace townhall

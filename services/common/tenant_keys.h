@@ -15,4 +15,12 @@ inline std::string TenantPrefix(absl::string_view tenant_id) {
   return absl::StrCat("th:{t:", tenant_id, "}:");
 }
 
+// Returns "th:{s:<tenant>:<session>}": the scope of a session's live data
+// (question queue, polls, the moderation audit log), one Redis Cluster
+// slot per session so that busy sessions spread over the cluster.
+inline std::string SessionSlotScope(absl::string_view tenant_id,
+                                    absl::string_view session_id) {
+  return absl::StrCat("th:{s:", tenant_id, ":", session_id, "}");
+}
+
 }  // namespace townhall

@@ -14,6 +14,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
@@ -293,6 +294,15 @@ absl::StatusOr<int> ValidatePageSize(int requested) {
   if (requested < 0) return InvalidField("page_size", "must not be negative");
   if (requested == 0) return kDefaultPageSize;
   return std::min(requested, kMaxPageSize);
+}
+
+absl::StatusOr<int64_t> ParseOffsetPageToken(const std::string& token) {
+  if (token.empty()) return 0;
+  int64_t offset = 0;
+  if (!absl::SimpleAtoi(token, &offset) || offset < 0) {
+    return InvalidField("page_token", "is not a token of this listing");
+  }
+  return offset;
 }
 
 }  // namespace townhall

@@ -82,6 +82,11 @@ absl::Status ValidateId(absl::string_view field, absl::string_view id);
 // A List page size: 50 when 0, at most 500, INVALID_ARGUMENT when negative.
 absl::StatusOr<int> ValidatePageSize(int requested);
 
+// The offset a page token of an offset-paged listing names (0 for ""):
+// rank-based reads (ZRANGE) cost O(log n + page), and a token names its
+// position in the listing it came from. INVALID_ARGUMENT for anything else.
+absl::StatusOr<int64_t> ParseOffsetPageToken(const std::string& token);
+
 absl::Status InvalidField(absl::string_view field, absl::string_view reason);
 
 }  // namespace townhall

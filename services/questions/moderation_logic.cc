@@ -24,7 +24,6 @@
 namespace townhall::questions {
 namespace {
 
-using internal::ActorOf;
 using internal::BadState;
 using internal::NowMillis;
 using internal::ViewerFor;
@@ -115,7 +114,7 @@ absl::StatusOr<std::vector<v1::Question>> Moderate(
   }
   TH_RETURN_IF_ERROR(internal::ValidateQuestionRef(session_id, question_id));
   absl::Time now = absl::Now();
-  const internal::Actor actor = ActorOf(caller);
+  const Actor actor = ActorOf(caller);
   TH_ASSIGN_OR_RETURN(
       ScriptOutcome outcome,
       QuestionStore(redis, caller.tenant_id, session_id)
@@ -224,7 +223,7 @@ absl::Status QuestionLogic::MergeQuestions(
     return InvalidField("duplicate_question_ids",
                         absl::StrCat("must list 1 to ", kMaxMerge, " ids"));
   }
-  const internal::Actor actor = ActorOf(caller);
+  const Actor actor = ActorOf(caller);
   std::vector<std::string> args = {request.target_question_id(), actor.id,
                                    actor.role, FormatRfc3339(absl::Now())};
   for (const std::string& id : request.duplicate_question_ids()) {
@@ -265,7 +264,7 @@ absl::Status QuestionLogic::UndoModeration(
     v1::UndoModerationResponse* response) const {
   TH_RETURN_IF_ERROR(ValidateId("session_id", request.session_id()));
   TH_RETURN_IF_ERROR(ValidateRequestId("request_id", request.request_id()));
-  const internal::Actor actor = ActorOf(caller);
+  const Actor actor = ActorOf(caller);
   TH_ASSIGN_OR_RETURN(
       ScriptOutcome outcome,
       QuestionStore(redis, caller.tenant_id, request.session_id())
@@ -319,7 +318,7 @@ absl::Status QuestionLogic::CarryOverQuestions(
                       from.RunScript(lua::kCarryOutScript, {"read"}));
   if (!read.values.empty()) {
     const std::string now = FormatRfc3339(absl::Now());
-    const internal::Actor actor = ActorOf(caller);
+    const Actor actor = ActorOf(caller);
     std::vector<std::string> in_args = {session.id(), next->id(), now};
     std::vector<std::string> out_args = {"mark", next->id(), actor.id,
                                          actor.role, now};

@@ -16,7 +16,7 @@ namespace townhall::questions {
 // "th:{s:<tenant>:<session>}" without the trailing colon.
 inline std::string QueueScope(absl::string_view tenant_id,
                               absl::string_view session_id) {
-  return absl::StrCat("th:{s:", tenant_id, ":", session_id, "}");
+  return SessionSlotScope(tenant_id, session_id);
 }
 
 // "th:{s:<tenant>:<session>}:": KEYS[1] of every questions script.

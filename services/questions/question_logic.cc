@@ -76,20 +76,6 @@ absl::Status AppendVisible(const QuestionViewer& viewer,
   return absl::OkStatus();
 }
 
-Actor ActorOf(const Principal& caller) {
-  return {caller.subject.empty() ? caller.participant_id : caller.subject,
-          std::string(RoleName(caller.role))};
-}
-
-absl::StatusOr<int64_t> ParsePageToken(const std::string& token) {
-  if (token.empty()) return 0;
-  int64_t offset = 0;
-  if (!absl::SimpleAtoi(token, &offset) || offset < 0) {
-    return InvalidField("page_token", "is not a token of this listing");
-  }
-  return offset;
-}
-
 v1::QueueSettings DecodeSettings(absl::string_view json) {
   v1::QueueSettings settings;
   // Written by our own scripts; a parse failure leaves the defaults.
@@ -185,21 +171,6 @@ std::vector<DuplicateCandidate> DecodeDuplicateCandidates(
     candidates.push_back({values[i], values[i + 1], values[i + 2]});
   }
   return candidates;
-}
-
-absl::Status RateLimited(absl::string_view what, const ScriptOutcome& outcome) {
-  const std::string& retry_ms =
-      outcome.values.empty() ? "1000" : outcome.values[0];
-  const std::string& per_minute =
-      outcome.values.size() > 1 ? outcome.values[1] : "?";
-  int64_t ms = 1000;
-  absl::SimpleAtoi(retry_ms, &ms);
-  absl::Status status = absl::ResourceExhaustedError(
-      absl::StrCat("rate limit: at most ", per_minute, " ", what,
-                   " per minute per participant; retry in ",
-                   absl::FormatDuration(absl::Milliseconds(ms))));
-  status.SetPayload(kRetryAfterPayload, absl::Cord(absl::StrCat(ms)));
-  return status;
 }
 
 absl::StatusOr<v1::Question> DecodeQuestion(absl::string_view json) {

@@ -87,10 +87,8 @@ std::vector<DuplicateCandidate> DecodeDuplicateCandidates(
 // likely duplicate.
 inline constexpr double kDuplicateThreshold = 0.45;
 
-// The delay of a RATE_LIMITED script outcome ({retry_ms, per_minute}) as
-// RESOURCE_EXHAUSTED, with the delay in milliseconds also as the payload
-// kRetryAfterPayload (status.h), which the handler sends as a trailer.
-absl::Status RateLimited(absl::string_view what, const ScriptOutcome& outcome);
+// RateLimited (script_outcome.h) turns a RATE_LIMITED script outcome into
+// RESOURCE_EXHAUSTED.
 
 // Decodes a question's JSON (as the scripts write it).
 absl::StatusOr<v1::Question> DecodeQuestion(absl::string_view json);

@@ -52,18 +52,8 @@ absl::Status AppendVisible(const QuestionViewer& viewer,
                            const std::vector<std::string>& values, size_t first,
                            std::vector<v1::Question>* out);
 
-// The moderator who acts, for the audit log: the token's subject (or
-// participant) and role.
-struct Actor {
-  std::string id;
-  std::string role;
-};
-Actor ActorOf(const Principal& caller);
-
-// Offsets are the page tokens: rank-based reads (ZRANGE) cost
-// O(log n + page), and a token names its position in the listing it came
-// from.
-absl::StatusOr<int64_t> ParsePageToken(const std::string& token);
+// Offsets are the page tokens (ParseOffsetPageToken, validation.h):
+// rank-based reads (ZRANGE) cost O(log n + page).
 
 // QueueSettings JSON as the scripts write it (defaults if it does not
 // parse).

@@ -2,12 +2,6 @@
 
 namespace townhall::questions {
 
-bool IsPrivileged(const Principal& caller) {
-  return caller.role == Role::kOrganizer ||
-         caller.role == Role::kSessionOrganizer ||
-         caller.role == Role::kModerator;
-}
-
 QuestionViewer ViewerOf(const Principal& caller,
                         const v1::QuestionPolicy& policy) {
   QuestionViewer viewer;

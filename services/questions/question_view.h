@@ -30,8 +30,8 @@ struct QuestionViewer {
 // organizers: nobody else's view depends on it).
 QuestionViewer ViewerOf(const Principal& caller,
                         const v1::QuestionPolicy& policy);
-// True for tenant organizers, session organizers and moderators.
-bool IsPrivileged(const Principal& caller);
+// IsPrivileged (principal.h): tenant organizers, session organizers and
+// moderators see every question.
 
 // Whether `viewer` may see `question` at all.
 bool IsVisibleTo(const QuestionViewer& viewer, const v1::Question& question);

@@ -184,7 +184,7 @@ absl::Status QuestionLogic::ListQuestions(
     v1::ListQuestionsResponse* response) const {
   TH_ASSIGN_OR_RETURN(int page_size, ValidatePageSize(request.page_size()));
   TH_ASSIGN_OR_RETURN(int64_t offset,
-                      internal::ParsePageToken(request.page_token()));
+                      ParseOffsetPageToken(request.page_token()));
   if (!request.agenda_item_id().empty()) {
     TH_RETURN_IF_ERROR(ValidateId("agenda_item_id", request.agenda_item_id()));
   }
@@ -231,7 +231,7 @@ absl::Status QuestionLogic::ListModerationLog(
   TH_RETURN_IF_ERROR(ValidateId("session_id", request.session_id()));
   TH_ASSIGN_OR_RETURN(int page_size, ValidatePageSize(request.page_size()));
   TH_ASSIGN_OR_RETURN(int64_t offset,
-                      internal::ParsePageToken(request.page_token()));
+                      ParseOffsetPageToken(request.page_token()));
   int64_t total = 0;
   TH_ASSIGN_OR_RETURN(
       std::vector<v1::ModerationAction> actions,

@@ -60,7 +60,7 @@ absl::Status QuestionLogic::UpdateQueueSettings(
   if (!v1::ModerationMode_IsValid(mode)) {
     return InvalidField("settings.moderation_mode", "unknown mode");
   }
-  const internal::Actor actor = internal::ActorOf(caller);
+  const Actor actor = ActorOf(caller);
   TH_ASSIGN_OR_RETURN(
       ScriptOutcome outcome,
       QuestionStore(redis, caller.tenant_id, request.session_id())

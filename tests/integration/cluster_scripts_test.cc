@@ -31,6 +31,7 @@
 #include "services/common/redis/cluster_slot.h"
 #include "services/common/redis/idempotency_key.h"
 #include "services/common/tenant_keys.h"
+#include "services/polls/poll_store.h"
 #include "services/questions/question_store.h"
 #include "services/questions/votes_logic.h"
 #include "services/registration/directory_store.h"
@@ -43,6 +44,7 @@
 #include "townhall_agenda_lua.h"
 #include "townhall_common_lua.h"
 #include "townhall_directory_lua.h"
+#include "townhall_polls_lua.h"
 #include "townhall_questions_lua.h"
 #include "townhall_registration_lua.h"
 #include "townhall_scheduling_lua.h"
@@ -631,6 +633,56 @@ constexpr std::array<ScriptCase, questions::vote_lua::kScriptCount> kVote = {{
      }},
 }};
 
+// --- polls: KEYS[1] the session's slot prefix (PollStore), the queue's.
+constexpr char kPoll[] = "poll-topic-1";
+
+std::string Polls() { return polls::PollPrefix(kTenant, kSession); }
+
+constexpr std::array<ScriptCase, polls::lua::kScriptCount> kPolls = {{
+    {&polls::lua::kCreatePollScript,
+     [] {
+       return Calls{
+           {{Polls()},
+            {kPoll,
+             R"({"id":"poll-topic-1","sessionId":"ses-2031-05-14",)"
+             R"("kind":"POLL_KIND_SINGLE_CHOICE","question":"Which first?",)"
+             R"("options":[{"id":"1","text":"Budget"},{"id":"2","text":"Bikes"}],)"
+             R"("secrecy":"BALLOT_SECRECY_NAMED"})",
+             "POLL_KIND_SINGLE_CHOICE", "2", "0", "0", "0", "NAMED", "1", "",
+             "", kNow,
+             Idem("/townhall.v1.PollService/CreatePoll", Organizer(),
+                  {.session_id = kSession}),
+             "mod-1", ModeratorRole()}}};
+     }},
+    {&polls::lua::kTransitionPollScript,
+     [] {
+       return Calls{
+           {{Polls()},
+            // Ana and Ben: CONFIRMED participants, individuals, absent.
+            {kPoll, "open", "",  kNowMs, kNow, "mod-1", ModeratorRole(),
+             "5",   kAna,   "2", "4",    "1",  "",      "0",
+             kBen,  "2",    "4", "1",    "",   "0"}}};
+     }},
+    {&polls::lua::kCastBallotScript,
+     [] {
+       Calls calls;
+       for (const char* voter : {kAna, kBen}) {
+         calls.push_back(
+             {{Polls()},
+              {kPoll, voter, "1", "0", R"({"optionIds":["1"]})", kNowMs,
+               Idem("/townhall.v1.PollService/CastBallot", Attendee(voter),
+                    {.session_id = kSession, .participant_id = voter}),
+               "1", "30"}});
+       }
+       return calls;
+     }},
+    {&polls::lua::kReadPollsScript,
+     [] {
+       return Calls{{{Polls()}, {"get", kPoll, kAna, "1"}},
+                    {{Polls()}, {"page", "0", "50", kAna}}};
+     }},
+}};
+
 struct Library {
   const char* name;
   absl::Span<const LuaScript* const> scripts;  // the generated kAllScripts
@@ -650,6 +702,7 @@ const std::vector<Library>& Libraries() {
       {"speakers", agenda::speakers_lua::kAllScripts, kSpeakers},
       {"questions", questions::lua::kAllScripts, kQuestions},
       {"vote", questions::vote_lua::kAllScripts, kVote},
+      {"polls", polls::lua::kAllScripts, kPolls},
   };
   return *libraries;
 }

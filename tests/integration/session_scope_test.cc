@@ -185,6 +185,25 @@ std::vector<Row> Table() {
       }),
       "by text");
   add("QuestionService/SuggestDuplicates", nullptr, "by question");
+  // Polls.
+  for (const char* method :
+       {"GetPoll", "ListPolls", "ClosePoll", "PublishPoll"}) {
+    add(absl::StrCat("PollService/", method));
+  }
+  add("PollService/CreatePoll",
+      FillAs<v1::CreatePollRequest>([](auto& r, const Target&) {
+        r.mutable_poll()->set_kind(v1::POLL_KIND_SINGLE_CHOICE);
+        r.mutable_poll()->set_question("Whose session is this?");
+        r.mutable_poll()->add_options()->set_text("Ours");
+        r.mutable_poll()->add_options()->set_text("Theirs");
+      }));
+  add("PollService/OpenPoll",
+      FillAs<v1::OpenPollRequest>(
+          [](auto& r, const Target&) { r.set_reason("reopened abroad"); }));
+  add("PollService/CastBallot",
+      FillAs<v1::CastBallotRequest>([](auto& r, const Target&) {
+        r.mutable_ballot()->add_option_ids("1");
+      }));
   add("QuestionService/UpdateQueueSettings",
       FillAs<v1::UpdateQueueSettingsRequest>([](auto& r, const Target&) {
         r.mutable_settings()->set_moderation_mode(v1::MODERATION_MODE_POST);
@@ -328,6 +347,15 @@ class SessionScopeTest : public ::testing::Test {
     ASSERT_OK_AND_ASSIGN(v1::CreateAgendaItemResponse made_item,
                          owner.CreateAgendaItem(item));
     agenda_item_id_ = made_item.item().id();
+    v1::CreatePollRequest poll;
+    poll.set_session_id(foreign_.session_id);
+    poll.mutable_poll()->set_kind(v1::POLL_KIND_SINGLE_CHOICE);
+    poll.mutable_poll()->set_question("Which topic first?");
+    poll.mutable_poll()->add_options()->set_text("Pensions");
+    poll.mutable_poll()->add_options()->set_text("Consular services");
+    ASSERT_OK_AND_ASSIGN(v1::CreatePollResponse made_poll,
+                         owner.CreatePoll(poll));
+    poll_id_ = made_poll.poll().id();
 
     // Tenant B: a session of its own with a registered participant, whose
     // join token (as the session's organizer) is one of the callers.
@@ -426,6 +454,7 @@ class SessionScopeTest : public ::testing::Test {
     SetStringField(request.get(), "target_question_id", question_ids_[0]);
     SetStringField(request.get(), "duplicate_question_ids", question_ids_[1]);
     SetStringField(request.get(), "agenda_item_id", agenda_item_id_);
+    SetStringField(request.get(), "poll_id", poll_id_);
     SetStringField(request.get(), "topic_proposal_id", NewId());
     SetStringField(request.get(), "action_item_id", NewId());
     SetStringField(request.get(), "organization_id", NewId());
@@ -442,6 +471,7 @@ class SessionScopeTest : public ::testing::Test {
   Target unknown_;
   std::vector<std::string> question_ids_;
   std::string agenda_item_id_;
+  std::string poll_id_;
   std::string own_session_id_;
   std::string own_participant_;
 };

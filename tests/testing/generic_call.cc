@@ -11,6 +11,7 @@
 #include "absl/time/time.h"
 #include "townhall/v1/agenda.grpc.pb.h"
 #include "townhall/v1/diagnostics.grpc.pb.h"
+#include "townhall/v1/polls.grpc.pb.h"
 #include "townhall/v1/questions.grpc.pb.h"
 #include "townhall/v1/registration.grpc.pb.h"
 #include "townhall/v1/scheduling.grpc.pb.h"
@@ -25,7 +26,8 @@ const std::vector<std::string>& ServiceNames() {
                                    v1::RegistrationService::service_full_name(),
                                    v1::TenantService::service_full_name(),
                                    v1::DiagnosticsService::service_full_name(),
-                                   v1::QuestionService::service_full_name()};
+                                   v1::QuestionService::service_full_name(),
+                                   v1::PollService::service_full_name()};
   return *kNames;
 }
 

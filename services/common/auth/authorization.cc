@@ -204,6 +204,20 @@ constexpr AccessRule kRules[] = {
      kReadSchedule | kSubmitQuestions},
     {TH_METHOD(QuestionService, WatchQueue), kOrganizer | kSessionMembers,
      kReadSchedule | kSubmitQuestions},
+    // Polls: runners and organizers run them; members who may ask
+    // questions vote for themselves (bots with the submit_questions scope
+    // on behalf of participants); what each reader sees of the results is
+    // the property level (services/polls/poll_rules.h, ResultsVisible).
+    {TH_METHOD(PollService, CreatePoll), kOrganizer | kSessionRunners},
+    {TH_METHOD(PollService, GetPoll), kOrganizer | kSessionMembers,
+     kReadSchedule | kSubmitQuestions},
+    {TH_METHOD(PollService, ListPolls), kOrganizer | kSessionMembers,
+     kReadSchedule | kSubmitQuestions},
+    {TH_METHOD(PollService, OpenPoll), kOrganizer | kSessionRunners},
+    {TH_METHOD(PollService, ClosePoll), kOrganizer | kSessionRunners},
+    {TH_METHOD(PollService, PublishPoll), kOrganizer | kSessionRunners},
+    {TH_METHOD(PollService, CastBallot), kOrganizer | kQuestionAskers,
+     kSubmitQuestions, kOwnOnly},
 };
 
 // The value of a top-level string field, or nullptr when the message has

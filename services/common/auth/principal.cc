@@ -19,6 +19,17 @@ constexpr std::array<std::pair<Role, absl::string_view>, 8> kRoleNames = {{
 
 }  // namespace
 
+bool IsPrivileged(const Principal& caller) {
+  return caller.role == Role::kOrganizer ||
+         caller.role == Role::kSessionOrganizer ||
+         caller.role == Role::kModerator;
+}
+
+Actor ActorOf(const Principal& caller) {
+  return {caller.subject.empty() ? caller.participant_id : caller.subject,
+          std::string(RoleName(caller.role))};
+}
+
 absl::string_view RoleName(Role role) {
   for (const auto& [value, name] : kRoleNames) {
     if (value == role) return name;

@@ -79,4 +79,16 @@ struct Principal {
   bool has_scope(ApiScope scope) const { return scopes & ScopeBit(scope); }
 };
 
+// True for tenant organizers, session organizers and moderators: the
+// callers who run a session (moderate its questions, run its polls).
+bool IsPrivileged(const Principal& caller);
+
+// Who acts, as the moderation audit log records it: the token's subject
+// (or participant) and role.
+struct Actor {
+  std::string id;
+  std::string role;
+};
+Actor ActorOf(const Principal& caller);
+
 }  // namespace townhall

@@ -8,7 +8,9 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "services/common/redis/lua_script.h"
 #include "services/common/redis/redis_connection.h"
 #include "services/common/redis/redis_reply.h"
@@ -36,5 +38,11 @@ absl::StatusOr<ScriptOutcome> RunScript(RedisConnection& redis,
                                         const LuaScript& script,
                                         const std::vector<std::string>& keys,
                                         const std::vector<std::string>& args);
+
+// The delay of a RATE_LIMITED script outcome ({retry_ms, per_minute}) as
+// RESOURCE_EXHAUSTED ("at most <per_minute> <what> per minute per
+// participant"), with the delay in milliseconds also as the payload
+// kRetryAfterPayload (status.h), which the handler sends as a trailer.
+absl::Status RateLimited(absl::string_view what, const ScriptOutcome& outcome);
 
 }  // namespace townhall

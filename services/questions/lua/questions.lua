@@ -181,15 +181,10 @@ local function settings_json(s)
                        submissionsClosed = s.closed})
 end
 
--- Appends a moderator action to the audit log; returns its sequence.
+-- Appends a moderator action to the audit log
+-- (services/common/lua/moderation_log.lua); returns its sequence.
 local function audit(actor, role, action, ids, detail, now)
-  local n = redis.call('INCR', P .. 'audit:n')
-  local entry = {sequence = n, time = now, actor = actor, actorRole = role,
-                 action = action, detail = detail}
-  if #ids > 0 then entry.questionIds = ids end
-  if detail == '' then entry.detail = nil end
-  redis.call('HSET', P .. 'audit', n, cjson.encode(entry))
-  return n
+  return th_audit(P, actor, role, action, 'questionIds', ids, detail, now)
 end
 
 -- Records how to undo action `sequence`: the moderation fields of

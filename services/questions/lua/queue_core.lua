@@ -73,55 +73,15 @@ local function log2subexp(a, b, floor)
   return a + math.log(1 - 2 ^ (b - a)) / math.log(2)
 end
 
--- Rate limits: a token bucket of `per_minute` tokens (also the burst) per
--- participant and kind, stored as "<tokens> <unix ms>" in the session's
--- HASH P rl:<kind> (a hash, so that a batch of votes reads and writes all
--- its voters' buckets in one command each). In memory a bucket is
--- {tokens = n, ms = t}.
-
--- The stored buckets of `participants` (a list), full ones for those
--- without, by participant.
+-- Rate limits (services/common/lua/rate_limit.lua): one bucket per
+-- participant and kind in the session's HASH P rl:<kind>.
 local function read_buckets(kind, participants, per_minute)
-  local states = redis.call('HMGET', P .. 'rl:' .. kind, unpack(participants))
-  local buckets = {}
-  for i, participant in ipairs(participants) do
-    local bucket = {tokens = per_minute, ms = 0}
-    if states[i] then
-      local t, ms = string.match(states[i], '^(%S+) (%S+)$')
-      bucket.tokens, bucket.ms = tonumber(t), tonumber(ms)
-    end
-    buckets[participant] = bucket
-  end
-  return buckets
+  return th_read_buckets(P .. 'rl:' .. kind, participants, per_minute)
 end
-
--- Takes a token from `bucket` at `now_ms`: 0 when taken (the bucket is
--- updated), else the milliseconds until one is available.
-local function take_from(bucket, per_minute, now_ms)
-  local rate = per_minute / 60000
-  local tokens = math.min(per_minute,
-                          bucket.tokens + math.max(0, now_ms - bucket.ms) * rate)
-  if tokens < 1 then return math.ceil((1 - tokens) / rate) end
-  bucket.tokens, bucket.ms = tokens - 1, math.max(bucket.ms, now_ms)
-  return 0
-end
-
--- Stores `buckets` (participant -> bucket; only those given).
+local take_from = th_take_from
 local function write_buckets(kind, buckets)
-  local args = {}
-  for participant, bucket in pairs(buckets) do
-    args[#args + 1] = participant
-    args[#args + 1] = fmt(bucket.tokens) .. ' ' .. bucket.ms
-  end
-  if #args > 0 then redis.call('HSET', P .. 'rl:' .. kind, unpack(args)) end
+  th_write_buckets(P .. 'rl:' .. kind, buckets)
 end
-
--- One token for one call: one read, one write. Returns 0 when a token was
--- taken, else the milliseconds until one is available.
 local function take_token(kind, participant, per_minute, now_ms)
-  if participant == '' or per_minute <= 0 then return 0 end
-  local buckets = read_buckets(kind, {participant}, per_minute)
-  local wait = take_from(buckets[participant], per_minute, now_ms)
-  if wait == 0 then write_buckets(kind, buckets) end
-  return wait
+  return th_take_token(P .. 'rl:' .. kind, participant, per_minute, now_ms)
 end

@@ -1,0 +1,19 @@
+-- Reads polls without writing (an expired timer is applied by C++ when it
+-- decodes; the next script that depends on the state stores it).
+-- ARGV: 'get', id, participant, with_ballots (0/1)
+--    or 'page', offset, count, participant.
+-- Returns {'OK', view...}: 'get' one view (append_view), 'page' the total
+-- number of polls then one view per poll.
+local mode = ARGV[1]
+if mode == 'get' then
+  local p = must_poll(ARGV[2])
+  return append_view({'OK'}, p, ARGV[3], ARGV[4] == '1')
+end
+local offset, count, participant = tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
+local out = {'OK', tostring(redis.call('ZCARD', P .. 'polls'))}
+for _, id in ipairs(redis.call('ZRANGE', P .. 'polls', offset,
+                               offset + count - 1)) do
+  local p = load_poll(id)
+  if p then append_view(out, p, participant, false) end
+end
+return out
