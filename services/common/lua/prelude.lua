@@ -23,6 +23,15 @@ local function th_fail(code, message)
   error({err = 'TH:' .. code .. ':' .. message})
 end
 
+-- A hash as a Lua table (field -> value), or nil when the key is absent.
+local function th_hgetall(key)
+  local flat = redis.call('HGETALL', key)
+  if #flat == 0 then return nil end
+  local t = {}
+  for i = 1, #flat, 2 do t[flat[i]] = flat[i + 1] end
+  return t
+end
+
 -- Events kept per feed stream; older ones are trimmed (approximately).
 -- A watcher further behind than this gets a fresh snapshot instead.
 local TH_FEED_MAXLEN = 10000

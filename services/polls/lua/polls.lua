@@ -51,10 +51,8 @@ local function units_key(id) return P .. 'poll:' .. id .. ':units' end
 
 -- The poll's hash as a table, or nil.
 local function load_poll(id)
-  local flat = redis.call('HGETALL', poll_key(id))
-  if #flat == 0 then return nil end
-  local p = {id = id}
-  for i = 1, #flat, 2 do p[flat[i]] = flat[i + 1] end
+  local p = th_hgetall(poll_key(id))
+  if p then p.id = id end
   return p
 end
 

@@ -18,12 +18,10 @@ if mode == 'read' then
   local out = {'OK'}
   for _, id in ipairs(unanswered()) do
     local q = load(id)
-    local flat = redis.call('HGETALL', voters_key(id))
-    local voters = {}
-    for i = 1, #flat, 2 do voters[flat[i]] = flat[i + 1] end
+    local voters = th_hgetall(voters_key(id))
     out[#out + 1] = id
     out[#out + 1] = cjson.encode(q)
-    out[#out + 1] = next(voters) and cjson.encode(voters) or '{}'
+    out[#out + 1] = voters and cjson.encode(voters) or '{}'
   end
   return out
 end

@@ -6,11 +6,7 @@ local MODERATION_FIELDS = {'text', 'orig', 'match', 'status', 'reason', 'answer'
 
 -- The question as a table of its hash fields, or nil.
 local function load(id)
-  local flat = redis.call('HGETALL', qkey(id))
-  if #flat == 0 then return nil end
-  local q = {}
-  for i = 1, #flat, 2 do q[flat[i]] = flat[i + 1] end
-  return q
+  return th_hgetall(qkey(id))
 end
 
 local function must_load(id)
