@@ -32,3 +32,24 @@ if(TOWNHALL_FUZZ)
   add_compile_options(-fsanitize=fuzzer-no-link ${th_sanitizers})
   add_link_options(${th_sanitizers})
 endif()
+
+# Under sanitizers every process is several times slower, and CI runs two
+# tests at once on two cores: a directory that sets TIMEOUTs calls
+# th_scale_test_timeouts() once, and at the end of that directory each of
+# its tests' TIMEOUT is multiplied, so a timeout still means a hang.
+set(TOWNHALL_SANITIZE_TIMEOUT_SCALE 3)
+function(th_scale_test_timeouts_now)
+  get_property(tests DIRECTORY PROPERTY TESTS)
+  foreach(test IN LISTS tests)
+    get_test_property(${test} TIMEOUT timeout)
+    if(timeout)
+      math(EXPR timeout "${timeout} * ${TOWNHALL_SANITIZE_TIMEOUT_SCALE}")
+      set_tests_properties(${test} PROPERTIES TIMEOUT ${timeout})
+    endif()
+  endforeach()
+endfunction()
+macro(th_scale_test_timeouts)
+  if(TOWNHALL_SANITIZE)
+    cmake_language(DEFER CALL th_scale_test_timeouts_now)
+  endif()
+endmacro()
