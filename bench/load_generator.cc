@@ -50,6 +50,30 @@
 //
 //   townhall-bench --watch --server=... --token=$TOKEN --tenant=bench-vote
 //       --auth_key_file=F --watchers=5000 --server_pid=$PID --json
+//
+// Polls (PollService, issue 20). --setup --poll_voters=N also creates a
+// session with N registered participants (CONFIRMED) and one OPEN
+// single-choice poll of 4 options with allow_change, and prints that
+// session's id as the second line. --rpc=ballot then casts ballots in it
+// as those participants (join tokens signed with --auth_key_file, as for
+// upvote): call n is participant n % N, option (n / N + n % N) % 4 + 1, so
+// every call after a participant's first is a real change (changed=true);
+// each carries a fresh request_id (the idempotency record is written, as
+// for any client). The per-participant limit of 30 ballots a minute binds
+// when a run gives a participant more than that: raise --poll_voters.
+// --pair_offset_file carries n from run to run. --rpc=ballot_ping: Ping
+// with the same voters' tokens.
+//
+// --watch_polls runs the WatchPolls benchmark: a fresh session with
+// --ballot_runs x --ballot_run_size registered voters and an open poll,
+// --watchers WatchPolls streams (participants' join tokens, live results),
+// then --ballot_runs times: --ballot_run_size first ballots cast at once by
+// new voters, each timed from its CastBallot reply (and from the call's
+// start) to every watcher's first "poll.ballot" change whose ballot_count
+// covers it (the count the ballot's reply showed).
+//
+//   townhall-bench --watch_polls --server=... --token=$TOKEN
+//       --tenant=bench-vote --auth_key_file=F --watchers=1000
 #include <grpcpp/grpcpp.h>
 #include <sys/resource.h>
 
@@ -71,6 +95,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -78,6 +103,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "absl/synchronization/blocking_counter.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
@@ -85,6 +111,7 @@
 #include "clients/cpp/townhall_client.h"
 #include "services/common/auth/jwt.h"
 #include "services/common/auth/principal.h"
+#include "townhall/v1/polls.grpc.pb.h"
 #include "townhall/v1/questions.grpc.pb.h"
 
 ABSL_FLAG(std::string, server, "127.0.0.1:50051",
@@ -92,7 +119,8 @@ ABSL_FLAG(std::string, server, "127.0.0.1:50051",
 ABSL_FLAG(std::string, token, "", "Organizer token (bearer JWT) for the load.");
 ABSL_FLAG(std::string, rpc, "ping",
           "ping | get_session | create_session | list_sessions | upvote | "
-          "upvote_unchanged | upvote_ping (Ping with the voters' join tokens)");
+          "upvote_unchanged | upvote_ping (Ping with the voters' join tokens) "
+          "| ballot | ballot_ping (Ping with the poll voters' join tokens)");
 ABSL_FLAG(absl::Duration, duration, absl::Seconds(10), "Measured time.");
 ABSL_FLAG(absl::Duration, warmup, absl::Seconds(2),
           "Load before measuring (not counted).");
@@ -131,7 +159,7 @@ ABSL_FLAG(int, participants, 4000,
 ABSL_FLAG(std::string, pair_offset_file, "",
           "upvote: file with the next unused (participant, question) pair; "
           "read at start, advanced at exit. upvote_unchanged reuses the pairs "
-          "below it.");
+          "below it. ballot: the next call's number (see top).");
 ABSL_FLAG(bool, watch, false, "Run the WatchQueue benchmark (see top).");
 ABSL_FLAG(int, watchers, 1000, "--watch: WatchQueue streams.");
 ABSL_FLAG(int, watch_channels, 16,
@@ -145,6 +173,13 @@ ABSL_FLAG(int, vote_concurrency, 0,
           "many votes outstanding (0: skip).");
 ABSL_FLAG(int, loaded_deliveries, 20,
           "--watch: deliveries timed under the vote load.");
+ABSL_FLAG(int, poll_voters, 0,
+          "--setup: also create a session with this many registered voters "
+          "and an open poll (its id printed as the second line).");
+ABSL_FLAG(bool, watch_polls, false, "Run the WatchPolls benchmark (see top).");
+ABSL_FLAG(int, ballot_runs, 30, "--watch_polls: runs of ballots timed.");
+ABSL_FLAG(int, ballot_run_size, 10,
+          "--watch_polls: first ballots cast at once per run.");
 
 namespace townhall {
 namespace {
@@ -161,7 +196,11 @@ enum class RpcKind {
   kUpvoteUnchanged,
   // Ping with the voters' join tokens in turn: the no-op baseline with the
   // same per-call credentials (no HPACK-indexed token) as upvote.
-  kPingParticipants
+  kPingParticipants,
+  // PollService/CastBallot by the poll's registered voters (see top).
+  kBallot,
+  // Ping with those voters' join tokens in turn.
+  kPingVoters
 };
 
 bool ParseRpcKind(const std::string& name, RpcKind* kind) {
@@ -179,6 +218,10 @@ bool ParseRpcKind(const std::string& name, RpcKind* kind) {
     *kind = RpcKind::kUpvoteUnchanged;
   else if (name == "upvote_ping")
     *kind = RpcKind::kPingParticipants;
+  else if (name == "ballot")
+    *kind = RpcKind::kBallot;
+  else if (name == "ballot_ping")
+    *kind = RpcKind::kPingVoters;
   else
     return false;
   return true;
@@ -393,6 +436,91 @@ absl::StatusOr<std::vector<std::string>> OpenQuestionIds(
   return ids;
 }
 
+// A session with `voters` participants registered (CONFIRMED, created
+// here in organizations of 100) and one OPEN single-choice poll of 4
+// options with allow_change: its id, the session's in `session_id`, and
+// the voters' participant ids in `voter_ids`.
+absl::StatusOr<std::string> CreatePollSession(
+    TownhallClient& client, int voters, int64_t seq, std::string* session_id,
+    std::vector<std::string>* voter_ids) {
+  v1::CreateSessionRequest request;
+  *request.mutable_session() = BenchSession(seq, UnixOf(2045));
+  request.mutable_session()->set_title(absl::StrCat("Bench poll ", seq));
+  request.set_request_id(absl::StrCat("bench-poll-", RandomHex(8)));
+  request.set_publish(true);
+  auto made = client.CreateSession(request);
+  if (!made.ok()) return made.status();
+  *session_id = made->session().id();
+
+  const std::string nonce = RandomHex(4);
+  std::vector<std::string> orgs;
+  for (int i = 0; i * 100 < voters; ++i) {
+    v1::CreateOrganizationRequest org;
+    org.mutable_organization()->set_name(
+        absl::StrCat("Bench diaspora association ", nonce, " ", i));
+    org.mutable_organization()->set_country_code("DE");
+    org.mutable_organization()->set_city("Berlin");
+    auto created = client.CreateOrganization(org);
+    if (!created.ok()) return created.status();
+    orgs.push_back(created->organization().id());
+  }
+  // Registered from 8 threads (two calls each).
+  voter_ids->assign(voters, "");
+  std::atomic<int> next{0};
+  absl::Mutex mu;
+  absl::Status failure;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&] {
+      for (int i = next++; i < voters; i = next++) {
+        v1::CreateParticipantRequest person;
+        person.mutable_participant()->set_display_name(
+            absl::StrCat("Bench voter ", nonce, " ", i));
+        person.mutable_participant()->set_organization_id(orgs[i / 100]);
+        auto created = client.CreateParticipant(person);
+        absl::Status status = created.status();
+        if (status.ok()) {
+          v1::RegisterRequest reg;
+          reg.set_session_id(*session_id);
+          reg.set_participant_id(created->participant().id());
+          status = client.Register(reg).status();
+          (*voter_ids)[i] = created->participant().id();
+        }
+        if (!status.ok()) {
+          absl::MutexLock lock(&mu);
+          failure = status;
+          return;
+        }
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  if (!failure.ok()) return failure;
+
+  v1::CreatePollRequest create;
+  create.set_session_id(*session_id);
+  v1::Poll* poll = create.mutable_poll();
+  poll->set_kind(v1::POLL_KIND_SINGLE_CHOICE);
+  poll->set_question("Which consular service should open longer hours?");
+  for (const char* text : {"Passports", "Visas", "Notary", "Registration"}) {
+    poll->add_options()->set_text(text);
+  }
+  poll->set_allow_change(true);
+  auto poll_made = client.CreatePoll(create);
+  if (!poll_made.ok()) return poll_made.status();
+  v1::OpenPollRequest open;
+  open.set_session_id(*session_id);
+  open.set_poll_id(poll_made->poll().id());
+  auto opened = client.OpenPoll(open);
+  if (!opened.ok()) return opened.status();
+  if (opened->poll().results().eligible_count() < voters) {
+    return absl::InternalError(absl::StrCat(
+        "poll opened with ", opened->poll().results().eligible_count(),
+        " eligible voters, not ", voters));
+  }
+  return poll_made->poll().id();
+}
+
 // ---------------------------------------------------------------- --setup
 
 int Setup() {
@@ -472,6 +600,16 @@ int Setup() {
     }
     first_id = absl::StrJoin(session_ids, ",");
   }
+  const int poll_voters = absl::GetFlag(FLAGS_poll_voters);
+  if (poll_voters > 0) {
+    std::vector<std::string> voter_ids;
+    auto poll_id =
+        CreatePollSession(client, poll_voters, 0, &first_id, &voter_ids);
+    if (!poll_id.ok()) {
+      std::cerr << "townhall-bench: poll session: " << poll_id.status() << "\n";
+      return 1;
+    }
+  }
   std::cout << token->token() << "\n" << first_id << "\n";
   return 0;
 }
@@ -508,6 +646,18 @@ struct VoteSpace {
   }
 };
 
+// The poll of ballot: its session, its options and its voters' join
+// tokens. Call n (from `offset`) is voter n % V, option
+// (n / V + n % V) % options + 1.
+struct PollSpace {
+  std::string session_id;
+  std::string poll_id;
+  int options = 0;
+  std::vector<std::string> participant_ids;
+  std::vector<std::string> auth;  // "Bearer <join token>" per voter
+  int64_t offset = 0;
+};
+
 // One outstanding RPC at a time; each completion starts the slot's next
 // call. A slot's calls run one after the other, so its data needs no lock.
 struct Slot {
@@ -522,10 +672,12 @@ struct Slot {
   v1::ListSessionsResponse list_response;
   v1::UpvoteQuestionRequest vote_request;
   v1::UpvoteQuestionResponse vote_response;
+  v1::CastBallotRequest ballot_request;
+  v1::CastBallotResponse ballot_response;
   // Measured window only.
   std::vector<uint32_t> latencies_us;
   std::array<int64_t, kNumCodes> codes{};
-  int64_t unchanged = 0;  // upvotes answered changed=false
+  int64_t unchanged = 0;  // upvotes and ballots answered changed=false
   // Whole run (warm-up included).
   int64_t issued = 0;
 };
@@ -536,6 +688,7 @@ struct Channel {
   std::unique_ptr<v1::DiagnosticsService::Stub> diagnostics;
   std::unique_ptr<v1::SchedulingService::Stub> scheduling;
   std::unique_ptr<v1::QuestionService::Stub> questions;
+  std::unique_ptr<v1::PollService::Stub> polls;
 };
 
 struct Result {
@@ -558,8 +711,8 @@ double CpuSeconds() {
 class Bench {
  public:
   Bench(RpcKind kind, std::vector<Channel>* channels,
-        const VoteSpace* votes = nullptr)
-      : kind_(kind), channels_(channels), votes_(votes) {
+        const VoteSpace* votes = nullptr, const PollSpace* polls = nullptr)
+      : kind_(kind), channels_(channels), votes_(votes), polls_(polls) {
     ping_request_.set_payload(
         std::string(absl::GetFlag(FLAGS_payload_bytes), 'x'));
     get_request_.set_session_id(absl::GetFlag(FLAGS_session_id));
@@ -637,6 +790,27 @@ class Bench {
       const std::vector<std::string>& auth = votes_->sessions[0].auth;
       slot->context->AddMetadata("authorization",
                                  auth[n % static_cast<int64_t>(auth.size())]);
+    } else if (kind_ == RpcKind::kBallot) {
+      const int64_t n = polls_->offset + next_seq_.fetch_add(1);
+      const int64_t voters =
+          static_cast<int64_t>(polls_->participant_ids.size());
+      const int64_t p = n % voters;
+      slot->context->set_deadline(absl::ToChronoTime(absl::Now() + deadline_));
+      slot->context->AddMetadata("authorization", polls_->auth[p]);
+      v1::CastBallotRequest& request = slot->ballot_request;
+      request.set_session_id(polls_->session_id);
+      request.set_poll_id(polls_->poll_id);
+      request.set_participant_id(polls_->participant_ids[p]);
+      request.mutable_ballot()->clear_option_ids();
+      request.mutable_ballot()->add_option_ids(
+          absl::StrCat((n / voters + p) % polls_->options + 1));
+      request.set_request_id(absl::StrCat("bench-ballot-", nonce_, "-", n));
+    } else if (kind_ == RpcKind::kPingVoters) {
+      const int64_t n = next_seq_.fetch_add(1);
+      slot->context->set_deadline(absl::ToChronoTime(absl::Now() + deadline_));
+      slot->context->AddMetadata(
+          "authorization",
+          polls_->auth[n % static_cast<int64_t>(polls_->auth.size())]);
     } else {
       ch.client->PrepareContext(WithDeadline(deadline_), slot->context.get());
     }
@@ -648,6 +822,7 @@ class Bench {
     switch (kind_) {
       case RpcKind::kPing:
       case RpcKind::kPingParticipants:
+      case RpcKind::kPingVoters:
         ch.diagnostics->async()->Ping(slot->context.get(), &ping_request_,
                                       &slot->ping_response, std::move(done));
         break;
@@ -679,6 +854,11 @@ class Bench {
             slot->context.get(), &slot->vote_request, &slot->vote_response,
             std::move(done));
         break;
+      case RpcKind::kBallot:
+        ch.polls->async()->CastBallot(slot->context.get(),
+                                      &slot->ballot_request,
+                                      &slot->ballot_response, std::move(done));
+        break;
     }
   }
 
@@ -693,6 +873,9 @@ class Bench {
         slot->latencies_us.push_back(static_cast<uint32_t>(us.count()));
         if ((kind_ == RpcKind::kUpvote || kind_ == RpcKind::kUpvoteUnchanged) &&
             !slot->vote_response.changed()) {
+          ++slot->unchanged;
+        }
+        if (kind_ == RpcKind::kBallot && !slot->ballot_response.changed()) {
           ++slot->unchanged;
         }
       } else if (first_error_.exchange(true) == false) {
@@ -720,6 +903,7 @@ class Bench {
   const RpcKind kind_;
   std::vector<Channel>* channels_;
   const VoteSpace* votes_;
+  const PollSpace* polls_;
   absl::Duration deadline_;
   v1::PingRequest ping_request_;
   v1::GetSessionRequest get_request_;
@@ -765,6 +949,7 @@ std::vector<Channel> MakeChannels(const std::string& server,
     channels[i].scheduling =
         v1::SchedulingService::NewStub(channels[i].channel);
     channels[i].questions = v1::QuestionService::NewStub(channels[i].channel);
+    channels[i].polls = v1::PollService::NewStub(channels[i].channel);
   }
   return channels;
 }
@@ -808,6 +993,57 @@ absl::StatusOr<VoteSpace> MakeVoteSpace(Channel& control,
   if (space.sessions.empty()) {
     return absl::InvalidArgumentError("no session to vote in");
   }
+  return space;
+}
+
+// The poll space of `session_id`: its first OPEN poll and its CONFIRMED
+// registrations (the voters, in a stable order) with signed join tokens.
+absl::StatusOr<PollSpace> MakePollSpace(Channel& control,
+                                        const std::string& session_id) {
+  PollSpace space;
+  space.session_id = session_id;
+  v1::ListPollsRequest list;
+  list.set_session_id(session_id);
+  list.set_page_size(500);
+  auto polls = control.client->ListPolls(list);
+  if (!polls.ok()) return polls.status();
+  for (const v1::Poll& poll : polls->polls()) {
+    if (poll.state() == v1::POLL_STATE_OPEN) {
+      space.poll_id = poll.id();
+      space.options = poll.options_size();
+      break;
+    }
+  }
+  if (space.poll_id.empty() || space.options < 2) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("session ", session_id,
+                     " has no open poll (see --setup --poll_voters)"));
+  }
+  v1::ListRegistrationsRequest regs;
+  regs.set_session_id(session_id);
+  regs.add_statuses(v1::REGISTRATION_STATUS_CONFIRMED);
+  regs.set_page_size(500);
+  for (int pages = 0; pages < 1000; ++pages) {
+    auto page = control.client->ListRegistrations(regs);
+    if (!page.ok()) return page.status();
+    for (const v1::Registration& r : page->registrations()) {
+      if (r.role() == v1::SESSION_ROLE_PARTICIPANT ||
+          r.role() == v1::SESSION_ROLE_UNSPECIFIED) {
+        space.participant_ids.push_back(r.participant_id());
+      }
+    }
+    if (page->next_page_token().empty()) break;
+    regs.set_page_token(page->next_page_token());
+  }
+  if (space.participant_ids.empty()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("session ", session_id, " has no registered voters"));
+  }
+  std::sort(space.participant_ids.begin(), space.participant_ids.end());
+  auto auth = ParticipantAuth(absl::GetFlag(FLAGS_tenant), session_id,
+                              space.participant_ids);
+  if (!auth.ok()) return auth.status();
+  space.auth = *std::move(auth);
   return space;
 }
 
@@ -870,7 +1106,26 @@ int Load() {
     }
   }
 
-  Bench bench(kind, &channels, voting ? &votes : nullptr);
+  const bool balloting =
+      kind == RpcKind::kBallot || kind == RpcKind::kPingVoters;
+  PollSpace polls;
+  if (balloting) {
+    if (absl::GetFlag(FLAGS_session_id).empty()) {
+      std::cerr << "townhall-bench: ballot needs --session_id (a session "
+                   "made by --setup --poll_voters)\n";
+      return 2;
+    }
+    auto space = MakePollSpace(channels[0], absl::GetFlag(FLAGS_session_id));
+    if (!space.ok()) {
+      std::cerr << "townhall-bench: ballot setup: " << space.status() << "\n";
+      return 1;
+    }
+    polls = *std::move(space);
+    polls.offset = ReadPairOffset();
+  }
+
+  Bench bench(kind, &channels, voting ? &votes : nullptr,
+              balloting ? &polls : nullptr);
   Result r = bench.Run(concurrency, absl::GetFlag(FLAGS_warmup),
                        absl::GetFlag(FLAGS_duration));
   int64_t pairs_left = 0;
@@ -883,6 +1138,13 @@ int Load() {
     }
     const std::string path = absl::GetFlag(FLAGS_pair_offset_file);
     if (!path.empty()) std::ofstream(path, std::ios::trunc) << next << "\n";
+  }
+  if (kind == RpcKind::kBallot) {
+    const std::string path = absl::GetFlag(FLAGS_pair_offset_file);
+    if (!path.empty()) {
+      std::ofstream(path, std::ios::trunc)
+          << polls.offset + bench.sequence() << "\n";
+    }
   }
 
   int64_t errors = 0;
@@ -1352,6 +1614,294 @@ int Watch() {
   return idle.missing == 0 ? 0 : 1;
 }
 
+// ----------------------------------------------------------------
+// --watch_polls
+
+// One WatchPolls stream (a callback reactor): when each "poll.ballot"
+// change arrived and the ballot_count it carried.
+class PollWatcher final
+    : public grpc::ClientReadReactor<v1::WatchPollsResponse> {
+ public:
+  PollWatcher(std::atomic<int>* snapshots, std::atomic<int>* finished)
+      : snapshots_(snapshots), finished_(finished) {}
+  void Start(v1::PollService::Stub* stub, const std::string& session_id,
+             const std::string& auth) {
+    request_.set_session_id(session_id);
+    context_.AddMetadata("authorization", auth);
+    stub->async()->WatchPolls(&context_, &request_, this);
+    StartRead(&response_);
+    StartCall();
+  }
+  void Cancel() { context_.TryCancel(); }
+  void OnReadDone(bool ok) override {
+    if (!ok) return;  // OnDone follows
+    if (response_.has_snapshot()) {
+      if (snapshots_seen.fetch_add(1) == 0) snapshots_->fetch_add(1);
+    } else if (response_.change().kind() == "poll.ballot") {
+      const int64_t count = response_.change().poll().ballot_count();
+      arrivals.push_back({NowNanos(), count});
+      if (count > covered.load(std::memory_order_relaxed)) {
+        covered.store(count, std::memory_order_relaxed);
+      }
+    }
+    StartRead(&response_);
+  }
+  void OnDone(const grpc::Status& s) override {
+    status = s;
+    finished_->fetch_add(1);
+  }
+
+  // (arrival ns, ballot_count) of each ballot change; read only after
+  // OnDone (this reactor's reads are sequential).
+  std::vector<std::pair<int64_t, int64_t>> arrivals;
+  std::atomic<int64_t> covered{0};
+  std::atomic<int> snapshots_seen{0};
+  grpc::Status status;
+
+ private:
+  std::atomic<int>* snapshots_;
+  std::atomic<int>* finished_;
+  grpc::ClientContext context_;
+  v1::WatchPollsRequest request_;
+  v1::WatchPollsResponse response_;
+};
+
+// One timed ballot: when its call started and its reply came, and the
+// ballot_count the reply showed (its own ballot included).
+struct TimedBallot {
+  grpc::ClientContext context;
+  v1::CastBallotRequest request;
+  v1::CastBallotResponse response;
+  int64_t start = 0;
+  int64_t reply = 0;
+  grpc::Status status;
+};
+
+std::string PercentilesJson(std::vector<int64_t> ns) {
+  std::sort(ns.begin(), ns.end());
+  auto pct = [&](double p) -> double {
+    if (ns.empty()) return 0;
+    size_t rank = static_cast<size_t>(p / 100.0 * ns.size());
+    return ns[std::min(rank, ns.size() - 1)] / 1e6;
+  };
+  return absl::StrFormat("{\"p50\":%.2f,\"p99\":%.2f,\"max\":%.2f}", pct(50),
+                         pct(99), pct(100));
+}
+
+int WatchPolls() {
+  const std::string server = absl::GetFlag(FLAGS_server);
+  const std::string token = absl::GetFlag(FLAGS_token);
+  const std::string tenant = absl::GetFlag(FLAGS_tenant);
+  const int num_watchers = std::max(1, absl::GetFlag(FLAGS_watchers));
+  const int runs = std::max(1, absl::GetFlag(FLAGS_ballot_runs));
+  const int run_size = std::max(1, absl::GetFlag(FLAGS_ballot_run_size));
+  const int server_pid = absl::GetFlag(FLAGS_server_pid);
+  const absl::Duration interval = absl::GetFlag(FLAGS_delivery_interval);
+  if (token.empty()) {
+    std::cerr << "townhall-bench: --token is required (see --setup)\n";
+    return 2;
+  }
+  std::vector<Channel> control = MakeChannels(server, token, 4, 3000);
+  if (!WaitForServer(*control[0].client, absl::GetFlag(FLAGS_wait))) return 1;
+
+  // A fresh session: one voter per timed ballot, and the poll.
+  std::string session_id;
+  std::vector<std::string> voter_ids;
+  const absl::Time setup_start = absl::Now();
+  auto poll_id = CreatePollSession(*control[0].client, runs * run_size,
+                                   absl::ToUnixSeconds(absl::Now()) % 100000,
+                                   &session_id, &voter_ids);
+  if (!poll_id.ok()) {
+    std::cerr << "townhall-bench: poll session: " << poll_id.status() << "\n";
+    return 1;
+  }
+  auto voter_auth = ParticipantAuth(tenant, session_id, voter_ids);
+  auto watcher_auth =
+      ParticipantAuth(tenant, session_id, ParticipantIds("pw-", num_watchers));
+  if (!voter_auth.ok() || !watcher_auth.ok()) {
+    std::cerr << "townhall-bench: tokens: "
+              << (voter_auth.ok() ? watcher_auth.status() : voter_auth.status())
+              << "\n";
+    return 1;
+  }
+  std::cerr << "townhall-bench: " << voter_ids.size()
+            << " voters registered in " << absl::Now() - setup_start << "\n";
+
+  const int num_channels = std::max(1, absl::GetFlag(FLAGS_watch_channels));
+  std::vector<Channel> channels = MakeChannels(server, token, num_channels);
+  for (Channel& ch : channels) {
+    if (!WaitForServer(*ch.client, absl::GetFlag(FLAGS_wait))) return 1;
+  }
+  std::atomic<int> snapshots{0};
+  std::atomic<int> finished{0};
+  std::vector<std::unique_ptr<PollWatcher>> watchers;
+  watchers.reserve(num_watchers);
+  absl::SleepFor(absl::Seconds(1));
+  const int64_t rss_before = ServerRssKb(server_pid);
+  const absl::Time open_start = absl::Now();
+  for (int i = 0; i < num_watchers; ++i) {
+    watchers.push_back(std::make_unique<PollWatcher>(&snapshots, &finished));
+    watchers.back()->Start(channels[i % num_channels].polls.get(), session_id,
+                           (*watcher_auth)[i]);
+  }
+  absl::Time give_up = absl::Now() + absl::Seconds(120);
+  while (snapshots.load() < num_watchers && absl::Now() < give_up &&
+         finished.load() == 0) {
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  const double open_s = absl::ToDoubleSeconds(absl::Now() - open_start);
+  auto stop_all = [&] {
+    for (auto& w : watchers) w->Cancel();
+    const absl::Time until = absl::Now() + absl::Seconds(30);
+    while (finished.load() < num_watchers && absl::Now() < until) {
+      absl::SleepFor(absl::Milliseconds(10));
+    }
+    return finished.load() == num_watchers;
+  };
+  if (snapshots.load() < num_watchers) {
+    std::cerr << "townhall-bench: only " << snapshots.load() << " of "
+              << num_watchers << " snapshots arrived";
+    for (auto& w : watchers) {
+      if (finished.load() > 0 && !w->status.ok()) {
+        std::cerr << "; first failure: " << w->status.error_code() << " "
+                  << w->status.error_message();
+        break;
+      }
+    }
+    std::cerr << "\n";
+    stop_all();
+    return 1;
+  }
+  absl::SleepFor(absl::Seconds(3));  // idle: let the server settle
+  const int64_t rss_after = ServerRssKb(server_pid);
+
+  // The runs: run_size first ballots at once, then wait until every
+  // watcher's count covers them all, then pause.
+  std::vector<std::unique_ptr<TimedBallot>> ballots;
+  int64_t ballot_errors = 0;
+  std::string first_error;
+  int64_t stragglers = 0;
+  const absl::Time runs_start = absl::Now();
+  for (int r = 0; r < runs; ++r) {
+    absl::BlockingCounter pending(run_size);
+    const size_t first = ballots.size();
+    for (int k = 0; k < run_size; ++k) {
+      const int v = r * run_size + k;
+      auto b = std::make_unique<TimedBallot>();
+      b->context.AddMetadata("authorization", (*voter_auth)[v]);
+      b->context.set_deadline(
+          absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+      b->request.set_session_id(session_id);
+      b->request.set_poll_id(*poll_id);
+      b->request.set_participant_id(voter_ids[v]);
+      b->request.mutable_ballot()->add_option_ids(absl::StrCat(v % 4 + 1));
+      b->request.set_request_id(absl::StrCat("bench-watch-ballot-", v));
+      ballots.push_back(std::move(b));
+    }
+    for (size_t i = first; i < ballots.size(); ++i) {
+      TimedBallot* b = ballots[i].get();
+      b->start = NowNanos();
+      control[i % control.size()].polls->async()->CastBallot(
+          &b->context, &b->request, &b->response,
+          [b, &pending](grpc::Status status) {
+            b->reply = NowNanos();
+            b->status = std::move(status);
+            pending.DecrementCount();
+          });
+    }
+    pending.Wait();
+    int64_t target = 0;
+    for (size_t i = first; i < ballots.size(); ++i) {
+      const TimedBallot& b = *ballots[i];
+      if (!b.status.ok()) {
+        if (ballot_errors++ == 0) {
+          first_error = absl::StrCat(CodeName(b.status.error_code()), ": ",
+                                     b.status.error_message());
+        }
+        continue;
+      }
+      target = std::max(target, b.response.poll().ballot_count());
+    }
+    const absl::Time until = absl::Now() + absl::Seconds(10);
+    for (auto& w : watchers) {
+      while (w->covered.load(std::memory_order_relaxed) < target &&
+             absl::Now() < until) {
+        absl::SleepFor(absl::Microseconds(500));
+      }
+    }
+    for (auto& w : watchers) {
+      if (w->covered.load() < target) ++stragglers;
+    }
+    absl::SleepFor(interval);
+  }
+  const double runs_s = absl::ToDoubleSeconds(absl::Now() - runs_start);
+  int64_t resnapshots = 0;
+  for (auto& w : watchers) resnapshots += w->snapshots_seen.load() - 1;
+  if (!stop_all()) {
+    std::cerr << "townhall-bench: streams still open after cancel\n";
+    return 1;
+  }
+
+  // Each (watcher, ballot): the first ballot change whose count covers the
+  // ballot's, from the ballot's reply and from its call's start.
+  std::vector<const TimedBallot*> ok;
+  std::vector<int64_t> cast_ns;
+  for (const auto& b : ballots) {
+    if (!b->status.ok()) continue;
+    ok.push_back(b.get());
+    cast_ns.push_back(b->reply - b->start);
+  }
+  std::sort(ok.begin(), ok.end(),
+            [](const TimedBallot* a, const TimedBallot* b) {
+              return a->response.poll().ballot_count() <
+                     b->response.poll().ballot_count();
+            });
+  std::vector<int64_t> from_reply, from_start;
+  from_reply.reserve(ok.size() * num_watchers);
+  from_start.reserve(ok.size() * num_watchers);
+  int64_t missing = 0, before_reply = 0, messages = 0;
+  for (const auto& w : watchers) {
+    messages += static_cast<int64_t>(w->arrivals.size());
+    size_t m = 0;
+    int64_t seen = 0;  // the highest count up to arrival m
+    for (const TimedBallot* b : ok) {
+      const int64_t count = b->response.poll().ballot_count();
+      while (seen < count && m < w->arrivals.size()) {
+        seen = std::max(seen, w->arrivals[m].second);
+        if (seen < count) ++m;
+      }
+      if (seen < count) {
+        ++missing;
+        continue;
+      }
+      const int64_t at = w->arrivals[m].first;
+      if (at < b->reply) ++before_reply;
+      from_reply.push_back(std::max<int64_t>(0, at - b->reply));
+      from_start.push_back(at - b->start);
+    }
+  }
+  std::cout << absl::StrFormat(
+      "{\"mode\":\"poll_watch\",\"watchers\":%d,\"channels\":%d,"
+      "\"open_all_s\":%.2f,\"server_rss_before_kb\":%d,"
+      "\"server_rss_after_kb\":%d,\"server_bytes_per_watcher\":%.0f,"
+      "\"runs\":%d,\"run_size\":%d,\"interval_ms\":%d,\"runs_s\":%.2f,"
+      "\"ballots_ok\":%d,\"ballot_errors\":%d,\"first_error\":\"%s\","
+      "\"delivered\":%d,\"missing\":%d,\"stragglers\":%d,"
+      "\"seen_before_reply\":%d,\"from_reply_ms\":%s,\"from_start_ms\":%s,"
+      "\"cast_rpc_ms\":%s,\"ballot_messages_per_watcher\":%.1f,"
+      "\"resnapshots\":%d}\n",
+      num_watchers, num_channels, open_s, rss_before, rss_after,
+      rss_before >= 0 && rss_after >= 0
+          ? (rss_after - rss_before) * 1024.0 / num_watchers
+          : -1.0,
+      runs, run_size, static_cast<int>(absl::ToInt64Milliseconds(interval)),
+      runs_s, static_cast<int64_t>(ok.size()), ballot_errors,
+      absl::CEscape(first_error), static_cast<int64_t>(from_reply.size()),
+      missing, stragglers, before_reply, PercentilesJson(from_reply),
+      PercentilesJson(from_start), PercentilesJson(cast_ns),
+      static_cast<double>(messages) / num_watchers, resnapshots);
+  return missing == 0 && ballot_errors == 0 ? 0 : 1;
+}
 }  // namespace
 }  // namespace townhall
 
@@ -1361,5 +1911,6 @@ int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
   if (absl::GetFlag(FLAGS_setup)) return townhall::Setup();
   if (absl::GetFlag(FLAGS_watch)) return townhall::Watch();
+  if (absl::GetFlag(FLAGS_watch_polls)) return townhall::WatchPolls();
   return townhall::Load();
 }

@@ -18,6 +18,10 @@
 #   VOTE_SESSIONS=30 PARTICIPANTS=300 bench/run_bench.sh
 #                                            # votes spread over 30 sessions
 #   RESULTS_JSON=/tmp/r.jsonl bench/run_bench.sh  # also the raw results, a line per run
+#   POLLS=1 bench/run_bench.sh               # polls (issue 20): RPCS="ping ballot
+#                                            # ballot_ping ping", then WatchPolls
+#                                            # delivery to POLL_WATCHERS="1000 5000"
+#                                            # (WATCHERS and BARE_COMPARE off unless set)
 #   METRICS_COMPARE=1 RPCS="ping upvote" WATCHERS= bench/run_bench.sh
 #                                            # the cost of --metrics_listen: each RPC
 #                                            # runs against a townhalld without metrics
@@ -32,6 +36,19 @@
 #                                            # a command run while each RPC is measured
 #                                            # (sees RPC, SERVER_PID, REDIS_PID, REDIS_PORT;
 #                                            # on a cluster, those of its first master)
+#
+# Polls: when RPCS names ballot or ballot_ping, or POLL_WATCHERS is not
+# empty, a fourth tenant, bench-poll, gets a session with POLL_VOTERS
+# registered participants and one OPEN single-choice poll with allow_change
+# (townhall-bench --setup --poll_voters). ballot casts in it as those
+# participants (their own join tokens; every call after a voter's first a
+# real change; 30 ballots a minute per voter is the server's limit, so
+# POLL_VOTERS must exceed a run's ballots / 30); ballot_ping is Ping with
+# their tokens. For each W in POLL_WATCHERS a fresh townhalld gets W
+# WatchPolls streams (townhall-bench --watch_polls: POLL_RUNS runs of
+# POLL_RUN_SIZE first ballots cast at once, POLL_INTERVAL apart), timed
+# from each CastBallot reply to each watcher's first "poll.ballot" change
+# whose ballot_count covers it.
 #
 # Order: ping, upvote, upvote_unchanged, get_session, create_session,
 # list_sessions, ping, repeated ROUNDS times. upvote casts a NEW vote per
@@ -70,10 +87,22 @@ PIN=${PIN:-none}                 # none | split
 SERVER_FLAGS=${SERVER_FLAGS:-}
 APPENDONLY=${APPENDONLY:-yes}
 PREFILL=${PREFILL:-200}
+POLLS=${POLLS:-0}                # 1: the polls preset (see top)
+if [[ $POLLS == 1 ]]; then
+  RPCS=${RPCS:-ping ballot ballot_ping ping}
+  WATCHERS=${WATCHERS-}
+  BARE_COMPARE=${BARE_COMPARE:-0}
+  POLL_WATCHERS=${POLL_WATCHERS-1000 5000}
+fi
 RPCS=${RPCS:-ping upvote upvote_unchanged get_session create_session list_sessions ping}
 QUESTIONS=${QUESTIONS:-500}
 PARTICIPANTS=${PARTICIPANTS:-4000}
 WATCHERS=${WATCHERS-1000 5000}
+POLL_WATCHERS=${POLL_WATCHERS-}
+POLL_VOTERS=${POLL_VOTERS:-5000}
+POLL_RUNS=${POLL_RUNS:-30}
+POLL_RUN_SIZE=${POLL_RUN_SIZE:-10}
+POLL_INTERVAL=${POLL_INTERVAL:-300ms}
 WATCH_CHANNELS=${WATCH_CHANNELS:-16}
 DELIVERIES=${DELIVERIES:-50}
 WATCH_VOTE_CONCURRENCY=${WATCH_VOTE_CONCURRENCY:-16}
@@ -264,6 +293,19 @@ mapfile -t VOTE < <("$BENCH" --setup --server="$SERVER" --tenant=bench-vote \
 READ_TOKEN=${READ[0]:-}; SESSION_ID=${READ[1]:-}; WRITE_TOKEN=${WRITE[0]:-}
 VOTE_TOKEN=${VOTE[0]:-}; VOTE_SESSION=${VOTE[1]:-}
 [[ -n $READ_TOKEN && -n $SESSION_ID && -n $WRITE_TOKEN && -n $VOTE_TOKEN && -n $VOTE_SESSION ]] || { log "setup failed"; cat "$WORK/townhalld.log" >&2; exit 1; }
+# Polls: POLL_VOTERS registered voters and an open poll.
+POLL_TOKEN=""; POLL_SESSION=""
+if [[ " $RPCS " == *" ballot"* || -n $POLL_WATCHERS ]]; then
+  poll_setup_start=$(date +%s)
+  mapfile -t POLL < <("$BENCH" --setup --server="$SERVER" --tenant=bench-poll \
+    --prefill=0 --poll_voters="$POLL_VOTERS" \
+    --bootstrap_credential_file="$WORK/bootstrap_credential")
+  POLL_TOKEN=${POLL[0]:-}; POLL_SESSION=${POLL[1]:-}
+  [[ -n $POLL_TOKEN && -n $POLL_SESSION ]] || { log "poll setup failed"; tail -20 "$WORK/townhalld.log" >&2; exit 1; }
+  log "bench-poll: $POLL_VOTERS voters registered and a poll opened in $(( $(date +%s) - poll_setup_start ))s"
+fi
+POLL_FLAGS=(--auth_key_file="$WORK/auth_keys" --tenant=bench-poll
+  --pair_offset_file="$WORK/ballot_offset")
 VOTE_FLAGS=(--auth_key_file="$WORK/auth_keys" --tenant=bench-vote
   --participants="$PARTICIPANTS" --pair_offset_file="$WORK/pair_offset")
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -300,6 +342,7 @@ for round in $(seq "$ROUNDS"); do
     token=$READ_TOKEN; session=$SESSION_ID; extra=()
     [[ $rpc == create_session ]] && token=$WRITE_TOKEN
     if [[ $rpc == upvote* ]]; then token=$VOTE_TOKEN; session=$VOTE_SESSION; extra=("${VOTE_FLAGS[@]}"); fi
+    if [[ $rpc == ballot* ]]; then token=$POLL_TOKEN; session=$POLL_SESSION; extra=("${POLL_FLAGS[@]}"); fi
     out=$WORK/$round.$step.json
     "${PIN_CLIENT[@]}" "$BENCH" --server="$server" --token="$token" --rpc="$rpc" \
       --session_id="$session" --duration="$DURATION" --warmup="$WARMUP" \
@@ -560,6 +603,39 @@ if (( ${#WATCH_RESULTS[@]} > 0 )); then
     else empty end),
     "",
     "Load average after each watch run: \(map("\(.watchers): \(.load)") | join("; "))."'
+fi
+
+# ---- WatchPolls: a fresh townhalld per watcher count, like WatchQueue
+POLL_WATCH_RESULTS=()
+for w in $POLL_WATCHERS; do
+  port=$(free_port)
+  start_server "$port" "$WORK/townhalld-pollwatch-$w.log"
+  WATCH_SERVER_PID=$STARTED_PID
+  out=$WORK/pollwatch.$w.json
+  if ! "${PIN_CLIENT[@]}" "$BENCH" --watch_polls --server="127.0.0.1:$port" --token="$POLL_TOKEN" \
+      --tenant=bench-poll --auth_key_file="$WORK/auth_keys" --watchers="$w" \
+      --watch_channels="$WATCH_CHANNELS" --ballot_runs="$POLL_RUNS" \
+      --ballot_run_size="$POLL_RUN_SIZE" --delivery_interval="$POLL_INTERVAL" \
+      --server_pid="$WATCH_SERVER_PID" >"$out" 2>"$out.err"; then
+    log "poll watch $w failed:"; cat "$out.err" >&2; tail -20 "$WORK/townhalld-pollwatch-$w.log" >&2
+  fi
+  [[ -s $out.err ]] && log "poll watch $w: $(cat "$out.err")"
+  [[ -s $out ]] && { cat "$out" >&2; POLL_WATCH_RESULTS+=("$(jq -c --arg load "$(cut -d' ' -f1-3 /proc/loadavg)" '. + {load: $load}' "$out")"); }
+  kill -TERM "$WATCH_SERVER_PID" 2>/dev/null; wait "$WATCH_SERVER_PID" 2>/dev/null || true
+  WATCH_SERVER_PID=""
+done
+if (( ${#POLL_WATCH_RESULTS[@]} > 0 )); then
+  echo
+  echo "WatchPolls: from each CastBallot reply (from the call's start in brackets) to each watcher's first \"poll.ballot\" change whose ballot_count covers the ballot, over every (watcher, ballot); $POLL_RUNS runs of $POLL_RUN_SIZE first ballots cast at once, $POLL_INTERVAL apart:"
+  echo
+  printf '%s\n' "${POLL_WATCH_RESULTS[@]}" | jq -rs '
+    def r1: (. * 10 | round) / 10;
+    def r2: (. * 100 | round) / 100;
+    "| watchers | p50 (ms) | p99 (ms) | max (ms) | delivered / missing | ballot messages per watcher | CastBallot p50 / p99 (ms) | server RSS before → after (MiB) | server memory per watcher | open all (s) |",
+    "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    (.[] | "| \(.watchers) | \(.from_reply_ms.p50 | r2) (\(.from_start_ms.p50 | r2)) | \(.from_reply_ms.p99 | r2) (\(.from_start_ms.p99 | r2)) | \(.from_reply_ms.max | r2) | \(.delivered) / \(.missing) | \(.ballot_messages_per_watcher | r1) | \(.cast_rpc_ms.p50 | r2) / \(.cast_rpc_ms.p99 | r2) | \(.server_rss_before_kb / 1024 | r1) → \(.server_rss_after_kb / 1024 | r1) | \(.server_bytes_per_watcher / 1024 | r1) KiB | \(.open_all_s | r2) |"),
+    "",
+    "Load average after each run: \(map("\(.watchers): \(.load)") | join("; "))."'
 fi
 
 if [[ $REDIS_BENCHMARK == 1 ]]; then
