@@ -10,7 +10,8 @@ word cloud, and a motion on the insurance agreement's agenda item), and
 the Open Day in Berlin. A second run creates nothing. Then
 clients/python/townhall_bot.py, a third-party client, lists the sessions
 in its user's time zone, submits a question and upvotes one, with the
-demo's API key and with a join token.
+demo's API key and with a join token, and lists the open polls and votes
+in both.
 
 Run: TOWNHALLD=<build>/services/townhalld/townhalld \
      TOWNHALL_LOAD_DEMO=<build>/clients/cpp/townhall-load-demo \
@@ -363,6 +364,48 @@ class DemoTest(unittest.TestCase):
         self.assertIn(f"Upvoted question {target.id}: {target.votes + 1} votes now.", upvoted)
         self.assertIn(f"[{target.votes + 1} votes (your vote)]", top)
         self.assertIn("Unknown time zone", zone)
+
+    def test_7_bot_polls(self):
+        key = os.path.join(STATE, "bot_api_key")
+        participant = os.path.join(STATE, "bot_participant_id")
+        cloud, motion = self.all_polls()
+        listing, word, yes, no, bad = replies(run_bot(
+            f"--api-key-file={key}", f"--participant-file={participant}",
+            "/poll", "/vote 1 Patent", "/vote 2 yes", "/vote 2 no", "/vote 2 maybe"))
+        # Both open polls, oldest first, numbered, the motion's options too.
+        self.assertIn("Open polls (2):", listing)
+        self.assertIn(f"1. {WORD_CLOUD}  [word cloud, 0 ballots]  (id {cloud.id})", listing)
+        self.assertIn(f"2. {motion.question}  [motion, 0 ballots]  (id {motion.id})", listing)
+        self.assertIn("   1) Yes (0 votes)\n   2) No (0 votes)\n   3) Abstain (0 votes)\n"
+                      "   /vote 2 yes|no|abstain", listing)
+        self.assertIn("/vote 1 <a word>", listing)
+        self.assertIn(f"Voted in poll {cloud.id}: Patent. 1 ballot so far.", word)
+        self.assertIn(f"Voted in poll {motion.id}: Yes. 1 ballot so far.", yes)
+        self.assertIn("Results so far: Yes 1, No 0, Abstain 0", yes)
+        # A NAMED poll without allow_change keeps the first ballot.
+        self.assertIn("FAILED_PRECONDITION", no)
+        self.assertIn("has voted", no)
+        self.assertIn("No option 'maybe' in this poll", bad)
+        # Stored for the bot's participant, counted once.
+        got = self.call(self.polls.GetPoll, pl.GetPollRequest(session_id=self.live,
+                                                              poll_id=motion.id))
+        self.assertEqual(got.poll.ballot_count, 1)
+        self.assertEqual({t.option_id: t.votes for t in got.poll.results.tallies},
+                         {"yes": 1, "no": 0, "abstain": 0})
+        self.assertEqual([(b.participant_id, list(b.ballot.option_ids)) for b in got.ballots],
+                         [(self.bot_participant, ["yes"])])
+        words = self.call(self.polls.GetPoll, pl.GetPollRequest(
+            session_id=self.live, poll_id=cloud.id)).poll.results.words
+        self.assertEqual([(w.text, w.count) for w in words], [("Patent", 1)])
+        # With the user's join token the listing says they voted.
+        token_file = os.path.join(STATE, "bot_join_token")
+        with open(token_file, "w") as f:
+            f.write(self.join_token(self.bot_participant))
+        listing, = replies(run_bot(f"--join-token-file={token_file}", "/poll"))
+        self.assertIn("[word cloud, 1 ballot (you voted)]", listing)
+        self.assertIn("[motion, 1 ballot (you voted)]", listing)
+        self.assertIn("   1) Yes (1 vote)", listing)
+        self.assertIn("so far: Patent (1)", listing)
 
 
 if __name__ == "__main__":
