@@ -236,6 +236,7 @@ class TownhallClient {
   TH_CLIENT_RPC(PollService, ClosePoll)
   TH_CLIENT_RPC(PollService, PublishPoll)
   TH_CLIENT_RPC(PollService, CastBallot)
+  TH_CLIENT_RPC(PollService, ExportPollResults)
 
 #undef TH_CLIENT_RPC
 

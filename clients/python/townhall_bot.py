@@ -2,17 +2,19 @@
 """townhall_bot: a messenger bot for townhall, as a third-party example.
 
 A diaspora organization's chat bot: its users list the upcoming sessions in
-their own time zone, ask a question in the live session and upvote the
-questions of others. It talks to townhall over gRPC with stubs generated
-from proto/ (the build writes them to build/python), and to no messenger
-network at all: `TownhallBot.handle(text)` takes a message and returns the
-reply, which is what a real bot calls from its messenger library's message
-callback. Run as a program, it simulates a chat:
+their own time zone, ask a question in the live session, upvote the
+questions of others and vote in the session's open polls. It talks to
+townhall over gRPC with stubs generated from proto/ (the build writes them
+to build/python), and to no messenger network at all:
+`TownhallBot.handle(text)` takes a message and returns the reply, which is
+what a real bot calls from its messenger library's message callback. Run
+as a program, it simulates a chat:
 
     /usr/bin/python3 clients/python/townhall_bot.py \\
         --api-key-file=.local/bot_api_key \\
         --participant-file=.local/bot_participant_id \\
-        --tz=Asia/Vladivostok  '/sessions' '/ask Qachon?' '/questions' '/upvote 1'
+        --tz=Asia/Vladivostok  '/sessions' '/ask Qachon?' '/questions' '/upvote 1' \\
+        '/poll' '/vote 1 2'
 
 Each argument is one message (without any, messages are read from stdin,
 one a line). See clients/python/README.md.
@@ -30,6 +32,7 @@ import base64
 import datetime
 import json
 import os
+import re
 import sys
 import time
 import uuid
@@ -41,11 +44,26 @@ DEFAULT_STUBS = os.path.normpath(os.path.join(_HERE, "..", "..", "build", "pytho
 HELP = """Commands:
 /sessions         upcoming sessions, in your time zone
 /tz [zone]        show or set your time zone (IANA, e.g. Europe/Moscow)
-/use <session>    choose the session for /ask, /questions, /upvote
+/use <session>    choose the session for /ask, /questions, /upvote, /poll
 /questions        the live session's top questions
 /ask <text>       ask a question (a moderator approves it first)
 /upvote <n|id>    upvote question n of the last /questions, or by id
+/poll             the session's open polls, with numbered options
+/vote <poll> <choice...>
+                  vote in poll n of the last /poll (or by id): option
+                  numbers (ranked: most preferred first), yes|no|abstain,
+                  a rating, or words (a word cloud; several: commas)
 /help             this text"""
+
+# How to answer each kind of poll, for /poll.
+VOTE_HINTS = {
+    "SINGLE_CHOICE": "/vote {n} <option number>",
+    "MULTIPLE_CHOICE": "/vote {n} <up to {k} option numbers>",
+    "RANKED_CHOICE": "/vote {n} <option numbers, most preferred first>",
+    "RATING_SCALE": "/vote {n} <{low} to {high}>",
+    "WORD_CLOUD": "/vote {n} <a word, or up to {k} words, comma-separated>",
+    "MOTION": "/vote {n} yes|no|abstain",
+}
 
 
 def load_stubs(stubs_dir=None):
@@ -61,7 +79,9 @@ def load_stubs(stubs_dir=None):
     if stubs_dir not in sys.path:
         sys.path.insert(0, stubs_dir)
     global grpc, scheduling_pb2, scheduling_pb2_grpc, questions_pb2, questions_pb2_grpc
+    global polls_pb2, polls_pb2_grpc
     import grpc  # noqa: F401 (Debian: python3-grpcio)
+    from townhall.v1 import polls_pb2, polls_pb2_grpc  # noqa: F401
     from townhall.v1 import questions_pb2, questions_pb2_grpc  # noqa: F401
     from townhall.v1 import scheduling_pb2, scheduling_pb2_grpc  # noqa: F401
 
@@ -85,20 +105,24 @@ def format_local(timestamp, zone):
     return moment.strftime("%a %d %b %Y %H:%M (%Z)")
 
 
-def _describe_error(error):
+def _describe_error(error, feature="question queue"):
     code = error.code()
     if code == grpc.StatusCode.RESOURCE_EXHAUSTED:
         return f"Too fast, please wait a little: {error.details()}"
     if code == grpc.StatusCode.UNIMPLEMENTED:
-        return "This townhall server has no question queue yet."
+        return f"This townhall server has no {feature} yet."
     if code in (grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED):
         return f"Not allowed ({code.name}): {error.details()}"
     return f"Sorry, that failed ({code.name}): {error.details()}"
 
 
+def _count(n, noun):
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
 class TownhallBot:
     """One chat's bot: holds the user's time zone, chosen session and the
-    last question listing. `handle` never raises on a server error: it
+    last question and poll listings. `handle` never raises on a server error: it
     answers with the server's message, as a chat bot should."""
 
     def __init__(self, channel, credential, participant_id="", session_id="",
@@ -106,6 +130,7 @@ class TownhallBot:
         self.metadata = (("authorization", f"Bearer {credential}"),)
         self.scheduling = scheduling_pb2_grpc.SchedulingServiceStub(channel)
         self.questions = questions_pb2_grpc.QuestionServiceStub(channel)
+        self.polls = polls_pb2_grpc.PollServiceStub(channel)
         self.participant_id = participant_id
         self.session_id = session_id
         self.zone = zoneinfo.ZoneInfo(time_zone)
@@ -118,6 +143,7 @@ class TownhallBot:
             self.session_id = self.session_id or claims_session
             self.participant_id = self.participant_id or claims_participant
         self.last_listing = []
+        self.last_polls = []
 
     # -- the messenger side ------------------------------------------------
 
@@ -129,15 +155,17 @@ class TownhallBot:
             "/start": lambda _: HELP, "/help": lambda _: HELP,
             "/sessions": self.sessions, "/tz": self.set_zone, "/use": self.use,
             "/questions": self.list_questions, "/ask": self.ask,
-            "/upvote": self.upvote,
+            "/upvote": self.upvote, "/poll": self.list_polls, "/vote": self.vote,
         }
-        handler = handlers.get(command.split("@")[0].lower())  # "/ask@bot" in groups
+        name = command.split("@")[0].lower()  # "/ask@bot" in groups
+        handler = handlers.get(name)
         if handler is None:
             return "Unknown command.\n" + HELP
         try:
             return handler(argument)
         except grpc.RpcError as error:
-            return _describe_error(error)
+            return _describe_error(error, "polls" if name in ("/poll", "/vote")
+                                   else "question queue")
 
     # -- commands ------------------------------------------------------------
 
@@ -155,6 +183,7 @@ class TownhallBot:
             return "Usage: /use <session id> (see /sessions)"
         self.session_id = argument
         self.last_listing = []
+        self.last_polls = []
         return f"Questions now go to session {argument}."
 
     def upcoming(self):
@@ -264,6 +293,108 @@ class TownhallBot:
             return f"Upvoted question {question_id}: {reply.votes} votes now."
         return f"You had already upvoted question {question_id}: {reply.votes} votes."
 
+    def open_polls(self, session):
+        """The session's OPEN polls, oldest first."""
+        request = polls_pb2.ListPollsRequest(session_id=session, page_size=100)
+        polls = []
+        while True:
+            reply = self._call(self.polls.ListPolls, request)
+            polls.extend(p for p in reply.polls if p.state == polls_pb2.POLL_STATE_OPEN)
+            if not reply.next_page_token:
+                return polls
+            request.page_token = reply.next_page_token
+
+    def list_polls(self, argument):
+        session = self._session()
+        if not session:
+            return "No session is live; choose one with /use <session id>."
+        polls = self.open_polls(session)
+        self.last_polls = [p.id for p in polls]
+        if not polls:
+            return "No open polls right now."
+        lines = [f"Open polls ({len(polls)}):"]
+        for number, p in enumerate(polls, 1):
+            kind = polls_pb2.PollKind.Name(p.kind).removeprefix("POLL_KIND_")
+            voted = " (you voted)" if p.voted else ""
+            lines.append(f"{number}. {p.question}  [{kind.lower().replace('_', ' ')}, "
+                         f"{_count(p.ballot_count, 'ballot')}{voted}]  (id {p.id})")
+            tallies = {t.option_id: t.votes for t in p.results.tallies} \
+                if p.HasField("results") else {}
+            for option_number, option in enumerate(p.options, 1):
+                votes = f" ({_count(tallies[option.id], 'vote')})" if option.id in tallies else ""
+                lines.append(f"   {option_number}) {option.text}{votes}")
+            if p.HasField("results") and p.results.words:
+                top = ", ".join(f"{w.text} ({w.count})" for w in p.results.words[:5])
+                lines.append(f"   so far: {top}")
+            hint = VOTE_HINTS.get(kind, "/vote {n} <choice>")
+            if kind == "WORD_CLOUD" and (p.max_choices or 1) == 1:
+                hint = "/vote {n} <a word>"
+            lines.append("   " + hint.format(n=number, k=p.max_choices or 1,
+                                             low=p.scale_min, high=p.scale_max))
+        return "\n".join(lines)
+
+    def _ballot(self, poll, choices):
+        """The Ballot for `choices` (the text after the poll), or an error
+        message for the user."""
+        kind = poll.kind
+        if kind == polls_pb2.POLL_KIND_WORD_CLOUD:
+            words = [w.strip() for w in choices.split(",")] if "," in choices else (
+                [choices] if (poll.max_choices or 1) == 1 else choices.split())
+            words = [w for w in words if w]
+            return polls_pb2.Ballot(words=words) if words else "Which word?"
+        if kind == polls_pb2.POLL_KIND_RATING_SCALE:
+            if not re.fullmatch(r"-?\d+", choices):
+                return f"Give a number from {poll.scale_min} to {poll.scale_max}."
+            return polls_pb2.Ballot(rating=int(choices))
+        ids = []
+        for word in choices.replace(",", " ").split():
+            by_id = [o.id for o in poll.options if o.id.lower() == word.lower()]
+            if by_id:
+                ids.append(by_id[0])
+            elif word.isdigit() and 1 <= int(word) <= len(poll.options):
+                ids.append(poll.options[int(word) - 1].id)
+            else:
+                return f"No option {word!r} in this poll; see /poll."
+        return polls_pb2.Ballot(option_ids=ids) if ids else "Which option? See /poll."
+
+    def vote(self, argument):
+        which, _, choices = argument.partition(" ")
+        choices = choices.strip()
+        if not which or not choices:
+            return "Usage: /vote <poll number from /poll, or poll id> <choice...>"
+        session = self._session()
+        if not session:
+            return "No session is live; choose one with /use <session id>."
+        poll_id = which
+        if which.isdigit() and which not in self.last_polls:
+            if not self.last_polls:
+                self.last_polls = [p.id for p in self.open_polls(session)]
+            if not 1 <= int(which) <= len(self.last_polls):
+                return f"There is no poll {which}; see /poll."
+            poll_id = self.last_polls[int(which) - 1]
+        poll = self._call(self.polls.GetPoll, polls_pb2.GetPollRequest(
+            session_id=session, poll_id=poll_id)).poll
+        ballot = self._ballot(poll, choices)
+        if isinstance(ballot, str):
+            return ballot
+        # As for /ask: one request id per message, so a retry votes once.
+        reply = self._call(self.polls.CastBallot, polls_pb2.CastBallotRequest(
+            session_id=session, poll_id=poll_id, participant_id=self.participant_id,
+            ballot=ballot, request_id=f"bot-{uuid.uuid4()}"), retries=2)
+        chosen = {o.id: o.text for o in poll.options}
+        what = ", ".join(chosen.get(i, i) for i in ballot.option_ids) or \
+            ", ".join(ballot.words) or str(ballot.rating)
+        if not reply.changed:
+            return f"Your ballot was already in: {what}."
+        lines = [f"Voted in poll {poll_id}: {what}. "
+                 f"{_count(reply.poll.ballot_count, 'ballot')} so far."]
+        results = reply.poll.results
+        if reply.poll.HasField("results") and results.tallies:
+            votes = {t.option_id: t.votes for t in results.tallies}
+            lines.append("Results so far: " + ", ".join(
+                f"{o.text} {votes.get(o.id, 0)}" for o in reply.poll.options))
+        return "\n".join(lines)
+
     # -- gRPC ----------------------------------------------------------------
 
     def _call(self, method, request, retries=0):
@@ -313,7 +444,7 @@ def main(argv=None):
                         help="participant id the bot's user is (API key; a join token names it)")
     parser.add_argument("--participant-file", help="file holding --participant")
     parser.add_argument("--session", default="",
-                        help="session for questions (default: the live one)")
+                        help="session for questions and polls (default: the live one)")
     parser.add_argument("--tz", default=None,
                         help="the user's IANA time zone (default: this machine's)")
     args = parser.parse_args(argv)

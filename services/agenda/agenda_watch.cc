@@ -74,16 +74,6 @@ AgendaWatchSpec() {
         *response.mutable_snapshot() = *std::move(snapshot);
         return response;
       },
-      .snapshot_version =
-          [](const Response& response) {
-            return response.snapshot().version();
-          },
-      .wrap =
-          [](const google::protobuf::Message& change) {
-            Response response;
-            response.mutable_change()->CopyFrom(change);
-            return response;
-          },
   };
 }
 

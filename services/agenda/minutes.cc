@@ -8,6 +8,7 @@
 #include "services/common/proto_time.h"
 #include "services/common/status.h"
 #include "services/common/validation.h"
+#include "services/polls/poll_export.h"
 
 namespace townhall::agenda {
 namespace {
@@ -48,10 +49,44 @@ absl::TimeZone SessionZone(const v1::Session& session) {
   return loaded.ok() ? *loaded : absl::UTCTimeZone();
 }
 
+// The polls the minutes show: closed ones.
+bool InMinutes(const v1::Poll& poll) {
+  return poll.state() == v1::POLL_STATE_CLOSED ||
+         poll.state() == v1::POLL_STATE_PUBLISHED;
+}
+
+// "- <question>: <result summary>" per closed poll of `item_id` ("" for the
+// polls of no item).
+std::string PollLines(const std::vector<v1::Poll>& polls,
+                      absl::string_view item_id) {
+  std::string lines;
+  for (const v1::Poll& poll : polls) {
+    if (!InMinutes(poll) || poll.agenda_item_id() != item_id) continue;
+    absl::StrAppend(&lines, "- ", poll.question(), ": ",
+                    polls::PollResultSummary(poll), "\n");
+  }
+  return lines;
+}
+
+// The closed polls of `item_id` as a JSON array of proto3 JSON polls.
+absl::StatusOr<std::string> PollsJson(const std::vector<v1::Poll>& polls,
+                                      absl::string_view item_id) {
+  std::string out = "[";
+  bool first = true;
+  for (const v1::Poll& poll : polls) {
+    if (!InMinutes(poll) || poll.agenda_item_id() != item_id) continue;
+    TH_ASSIGN_OR_RETURN(std::string json, ProtoToJson(poll));
+    absl::StrAppend(&out, first ? "" : ",", json);
+    first = false;
+  }
+  return absl::StrCat(out, "]");
+}
+
 }  // namespace
 
 std::string MinutesMarkdown(const v1::Session& session,
                             const v1::AgendaSnapshot& agenda,
+                            const std::vector<v1::Poll>& polls,
                             absl::TimeZone zone) {
   auto local = [&](const google::protobuf::Timestamp& ts) {
     return absl::FormatTime("%Y-%m-%d %H:%M", ToTime(ts), zone);
@@ -103,6 +138,9 @@ std::string MinutesMarkdown(const v1::Session& session,
                                                                   : "Agreement",
                       ": ", outcome.text(), "\n");
     }
+    if (std::string lines = PollLines(polls, item.id()); !lines.empty()) {
+      absl::StrAppend(&md, "\nPolls:\n\n", lines);
+    }
     if (item.action_item_ids_size() > 0) {
       absl::StrAppend(&md, "\nCarried action items: ",
                       absl::StrJoin(item.action_item_ids(), ", "), "\n");
@@ -117,6 +155,9 @@ std::string MinutesMarkdown(const v1::Session& session,
                       "\n");
     }
   }
+  if (std::string lines = PollLines(polls, ""); !lines.empty()) {
+    absl::StrAppend(&md, "\n## Polls\n\n", lines);
+  }
   absl::StrAppend(&md, "\n## Action items\n\n");
   if (agenda.action_items().empty()) absl::StrAppend(&md, "None.\n");
   for (const v1::ActionItem& action : agenda.action_items()) {
@@ -130,7 +171,8 @@ std::string MinutesMarkdown(const v1::Session& session,
 }
 
 absl::StatusOr<std::string> MinutesJson(const v1::Session& session,
-                                        const v1::AgendaSnapshot& agenda) {
+                                        const v1::AgendaSnapshot& agenda,
+                                        const std::vector<v1::Poll>& polls) {
   std::string out = absl::StrCat(
       "{\"sessionId\":", JsonQuote(session.id()),
       ",\"title\":", JsonQuote(session.title()),
@@ -150,9 +192,11 @@ absl::StatusOr<std::string> MinutesJson(const v1::Session& session,
       absl::StrAppend(&out, first ? "" : ",", json);
       first = false;
     }
-    absl::StrAppend(&out, "]}");
+    TH_ASSIGN_OR_RETURN(std::string item_polls, PollsJson(polls, item.id()));
+    absl::StrAppend(&out, "],\"polls\":", item_polls, "}");
   }
-  absl::StrAppend(&out, "],\"actionItems\":[");
+  TH_ASSIGN_OR_RETURN(std::string other_polls, PollsJson(polls, ""));
+  absl::StrAppend(&out, "],\"polls\":", other_polls, ",\"actionItems\":[");
   for (int i = 0; i < agenda.action_items_size(); ++i) {
     TH_ASSIGN_OR_RETURN(std::string json, ProtoToJson(agenda.action_items(i)));
     absl::StrAppend(&out, i ? "," : "", json);
@@ -163,7 +207,7 @@ absl::StatusOr<std::string> MinutesJson(const v1::Session& session,
 
 absl::StatusOr<v1::ExportMinutesResponse> RenderMinutes(
     const v1::Session& session, const v1::AgendaSnapshot& agenda,
-    v1::MinutesFormat format) {
+    const std::vector<v1::Poll>& polls, v1::MinutesFormat format) {
   absl::TimeZone zone = SessionZone(session);
   std::string stem = absl::StrCat(
       "minutes-",
@@ -172,12 +216,12 @@ absl::StatusOr<v1::ExportMinutesResponse> RenderMinutes(
   v1::ExportMinutesResponse minutes;
   if (format == v1::MINUTES_FORMAT_JSON) {
     TH_ASSIGN_OR_RETURN(*minutes.mutable_content(),
-                        MinutesJson(session, agenda));
+                        MinutesJson(session, agenda, polls));
     minutes.set_content_type("application/json");
     minutes.set_filename(absl::StrCat(stem, ".json"));
     return minutes;
   }
-  minutes.set_content(MinutesMarkdown(session, agenda, zone));
+  minutes.set_content(MinutesMarkdown(session, agenda, polls, zone));
   minutes.set_content_type("text/markdown");
   minutes.set_filename(absl::StrCat(stem, ".md"));
   return minutes;

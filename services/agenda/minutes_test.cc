@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
@@ -68,7 +70,7 @@ v1::AgendaSnapshot Agenda() {
 }
 
 TEST(MinutesMarkdownTest, ShowsTheAgendaInTheSessionsTimeZone) {
-  std::string md = MinutesMarkdown(TashkentSession(), Agenda(),
+  std::string md = MinutesMarkdown(TashkentSession(), Agenda(), {},
                                    absl::FixedTimeZone(5 * 3600));
   EXPECT_THAT(md, StartsWith("# Minutes: Dialogue\n"));
   EXPECT_THAT(md, HasSubstr("- Time: 2026-12-02 10:00 to 13:00"));
@@ -91,7 +93,7 @@ TEST(MinutesMarkdownTest, AnItemOnTimeHasNoOverrunAndNoActionsSaysNone) {
               agenda.mutable_items(0)->mutable_overrun());
   agenda.clear_action_items();
   std::string md =
-      MinutesMarkdown(TashkentSession(), agenda, absl::UTCTimeZone());
+      MinutesMarkdown(TashkentSession(), agenda, {}, absl::UTCTimeZone());
   EXPECT_THAT(md, HasSubstr("- Overrun: none\n"));
   EXPECT_THAT(md, HasSubstr("## Action items\n\nNone.\n"));
 }
@@ -108,31 +110,96 @@ TEST(MinutesMarkdownTest, ListsTheFollowUpItemsCarriedQuestions) {
   pending->set_question_id("q2");
   pending->set_status(v1::QUESTION_STATUS_PENDING);
   std::string md =
-      MinutesMarkdown(TashkentSession(), agenda, absl::UTCTimeZone());
+      MinutesMarkdown(TashkentSession(), agenda, {}, absl::UTCTimeZone());
   EXPECT_THAT(md, HasSubstr("Carried questions:\n\n"
                             "- q1 (ANSWERED): When do consular days start?\n"
                             "- q2 (PENDING)\n"));
   // Items without carried questions say nothing of them.
-  EXPECT_THAT(MinutesMarkdown(TashkentSession(), Agenda(), absl::UTCTimeZone()),
-              Not(HasSubstr("Carried questions")));
+  EXPECT_THAT(
+      MinutesMarkdown(TashkentSession(), Agenda(), {}, absl::UTCTimeZone()),
+      Not(HasSubstr("Carried questions")));
   ASSERT_OK_AND_ASSIGN(std::string json,
-                       MinutesJson(TashkentSession(), agenda));
+                       MinutesJson(TashkentSession(), agenda, {}));
   EXPECT_THAT(json, HasSubstr("\"questions\":[{\"questionId\":\"q1\","
                               "\"status\":\"QUESTION_STATUS_ANSWERED\""));
 }
 
 TEST(MinutesJsonTest, IsAStableDocumentGroupingOutcomesByItem) {
   ASSERT_OK_AND_ASSIGN(std::string json,
-                       MinutesJson(TashkentSession(), Agenda()));
+                       MinutesJson(TashkentSession(), Agenda(), {}));
   EXPECT_THAT(json, StartsWith("{\"sessionId\":\"s1\",\"title\":\"Dialogue\","
                                "\"seriesId\":\"series-1\",\"timeZone\":"
                                "\"Asia/Tashkent\",\"startTime\":"
                                "\"2026-12-02T05:00:00Z\",\"items\":[{"));
   EXPECT_THAT(json, HasSubstr("\"title\":\"Budget\""));
   EXPECT_THAT(json, HasSubstr("\"outcomes\":[{\"id\":\"o1\""));
-  EXPECT_THAT(json, HasSubstr("\"outcomes\":[]}"));  // Roads has none
+  // Roads has none; no item has polls.
+  EXPECT_THAT(json, HasSubstr("\"outcomes\":[],\"polls\":[]}"));
   EXPECT_THAT(json, HasSubstr("\"actionItems\":[{\"id\":\"a1\""));
   EXPECT_EQ(json.back(), '\n');
+}
+
+// A closed single-choice poll on the first item, a published motion on no
+// item, and an open poll (not in the minutes).
+std::vector<v1::Poll> Polls() {
+  std::vector<v1::Poll> polls(3);
+  v1::Poll& topic = polls[0];
+  topic.set_id("p1");
+  topic.set_agenda_item_id("i1");
+  topic.set_kind(v1::POLL_KIND_SINGLE_CHOICE);
+  topic.set_question("Which topic first?");
+  topic.set_state(v1::POLL_STATE_CLOSED);
+  for (const char* text : {"Schools", "Pensions"}) {
+    v1::PollOption* option = topic.add_options();
+    option->set_id(std::to_string(topic.options_size()));
+    option->set_text(text);
+  }
+  topic.mutable_results()->set_ballot_count(40);
+  for (auto [id, votes] : {std::pair{"1", 25}, std::pair{"2", 15}}) {
+    v1::OptionTally* tally = topic.mutable_results()->add_tallies();
+    tally->set_option_id(id);
+    tally->set_votes(votes);
+  }
+  v1::Poll& motion = polls[1];
+  motion.set_id("p2");
+  motion.set_kind(v1::POLL_KIND_MOTION);
+  motion.set_question("Hold an Open Day in spring");
+  motion.set_state(v1::POLL_STATE_PUBLISHED);
+  v1::PollResults& results = *motion.mutable_results();
+  results.set_ballot_count(30);
+  results.set_eligible_count(40);
+  results.set_turnout(0.75);
+  results.set_quorum_reached(true);
+  v1::MotionResult& m = *results.mutable_motion();
+  m.set_yes(20);
+  m.set_no(8);
+  m.set_abstain(2);
+  m.set_base(28);
+  m.set_required(15);
+  m.set_adopted(true);
+  polls[2].set_id("p3");
+  polls[2].set_question("Still open?");
+  polls[2].set_state(v1::POLL_STATE_OPEN);
+  return polls;
+}
+
+TEST(MinutesPollsTest, ListClosedPollsUnderTheirItemAndTheOthersApart) {
+  const std::string md = MinutesMarkdown(TashkentSession(), Agenda(), Polls(),
+                                         absl::UTCTimeZone());
+  EXPECT_THAT(md, HasSubstr("Polls:\n\n- Which topic first?: Schools 25, "
+                            "Pensions 15 (40 ballots)\n"));
+  EXPECT_THAT(md, HasSubstr("## Polls\n\n- Hold an Open Day in spring: "
+                            "adopted: yes 20, no 8, abstain 2 (15 of 28 "
+                            "required) (30 ballots; turnout 75%, quorum "
+                            "reached)\n"));
+  EXPECT_THAT(md, Not(HasSubstr("Still open?")));
+  // The item's polls come before the next item.
+  EXPECT_LT(md.find("Which topic first?"), md.find("### 2. Roads"));
+  ASSERT_OK_AND_ASSIGN(std::string json,
+                       MinutesJson(TashkentSession(), Agenda(), Polls()));
+  EXPECT_THAT(json, HasSubstr("\"polls\":[{\"id\":\"p1\""));
+  EXPECT_THAT(json, HasSubstr("],\"polls\":[{\"id\":\"p2\""));
+  EXPECT_THAT(json, Not(HasSubstr("p3")));
 }
 
 TEST(RenderMinutesTest, NamesTheFileByTheLocalDateAndPicksTheFormat) {
@@ -141,13 +208,13 @@ TEST(RenderMinutesTest, NamesTheFileByTheLocalDateAndPicksTheFormat) {
   SetTime(Utc(2026, 12, 1, 21, 0), session.mutable_start_time());
   ASSERT_OK_AND_ASSIGN(
       v1::ExportMinutesResponse md,
-      RenderMinutes(session, Agenda(), v1::MINUTES_FORMAT_MARKDOWN));
+      RenderMinutes(session, Agenda(), {}, v1::MINUTES_FORMAT_MARKDOWN));
   EXPECT_EQ(md.filename(), "minutes-2026-12-02-s1.md");
   EXPECT_EQ(md.content_type(), "text/markdown");
   EXPECT_THAT(md.content(), HasSubstr("(Asia/Tashkent)"));
   ASSERT_OK_AND_ASSIGN(
       v1::ExportMinutesResponse json,
-      RenderMinutes(session, Agenda(), v1::MINUTES_FORMAT_JSON));
+      RenderMinutes(session, Agenda(), {}, v1::MINUTES_FORMAT_JSON));
   EXPECT_EQ(json.filename(), "minutes-2026-12-02-s1.json");
   EXPECT_EQ(json.content_type(), "application/json");
 }
@@ -157,12 +224,12 @@ TEST(RenderMinutesTest, FallsBackToUtcWithoutAKnownTimeZone) {
   session.set_time_zone("");
   ASSERT_OK_AND_ASSIGN(
       v1::ExportMinutesResponse md,
-      RenderMinutes(session, Agenda(), v1::MINUTES_FORMAT_UNSPECIFIED));
+      RenderMinutes(session, Agenda(), {}, v1::MINUTES_FORMAT_UNSPECIFIED));
   EXPECT_THAT(md.content(),
               HasSubstr("- Time: 2026-12-02 05:00 to 08:00 (UTC)"));
   session.set_time_zone("Mars/Olympus_Mons");
   ASSERT_OK_AND_ASSIGN(
-      md, RenderMinutes(session, Agenda(), v1::MINUTES_FORMAT_MARKDOWN));
+      md, RenderMinutes(session, Agenda(), {}, v1::MINUTES_FORMAT_MARKDOWN));
   EXPECT_THAT(md.content(), Not(HasSubstr("Mars")));
 }
 

@@ -10,13 +10,16 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "services/agenda/outcomes_logic.h"
 #include "services/common/auth/authorization.h"
+#include "services/common/export.h"
 #include "services/common/ids.h"
 #include "services/common/proto_json.h"
 #include "services/common/proto_time.h"
 #include "services/common/redis/idempotency_key.h"
 #include "services/common/status.h"
 #include "services/common/validation.h"
+#include "services/polls/poll_export.h"
 #include "services/polls/poll_logic_internal.h"
 #include "services/polls/poll_rules.h"
 #include "services/polls/poll_store.h"
@@ -122,18 +125,14 @@ absl::StatusOr<std::vector<std::string>> EligibilityArgs(
   return args;
 }
 
-// Runs transition_poll.lua and answers the poll, or the refusal. `open`
-// passes the session's registrations (EligibilityArgs).
+// Runs transition_poll.lua and answers the poll, or the refusal. A first
+// open (the script answers NEED_REGISTRATIONS) runs it again with the
+// session's registrations (EligibilityArgs); a reopen never reads them.
 absl::Status Transition(const Principal& caller, RedisConnection& redis,
                         const std::string& session_id,
                         const std::string& poll_id, absl::string_view action,
                         const std::string& reason, v1::Poll* out) {
   TH_RETURN_IF_ERROR(ValidateId("poll_id", poll_id));
-  std::vector<std::string> registrations;
-  if (action == "open") {
-    TH_ASSIGN_OR_RETURN(registrations,
-                        EligibilityArgs(redis, caller.tenant_id, session_id));
-  }
   const absl::Time now = absl::Now();
   const Actor actor = ActorOf(caller);
   std::vector<std::string> args = {poll_id,
@@ -143,12 +142,20 @@ absl::Status Transition(const Principal& caller, RedisConnection& redis,
                                    FormatRfc3339(now),
                                    actor.id,
                                    actor.role,
-                                   absl::StrCat(kMaxOpenPolls)};
-  args.insert(args.end(), std::make_move_iterator(registrations.begin()),
-              std::make_move_iterator(registrations.end()));
+                                   absl::StrCat(kMaxOpenPolls),
+                                   "0"};
+  PollStore store(redis, caller.tenant_id, session_id);
   TH_ASSIGN_OR_RETURN(ScriptOutcome outcome,
-                      PollStore(redis, caller.tenant_id, session_id)
-                          .RunScript(lua::kTransitionPollScript, args));
+                      store.RunScript(lua::kTransitionPollScript, args));
+  if (outcome.kind == "NEED_REGISTRATIONS") {
+    TH_ASSIGN_OR_RETURN(std::vector<std::string> registrations,
+                        EligibilityArgs(redis, caller.tenant_id, session_id));
+    args.back() = "1";
+    args.insert(args.end(), std::make_move_iterator(registrations.begin()),
+                std::make_move_iterator(registrations.end()));
+    TH_ASSIGN_OR_RETURN(outcome,
+                        store.RunScript(lua::kTransitionPollScript, args));
+  }
   const std::string detail =
       outcome.values.empty() ? std::string() : outcome.values[0];
   if (outcome.kind == "BAD_STATE") {
@@ -173,6 +180,46 @@ absl::Status Transition(const Principal& caller, RedisConnection& redis,
   }
   TH_ASSIGN_OR_RETURN(PollRecord record, DecodeOne(outcome, now));
   *out = std::move(record.poll);
+  return absl::OkStatus();
+}
+
+// The poll as `caller` may see it (GetPoll without the ballots).
+absl::StatusOr<v1::Poll> ReadPoll(const Principal& caller,
+                                  RedisConnection& redis,
+                                  const v1::Session& session,
+                                  const std::string& poll_id) {
+  v1::GetPollRequest request;
+  request.set_poll_id(poll_id);
+  v1::GetPollResponse response;
+  TH_RETURN_IF_ERROR(
+      PollLogic().GetPoll(caller, redis, session, request, &response));
+  return std::move(*response.mutable_poll());
+}
+
+// Records the published motion `response->poll()` as an outcome of its
+// agenda item: an AGREEMENT when adopted, else a DECISION that it was not.
+// Idempotent per caller and poll (the request id is the poll's).
+absl::Status RecordMotionOutcome(const Principal& caller,
+                                 RedisConnection& redis,
+                                 const v1::Session& session,
+                                 v1::PublishPollResponse* response) {
+  const v1::Poll& poll = response->poll();
+  const bool adopted = poll.results().motion().adopted();
+  v1::RecordOutcomeRequest request;
+  request.set_session_id(session.id());
+  request.set_request_id(absl::StrCat("poll-", poll.id()));
+  v1::Outcome& outcome = *request.mutable_outcome();
+  outcome.set_agenda_item_id(poll.agenda_item_id());
+  outcome.set_kind(adopted ? v1::OUTCOME_KIND_AGREEMENT
+                           : v1::OUTCOME_KIND_DECISION);
+  outcome.set_text(absl::StrCat(
+      adopted ? "Motion adopted: " : "Motion not adopted: ", poll.question(),
+      " (", PollResultSummary(poll), ")"));
+  v1::RecordOutcomeResponse recorded;
+  TH_RETURN_IF_ERROR(agenda::OutcomesLogic().RecordOutcome(
+      caller, redis, session, request, &recorded));
+  response->set_outcome_id(recorded.outcome().id());
+  response->set_outcome_text(recorded.outcome().text());
   return absl::OkStatus();
 }
 
@@ -302,8 +349,58 @@ absl::Status PollLogic::PublishPoll(const Principal& caller, Redis& redis,
                                     const v1::Session& session,
                                     const v1::PublishPollRequest& request,
                                     v1::PublishPollResponse* response) const {
-  return Transition(caller, redis, session.id(), request.poll_id(), "publish",
-                    "", response->mutable_poll());
+  if (request.record_outcome()) {
+    TH_ASSIGN_OR_RETURN(v1::Poll poll,
+                        ReadPoll(caller, redis, session, request.poll_id()));
+    if (poll.kind() != v1::POLL_KIND_MOTION || poll.agenda_item_id().empty()) {
+      return InvalidField("record_outcome",
+                          "only a motion on an agenda item has an outcome to "
+                          "record");
+    }
+  }
+  absl::Status published =
+      Transition(caller, redis, session.id(), request.poll_id(), "publish", "",
+                 response->mutable_poll());
+  if (!request.record_outcome()) return published;
+  if (!published.ok()) {
+    // A retry of a publish whose outcome was not recorded goes on with the
+    // published poll.
+    if (!absl::IsFailedPrecondition(published)) return published;
+    TH_ASSIGN_OR_RETURN(*response->mutable_poll(),
+                        ReadPoll(caller, redis, session, request.poll_id()));
+    if (response->poll().state() != v1::POLL_STATE_PUBLISHED) return published;
+  }
+  return RecordMotionOutcome(caller, redis, session, response);
+}
+
+absl::Status PollLogic::ExportPollResults(
+    const Principal& caller, Redis& redis, const v1::Session& session,
+    const v1::ExportPollResultsRequest& request,
+    v1::ExportPollResultsResponse* response) const {
+  if (!v1::PollExportFormat_IsValid(request.format())) {
+    return InvalidField("format", "unknown format");
+  }
+  v1::GetPollRequest get;
+  get.set_poll_id(request.poll_id());
+  v1::GetPollResponse poll;
+  TH_RETURN_IF_ERROR(GetPoll(caller, redis, session, get, &poll));
+  const v1::PollState state = poll.poll().state();
+  if (state != v1::POLL_STATE_CLOSED && state != v1::POLL_STATE_PUBLISHED) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("poll ", request.poll_id(),
+                     " is not closed: its results are exported once it is"));
+  }
+  if (!IsPrivileged(caller) && state != v1::POLL_STATE_PUBLISHED) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the results of poll ", request.poll_id(), " are not published"));
+  }
+  const bool csv = request.format() == v1::POLL_EXPORT_FORMAT_CSV;
+  response->set_filename(
+      absl::StrCat("poll-", request.poll_id(), csv ? ".csv" : ".json"));
+  return SetExport(
+      csv ? CsvExport(PollResultHeader(), PollResultRows(poll.poll()))
+          : JsonExport(poll),
+      response);
 }
 
 }  // namespace townhall::polls

@@ -46,10 +46,19 @@ class PollLogic {
                          const v1::Session& session,
                          const v1::ClosePollRequest& request,
                          v1::ClosePollResponse* response) const;
+  // With `record_outcome`, also AgendaService's RecordOutcome for a
+  // motion (idempotent per caller and poll; a retry of a publish that
+  // succeeded records what is missing).
   absl::Status PublishPoll(const Principal& caller, Redis& redis,
                            const v1::Session& session,
                            const v1::PublishPollRequest& request,
                            v1::PublishPollResponse* response) const;
+  // lua/read_polls.lua ('get'): a CLOSED or PUBLISHED poll as JSON or CSV
+  // (poll_export.h).
+  absl::Status ExportPollResults(const Principal& caller, Redis& redis,
+                                 const v1::Session& session,
+                                 const v1::ExportPollResultsRequest& request,
+                                 v1::ExportPollResultsResponse* response) const;
 
   // ---- ballots_logic.cc ----
   // lua/cast_ballot.lua: the ballot, the tally, the rate limit and the

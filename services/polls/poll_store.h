@@ -21,6 +21,7 @@
 #include "services/common/redis/redis_connection.h"
 #include "services/common/redis/script_outcome.h"
 #include "services/common/tenant_keys.h"
+#include "townhall/v1/polls.pb.h"
 
 namespace townhall::polls {
 
@@ -55,5 +56,13 @@ class PollStore {
   RedisConnection& redis_;
   std::string prefix_;
 };
+
+// The session's polls (or only `poll_id`: NOT_FOUND when it has no such
+// poll), oldest first, each as ApplyVisibility(privileged) leaves it
+// (poll_rules.h), with the poll feed's version read at the same instant:
+// WatchPolls' snapshot, and the minutes.
+absl::StatusOr<v1::PollsSnapshot> ReadPollsSnapshot(
+    RedisConnection& redis, absl::string_view tenant_id,
+    absl::string_view session_id, absl::string_view poll_id, bool privileged);
 
 }  // namespace townhall::polls

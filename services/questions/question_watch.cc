@@ -135,14 +135,6 @@ FeedWatchSpec<v1::WatchQueueRequest, v1::WatchQueueResponse> QueueWatchSpec() {
     *response.mutable_snapshot() = std::move(snapshot);
     return response;
   };
-  spec.snapshot_version = [](const Response& response) {
-    return response.snapshot().version();
-  };
-  spec.wrap = [](const google::protobuf::Message& change) {
-    Response response;
-    *response.mutable_change() = static_cast<const v1::QueueChange&>(change);
-    return response;
-  };
   return spec;
 }
 

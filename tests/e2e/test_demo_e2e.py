@@ -5,10 +5,13 @@ townhall-load-demo (what ./deploy/local/up.sh runs) loads the reference
 conference into a fresh townhalld: about 70 organizations, the monthly
 dialogue in Asia/Tashkent with its first occurrence live, seven topics,
 the seven agreements with executors and deadlines, about 50 questions in
-Uzbek, Russian and English with votes and moderation, and the Open Day in
-Berlin. A second run creates nothing. Then clients/python/townhall_bot.py,
-a third-party client, lists the sessions in its user's time zone, submits
-a question and upvotes one, with the demo's API key and with a join token.
+Uzbek, Russian and English with votes and moderation, two open polls (a
+word cloud, and a motion on the insurance agreement's agenda item), and
+the Open Day in Berlin. A second run creates nothing. Then
+clients/python/townhall_bot.py, a third-party client, lists the sessions
+in its user's time zone, submits a question and upvotes one, with the
+demo's API key and with a join token, and lists the open polls and votes
+in both.
 
 Run: TOWNHALLD=<build>/services/townhalld/townhalld \
      TOWNHALL_LOAD_DEMO=<build>/clients/cpp/townhall-load-demo \
@@ -37,6 +40,9 @@ USER_ZONE = "Asia/Vladivostok"  # UTC+10, no daylight saving time
 FIXTURE = None
 STATE = None
 sched = sched_grpc = reg = reg_grpc = ag = ag_grpc = qs = qs_grpc = None
+pl = pl_grpc = None
+WORD_CLOUD = ("Bir soʻz bilan: keyingi muloqot nimadan boshlansin? / In one word: what "
+              "should the next dialogue take up first?")
 
 
 def load_demo(tenant, state_dir):
@@ -76,7 +82,10 @@ def replies(output):
 
 def setUpModule():
     global FIXTURE, STATE, sched, sched_grpc, reg, reg_grpc, ag, ag_grpc, qs, qs_grpc
+    global pl, pl_grpc
     sched, sched_grpc, _, _ = townhalld_fixture.import_stubs()
+    from townhall.v1 import polls_pb2, polls_pb2_grpc  # noqa: E402
+    pl, pl_grpc = polls_pb2, polls_pb2_grpc
     from townhall.v1 import agenda_pb2, agenda_pb2_grpc  # noqa: E402
     from townhall.v1 import questions_pb2, questions_pb2_grpc  # noqa: E402
     from townhall.v1 import registration_pb2, registration_pb2_grpc  # noqa: E402
@@ -113,6 +122,7 @@ class DemoTest(unittest.TestCase):
         cls.reg = reg_grpc.RegistrationServiceStub(cls.channel)
         cls.agenda = ag_grpc.AgendaServiceStub(cls.channel)
         cls.questions = qs_grpc.QuestionServiceStub(cls.channel)
+        cls.polls = pl_grpc.PollServiceStub(cls.channel)
         with open(os.path.join(STATE, "live_session_id")) as f:
             cls.live = f.read().strip()
         with open(os.path.join(STATE, "bot_participant_id")) as f:
@@ -135,6 +145,10 @@ class DemoTest(unittest.TestCase):
             if not reply.next_page_token:
                 return out
             request.page_token = reply.next_page_token
+
+    def all_polls(self, md=None):
+        return self.call(self.polls.ListPolls, pl.ListPollsRequest(
+            session_id=self.live, page_size=500), md).polls
 
     def sessions(self):
         return self.call(self.sched.ListSessions, sched.ListSessionsRequest(page_size=100)).sessions
@@ -214,8 +228,38 @@ class DemoTest(unittest.TestCase):
             if q.anonymous:
                 self.assertEqual(q.author_participant_id, "")
 
+    def test_3b_polls(self):
+        polls = self.all_polls()
+        self.assertEqual([p.kind for p in polls], [pl.POLL_KIND_WORD_CLOUD, pl.POLL_KIND_MOTION])
+        cloud, motion = polls
+        self.assertEqual(cloud.question, WORD_CLOUD)
+        for poll in polls:
+            self.assertEqual(poll.state, pl.POLL_STATE_OPEN, poll)
+            self.assertEqual(poll.ballot_count, 0)
+        # The motion is on the insurance agreement's topic: an agenda item
+        # with that outcome; the server's options, a simple majority.
+        agenda = self.call(self.agenda.GetAgenda, ag.GetAgendaRequest(session_id=self.live)).agenda
+        item = next(i for i in agenda.items if i.id == motion.agenda_item_id)
+        self.assertIn("Sugʻurta", item.title)
+        agreed = [o.text for o in agenda.outcomes if o.agenda_item_id == item.id]
+        self.assertEqual(len(agreed), 1)
+        self.assertIn("sugʻurta", agreed[0])
+        self.assertIn("insurance", motion.question)
+        self.assertEqual([o.id for o in motion.options], ["yes", "no", "abstain"])
+        self.assertEqual(motion.majority_rule, pl.MAJORITY_RULE_SIMPLE)
+        # Opened after the registrations: every delegate of the live session
+        # may vote (organizers see the results, LIVE by default).
+        registrations = self.call(self.reg.ListRegistrations, reg.ListRegistrationsRequest(
+            session_id=self.live, page_size=500)).registrations
+        voters = [r for r in registrations if r.status == reg.REGISTRATION_STATUS_CONFIRMED
+                  and r.role != reg.SESSION_ROLE_OBSERVER]
+        self.assertGreaterEqual(len(voters), 40)
+        for poll in polls:
+            self.assertEqual(poll.results.eligible_count, len(voters), poll.question)
+
     def test_4_second_run_creates_nothing(self):
         before_sessions = len(self.sessions())
+        before_polls = [(p.id, p.state) for p in self.all_polls()]
         before_questions = {q.id: (q.status, q.votes) for q in self.all_questions()}
         with open(os.path.join(STATE, "bot_api_key")) as f:
             bot_key = f.read()
@@ -223,6 +267,8 @@ class DemoTest(unittest.TestCase):
         self.assertEqual(again.returncode, 0, again.stderr)
         self.assertIn("questions: 0 submitted, 0 moderator actions, 0 votes cast", again.stderr)
         self.assertIn("0 outcomes and action items created", again.stderr)
+        self.assertIn("polls: 0 created, 0 opened", again.stderr)
+        self.assertEqual([(p.id, p.state) for p in self.all_polls()], before_polls)
         self.assertEqual(len(self.sessions()), before_sessions)
         after = {q.id: (q.status, q.votes) for q in self.all_questions()}
         # The bot's test may have added its own question and vote since.
@@ -318,6 +364,48 @@ class DemoTest(unittest.TestCase):
         self.assertIn(f"Upvoted question {target.id}: {target.votes + 1} votes now.", upvoted)
         self.assertIn(f"[{target.votes + 1} votes (your vote)]", top)
         self.assertIn("Unknown time zone", zone)
+
+    def test_7_bot_polls(self):
+        key = os.path.join(STATE, "bot_api_key")
+        participant = os.path.join(STATE, "bot_participant_id")
+        cloud, motion = self.all_polls()
+        listing, word, yes, no, bad = replies(run_bot(
+            f"--api-key-file={key}", f"--participant-file={participant}",
+            "/poll", "/vote 1 Patent", "/vote 2 yes", "/vote 2 no", "/vote 2 maybe"))
+        # Both open polls, oldest first, numbered, the motion's options too.
+        self.assertIn("Open polls (2):", listing)
+        self.assertIn(f"1. {WORD_CLOUD}  [word cloud, 0 ballots]  (id {cloud.id})", listing)
+        self.assertIn(f"2. {motion.question}  [motion, 0 ballots]  (id {motion.id})", listing)
+        self.assertIn("   1) Yes (0 votes)\n   2) No (0 votes)\n   3) Abstain (0 votes)\n"
+                      "   /vote 2 yes|no|abstain", listing)
+        self.assertIn("/vote 1 <a word>", listing)
+        self.assertIn(f"Voted in poll {cloud.id}: Patent. 1 ballot so far.", word)
+        self.assertIn(f"Voted in poll {motion.id}: Yes. 1 ballot so far.", yes)
+        self.assertIn("Results so far: Yes 1, No 0, Abstain 0", yes)
+        # A NAMED poll without allow_change keeps the first ballot.
+        self.assertIn("FAILED_PRECONDITION", no)
+        self.assertIn("has voted", no)
+        self.assertIn("No option 'maybe' in this poll", bad)
+        # Stored for the bot's participant, counted once.
+        got = self.call(self.polls.GetPoll, pl.GetPollRequest(session_id=self.live,
+                                                              poll_id=motion.id))
+        self.assertEqual(got.poll.ballot_count, 1)
+        self.assertEqual({t.option_id: t.votes for t in got.poll.results.tallies},
+                         {"yes": 1, "no": 0, "abstain": 0})
+        self.assertEqual([(b.participant_id, list(b.ballot.option_ids)) for b in got.ballots],
+                         [(self.bot_participant, ["yes"])])
+        words = self.call(self.polls.GetPoll, pl.GetPollRequest(
+            session_id=self.live, poll_id=cloud.id)).poll.results.words
+        self.assertEqual([(w.text, w.count) for w in words], [("Patent", 1)])
+        # With the user's join token the listing says they voted.
+        token_file = os.path.join(STATE, "bot_join_token")
+        with open(token_file, "w") as f:
+            f.write(self.join_token(self.bot_participant))
+        listing, = replies(run_bot(f"--join-token-file={token_file}", "/poll"))
+        self.assertIn("[word cloud, 1 ballot (you voted)]", listing)
+        self.assertIn("[motion, 1 ballot (you voted)]", listing)
+        self.assertIn("   1) Yes (1 vote)", listing)
+        self.assertIn("so far: Patent (1)", listing)
 
 
 if __name__ == "__main__":

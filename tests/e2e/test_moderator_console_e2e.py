@@ -16,6 +16,8 @@ console says why. The header's counts are the server's, so a console started
 again shows the rejections and merges made before it; with a moderator's
 join token the console shows names and organizations, not ids; edit then
 approve, archive and undo work from their keys, and `?` lists every key.
+The polls pane shows an open poll with its tally moving as delegates vote,
+and closes and publishes it from its keys.
 
 Run: TOWNHALLD=<build>/services/townhalld/townhalld \
      TOWNHALLCTL=<build>/clients/cpp/townhallctl/townhallctl \
@@ -49,19 +51,23 @@ Q_AFTER_RESTART = "Ish beruvchilar bilan shartnoma namunasi bormi?"
 REASON = "Takroriy savol, javob berilgan"
 ORG = "Qozon oʻzbek madaniyat markazi"
 Q_EDITED = "Vatandoshlar uchun sugʻurta qachon va qayerda boshlanadi?"
+POLL_Q = "Qaysi mavzuni birinchi muhokama qilamiz?"
+POLL_OPTIONS = ["Taʼlim", "Mehnat migratsiyasi"]
 
 FIXTURE = None
-sched = ag = reg = q = None
-sched_grpc = ag_grpc = reg_grpc = q_grpc = None
+sched = ag = reg = q = pl = None
+sched_grpc = ag_grpc = reg_grpc = q_grpc = pl_grpc = None
 
 
 def setUpModule():
-    global FIXTURE, sched, ag, reg, q, sched_grpc, ag_grpc, reg_grpc, q_grpc
+    global FIXTURE, sched, ag, reg, q, pl, sched_grpc, ag_grpc, reg_grpc, q_grpc, pl_grpc
     sched, sched_grpc, _, _ = townhalld_fixture.import_stubs()
     from townhall.v1 import agenda_pb2, agenda_pb2_grpc  # noqa: E402
+    from townhall.v1 import polls_pb2, polls_pb2_grpc  # noqa: E402
     from townhall.v1 import questions_pb2, questions_pb2_grpc  # noqa: E402
     from townhall.v1 import registration_pb2, registration_pb2_grpc  # noqa: E402
     ag, ag_grpc = agenda_pb2, agenda_pb2_grpc
+    pl, pl_grpc = polls_pb2, polls_pb2_grpc
     q, q_grpc = questions_pb2, questions_pb2_grpc
     reg, reg_grpc = registration_pb2, registration_pb2_grpc
     FIXTURE = townhalld_fixture.TownhalldFixture()
@@ -131,13 +137,15 @@ class Tmux:
 
 
 def section_of(lines, text):
-    """'pending' or 'open': the question pane whose rows show `text`."""
+    """'pending', 'open' or 'polls': the left pane whose rows show `text`."""
     section = None
     for line in lines:
         if "Pending questions (" in line:
             section = "pending"
         elif "Open questions (" in line:
             section = "open"
+        elif "Polls (" in line:
+            section = "polls"
         elif text in line:
             return section
     return None
@@ -174,6 +182,7 @@ class ModeratorConsoleTest(unittest.TestCase):
         self.agenda = ag_grpc.AgendaServiceStub(self.channel)
         self.reg = reg_grpc.RegistrationServiceStub(self.channel)
         self.questions = q_grpc.QuestionServiceStub(self.channel)
+        self.polls = pl_grpc.PollServiceStub(self.channel)
         self.tmux = None
 
     def tearDown(self):
@@ -259,6 +268,17 @@ class ModeratorConsoleTest(unittest.TestCase):
         self.call(self.questions.UpvoteQuestion, q.UpvoteQuestionRequest(
             session_id=session_id, question_id=question_id,
             participant_id=participant_id), md=auth(token))
+
+    def cast(self, session_id, poll_id, participant, option_id):
+        participant_id, token = participant
+        self.call(self.polls.CastBallot, pl.CastBallotRequest(
+            session_id=session_id, poll_id=poll_id, participant_id=participant_id,
+            ballot=pl.Ballot(option_ids=[option_id]),
+            request_id=secrets.token_hex(8)), md=auth(token))
+
+    def poll_state(self, session_id, poll_id):
+        return self.call(self.polls.GetPoll, pl.GetPollRequest(
+            session_id=session_id, poll_id=poll_id)).poll.state
 
     def start_console(self, session_id, token=None):
         binary = os.environ.get("TOWNHALLCTL") or os.path.normpath(os.path.join(
@@ -365,7 +385,8 @@ class ModeratorConsoleTest(unittest.TestCase):
                          q.QUESTION_STATUS_PINNED)
 
         # Reject the next pending one (now the Russian question) with a reason.
-        self.tmux.send("Tab")
+        # Shift-Tab: back up (Tab goes on down to the polls).
+        self.tmux.send("BTab")
         self.wait_for("the pending pane focused",
                       lambda l: (row_of(l, Q_RU) or "").startswith(">"))
         self.tmux.send("r")
@@ -567,6 +588,52 @@ class ModeratorConsoleTest(unittest.TestCase):
         self.assertEqual([(a.action, a.undone) for a in log],
                          [("edit_approve", True), ("archive", True),
                           ("undo", False), ("undo", False)])
+        self.quit_console()
+
+    def test_polls_pane_close_and_publish_keys(self):
+        session_id = self.live_session()
+        dilnoza, aziz, _ = self.delegates(session_id)
+        poll = self.call(self.polls.CreatePoll, pl.CreatePollRequest(
+            session_id=session_id, request_id=secrets.token_hex(8),
+            poll=pl.Poll(kind=pl.POLL_KIND_SINGLE_CHOICE, question=POLL_Q,
+                         options=[pl.PollOption(text=t) for t in POLL_OPTIONS]))).poll
+        self.call(self.polls.OpenPoll, pl.OpenPollRequest(
+            session_id=session_id, poll_id=poll.id))
+        self.cast(session_id, poll.id, dilnoza, "1")
+
+        # The poll under the questions: its state, ballots, kind and
+        # question, and (selected, the only one) its tally as bars.
+        self.start_console(session_id)
+        row = re.escape(POLL_Q)
+        lines = self.wait_for("the open poll with its tally", lambda l: (
+            "polls: live" in l[0]
+            and re.search(r"OPEN +1 ballot +single choice +" + row, "\n".join(l))
+            and re.search(r"Taʼlim +█+ +1 +100%", "\n".join(l))))
+        self.assertEqual(section_of(lines, POLL_Q), "polls")
+
+        # Another delegate's ballot moves the tally live.
+        self.cast(session_id, poll.id, aziz, "2")
+        self.wait_for("the second ballot", lambda l: (
+            re.search(r"OPEN +2 ballots +single choice +" + row, "\n".join(l))
+            and re.search(r"Taʼlim +█+ +1 +50%", "\n".join(l))
+            and re.search(r"Mehnat migratsiyasi +█+ +1 +50%", "\n".join(l))))
+
+        # Tab down to the polls pane; c closes the selected poll.
+        self.tmux.send("Tab")
+        self.tmux.send("Tab")
+        self.wait_for("the polls pane focused", lambda l: (
+            (row_of(l, POLL_Q) or "").startswith(">") and "c close" in l[-1]))
+        self.tmux.send("c")
+        self.wait_for("the closed poll", lambda l: (
+            re.search(r"^> CLOSED +2 ballots +single choice +" + row, "\n".join(l), re.M)
+            and row_of(l, f"done: close poll {poll.id}") is not None))
+        self.assertEqual(self.poll_state(session_id, poll.id), pl.POLL_STATE_CLOSED)
+
+        # P publishes it.
+        self.tmux.send("P")
+        self.wait_for("the published poll", lambda l: re.search(
+            r"^> PUBLISHED +2 ballots +single choice +" + row, "\n".join(l), re.M))
+        self.assertEqual(self.poll_state(session_id, poll.id), pl.POLL_STATE_PUBLISHED)
         self.quit_console()
 
 

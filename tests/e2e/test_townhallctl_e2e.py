@@ -8,7 +8,7 @@ lines and what each must answer.
 - server errors print the server's code and message and exit 1;
 - the happy paths of the README: list and create sessions, import the CSV
   fixtures of tests/data, write a calendar, settings from a config file,
-  watch a stream.
+  watch a stream, a poll from creation to its exported results.
 
 Run: TOWNHALLD=<build>/services/townhalld/townhalld \
      TOWNHALLCTL=<build>/clients/cpp/townhallctl/townhallctl \
@@ -38,6 +38,7 @@ SERVICES = {  # townhallctl name -> service
     "registration": "RegistrationService",
     "agenda": "AgendaService",
     "questions": "QuestionService",
+    "polls": "PollService",
     "tenant": "TenantService",
     "diagnostics": "DiagnosticsService",
 }
@@ -48,6 +49,8 @@ SHORTCUTS = {
     "organizations": ["list", "get", "create"],
     "participants": ["list", "get", "create"],
     "registrations": ["list", "get"],
+    "polls": ["list", "get", "create", "open", "close", "publish", "vote", "watch",
+              "export"],
 }
 
 FIXTURE = None
@@ -73,10 +76,11 @@ def kebab(name):
 def api_methods():
     """(townhallctl service name, kebab method, streaming) for every RPC."""
     townhalld_fixture.import_stubs()
-    from townhall.v1 import (agenda_pb2, diagnostics_pb2, questions_pb2,  # noqa: E402
-                             registration_pb2, scheduling_pb2, tenant_pb2)
+    from townhall.v1 import (agenda_pb2, diagnostics_pb2, polls_pb2,  # noqa: E402
+                             questions_pb2, registration_pb2, scheduling_pb2,
+                             tenant_pb2)
     services = {}
-    for module in (agenda_pb2, diagnostics_pb2, questions_pb2,
+    for module in (agenda_pb2, diagnostics_pb2, polls_pb2, questions_pb2,
                    registration_pb2, scheduling_pb2, tenant_pb2):
         services.update(module.DESCRIPTOR.services_by_name)
     out = []
@@ -146,6 +150,8 @@ class BadArguments(unittest.TestCase):
         (["scheduling"], "which method?"),
         (["scheduling", "list-sesions"], 'unknown scheduling method "list-sesions"'),
         (["sessions", "destroy"], 'unknown verb "destroy"'),
+        (["polls", "tally"], 'unknown method or verb "tally" for polls'),
+        (["polls", "get", "p1", "p2"], 'unexpected argument "p2" (see townhallctl polls get --help)'),
         (["sessions", "list", "--bogus=1"], 'has no field "bogus"'),
         (["sessions", "list", "--session.title=x"], 'has no field "session"'),
         (["sessions", "list", "-x"], "unknown flag -x"),
@@ -364,6 +370,84 @@ class HappyPaths(unittest.TestCase):
                 self.assertIn("change", change)
             finally:
                 watch.terminate()
+
+    def test_poll_from_creation_to_exported_results(self):
+        session = self.create_session("Polls")
+        people = []
+        for name in ("Dilnoza Karimova", "Шерзод Усманов"):
+            r = run("participants", "create", f"--participant.display_name={name}",
+                    "-o", "json")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            pid = json.loads(r.stdout)["participant"]["id"]
+            r = run("registration", "register", f"--session_id={session['id']}",
+                    f"--participant_id={pid}", "-o", "json")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertEqual(json.loads(r.stdout)["registration"]["status"],
+                             "REGISTRATION_STATUS_CONFIRMED")
+            people.append(pid)
+        r = run("polls", "create", f"--session_id={session['id']}",
+                "--poll.kind=SINGLE_CHOICE",
+                "--poll.question=Keyingi mavzu qaysi boʻlsin?",
+                '--poll.options={"text": "Mehnat migratsiyasi"}',
+                '--poll.options={"text": "Sugʻurta himoyasi"}', "-o", "json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        poll = json.loads(r.stdout)["poll"]
+        self.assertEqual(poll["state"], "POLL_STATE_DRAFT")
+        self.assertEqual([o["id"] for o in poll["options"]], ["1", "2"])
+        ids = (poll["id"], f"--session_id={session['id']}")
+        r = run("polls", "open", *ids, "-o", "json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(json.loads(r.stdout)["poll"]["state"], "POLL_STATE_OPEN")
+        # The organizer casts each participant's ballot (CastBallot names
+        # whom it is for); a retry with the same request_id votes once.
+        for pid, option in zip(people, ("2", "2")):
+            r = run("polls", "vote", *ids, f"--participant_id={pid}",
+                    f"--ballot.option_ids={option}", f"--request_id=ctl-{pid}",
+                    "-o", "json")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertTrue(json.loads(r.stdout).get("changed"), r.stdout)
+        r = run("polls", "vote", *ids, f"--participant_id={people[0]}",
+                "--ballot.option_ids=2", f"--request_id=ctl-{people[0]}", "-o", "json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertFalse(json.loads(r.stdout).get("changed"), r.stdout)
+        # The list's chosen columns; get by the poll's id.
+        r = run("polls", "list", session["id"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        lines = r.stdout.splitlines()
+        self.assertEqual(columns(lines[0]), ["ID", "QUESTION", "KIND", "STATE", "BALLOTS"])
+        self.assertEqual(columns(lines[1]), [poll["id"], "Keyingi mavzu qaysi boʻlsin?",
+                                             "SINGLE_CHOICE", "OPEN", "2"])
+        r = run("polls", "get", *ids, "-o", "json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        got = json.loads(r.stdout)["poll"]
+        self.assertEqual(got["ballot_count"], "2")
+        self.assertEqual({t["option_id"]: t.get("votes", "0")
+                          for t in got["results"]["tallies"]}, {"1": "0", "2": "2"})
+        r = run("polls", "close", *ids, "-o", "json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(json.loads(r.stdout)["poll"]["state"], "POLL_STATE_CLOSED")
+        # The results as a file (ExportPollResults): to stdout, or -o FILE.
+        exported = run("polls", "export", *ids, "--format=CSV")
+        self.assertEqual(exported.returncode, 0, exported.stderr)
+        self.assertTrue(exported.stdout.lstrip("\ufeff").startswith(
+            "section,round,option_id,option,value,votes"), exported.stdout)
+        self.assertRegex(exported.stdout, r"(?m)^[^,]*,[^,]*,2,Sugʻurta himoyasi,[^,]*,2$")
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "results.csv")
+            r = run("polls", "export", *ids, "--format=CSV", "-o", path)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            with open(path, "rb") as f:
+                written = f.read()
+        self.assertEqual(r.stdout, f"wrote {path} ({len(written)} bytes)\n")
+        # stdout is read with universal newlines.
+        self.assertEqual(written.decode().replace("\r\n", "\n"), exported.stdout)
+        # -o json shows the whole answer.
+        r = run("polls", "export", *ids, "--format=CSV", "-o", "json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        answer = json.loads(r.stdout)
+        self.assertEqual((answer["content_type"], answer["filename"]),
+                         ("text/csv", f"poll-{poll['id']}.csv"))
+        self.assertEqual(answer["content"], written.decode())
 
     def test_unimplemented_service_says_so(self):
         # QuestionService may not be hosted yet; either way the CLI reaches

@@ -659,9 +659,9 @@ constexpr std::array<ScriptCase, polls::lua::kScriptCount> kPolls = {{
        return Calls{
            {{Polls()},
             // Ana and Ben: CONFIRMED participants, individuals, absent.
-            {kPoll, "open", "",  kNowMs, kNow, "mod-1", ModeratorRole(),
-             "5",   kAna,   "2", "4",    "1",  "",      "0",
-             kBen,  "2",    "4", "1",    "",   "0"}}};
+            {kPoll, "open", "",   kNowMs, kNow, "mod-1", ModeratorRole(),
+             "5",   "1",    kAna, "2",    "4",  "1",     "",
+             "0",   kBen,   "2",  "4",    "1",  "",      "0"}}};
      }},
     {&polls::lua::kCastBallotScript,
      [] {
@@ -679,7 +679,8 @@ constexpr std::array<ScriptCase, polls::lua::kScriptCount> kPolls = {{
     {&polls::lua::kReadPollsScript,
      [] {
        return Calls{{{Polls()}, {"get", kPoll, kAna, "1"}},
-                    {{Polls()}, {"page", "0", "50", kAna}}};
+                    {{Polls()}, {"page", "0", "50", kAna}},
+                    {{Polls()}, {"watch", "", ""}}};
      }},
 }};
 

@@ -9,6 +9,7 @@
 #include <google/protobuf/util/json_util.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
@@ -355,6 +356,57 @@ TEST(FeedHubTest, HoldsARunForTheWindowAndFlushesItBeforeOtherChanges) {
   hub.Unsubscribe(keys.events, collector.get());
 }
 
+// A codec whose "fresh" entries (coalescable) are read from Redis when
+// delivered: the refresh GETs "<events key>:state" and names the change
+// after it, and counts its calls.
+TEST(FeedHubTest, RefreshesEachDeliveredEntryOnceAfterMerging) {
+  std::atomic<int> refreshes{0};
+  FeedCodec codec = Codec();
+  codec.decode = [](const Change& change) {
+    FeedEntry entry = Decode(change);
+    if (change.kind == "fresh") {
+      entry.coalescable = true;
+      entry.refresh = true;
+    }
+    return entry;
+  };
+  codec.refresh = [&refreshes](RedisConnection& redis,
+                               absl::string_view events_key,
+                               FeedEntry& entry) -> absl::Status {
+    ++refreshes;
+    absl::StatusOr<RedisReply> state =
+        redis.Command({"GET", absl::StrCat(events_key, ":state")});
+    if (!state.ok()) return state.status();
+    auto change = std::make_shared<v1::AgendaChange>(
+        static_cast<const v1::AgendaChange&>(*entry.full));
+    change->clear_order();
+    change->add_order(state->str);
+    entry.full = change;
+    entry.restricted = change;
+    return absl::OkStatus();
+  };
+  FeedHub hub(SharedRedisOptions(), codec, Wrap, {.name = "test"});
+  FeedKeys keys = NewFeed();
+  RedisConnection redis(SharedRedisOptions());
+  redis.set_deadline(absl::Now() + absl::Seconds(5));
+  ASSERT_OK(redis.Command({"SET", absl::StrCat(keys.events, ":state"), "now"})
+                .status());
+  auto collector = std::make_shared<Collector>();
+  hub.Subscribe(keys, 0, collector);
+  ASSERT_OK(Append(keys, {{"item", "", "i1"},
+                          {"fresh", "", "f2"},
+                          {"fresh", "", "f3"},
+                          {"item", "", "i4"}})
+                .status());
+  std::vector<Collector::Batch> got = collector->WaitFor(4);
+  ASSERT_EQ(got.size(), 1u);
+  // The run of two is one entry, read once; other entries are as decoded.
+  EXPECT_THAT(got[0].changes,
+              ElementsAre("item:i1@1", "fresh:now@3", "item:i4@4"));
+  EXPECT_EQ(refreshes.load(), 1);
+  hub.Unsubscribe(keys.events, collector.get());
+}
+
 TEST(FeedHubTest, StopsPromptlyWhileARunIsHeld) {
   FeedHub hub(SharedRedisOptions(), Codec(), Wrap,
               {.name = "test", .coalesce_window = absl::Seconds(30)});
@@ -433,14 +485,6 @@ class TestWatchModule final : public v1::AgendaService::CallbackService,
           response.mutable_snapshot()->set_version(*version);
           return response;
         },
-        .snapshot_version =
-            [](const Response& r) { return r.snapshot().version(); },
-        .wrap =
-            [](const google::protobuf::Message& change) {
-              Response response;
-              response.mutable_change()->CopyFrom(change);
-              return response;
-            },
     };
   }
 

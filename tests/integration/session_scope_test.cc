@@ -186,8 +186,8 @@ std::vector<Row> Table() {
       "by text");
   add("QuestionService/SuggestDuplicates", nullptr, "by question");
   // Polls.
-  for (const char* method :
-       {"GetPoll", "ListPolls", "ClosePoll", "PublishPoll"}) {
+  for (const char* method : {"GetPoll", "ListPolls", "ClosePoll", "PublishPoll",
+                             "WatchPolls", "ExportPollResults"}) {
     add(absl::StrCat("PollService/", method));
   }
   add("PollService/CreatePoll",

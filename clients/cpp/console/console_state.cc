@@ -1,6 +1,7 @@
 #include "clients/cpp/console/console_state.h"
 
 #include <algorithm>
+#include <iterator>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -57,6 +58,21 @@ absl::Time ToTime(const google::protobuf::Timestamp& timestamp) {
          absl::Nanoseconds(timestamp.nanos());
 }
 
+absl::string_view PollStateName(v1::PollState state) {
+  switch (state) {
+    case v1::POLL_STATE_DRAFT:
+      return "draft";
+    case v1::POLL_STATE_OPEN:
+      return "open";
+    case v1::POLL_STATE_CLOSED:
+      return "closed";
+    case v1::POLL_STATE_PUBLISHED:
+      return "published";
+    default:
+      return "unknown";
+  }
+}
+
 std::string DescribeCommand(const Command& command) {
   switch (command.kind) {
     case Command::Kind::kApprove:
@@ -84,6 +100,13 @@ std::string DescribeCommand(const Command& command) {
       return "finish the speaker's turn";
     case Command::Kind::kLowerHand:
       return absl::StrCat("lower the hand of ", command.participant_id);
+    case Command::Kind::kOpenPoll:
+      return absl::StrCat(command.reopen ? "reopen poll " : "open poll ",
+                          command.poll_id);
+    case Command::Kind::kClosePoll:
+      return absl::StrCat("close poll ", command.poll_id);
+    case Command::Kind::kPublishPoll:
+      return absl::StrCat("publish poll ", command.poll_id);
   }
   return "command";
 }
@@ -281,6 +304,41 @@ const v1::SpeakersQueue* AgendaState::active_queue() const {
   return it == queues_.end() ? nullptr : &it->second;
 }
 
+// --- PollsState -----------------------------------------------------------
+
+void PollsState::Apply(const v1::WatchPollsResponse& message) {
+  if (message.has_snapshot()) {
+    const v1::PollsSnapshot& snapshot = message.snapshot();
+    polls_.assign(snapshot.polls().begin(), snapshot.polls().end());
+    version_ = snapshot.version();
+    has_snapshot_ = true;
+    return;
+  }
+  if (!message.has_change()) return;
+  const v1::PollChange& change = message.change();
+  if (has_snapshot_ && change.version() <= version_) return;
+  version_ = std::max(version_, change.version());
+  if (change.has_poll()) Upsert(change.poll());
+}
+
+void PollsState::Upsert(const v1::Poll& poll) {
+  auto it = std::find_if(polls_.begin(), polls_.end(), [&](const v1::Poll& p) {
+    return p.id() == poll.id();
+  });
+  if (it != polls_.end()) {
+    *it = poll;
+  } else {
+    polls_.push_back(poll);  // created after every poll we have
+  }
+}
+
+const v1::Poll* PollsState::Find(const std::string& id) const {
+  for (const v1::Poll& poll : polls_) {
+    if (poll.id() == id) return &poll;
+  }
+  return nullptr;
+}
+
 // --- ConsoleState ---------------------------------------------------------
 
 ConsoleState::ConsoleState(std::string session_id)
@@ -294,6 +352,11 @@ void ConsoleState::ApplyQueue(const v1::WatchQueueResponse& message) {
 void ConsoleState::ApplyAgenda(const v1::WatchAgendaResponse& message,
                                absl::Time received) {
   agenda_.Apply(message, received);
+  Reconcile();
+}
+
+void ConsoleState::ApplyPolls(const v1::WatchPollsResponse& message) {
+  polls_.Apply(message);
   Reconcile();
 }
 
@@ -374,6 +437,7 @@ std::vector<const v1::Question*> ConsoleState::Rows(Pane pane) const {
       return queue_.Pending();
     case Pane::kOpen:
       return queue_.Open();
+    case Pane::kPolls:
     case Pane::kSpeakers:
       break;
   }
@@ -401,17 +465,26 @@ std::vector<std::string> ConsoleState::RowIds(Pane pane) const {
     }
     return ids;
   }
+  if (pane == Pane::kPolls) {
+    for (const v1::Poll& poll : polls_.polls()) ids.push_back(poll.id());
+    return ids;
+  }
   for (const v1::Question* question : Rows(pane)) ids.push_back(question->id());
   return ids;
 }
 
 const v1::Question* ConsoleState::Selected() const {
-  if (focus_ == Pane::kSpeakers) return nullptr;
+  if (focus_ != Pane::kPending && focus_ != Pane::kOpen) return nullptr;
   return queue_.Find(selection(focus_).id);
 }
 
+const v1::Poll* ConsoleState::SelectedPoll() const {
+  return polls_.Find(selection(Pane::kPolls).id);
+}
+
 void ConsoleState::Reconcile() {
-  for (Pane pane : {Pane::kPending, Pane::kOpen, Pane::kSpeakers}) {
+  for (Pane pane :
+       {Pane::kPending, Pane::kOpen, Pane::kPolls, Pane::kSpeakers}) {
     std::vector<std::string> ids = RowIds(pane);
     Selection& selected = selection(pane);
     auto it = std::find(ids.begin(), ids.end(), selected.id);
@@ -487,15 +560,22 @@ KeyOutcome ConsoleState::HandleKey(const KeyEvent& key) {
       Move(kAll);
       return {};
     case Special::kTab:
-    case Special::kBackTab:
-      focus_ = focus_ == Pane::kPending ? Pane::kOpen : Pane::kPending;
-      question_focus_ = focus_;
+    case Special::kBackTab: {
+      // Down (up) the left column, round; from the speakers' pane, on from
+      // where Left would return.
+      constexpr Pane kColumn[] = {Pane::kPending, Pane::kOpen, Pane::kPolls};
+      int at = static_cast<int>(
+          std::find(std::begin(kColumn), std::end(kColumn), left_focus_) -
+          std::begin(kColumn));
+      at = (at + (key.special == Special::kTab ? 1 : 2)) % 3;
+      focus_ = left_focus_ = kColumn[at];
       return {};
+    }
     case Special::kRight:
       focus_ = Pane::kSpeakers;
       return {};
     case Special::kLeft:
-      focus_ = question_focus_;
+      focus_ = left_focus_;
       return {};
     case Special::kEscape:
       if (!merge_duplicate_.empty()) {
@@ -554,6 +634,12 @@ KeyOutcome ConsoleState::HandleKey(const KeyEvent& key) {
       return SpeakerCommand(Command::Kind::kFinishSpeaker);
     case U'l':
       return LowerHand();
+    case U'o':
+      return PollCommand(Command::Kind::kOpenPoll);
+    case U'c':
+      return PollCommand(Command::Kind::kClosePoll);
+    case U'P':
+      return PollCommand(Command::Kind::kPublishPoll);
     default:
       Tell("unknown key: ? lists the keys", true);
       return {};
@@ -605,6 +691,15 @@ KeyOutcome ConsoleState::SendPrompt() {
   if (command.kind == Command::Kind::kReject) {
     if (blank) {
       Tell("a reason is required (the author sees it); Esc cancels", true);
+      return {};
+    }
+    command.reason = std::move(typed);
+  } else if (command.kind == Command::Kind::kOpenPoll) {
+    if (blank) {
+      Tell(
+          "a reason is required to reopen (the moderation log keeps it); "
+          "Esc cancels",
+          true);
       return {};
     }
     command.reason = std::move(typed);
@@ -758,6 +853,61 @@ KeyOutcome ConsoleState::LowerHand() {
   Command command{.kind = Command::Kind::kLowerHand,
                   .agenda_item_id = agenda_.active_item_id(),
                   .participant_id = participant};
+  Tell(absl::StrCat(Describe(command), "..."));
+  return {.command = std::move(command)};
+}
+
+KeyOutcome ConsoleState::PollCommand(Command::Kind kind) {
+  Command command{.kind = kind};
+  const v1::Poll* poll = SelectedPoll();
+  if (focus_ != Pane::kPolls || poll == nullptr) {
+    absl::string_view verb = kind == Command::Kind::kOpenPoll    ? "open"
+                             : kind == Command::Kind::kClosePoll ? "close"
+                                                                 : "publish";
+    Tell(absl::StrCat(verb, " a poll: select it in the polls pane first (Tab)"),
+         true);
+    return {};
+  }
+  command.poll_id = poll->id();
+  v1::PollState state = poll->state();
+  bool allowed = false;
+  absl::string_view needs;
+  switch (kind) {
+    case Command::Kind::kOpenPoll:
+      command.reopen = state == v1::POLL_STATE_CLOSED;
+      allowed = state == v1::POLL_STATE_DRAFT || command.reopen;
+      needs = "a draft, or a closed poll to reopen";
+      break;
+    case Command::Kind::kClosePoll:
+      allowed = state == v1::POLL_STATE_OPEN;
+      needs = "an open poll";
+      break;
+    case Command::Kind::kPublishPoll:
+      // An open poll whose closes_at has passed is closed on the server
+      // (the stream says so only at the poll's next change): the server
+      // decides.
+      allowed = state == v1::POLL_STATE_CLOSED ||
+                (state == v1::POLL_STATE_OPEN && poll->has_closes_at());
+      needs = "a closed poll";
+      break;
+    default:
+      break;
+  }
+  if (!allowed) {
+    Tell(absl::StrCat("cannot ", Describe(command), ": it is ",
+                      PollStateName(state), ", this needs ", needs),
+         true);
+    return {};
+  }
+  if (command.reopen) {
+    prompt_ =
+        Prompt{.label = absl::StrCat("Reason for reopening ", poll->id(), ": "),
+               .command = std::move(command)};
+    Tell(
+        "type why it is reopened (kept in the moderation log); Enter "
+        "reopens, Esc cancels");
+    return {};
+  }
   Tell(absl::StrCat(Describe(command), "..."));
   return {.command = std::move(command)};
 }

@@ -1,5 +1,6 @@
 // ConsoleState: what the moderator console shows and what each key does,
-// without a terminal. The watch streams feed it (ApplyQueue, ApplyAgenda),
+// without a terminal. The watch streams feed it (ApplyQueue, ApplyAgenda,
+// ApplyPolls),
 // the terminal feeds it keys (HandleKey), and the console view
 // (console_view.h) lays it out; the server calls a key asks for come back
 // as a Command for the caller to run. Not thread-safe: only the UI thread
@@ -22,6 +23,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "townhall/v1/agenda.pb.h"
+#include "townhall/v1/polls.pb.h"
 #include "townhall/v1/questions.pb.h"
 
 namespace townhall::console {
@@ -67,13 +69,17 @@ struct Command {
     kCallNextSpeaker,
     kFinishSpeaker,
     kLowerHand,
+    // A DRAFT poll, or a CLOSED one again (`reason` required).
+    kOpenPoll,
+    kClosePoll,
+    kPublishPoll,
   };
   Kind kind = Kind::kApprove;
   // The question (for kMerge: the survivor).
   std::string question_id;
   // kMerge: the duplicates.
   std::vector<std::string> duplicate_ids;
-  // kReject.
+  // kReject; kOpenPoll reopening a CLOSED poll.
   std::string reason;
   // kApprove: the text to show instead ("" keeps the author's).
   std::string edited_text;
@@ -81,6 +87,10 @@ struct Command {
   std::string agenda_item_id;
   // kLowerHand: whose hand.
   std::string participant_id;
+  // kOpenPoll, kClosePoll, kPublishPoll.
+  std::string poll_id;
+  // kOpenPoll: the poll is CLOSED, this opens it again.
+  bool reopen = false;
 };
 
 // Returns a short human description ("approve q-12"), for the status line.
@@ -88,6 +98,9 @@ std::string DescribeCommand(const Command& command);
 
 // Converts a protobuf timestamp (unset: the Unix epoch).
 absl::Time ToTime(const google::protobuf::Timestamp& timestamp);
+
+// "draft", "open", "closed", "published".
+absl::string_view PollStateName(v1::PollState state);
 
 // The question queue as last seen on WatchQueue.
 class QueueState {
@@ -165,6 +178,30 @@ class AgendaState {
   absl::Duration clock_offset_;
 };
 
+// The session's polls as last seen on WatchPolls. Each change carries the
+// whole poll as the watcher may see it (live tallies for a session's
+// runners, none of a SECRET poll before it closes), so applying one is
+// replacing the poll.
+class PollsState {
+ public:
+  // Applies one stream message (see QueueState::Apply).
+  void Apply(const v1::WatchPollsResponse& message);
+
+  int64_t version() const { return version_; }
+  bool has_snapshot() const { return has_snapshot_; }
+  // Oldest first: the snapshot's order, then polls created since.
+  const std::vector<v1::Poll>& polls() const { return polls_; }
+  // The poll with that id, or null.
+  const v1::Poll* Find(const std::string& id) const;
+
+ private:
+  void Upsert(const v1::Poll& poll);
+
+  int64_t version_ = 0;
+  bool has_snapshot_ = false;
+  std::vector<v1::Poll> polls_;
+};
+
 // How one watch stream is doing, for the title bar.
 struct StreamStatus {
   enum class State { kConnecting, kLive, kReconnecting };
@@ -173,9 +210,10 @@ struct StreamStatus {
   absl::Status error;
 };
 
-// Tab switches between the question panes; Right and Left go to the
+// Tab goes down the left column (pending questions, open questions, polls,
+// then the pending ones again), Shift-Tab up; Right and Left go to the
 // speakers' queue and back.
-enum class Pane { kPending, kOpen, kSpeakers };
+enum class Pane { kPending, kOpen, kPolls, kSpeakers };
 
 // Something a key did not do, or a server answer, for the status line.
 struct StatusLine {
@@ -189,14 +227,15 @@ struct KeyOutcome {
   bool quit = false;
 };
 
-// A text being typed: a reject reason, or a question's text to approve.
+// A text being typed: a reject reason, a question's text to approve, or
+// why a closed poll is reopened.
 struct Prompt {
   std::string label;
   std::u32string text;
   // Where typing goes: an index into `text`.
   size_t cursor = 0;
-  // Sent on Enter with `text` as its reason (kReject) or edited text
-  // (kApprove).
+  // Sent on Enter with `text` as its reason (kReject, kOpenPoll) or edited
+  // text (kApprove).
   Command command;
   // kApprove: the question's text when the prompt opened.
   std::string original;
@@ -214,6 +253,10 @@ class ConsoleState {
   }
   void SetAgendaStream(StreamStatus status) {
     agenda_stream_ = std::move(status);
+  }
+  void ApplyPolls(const v1::WatchPollsResponse& message);
+  void SetPollsStream(StreamStatus status) {
+    polls_stream_ = std::move(status);
   }
   // Reports a command's outcome in the status line. `queue`: the speakers'
   // queue a CallNextSpeaker answered when it called nobody (then the line
@@ -249,8 +292,11 @@ class ConsoleState {
   const AgendaState& agenda() const { return agenda_; }
   const StreamStatus& queue_stream() const { return queue_stream_; }
   const StreamStatus& agenda_stream() const { return agenda_stream_; }
+  const PollsState& polls() const { return polls_; }
+  const StreamStatus& polls_stream() const { return polls_stream_; }
   Pane focus() const { return focus_; }
-  // The rows of a question pane, in display order (none for kSpeakers).
+  // The rows of a question pane, in display order (none for kPolls and
+  // kSpeakers).
   std::vector<const v1::Question*> Rows(Pane pane) const;
   // The rows of the speakers' pane: the raised hands of the active item
   // (waiting, then held back), in queue order.
@@ -259,6 +305,9 @@ class ConsoleState {
   int selected_index(Pane pane) const { return selection(pane).index; }
   // The selected question of the focused pane, or null.
   const v1::Question* Selected() const;
+  // The selected poll of the polls pane, focused or not (its tallies are
+  // shown either way), or null.
+  const v1::Poll* SelectedPoll() const;
   // The participant whose raised hand is selected ("" when none).
   const std::string& selected_speaker_id() const {
     return selection(Pane::kSpeakers).id;
@@ -282,8 +331,8 @@ class ConsoleState {
   const Selection& selection(Pane pane) const {
     return selections_[static_cast<int>(pane)];
   }
-  // The ids of a pane's rows (questions, or participants with a raised
-  // hand), in display order.
+  // The ids of a pane's rows (questions, polls, or participants with a
+  // raised hand), in display order.
   std::vector<std::string> RowIds(Pane pane) const;
   // Keeps each selection on its row's id when rows move, or on the same
   // row when its id left the pane; drops a stale merge mark.
@@ -301,6 +350,8 @@ class ConsoleState {
   KeyOutcome Merge();
   KeyOutcome SpeakerCommand(Command::Kind kind);
   KeyOutcome LowerHand();
+  // o, c, P on the selected poll of the focused polls pane.
+  KeyOutcome PollCommand(Command::Kind kind);
   void Tell(std::string text, bool error = false);
 
   std::string session_id_;
@@ -308,10 +359,12 @@ class ConsoleState {
   AgendaState agenda_;
   StreamStatus queue_stream_;
   StreamStatus agenda_stream_;
+  PollsState polls_;
+  StreamStatus polls_stream_;
   Pane focus_ = Pane::kPending;
   // Where Left goes back to from the speakers' pane.
-  Pane question_focus_ = Pane::kPending;
-  Selection selections_[3];
+  Pane left_focus_ = Pane::kPending;
+  Selection selections_[4];
   bool help_visible_ = false;
   std::string merge_duplicate_;
   std::optional<Prompt> prompt_;

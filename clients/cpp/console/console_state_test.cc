@@ -250,6 +250,9 @@ TEST_F(ConsoleStateTest, SelectsTheFirstRowOfEachPane) {
   EXPECT_EQ(state_.focus(), Pane::kOpen);
   EXPECT_EQ(state_.Selected()->id(), "a1");
   Press(state_, Special::kTab);
+  EXPECT_EQ(state_.focus(), Pane::kPolls);
+  EXPECT_EQ(state_.Selected(), nullptr);
+  Press(state_, Special::kTab);
   EXPECT_EQ(state_.Selected()->id(), "p1");
 }
 
@@ -579,6 +582,213 @@ TEST_F(ConsoleStateTest, HelpClosesOnAnyKeyWithoutActing) {
   // Unknown keys point at it.
   Press(state_, U'Z');
   EXPECT_THAT(state_.status().text, HasSubstr("? lists the keys"));
+}
+
+constexpr auto kDraft = v1::POLL_STATE_DRAFT;
+constexpr auto kOpenPoll = v1::POLL_STATE_OPEN;
+constexpr auto kClosed = v1::POLL_STATE_CLOSED;
+constexpr auto kSingle = v1::POLL_KIND_SINGLE_CHOICE;
+
+std::vector<std::string> PollIds(const PollsState& polls) {
+  std::vector<std::string> ids;
+  for (const v1::Poll& poll : polls.polls()) ids.push_back(poll.id());
+  return ids;
+}
+
+TEST(PollsStateTest, SnapshotThenChangesCarryingTheWholePoll) {
+  PollsState polls;
+  EXPECT_FALSE(polls.has_snapshot());
+  polls.Apply(PollsSnapshot(
+      5, {MakePoll("poll-1", kSingle, kOpenPoll, "Qaysi mavzu?", {"A", "B"}),
+          MakePoll("poll-2", v1::POLL_KIND_WORD_CLOUD, kDraft, "Bir soʻz")}));
+  EXPECT_TRUE(polls.has_snapshot());
+  EXPECT_EQ(polls.version(), 5);
+  EXPECT_THAT(PollIds(polls), ElementsAre("poll-1", "poll-2"));
+
+  // A poll created since goes last (polls are listed oldest first).
+  polls.Apply(PollChange(
+      6, "poll.created",
+      MakePoll("poll-3", v1::POLL_KIND_MOTION, kDraft, "Qabul qilinsinmi?")));
+  EXPECT_THAT(PollIds(polls), ElementsAre("poll-1", "poll-2", "poll-3"));
+
+  // A ballot: the whole poll, with the newest count and tally.
+  v1::Poll voted =
+      MakePoll("poll-1", kSingle, kOpenPoll, "Qaysi mavzu?", {"A", "B"});
+  SetTallies(voted, {2, 1});
+  polls.Apply(PollChange(7, "poll.ballot", voted));
+  ASSERT_NE(polls.Find("poll-1"), nullptr);
+  EXPECT_EQ(polls.Find("poll-1")->ballot_count(), 3);
+  EXPECT_EQ(polls.Find("poll-1")->results().tallies(0).votes(), 2);
+  EXPECT_THAT(PollIds(polls), ElementsAre("poll-1", "poll-2", "poll-3"));
+
+  // Already applied: dropped.
+  v1::Poll stale = voted;
+  SetTallies(stale, {1, 1});
+  polls.Apply(PollChange(7, "poll.ballot", stale));
+  polls.Apply(PollChange(6, "poll.ballot", stale));
+  EXPECT_EQ(polls.Find("poll-1")->ballot_count(), 3);
+  EXPECT_EQ(polls.version(), 7);
+
+  // A poll's results can go away (a change as this caller may see it).
+  v1::Poll closed = voted;
+  closed.set_state(kClosed);
+  closed.clear_results();
+  polls.Apply(PollChange(8, "poll.closed", closed));
+  EXPECT_EQ(polls.Find("poll-1")->state(), kClosed);
+  EXPECT_FALSE(polls.Find("poll-1")->has_results());
+
+  // A snapshot replaces everything.
+  polls.Apply(PollsSnapshot(
+      2, {MakePoll("poll-9", kSingle, kDraft, "Yangi", {"A", "B"})}));
+  EXPECT_THAT(PollIds(polls), ElementsAre("poll-9"));
+  EXPECT_EQ(polls.Find("poll-1"), nullptr);
+  EXPECT_EQ(polls.version(), 2);
+}
+
+class ConsolePollsTest : public ConsoleStateTest {
+ protected:
+  ConsolePollsTest() {
+    state_.ApplyPolls(PollsSnapshot(
+        3, {MakePoll("poll-1", kSingle, kDraft, "Qaysi mavzu?", {"A", "B"}),
+            MakePoll("poll-2", kSingle, kOpenPoll, "Ikkinchi", {"A", "B"})}));
+  }
+
+  // Focuses the polls pane (pending -> open -> polls).
+  void FocusPolls() {
+    Press(state_, Special::kTab);
+    Press(state_, Special::kTab);
+    ASSERT_EQ(state_.focus(), Pane::kPolls);
+  }
+
+  void SetState(const std::string& id, v1::PollState poll_state,
+                int64_t version) {
+    v1::Poll poll = *state_.polls().Find(id);
+    poll.set_state(poll_state);
+    state_.ApplyPolls(PollChange(version, "poll.changed", poll));
+  }
+};
+
+TEST_F(ConsolePollsTest, TabGoesDownTheLeftColumnAndShiftTabUp) {
+  Press(state_, Special::kBackTab);
+  EXPECT_EQ(state_.focus(), Pane::kPolls);
+  EXPECT_EQ(state_.SelectedPoll()->id(), "poll-1");
+  Press(state_, Special::kBackTab);
+  EXPECT_EQ(state_.focus(), Pane::kOpen);
+  Press(state_, Special::kTab);
+  EXPECT_EQ(state_.focus(), Pane::kPolls);
+  // Right to the speakers' queue, Left back to the polls.
+  Press(state_, Special::kRight);
+  EXPECT_EQ(state_.focus(), Pane::kSpeakers);
+  Press(state_, Special::kLeft);
+  EXPECT_EQ(state_.focus(), Pane::kPolls);
+  Press(state_, Special::kTab);
+  EXPECT_EQ(state_.focus(), Pane::kPending);
+}
+
+TEST_F(ConsolePollsTest, OpenCloseAndPublishTheSelectedPoll) {
+  FocusPolls();
+  KeyOutcome open = Press(state_, U'o');
+  ASSERT_TRUE(open.command.has_value());
+  EXPECT_EQ(open.command->kind, Command::Kind::kOpenPoll);
+  EXPECT_EQ(open.command->poll_id, "poll-1");
+  EXPECT_FALSE(open.command->reopen);
+  EXPECT_EQ(open.command->reason, "");
+  EXPECT_EQ(state_.status().text, "open poll poll-1...");
+  // A draft cannot be closed nor published.
+  EXPECT_FALSE(Press(state_, U'c').command.has_value());
+  EXPECT_EQ(state_.status().text,
+            "cannot close poll poll-1: it is draft, this needs an open poll");
+  EXPECT_FALSE(Press(state_, U'P').command.has_value());
+  EXPECT_TRUE(state_.status().error);
+
+  SetState("poll-1", kOpenPoll, 4);
+  EXPECT_FALSE(Press(state_, U'o').command.has_value());
+  // Open, without a close timer: closing comes first.
+  EXPECT_FALSE(Press(state_, U'P').command.has_value());
+  EXPECT_THAT(state_.status().text, HasSubstr("this needs a closed poll"));
+  KeyOutcome close = Press(state_, U'c');
+  ASSERT_TRUE(close.command.has_value());
+  EXPECT_EQ(close.command->kind, Command::Kind::kClosePoll);
+  EXPECT_EQ(close.command->poll_id, "poll-1");
+
+  SetState("poll-1", kClosed, 5);
+  KeyOutcome publish = Press(state_, U'P');
+  ASSERT_TRUE(publish.command.has_value());
+  EXPECT_EQ(publish.command->kind, Command::Kind::kPublishPoll);
+  EXPECT_EQ(publish.command->poll_id, "poll-1");
+  EXPECT_EQ(DescribeCommand(*publish.command), "publish poll poll-1");
+
+  SetState("poll-1", v1::POLL_STATE_PUBLISHED, 6);
+  EXPECT_FALSE(Press(state_, U'P').command.has_value());
+  EXPECT_FALSE(Press(state_, U'o').command.has_value());
+  EXPECT_FALSE(Press(state_, U'c').command.has_value());
+  EXPECT_THAT(state_.status().text, HasSubstr("it is published"));
+}
+
+TEST_F(ConsolePollsTest, PublishingATimedOpenPollIsTheServersCall) {
+  // Past its closes_at the server has closed it, though no change said so.
+  v1::Poll timed = *state_.polls().Find("poll-2");
+  timed.mutable_closes_at()->set_seconds(1000);
+  state_.ApplyPolls(PollChange(4, "poll.ballot", timed));
+  FocusPolls();
+  Press(state_, Special::kDown);
+  KeyOutcome publish = Press(state_, U'P');
+  ASSERT_TRUE(publish.command.has_value());
+  EXPECT_EQ(publish.command->poll_id, "poll-2");
+}
+
+TEST_F(ConsolePollsTest, ReopeningAsksForAReason) {
+  SetState("poll-1", kClosed, 4);
+  FocusPolls();
+  EXPECT_FALSE(Press(state_, U'o').command.has_value());
+  ASSERT_TRUE(state_.prompt().has_value());
+  EXPECT_EQ(state_.prompt()->label, "Reason for reopening poll-1: ");
+  EXPECT_FALSE(Press(state_, Special::kEnter).command.has_value());
+  EXPECT_THAT(state_.status().text, HasSubstr("a reason is required"));
+  for (char32_t c : std::u32string(U"Ovoz berish uzildi")) Press(state_, c);
+  KeyOutcome reopen = Press(state_, Special::kEnter);
+  ASSERT_TRUE(reopen.command.has_value());
+  EXPECT_EQ(reopen.command->kind, Command::Kind::kOpenPoll);
+  EXPECT_TRUE(reopen.command->reopen);
+  EXPECT_EQ(reopen.command->poll_id, "poll-1");
+  EXPECT_EQ(reopen.command->reason, "Ovoz berish uzildi");
+  EXPECT_EQ(state_.status().text, "reopen poll poll-1...");
+  state_.OnCommandDone(*reopen.command,
+                       absl::FailedPreconditionError("5 polls are open"));
+  EXPECT_EQ(state_.status().text,
+            "reopen poll poll-1 failed: FAILED_PRECONDITION: 5 polls are open");
+}
+
+TEST_F(ConsolePollsTest, PollKeysNeedThePollsPane) {
+  for (char32_t key : {U'o', U'c', U'P'}) {
+    EXPECT_FALSE(Press(state_, key).command.has_value());
+    EXPECT_THAT(state_.status().text,
+                HasSubstr("a poll: select it in the polls pane first (Tab)"));
+  }
+  // And question keys a question pane.
+  FocusPolls();
+  EXPECT_FALSE(Press(state_, U'a').command.has_value());
+  EXPECT_FALSE(Press(state_, U'x').command.has_value());
+  EXPECT_THAT(state_.status().text, HasSubstr("no question selected"));
+}
+
+TEST_F(ConsolePollsTest, SelectionFollowsItsPoll) {
+  FocusPolls();
+  Press(state_, Special::kEnd);
+  EXPECT_EQ(state_.SelectedPoll()->id(), "poll-2");
+  state_.ApplyPolls(
+      PollChange(4, "poll.created",
+                 MakePoll("poll-3", kSingle, kDraft, "Uch", {"A", "B"})));
+  EXPECT_EQ(state_.SelectedPoll()->id(), "poll-2");
+  Press(state_, Special::kDown);
+  EXPECT_EQ(state_.SelectedPoll()->id(), "poll-3");
+  // A fresh snapshot without it: the same row, another poll.
+  state_.ApplyPolls(PollsSnapshot(
+      9, {MakePoll("poll-1", kSingle, kDraft, "Qaysi mavzu?", {"A", "B"})}));
+  EXPECT_EQ(state_.SelectedPoll()->id(), "poll-1");
+  state_.ApplyPolls(PollsSnapshot(10, {}));
+  EXPECT_EQ(state_.SelectedPoll(), nullptr);
+  EXPECT_FALSE(Press(state_, U'o').command.has_value());
 }
 
 TEST(ConsoleStateEmptyTest, KeysOnAnEmptyQueueDoNothing) {

@@ -1,4 +1,5 @@
-// Builders of WatchQueue / WatchAgenda messages for the console's tests.
+// Builders of WatchQueue / WatchAgenda / WatchPolls messages for the
+// console's tests.
 #pragma once
 
 #include <string>
@@ -6,6 +7,7 @@
 #include <vector>
 
 #include "townhall/v1/agenda.pb.h"
+#include "townhall/v1/polls.pb.h"
 #include "townhall/v1/questions.pb.h"
 
 namespace townhall::console::testing {
@@ -132,6 +134,61 @@ inline v1::WatchAgendaResponse SpeakersChange(
   queue->set_session_id("s1");
   queue->set_agenda_item_id(item);
   for (const v1::Speaker& speaker : speakers) *queue->add_speakers() = speaker;
+  return m;
+}
+
+// A poll with options "1", "2", ... of `options` (none for rating scales
+// and word clouds).
+inline v1::Poll MakePoll(const std::string& id, v1::PollKind kind,
+                         v1::PollState state, const std::string& question,
+                         const std::vector<std::string>& options = {}) {
+  v1::Poll poll;
+  poll.set_id(id);
+  poll.set_session_id("s1");
+  poll.set_kind(kind);
+  poll.set_state(state);
+  poll.set_question(question);
+  for (size_t i = 0; i < options.size(); ++i) {
+    v1::PollOption* option = poll.add_options();
+    option->set_id(std::to_string(i + 1));
+    option->set_text(options[i]);
+  }
+  return poll;
+}
+
+// Sets the ballot count and the tallies of options "1", "2", ... in order.
+inline void SetTallies(v1::Poll& poll, const std::vector<int64_t>& votes) {
+  int64_t ballots = 0;
+  v1::PollResults* results = poll.mutable_results();
+  results->clear_tallies();
+  for (size_t i = 0; i < votes.size(); ++i) {
+    v1::OptionTally* tally = results->add_tallies();
+    tally->set_option_id(poll.options_size() > static_cast<int>(i)
+                             ? poll.options(i).id()
+                             : std::to_string(i + 1));
+    tally->set_votes(votes[i]);
+    ballots += votes[i];
+  }
+  poll.set_ballot_count(ballots);
+  results->set_ballot_count(ballots);
+  results->set_ballot_weight(ballots);
+}
+
+inline v1::WatchPollsResponse PollsSnapshot(
+    int64_t version, const std::vector<v1::Poll>& polls) {
+  v1::WatchPollsResponse m;
+  m.mutable_snapshot()->set_version(version);
+  for (const v1::Poll& poll : polls) *m.mutable_snapshot()->add_polls() = poll;
+  return m;
+}
+
+inline v1::WatchPollsResponse PollChange(int64_t version,
+                                         const std::string& kind,
+                                         const v1::Poll& poll) {
+  v1::WatchPollsResponse m;
+  m.mutable_change()->set_version(version);
+  m.mutable_change()->set_kind(kind);
+  *m.mutable_change()->mutable_poll() = poll;
   return m;
 }
 

@@ -69,8 +69,9 @@ inline constexpr int kMinHeight = 12;
 
 // Lays out the console for a width x height terminal at local time `now`:
 // title bar with the streams' health, the active agenda item, the pending
-// and open questions on the left, the speakers' queue and the agenda on the
-// right, the status line (or the reject prompt) and the keys.
+// and open questions and the polls (with the selected poll's tallies) on
+// the left, the speakers' queue and the agenda on the right, the status
+// line (or a prompt) and the keys of the focused pane.
 Canvas LayoutConsole(const ConsoleState& state, int width, int height,
                      absl::Time now);
 

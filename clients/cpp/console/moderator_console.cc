@@ -23,6 +23,7 @@
 #include "clients/cpp/console/resuming_watch.h"
 #include "clients/cpp/console/terminal.h"
 #include "townhall/v1/agenda.grpc.pb.h"
+#include "townhall/v1/polls.grpc.pb.h"
 #include "townhall/v1/questions.grpc.pb.h"
 #include "townhall/v1/registration.grpc.pb.h"
 
@@ -103,6 +104,7 @@ class CommandRunner {
         inbox_(inbox),
         questions_(v1::QuestionService::NewStub(client.channel())),
         agenda_(v1::AgendaService::NewStub(client.channel())),
+        polls_(v1::PollService::NewStub(client.channel())),
         registration_(v1::RegistrationService::NewStub(client.channel())),
         thread_([this] { Loop(); }) {}
   // Cancels the call in flight and drops the rest.
@@ -335,6 +337,33 @@ class CommandRunner {
         return Call(&v1::AgendaService::Stub::LowerHand, *agenda_, request,
                     &response);
       }
+      case Command::Kind::kOpenPoll: {
+        v1::OpenPollRequest request;
+        request.set_session_id(session_id_);
+        request.set_poll_id(command.poll_id);
+        request.set_reason(command.reason);
+        v1::OpenPollResponse response;
+        return Call(&v1::PollService::Stub::OpenPoll, *polls_, request,
+                    &response);
+      }
+      case Command::Kind::kClosePoll: {
+        v1::ClosePollRequest request;
+        request.set_session_id(session_id_);
+        request.set_poll_id(command.poll_id);
+        v1::ClosePollResponse response;
+        return Call(&v1::PollService::Stub::ClosePoll, *polls_, request,
+                    &response);
+      }
+      case Command::Kind::kPublishPoll: {
+        // Publishes only: the console does not offer `record_outcome` (a
+        // motion's result as its agenda item's outcome); the API does.
+        v1::PublishPollRequest request;
+        request.set_session_id(session_id_);
+        request.set_poll_id(command.poll_id);
+        v1::PublishPollResponse response;
+        return Call(&v1::PollService::Stub::PublishPoll, *polls_, request,
+                    &response);
+      }
     }
     return absl::InternalError("unknown command");
   }
@@ -344,6 +373,7 @@ class CommandRunner {
   Inbox& inbox_;
   std::unique_ptr<v1::QuestionService::Stub> questions_;
   std::unique_ptr<v1::AgendaService::Stub> agenda_;
+  std::unique_ptr<v1::PollService::Stub> polls_;
   std::unique_ptr<v1::RegistrationService::Stub> registration_;
   absl::Mutex mu_;
   std::deque<std::function<void()>> work_ ABSL_GUARDED_BY(mu_);
@@ -382,6 +412,7 @@ int RunModeratorConsole(const ConsoleOptions& options) {
 
   auto questions = v1::QuestionService::NewStub(client->channel());
   auto agenda = v1::AgendaService::NewStub(client->channel());
+  auto polls = v1::PollService::NewStub(client->channel());
   // Streams have no deadline: they last as long as the console.
   auto prepare = [&client](grpc::ClientContext* context) {
     client->PrepareContext({.deadline = absl::InfiniteDuration()}, context);
@@ -426,6 +457,25 @@ int RunModeratorConsole(const ConsoleOptions& options) {
            [&inbox](const StreamStatus& status) {
              inbox.Post(
                  [status](ConsoleState& s) { s.SetAgendaStream(status); });
+           }},
+      watch_options);
+  ResumingWatch<v1::WatchPollsResponse> polls_watch(
+      client->channel(),
+      [&](grpc::ClientContext* context, int64_t after_version) {
+        v1::WatchPollsRequest request;
+        request.set_session_id(options.session_id);
+        request.set_after_version(after_version);
+        return polls->WatchPolls(context, request);
+      },
+      {.prepare = prepare,
+       .on_message =
+           [&inbox](const v1::WatchPollsResponse& message) {
+             inbox.Post([message](ConsoleState& s) { s.ApplyPolls(message); });
+           },
+       .on_status =
+           [&inbox](const StreamStatus& status) {
+             inbox.Post(
+                 [status](ConsoleState& s) { s.SetPollsStream(status); });
            }},
       watch_options);
 

@@ -1,10 +1,12 @@
 // The live moderator console (`townhallctl moderate <session>`): the
 // question queue (pending, approved, pinned) with live vote counts, the
-// speakers' queue and the active agenda item, with keys to approve (also
-// after editing the text), reject, pin, mark answered, merge, archive,
-// undo, call the next speaker and lower a hand (`?` lists them). It follows
-// WatchQueue and WatchAgenda on their own threads, reconnects by itself and
-// resumes after the last version it saw, so no change is lost.
+// speakers' queue and the active agenda item, the session's polls with
+// their live tallies, with keys to approve (also after editing the text),
+// reject, pin, mark answered, merge, archive, undo, call the next speaker,
+// lower a hand, and open, close and publish a poll (`?` lists them). It
+// follows WatchQueue, WatchAgenda and WatchPolls on their own threads,
+// reconnects by itself and resumes after the last version it saw, so no
+// change is lost.
 //
 //   townhall::console::ConsoleOptions options;
 //   options.client = {.address = "127.0.0.1:50051", .token = token};

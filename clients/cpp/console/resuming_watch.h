@@ -1,6 +1,6 @@
 // ResumingWatch: follows one server stream of a feed (WatchQueue,
-// WatchAgenda) on its own thread for as long as it lives. When the stream
-// ends (server restart, network, a deploy) it opens it again with
+// WatchAgenda, WatchPolls) on its own thread for as long as it lives. When the
+// stream ends (server restart, network, a deploy) it opens it again with
 // `after_version` = the last version it delivered, so the server sends
 // exactly the changes after it (or a fresh snapshot): nothing is lost or
 // applied twice. Retries back off from initial_backoff to max_backoff and
@@ -33,6 +33,7 @@
 #include "absl/time/time.h"
 #include "clients/cpp/console/console_state.h"
 #include "townhall/v1/agenda.pb.h"
+#include "townhall/v1/polls.pb.h"
 #include "townhall/v1/questions.pb.h"
 
 namespace townhall::console {
@@ -46,6 +47,12 @@ inline int64_t FeedVersion(const v1::WatchQueueResponse& message,
                                 : message.change().version();
 }
 inline int64_t FeedVersion(const v1::WatchAgendaResponse& message,
+                           bool* is_snapshot) {
+  *is_snapshot = message.has_snapshot();
+  return message.has_snapshot() ? message.snapshot().version()
+                                : message.change().version();
+}
+inline int64_t FeedVersion(const v1::WatchPollsResponse& message,
                            bool* is_snapshot) {
   *is_snapshot = message.has_snapshot();
   return message.has_snapshot() ? message.snapshot().version()

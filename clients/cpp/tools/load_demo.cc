@@ -14,10 +14,12 @@
 // Russian and English, asked by delegates with their join tokens or by the
 // organizer on their behalf, some anonymous, upvoted by many delegates,
 // most approved, one pinned, three answered, one rejected, some left for
-// the moderator, and two pairs of near-duplicates to merge.
+// the moderator, and two pairs of near-duplicates to merge; and two open
+// polls: a word cloud on the next dialogue's first topic and a motion on
+// the insurance agreement.
 // Idempotent: a second run finds the demo, creates nothing twice and issues
-// fresh tokens. Without a QuestionService on the server the questions are
-// skipped (with a note on stderr).
+// fresh tokens. Without a QuestionService (a PollService) on the server
+// the questions (the polls) are skipped, with a note on stderr.
 //
 //   townhall-load-demo --server=127.0.0.1:50051
 //       --bootstrap_credential_file=.local/bootstrap_credential
@@ -766,6 +768,88 @@ absl::Status LoadQuestions(TownhallClient& client, const std::string& live_id,
   return absl::OkStatus();
 }
 
+// The demo's polls, both OPEN on the live session: a word cloud for the
+// next dialogue's first topic, and a motion on the insurance agreement's
+// agenda item (simple majority of the votes cast).
+constexpr char kWordCloudQuestion[] =
+    "Bir soʻz bilan: keyingi muloqot nimadan boshlansin? / In one word: what "
+    "should the next dialogue take up first?";
+constexpr char kMotionQuestion[] =
+    "Mehnat migratsiyasiga ketayotgan fuqarolarni sugʻurta himoyasi "
+    "mexanizmlarini yaratish toʻgʻrisidagi kelishuv qabul qilinsinmi? / "
+    "Shall the agreement on insurance protection for citizens leaving for "
+    "labour migration be adopted?";
+// The insurance agreement's topic (kAgreements[3]).
+constexpr int kMotionTopic = 3;
+
+// Creates the demo's polls that are not there yet (found by question) and
+// opens those still in DRAFT; a poll a moderator has closed since is left
+// as it is. The polls open after the registrations, so the live session's
+// delegates (the bot's user among them) may vote.
+absl::Status LoadPolls(TownhallClient& client, const std::string& live_id) {
+  std::map<std::string, v1::Poll> existing;
+  v1::ListPollsRequest list;
+  list.set_session_id(live_id);
+  list.set_page_size(500);
+  do {
+    auto page = client.ListPolls(list);
+    if (!page.ok()) return page.status();
+    for (const v1::Poll& poll : page->polls()) existing[poll.question()] = poll;
+    list.set_page_token(page->next_page_token());
+  } while (!list.page_token().empty());
+
+  v1::GetAgendaRequest get;
+  get.set_session_id(live_id);
+  auto agenda = client.GetAgenda(get);
+  if (!agenda.ok()) return agenda.status();
+  auto topics = Topics(agenda->agenda());
+  if (!topics.ok()) return topics.status();
+
+  v1::Poll cloud;
+  cloud.set_kind(v1::POLL_KIND_WORD_CLOUD);
+  cloud.set_question(kWordCloudQuestion);
+  cloud.set_max_choices(1);
+  v1::Poll motion;
+  motion.set_kind(v1::POLL_KIND_MOTION);
+  motion.set_question(kMotionQuestion);
+  motion.set_agenda_item_id((*topics)[kMotionTopic].id());
+  motion.set_majority_rule(v1::MAJORITY_RULE_SIMPLE);
+  motion.set_majority_base(v1::MAJORITY_BASE_VOTES_CAST);
+
+  struct DemoPoll {
+    const char* name;
+    const v1::Poll* poll;
+  };
+  int created = 0, opened = 0;
+  for (const DemoPoll& demo :
+       {DemoPoll{"word-cloud", &cloud}, DemoPoll{"motion", &motion}}) {
+    v1::Poll poll;
+    if (auto found = existing.find(demo.poll->question());
+        found != existing.end()) {
+      poll = found->second;
+    } else {
+      v1::CreatePollRequest create;
+      create.set_session_id(live_id);
+      create.set_request_id(absl::StrCat("demo-poll-", demo.name));
+      *create.mutable_poll() = *demo.poll;
+      auto made = client.CreatePoll(create);
+      if (!made.ok()) return made.status();
+      poll = made->poll();
+      ++created;
+    }
+    if (poll.state() == v1::POLL_STATE_DRAFT) {
+      v1::OpenPollRequest open;
+      open.set_session_id(live_id);
+      open.set_poll_id(poll.id());
+      if (auto s = client.OpenPoll(open); !s.ok()) return s.status();
+      ++opened;
+    }
+  }
+  std::cerr << "load-demo: polls: " << created << " created, " << opened
+            << " opened\n";
+  return absl::OkStatus();
+}
+
 // Keeps one live API key named `name` whose secret is in
 // `state_dir`/`file`: creates it when there is none, or when the file is
 // gone (then the old key, whose secret nobody has any more, is revoked).
@@ -891,6 +975,13 @@ int Run() {
                 << questions.message() << "); no questions loaded\n";
     } else if (!questions.ok()) {
       return Fail("load questions", questions);
+    }
+    absl::Status polls = LoadPolls(client, live_id);
+    if (polls.code() == absl::StatusCode::kUnimplemented) {
+      std::cerr << "load-demo: this server has no PollService ("
+                << polls.message() << "); no polls loaded\n";
+    } else if (!polls.ok()) {
+      return Fail("load polls", polls);
     }
   }
   // API keys (a key is shown only when created): a portal's, and the

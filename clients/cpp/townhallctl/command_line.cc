@@ -54,14 +54,10 @@ std::string MethodHelp(const Command& command) {
           method.full_name(), " to FILE (stdout without -o).\n\nFields:\n");
       break;
     default:
-      std::string ids;
-      if (command.shortcut != nullptr) {
-        for (const char* id : command.shortcut->ids) {
-          absl::StrAppend(&ids, " ", absl::AsciiStrToUpper(id));
-        }
-      }
+      const Shortcut* shortcut = command.shortcut;
       out = absl::StrCat(
-          "Usage: townhallctl ", command.name, ids,
+          "Usage: townhallctl ", command.name,
+          shortcut != nullptr ? ShortcutArguments(*shortcut) : "",
           " [--field=value ...] "
           "[--data=JSON]\n\nCalls ",
           method.full_name(),
@@ -70,7 +66,14 @@ std::string MethodHelp(const Command& command) {
                 "as it arrives, until the stream ends or Ctrl-C)"
               : "",
           ".\nRequest ", method.input_type()->full_name(), ", response ",
-          method.output_type()->full_name(), ".\n\nFields:\n");
+          method.output_type()->full_name(), ".\n");
+      if (shortcut != nullptr && shortcut->file_field != nullptr) {
+        absl::StrAppend(&out, "The answer's ", shortcut->file_field,
+                        " is the file: written as it is to stdout, or to "
+                        "FILE with -o FILE;\n-o json or -o yaml show the "
+                        "whole answer.\n");
+      }
+      absl::StrAppend(&out, "\nFields:\n");
   }
   absl::StrAppend(&out, DescribeFields(*method.input_type()),
                   "\nRepeated fields take one flag per element.");
@@ -117,7 +120,10 @@ absl::StatusOr<Command> ResolveCommand(std::vector<std::string>& words,
                                    service ? "method" : "verb",
                                    "? see townhallctl ", first, " --help"));
   }
-  if (service != nullptr) {
+  // A name that is a service and a shortcut group (`polls`) takes both
+  // its methods and its verbs.
+  if (service != nullptr &&
+      (FindMethod(*service, words[1]) != nullptr || !IsShortcutGroup(first))) {
     command.method = FindMethod(*service, words[1]);
     if (command.method == nullptr) {
       return UsageError(absl::StrCat("unknown ", first, " method \"", words[1],
@@ -137,9 +143,9 @@ absl::StatusOr<Command> ResolveCommand(std::vector<std::string>& words,
       take(2);
       return command;
     }
-    return UsageError(absl::StrCat("unknown verb \"", words[1], "\" for ",
-                                   first, "; see townhallctl ", first,
-                                   " --help"));
+    return UsageError(absl::StrCat(
+        "unknown ", service != nullptr ? "method or verb" : "verb", " \"",
+        words[1], "\" for ", first, "; see townhallctl ", first, " --help"));
   }
   return UsageError(
       absl::StrCat("unknown command \"", first, "\"; see townhallctl --help"));

@@ -8,6 +8,7 @@
 #include "clients/cpp/townhallctl/request_fields.h"
 #include "townhall/v1/agenda.pb.h"
 #include "townhall/v1/diagnostics.pb.h"
+#include "townhall/v1/polls.pb.h"
 #include "townhall/v1/questions.pb.h"
 #include "townhall/v1/registration.pb.h"
 #include "townhall/v1/scheduling.pb.h"
@@ -29,6 +30,7 @@ const std::vector<ServiceName>& Services() {
        &v1::GetAgendaRequest::descriptor},
       {"questions", "townhall.v1.QuestionService",
        &v1::GetQuestionRequest::descriptor},
+      {"polls", "townhall.v1.PollService", &v1::GetPollRequest::descriptor},
       {"tenant", "townhall.v1.TenantService",
        &v1::GetTenantRequest::descriptor},
       {"diagnostics", "townhall.v1.DiagnosticsService",
@@ -114,6 +116,21 @@ const std::vector<Shortcut>& Shortcuts() {
        "get",
        "townhall.v1.RegistrationService.GetRegistration",
        {"session_id", "participant_id"}},
+      // Beside PollService's methods (`polls list-polls`); a poll's verbs
+      // take its id and --session_id.
+      {"polls", "list", "townhall.v1.PollService.ListPolls", {"session_id"}},
+      {"polls", "get", "townhall.v1.PollService.GetPoll", {"poll_id"}},
+      {"polls", "create", "townhall.v1.PollService.CreatePoll", {}},
+      {"polls", "open", "townhall.v1.PollService.OpenPoll", {"poll_id"}},
+      {"polls", "close", "townhall.v1.PollService.ClosePoll", {"poll_id"}},
+      {"polls", "publish", "townhall.v1.PollService.PublishPoll", {"poll_id"}},
+      {"polls", "vote", "townhall.v1.PollService.CastBallot", {"poll_id"}},
+      {"polls", "watch", "townhall.v1.PollService.WatchPolls", {"session_id"}},
+      {"polls",
+       "export",
+       "townhall.v1.PollService.ExportPollResults",
+       {"poll_id"},
+       "content"},
   };
   return *kShortcuts;
 }
@@ -242,6 +259,10 @@ Shortcuts:
   organizations list | get ID | create
   participants list | get ID | create
   registrations list SESSION | get SESSION PARTICIPANT
+  polls list SESSION | create | watch SESSION
+  polls get|open|close|publish|vote|export POLL --session_id=SESSION
+                               (vote = cast-ballot; export writes the
+                               results file to stdout or -o FILE)
   import DIR|FILE.csv...       the organizations and participants CSV files
                                (RegistrationService.ImportDirectory)
   calendar --session_id=ID | --series_id=ID [-o FILE.ics]
@@ -257,52 +278,80 @@ Examples:
       --session.time_zone=Europe/Berlin --session.format=IN_PERSON
   townhallctl questions approve-question --session_id=S --question_id=Q
   townhallctl agenda watch-agenda --session_id=S      (JSON lines; Ctrl-C ends)
+  townhallctl polls export P --session_id=S --format=CSV -o results.csv
 
 )",
                   kGlobalHelp);
   return out;
 }
 
-std::string ServiceHelp(const ServiceDescriptor& service) {
-  std::string out = absl::StrCat("Usage: townhallctl ", ServiceCliName(service),
-                                 " <method> [flags]\n\nMethods of ",
-                                 service.full_name(), ":\n");
-  size_t width = 0;
-  for (int i = 0; i < service.method_count(); ++i) {
-    width = std::max(width, KebabCase(service.method(i)->name()).size());
-  }
-  for (int i = 0; i < service.method_count(); ++i) {
-    const MethodDescriptor& method = *service.method(i);
-    std::string name = KebabCase(method.name());
-    absl::StrAppend(&out, "  ", name, std::string(width - name.size() + 2, ' '),
-                    method.name(),
-                    method.server_streaming() ? " (server stream)" : "", "\n");
-  }
-  absl::StrAppend(&out, "\nSee townhallctl ", ServiceCliName(service),
-                  " <method> --help for a request's fields.\n");
-  return out;
-}
+namespace {
 
-std::string GroupHelp(absl::string_view group) {
+// The verbs of a shortcut group, one a line: "  get ID  = scheduling
+// get-session".
+std::string VerbLines(absl::string_view group) {
   std::vector<std::pair<std::string, const MethodDescriptor*>> verbs;
   size_t width = 0;
   for (const Shortcut& s : Shortcuts()) {
     if (group != s.group) continue;
-    std::string verb = s.verb;
-    for (const char* id : s.ids) {
-      absl::StrAppend(&verb, " ", absl::AsciiStrToUpper(id));
-    }
+    std::string verb = absl::StrCat(s.verb, ShortcutArguments(s));
     width = std::max(width, verb.size());
     verbs.emplace_back(std::move(verb), MethodByFullName(s.method));
   }
-  std::string out =
-      absl::StrCat("Usage: townhallctl ", group, " <verb> [flags]\n\nVerbs:\n");
+  std::string out;
   for (const auto& [verb, method] : verbs) {
     absl::StrAppend(&out, "  ", verb, std::string(width - verb.size() + 2, ' '),
                     "= ", ServiceCliName(*method->service()), " ",
                     KebabCase(method->name()), "\n");
   }
   return out;
+}
+
+}  // namespace
+
+std::string ShortcutArguments(const Shortcut& shortcut) {
+  std::string out;
+  bool names_session = false;
+  for (const char* id : shortcut.ids) {
+    absl::StrAppend(&out, " ", absl::AsciiStrToUpper(id));
+    names_session = names_session || absl::string_view(id) == "session_id";
+  }
+  const MethodDescriptor* method = MethodByFullName(shortcut.method);
+  if (!names_session && method != nullptr &&
+      method->input_type()->FindFieldByName("session_id") != nullptr) {
+    absl::StrAppend(&out, " --session_id=SESSION_ID");
+  }
+  return out;
+}
+
+std::string ServiceHelp(const ServiceDescriptor& service) {
+  const std::string name = ServiceCliName(service);
+  const bool verbs = IsShortcutGroup(name);
+  std::string out =
+      absl::StrCat("Usage: townhallctl ", name,
+                   verbs ? " <method|verb> [flags]" : " <method> [flags]",
+                   "\n\nMethods of ", service.full_name(), ":\n");
+  size_t width = 0;
+  for (int i = 0; i < service.method_count(); ++i) {
+    width = std::max(width, KebabCase(service.method(i)->name()).size());
+  }
+  for (int i = 0; i < service.method_count(); ++i) {
+    const MethodDescriptor& method = *service.method(i);
+    std::string kebab = KebabCase(method.name());
+    absl::StrAppend(&out, "  ", kebab,
+                    std::string(width - kebab.size() + 2, ' '), method.name(),
+                    method.server_streaming() ? " (server stream)" : "", "\n");
+  }
+  if (verbs) absl::StrAppend(&out, "\nShortcuts:\n", VerbLines(name));
+  absl::StrAppend(&out, "\nSee townhallctl ", name,
+                  verbs ? " <method|verb>" : " <method>",
+                  " --help for a request's fields.\n");
+  return out;
+}
+
+std::string GroupHelp(absl::string_view group) {
+  return absl::StrCat("Usage: townhallctl ", group,
+                      " <verb> [flags]\n\nVerbs:\n", VerbLines(group));
 }
 
 }  // namespace townhall::ctl

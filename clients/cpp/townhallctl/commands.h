@@ -22,12 +22,17 @@ struct ServiceName {
 
 // `<group> <verb>` for the methods organizers use most; the same flags as
 // the method itself. `ids` are request fields that may be given as
-// positional arguments, in order: `sessions get ID`.
+// positional arguments, in order: `sessions get ID`. A group may have the
+// name of a service (`polls`): its verbs then sit beside the methods.
 struct Shortcut {
   const char* group;
   const char* verb;
   const char* method;  // full name
   std::vector<const char*> ids;
+  // A string field of the answer that is a file (an export's `content`):
+  // printed as it is, to stdout or to -o FILE, unless -o json|yaml asks
+  // for the whole answer.
+  const char* file_field = nullptr;
 };
 
 const std::vector<ServiceName>& Services();
@@ -70,5 +75,9 @@ extern const char kGlobalHelp[];
 std::string TopHelp();
 std::string ServiceHelp(const google::protobuf::ServiceDescriptor& service);
 std::string GroupHelp(absl::string_view group);
+// What follows `<group> <verb>` on a usage line: the positional ids, and
+// `--session_id=SESSION_ID` when the request needs a session that is not
+// one of them (`polls get POLL_ID --session_id=SESSION_ID`).
+std::string ShortcutArguments(const Shortcut& shortcut);
 
 }  // namespace townhall::ctl

@@ -1,5 +1,6 @@
 #include "clients/cpp/townhallctl/completion.h"
 
+#include <algorithm>
 #include <map>
 #include <vector>
 
@@ -28,38 +29,42 @@ std::string FieldFlagWords(const MethodDescriptor& method) {
 // Two POSIX shell functions both shells share: the words that may follow
 // the command words so far, and the flags of a command.
 std::string SharedFunctions() {
-  std::string top;
-  std::string next;
+  // The first command words in order (services, then shortcut groups; a
+  // group with a service's name is one word), and the words after each:
+  // its methods, then its verbs.
+  std::vector<std::string> firsts;
+  std::map<std::string, std::vector<std::string>> seconds;
   // Method (by full name, for a stable order) -> its command words
   // ("scheduling list-sessions", "sessions list").
   std::map<std::string, std::vector<std::string>> commands;
   for (const ServiceName& s : Services()) {
     const ServiceDescriptor* service = FindService(s.name);
-    std::vector<std::string> methods;
+    firsts.push_back(s.name);
     for (int i = 0; i < service->method_count(); ++i) {
       const std::string kebab = KebabCase(service->method(i)->name());
-      methods.push_back(kebab);
+      seconds[s.name].push_back(kebab);
       commands[service->method(i)->full_name()].push_back(
           absl::StrCat("\"", s.name, " ", kebab, "\""));
     }
-    absl::StrAppend(&top, s.name, " ");
-    absl::StrAppend(&next, "    ", s.name, ") echo \"",
-                    absl::StrJoin(methods, " "), "\" ;;\n");
   }
-  std::map<std::string, std::vector<std::string>> verbs;
   std::vector<std::string> groups;
   for (const Shortcut& s : Shortcuts()) {
-    if (verbs[s.group].empty()) groups.push_back(s.group);
-    verbs[s.group].push_back(s.verb);
+    if (std::find(groups.begin(), groups.end(), s.group) == groups.end()) {
+      groups.push_back(s.group);
+      if (FindService(s.group) == nullptr) firsts.push_back(s.group);
+    }
+    seconds[s.group].push_back(s.verb);
     commands[s.method].push_back(
         absl::StrCat("\"", s.group, " ", s.verb, "\""));
   }
   commands[kImportMethod].push_back("import");
   commands[kCalendarMethod].push_back("calendar");
-  for (const std::string& group : groups) {
-    absl::StrAppend(&top, group, " ");
-    absl::StrAppend(&next, "    ", group, ") echo \"",
-                    absl::StrJoin(verbs[group], " "), "\" ;;\n");
+  std::string top;
+  std::string next;
+  for (const std::string& first : firsts) {
+    absl::StrAppend(&top, first, " ");
+    absl::StrAppend(&next, "    ", first, ") echo \"",
+                    absl::StrJoin(seconds[first], " "), "\" ;;\n");
   }
   absl::StrAppend(&top, absl::StrJoin(kSpecialCommands, " "));
   std::vector<std::string> globals;
@@ -72,9 +77,6 @@ std::string SharedFunctions() {
     absl::StrAppend(&flags, "    ", absl::StrJoin(names, "|"), ") echo \"",
                     FieldFlagWords(*MethodByFullName(method)), "\" ;;\n");
   }
-  std::vector<std::string> help_topics;
-  for (const ServiceName& s : Services()) help_topics.push_back(s.name);
-  help_topics.insert(help_topics.end(), groups.begin(), groups.end());
   return absl::StrCat(
       "# The words that may follow the command words \"$1\".\n"
       "_townhallctl_words() {\n"
@@ -83,7 +85,7 @@ std::string SharedFunctions() {
       top, "\" ;;\n", next,
       "    completion) echo \"bash zsh\" ;;\n"
       "    help) echo \"",
-      absl::StrJoin(help_topics, " "),
+      absl::StrJoin(firsts, " "),
       "\" ;;\n"
       "  esac\n"
       "}\n\n"

@@ -9,6 +9,7 @@
 #include "clients/cpp/console/console_text.h"
 #include "clients/cpp/townhallctl/output.h"
 #include "clients/cpp/townhallctl/paging.h"
+#include "townhall/v1/polls.pb.h"
 #include "townhall/v1/questions.pb.h"
 #include "townhall/v1/registration.pb.h"
 #include "townhall/v1/scheduling.pb.h"
@@ -211,6 +212,34 @@ TEST(Table, ColumnsNoRowFillsAreLeftOut) {
   v1::ListOrganizationsResponse organizations;
   organizations.add_organizations()->set_id("o1");
   EXPECT_EQ(Format(organizations, OutputOptions()), "ID\no1\n");
+}
+
+TEST(Table, PollsShowQuestionKindStateAndBallots) {
+  v1::ListPollsResponse response;
+  v1::Poll* cloud = response.add_polls();
+  cloud->set_id("p1");
+  cloud->set_session_id("s1");
+  cloud->set_question("Bir soʻz bilan: nimadan boshlaymiz?");
+  cloud->set_kind(v1::POLL_KIND_WORD_CLOUD);
+  cloud->set_state(v1::POLL_STATE_OPEN);
+  cloud->set_ballot_count(12);
+  v1::Poll* motion = response.add_polls();
+  motion->set_id("p2");
+  motion->set_session_id("s1");
+  motion->set_question("Adopt the agreement?");
+  motion->set_kind(v1::POLL_KIND_MOTION);
+  motion->set_state(v1::POLL_STATE_DRAFT);
+  motion->add_options()->set_id("yes");
+  EXPECT_EQ(Format(response, OutputOptions()),
+            "ID  QUESTION                             KIND        STATE  "
+            "BALLOTS\n"
+            "p1  Bir soʻz bilan: nimadan boshlaymiz?  WORD_CLOUD  OPEN   12\n"
+            "p2  Adopt the agreement?                 MOTION      DRAFT\n");
+  // The question gives way on a narrow terminal, the id does not.
+  OutputOptions narrow;
+  narrow.width = 40;
+  EXPECT_EQ(Lines(Format(response, narrow))[1],
+            "p1  Bir soʻz …  WORD_CLOUD  OPEN   12");
 }
 
 TEST(Output, OthersAreFieldLinesAndJson) {

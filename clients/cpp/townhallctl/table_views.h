@@ -1,10 +1,10 @@
 // Which columns a table of rows shows, and the text of a cell. Rows of the
 // API's resources (sessions, venues, organizations, participants,
-// registrations, questions, agenda items, api keys, import errors, ...)
-// have a few columns chosen for a person: ids, names, times in the viewer's
-// zone and in UTC, states without their enum prefix. `-o wide` adds every
-// other field a row sets; `--columns` names the fields; rows of any other
-// message get a column for each field some row sets.
+// registrations, questions, polls, agenda items, api keys, import errors,
+// ...) have a few columns chosen for a person: ids, names, times in the
+// viewer's zone and in UTC, states without their enum prefix. `-o wide`
+// adds every other field a row sets; `--columns` names the fields; rows of
+// any other message get a column for each field some row sets.
 #pragma once
 
 #include <string>

@@ -417,6 +417,20 @@ int RunTownhallctl(const std::vector<std::string>& args, std::istream& in,
       out << "wrote " << *invocation.output_file << " (" << events
           << (events == 1 ? " event" : " events") << ")\n";
     }
+  } else if (const Shortcut* shortcut = command.shortcut;
+             shortcut != nullptr && shortcut->file_field != nullptr &&
+             (output.format == OutputFormat::kTable ||
+              output.format == OutputFormat::kWide)) {
+    // An export: the file itself, as `calendar` writes its .ics.
+    const FieldDescriptor* field =
+        response->GetDescriptor()->FindFieldByName(shortcut->file_field);
+    const std::string text =
+        response->GetReflection()->GetString(*response, field);
+    sink << text;
+    if (file.is_open()) {
+      out << "wrote " << *invocation.output_file << " (" << text.size()
+          << (text.size() == 1 ? " byte" : " bytes") << ")\n";
+    }
   } else {
     output.cells.organization_names = OrganizationNames(
         *client, OrganizationIdsToName(*response, output), call);

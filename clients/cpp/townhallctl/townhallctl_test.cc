@@ -211,6 +211,69 @@ TEST(CommandLine, HelpShowsPositionalIds) {
       << Help(parsed->command);
 }
 
+TEST(CommandLine, PollsTakeMethodsAndVerbs) {
+  using Fields = std::vector<std::pair<std::string, std::string>>;
+  // A verb: the poll's id as an argument, the session as a flag.
+  absl::StatusOr<Invocation> parsed =
+      ParseLine({"polls", "get", "P", "--session_id=S"});
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_EQ(parsed->command.method->full_name(),
+            "townhall.v1.PollService.GetPoll");
+  EXPECT_EQ(parsed->fields, (Fields{{"session_id", "S"}, {"poll_id", "P"}}));
+  parsed = ParseLine({"polls", "list", "S"});
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_EQ(parsed->fields, (Fields{{"session_id", "S"}}));
+  parsed = ParseLine({"polls", "vote", "P", "--session_id=S",
+                      "--ballot.option_ids=2", "--participant_id=X"});
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_EQ(parsed->command.method->full_name(),
+            "townhall.v1.PollService.CastBallot");
+  ASSERT_NE(parsed->command.shortcut, nullptr);
+  EXPECT_EQ(parsed->command.shortcut->file_field, nullptr);
+  parsed = ParseLine({"polls", "export", "P", "--session_id=S"});
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  ASSERT_NE(parsed->command.shortcut, nullptr);
+  EXPECT_STREQ(parsed->command.shortcut->file_field, "content");
+  // A method of the service by reflection, under the same word.
+  parsed = ParseLine({"polls", "cast-ballot", "--session_id=S"});
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_EQ(parsed->command.method->full_name(),
+            "townhall.v1.PollService.CastBallot");
+  EXPECT_EQ(parsed->command.shortcut, nullptr);
+  EXPECT_EQ(ParseLine({"polls", "tally"}).status().message(),
+            "unknown method or verb \"tally\" for polls; see townhallctl "
+            "polls --help");
+  EXPECT_EQ(ParseLine({"polls", "get", "P", "Q"}).status().message(),
+            "unexpected argument \"Q\" (see townhallctl polls get --help)");
+  // Help: the methods, then the verbs with what they need.
+  parsed = ParseLine({"polls", "--help"});
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  const std::string help = Help(parsed->command);
+  EXPECT_EQ(help.rfind("Usage: townhallctl polls <method|verb> [flags]", 0), 0u)
+      << help;
+  EXPECT_NE(help.find("  watch-polls          WatchPolls (server stream)\n"),
+            std::string::npos)
+      << help;
+  EXPECT_NE(help.find("  get POLL_ID --session_id=SESSION_ID      = polls "
+                      "get-poll\n"),
+            std::string::npos)
+      << help;
+  EXPECT_NE(help.find("  list SESSION_ID                          = polls "
+                      "list-polls\n"),
+            std::string::npos)
+      << help;
+  parsed = ParseLine({"polls", "export", "--help"});
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_EQ(Help(parsed->command)
+                .rfind("Usage: townhallctl polls export POLL_ID "
+                       "--session_id=SESSION_ID [--field=value ...]",
+                       0),
+            0u)
+      << Help(parsed->command);
+  EXPECT_NE(Help(parsed->command).find("The answer's content is the file"),
+            std::string::npos);
+}
+
 TEST(Completion, ScriptsComeFromTheDescriptors) {
   absl::StatusOr<std::string> bash = CompletionScript("bash");
   ASSERT_TRUE(bash.ok()) << bash.status();
@@ -224,6 +287,16 @@ TEST(Completion, ScriptsComeFromTheDescriptors) {
   EXPECT_NE(bash->find("\"sessions list\") echo \"--start_after="),
             std::string::npos);
   EXPECT_NE(bash->find("--session.title="), std::string::npos);
+  // A service and a shortcut group of one name: one case, methods then
+  // verbs, and each command's flags.
+  const size_t polls = bash->find("    polls) echo \"create-poll get-poll");
+  ASSERT_NE(polls, std::string::npos);
+  EXPECT_EQ(bash->find("    polls) echo", polls + 1), std::string::npos);
+  EXPECT_NE(bash->find("export-poll-results list get create open close "
+                       "publish vote watch export\" ;;"),
+            std::string::npos);
+  EXPECT_NE(bash->find("\"polls cast-ballot\"|\"polls vote\") echo"),
+            std::string::npos);
   absl::StatusOr<std::string> zsh = CompletionScript("zsh");
   ASSERT_TRUE(zsh.ok()) << zsh.status();
   EXPECT_EQ(zsh->substr(0, 20), "#compdef townhallctl");

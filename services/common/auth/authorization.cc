@@ -218,6 +218,10 @@ constexpr AccessRule kRules[] = {
     {TH_METHOD(PollService, PublishPoll), kOrganizer | kSessionRunners},
     {TH_METHOD(PollService, CastBallot), kOrganizer | kQuestionAskers,
      kSubmitQuestions, kOwnOnly},
+    {TH_METHOD(PollService, WatchPolls), kOrganizer | kSessionMembers,
+     kReadSchedule | kSubmitQuestions},
+    {TH_METHOD(PollService, ExportPollResults), kOrganizer | kSessionMembers,
+     kReadSchedule | kSubmitQuestions},
 };
 
 // The value of a top-level string field, or nullptr when the message has

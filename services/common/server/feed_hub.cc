@@ -142,7 +142,7 @@ void FeedHub::Loop() {
   absl::Time next_lag_check = absl::Now();
   auto stopped = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stop_; };
   while (true) {
-    const absl::Time next_flush = FlushDue(absl::Now());
+    const absl::Time next_flush = FlushDue(redis, absl::Now());
     const bool holding = next_flush != absl::InfiniteFuture();
     std::vector<std::string> argv = {"XREAD", "COUNT",
                                      absl::StrCat(kReadCount)};
@@ -214,12 +214,13 @@ void FeedHub::Loop() {
     }
     for (const RedisReply& stream : reply->elements) {
       if (!stream.is_array() || stream.elements.size() != 2) continue;
-      Deliver(stream.elements[0].str, stream.elements[1]);
+      Deliver(redis, stream.elements[0].str, stream.elements[1]);
     }
   }
 }
 
-void FeedHub::Deliver(const std::string& key, const RedisReply& entries) {
+void FeedHub::Deliver(RedisConnection& redis, const std::string& key,
+                      const RedisReply& entries) {
   // Decoded outside the lock: Subscribe and Unsubscribe need not wait.
   std::vector<FeedEntry> decoded;
   for (const RedisReply& raw : entries.elements) {
@@ -283,14 +284,30 @@ void FeedHub::Deliver(const std::string& key, const RedisReply& entries) {
   }
   for (size_t i = 0; i < out.size(); ++i) {
     batch.deliveries.push_back(
-        MakeDelivery(std::move(out[i]), out_first_versions[i], wrap_));
+        Prepare(redis, key, std::move(out[i]), out_first_versions[i]));
   }
   Send({std::move(batch)});
 }
 
-absl::Time FeedHub::FlushDue(absl::Time now) {
+SharedDelivery FeedHub::Prepare(RedisConnection& redis, absl::string_view key,
+                                FeedEntry entry, int64_t first_version) {
+  if (entry.refresh && codec_.refresh != nullptr) {
+    redis.set_deadline(absl::Now() + redis_options_.command_timeout);
+    absl::Status refreshed = codec_.refresh(redis, key, entry);
+    if (!refreshed.ok()) {
+      LogWarning(absl::StrCat(options_.name, " feed hub: refresh failed"),
+                 {{"feed", std::string(key)},
+                  {"version", absl::StrCat(entry.version)},
+                  {"error", refreshed.ToString()}});
+    }
+  }
+  return MakeDelivery(std::move(entry), first_version, wrap_);
+}
+
+absl::Time FeedHub::FlushDue(RedisConnection& redis, absl::Time now) {
   absl::Time next = absl::InfiniteFuture();
   struct Due {
+    std::string key;
     FeedEntry entry;
     int64_t first_version;
   };
@@ -305,7 +322,7 @@ absl::Time FeedHub::FlushDue(absl::Time now) {
         next = std::min(next, at);
         continue;
       }
-      due.push_back({*std::move(stream.held), stream.held_first_version});
+      due.push_back({key, *std::move(stream.held), stream.held_first_version});
       stream.held.reset();
       stream.last_coalesced = now;
       batches.emplace_back().subscribers.assign(stream.subscribers.begin(),
@@ -313,8 +330,8 @@ absl::Time FeedHub::FlushDue(absl::Time now) {
     }
   }
   for (size_t i = 0; i < due.size(); ++i) {
-    batches[i].deliveries.push_back(
-        MakeDelivery(std::move(due[i].entry), due[i].first_version, wrap_));
+    batches[i].deliveries.push_back(Prepare(
+        redis, due[i].key, std::move(due[i].entry), due[i].first_version));
   }
   Send(batches);
   return next;

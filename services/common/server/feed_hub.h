@@ -110,10 +110,15 @@ class FeedHub {
 
   void Loop();
   // Takes the entries of one XREAD reply of `key`.
-  void Deliver(const std::string& key, const RedisReply& entries);
+  void Deliver(RedisConnection& redis, const std::string& key,
+               const RedisReply& entries);
   // Delivers held runs whose window passed; returns when the next one is
   // due (InfiniteFuture when none is held).
-  absl::Time FlushDue(absl::Time now);
+  absl::Time FlushDue(RedisConnection& redis, absl::Time now);
+  // FeedCodec::refresh for an entry of feed `key` that asks for it, then
+  // MakeDelivery.
+  SharedDelivery Prepare(RedisConnection& redis, absl::string_view key,
+                         FeedEntry entry, int64_t first_version);
   void Send(const std::vector<Batch>& batches);
   // Metrics: how many versions the hub is behind its feeds' heads.
   void CheckLag(RedisConnection& redis);

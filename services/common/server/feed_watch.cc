@@ -260,10 +260,7 @@ class Stream final : public FeedSubscriber,
       absl::StatusOr<std::vector<Change>> changes =
           ReadChangesSince(redis, keys_, after, static_cast<int>(limit));
       if (changes.ok() && changes->size() < limit) {
-        for (const Change& change : *changes) {
-          resumed.push_back(MakeDelivery(core_->spec.codec.decode(change),
-                                         change.version, core_->spec.wrap));
-        }
+        resumed = ResumedDeliveries(redis, *changes);
         resuming = true;
       } else if (!changes.ok() &&
                  changes.status().code() != absl::StatusCode::kOutOfRange) {
@@ -295,6 +292,46 @@ class Stream final : public FeedSubscriber,
     std::vector<SharedDelivery> pending;
     pending.swap(pending_);
     if (AcceptLocked(resumed)) AcceptLocked(pending);
+  }
+
+  // The changes after a resume point as deliveries. For a codec that
+  // refreshes (FeedCodec::refresh), as the hub delivers them: runs of
+  // coalescable changes of one scope merged, then each refresh entry read
+  // once (a resume after a thousand ballots is one read, not a thousand).
+  std::vector<SharedDelivery> ResumedDeliveries(
+      RedisConnection& redis, const std::vector<Change>& changes) {
+    const FeedCodec& codec = core_->spec.codec;
+    std::vector<SharedDelivery> out;
+    if (codec.refresh == nullptr) {
+      for (const Change& change : changes) {
+        out.push_back(MakeDelivery(codec.decode(change), change.version,
+                                   core_->spec.wrap));
+      }
+      return out;
+    }
+    std::vector<std::pair<FeedEntry, int64_t>> runs;  // entry, first version
+    for (const Change& change : changes) {
+      FeedEntry entry = codec.decode(change);
+      if (!runs.empty() && entry.coalescable && codec.merge != nullptr &&
+          runs.back().first.coalescable &&
+          runs.back().first.scope == entry.scope) {
+        runs.back().first = codec.merge(runs.back().first, entry);
+        continue;
+      }
+      runs.emplace_back(std::move(entry), change.version);
+    }
+    for (auto& [entry, first_version] : runs) {
+      if (entry.refresh) {
+        absl::Status refreshed = codec.refresh(redis, keys_.events, entry);
+        if (!refreshed.ok()) {
+          LogWarning("feed watch: refresh of a resumed change failed",
+                     {{"feed", keys_.events}, {"error", refreshed.ToString()}});
+        }
+      }
+      out.push_back(
+          MakeDelivery(std::move(entry), first_version, core_->spec.wrap));
+    }
+    return out;
   }
 
   void Fail(const absl::Status& status) {

@@ -1,5 +1,6 @@
 // FeedWatch: the server-streaming "snapshot, then every change" RPCs
-// (WatchAgenda, WatchQueue) over a session's change feed (change_feed.h).
+// (WatchAgenda, WatchQueue, WatchPolls) over a session's change feed
+// (change_feed.h).
 //
 //   FeedWatch<v1::WatchQueueRequest, v1::WatchQueueResponse> watch(env, spec);
 //   grpc::ServerWriteReactor<v1::WatchQueueResponse>* WatchQueue(
@@ -17,8 +18,10 @@
 //     fresh snapshot when the feed no longer holds them;
 //   - one reader per FeedWatch (per service and process; FeedHub in
 //     feed_hub.h) follows every watched feed with one multi-key XREAD BLOCK
-//     and decodes each change once (FeedCodec); the decoded messages are
-//     shared by every watcher;
+//     and decodes each change once (FeedCodec), or, for a feed that holds
+//     only what changed, reads it once when delivering it
+//     (FeedCodec::refresh: WatchPolls); the messages are shared by every
+//     watcher;
 //   - one write in flight per watcher; a watcher more than `max_backlog`
 //     messages behind starts over with a fresh snapshot instead of growing;
 //   - coalescable changes (vote counts) are merged: in the hub, runs of them
@@ -75,6 +78,9 @@ struct FeedEntry {
   // A vote count or the like: may be merged with a neighbouring coalescable
   // entry (FeedCodec::merge).
   bool coalescable = false;
+  // The messages are read from Redis when the entry is delivered
+  // (FeedCodec::refresh), not decoded from the feed.
+  bool refresh = false;
 };
 
 // How a service turns its feed entries into messages.
@@ -90,6 +96,14 @@ struct FeedCodec {
   // the result's owner and restricted decide who sees it.
   std::function<FeedEntry(const FeedEntry& older, const FeedEntry& newer)>
       merge;
+  // Null, or fills in an entry marked `refresh` from Redis: for feeds that
+  // must not hold what they announce (a poll's tally: poll_watch.h). Runs
+  // on the hub's thread and connection once per delivered (merged) entry,
+  // so it says the state when delivered, at or after the entry's version.
+  // `events_key` is the feed's. On failure the entry goes as decoded.
+  std::function<absl::Status(RedisConnection& redis,
+                             absl::string_view events_key, FeedEntry& entry)>
+      refresh;
 };
 
 // Parses a feed entry's data (the service's change message as JSON, without
@@ -146,10 +160,8 @@ struct FeedWatchSpec {
       RedisConnection& redis, const Principal& caller,
       const v1::Session& session, const WatchView& view)>
       snapshot;
-  // The snapshot's version (inside the Response).
-  std::function<int64_t(const Response& snapshot)> snapshot_version;
-  // Wraps a change message (FeedEntry::full or ::restricted) in a Response.
-  std::function<Response(const google::protobuf::Message& change)> wrap;
+  // The snapshot's version is its `snapshot.version`, and a change message
+  // (FeedEntry::full or ::restricted) is sent as the Response's `change`.
 };
 
 struct FeedWatchOptions {
@@ -300,23 +312,23 @@ FeedWatch<Request, Response>::FeedWatch(const ServiceEnv& env,
            .service = std::move(spec.service),
            .feed_keys = std::move(spec.feed_keys),
            .codec = std::move(spec.codec),
-           .snapshot = [snapshot = std::move(spec.snapshot),
-                        version = std::move(spec.snapshot_version)](
+           .snapshot = [snapshot = std::move(spec.snapshot)](
                            RedisConnection& redis, const Principal& caller,
                            const v1::Session& session, const WatchView& view)
                -> absl::StatusOr<feed_watch_internal::StreamSpec::Snapshot> {
              absl::StatusOr<Response> read =
                  snapshot(redis, caller, session, view);
              if (!read.ok()) return read.status();
-             const int64_t read_version = version(*read);
+             const int64_t read_version = read->snapshot().version();
              return feed_watch_internal::StreamSpec::Snapshot{
                  std::make_shared<const Response>(*std::move(read)),
                  read_version};
            },
-           .wrap = [wrap = std::move(spec.wrap)](
-                       const google::protobuf::Message& change)
+           .wrap = [](const google::protobuf::Message& change)
                -> feed_watch_internal::SharedMessage {
-             return std::make_shared<const Response>(wrap(change));
+             auto response = std::make_shared<Response>();
+             response->mutable_change()->CopyFrom(change);
+             return response;
            }},
           options)) {}
 

@@ -62,23 +62,14 @@ local function must_poll(id)
   return p
 end
 
--- Appends a change of poll `p` to the session's poll feed. Only a NAMED
--- poll's feed carries its tally while it is open: for ANONYMOUS and SECRET
--- polls the tally after each ballot, in stream order, next to the voters'
+-- Appends a change of poll `p` to the session's poll feed: its kind and
+-- the poll's id, nothing else. WatchPolls reads the poll itself when it
+-- delivers the change (poll_watch.h), so the feed never holds a tally:
+-- tallies after each ballot, in stream order, next to the voters'
 -- rate-limit times, would tell which voter added which choice
--- (polls_secrecy_test found it). They get the count only; the tally once
--- the poll is closed.
+-- (polls_secrecy_test reads every key, the feed included).
 local function change(kind, p)
-  local data = {state = p.state, ballotCount = tonumber(p.ballots or '0')}
-  if p.secrecy == 'NAMED' or (p.state ~= 'OPEN' and p.state ~= 'DRAFT') then
-    local flat = redis.call('HGETALL', tally_key(p.id))
-    if #flat > 0 then
-      local tally = {}
-      for i = 1, #flat, 2 do tally[flat[i]] = tonumber(flat[i + 1]) end
-      data.tally = tally
-    end
-  end
-  th_feed_append(FEED_VERSION, FEED_EVENTS, kind, p.id, cjson.encode(data))
+  th_feed_append(FEED_VERSION, FEED_EVENTS, kind, p.id, '{}')
 end
 
 -- OPEN -> CLOSED at `at` (RFC 3339), logged as done by actor/role.

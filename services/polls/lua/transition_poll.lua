@@ -3,19 +3,22 @@
 -- CLOSED), 'publish' (CLOSED -> PUBLISHED). Settles every expired timer
 -- of the session first.
 -- ARGV: id, action, reason, now_ms, now (RFC 3339), actor, role, max_open,
--- then for 'open' the session's CONFIRMED and STANDBY registrations, 6
--- values each: participant, status, role, delegation (the numbers of
--- registration.proto's enums), organization ('' for none), present (0/1:
--- joined online or checked in now). The first open (DRAFT -> OPEN) takes
--- the eligible voters from them (snapshot below); a reopen keeps them.
+-- with_registrations (0/1), then when 1 the session's CONFIRMED and
+-- STANDBY registrations, 6 values each: participant, status, role,
+-- delegation (the numbers of registration.proto's enums), organization
+-- ('' for none), present (0/1: joined online or checked in now). The first
+-- open (DRAFT -> OPEN) takes the eligible voters from them (snapshot
+-- below): without them it answers NEED_REGISTRATIONS, so C++ reads the
+-- registrations only for a first open; a reopen keeps the snapshot.
 -- Returns {'OK', view...}, {'BAD_STATE', state}, {'TOO_MANY', max_open},
--- {'NEED_REASON'} or {'CLOSES_PAST', closes_at}.
-local id, action, reason, now_ms, now, actor, role, max_open =
-    unpack(ARGV, 1, 8)
+-- {'NEED_REASON'}, {'NEED_REGISTRATIONS'} or {'CLOSES_PAST', closes_at}.
+local id, action, reason, now_ms, now, actor, role, max_open,
+    with_registrations = unpack(ARGV, 1, 9)
+local FIRST_REGISTRATION = 10
 now_ms, max_open = tonumber(now_ms), tonumber(max_open)
 local CONFIRMED, OBSERVER, DELEGATE, SUBSTITUTE = '2', '5', '2', '3'
 
--- Who may vote in `p`, from the registrations in ARGV[9..]: writes the
+-- Who may vote in `p`, from the registrations in ARGV[10..]: writes the
 -- elig, inelig and units hashes and the poll's eligible, eligible_w,
 -- present, present_w. PARTICIPANT polls: every CONFIRMED registration
 -- but observers. ORGANIZATION polls: per organization, its CONFIRMED
@@ -28,7 +31,7 @@ local function snapshot(p)
   local present_only = d.presentOnly == true
   local weights = d.organizationWeights or {}
   local regs = {}
-  for i = 9, #ARGV, 6 do
+  for i = FIRST_REGISTRATION, #ARGV, 6 do
     regs[#regs + 1] = {id = ARGV[i], status = ARGV[i + 1],
                        role = ARGV[i + 2], delegation = ARGV[i + 3],
                        org = ARGV[i + 4], present = ARGV[i + 5] == '1'}
@@ -110,6 +113,9 @@ if action == 'open' then
   end
   if redis.call('SCARD', OPEN_SET) >= max_open then
     return {'TOO_MANY', tostring(max_open)}
+  end
+  if p.state == 'DRAFT' and with_registrations ~= '1' then
+    return {'NEED_REGISTRATIONS'}
   end
   redis.call('SADD', OPEN_SET, id)
   if p.state == 'DRAFT' then

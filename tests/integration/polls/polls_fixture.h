@@ -19,6 +19,7 @@
 #include "tests/integration/questions/questions_client.h"
 #include "tests/testing/shared_server.h"
 #include "tests/testing/status_matchers.h"
+#include "tests/testing/stream_reader.h"
 
 namespace townhall::testing {
 
@@ -46,6 +47,57 @@ inline std::string TallyText(const v1::PollResults& results) {
   for (const v1::OptionTally& t : results.tallies()) {
     if (!out.empty()) out += " ";
     absl::StrAppend(&out, t.option_id(), ":", t.votes());
+  }
+  return out;
+}
+
+// A WatchPolls stream read on a thread of its own.
+class PollWatcher : public StreamReader<v1::WatchPollsResponse> {
+ public:
+  PollWatcher(std::shared_ptr<grpc::Channel> channel, const std::string& token,
+              const std::string& session_id, int64_t after_version = 0,
+              const std::string& poll_id = "")
+      : StreamReader(
+            token,
+            [stub = std::shared_ptr(v1::PollService::NewStub(channel)),
+             session_id, after_version, poll_id](grpc::ClientContext* context) {
+              v1::WatchPollsRequest request;
+              request.set_session_id(session_id);
+              request.set_after_version(after_version);
+              request.set_poll_id(poll_id);
+              return stub->WatchPolls(context, request);
+            }) {}
+
+  // Waits until a change says `poll_id` is in `state` with `ballots`
+  // ballots (any count: -1); all messages so far.
+  std::vector<v1::WatchPollsResponse> WaitForPoll(
+      const std::string& poll_id, v1::PollState state, int64_t ballots = -1,
+      absl::Duration timeout = absl::Seconds(10)) {
+    return WaitUntil(
+        [&](const std::vector<v1::WatchPollsResponse>& got) {
+          for (const auto& m : got) {
+            if (!m.has_change() || m.change().poll().id() != poll_id) continue;
+            const v1::Poll& p = m.change().poll();
+            if (p.state() == state &&
+                (ballots < 0 || p.ballot_count() == ballots)) {
+              return true;
+            }
+          }
+          return false;
+        },
+        timeout);
+  }
+};
+
+// The changes of `messages` about `poll_id`, in order.
+inline std::vector<v1::PollChange> ChangesOf(
+    const std::vector<v1::WatchPollsResponse>& messages,
+    const std::string& poll_id) {
+  std::vector<v1::PollChange> out;
+  for (const auto& m : messages) {
+    if (m.has_change() && m.change().poll().id() == poll_id) {
+      out.push_back(m.change());
+    }
   }
   return out;
 }
@@ -175,6 +227,24 @@ class PollsTest : public ::testing::Test {
     request.set_participant_id(participant_id);
     *request.mutable_ballot() = ballot;
     return Organizer().CastBallot(request);
+  }
+
+  std::unique_ptr<PollWatcher> Watch(const std::string& token,
+                                     int64_t after_version = 0,
+                                     const std::string& poll_id = "") {
+    return std::make_unique<PollWatcher>(
+        ServerEnvironment::server().Client().channel(), token, sid(),
+        after_version, poll_id);
+  }
+
+  absl::StatusOr<v1::ExportPollResultsResponse> Export(
+      const std::string& token, const std::string& poll_id,
+      v1::PollExportFormat format) {
+    v1::ExportPollResultsRequest request;
+    request.set_session_id(sid());
+    request.set_poll_id(poll_id);
+    request.set_format(format);
+    return Client(token).ExportPollResults(request);
   }
 
   absl::StatusOr<v1::GetPollResponse> Get(const std::string& token,
