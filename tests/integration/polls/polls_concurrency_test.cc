@@ -658,6 +658,8 @@ TEST_F(PollsConcurrencyTest, ThousandVotersTwoServersExactTalliesAndResume) {
       for (int poll = 0; poll < kPollCount; ++poll) {
         SCOPED_TRACE(absl::StrCat(name, " watcher, ", kPollNames[poll]));
         const v1::Poll& p = folded[poll_ids_[poll]];
+        // The poll comes from a change (the snapshot was before the polls).
+        EXPECT_FALSE(last_kind[poll_ids_[poll]].empty());
         EXPECT_EQ(p.ballot_count(), kVoters);
         ASSERT_TRUE(p.has_results());
         EXPECT_EQ(TallyText(p.results()), TallyText(expected[poll]));
