@@ -78,6 +78,9 @@ FeedCodec PollFeedCodec() {
   codec.decode = DecodePollChange;
   codec.merge = MergeBallots;
   codec.refresh = RefreshPollChange;
+  // Each refreshed change says its whole poll: ballots in several polls at
+  // once still coalesce per poll.
+  codec.merge_across_scopes = true;
   return codec;
 }
 

@@ -8,9 +8,11 @@
 //     its live results; everyone else the poll as ResultsVisible lets them
 //     see it (poll_rules.h; `voted` is not known here, so AFTER_VOTING
 //     results reach a stream at close).
-//   - "poll.ballot" entries are coalescable: a run of ballots in one poll is
-//     one message, read when it is delivered. A change's scope is its poll,
-//     so a watcher of one poll (WatchPollsRequest.poll_id) skips the others.
+//   - "poll.ballot" entries are coalescable: the ballots of one poll within
+//     a coalescing window are one message, read when it is delivered, also
+//     while other polls get ballots too (FeedCodec::merge_across_scopes).
+//     A change's scope is its poll, so a watcher of one poll
+//     (WatchPollsRequest.poll_id) skips the others.
 #pragma once
 
 #include "services/common/server/feed_watch.h"

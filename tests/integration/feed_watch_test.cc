@@ -407,6 +407,49 @@ TEST(FeedHubTest, RefreshesEachDeliveredEntryOnceAfterMerging) {
   hub.Unsubscribe(keys.events, collector.get());
 }
 
+// "svote" entries are coalescable votes of the scope in their id. Runs of
+// interleaved scopes merge per scope only when the codec says scopes may
+// pass each other, and then go out newest last with no gap.
+TEST(FeedHubTest, MergesInterleavedScopesOnlyWhenTheCodecAllows) {
+  for (bool across : {false, true}) {
+    SCOPED_TRACE(across ? "across scopes" : "neighbours only");
+    FeedCodec codec = Codec();
+    codec.decode = [](const Change& change) {
+      FeedEntry entry = Decode(change);
+      if (change.kind == "svote") {
+        entry.coalescable = true;
+        entry.scope = change.entity_id;
+      }
+      return entry;
+    };
+    codec.merge_across_scopes = across;
+    FeedHub hub(SharedRedisOptions(), codec, Wrap, {.name = "test"});
+    FeedKeys keys = NewFeed();
+    auto collector = std::make_shared<Collector>();
+    hub.Subscribe(keys, 0, collector);
+    ASSERT_OK(Append(keys, {{"svote", "a", "a1"},
+                            {"svote", "b", "b2"},
+                            {"svote", "a", "a3"},
+                            {"svote", "b", "b4"},
+                            {"svote", "a", "a5"},
+                            {"item", "", "i6"}})
+                  .status());
+    std::vector<Collector::Batch> got = collector->WaitFor(6);
+    ASSERT_EQ(got.size(), 1u);
+    if (across) {
+      EXPECT_THAT(got[0].changes, ElementsAre("svote:b2+b4@4",
+                                              "svote:a1+a3+a5@5", "item:i6@6"));
+      EXPECT_THAT(got[0].first_versions, ElementsAre(1, 5, 6));
+    } else {
+      EXPECT_THAT(got[0].changes,
+                  ElementsAre("svote:a1@1", "svote:b2@2", "svote:a3@3",
+                              "svote:b4@4", "svote:a5@5", "item:i6@6"));
+      EXPECT_THAT(got[0].first_versions, ElementsAre(1, 2, 3, 4, 5, 6));
+    }
+    hub.Unsubscribe(keys.events, collector.get());
+  }
+}
+
 TEST(FeedHubTest, StopsPromptlyWhileARunIsHeld) {
   FeedHub hub(SharedRedisOptions(), Codec(), Wrap,
               {.name = "test", .coalesce_window = absl::Seconds(30)});

@@ -219,6 +219,53 @@ void FeedHub::Loop() {
   }
 }
 
+Coalesced AddToCoalescedRuns(const FeedCodec& codec, FeedEntry& entry,
+                             std::vector<CoalescedRun>& runs,
+                             std::vector<CoalescedRun>& out) {
+  if (!entry.coalescable || codec.merge == nullptr) return Coalesced::kNo;
+  // Only runs of one scope merge: a watcher of another scope must be able
+  // to skip the whole merged entry. Unless the codec lets scopes pass each
+  // other, another scope's entry ends the run.
+  CoalescedRun* same = nullptr;
+  if (codec.merge_across_scopes) {
+    for (CoalescedRun& run : runs) {
+      if (run.entry.scope == entry.scope) same = &run;
+    }
+  } else if (!runs.empty()) {
+    if (runs.back().entry.scope == entry.scope) {
+      same = &runs.back();
+    } else {
+      EndCoalescedRuns(runs, out);
+    }
+  }
+  if (same != nullptr) {
+    same->entry = codec.merge(same->entry, entry);
+    return Coalesced::kMerged;
+  }
+  const int64_t version = entry.version;
+  runs.push_back({std::move(entry), version});
+  return Coalesced::kStarted;
+}
+
+void EndCoalescedRuns(std::vector<CoalescedRun>& runs,
+                      std::vector<CoalescedRun>& out) {
+  if (runs.empty()) return;
+  int64_t first = runs.front().first_version;
+  for (const CoalescedRun& run : runs) {
+    first = std::min(first, run.first_version);
+  }
+  std::sort(runs.begin(), runs.end(),
+            [](const CoalescedRun& a, const CoalescedRun& b) {
+              return a.entry.version < b.entry.version;
+            });
+  for (CoalescedRun& run : runs) {
+    run.first_version = first;
+    first = run.entry.version + 1;
+    out.push_back(std::move(run));
+  }
+  runs.clear();
+}
+
 void FeedHub::Deliver(RedisConnection& redis, const std::string& key,
                       const RedisReply& entries) {
   // Decoded outside the lock: Subscribe and Unsubscribe need not wait.
@@ -228,63 +275,52 @@ void FeedHub::Deliver(RedisConnection& redis, const std::string& key,
     if (change.ok()) decoded.push_back(codec_.decode(*change));
   }
   const absl::Time now = absl::Now();
-  std::vector<FeedEntry> out;
-  std::vector<int64_t> out_first_versions;
+  std::vector<Run> out;
   Batch batch;
   {
     absl::MutexLock lock(&mu_);
     auto it = streams_.find(key);
     if (it == streams_.end()) return;
     Stream& stream = it->second;
-    // The run being merged: starts with the held one, so that it stays
-    // before the changes after it.
-    std::optional<FeedEntry> run = std::move(stream.held);
-    int64_t run_first_version = stream.held_first_version;
-    stream.held.reset();
-    auto end_run = [&] {
-      if (!run.has_value()) return;
-      out.push_back(*std::move(run));
-      out_first_versions.push_back(run_first_version);
-      run.reset();
+    // The runs being merged: start with the held ones, so that they stay
+    // before the changes after them.
+    std::vector<Run> runs = std::move(stream.held);
+    stream.held.clear();
+    auto end_runs = [&] {
+      if (runs.empty()) return;
+      EndCoalescedRuns(runs, out);
       stream.last_coalesced = now;
     };
     for (FeedEntry& entry : decoded) {
       if (entry.version <= stream.position) continue;  // read already
       stream.position = entry.version;
-      if (entry.coalescable && codec_.merge != nullptr) {
-        // Only neighbours of one scope merge: a watcher of another scope
-        // must be able to skip the whole merged entry.
-        if (run.has_value() && run->scope != entry.scope) end_run();
-        if (run.has_value()) {
-          if (options_.live.coalesced != nullptr) {
-            options_.live.coalesced->Increment();
-          }
-          run = codec_.merge(*run, entry);
-        } else {
-          run_first_version = entry.version;
-          run = std::move(entry);
+      const size_t ended = out.size();
+      const Coalesced added = AddToCoalescedRuns(codec_, entry, runs, out);
+      if (added != Coalesced::kNo) {
+        if (out.size() > ended) stream.last_coalesced = now;
+        if (added == Coalesced::kMerged && options_.live.coalesced != nullptr) {
+          options_.live.coalesced->Increment();
         }
         continue;
       }
-      end_run();
-      out_first_versions.push_back(entry.version);
-      out.push_back(std::move(entry));
+      end_runs();
+      const int64_t version = entry.version;
+      out.push_back({std::move(entry), version});
     }
-    if (run.has_value()) {
+    if (!runs.empty()) {
       if (now - stream.last_coalesced >= options_.coalesce_window) {
-        end_run();
+        end_runs();
       } else {
-        stream.held = std::move(run);
-        stream.held_first_version = run_first_version;
+        stream.held = std::move(runs);
       }
     }
     if (out.empty()) return;
     batch.subscribers.assign(stream.subscribers.begin(),
                              stream.subscribers.end());
   }
-  for (size_t i = 0; i < out.size(); ++i) {
+  for (Run& run : out) {
     batch.deliveries.push_back(
-        Prepare(redis, key, std::move(out[i]), out_first_versions[i]));
+        Prepare(redis, key, std::move(run.entry), run.first_version));
   }
   Send({std::move(batch)});
 }
@@ -306,32 +342,30 @@ SharedDelivery FeedHub::Prepare(RedisConnection& redis, absl::string_view key,
 
 absl::Time FeedHub::FlushDue(RedisConnection& redis, absl::Time now) {
   absl::Time next = absl::InfiniteFuture();
-  struct Due {
-    std::string key;
-    FeedEntry entry;
-    int64_t first_version;
-  };
-  std::vector<Due> due;
+  std::vector<std::string> keys;
+  std::vector<std::vector<Run>> due;
   std::vector<Batch> batches;
   {
     absl::MutexLock lock(&mu_);
     for (auto& [key, stream] : streams_) {
-      if (!stream.held.has_value()) continue;
+      if (stream.held.empty()) continue;
       const absl::Time at = stream.last_coalesced + options_.coalesce_window;
       if (at > now) {
         next = std::min(next, at);
         continue;
       }
-      due.push_back({key, *std::move(stream.held), stream.held_first_version});
-      stream.held.reset();
+      keys.push_back(key);
+      EndCoalescedRuns(stream.held, due.emplace_back());
       stream.last_coalesced = now;
       batches.emplace_back().subscribers.assign(stream.subscribers.begin(),
                                                 stream.subscribers.end());
     }
   }
   for (size_t i = 0; i < due.size(); ++i) {
-    batches[i].deliveries.push_back(Prepare(
-        redis, due[i].key, std::move(due[i].entry), due[i].first_version));
+    for (Run& run : due[i]) {
+      batches[i].deliveries.push_back(
+          Prepare(redis, keys[i], std::move(run.entry), run.first_version));
+    }
   }
   Send(batches);
   return next;

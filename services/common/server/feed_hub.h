@@ -52,6 +52,27 @@ using SharedDelivery = std::shared_ptr<const Delivery>;
 SharedDelivery MakeDelivery(FeedEntry entry, int64_t first_version,
                             const WrapFn& wrap);
 
+// A merged run of coalescable entries and the oldest version it covers.
+struct CoalescedRun {
+  FeedEntry entry;
+  int64_t first_version = 0;
+};
+
+// Adds `entry` to `runs` if it is coalescable: merged into the run of its
+// scope (the newest run only, unless the codec's merge_across_scopes), or
+// as a new run, after moving the runs it may not pass to `out`
+// (EndCoalescedRuns).
+enum class Coalesced { kNo, kStarted, kMerged };
+Coalesced AddToCoalescedRuns(const FeedCodec& codec, FeedEntry& entry,
+                             std::vector<CoalescedRun>& runs,
+                             std::vector<CoalescedRun>& out);
+
+// Moves `runs` to `out` newest last (versions keep increasing); the first
+// covers from the oldest version of them all, each next one from after the
+// one before, so a watcher that gets them all sees no gap.
+void EndCoalescedRuns(std::vector<CoalescedRun>& runs,
+                      std::vector<CoalescedRun>& out);
+
 // A reader of the hub's deliveries.
 class FeedSubscriber {
  public:
@@ -88,16 +109,17 @@ class FeedHub {
   void Stop();
 
  private:
+  using Run = CoalescedRun;
+
   struct Stream {
     // The feed's version key (FeedKeys::version): its head, for the lag.
     std::string version_key;
     // Newest version read (delivered or held).
     int64_t position = 0;
     absl::flat_hash_set<std::shared_ptr<FeedSubscriber>> subscribers;
-    // A run of coalescable entries not delivered yet, merged, and the
-    // oldest version it covers.
-    std::optional<FeedEntry> held;
-    int64_t held_first_version = 0;
+    // Runs of coalescable entries not delivered yet, each merged (one per
+    // scope when FeedCodec::merge_across_scopes, else one).
+    std::vector<Run> held;
     // When the hub last delivered a coalescable entry of this stream: the
     // held run goes out at this + coalesce_window.
     absl::Time last_coalesced = absl::InfinitePast();

@@ -296,8 +296,9 @@ class Stream final : public FeedSubscriber,
 
   // The changes after a resume point as deliveries. For a codec that
   // refreshes (FeedCodec::refresh), as the hub delivers them: runs of
-  // coalescable changes of one scope merged, then each refresh entry read
-  // once (a resume after a thousand ballots is one read, not a thousand).
+  // coalescable changes merged (AddToCoalescedRuns), then each refresh
+  // entry read once (a resume after a thousand ballots is a read per poll,
+  // not a thousand).
   std::vector<SharedDelivery> ResumedDeliveries(
       RedisConnection& redis, const std::vector<Change>& changes) {
     const FeedCodec& codec = core_->spec.codec;
@@ -309,18 +310,18 @@ class Stream final : public FeedSubscriber,
       }
       return out;
     }
-    std::vector<std::pair<FeedEntry, int64_t>> runs;  // entry, first version
+    std::vector<CoalescedRun> runs;
+    std::vector<CoalescedRun> ready;
     for (const Change& change : changes) {
       FeedEntry entry = codec.decode(change);
-      if (!runs.empty() && entry.coalescable && codec.merge != nullptr &&
-          runs.back().first.coalescable &&
-          runs.back().first.scope == entry.scope) {
-        runs.back().first = codec.merge(runs.back().first, entry);
+      if (AddToCoalescedRuns(codec, entry, runs, ready) != Coalesced::kNo) {
         continue;
       }
-      runs.emplace_back(std::move(entry), change.version);
+      EndCoalescedRuns(runs, ready);
+      ready.push_back({std::move(entry), change.version});
     }
-    for (auto& [entry, first_version] : runs) {
+    EndCoalescedRuns(runs, ready);
+    for (auto& [entry, first_version] : ready) {
       if (entry.refresh) {
         absl::Status refreshed = codec.refresh(redis, keys_.events, entry);
         if (!refreshed.ok()) {

@@ -96,6 +96,11 @@ struct FeedCodec {
   // the result's owner and restricted decide who sees it.
   std::function<FeedEntry(const FeedEntry& older, const FeedEntry& newer)>
       merge;
+  // Coalescable entries of different scopes may pass each other: runs of
+  // one scope merge although other scopes' entries come between (ballots
+  // in several polls at once), and the merged runs go out newest last.
+  // Only for entries that each say the whole state of their scope.
+  bool merge_across_scopes = false;
   // Null, or fills in an entry marked `refresh` from Redis: for feeds that
   // must not hold what they announce (a poll's tally: poll_watch.h). Runs
   // on the hub's thread and connection once per delivered (merged) entry,
