@@ -3,10 +3,12 @@
 #include <algorithm>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -15,6 +17,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
+#include "absl/synchronization/mutex.h"
 #include "google/protobuf/struct.pb.h"
 #include "services/common/proto_json.h"
 #include "services/common/proto_time.h"
@@ -320,6 +323,41 @@ absl::StatusOr<BallotArgs> PrepareBallot(const v1::Ballot& ballot) {
   return args;
 }
 
+namespace {
+
+// At most this many parsed definitions are kept (ParseDefinition).
+constexpr size_t kMaxCachedDefinitions = 256;
+
+// A poll's stored definition (Poll JSON) into `poll`. Definitions never
+// change (there is no update RPC), and every read and ballot decodes one:
+// each distinct definition is parsed once per process (JSON parsing was a
+// fifth of a ballot's server CPU) and copied after. The cache is cleared
+// when full.
+absl::Status ParseDefinition(const std::string& def, v1::Poll* poll) {
+  static absl::Mutex mu(absl::kConstInit);
+  // Guarded by mu.
+  static auto* const cache =
+      new absl::flat_hash_map<std::string, std::shared_ptr<const v1::Poll>>();
+  std::shared_ptr<const v1::Poll> parsed;
+  {
+    absl::MutexLock lock(&mu);
+    auto it = cache->find(def);
+    if (it != cache->end()) parsed = it->second;
+  }
+  if (parsed != nullptr) {
+    *poll = *parsed;
+    return absl::OkStatus();
+  }
+  TH_RETURN_IF_ERROR(ProtoFromJson(def, poll, "stored poll JSON"));
+  auto entry = std::make_shared<const v1::Poll>(*poll);
+  absl::MutexLock lock(&mu);
+  if (cache->size() >= kMaxCachedDefinitions) cache->clear();
+  cache->emplace(def, std::move(entry));
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::StatusOr<PollRecord> DecodePollView(
     const std::vector<std::string>& values, size_t* pos, absl::Time now) {
   size_t i = *pos;
@@ -332,7 +370,7 @@ absl::StatusOr<PollRecord> DecodePollView(
   PollRecord record;
   v1::Poll& poll = record.poll;
   TH_ASSIGN_OR_RETURN(std::string def, next());
-  TH_RETURN_IF_ERROR(ProtoFromJson(def, &poll, "stored poll JSON"));
+  TH_RETURN_IF_ERROR(ParseDefinition(def, &poll));
   TH_ASSIGN_OR_RETURN(std::string state, next());
   v1::PollState parsed_state;
   if (!v1::PollState_Parse(absl::StrCat("POLL_STATE_", state), &parsed_state)) {
