@@ -1,6 +1,8 @@
 // The pure rules of a poll: what a new poll and a ballot may be, how the
 // scripts' replies decode, how the results are counted from the stored
 // tally, and who sees them. No Redis; unit-tested in poll_rules_test.cc.
+// poll_rules.cc: new polls, ballots, counting, visibility; poll_decode.cc:
+// the scripts' poll views (DecodePollView).
 #pragma once
 
 #include <cstdint>
