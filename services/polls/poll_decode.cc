@@ -185,4 +185,19 @@ absl::StatusOr<PollRecord> DecodePollView(
   return record;
 }
 
+absl::Status DecodePollList(
+    const std::vector<std::string>& values, absl::Time now, bool privileged,
+    int64_t* head, google::protobuf::RepeatedPtrField<v1::Poll>* polls) {
+  if (values.empty() || !absl::SimpleAtoi(values[0], head)) {
+    return absl::InternalError("unexpected outcome of read_polls");
+  }
+  size_t pos = 1;
+  while (pos < values.size()) {
+    TH_ASSIGN_OR_RETURN(PollRecord record, DecodePollView(values, &pos, now));
+    ApplyVisibility(privileged, &record.poll);
+    *polls->Add() = std::move(record.poll);
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace townhall::polls

@@ -7,7 +7,6 @@
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "services/agenda/outcomes_logic.h"
@@ -295,28 +294,16 @@ absl::Status PollLogic::ListPolls(const Principal& caller, Redis& redis,
   TH_ASSIGN_OR_RETURN(int page_size, ValidatePageSize(request.page_size()));
   TH_ASSIGN_OR_RETURN(int64_t offset,
                       ParseOffsetPageToken(request.page_token()));
-  const bool privileged = IsPrivileged(caller);
-  const absl::Time now = absl::Now();
   TH_ASSIGN_OR_RETURN(
       ScriptOutcome outcome,
       PollStore(redis, caller.tenant_id, session.id())
           .RunScript(lua::kReadPollsScript,
                      {"page", absl::StrCat(offset), absl::StrCat(page_size),
                       ParticipantOf(caller)}));
-  if (outcome.values.empty()) {
-    return absl::InternalError("unexpected outcome of read_polls");
-  }
   int64_t total = 0;
-  if (!absl::SimpleAtoi(outcome.values[0], &total)) {
-    return absl::InternalError("read_polls: bad total");
-  }
-  size_t pos = 1;
-  while (pos < outcome.values.size()) {
-    TH_ASSIGN_OR_RETURN(PollRecord record,
-                        DecodePollView(outcome.values, &pos, now));
-    ApplyVisibility(privileged, &record.poll);
-    *response->add_polls() = std::move(record.poll);
-  }
+  TH_RETURN_IF_ERROR(DecodePollList(outcome.values, absl::Now(),
+                                    IsPrivileged(caller), &total,
+                                    response->mutable_polls()));
   if (offset + page_size < total) {
     response->set_next_page_token(absl::StrCat(offset + page_size));
   }

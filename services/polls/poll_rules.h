@@ -99,6 +99,13 @@ struct PollRecord {
 absl::StatusOr<PollRecord> DecodePollView(
     const std::vector<std::string>& values, size_t* pos, absl::Time now);
 
+// A reply of read_polls.lua 'page' or 'watch': its first value (the number
+// of polls, or the feed version) into `*head`, then every view into
+// `polls`, each as ApplyVisibility(privileged) leaves it.
+absl::Status DecodePollList(
+    const std::vector<std::string>& values, absl::Time now, bool privileged,
+    int64_t* head, google::protobuf::RepeatedPtrField<v1::Poll>* polls);
+
 // The results of `poll` from its stored tally: `tally` is the script's
 // field -> weight (o:<option>, r:<value>, k:<ranking>, w:<key>), `words`
 // key -> spelling; turnout, quorum and (motions) the majority from

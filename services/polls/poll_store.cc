@@ -1,9 +1,7 @@
 #include "services/polls/poll_store.h"
 
 #include <string>
-#include <utility>
 
-#include "absl/strings/numbers.h"
 #include "absl/time/clock.h"
 #include "services/common/status.h"
 #include "services/polls/poll_rules.h"
@@ -20,19 +18,9 @@ absl::StatusOr<v1::PollsSnapshot> ReadPollsSnapshot(
                                      {"watch", std::string(poll_id), ""}));
   v1::PollsSnapshot snapshot;
   int64_t version = 0;
-  if (outcome.kind != "OK" || outcome.values.empty() ||
-      !absl::SimpleAtoi(outcome.values[0], &version)) {
-    return absl::InternalError("unexpected outcome of read_polls watch");
-  }
+  TH_RETURN_IF_ERROR(DecodePollList(outcome.values, absl::Now(), privileged,
+                                    &version, snapshot.mutable_polls()));
   snapshot.set_version(version);
-  const absl::Time now = absl::Now();
-  size_t pos = 1;
-  while (pos < outcome.values.size()) {
-    TH_ASSIGN_OR_RETURN(PollRecord record,
-                        DecodePollView(outcome.values, &pos, now));
-    ApplyVisibility(privileged, &record.poll);
-    *snapshot.add_polls() = std::move(record.poll);
-  }
   return snapshot;
 }
 

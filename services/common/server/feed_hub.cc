@@ -219,6 +219,23 @@ void FeedHub::Loop() {
   }
 }
 
+SharedDelivery RefreshAndMakeDelivery(const FeedCodec& codec,
+                                      const WrapFn& wrap,
+                                      RedisConnection& redis,
+                                      absl::string_view events_key,
+                                      FeedEntry entry, int64_t first_version) {
+  if (entry.refresh && codec.refresh != nullptr) {
+    absl::Status refreshed = codec.refresh(redis, events_key, entry);
+    if (!refreshed.ok()) {
+      LogWarning("feed: refresh of a change failed",
+                 {{"feed", std::string(events_key)},
+                  {"version", absl::StrCat(entry.version)},
+                  {"error", refreshed.ToString()}});
+    }
+  }
+  return MakeDelivery(std::move(entry), first_version, wrap);
+}
+
 Coalesced AddToCoalescedRuns(const FeedCodec& codec, FeedEntry& entry,
                              std::vector<CoalescedRun>& runs,
                              std::vector<CoalescedRun>& out) {
@@ -327,17 +344,11 @@ void FeedHub::Deliver(RedisConnection& redis, const std::string& key,
 
 SharedDelivery FeedHub::Prepare(RedisConnection& redis, absl::string_view key,
                                 FeedEntry entry, int64_t first_version) {
-  if (entry.refresh && codec_.refresh != nullptr) {
+  if (entry.refresh) {
     redis.set_deadline(absl::Now() + redis_options_.command_timeout);
-    absl::Status refreshed = codec_.refresh(redis, key, entry);
-    if (!refreshed.ok()) {
-      LogWarning(absl::StrCat(options_.name, " feed hub: refresh failed"),
-                 {{"feed", std::string(key)},
-                  {"version", absl::StrCat(entry.version)},
-                  {"error", refreshed.ToString()}});
-    }
   }
-  return MakeDelivery(std::move(entry), first_version, wrap_);
+  return RefreshAndMakeDelivery(codec_, wrap_, redis, key, std::move(entry),
+                                first_version);
 }
 
 absl::Time FeedHub::FlushDue(RedisConnection& redis, absl::Time now) {

@@ -52,6 +52,15 @@ using SharedDelivery = std::shared_ptr<const Delivery>;
 SharedDelivery MakeDelivery(FeedEntry entry, int64_t first_version,
                             const WrapFn& wrap);
 
+// FeedCodec::refresh of `entry` (a change of the feed `events_key`) when it
+// asks for it, then MakeDelivery. A failed refresh is logged and the entry
+// goes as decoded. For the hub and for a resuming stream.
+SharedDelivery RefreshAndMakeDelivery(const FeedCodec& codec,
+                                      const WrapFn& wrap,
+                                      RedisConnection& redis,
+                                      absl::string_view events_key,
+                                      FeedEntry entry, int64_t first_version);
+
 // A merged run of coalescable entries and the oldest version it covers.
 struct CoalescedRun {
   FeedEntry entry;

@@ -322,15 +322,9 @@ class Stream final : public FeedSubscriber,
     }
     EndCoalescedRuns(runs, ready);
     for (auto& [entry, first_version] : ready) {
-      if (entry.refresh) {
-        absl::Status refreshed = codec.refresh(redis, keys_.events, entry);
-        if (!refreshed.ok()) {
-          LogWarning("feed watch: refresh of a resumed change failed",
-                     {{"feed", keys_.events}, {"error", refreshed.ToString()}});
-        }
-      }
-      out.push_back(
-          MakeDelivery(std::move(entry), first_version, core_->spec.wrap));
+      out.push_back(RefreshAndMakeDelivery(codec, core_->spec.wrap, redis,
+                                           keys_.events, std::move(entry),
+                                           first_version));
     }
     return out;
   }

@@ -7,6 +7,14 @@
 -- number of polls then one view per poll, 'watch' the poll feed's version
 -- then one view per poll (a WatchPolls snapshot, read with its version).
 local mode = ARGV[1]
+-- Appends the views of the polls ranked first..last (ZRANGE) to `out`.
+local function append_polls(out, first, last, participant)
+  for _, id in ipairs(redis.call('ZRANGE', P .. 'polls', first, last)) do
+    local p = load_poll(id)
+    if p then append_view(out, p, participant, false) end
+  end
+  return out
+end
 if mode == 'get' then
   local p = must_poll(ARGV[2])
   return append_view({'OK'}, p, ARGV[3], ARGV[4] == '1')
@@ -16,17 +24,8 @@ if mode == 'watch' then
   if ARGV[2] ~= '' then
     return append_view(out, must_poll(ARGV[2]), ARGV[3], false)
   end
-  for _, id in ipairs(redis.call('ZRANGE', P .. 'polls', 0, -1)) do
-    local p = load_poll(id)
-    if p then append_view(out, p, ARGV[3], false) end
-  end
-  return out
+  return append_polls(out, 0, -1, ARGV[3])
 end
 local offset, count, participant = tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
-local out = {'OK', tostring(redis.call('ZCARD', P .. 'polls'))}
-for _, id in ipairs(redis.call('ZRANGE', P .. 'polls', offset,
-                               offset + count - 1)) do
-  local p = load_poll(id)
-  if p then append_view(out, p, participant, false) end
-end
-return out
+return append_polls({'OK', tostring(redis.call('ZCARD', P .. 'polls'))},
+                    offset, offset + count - 1, participant)
