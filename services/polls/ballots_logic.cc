@@ -44,20 +44,25 @@ std::string NotEligibleReason(absl::string_view why) {
          "(eligibility is taken then)";
 }
 
-}  // namespace
-
-absl::Status PollLogic::CastBallot(const Principal& caller, Redis& redis,
-                                   const v1::Session& session,
-                                   const v1::CastBallotRequest& request,
-                                   v1::CastBallotResponse* response) const {
+// The ARGV of one call of cast_ballot.lua (its header lists them), or
+// why the request is refused before Redis.
+absl::StatusOr<std::vector<std::string>> BallotScriptArgs(
+    const Principal& caller, const v1::Session& session,
+    const v1::CastBallotRequest& request, absl::Time now) {
   TH_RETURN_IF_ERROR(ValidateId("poll_id", request.poll_id()));
   TH_RETURN_IF_ERROR(ValidateId("participant_id", request.participant_id()));
   TH_RETURN_IF_ERROR(ValidateRequestId("request_id", request.request_id()));
   TH_ASSIGN_OR_RETURN(BallotArgs ballot, PrepareBallot(request.ballot()));
   TH_RETURN_IF_ERROR(internal::RefuseOverSession(session, "voted in"));
   TH_ASSIGN_OR_RETURN(std::string ballot_json, ProtoToJson(request.ballot()));
-  const absl::Time now = absl::Now();
-  std::vector<std::string> args = {
+  // Every part of a word is followed by \x1f (ValidateText lets no control
+  // character into a word), so the words are one argument and every call
+  // has the same number of them, as EvalBatched needs.
+  std::string words;
+  for (const auto& [key, text] : ballot.words) {
+    absl::StrAppend(&words, key, "\x1f", text, "\x1f");
+  }
+  return std::vector<std::string>{
       request.poll_id(), request.participant_id(), ballot.option_ids,
       ballot.rating, ballot_json, absl::StrCat(absl::ToUnixMillis(now)),
       IdempotencyKey(TH_METHOD(PollService, CastBallot), caller,
@@ -66,48 +71,82 @@ absl::Status PollLogic::CastBallot(const Principal& caller, Redis& redis,
                       .participant_id = request.participant_id()}),
       // Tenant organizers are not rate-limited.
       caller.role == Role::kOrganizer ? "0" : "1",
-      absl::StrCat(kBallotsPerMinute)};
-  for (auto& [key, text] : ballot.words) {
-    args.push_back(std::move(key));
-    args.push_back(std::move(text));
-  }
+      absl::StrCat(kBallotsPerMinute), std::move(words)};
+}
+
+// Fills `response` from one call's reply of cast_ballot.lua.
+absl::Status DecodeBallotReply(bool privileged,
+                               const v1::CastBallotRequest& request,
+                               const absl::StatusOr<RedisReply>& reply,
+                               absl::Time now,
+                               v1::CastBallotResponse* response) {
+  TH_RETURN_IF_ERROR(reply.status());
   TH_ASSIGN_OR_RETURN(ScriptOutcome outcome,
-                      PollStore(redis, caller.tenant_id, session.id())
-                          .RunScript(lua::kCastBallotScript, args));
+                      DecodeScriptOutcome(*reply, lua::kCastBallotScript));
+  const std::string first = outcome.values.empty() ? "" : outcome.values[0];
+  if (outcome.kind == "NOT_FOUND") {
+    return absl::NotFoundError(
+        absl::StrCat("poll ", request.poll_id(), " not found"));
+  }
+  if (outcome.kind == "INVALID_ARGUMENT") {
+    return absl::InvalidArgumentError(first);
+  }
   if (outcome.kind == "RATE_LIMITED") return RateLimited("ballots", outcome);
   if (outcome.kind == "BAD_STATE") {
-    return absl::FailedPreconditionError(
-        absl::StrCat("poll ", request.poll_id(), " is ",
-                     outcome.values.empty() ? "?" : outcome.values[0],
-                     ": it takes ballots only while OPEN"));
+    return absl::FailedPreconditionError(absl::StrCat(
+        "poll ", request.poll_id(), " is ", first.empty() ? "?" : first,
+        ": it takes ballots only while OPEN"));
   }
   if (outcome.kind == "NOT_ELIGIBLE") {
     return absl::PermissionDeniedError(absl::StrCat(
         "participant ", request.participant_id(), " may not vote in poll ",
-        request.poll_id(), ": ",
-        NotEligibleReason(outcome.values.empty() ? "" : outcome.values[0])));
+        request.poll_id(), ": ", NotEligibleReason(first)));
   }
   if (outcome.kind == "UNIT_VOTED") {
     return absl::FailedPreconditionError(absl::StrCat(
-        "organization ", outcome.values.empty() ? "?" : outcome.values[0],
+        "organization ", first.empty() ? "?" : first,
         " has cast its ballot in poll ", request.poll_id(),
         ": one ballot per organization, cast by one of its delegates"));
   }
   if (outcome.kind == "ALREADY_VOTED") {
-    const bool named = !outcome.values.empty() && outcome.values[0] == "NAMED";
     return absl::FailedPreconditionError(absl::StrCat(
         "participant ", request.participant_id(), " has voted in poll ",
         request.poll_id(),
-        named ? ": this poll does not allow changing a ballot"
-              : ": an anonymous or secret ballot cannot be changed (the server "
-                "does not keep which ballot was whose)"));
+        first == "NAMED"
+            ? ": this poll does not allow changing a ballot"
+            : ": an anonymous or secret ballot cannot be changed (the server "
+              "does not keep which ballot was whose)"));
   }
   TH_ASSIGN_OR_RETURN(PollRecord record, internal::DecodeOne(outcome, now));
   // The voter's view: `voted` is the named participant's.
-  ApplyVisibility(IsPrivileged(caller), &record.poll);
+  ApplyVisibility(privileged, &record.poll);
   *response->mutable_poll() = std::move(record.poll);
   response->set_changed(outcome.kind == "OK");
   return absl::OkStatus();
+}
+
+}  // namespace
+
+void PollLogic::CastBallot(const Principal& caller, RedisEventLoop& loop,
+                           absl::Time deadline, const v1::Session& session,
+                           const v1::CastBallotRequest& request,
+                           v1::CastBallotResponse* response,
+                           RpcRunner::Finisher finish) const {
+  const absl::Time now = absl::Now();
+  absl::StatusOr<std::vector<std::string>> args =
+      BallotScriptArgs(caller, session, request, now);
+  if (!args.ok()) {
+    std::move(finish)(args.status());
+    return;
+  }
+  loop.EvalBatched(
+      lua::kCastBallotScript, PollPrefix(caller.tenant_id, session.id()),
+      *std::move(args), deadline,
+      [privileged = IsPrivileged(caller), &request, now, response,
+       finish = std::move(finish)](absl::StatusOr<RedisReply> reply) mutable {
+        std::move(finish)(
+            DecodeBallotReply(privileged, request, reply, now, response));
+      });
 }
 
 }  // namespace townhall::polls

@@ -1,8 +1,8 @@
 // PollLogic: a session's polls. Plain methods taking the caller, a Redis
-// connection, the session (looked up by the glue in poll_service.cc:
-// NOT_FOUND for another tenant's, before any poll key is read) and the
-// request; the access table has already let the call in. Every change is
-// one Lua script (lua/, through PollStore) that also appends to the
+// connection (CastBallot: the event loop), the session (looked up by the glue
+// in poll_service.cc: NOT_FOUND for another tenant's, before any poll key is
+// read) and the request; the access table has already let the call in. Every
+// change is one Lua script (lua/, through PollStore) that also appends to the
 // session's poll feed and to the session's moderation audit log.
 //
 // poll_logic.cc: create, lifecycle and reads; ballots_logic.cc: ballots.
@@ -11,8 +11,11 @@
 #pragma once
 
 #include "absl/status/status.h"
+#include "absl/time/time.h"
 #include "services/common/auth/principal.h"
 #include "services/common/redis/redis_connection.h"
+#include "services/common/redis/redis_event_loop.h"
+#include "services/common/server/rpc_runner.h"
 #include "townhall/v1/polls.pb.h"
 #include "townhall/v1/scheduling.pb.h"
 
@@ -62,11 +65,14 @@ class PollLogic {
 
   // ---- ballots_logic.cc ----
   // lua/cast_ballot.lua: the ballot, the tally, the rate limit and the
-  // feed entry in one step.
-  absl::Status CastBallot(const Principal& caller, Redis& redis,
-                          const v1::Session& session,
-                          const v1::CastBallotRequest& request,
-                          v1::CastBallotResponse* response) const;
+  // feed entry in one step. The hot path of polls: on the event loop, the
+  // ballots of a session that wait together go as one script run
+  // (RedisEventLoop::EvalBatched), as votes do.
+  void CastBallot(const Principal& caller, RedisEventLoop& loop,
+                  absl::Time deadline, const v1::Session& session,
+                  const v1::CastBallotRequest& request,
+                  v1::CastBallotResponse* response,
+                  RpcRunner::Finisher finish) const;
 };
 
 }  // namespace townhall::polls

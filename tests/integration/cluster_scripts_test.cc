@@ -663,18 +663,22 @@ constexpr std::array<ScriptCase, polls::lua::kScriptCount> kPolls = {{
              "5",   "1",    kAna, "2",    "4",  "1",     "",
              "0",   kBen,   "2",  "4",    "1",  "",      "0"}}};
      }},
+    // A batch of two ballots (EvalBatched's ARGV).
     {&polls::lua::kCastBallotScript,
      [] {
-       Calls calls;
+       std::vector<std::string> args;
        for (const char* voter : {kAna, kBen}) {
-         calls.push_back(
-             {{Polls()},
-              {kPoll, voter, "1", "0", R"({"optionIds":["1"]})", kNowMs,
+         for (std::string arg :
+              {std::string(kPoll), std::string(voter), std::string("1"),
+               std::string("0"), std::string(R"({"optionIds":["1"]})"),
+               std::string(kNowMs),
                Idem("/townhall.v1.PollService/CastBallot", Attendee(voter),
                     {.session_id = kSession, .participant_id = voter}),
-               "1", "30"}});
+               std::string("1"), std::string("30"), std::string()}) {
+           args.push_back(std::move(arg));
+         }
        }
-       return calls;
+       return Calls{{{Polls()}, std::move(args)}};
      }},
     {&polls::lua::kReadPollsScript,
      [] {

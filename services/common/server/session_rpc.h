@@ -43,12 +43,35 @@ class SessionRpc {
       Work work) {
     return LookUpSession(
         ctx, method, request, session_id,
-        [this, work = std::move(work)](
-            Principal caller, absl::Time deadline,
-            absl::StatusOr<v1::Session> session,
-            RpcRunner::Finisher finish) mutable {
+        [this, work = std::move(work)](Principal caller, RedisEventLoop&,
+                                       absl::Time deadline,
+                                       absl::StatusOr<v1::Session> session,
+                                       RpcRunner::Finisher finish) mutable {
           RunOnWorker(deadline, std::move(session), std::move(caller),
                       std::move(work), std::move(finish));
+        });
+  }
+
+  // Validates and looks up `session_id`, then runs
+  // `work(caller, loop, deadline, session, finish)` where the lookup
+  // finished (a gRPC callback thread or the event loop's): for work that is
+  // one command on the event loop and calls `finish` once.
+  template <typename Work>
+  grpc::ServerUnaryReactor* WithSessionAsync(
+      grpc::CallbackServerContext* ctx, absl::string_view method,
+      const google::protobuf::Message& request, const std::string& session_id,
+      Work work) {
+    return LookUpSession(
+        ctx, method, request, session_id,
+        [work = std::move(work)](Principal caller, RedisEventLoop& loop,
+                                 absl::Time deadline,
+                                 absl::StatusOr<v1::Session> session,
+                                 RpcRunner::Finisher finish) mutable {
+          if (!session.ok()) {
+            std::move(finish)(session.status());
+            return;
+          }
+          work(caller, loop, deadline, *session, std::move(finish));
         });
   }
 
@@ -91,10 +114,10 @@ class SessionRpc {
       Work work) {
     return LookUpSession(
         ctx, method, request, session_id,
-        [this, work = std::move(work)](
-            Principal caller, absl::Time deadline,
-            absl::StatusOr<v1::Session> session,
-            RpcRunner::Finisher finish) mutable {
+        [this, work = std::move(work)](Principal caller, RedisEventLoop&,
+                                       absl::Time deadline,
+                                       absl::StatusOr<v1::Session> session,
+                                       RpcRunner::Finisher finish) mutable {
           if (session.ok() && session->series_id().empty()) {
             session = absl::FailedPreconditionError(absl::StrCat(
                 "session ", session->id(), " is not an occurrence of a series"));
@@ -128,7 +151,8 @@ class SessionRpc {
 
  private:
   // Authorizes, validates `session_id` and fetches the session, then calls
-  // `then(caller, deadline, StatusOr<Session>, finish)` on a gRPC thread.
+  // `then(caller, loop, deadline, StatusOr<Session>, finish)` on a gRPC
+  // thread or the event loop's.
   template <typename Then>
   grpc::ServerUnaryReactor* LookUpSession(
       grpc::CallbackServerContext* ctx, absl::string_view method,
@@ -137,7 +161,7 @@ class SessionRpc {
     return rpc_->RunAsync(
         ctx, method, request,
         [this, &session_id, then = std::move(then)](
-            const Principal& caller, RedisEventLoop&, absl::Time deadline,
+            const Principal& caller, RedisEventLoop& loop, absl::Time deadline,
             RpcRunner::Finisher finish) mutable {
           if (absl::Status valid = ValidateId("session_id", session_id);
               !valid.ok()) {
@@ -146,10 +170,10 @@ class SessionRpc {
           }
           sessions_.GetSession(
               caller.tenant_id, session_id, deadline,
-              [caller, deadline, then = std::move(then),
+              [caller, &loop, deadline, then = std::move(then),
                finish = std::move(finish)](
                   absl::StatusOr<v1::Session> session) mutable {
-                then(std::move(caller), deadline, std::move(session),
+                then(std::move(caller), loop, deadline, std::move(session),
                      std::move(finish));
               });
         });

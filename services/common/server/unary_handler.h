@@ -38,6 +38,12 @@
 //                        Resp*, RpcRunner::Finisher)
 //                   RpcRunner::RunAsync: on the callback thread, one command
 //                   on the event loop; the method calls the finisher once.
+//   kSessionAsync   void(P, RedisEventLoop&, absl::Time deadline,
+//                        const v1::Session&, const Req&, Resp*,
+//                        RpcRunner::Finisher)
+//                   SessionRpc::WithSessionAsync(request.session_id()): the
+//                   session check of kSession, then kAsync's path (a hot
+//                   session-scoped mutation, such as a ballot).
 //
 // Authentication, the access table, deadlines and idempotency are the
 // runner's (rpc_runner.h). Every path finishes through FinishStatus below,
@@ -76,6 +82,7 @@ enum class UnaryShape {
   kSeries,
   kSessionSeries,
   kAsync,
+  kSessionAsync,
 };
 
 namespace unary_internal {
@@ -105,6 +112,12 @@ constexpr UnaryShape ShapeOf() {
                       std::tuple<P, RedisEventLoop&, absl::Time, const Req&,
                                  Resp*, RpcRunner::Finisher>>) {
       return UnaryShape::kAsync;
+    } else if constexpr (std::is_same_v<
+                             Arguments,
+                             std::tuple<P, RedisEventLoop&, absl::Time, Session,
+                                        const Req&, Resp*,
+                                        RpcRunner::Finisher>>) {
+      return UnaryShape::kSessionAsync;
     }
   } else if constexpr (std::is_same_v<Return, absl::Status>) {
     if constexpr (std::is_same_v<Arguments,
@@ -179,10 +192,13 @@ grpc::ServerUnaryReactor* RunUnary(Paths* paths,
       "  Status(P, RedisConnection&, const v1::Session&, "
       "const std::vector<v1::Session>&, const Req&, Resp*)\n"
       "  void(P, RedisEventLoop&, absl::Time, const Req&, Resp*, "
-      "RpcRunner::Finisher)");
+      "RpcRunner::Finisher)\n"
+      "  void(P, RedisEventLoop&, absl::Time, const v1::Session&, "
+      "const Req&, Resp*, RpcRunner::Finisher)");
   constexpr bool kNeedsSession = kShape == UnaryShape::kSession ||
                                  kShape == UnaryShape::kSeries ||
-                                 kShape == UnaryShape::kSessionSeries;
+                                 kShape == UnaryShape::kSessionSeries ||
+                                 kShape == UnaryShape::kSessionAsync;
   static_assert(!kNeedsSession || std::is_same_v<Paths, SessionRpc>,
                 "TH_UNARY_RPC: a logic method that takes a session (or a "
                 "series) needs a SessionRpc* as `paths`");
@@ -208,6 +224,18 @@ grpc::ServerUnaryReactor* RunUnary(Paths* paths,
             RpcRunner::Finisher finish) {
           (target->*method)(
               caller, loop, deadline, *req, response,
+              RpcRunner::Finisher([ctx, finish = std::move(finish)](
+                                      const absl::Status& status) mutable {
+                std::move(finish)(FinishStatus(ctx, status));
+              }));
+        });
+  } else if constexpr (kShape == UnaryShape::kSessionAsync) {
+    return paths->WithSessionAsync(
+        ctx, rpc_method, request, request.session_id(),
+        [=](const Principal& caller, RedisEventLoop& loop, absl::Time deadline,
+            const v1::Session& session, RpcRunner::Finisher finish) {
+          (target->*method)(
+              caller, loop, deadline, session, *req, response,
               RpcRunner::Finisher([ctx, finish = std::move(finish)](
                                       const absl::Status& status) mutable {
                 std::move(finish)(FinishStatus(ctx, status));

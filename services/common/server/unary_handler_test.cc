@@ -28,6 +28,9 @@ struct FakeLogic {
                              Resp*) const;
   void Async(const Principal&, RedisEventLoop&, absl::Time, const Req&, Resp*,
              RpcRunner::Finisher) const;
+  void SessionAsync(const Principal&, RedisEventLoop&, absl::Time,
+                    const v1::Session&, const Req&, Resp*,
+                    RpcRunner::Finisher) const;
 
   // Wrong order, wrong request type, wrong return type, by-value request.
   absl::Status Swapped(RedisConnection&, const Principal&, const Req&,
@@ -55,6 +58,8 @@ static_assert(kUnaryShapeOf<Req, Resp, decltype(&FakeLogic::SessionSeries)> ==
               UnaryShape::kSessionSeries);
 static_assert(kUnaryShapeOf<Req, Resp, decltype(&FakeLogic::Async)> ==
               UnaryShape::kAsync);
+static_assert(kUnaryShapeOf<Req, Resp, decltype(&FakeLogic::SessionAsync)> ==
+              UnaryShape::kSessionAsync);
 
 // The shape for a GetSession-like call (one template argument list, so
 // that gtest's macros take it).
@@ -70,6 +75,7 @@ TEST(UnaryShapeTest, AcceptsEachSignature) {
   EXPECT_EQ(ShapeOf(&FakeLogic::Series), UnaryShape::kSeries);
   EXPECT_EQ(ShapeOf(&FakeLogic::SessionSeries), UnaryShape::kSessionSeries);
   EXPECT_EQ(ShapeOf(&FakeLogic::Async), UnaryShape::kAsync);
+  EXPECT_EQ(ShapeOf(&FakeLogic::SessionAsync), UnaryShape::kSessionAsync);
 }
 
 TEST(UnaryShapeTest, RefusesOtherSignatures) {

@@ -110,24 +110,34 @@ local function has_voted(p, participant)
   return redis.call('SISMEMBER', voters_key(p.id), unit) == 1
 end
 
+-- The tally and the words of `p` as append_view appends them (count,
+-- field, value..., then count, key, text...). A batch of ballots reads
+-- them once per poll and passes them to append_view as `results`.
+local function read_results(p)
+  local out = {}
+  for _, key in ipairs({tally_key(p.id), words_key(p.id)}) do
+    local flat = redis.call('HGETALL', key)
+    out[#out + 1] = tostring(#flat / 2)
+    for _, v in ipairs(flat) do out[#out + 1] = v end
+  end
+  return out
+end
+
 -- Appends poll `p` as C++ decodes it (DecodePollViews, poll_rules.h) to
 -- `out`: def, state, closes_at, open_time, close_time, publish_time,
 -- reopens, ballots, voted (0/1), eligible, eligible_w, present,
 -- present_w, ballots_w, then the tally (count, field, value...),
 -- the words (count, key, text...) and, when `with_ballots` and the poll is
 -- NAMED, the ballots (count, participant, ballot record...).
-local function append_view(out, p, participant, with_ballots)
+-- `results`: read_results(p), when the caller has it.
+local function append_view(out, p, participant, with_ballots, results)
   local function add(v) out[#out + 1] = v end
   add(p.def); add(p.state); add(p.closes_at or ''); add(p.open_time or '')
   add(p.close_time or ''); add(p.publish_time or ''); add(p.reopens or '0')
   add(p.ballots or '0'); add(has_voted(p, participant) and '1' or '0')
   add(p.eligible or '0'); add(p.eligible_w or '0'); add(p.present or '0')
   add(p.present_w or '0'); add(p.ballots_w or '0')
-  for _, key in ipairs({tally_key(p.id), words_key(p.id)}) do
-    local flat = redis.call('HGETALL', key)
-    add(tostring(#flat / 2))
-    for _, v in ipairs(flat) do add(v) end
-  end
+  for _, v in ipairs(results or read_results(p)) do add(v) end
   if with_ballots and p.secrecy == 'NAMED' then
     local flat = redis.call('HGETALL', voters_key(p.id))
     add(tostring(#flat / 2))
