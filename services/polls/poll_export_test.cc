@@ -12,7 +12,7 @@ namespace {
 using ::testing::Contains;
 using ::testing::ElementsAre;
 
-v1::Poll Choice() {
+v1::Poll ChoicePollWithResults() {
   v1::Poll poll;
   poll.set_kind(v1::POLL_KIND_SINGLE_CHOICE);
   poll.set_state(v1::POLL_STATE_CLOSED);
@@ -33,7 +33,7 @@ v1::Poll Choice() {
 }
 
 TEST(PollResultSummaryTest, EveryKind) {
-  EXPECT_EQ(PollResultSummary(Choice()),
+  EXPECT_EQ(PollResultSummary(ChoicePollWithResults()),
             "Maktablar 2, Pensiyalar 1 (3 ballots)");
 
   v1::Poll rating;
@@ -45,7 +45,7 @@ TEST(PollResultSummaryTest, EveryKind) {
   rating.mutable_results()->set_mean_rating(4);
   EXPECT_EQ(PollResultSummary(rating), "mean 4.00 on 1 to 5 (1 ballot)");
 
-  v1::Poll ranked = Choice();
+  v1::Poll ranked = ChoicePollWithResults();
   ranked.set_kind(v1::POLL_KIND_RANKED_CHOICE);
   ranked.mutable_results()->clear_tallies();
   ranked.mutable_results()->mutable_ranked_choice()->add_rounds();
@@ -83,7 +83,7 @@ TEST(PollResultSummaryTest, EveryKind) {
             "ballots; turnout 50%, quorum not reached)");
 
   // Results the reader may not see.
-  v1::Poll hidden = Choice();
+  v1::Poll hidden = ChoicePollWithResults();
   hidden.clear_results();
   EXPECT_EQ(PollResultSummary(hidden), "results not published");
 }
@@ -91,19 +91,20 @@ TEST(PollResultSummaryTest, EveryKind) {
 TEST(PollResultRowsTest, OneRowPerCountedItem) {
   EXPECT_THAT(PollResultHeader(), ElementsAre("section", "round", "option_id",
                                               "option", "value", "votes"));
-  std::vector<std::vector<std::string>> rows = PollResultRows(Choice());
+  std::vector<std::vector<std::string>> rows =
+      PollResultRows(ChoicePollWithResults());
   EXPECT_THAT(rows,
               ElementsAre(ElementsAre("option", "", "1", "Maktablar", "", "2"),
                           ElementsAre("option", "", "2", "Pensiyalar", "", "1"),
                           ElementsAre("ballots", "", "", "", "", "3")));
 
-  v1::Poll ranked = Choice();
+  v1::Poll ranked = ChoicePollWithResults();
   ranked.set_kind(v1::POLL_KIND_RANKED_CHOICE);
   ranked.mutable_results()->clear_tallies();
   v1::InstantRunoffRound* round =
       ranked.mutable_results()->mutable_ranked_choice()->add_rounds();
   round->set_round(1);
-  *round->add_tallies() = Choice().results().tallies(0);
+  *round->add_tallies() = ChoicePollWithResults().results().tallies(0);
   round->set_exhausted(0);
   round->set_eliminated_option_id("2");
   round->set_tie_broken(true);
@@ -116,7 +117,7 @@ TEST(PollResultRowsTest, OneRowPerCountedItem) {
   EXPECT_THAT(rows,
               Contains(ElementsAre("winner", "", "1", "Maktablar", "", "")));
   // No results, no rows.
-  v1::Poll hidden = Choice();
+  v1::Poll hidden = ChoicePollWithResults();
   hidden.clear_results();
   EXPECT_TRUE(PollResultRows(hidden).empty());
 }

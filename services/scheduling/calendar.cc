@@ -164,8 +164,8 @@ absl::StatusOr<std::vector<absl::Time>> SortedTimes(
   return out;
 }
 
-absl::StatusOr<PreparedEvent> Prepare(const CalendarEvent& event,
-                                      size_t index) {
+absl::StatusOr<PreparedEvent> PrepareEvent(const CalendarEvent& event,
+                                           size_t index) {
   PreparedEvent p;
   p.event = &event;
   p.field = absl::StrCat("events[", index, "]");
@@ -364,7 +364,7 @@ absl::Status Resolve(std::vector<PreparedEvent>& prepared,
     TH_RETURN_IF_ERROR(ResolveMaster(master, replaced, *expanded, generated));
     instances[i] = *std::move(expanded);
     for (size_t g = first_generated; g < generated.size(); ++g) {
-      absl::StatusOr<PreparedEvent> own = Prepare(generated[g], i);
+      absl::StatusOr<PreparedEvent> own = PrepareEvent(generated[g], i);
       if (!own.ok()) return own.status();
       own->tzid = master.tzid;
       own->zone = master.zone;
@@ -512,7 +512,7 @@ absl::StatusOr<std::string> RenderCalendar(
   // Ordered by name, so the output does not depend on event order.
   std::map<std::string, ZoneUse> zones;
   for (size_t i = 0; i < events.size(); ++i) {
-    absl::StatusOr<PreparedEvent> p = Prepare(events[i], i);
+    absl::StatusOr<PreparedEvent> p = PrepareEvent(events[i], i);
     if (!p.ok()) return p.status();
     // Keyed and written by canonical name: a link such as Asia/Calcutta
     // (stored before links were normalized) exports as Asia/Kolkata.

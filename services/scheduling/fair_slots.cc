@@ -126,7 +126,7 @@ absl::Status ValidateParticipant(const SlotParticipant& p, int index) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<Plan> Prepare(const FairSlotRequest& r) {
+absl::StatusOr<Plan> PreparePlan(const FairSlotRequest& r) {
   if (r.participants.empty()) {
     return InvalidField("participants", "must not be empty");
   }
@@ -409,7 +409,7 @@ FairSlotResult ProposeSeries(const FairSlotRequest& r, const Plan& plan) {
 
 absl::StatusOr<FairSlotResult> ProposeFairSlots(
     const FairSlotRequest& request) {
-  absl::StatusOr<Plan> plan = Prepare(request);
+  absl::StatusOr<Plan> plan = PreparePlan(request);
   if (!plan.ok()) return plan.status();
   if (request.occurrences == 1) return ProposeSingle(request, *plan);
   return ProposeSeries(request, *plan);

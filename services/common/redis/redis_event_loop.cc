@@ -34,7 +34,7 @@ namespace {
 
 // How often deadlines are checked (and a lost connection retried).
 constexpr absl::Duration kTick = absl::Milliseconds(10);
-constexpr absl::Duration kReconnectBackoff = absl::Milliseconds(50);
+constexpr absl::Duration kNodeReconnectBackoff = absl::Milliseconds(50);
 
 }  // namespace
 
@@ -290,7 +290,7 @@ RedisEventLoop::Node* RedisEventLoop::Connected(const std::string& address) {
   if (node->context != nullptr) return node.get();
   absl::Time now = absl::Now();
   if (now < node->next_connect) return nullptr;
-  node->next_connect = now + kReconnectBackoff;
+  node->next_connect = now + kNodeReconnectBackoff;
   redisAsyncContext* context =
       absl::StartsWith(address, "unix:")
           ? redisAsyncConnectUnix(address.c_str() + 5)

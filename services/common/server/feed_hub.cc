@@ -19,9 +19,9 @@ constexpr absl::Duration kBlock = absl::Milliseconds(100);
 // the default hz 10), far too coarse to send the run on time.
 constexpr absl::Duration kHeldPoll = absl::Milliseconds(5);
 // How long the hub waits after a failed XREAD.
-constexpr absl::Duration kRetryDelay = absl::Milliseconds(200);
+constexpr absl::Duration kHubRetryDelay = absl::Milliseconds(200);
 // Entries the hub takes per XREAD.
-constexpr int kReadCount = 1000;
+constexpr int kHubReadCount = 1000;
 // How often the hub reads its feeds' heads for the lag metric.
 constexpr absl::Duration kLagCheckInterval = absl::Seconds(1);
 
@@ -145,7 +145,7 @@ void FeedHub::Loop() {
     const absl::Time next_flush = FlushDue(redis, absl::Now());
     const bool holding = next_flush != absl::InfiniteFuture();
     std::vector<std::string> argv = {"XREAD", "COUNT",
-                                     absl::StrCat(kReadCount)};
+                                     absl::StrCat(kHubReadCount)};
     if (!holding) {
       argv.insert(argv.end(),
                   {"BLOCK", absl::StrCat(absl::ToInt64Milliseconds(kBlock))});
@@ -175,7 +175,7 @@ void FeedHub::Loop() {
       absl::MutexLock lock(&mu_);
       mu_.AwaitWithTimeout(absl::Condition(&stopped),
                            std::clamp(next_flush - absl::Now(),
-                                      absl::ZeroDuration(), kRetryDelay));
+                                      absl::ZeroDuration(), kHubRetryDelay));
       continue;
     }
     const absl::Time read_at = absl::Now();
@@ -184,7 +184,7 @@ void FeedHub::Loop() {
       for (const RedisReply& stream : reply->elements) {
         if (stream.is_array() && stream.elements.size() == 2 &&
             stream.elements[1].elements.size() >=
-                static_cast<size_t>(kReadCount)) {
+                static_cast<size_t>(kHubReadCount)) {
           complete = false;
         }
       }

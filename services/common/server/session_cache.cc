@@ -25,12 +25,12 @@ namespace townhall {
 namespace {
 
 // Entries one XREAD takes per feed; a full batch means "read on at once".
-constexpr int kReadCount = 1000;
+constexpr int kSessionFeedReadCount = 1000;
 // A tenant nobody asked for this long, with nothing cached, is no longer
 // followed.
 constexpr absl::Duration kForgetTenant = absl::Minutes(1);
 // After a failed XREAD.
-constexpr absl::Duration kRetryDelay = absl::Milliseconds(100);
+constexpr absl::Duration kSessionFeedRetryDelay = absl::Milliseconds(100);
 
 // Every cache of the process, for InvalidateTenantInProcess.
 absl::Mutex registry_mu(absl::kConstInit);
@@ -219,7 +219,7 @@ void SessionCache::Run() {
         ResetAllLocked();
       }
       absl::MutexLock lock(&mu_);
-      mu_.AwaitWithTimeout(absl::Condition(&stop_), kRetryDelay);
+      mu_.AwaitWithTimeout(absl::Condition(&stop_), kSessionFeedRetryDelay);
     }
   }
 }
@@ -277,7 +277,7 @@ bool SessionCache::FollowOnce(RedisConnection& redis) {
   std::vector<std::string> argv = {
       "XREAD",
       "COUNT",
-      absl::StrCat(kReadCount),
+      absl::StrCat(kSessionFeedReadCount),
       "BLOCK",
       absl::StrCat(absl::ToInt64Milliseconds(options_.block)),
       "STREAMS"};
@@ -303,7 +303,8 @@ bool SessionCache::FollowOnce(RedisConnection& redis) {
     auto tenant = tenants_.find(tenant_ids[index]);
     if (tenant == tenants_.end() || tenant->second.position < 0) continue;
     Tenant& t = tenant->second;
-    if (entries.size() >= static_cast<size_t>(kReadCount)) busy.insert(key);
+    if (entries.size() >= static_cast<size_t>(kSessionFeedReadCount))
+      busy.insert(key);
     for (const RedisReply& entry : entries) {
       if (entry.elements.size() != 2) continue;
       int64_t version = EntryVersion(entry.elements[0].str);
