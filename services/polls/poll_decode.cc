@@ -30,11 +30,13 @@ absl::StatusOr<absl::Time> ParseTime(absl::string_view text) {
   return t;
 }
 
-absl::Status SetStoredTime(absl::string_view text,
-                           google::protobuf::Timestamp* out) {
+// A stored time into the field `mutable_field()` returns; '' (none) leaves
+// the field unset.
+template <typename MutableField>
+absl::Status SetStoredTime(absl::string_view text, MutableField mutable_field) {
   if (text.empty()) return absl::OkStatus();
   TH_ASSIGN_OR_RETURN(absl::Time t, ParseTime(text));
-  SetTime(t, out);
+  SetTime(t, mutable_field());
   return absl::OkStatus();
 }
 
@@ -98,18 +100,14 @@ absl::StatusOr<PollRecord> DecodePollView(
     return absl::InternalError(absl::StrCat("stored poll state ", state));
   }
   poll.set_state(parsed_state);
-  TH_ASSIGN_OR_RETURN(std::string closes_at, next());
-  TH_RETURN_IF_ERROR(SetStoredTime(closes_at, poll.mutable_closes_at()));
-  if (closes_at.empty()) poll.clear_closes_at();
-  TH_ASSIGN_OR_RETURN(std::string open_time, next());
-  TH_RETURN_IF_ERROR(SetStoredTime(open_time, poll.mutable_open_time()));
-  if (open_time.empty()) poll.clear_open_time();
-  TH_ASSIGN_OR_RETURN(std::string close_time, next());
-  TH_RETURN_IF_ERROR(SetStoredTime(close_time, poll.mutable_close_time()));
-  if (close_time.empty()) poll.clear_close_time();
-  TH_ASSIGN_OR_RETURN(std::string publish_time, next());
-  TH_RETURN_IF_ERROR(SetStoredTime(publish_time, poll.mutable_publish_time()));
-  if (publish_time.empty()) poll.clear_publish_time();
+  for (auto mutable_field : {&v1::Poll::mutable_closes_at,
+                             &v1::Poll::mutable_open_time,
+                             &v1::Poll::mutable_close_time,
+                             &v1::Poll::mutable_publish_time}) {
+    TH_ASSIGN_OR_RETURN(std::string time, next());
+    TH_RETURN_IF_ERROR(
+        SetStoredTime(time, [&] { return (poll.*mutable_field)(); }));
+  }
   TH_ASSIGN_OR_RETURN(std::string reopens, next());
   TH_ASSIGN_OR_RETURN(int64_t reopen_count, ParseCount(reopens));
   poll.set_reopen_count(static_cast<int32_t>(reopen_count));

@@ -39,10 +39,8 @@ local function poll(id, now_ms)
     p = load_poll(id) or false
     polls[id] = p
   end
-  if p and p.state == 'OPEN' then
-    if (p.closes_ms or '') ~= '' and tonumber(p.closes_ms) <= now_ms then
-      flush(p)
-    end
+  if p and close_due(p, now_ms) then
+    flush(p)
     settle_one(p, now_ms)
   end
   return p

@@ -81,11 +81,16 @@ local function close_poll(p, at, actor, role, detail)
   change('poll.closed', p)
 end
 
--- Closes `p` if it is OPEN and its closes_at has passed: the timer needs
--- no background job, every script that depends on the state settles it.
+-- Whether `p` is OPEN and its closes_at has passed at `now_ms`.
+local function close_due(p, now_ms)
+  return p.state == 'OPEN' and (p.closes_ms or '') ~= '' and
+      tonumber(p.closes_ms) <= now_ms
+end
+
+-- Closes `p` if close_due: the timer needs no background job, every script
+-- that depends on the state settles it.
 local function settle_one(p, now_ms)
-  if p.state == 'OPEN' and (p.closes_ms or '') ~= '' and
-      tonumber(p.closes_ms) <= now_ms then
+  if close_due(p, now_ms) then
     close_poll(p, p.closes_at, 'timer', 'system', 'closes_at reached')
   end
 end
