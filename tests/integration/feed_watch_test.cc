@@ -465,6 +465,59 @@ TEST(FeedHubTest, StopsPromptlyWhileARunIsHeld) {
   EXPECT_LT(absl::Now() - start, absl::Milliseconds(300));
 }
 
+// With a budget of merged messages a second, many subscribers stretch the
+// window: 40 subscribers at 100 messages a second hold a run 400 ms, not
+// the configured 50 ms; changes that do not coalesce still go at once.
+TEST(FeedHubTest, ManySubscribersStretchTheWindowToTheWriteBudget) {
+  constexpr int kSubscribers = 40;
+  constexpr absl::Duration kStretched = absl::Milliseconds(400);
+  FeedHub hub(SharedRedisOptions(), Codec(), Wrap,
+              {.name = "test",
+               .coalesce_window = absl::Milliseconds(50),
+               .coalesced_writes_per_second = 100});
+  FeedKeys keys = NewFeed();
+  std::vector<std::shared_ptr<Collector>> collectors;
+  for (int i = 0; i < kSubscribers; ++i) {
+    collectors.push_back(std::make_shared<Collector>());
+    hub.Subscribe(keys, 0, collectors.back());
+  }
+  Collector& first = *collectors.front();
+  ASSERT_OK(Append(keys, {{"vote", "", "v1"}}).status());
+  std::vector<Collector::Batch> got = first.WaitFor(1);
+  ASSERT_EQ(got.size(), 1u);
+  const absl::Time sent = got[0].time;
+  ASSERT_OK(Append(keys, {{"vote", "", "v2"}}).status());
+  got = first.WaitFor(2);
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_THAT(got[1].changes, ElementsAre("vote:v2@2"));
+  EXPECT_GE(got[1].time - sent, kStretched - absl::Milliseconds(5));
+  EXPECT_LT(got[1].time - sent, kStretched + absl::Milliseconds(200));
+
+  // A change that does not coalesce is not held, and takes the held run
+  // with it.
+  ASSERT_OK(Append(keys, {{"vote", "", "v3"}}).status());
+  absl::SleepFor(absl::Milliseconds(30));
+  const absl::Time item_written = absl::Now();
+  ASSERT_OK(Append(keys, {{"item", "", "i4"}}).status());
+  got = first.WaitFor(4);
+  ASSERT_EQ(got.size(), 3u);
+  EXPECT_THAT(got[2].changes, ElementsAre("vote:v3@3", "item:i4@4"));
+  EXPECT_LT(got[2].time - item_written, kStretched / 2);
+
+  // With fewer subscribers the configured window is back.
+  for (int i = 1; i < kSubscribers; ++i) {
+    hub.Unsubscribe(keys.events, collectors[i].get());
+  }
+  ASSERT_OK(Append(keys, {{"vote", "", "v5"}}).status());
+  got = first.WaitFor(5);  // the first after the item: at once
+  ASSERT_EQ(got.size(), 4u);
+  ASSERT_OK(Append(keys, {{"vote", "", "v6"}}).status());
+  got = first.WaitFor(6);
+  ASSERT_EQ(got.size(), 5u);
+  EXPECT_LT(got[4].time - got[3].time, kStretched / 2);
+  hub.Unsubscribe(keys.events, collectors[0].get());
+}
+
 // ------------------------------------------------ streams through gRPC
 
 FeedKeys TestFeedKeys(absl::string_view tenant_id,

@@ -98,6 +98,8 @@ class FeedHub {
     std::string name;
     // FeedWatchOptions::coalesce_window.
     absl::Duration coalesce_window = absl::ZeroDuration();
+    // FeedWatchOptions::coalesced_writes_per_second (0: no budget).
+    int coalesced_writes_per_second = 0;
     // Metrics: merged changes, lag (all null when off).
     LiveInstruments live;
   };
@@ -156,6 +158,11 @@ class FeedHub {
   // Metrics, at scrape time: how long since the hub last had read all that
   // was committed (0 while it follows no feed).
   double LagSeconds();
+  // How long a run of coalescable changes is held: the configured window,
+  // stretched so that the hub's subscribers together get at most
+  // coalesced_writes_per_second merged messages.
+  absl::Duration CoalesceWindowLocked() const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const RedisOptions redis_options_;
   const FeedCodec codec_;
@@ -163,6 +170,8 @@ class FeedHub {
   const Options options_;
   absl::Mutex mu_;
   absl::flat_hash_map<std::string, Stream> streams_ ABSL_GUARDED_BY(mu_);
+  // Subscribers over every stream.
+  size_t subscriber_count_ ABSL_GUARDED_BY(mu_) = 0;
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
   // The last moment the hub had read every change committed before it
   // (an XREAD that returned less than its COUNT of every stream).

@@ -57,6 +57,7 @@ struct Core {
         hub(env.redis->options(), spec.codec, spec.wrap,
             {.name = spec.service,
              .coalesce_window = options.coalesce_window,
+             .coalesced_writes_per_second = options.coalesced_writes_per_second,
              .live = live}) {}
 
   const ServiceEnv env;

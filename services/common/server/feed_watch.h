@@ -175,6 +175,12 @@ struct FeedWatchOptions {
   // How long the hub holds a run of coalescable changes (0: never holds;
   // runs within one read are still merged).
   absl::Duration coalesce_window = absl::ZeroDuration();
+  // At most this many merged (coalescable) messages a second to all of the
+  // hub's watchers together: with more watchers than this times
+  // `coalesce_window`, runs are held longer (20,000 watchers: 4 s). 0: no
+  // budget. Changes that do not coalesce are never held. Per service and
+  // process; docs/operations.md, "Watchers".
+  int coalesced_writes_per_second = 5000;
 };
 
 namespace feed_watch_internal {
