@@ -83,6 +83,7 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <memory>
 #include <random>
@@ -162,6 +163,9 @@ ABSL_FLAG(std::string, pair_offset_file, "",
           "below it. ballot: the next call's number (see top).");
 ABSL_FLAG(bool, watch, false, "Run the WatchQueue benchmark (see top).");
 ABSL_FLAG(int, watchers, 1000, "--watch: WatchQueue streams.");
+ABSL_FLAG(int, watch_opening, 2000,
+          "--watch, --watch_polls: streams opened at most before their "
+          "snapshots arrive (0: all at once).");
 ABSL_FLAG(int, watch_channels, 16,
           "--watch: channels (HTTP/2 connections) the streams share.");
 ABSL_FLAG(int, deliveries, 50, "--watch: questions approved and timed.");
@@ -1219,6 +1223,20 @@ int64_t ServerRssKb(int pid) {
   return -1;
 }
 
+// Before opening stream number `started`: waits while `opening` or more
+// streams opened so far have neither their snapshot nor an end (`settled`
+// counts those that have), the way an audience joins over seconds. The
+// server refuses more than its Redis queue holds (UNAVAILABLE, "server
+// overloaded"), which clients would retry.
+void WaitForOpeningBelow(int opening, int started,
+                         const std::function<int()>& settled) {
+  if (opening <= 0) return;
+  const absl::Time give_up = absl::Now() + absl::Seconds(60);
+  while (started - settled() >= opening && absl::Now() < give_up) {
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+}
+
 class WatchBench;
 
 // One WatchQueue stream (a callback reactor: no thread of its own).
@@ -1462,6 +1480,9 @@ int Watch() {
   const int64_t rss_before = ServerRssKb(server_pid);
   absl::Time open_start = absl::Now();
   for (int i = 0; i < num_watchers; ++i) {
+    WaitForOpeningBelow(absl::GetFlag(FLAGS_watch_opening), i, [&] {
+      return bench.snapshots() + bench.finished();
+    });
     watchers.push_back(std::make_unique<Watcher>(&bench, i));
     watchers.back()->Start(channels[i % num_channels].questions.get(), *session,
                            (*auth)[i]);
@@ -1740,6 +1761,9 @@ int WatchPolls() {
   const int64_t rss_before = ServerRssKb(server_pid);
   const absl::Time open_start = absl::Now();
   for (int i = 0; i < num_watchers; ++i) {
+    WaitForOpeningBelow(absl::GetFlag(FLAGS_watch_opening), i, [&] {
+      return snapshots.load() + finished.load();
+    });
     watchers.push_back(std::make_unique<PollWatcher>(&snapshots, &finished));
     watchers.back()->Start(channels[i % num_channels].polls.get(), session_id,
                            (*watcher_auth)[i]);

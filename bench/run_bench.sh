@@ -13,6 +13,7 @@
 #   REDIS_UNIX=1 bench/run_bench.sh         # townhalld talks to Redis over a unix socket
 #   SERVER_PRELOAD=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2 bench/run_bench.sh
 #   WATCHERS="1000 5000" WATCH_VOTE_CONCURRENCY=16 bench/run_bench.sh
+#                                            # (default "1000 5000 10000 20000")
 #   WATCHERS= bench/run_bench.sh             # skip the WatchQueue benchmark
 #   REDIS_MODE=cluster bench/run_bench.sh    # a local 3+3 Redis Cluster instead
 #   VOTE_SESSIONS=30 PARTICIPANTS=300 bench/run_bench.sh
@@ -32,6 +33,9 @@
 #   BARE_COMPARE=0 bench/run_bench.sh       # skip Ping against the bare gRPC server
 #   H2LOAD_CLIENTS=16 H2LOAD_STREAMS=32 bench/run_bench.sh
 #                                            # h2load's connections and streams for it
+#   WATCH_DURING='sleep 20; perf record -g -o /tmp/w$W.perf -p $SERVER_PID -- sleep 8' \
+#     bench/run_bench.sh                     # a command run beside each watch run
+#                                            # (sees W and SERVER_PID; killed at its end)
 #   DURING='perf record -g -o /tmp/$RPC.perf -p $SERVER_PID -- sleep 5' bench/run_bench.sh
 #                                            # a command run while each RPC is measured
 #                                            # (sees RPC, SERVER_PID, REDIS_PID, REDIS_PORT;
@@ -97,13 +101,14 @@ fi
 RPCS=${RPCS:-ping upvote upvote_unchanged get_session create_session list_sessions ping}
 QUESTIONS=${QUESTIONS:-500}
 PARTICIPANTS=${PARTICIPANTS:-4000}
-WATCHERS=${WATCHERS-1000 5000}
+WATCHERS=${WATCHERS-1000 5000 10000 20000}
 POLL_WATCHERS=${POLL_WATCHERS-}
 POLL_VOTERS=${POLL_VOTERS:-5000}
 POLL_RUNS=${POLL_RUNS:-30}
 POLL_RUN_SIZE=${POLL_RUN_SIZE:-10}
 POLL_INTERVAL=${POLL_INTERVAL:-300ms}
 WATCH_CHANNELS=${WATCH_CHANNELS:-16}
+WATCH_DURING=${WATCH_DURING:-}
 DELIVERIES=${DELIVERIES:-50}
 WATCH_VOTE_CONCURRENCY=${WATCH_VOTE_CONCURRENCY:-16}
 ROUNDS=${ROUNDS:-3}
@@ -389,20 +394,23 @@ done
 # jq helpers of every table below.
 JQ_DEFS='def median: sort | if length % 2 == 1 then .[length / 2 | floor]
                             else (.[length / 2 - 1] + .[length / 2]) / 2 end;
-         def per_rpc(x): if .ok > 0 then x * 1e6 / .ok else 0 end;'
+         def per_rpc(x): if .ok > 0 then x * 1e6 / .ok else 0 end;
+         # Each run with its ratio to the Ping baseline of its round (the
+         # mean of that round'"'"'s Ping runs): throughput and p99.
+         def with_ratios:
+           (group_by(.round) | map({key: (.[0].round | tostring),
+              value: (map(select(.rpc == "ping")) as $p
+                      | if ($p | length) > 0
+                        then {tp: ($p | map(.throughput) | add / length),
+                              p99: ($p | map(.p99_us) | add / length)}
+                        else null end)}) | from_entries) as $base
+           | map(. + {ratio: ($base[.round | tostring].tp as $b | if $b then .throughput / $b else null end),
+                      p99_ratio: ($base[.round | tostring].p99 as $b | if $b then .p99_us / $b else null end)});'
 printf '%s\n' "${RESULTS[@]}" | jq -rs "$JQ_DEFS"'
   def r2: (. * 100 | round) / 100;
   def r1: (. * 10 | round) / 10;
   def ms: (. / 10 | round) / 100;
-  # per round: the Ping baseline (mean of its Ping runs)
-  (group_by(.round) | map({key: (.[0].round | tostring),
-     value: (map(select(.rpc == "ping")) as $p
-             | if ($p | length) > 0
-               then {tp: ($p | map(.throughput) | add / length),
-                     p99: ($p | map(.p99_us) | add / length)}
-               else null end)}) | from_entries) as $base
-  | map(. + {ratio: ($base[.round | tostring].tp as $b | if $b then .throughput / $b else null end),
-             p99_ratio: ($base[.round | tostring].p99 as $b | if $b then .p99_us / $b else null end)})
+  with_ratios
   | (map(.round) | unique | length) as $rounds
   | "| RPC | throughput (ok/s) | ratio to Ping | p50 (ms) | p99 (ms) | p99 ratio | errors | CPU µs/RPC server / Redis / client | server ctx switches/RPC |",
     "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
@@ -568,9 +576,14 @@ echo "Machine load average (1/5/15 min) at the start of the rounds: $LOAD_START;
 WATCH_RESULTS=()
 for w in $WATCHERS; do
   port=$(free_port)
-  start_server "$port" "$WORK/townhalld-watch-$w.log"
+  start_server "$port" "$WORK/townhalld-watch-$w.log" --max_streams=$((w > 10000 ? w + 1000 : 10000))
   WATCH_SERVER_PID=$STARTED_PID
   out=$WORK/watch.$w.json
+  during_pid=""
+  if [[ -n $WATCH_DURING ]]; then
+    W=$w SERVER_PID=$WATCH_SERVER_PID bash -c "$WATCH_DURING" &
+    during_pid=$!
+  fi
   if ! "${PIN_CLIENT[@]}" "$BENCH" --watch --server="127.0.0.1:$port" --token="$VOTE_TOKEN" \
       --tenant=bench-vote --auth_key_file="$WORK/auth_keys" --participants="$PARTICIPANTS" \
       --watchers="$w" --watch_channels="$WATCH_CHANNELS" --deliveries="$DELIVERIES" \
@@ -578,6 +591,7 @@ for w in $WATCHERS; do
       >"$out" 2>"$out.err"; then
     log "watch $w failed:"; cat "$out.err" >&2; tail -20 "$WORK/townhalld-watch-$w.log" >&2
   fi
+  [[ -n $during_pid ]] && { kill "$during_pid" 2>/dev/null || true; wait "$during_pid" 2>/dev/null || true; }
   [[ -s $out.err ]] && log "watch $w: $(cat "$out.err")"
   [[ -s $out ]] && { cat "$out" >&2; WATCH_RESULTS+=("$(jq -c --arg load "$(cut -d' ' -f1-3 /proc/loadavg)" '. + {load: $load}' "$out")"); }
   kill -TERM "$WATCH_SERVER_PID" 2>/dev/null; wait "$WATCH_SERVER_PID" 2>/dev/null || true
@@ -646,4 +660,36 @@ if [[ $REDIS_BENCHMARK == 1 ]]; then
   [[ $REDIS_MODE == cluster ]] && cluster_flag=(--cluster)
   "${PIN_CLIENT[@]}" redis-benchmark -p "$REDIS_PORT" "${cluster_flag[@]}" -q -n 100000 -t get,set -P 1 2>&1 | tr '\r' '\n' | grep -v '^$' | grep -E 'requests per second'
   echo '```'
+fi
+
+# ---- Issue 19's rows, from the runs above (what each row needs ran in this
+# invocation: ping and upvote/get_session in RPCS, BARE_COMPARE=1, WATCHERS
+# with 1000, 5000, 10000 and 20000; a row whose runs are missing says so).
+if (( ${#RESULTS[@]} > 0 )); then
+  echo
+  echo "Issue 19's rows in this run (medians over rounds; targets from the issue):"
+  echo
+  {
+    printf '%s\n' "${RESULTS[@]}" | jq -c '{kind: "rpc"} + .'
+    (( ${#BARE_RESULTS[@]} > 0 )) && printf '%s\n' "${BARE_RESULTS[@]}" | jq -c '{kind: "bare"} + .'
+    (( ${#WATCH_RESULTS[@]} > 0 )) && printf '%s\n' "${WATCH_RESULTS[@]}" | jq -c '{kind: "watch"} + .'
+    true
+  } | jq -rs "$JQ_DEFS"'
+    def r2: (. * 100 | round) / 100;
+    def or_missing(f): if . == null then "not run" else f end;
+    (map(select(.kind == "rpc")) | with_ratios) as $rpc
+    | (map(select(.kind == "bare"))) as $bare
+    | (map(select(.kind == "watch")) | map({key: (.watchers | tostring), value: .}) | from_entries) as $w
+    | def ratio(name): ($rpc | map(select(.rpc == name) | .ratio) | if length > 0 then median else null end);
+      ($bare | map(select(.target == "bare"))) as $b | ($bare | map(select(.target == "townhalld"))) as $t
+    | (if ($b | length) > 0 then [range(0; $b | length) as $i | $t[$i].rps / $b[$i].rps] | median else null end) as $bare_ratio
+    | "| row | this run | target |",
+      "|---|---:|---:|",
+      "| Ping / bare gRPC (h2load) | \($bare_ratio | or_missing(r2)) | ≥ 0.80 |",
+      "| upvote / Ping | \(ratio("upvote") | or_missing(r2)) | ≥ 0.70 |",
+      "| GetSession / Ping | \(ratio("get_session") | or_missing(r2)) | ≥ 0.85 |",
+      "| approved question, idle: p99 at 10,000 / 20,000 watchers (ms) | \($w["10000"].idle.from_start_ms.p99 | or_missing(r2)) / \($w["20000"].idle.from_start_ms.p99 | or_missing(r2)) | 20,000: ≤ 250 |",
+      "| votes/s with 5,000 watchers / with 1,000 | \(if $w["5000"].loaded and $w["1000"].loaded then ($w["5000"].loaded.votes_ok_per_s / $w["1000"].loaded.votes_ok_per_s | r2) else null end | or_missing(.)) (\($w["5000"].loaded.votes_ok_per_s | or_missing(round)) / \($w["1000"].loaded.votes_ok_per_s | or_missing(round))) | ≥ 0.50 |",
+      "| approved question under votes: p99 at 5,000 / 10,000 watchers (ms) | \($w["5000"].loaded.deliveries.from_start_ms.p99 | or_missing(r2)) / \($w["10000"].loaded.deliveries.from_start_ms.p99 | or_missing(r2)) | ≤ 500 |",
+      "| server memory per idle watcher (KiB; largest run) | \(if ($w | length) > 0 then ($w | to_entries | max_by(.value.watchers) | .value.server_bytes_per_watcher / 1024) else null end | or_missing(r2)) | ≤ 12 |"'
 fi
