@@ -76,6 +76,7 @@
 //       --tenant=bench-vote --auth_key_file=F --watchers=1000
 #include <grpcpp/grpcpp.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -85,6 +86,7 @@
 #include <fstream>
 #include <functional>
 #include <iostream>
+#include <iterator>
 #include <memory>
 #include <random>
 #include <sstream>
@@ -1237,6 +1239,27 @@ void WaitForOpeningBelow(int opening, int started,
   }
 }
 
+// townhalld's CPU time (user + system, s) from /proc/<pid>/stat; -1 if
+// unknown.
+double ServerCpuSeconds(int pid) {
+  if (pid <= 0) return -1;
+  std::ifstream in(absl::StrCat("/proc/", pid, "/stat"));
+  std::string stat((std::istreambuf_iterator<char>(in)),
+                   std::istreambuf_iterator<char>());
+  // Fields after the command name (which may hold spaces): state is 3,
+  // utime 14, stime 15.
+  const size_t close = stat.rfind(')');
+  if (close == std::string::npos) return -1;
+  std::vector<std::string> fields =
+      absl::StrSplit(stat.substr(close + 2), ' ', absl::SkipEmpty());
+  int64_t utime = 0, stime = 0;
+  if (fields.size() < 13 || !absl::SimpleAtoi(fields[11], &utime) ||
+      !absl::SimpleAtoi(fields[12], &stime)) {
+    return -1;
+  }
+  return static_cast<double>(utime + stime) / sysconf(_SC_CLK_TCK);
+}
+
 class WatchBench;
 
 // One WatchQueue stream (a callback reactor: no thread of its own).
@@ -1532,6 +1555,7 @@ int Watch() {
     return absl::OkStatus();
   };
   double cpu0 = CpuSeconds();
+  const double server_cpu0 = ServerCpuSeconds(server_pid);
   for (int i = 0; i < deliveries; ++i) {
     absl::Status ok = deliver();
     if (!ok.ok()) {
@@ -1540,6 +1564,8 @@ int Watch() {
     }
   }
   double idle_cpu = CpuSeconds() - cpu0;
+  const double idle_server_cpu =
+      server_cpu0 < 0 ? -1 : ServerCpuSeconds(server_pid) - server_cpu0;
   Delivery idle = bench.Summarize(0, deliveries);
 
   // Under a background vote load.
@@ -1627,11 +1653,16 @@ int Watch() {
       "\"open_all_s\":%.2f,\"server_rss_before_kb\":%d,"
       "\"server_rss_after_kb\":%d,\"server_bytes_per_watcher\":%.0f,"
       "\"deliveries\":%d,\"interval_ms\":%d,\"resnapshots\":%d,"
-      "\"client_cpu_s_idle_phase\":%.2f,\"idle\":%s,\"loaded\":%s}\n",
+      "\"client_cpu_s_idle_phase\":%.2f,\"server_cpu_s_idle_phase\":%.2f,"
+      "\"server_cpu_us_per_delivered\":%.2f,\"idle\":%s,\"loaded\":%s}\n",
       num_watchers, num_channels, open_s, rss_before, rss_after,
       per_watcher_bytes, deliveries,
       static_cast<int>(absl::ToInt64Milliseconds(interval)), resnapshots,
-      idle_cpu, DeliveryJson(idle), loaded_json);
+      idle_cpu, idle_server_cpu,
+      idle.delivered > 0 && idle_server_cpu >= 0
+          ? idle_server_cpu * 1e6 / idle.delivered
+          : -1.0,
+      DeliveryJson(idle), loaded_json);
   return idle.missing == 0 ? 0 : 1;
 }
 

@@ -109,6 +109,7 @@ POLL_RUN_SIZE=${POLL_RUN_SIZE:-10}
 POLL_INTERVAL=${POLL_INTERVAL:-300ms}
 WATCH_CHANNELS=${WATCH_CHANNELS:-16}
 WATCH_DURING=${WATCH_DURING:-}
+WATCH_OPENING=${WATCH_OPENING:-2000}  # streams opened before their snapshots arrive
 DELIVERIES=${DELIVERIES:-50}
 WATCH_VOTE_CONCURRENCY=${WATCH_VOTE_CONCURRENCY:-16}
 ROUNDS=${ROUNDS:-3}
@@ -473,6 +474,7 @@ fi
 # for ROUNDS rounds. h2load counts HTTP status only, and gRPC errors are
 # HTTP 200: a run counts as OK only if every call got the 11-byte response
 # (the 5-byte gRPC frame header and the echoed payload "ping") back.
+BARE_RESULTS=()
 if [[ $BARE_COMPARE == 1 ]]; then
   BARE_PORT_FILE=$WORK/bare.port
   "${PIN_SERVER[@]}" "$BUILD_DIR/bench/bare-grpc-server" --listen=127.0.0.1:0 \
@@ -482,7 +484,6 @@ if [[ $BARE_COMPARE == 1 ]]; then
   BARE_SERVER=127.0.0.1:$(cat "$BARE_PORT_FILE")
   # PingRequest{payload: "ping"} in a gRPC frame: flag 0, length 6, 0a 04 "ping".
   printf '\x00\x00\x00\x00\x06\x0a\x04ping' >"$WORK/ping.grpc"
-  BARE_RESULTS=()
   for round in $(seq "$ROUNDS"); do
     order=(bare townhalld)
     (( round % 2 == 0 )) && order=(townhalld bare)
@@ -576,7 +577,7 @@ echo "Machine load average (1/5/15 min) at the start of the rounds: $LOAD_START;
 WATCH_RESULTS=()
 for w in $WATCHERS; do
   port=$(free_port)
-  start_server "$port" "$WORK/townhalld-watch-$w.log" --max_streams=$((w > 10000 ? w + 1000 : 10000))
+  start_server "$port" "$WORK/townhalld-watch-$w.log" --max_streams=$((w > 20000 ? w + 1000 : 20000))
   WATCH_SERVER_PID=$STARTED_PID
   out=$WORK/watch.$w.json
   during_pid=""
@@ -588,6 +589,7 @@ for w in $WATCHERS; do
       --tenant=bench-vote --auth_key_file="$WORK/auth_keys" --participants="$PARTICIPANTS" \
       --watchers="$w" --watch_channels="$WATCH_CHANNELS" --deliveries="$DELIVERIES" \
       --vote_concurrency="$WATCH_VOTE_CONCURRENCY" --server_pid="$WATCH_SERVER_PID" \
+      --watch_opening="$WATCH_OPENING" \
       >"$out" 2>"$out.err"; then
     log "watch $w failed:"; cat "$out.err" >&2; tail -20 "$WORK/townhalld-watch-$w.log" >&2
   fi
@@ -604,9 +606,9 @@ if (( ${#WATCH_RESULTS[@]} > 0 )); then
   printf '%s\n' "${WATCH_RESULTS[@]}" | jq -rs '
     def r1: (. * 10 | round) / 10;
     def r2: (. * 100 | round) / 100;
-    "| watchers | p50 (ms) | p99 (ms) | max (ms) | delivered / missing | ApproveQuestion p50 (ms) | server RSS before → after (MiB) | server memory per watcher | open all (s) |",
-    "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
-    (.[] | "| \(.watchers) | \(.idle.from_start_ms.p50 | r2) (\(.idle.from_done_ms.p50 | r2)) | \(.idle.from_start_ms.p99 | r2) (\(.idle.from_done_ms.p99 | r2)) | \(.idle.from_start_ms.max | r2) | \(.idle.delivered) / \(.idle.missing) | \(.idle.approve_rpc_ms.p50 | r2) | \(.server_rss_before_kb / 1024 | r1) → \(.server_rss_after_kb / 1024 | r1) | \(.server_bytes_per_watcher / 1024 | r1) KiB | \(.open_all_s | r2) |"),
+    "| watchers | p50 (ms) | p99 (ms) | max (ms) | delivered / missing | server CPU µs per delivered message | ApproveQuestion p50 (ms) | server RSS before → after (MiB) | server memory per watcher | open all (s) |",
+    "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    (.[] | "| \(.watchers) | \(.idle.from_start_ms.p50 | r2) (\(.idle.from_done_ms.p50 | r2)) | \(.idle.from_start_ms.p99 | r2) (\(.idle.from_done_ms.p99 | r2)) | \(.idle.from_start_ms.max | r2) | \(.idle.delivered) / \(.idle.missing) | \(.server_cpu_us_per_delivered // "-" | if type == "number" then r2 else . end) | \(.idle.approve_rpc_ms.p50 | r2) | \(.server_rss_before_kb / 1024 | r1) → \(.server_rss_after_kb / 1024 | r1) | \(.server_bytes_per_watcher / 1024 | r1) KiB | \(.open_all_s | r2) |"),
     "",
     (if (map(.loaded) | map(select(. != null)) | length) > 0 then
       "Under a background vote load:",
@@ -691,5 +693,6 @@ if (( ${#RESULTS[@]} > 0 )); then
       "| approved question, idle: p99 at 10,000 / 20,000 watchers (ms) | \($w["10000"].idle.from_start_ms.p99 | or_missing(r2)) / \($w["20000"].idle.from_start_ms.p99 | or_missing(r2)) | 20,000: ≤ 250 |",
       "| votes/s with 5,000 watchers / with 1,000 | \(if $w["5000"].loaded and $w["1000"].loaded then ($w["5000"].loaded.votes_ok_per_s / $w["1000"].loaded.votes_ok_per_s | r2) else null end | or_missing(.)) (\($w["5000"].loaded.votes_ok_per_s | or_missing(round)) / \($w["1000"].loaded.votes_ok_per_s | or_missing(round))) | ≥ 0.50 |",
       "| approved question under votes: p99 at 5,000 / 10,000 watchers (ms) | \($w["5000"].loaded.deliveries.from_start_ms.p99 | or_missing(r2)) / \($w["10000"].loaded.deliveries.from_start_ms.p99 | or_missing(r2)) | ≤ 500 |",
+      "| server CPU per delivered message, idle (µs; largest run) | \(if ($w | length) > 0 then ($w | to_entries | max_by(.value.watchers) | .value.server_cpu_us_per_delivered) else null end | or_missing(r2)) | |",
       "| server memory per idle watcher (KiB; largest run) | \(if ($w | length) > 0 then ($w | to_entries | max_by(.value.watchers) | .value.server_bytes_per_watcher / 1024) else null end | or_missing(r2)) | ≤ 12 |"'
 fi

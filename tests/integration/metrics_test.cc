@@ -366,7 +366,7 @@ TEST_F(MetricsTest, ProcessAndRedisSeriesExist) {
   EXPECT_TRUE(Has(samples, "townhall_redis_event_loop_queue_depth"));
   EXPECT_TRUE(
       Has(samples, "townhall_redis_errors_total", {{"kind", "timeout"}}));
-  EXPECT_EQ(Sum(samples, "townhall_streams_limit"), 10000);
+  EXPECT_EQ(Sum(samples, "townhall_streams_limit"), 20000);
   // Every method of every hosted service has its series from the start.
   EXPECT_TRUE(Has(samples, "townhall_rpc_calls_total",
                   {{"service", "townhall.v1.AgendaService"},

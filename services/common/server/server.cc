@@ -105,7 +105,7 @@ ABSL_FLAG(absl::Duration, max_stream_lifetime, absl::Hours(1),
           "A server stream (WatchQueue, WatchAgenda) ends with UNAVAILABLE "
           "after 0.9 to 1 times this; clients resume with after_version. "
           "0: no limit.");
-ABSL_FLAG(int, max_streams, 10000,
+ABSL_FLAG(int, max_streams, 20000,
           "Open server streams per process, of all callers; 0: no limit.");
 ABSL_FLAG(int, max_streams_per_participant, 5,
           "Open server streams per participant (join tokens) per process.");

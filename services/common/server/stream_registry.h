@@ -44,7 +44,7 @@ struct StreamLimits {
   // together).
   absl::Duration max_lifetime = absl::Hours(1);
   // Open streams in this process, of every caller.
-  int max_streams = 10000;
+  int max_streams = 20000;
   // Open streams per participant (all its join tokens), per API key and
   // per organizer (tenant and subject, whatever token it holds), in this
   // process.
