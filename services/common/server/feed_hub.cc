@@ -137,9 +137,10 @@ void FeedHub::Unsubscribe(const std::string& events_key,
   auto it = streams_.find(events_key);
   if (it == streams_.end()) return;
   auto& subscribers = it->second.subscribers;
-  auto found = std::find_if(
-      subscribers.begin(), subscribers.end(),
-      [subscriber](const auto& s) { return s.get() == subscriber; });
+  // Abseil's pointer hashing finds a shared_ptr by its raw pointer: a hash
+  // lookup, not a scan (a scan made closing 20,000 streams quadratic, under
+  // the lock the hub delivers with).
+  auto found = subscribers.find(subscriber);
   if (found != subscribers.end()) {
     subscribers.erase(found);
     --subscriber_count_;
