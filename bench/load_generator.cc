@@ -1503,9 +1503,8 @@ int Watch() {
   const int64_t rss_before = ServerRssKb(server_pid);
   absl::Time open_start = absl::Now();
   for (int i = 0; i < num_watchers; ++i) {
-    WaitForOpeningBelow(absl::GetFlag(FLAGS_watch_opening), i, [&] {
-      return bench.snapshots() + bench.finished();
-    });
+    WaitForOpeningBelow(absl::GetFlag(FLAGS_watch_opening), i,
+                        [&] { return bench.snapshots() + bench.finished(); });
     watchers.push_back(std::make_unique<Watcher>(&bench, i));
     watchers.back()->Start(channels[i % num_channels].questions.get(), *session,
                            (*auth)[i]);
@@ -1792,9 +1791,8 @@ int WatchPolls() {
   const int64_t rss_before = ServerRssKb(server_pid);
   const absl::Time open_start = absl::Now();
   for (int i = 0; i < num_watchers; ++i) {
-    WaitForOpeningBelow(absl::GetFlag(FLAGS_watch_opening), i, [&] {
-      return snapshots.load() + finished.load();
-    });
+    WaitForOpeningBelow(absl::GetFlag(FLAGS_watch_opening), i,
+                        [&] { return snapshots.load() + finished.load(); });
     watchers.push_back(std::make_unique<PollWatcher>(&snapshots, &finished));
     watchers.back()->Start(channels[i % num_channels].polls.get(), session_id,
                            (*watcher_auth)[i]);

@@ -179,7 +179,7 @@ struct FeedWatchOptions {
   // hub's watchers together: with more watchers than this times
   // `coalesce_window`, runs are held longer (20,000 watchers: 4 s). 0: no
   // budget. Changes that do not coalesce are never held. Per service and
-  // process; docs/operations.md, "Watchers".
+  // process; docs/operations.md, "Question queues".
   int coalesced_writes_per_second = 5000;
 };
 
