@@ -527,6 +527,9 @@ FeedKeys TestFeedKeys(absl::string_view tenant_id,
 }
 
 constexpr int kMaxStreamsPerParticipant = 2;
+// The Redis pool's queue of the streams' test server: small, so that an
+// audience joining at once is more than it holds.
+constexpr int kPoolQueue = 4;
 
 // AgendaService with only WatchAgenda, served by FeedWatch with the test
 // codec. Moderators and organizers are privileged; a member's organization
@@ -593,6 +596,7 @@ class FeedWatchStreamTest : public ::testing::Test {
     TestServerOptions options;
     options.redis_address = SharedRedisAddress();
     options.streams.max_per_participant = kMaxStreamsPerParticipant;
+    options.redis_max_queue = kPoolQueue;
     options.modules = {tenancy::TenantModule(),
                        scheduling::SchedulingModule(),
                        {"fwtest", [](const ServiceEnv& env) {
@@ -721,6 +725,30 @@ TEST_F(FeedWatchStreamTest, CapsOpenStreamsPerParticipant) {
   std::vector<Response> got = again->WaitFor(1);
   ASSERT_EQ(got.size(), 1u);
   EXPECT_TRUE(got[0].has_snapshot());
+}
+
+// More watchers open at once than the Redis pool's queue holds: their
+// start reads take turns (a tenth of the queue at a time) instead of being
+// refused as "server overloaded".
+TEST_F(FeedWatchStreamTest, AnAudienceJoiningAtOnceIsServedInTurn) {
+  constexpr int kWatchers = 50 * kPoolQueue;
+  std::vector<std::unique_ptr<WatchReader>> watchers;
+  for (int i = 0; i < kWatchers; ++i) {
+    watchers.push_back(Watch(Member(absl::StrCat("audience-", i))));
+  }
+  int snapshots = 0;
+  for (auto& watcher : watchers) {
+    std::vector<Response> got = watcher->WaitFor(1);
+    if (got.size() == 1 && got[0].has_snapshot()) {
+      ++snapshots;
+    } else {
+      absl::StatusOr<grpc::Status> ended = watcher->Ended(absl::Seconds(1));
+      ADD_FAILURE() << "no snapshot; ended: "
+                    << (ended.ok() ? ended->error_message()
+                                   : ended.status().ToString());
+    }
+  }
+  EXPECT_EQ(snapshots, kWatchers);
 }
 
 }  // namespace

@@ -41,6 +41,7 @@ absl::StatusOr<std::unique_ptr<TestServer>> TestServer::Start(
     server_options.redis.cluster = SharedTestCluster();
   }
   server_options.redis.command_timeout = options.redis_timeout;
+  server_options.redis.max_queue = options.redis_max_queue;
   server_options.redis.pool_size = 4;
   server_options.auth.keys = TestKeys();
   server_options.auth.tokens.audience = kTestAudience;

@@ -36,6 +36,8 @@ struct TestServerOptions {
   absl::Duration drain_delay = absl::ZeroDuration();
   absl::Duration shutdown_grace = absl::Seconds(5);
   absl::Duration redis_timeout = absl::Seconds(1);
+  // RedisOptions::max_queue: Redis calls the pool holds before refusing.
+  int redis_max_queue = RedisOptions().max_queue;
   absl::Duration health_interval = absl::Milliseconds(100);
   // Caps and lifetime of server streams (production defaults).
   StreamLimits streams;

@@ -1,5 +1,7 @@
 #include "services/common/server/feed_watch.h"
 
+#include <algorithm>
+#include <deque>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -23,6 +25,12 @@ namespace {
 
 // How long a watch may take to look up its session and read its start.
 constexpr absl::Duration kStartTimeout = absl::Seconds(10);
+// Watch starts (snapshot or resume reads) of one FeedWatch take at most
+// this share of the Redis pool's queue (RedisOptions::max_queue: 1,000 of
+// 10,000); the others wait their turn in the Core. A town hall's audience
+// joins within seconds: 20,000 snapshot reads queued at once would overflow
+// the queue, and they and the unary calls behind them would be refused.
+constexpr int kStartsShareOfPoolQueue = 10;  // one tenth
 
 absl::Status ShuttingDown() {
   return absl::UnavailableError("the server is shutting down");
@@ -42,6 +50,8 @@ CredentialKind KindOf(const Principal& caller) {
 }
 
 }  // namespace
+
+class Stream;
 
 // What streams share with the FeedWatch that made them; kept alive by
 // them, so a late callback never touches freed state.
@@ -70,6 +80,24 @@ struct Core {
   mutable absl::Mutex mu;
   bool stopping ABSL_GUARDED_BY(mu) = false;
   absl::flat_hash_set<std::shared_ptr<Stream>> streams ABSL_GUARDED_BY(mu);
+
+  // A stream's start read, waiting for a place in the pool's queue.
+  struct Start {
+    std::shared_ptr<Stream> stream;
+    int64_t after = 0;
+    absl::Time deadline;
+  };
+  // Queues `start` on the Redis pool now if its share of the pool's queue
+  // (kStartsShareOfPoolQueue) has room, else keeps it for later (OkStatus). An
+  // error: the pool refused it (queue full, shutting down); the caller fails
+  // the stream.
+  absl::Status QueueStart(Start start);
+  // A start read finished: the next waiting one takes its place.
+  void StartDone();
+  absl::Status SubmitStart(Start start);
+  absl::Mutex starts_mu;
+  int starts_in_pool ABSL_GUARDED_BY(starts_mu) = 0;
+  std::deque<Start> waiting_starts ABSL_GUARDED_BY(starts_mu);
 };
 
 // One watch stream: the snapshot or resume read, then the hub's changes
@@ -179,6 +207,10 @@ class Stream final : public FeedSubscriber,
 
   void Cancelled() { Fail(absl::CancelledError("cancelled by the client")); }
 
+  // Core runs the start reads (Load) in turn, and ends a stream (Fail)
+  // whose read the pool refused.
+  friend struct Core;
+
   void Done() {
     std::unique_ptr<StreamRegistry::Admission> admission;
     {
@@ -228,14 +260,14 @@ class Stream final : public FeedSubscriber,
   }
 
   // Reads the start (snapshot, or the changes after `after`) on a Redis
-  // worker; live changes meanwhile wait in pending_.
+  // worker, in turn with the other streams' starts (Core::QueueStart);
+  // live changes meanwhile wait in pending_.
   void LoadLocked(int64_t after) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    absl::Status submitted = core_->env.redis->Submit(
-        absl::Now() + kStartTimeout,
-        [self = shared_from_this(), after](RedisConnection& redis) {
-          self->Load(redis, after);
-        });
-    if (!submitted.ok()) FinishLocked(submitted);
+    absl::Status queued =
+        core_->QueueStart({.stream = shared_from_this(),
+                           .after = after,
+                           .deadline = absl::Now() + kStartTimeout});
+    if (!queued.ok()) FinishLocked(queued);
   }
 
   void Load(RedisConnection& redis, int64_t after) {
@@ -386,6 +418,54 @@ class Stream final : public FeedSubscriber,
   std::vector<SharedDelivery> pending_ ABSL_GUARDED_BY(mu_);
   SharedMessage current_ ABSL_GUARDED_BY(mu_);
 };
+
+absl::Status Core::QueueStart(Start start) {
+  {
+    absl::MutexLock lock(&starts_mu);
+    if (starts_in_pool >=
+        std::max(1, env.redis->options().max_queue / kStartsShareOfPoolQueue)) {
+      waiting_starts.push_back(std::move(start));
+      return absl::OkStatus();
+    }
+    ++starts_in_pool;
+  }
+  absl::Status submitted = SubmitStart(std::move(start));
+  if (!submitted.ok()) {
+    absl::MutexLock lock(&starts_mu);
+    --starts_in_pool;
+  }
+  return submitted;
+}
+
+absl::Status Core::SubmitStart(Start start) {
+  // The task holds the stream, which holds this Core.
+  return env.redis->Submit(start.deadline,
+                           [this, start](RedisConnection& redis) mutable {
+                             start.stream->Load(redis, start.after);
+                             start.stream.reset();
+                             StartDone();
+                           });
+}
+
+void Core::StartDone() {
+  while (true) {
+    Start next;
+    {
+      absl::MutexLock lock(&starts_mu);
+      if (waiting_starts.empty()) {
+        --starts_in_pool;
+        return;
+      }
+      next = std::move(waiting_starts.front());
+      waiting_starts.pop_front();
+    }
+    std::shared_ptr<Stream> stream = next.stream;
+    absl::Status submitted = SubmitStart(std::move(next));
+    if (submitted.ok()) return;
+    // Refused by the pool: that stream ends, and its place goes on.
+    stream->Fail(submitted);
+  }
+}
 
 std::shared_ptr<Core> NewCore(const ServiceEnv& env, StreamSpec spec,
                               FeedWatchOptions options) {
