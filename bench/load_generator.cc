@@ -165,7 +165,7 @@ ABSL_FLAG(std::string, pair_offset_file, "",
           "below it. ballot: the next call's number (see top).");
 ABSL_FLAG(bool, watch, false, "Run the WatchQueue benchmark (see top).");
 ABSL_FLAG(int, watchers, 1000, "--watch: WatchQueue streams.");
-ABSL_FLAG(int, watch_opening, 2000,
+ABSL_FLAG(int, watch_opening, 0,
           "--watch, --watch_polls: streams opened at most before their "
           "snapshots arrive (0: all at once).");
 ABSL_FLAG(int, watch_channels, 16,
