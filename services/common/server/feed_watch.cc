@@ -68,7 +68,9 @@ struct Core {
             {.name = spec.service,
              .coalesce_window = options.coalesce_window,
              .coalesced_writes_per_second = options.coalesced_writes_per_second,
-             .live = live}) {}
+             .live = live}),
+        max_starts_in_pool(std::max(
+            1, env.redis->options().max_queue / kStartsShareOfPoolQueue)) {}
 
   const ServiceEnv env;
   const StreamSpec spec;
@@ -94,7 +96,10 @@ struct Core {
   absl::Status QueueStart(Start start);
   // A start read finished: the next waiting one takes its place.
   void StartDone();
+  // Hands `start` to the pool; the task calls StartDone after the read.
   absl::Status SubmitStart(Start start);
+  // This FeedWatch's share of the pool's queue (kStartsShareOfPoolQueue).
+  const int max_starts_in_pool;
   absl::Mutex starts_mu;
   int starts_in_pool ABSL_GUARDED_BY(starts_mu) = 0;
   std::deque<Start> waiting_starts ABSL_GUARDED_BY(starts_mu);
@@ -422,8 +427,7 @@ class Stream final : public FeedSubscriber,
 absl::Status Core::QueueStart(Start start) {
   {
     absl::MutexLock lock(&starts_mu);
-    if (starts_in_pool >=
-        std::max(1, env.redis->options().max_queue / kStartsShareOfPoolQueue)) {
+    if (starts_in_pool >= max_starts_in_pool) {
       waiting_starts.push_back(std::move(start));
       return absl::OkStatus();
     }
