@@ -45,6 +45,7 @@ class ClusterEventLoopTest : public ::testing::Test {
     RedisClusterOptions options;
     options.first_port = 7400;
     options.last_port = 7499;
+    options.node_timeout = absl::Seconds(1);  // a test kills a master
     absl::StatusOr<std::unique_ptr<RedisCluster>> started =
         RedisCluster::Start(options);
     ASSERT_TRUE(started.ok()) << started.status();

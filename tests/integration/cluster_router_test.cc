@@ -30,12 +30,16 @@ namespace townhall {
 namespace {
 
 using ::townhall::testing::RedisCluster;
+using ::townhall::testing::RedisClusterOptions;
 
 class ClusterRouterTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
+    RedisClusterOptions cluster_options;
+    // FailoverRecoversWithoutLosingAcknowledgedWrites kills a master.
+    cluster_options.node_timeout = absl::Seconds(1);
     absl::StatusOr<std::unique_ptr<RedisCluster>> started =
-        RedisCluster::Start();
+        RedisCluster::Start(cluster_options);
     ASSERT_TRUE(started.ok()) << started.status();
     cluster_ = started->release();
     ClusterOptions options;

@@ -82,6 +82,10 @@ class Watcher final : public grpc::ClientReadReactor<v1::WatchQueueResponse> {
     absl::MutexLock lock(&mu_);
     return snapshots_;
   }
+  bool done() {
+    absl::MutexLock lock(&mu_);
+    return done_;
+  }
   std::vector<std::string> seen() {
     absl::MutexLock lock(&mu_);
     return seen_;
@@ -173,10 +177,15 @@ class ClusterWatchersTest : public ::testing::Test {
     }
     const absl::Time deadline = absl::Now() + absl::Seconds(60);
     for (auto& watcher : watchers) {
-      while (watcher->snapshots() == 0 && absl::Now() < deadline) {
+      // A stream that ended will not get one: no wait for it.
+      while (watcher->snapshots() == 0 && !watcher->done() &&
+             absl::Now() < deadline) {
         absl::SleepFor(absl::Milliseconds(10));
       }
-      EXPECT_EQ(watcher->snapshots(), 1) << watcher->status().error_message();
+      EXPECT_EQ(watcher->snapshots(), 1)
+          << "stream ended: " << watcher->done() << ", status "
+          << watcher->status().error_code() << " "
+          << watcher->status().error_message();
     }
     return watchers;
   }
@@ -221,7 +230,8 @@ class ClusterWatchersTest : public ::testing::Test {
     int incomplete = 0;
     for (size_t w = 0; w < watchers.size(); ++w) {
       std::vector<std::string> seen = watchers[w]->seen();
-      while (seen.size() < ids.size() && absl::Now() < deadline) {
+      while (seen.size() < ids.size() && !watchers[w]->done() &&
+             absl::Now() < deadline) {
         absl::SleepFor(absl::Milliseconds(10));
         seen = watchers[w]->seen();
       }
@@ -231,7 +241,13 @@ class ClusterWatchersTest : public ::testing::Test {
       for (const std::string& id : ids) exact = exact && count[id] == 1;
       if (!exact && ++incomplete <= 3) {
         ADD_FAILURE() << "watcher " << w << " saw " << seen.size()
-                      << " changes for " << ids.size() << " questions";
+                      << " changes for " << ids.size() << " questions"
+                      << (watchers[w]->done()
+                              ? absl::StrCat(
+                                    "; its stream ended: ",
+                                    watchers[w]->status().error_code(), " ",
+                                    watchers[w]->status().error_message())
+                              : std::string());
       }
     }
     EXPECT_EQ(incomplete, 0) << "watchers without every change exactly once";

@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "absl/flags/declare.h"
+#include "absl/flags/flag.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -24,6 +26,7 @@
 #include "services/common/ids.h"
 #include "services/common/redis/redis_connection.h"
 #include "services/common/server/feed_hub.h"
+#include "services/common/server/session_cache.h"
 #include "services/common/tenant_keys.h"
 #include "services/scheduling/scheduling_service.h"
 #include "services/tenancy/tenant_service.h"
@@ -31,6 +34,10 @@
 #include "tests/testing/redis_server.h"
 #include "tests/testing/status_matchers.h"
 #include "townhall/v1/agenda.grpc.pb.h"
+
+// session_cache.cc's flags: the stall test makes its server's cache.
+ABSL_DECLARE_FLAG(absl::Duration, session_cache_max_staleness);
+ABSL_DECLARE_FLAG(int, session_cache_size);
 
 namespace townhall::testing {
 namespace {
@@ -226,8 +233,8 @@ TEST_F(OutboxTest, AGapOrAFullBacklogAsksForAResync) {
 // id "<version>-0"), all in one atomic step. Each change is {kind, id,
 // name}. Returns the newest version.
 absl::StatusOr<int64_t> Append(
-    const FeedKeys& keys,
-    const std::vector<std::vector<std::string>>& changes) {
+    const FeedKeys& keys, const std::vector<std::vector<std::string>>& changes,
+    const RedisOptions& redis_options = SharedRedisOptions()) {
   static constexpr char kScript[] = R"(
     local v = 0
     for i = 1, #ARGV, 3 do
@@ -241,7 +248,7 @@ absl::StatusOr<int64_t> Append(
   for (const auto& change : changes) {
     argv.insert(argv.end(), {change[0], change[1], Data(change[2])});
   }
-  RedisConnection redis(SharedRedisOptions());
+  RedisConnection redis(redis_options);
   redis.set_deadline(absl::Now() + absl::Seconds(5));
   absl::StatusOr<RedisReply> reply = redis.Command(argv);
   if (!reply.ok()) return reply.status();
@@ -590,6 +597,15 @@ class TestWatchModule final : public v1::AgendaService::CallbackService,
   FeedWatch<v1::WatchAgendaRequest, Response> watch_;
 };
 
+// The changes of `messages` as Describe says them.
+std::vector<std::string> Changes(const std::vector<Response>& messages) {
+  std::vector<std::string> out;
+  for (const Response& m : messages) {
+    if (m.has_change()) out.push_back(Describe(m));
+  }
+  return out;
+}
+
 class FeedWatchStreamTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -630,16 +646,6 @@ class FeedWatchStreamTest : public ::testing::Test {
   std::string Member(const std::string& participant,
                      const std::string& organization = "") {
     return JoinToken(tenant_, session_id_, participant, organization);
-  }
-
-  // The changes of `messages` as Describe says them.
-  static std::vector<std::string> Changes(
-      const std::vector<Response>& messages) {
-    std::vector<std::string> out;
-    for (const Response& m : messages) {
-      if (m.has_change()) out.push_back(Describe(m));
-    }
-    return out;
   }
 
   static inline TestServer* server_ = nullptr;
@@ -750,6 +756,90 @@ TEST_F(FeedWatchStreamTest, AnAudienceJoiningAtOnceIsServedInTurn) {
   }
   EXPECT_EQ(snapshots, kWatchers);
 }
+
+// Redis stops answering for longer than the command timeout just as a
+// stream starts (a failover, a stall): the session lookup and the start
+// read are each tried once more, on a new connection, instead of ending the
+// stream, which after a stall would have every client reconnect at once.
+// A Redis of its own: the shared one must not stall under the other tests.
+class FeedWatchStallTest : public ::testing::TestWithParam<bool> {
+ protected:
+  // Whether the session is in the process's cache when the stream starts
+  // (then the stall hits the start read, else the session lookup).
+  bool session_cached() const { return GetParam(); }
+};
+
+TEST_P(FeedWatchStallTest, AStreamStartOutlastsARedisStall) {
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<RedisServer> redis,
+                       RedisServer::Start());
+  TestServerOptions options;
+  options.redis_address = redis->address();
+  options.redis_timeout = absl::Seconds(1);
+  options.modules = {tenancy::TenantModule(),
+                     scheduling::SchedulingModule(),
+                     {"fwtest", [](const ServiceEnv& env) {
+                        return std::make_unique<TestWatchModule>(env);
+                      }}};
+  // The session cache of this Redis is made when the server starts, as the
+  // flags say then: a long staleness keeps the session cached through the
+  // stall; size 0 turns the cache off, so the session is looked up.
+  const absl::Duration default_staleness =
+      absl::GetFlag(FLAGS_session_cache_max_staleness);
+  const int default_size = absl::GetFlag(FLAGS_session_cache_size);
+  if (session_cached()) {
+    absl::SetFlag(&FLAGS_session_cache_max_staleness, absl::Minutes(1));
+  } else {
+    absl::SetFlag(&FLAGS_session_cache_size, 0);
+  }
+  absl::StatusOr<std::unique_ptr<TestServer>> started =
+      TestServer::Start(options);
+  absl::SetFlag(&FLAGS_session_cache_max_staleness, default_staleness);
+  absl::SetFlag(&FLAGS_session_cache_size, default_size);
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<TestServer> server, std::move(started));
+  std::string tenant;
+  ASSERT_OK_AND_ASSIGN(std::string token, server->NewTenantToken(&tenant));
+  TownhallClient client = server->Client(token);
+  ASSERT_OK_AND_ASSIGN(v1::Session session, NewAgendaSession(client));
+  WatchReader first(client.channel(), token, session.id());
+  ASSERT_EQ(first.WaitFor(1).size(), 1u);
+  if (session_cached()) {
+    // The cache keeps what it fetched only once it follows the tenant's
+    // feed (session_cache.h): look the session up until it is kept.
+    RedisOptions cache_key;
+    cache_key.address = redis->address();
+    std::shared_ptr<SessionCache> cache = SessionCache::Shared(cache_key);
+    const absl::Time deadline = absl::Now() + absl::Seconds(10);
+    while (cache->stats().entries == 0 && absl::Now() < deadline) {
+      absl::SleepFor(absl::Milliseconds(50));
+      WatchReader warm(client.channel(), token, session.id());
+      ASSERT_EQ(warm.WaitFor(1).size(), 1u);
+    }
+    ASSERT_EQ(cache->stats().entries, 1);
+  }
+
+  redis->Pause();
+  WatchReader second(client.channel(), token, session.id());
+  // Past the command timeout: the first try fails.
+  absl::SleepFor(options.redis_timeout + absl::Milliseconds(300));
+  redis->Resume();
+  std::vector<Response> got = second.WaitFor(1);
+  ASSERT_EQ(got.size(), 1u) << "the stream ended: "
+                            << second.Ended(absl::Seconds(1))->error_message();
+  EXPECT_TRUE(got[0].has_snapshot());
+  // And it is live.
+  RedisOptions own_redis;
+  own_redis.address = redis->address();
+  ASSERT_OK(
+      Append(TestFeedKeys(tenant, session.id()), {{"item", "", "i"}}, own_redis)
+          .status());
+  EXPECT_THAT(Changes(second.WaitForVersion(1)), ElementsAre("item:i@1"));
+}
+
+INSTANTIATE_TEST_SUITE_P(SessionCachedOrNot, FeedWatchStallTest,
+                         ::testing::Bool(), [](const auto& info) {
+                           return info.param ? "DuringTheStartRead"
+                                             : "DuringTheSessionLookup";
+                         });
 
 }  // namespace
 }  // namespace townhall::testing

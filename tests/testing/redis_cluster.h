@@ -27,8 +27,11 @@ struct RedisClusterOptions {
   int last_port = 7199;
   int masters = 3;
   int replicas_per_master = 1;
-  // How long a node may be unreachable before it is failed over.
-  absl::Duration node_timeout = absl::Milliseconds(1000);
+  // How long a node may be unreachable before it is failed over. Long by
+  // default: on a loaded 2-core CI machine a node can miss its pings for a
+  // second, and a failover nobody asked for loses the writes not yet
+  // replicated. Tests that fail nodes over on purpose set a short one.
+  absl::Duration node_timeout = absl::Seconds(15);
 };
 
 // Killed (SIGKILL) when destroyed, data directory removed.

@@ -53,6 +53,17 @@ CredentialKind KindOf(const Principal& caller) {
 
 class Stream;
 
+// A start step (the session lookup, the start read) that failed because
+// Redis did not answer within the command timeout or its connection dropped
+// (a failover, a stall): worth one more try while the start's time lasts.
+// Ending the stream instead would have its client, and after a stall a
+// whole audience, reconnect at once.
+bool RetryableStartFailure(const absl::Status& status, absl::Time deadline) {
+  return (status.code() == absl::StatusCode::kUnavailable ||
+          status.code() == absl::StatusCode::kDeadlineExceeded) &&
+         absl::Now() < deadline;
+}
+
 // What streams share with the FeedWatch that made them; kept alive by
 // them, so a late callback never touches freed state.
 struct Core {
@@ -98,6 +109,9 @@ struct Core {
   void StartDone();
   // Hands `start` to the pool; the task calls StartDone after the read.
   absl::Status SubmitStart(Start start);
+  // On a pool worker: the start read, tried twice on a storage failure
+  // (RetryableStartFailure); a failure ends the stream.
+  void RunStart(RedisConnection& redis, const Start& start);
   // This FeedWatch's share of the pool's queue (kStartsShareOfPoolQueue).
   const int max_starts_in_pool;
   absl::Mutex starts_mu;
@@ -165,16 +179,7 @@ class Stream final : public FeedSubscriber,
       outbox_.emplace(view_, &core_->spec.codec, &core_->spec.wrap,
                       core_->options.max_backlog);
     }
-    core_->directory.GetSession(
-        caller_.tenant_id, session_id_, absl::Now() + kStartTimeout,
-        [self = shared_from_this()](absl::StatusOr<v1::Session> session) {
-          if (!session.ok()) return self->Fail(session.status());
-          self->session_ = *std::move(session);
-          absl::MutexLock lock(&self->mu_);
-          if (self->finished_) return;  // cancelled or shut down meanwhile
-          self->loading_ = true;
-          self->LoadLocked(self->after_version_);
-        });
+    LookUpSession(absl::Now() + kStartTimeout, /*tries_left=*/1);
   }
 
   // From the hub's thread.
@@ -264,6 +269,28 @@ class Stream final : public FeedSubscriber,
     LoadLocked(0);
   }
 
+  // The session, then the start read. A storage failure is tried again
+  // (RetryableStartFailure) while `deadline` lasts.
+  void LookUpSession(absl::Time deadline, int tries_left) {
+    core_->directory.GetSession(
+        caller_.tenant_id, session_id_, deadline,
+        [self = shared_from_this(), deadline,
+         tries_left](absl::StatusOr<v1::Session> session) {
+          if (!session.ok()) {
+            if (tries_left > 0 &&
+                RetryableStartFailure(session.status(), deadline)) {
+              return self->LookUpSession(deadline, tries_left - 1);
+            }
+            return self->Fail(session.status());
+          }
+          self->session_ = *std::move(session);
+          absl::MutexLock lock(&self->mu_);
+          if (self->finished_) return;  // cancelled or shut down meanwhile
+          self->loading_ = true;
+          self->LoadLocked(self->after_version_);
+        });
+  }
+
   // Reads the start (snapshot, or the changes after `after`) on a Redis
   // worker, in turn with the other streams' starts (Core::QueueStart);
   // live changes meanwhile wait in pending_.
@@ -275,19 +302,21 @@ class Stream final : public FeedSubscriber,
     if (!queued.ok()) FinishLocked(queued);
   }
 
-  void Load(RedisConnection& redis, int64_t after) {
+  // The start read; a failure is returned, not applied (Core::RunStart
+  // tries a transient one again).
+  absl::Status Load(RedisConnection& redis, int64_t after) {
     {
       absl::MutexLock lock(&mu_);
-      if (finished_) return;
+      if (finished_) return absl::OkStatus();
     }
     if (!subscribed_) {
       // Subscribe before reading: whatever the read misses, the hub has.
       absl::StatusOr<int64_t> version = ReadFeedVersion(redis, keys_);
-      if (!version.ok()) return Fail(version.status());
+      if (!version.ok()) return version.status();
       absl::MutexLock lock(&mu_);
       // Checked with the subscription under one lock: a stream that ended
       // meanwhile has unsubscribed already, or will after this.
-      if (finished_) return;
+      if (finished_) return absl::OkStatus();
       core_->hub.Subscribe(keys_, *version, shared_from_this());
       subscribed_ = true;
     }
@@ -302,7 +331,7 @@ class Stream final : public FeedSubscriber,
         resuming = true;
       } else if (!changes.ok() &&
                  changes.status().code() != absl::StatusCode::kOutOfRange) {
-        return Fail(changes.status());
+        return changes.status();
       }
       // OUT_OF_RANGE or too far behind: a fresh snapshot.
     }
@@ -310,17 +339,17 @@ class Stream final : public FeedSubscriber,
     if (!resuming) {
       absl::StatusOr<StreamSpec::Snapshot> read =
           core_->spec.snapshot(redis, caller_, session_, view_);
-      if (!read.ok()) return Fail(read.status());
+      if (!read.ok()) return read.status();
       snapshot = *std::move(read);
     }
     absl::MutexLock lock(&mu_);
-    if (finished_) return;
+    if (finished_) return absl::OkStatus();
     loading_ = false;
     if (overflowed_) {
       overflowed_ = false;
       if (core_->live.resyncs != nullptr) core_->live.resyncs->Increment();
       ResyncLocked();
-      return;
+      return absl::OkStatus();
     }
     if (snapshot.has_value()) {
       outbox_->Restart(snapshot->version, std::move(snapshot->response));
@@ -330,6 +359,7 @@ class Stream final : public FeedSubscriber,
     std::vector<SharedDelivery> pending;
     pending.swap(pending_);
     if (AcceptLocked(resumed)) AcceptLocked(pending);
+    return absl::OkStatus();
   }
 
   // The changes after a resume point as deliveries. For a codec that
@@ -445,10 +475,18 @@ absl::Status Core::SubmitStart(Start start) {
   // The task holds the stream, which holds this Core.
   return env.redis->Submit(start.deadline,
                            [this, start](RedisConnection& redis) mutable {
-                             start.stream->Load(redis, start.after);
+                             RunStart(redis, start);
                              start.stream.reset();
                              StartDone();
                            });
+}
+
+void Core::RunStart(RedisConnection& redis, const Start& start) {
+  absl::Status loaded = start.stream->Load(redis, start.after);
+  if (RetryableStartFailure(loaded, start.deadline)) {
+    loaded = start.stream->Load(redis, start.after);  // on a new connection
+  }
+  if (!loaded.ok()) start.stream->Fail(loaded);
 }
 
 void Core::StartDone() {
