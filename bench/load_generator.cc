@@ -120,10 +120,12 @@
 ABSL_FLAG(std::string, server, "127.0.0.1:50051",
           "townhalld address (host:port).");
 ABSL_FLAG(std::string, token, "", "Organizer token (bearer JWT) for the load.");
-ABSL_FLAG(std::string, rpc, "ping",
-          "ping | get_session | create_session | list_sessions | upvote | "
-          "upvote_unchanged | upvote_ping (Ping with the voters' join tokens) "
-          "| ballot | ballot_ping (Ping with the poll voters' join tokens)");
+ABSL_FLAG(
+    std::string, rpc, "ping",
+    "ping | get_session | create_session | list_sessions | upvote | "
+    "upvote_unchanged | upvote_ping (Ping with the voters' join tokens) "
+    "| ballot | ballot_receipt (ballot, BALLOT_REPLY_RECEIPT) | ballot_ping "
+    "(Ping with the poll voters' join tokens)");
 ABSL_FLAG(absl::Duration, duration, absl::Seconds(10), "Measured time.");
 ABSL_FLAG(absl::Duration, warmup, absl::Seconds(2),
           "Load before measuring (not counted).");
@@ -205,9 +207,15 @@ enum class RpcKind {
   kPingParticipants,
   // PollService/CastBallot by the poll's registered voters (see top).
   kBallot,
+  // The same with BALLOT_REPLY_RECEIPT: `changed` back, not the poll.
+  kBallotReceipt,
   // Ping with those voters' join tokens in turn.
   kPingVoters
 };
+
+bool IsBallot(RpcKind kind) {
+  return kind == RpcKind::kBallot || kind == RpcKind::kBallotReceipt;
+}
 
 bool ParseRpcKind(const std::string& name, RpcKind* kind) {
   if (name == "ping")
@@ -226,6 +234,8 @@ bool ParseRpcKind(const std::string& name, RpcKind* kind) {
     *kind = RpcKind::kPingParticipants;
   else if (name == "ballot")
     *kind = RpcKind::kBallot;
+  else if (name == "ballot_receipt")
+    *kind = RpcKind::kBallotReceipt;
   else if (name == "ballot_ping")
     *kind = RpcKind::kPingVoters;
   else
@@ -796,7 +806,7 @@ class Bench {
       const std::vector<std::string>& auth = votes_->sessions[0].auth;
       slot->context->AddMetadata("authorization",
                                  auth[n % static_cast<int64_t>(auth.size())]);
-    } else if (kind_ == RpcKind::kBallot) {
+    } else if (IsBallot(kind_)) {
       const int64_t n = polls_->offset + next_seq_.fetch_add(1);
       const int64_t voters =
           static_cast<int64_t>(polls_->participant_ids.size());
@@ -811,6 +821,9 @@ class Bench {
       request.mutable_ballot()->add_option_ids(
           absl::StrCat((n / voters + p) % polls_->options + 1));
       request.set_request_id(absl::StrCat("bench-ballot-", nonce_, "-", n));
+      request.set_reply(kind_ == RpcKind::kBallotReceipt
+                            ? v1::BALLOT_REPLY_RECEIPT
+                            : v1::BALLOT_REPLY_POLL);
     } else if (kind_ == RpcKind::kPingVoters) {
       const int64_t n = next_seq_.fetch_add(1);
       slot->context->set_deadline(absl::ToChronoTime(absl::Now() + deadline_));
@@ -861,6 +874,7 @@ class Bench {
             std::move(done));
         break;
       case RpcKind::kBallot:
+      case RpcKind::kBallotReceipt:
         ch.polls->async()->CastBallot(slot->context.get(),
                                       &slot->ballot_request,
                                       &slot->ballot_response, std::move(done));
@@ -881,7 +895,7 @@ class Bench {
             !slot->vote_response.changed()) {
           ++slot->unchanged;
         }
-        if (kind_ == RpcKind::kBallot && !slot->ballot_response.changed()) {
+        if (IsBallot(kind_) && !slot->ballot_response.changed()) {
           ++slot->unchanged;
         }
       } else if (first_error_.exchange(true) == false) {
@@ -1112,8 +1126,7 @@ int Load() {
     }
   }
 
-  const bool balloting =
-      kind == RpcKind::kBallot || kind == RpcKind::kPingVoters;
+  const bool balloting = IsBallot(kind) || kind == RpcKind::kPingVoters;
   PollSpace polls;
   if (balloting) {
     if (absl::GetFlag(FLAGS_session_id).empty()) {
@@ -1145,7 +1158,7 @@ int Load() {
     const std::string path = absl::GetFlag(FLAGS_pair_offset_file);
     if (!path.empty()) std::ofstream(path, std::ios::trunc) << next << "\n";
   }
-  if (kind == RpcKind::kBallot) {
+  if (IsBallot(kind)) {
     const std::string path = absl::GetFlag(FLAGS_pair_offset_file);
     if (!path.empty()) {
       std::ofstream(path, std::ios::trunc)

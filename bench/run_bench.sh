@@ -19,7 +19,7 @@
 #   VOTE_SESSIONS=30 PARTICIPANTS=300 bench/run_bench.sh
 #                                            # votes spread over 30 sessions
 #   RESULTS_JSON=/tmp/r.jsonl bench/run_bench.sh  # also the raw results, a line per run
-#   POLLS=1 bench/run_bench.sh               # polls (issue 20): RPCS="ping ballot
+#   POLLS=1 bench/run_bench.sh               # polls (issue 20): RPCS="ping ballot ballot_receipt
 #                                            # ballot_ping ping", then WatchPolls
 #                                            # delivery to POLL_WATCHERS="1000 5000"
 #                                            # (WATCHERS and BARE_COMPARE off unless set)
@@ -31,6 +31,7 @@
 #   TOWNHALLD=/tmp/old/build/services/townhalld/townhalld bench/run_bench.sh
 #                                            # another build's townhalld (before/after)
 #   BARE_COMPARE=0 bench/run_bench.sh       # skip Ping against the bare gRPC server
+#   BARE_AUTH_HEADER=0 bench/run_bench.sh   # the bare server's requests without the token
 #   H2LOAD_CLIENTS=16 H2LOAD_STREAMS=32 bench/run_bench.sh
 #                                            # h2load's connections and streams for it
 #   WATCH_DURING='sleep 20; perf record -g -o /tmp/w$W.perf -p $SERVER_PID -- sleep 8' \
@@ -47,7 +48,8 @@
 # (townhall-bench --setup --poll_voters). ballot casts in it as those
 # participants (their own join tokens; every call after a voter's first a
 # real change; 30 ballots a minute per voter is the server's limit, so
-# POLL_VOTERS must exceed a run's ballots / 30); ballot_ping is Ping with
+# POLL_VOTERS must exceed a run's ballots / 30); ballot_receipt the same
+# ballots with BALLOT_REPLY_RECEIPT (no poll in the reply); ballot_ping is Ping with
 # their tokens. For each W in POLL_WATCHERS a fresh townhalld gets W
 # WatchPolls streams (townhall-bench --watch_polls: POLL_RUNS runs of
 # POLL_RUN_SIZE first ballots cast at once, POLL_INTERVAL apart), timed
@@ -93,7 +95,7 @@ APPENDONLY=${APPENDONLY:-yes}
 PREFILL=${PREFILL:-200}
 POLLS=${POLLS:-0}                # 1: the polls preset (see top)
 if [[ $POLLS == 1 ]]; then
-  RPCS=${RPCS:-ping ballot ballot_ping ping}
+  RPCS=${RPCS:-ping ballot ballot_receipt ballot_ping ping}
   WATCHERS=${WATCHERS-}
   BARE_COMPARE=${BARE_COMPARE:-0}
   POLL_WATCHERS=${POLL_WATCHERS-1000 5000}
@@ -123,6 +125,7 @@ VOTE_SESSIONS=${VOTE_SESSIONS:-1}
 RESULTS_JSON=${RESULTS_JSON:-}
 METRICS_COMPARE=${METRICS_COMPARE:-0}  # 1: every RPC also against a townhalld with metrics
 BARE_COMPARE=${BARE_COMPARE:-1}  # 1: Ping against a bare gRPC server with h2load (issue 19)
+BARE_AUTH_HEADER=${BARE_AUTH_HEADER:-1}  # 1: the bare server gets the same token header
 H2LOAD_CLIENTS=${H2LOAD_CLIENTS:-16}
 H2LOAD_STREAMS=${H2LOAD_STREAMS:-32}
 
@@ -488,8 +491,14 @@ if [[ $BARE_COMPARE == 1 ]]; then
     order=(bare townhalld)
     (( round % 2 == 0 )) && order=(townhalld bare)
     for target in "${order[@]}"; do
-      if [[ $target == bare ]]; then address=$BARE_SERVER; pid=$BARE_PID; auth=()
-      else address=$SERVER; pid=$SERVER_PID; auth=(-H "authorization: Bearer $READ_TOKEN"); fi
+      # The same request bytes to both, the token included: h2load sends
+      # the header unindexed, so each server Huffman-decodes ~400 bytes per
+      # call whether it reads them or not (BARE_AUTH_HEADER=0: the bare
+      # server gets no token, as before 2026-12-08).
+      auth=(-H "authorization: Bearer $READ_TOKEN")
+      if [[ $target == bare ]]; then address=$BARE_SERVER; pid=$BARE_PID
+        [[ $BARE_AUTH_HEADER == 1 ]] || auth=()
+      else address=$SERVER; pid=$SERVER_PID; fi
       out=$WORK/h2load.$round.$target
       "${PIN_CLIENT[@]}" h2load -c "$H2LOAD_CLIENTS" -m "$H2LOAD_STREAMS" -t 1 \
         --warm-up-time="$WARMUP" -D "$(secs "$DURATION")" -d "$WORK/ping.grpc" \
@@ -521,7 +530,7 @@ if [[ $BARE_COMPARE == 1 ]]; then
   kill -TERM "$BARE_PID" 2>/dev/null; wait "$BARE_PID" 2>/dev/null || true
   BARE_PID=""
   echo
-  echo "Ping against a bare gRPC callback server (h2load -c $H2LOAD_CLIENTS -m $H2LOAD_STREAMS, $DURATION after $WARMUP of warm-up, payload \"ping\"; medians of $ROUNDS round(s)):"
+  echo "Ping against a bare gRPC callback server (h2load -c $H2LOAD_CLIENTS -m $H2LOAD_STREAMS, $DURATION after $WARMUP of warm-up, payload \"ping\", token header to $( [[ $BARE_AUTH_HEADER == 1 ]] && echo both || echo townhalld only); medians of $ROUNDS round(s)):"
   echo
   printf '%s\n' "${BARE_RESULTS[@]}" | jq -rs "$JQ_DEFS"'
     def r2: (. * 100 | round) / 100;

@@ -44,6 +44,11 @@ std::string NotEligibleReason(absl::string_view why) {
          "(eligibility is taken then)";
 }
 
+// Whether the reply carries the poll (BallotReply).
+bool WantsPoll(const v1::CastBallotRequest& request) {
+  return request.reply() != v1::BALLOT_REPLY_RECEIPT;
+}
+
 // The ARGV of one call of cast_ballot.lua (its header lists them), or
 // why the request is refused before Redis.
 absl::StatusOr<std::vector<std::string>> BallotScriptArgs(
@@ -53,6 +58,9 @@ absl::StatusOr<std::vector<std::string>> BallotScriptArgs(
   TH_RETURN_IF_ERROR(ValidateId("participant_id", request.participant_id()));
   TH_RETURN_IF_ERROR(ValidateRequestId("request_id", request.request_id()));
   TH_ASSIGN_OR_RETURN(BallotArgs ballot, PrepareBallot(request.ballot()));
+  if (!v1::BallotReply_IsValid(request.reply())) {
+    return InvalidField("reply", "must be one of the BallotReply values");
+  }
   TH_RETURN_IF_ERROR(internal::RefuseOverSession(session, "voted in"));
   TH_ASSIGN_OR_RETURN(std::string ballot_json, ProtoToJson(request.ballot()));
   // Every part of a word is followed by \x1f (ValidateText lets no control
@@ -71,7 +79,8 @@ absl::StatusOr<std::vector<std::string>> BallotScriptArgs(
                       .participant_id = request.participant_id()}),
       // Tenant organizers are not rate-limited.
       caller.role == Role::kOrganizer ? "0" : "1",
-      absl::StrCat(kBallotsPerMinute), std::move(words)};
+      absl::StrCat(kBallotsPerMinute), std::move(words),
+      WantsPoll(request) ? "1" : "0"};
 }
 
 // Fills `response` from one call's reply of cast_ballot.lua.
@@ -117,11 +126,12 @@ absl::Status DecodeBallotReply(bool privileged,
             : ": an anonymous or secret ballot cannot be changed (the server "
               "does not keep which ballot was whose)"));
   }
+  response->set_changed(outcome.kind == "OK");
+  if (!WantsPoll(request)) return absl::OkStatus();
   TH_ASSIGN_OR_RETURN(PollRecord record, internal::DecodeOne(outcome, now));
   // The voter's view: `voted` is the named participant's.
   ApplyVisibility(privileged, &record.poll);
   *response->mutable_poll() = std::move(record.poll);
-  response->set_changed(outcome.kind == "OK");
   return absl::OkStatus();
 }
 

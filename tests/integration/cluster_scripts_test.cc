@@ -674,7 +674,8 @@ constexpr std::array<ScriptCase, polls::lua::kScriptCount> kPolls = {{
                std::string(kNowMs),
                Idem("/townhall.v1.PollService/CastBallot", Attendee(voter),
                     {.session_id = kSession, .participant_id = voter}),
-               std::string("1"), std::string("30"), std::string()}) {
+               std::string("1"), std::string("30"), std::string(),
+               std::string("1")}) {
            args.push_back(std::move(arg));
          }
        }

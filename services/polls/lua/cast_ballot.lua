@@ -1,12 +1,13 @@
 -- Casts or changes participants' ballots in OPEN polls; the tally is kept
 -- exactly, in the same step. The hot path of polls: it takes a batch of
--- calls (RedisEventLoop::EvalBatched), ten ARGV each:
+-- calls (RedisEventLoop::EvalBatched), eleven ARGV each:
 --   id, participant, option ids (space-separated), rating, ballot JSON
 --   (stored for NAMED polls only), now_ms, idempotency key suffix ('' for
 --   none), limited (0/1), per_minute, words ('' or word key and spelling
---   pairs, every part followed by \31, a control character no word holds).
+--   pairs, every part followed by \31, a control character no word holds),
+--   view (1: the reply carries the voter's view; 0: a receipt, no view).
 -- Returns one reply per call, in order: {'OK' | 'UNCHANGED' | 'EXISTING',
--- view...} (the voter's view, append_view), {'NOT_FOUND'},
+-- view...} (the voter's view, append_view, when asked), {'NOT_FOUND'},
 -- {'INVALID_ARGUMENT', message}, {'BAD_STATE', state}, {'NOT_ELIGIBLE',
 -- why} (why: the inelig reason, or NOT_REGISTERED), {'ALREADY_VOTED',
 -- secrecy}, {'UNIT_VOTED', organization} or {'RATE_LIMITED', retry_ms,
@@ -17,7 +18,7 @@
 -- the polls after the whole batch (the tally and words read once a poll).
 -- A ballot counts for the voter's unit (elig: themselves, or their
 -- organization) with the unit's weight (units).
-local ARITY = 10
+local ARITY = 11
 
 local polls = {}    -- id -> the poll (a table), or false when there is none
 local pending = {}  -- id -> true: new ballots not yet in the feed
@@ -191,9 +192,9 @@ end
 local replies, viewed = {}, {}
 for base = 0, #ARGV - 1, ARITY do
   local i = #replies + 1
-  local reply, p = cast(unpack(ARGV, base + 1, base + ARITY))
+  local reply, p = cast(unpack(ARGV, base + 1, base + ARITY - 1))
   replies[i] = reply
-  if p then viewed[i] = {p, ARGV[base + 2]} end
+  if p and ARGV[base + ARITY] == '1' then viewed[i] = {p, ARGV[base + 2]} end
 end
 for _, id in ipairs(touched) do flush(polls[id]) end
 local results = {}  -- poll id -> read_results, once a poll

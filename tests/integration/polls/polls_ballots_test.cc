@@ -171,6 +171,46 @@ TEST_F(PollsTest, ChangesRetriesAndRefusals) {
             PollCode::kPermissionDenied);
 }
 
+// BALLOT_REPLY_RECEIPT: the same ballot, the same errors, and a reply
+// without the poll (a client following WatchPolls needs only `changed`).
+TEST_F(PollsTest, AReceiptReplyCarriesNoPoll) {
+  v1::Poll changeable = ChoicePoll(v1::POLL_KIND_SINGLE_CHOICE, {"Ha", "Yo'q"});
+  changeable.set_allow_change(true);
+  const std::string id = Opened(changeable);
+  const Member& v = voters_[0];
+  constexpr v1::BallotReply kReceipt = v1::BALLOT_REPLY_RECEIPT;
+  ASSERT_OK_AND_ASSIGN(v1::CastBallotResponse first,
+                       Cast(v, id, Options({"1"}), "r-1", kReceipt));
+  EXPECT_TRUE(first.changed());
+  EXPECT_FALSE(first.has_poll());
+  ASSERT_OK_AND_ASSIGN(v1::CastBallotResponse retry,
+                       Cast(v, id, Options({"1"}), "r-1", kReceipt));
+  EXPECT_FALSE(retry.changed());
+  EXPECT_FALSE(retry.has_poll());
+  ASSERT_OK_AND_ASSIGN(v1::CastBallotResponse changed,
+                       Cast(v, id, Options({"2"}), "r-2", kReceipt));
+  EXPECT_TRUE(changed.changed());
+  EXPECT_FALSE(changed.has_poll());
+  // The poll, asked for or by default.
+  ASSERT_OK_AND_ASSIGN(
+      v1::CastBallotResponse full,
+      Cast(voters_[1], id, Options({"2"}), "", v1::BALLOT_REPLY_POLL));
+  EXPECT_EQ(full.poll().id(), id);
+  EXPECT_EQ(full.poll().ballot_count(), 2);
+  EXPECT_TRUE(full.poll().voted());
+  EXPECT_EQ(TallyText(Moderated(id).results()), "1:0 2:2");
+  // Errors as without it; an unknown reply is refused before anything.
+  absl::StatusOr<v1::CastBallotResponse> unknown =
+      Cast(voters_[2], id, Options({"7"}), "", kReceipt);
+  EXPECT_EQ(unknown.status().code(), PollCode::kInvalidArgument);
+  EXPECT_THAT(unknown.status().message(), HasSubstr("7 is not an option"));
+  absl::StatusOr<v1::CastBallotResponse> bad_reply =
+      Cast(voters_[2], id, Options({"1"}), "", static_cast<v1::BallotReply>(7));
+  EXPECT_EQ(bad_reply.status().code(), PollCode::kInvalidArgument);
+  EXPECT_THAT(bad_reply.status().message(), HasSubstr("reply"));
+  EXPECT_EQ(Moderated(id).ballot_count(), 2);
+}
+
 TEST_F(PollsTest, BallotsAreRateLimited) {
   v1::Poll changeable = ChoicePoll(v1::POLL_KIND_SINGLE_CHOICE, {"Ha", "Yo'q"});
   changeable.set_allow_change(true);
@@ -248,11 +288,11 @@ TEST_F(PollsTest, OneScriptRunTakesABatchOfBallots) {
   const std::string& irina = voters_[1].participant_id;
   std::vector<std::string> args;
   auto call = [&](const std::string& poll_id, const std::string& who,
-                  const std::string& option) {
+                  const std::string& option, bool view = true) {
     args.insert(args.end(),
                 {poll_id, who, option, "0",
                  absl::StrCat(R"({"optionIds":[")", option, R"("]})"), now_ms,
-                 "", "1", "30", ""});
+                 "", "1", "30", "", view ? "1" : "0"});
   };
   call(poll, dilshod, "1");  // OK
   call(poll, irina, "9");    // not an option
@@ -261,10 +301,11 @@ TEST_F(PollsTest, OneScriptRunTakesABatchOfBallots) {
   call("no-such-poll", irina, "1");
   call(poll, irina, "2");       // OK: the bad ballot took nothing
   call(poll, "p-nobody", "1");  // no registration
+  call(poll, irina, "2", /*view=*/false);  // the same again, a receipt
   ASSERT_OK_AND_ASSIGN(
       RedisReply reply,
       redis.Eval(polls::lua::kCastBallotScript, {prefix}, args));
-  ASSERT_EQ(reply.elements.size(), 7u);
+  ASSERT_EQ(reply.elements.size(), 8u);
   std::vector<std::string> kinds;
   for (const RedisReply& each : reply.elements) {
     ASSERT_FALSE(each.elements.empty());
@@ -272,7 +313,8 @@ TEST_F(PollsTest, OneScriptRunTakesABatchOfBallots) {
   }
   EXPECT_THAT(
       kinds, ElementsAre("OK", "INVALID_ARGUMENT", "UNCHANGED", "ALREADY_VOTED",
-                         "NOT_FOUND", "OK", "NOT_ELIGIBLE"));
+                         "NOT_FOUND", "OK", "NOT_ELIGIBLE", "UNCHANGED"));
+  EXPECT_EQ(reply.elements[7].elements.size(), 1u) << "a receipt: no view";
   EXPECT_THAT(reply.elements[1].elements[1].str,
               HasSubstr("9 is not an option of this poll"));
   EXPECT_EQ(reply.elements[6].elements[1].str, "NOT_REGISTERED");

@@ -207,13 +207,15 @@ class PollsTest : public ::testing::Test {
 
   absl::StatusOr<v1::CastBallotResponse> Cast(
       const Member& m, const std::string& poll_id, const v1::Ballot& ballot,
-      const std::string& request_id = "") {
+      const std::string& request_id = "",
+      v1::BallotReply reply = v1::BALLOT_REPLY_UNSPECIFIED) {
     v1::CastBallotRequest request;
     request.set_session_id(sid());
     request.set_poll_id(poll_id);
     request.set_participant_id(m.participant_id);
     *request.mutable_ballot() = ballot;
     request.set_request_id(request_id);
+    request.set_reply(reply);
     return As(m).CastBallot(request);
   }
 
