@@ -49,10 +49,6 @@ CredentialKind KindOf(const Principal& caller) {
   }
 }
 
-}  // namespace
-
-class Stream;
-
 // A start step (the session lookup, the start read) that failed because
 // Redis did not answer within the command timeout or its connection dropped
 // (a failover, a stall): worth one more try while the start's time lasts.
@@ -63,6 +59,10 @@ bool RetryableStartFailure(const absl::Status& status, absl::Time deadline) {
           status.code() == absl::StatusCode::kDeadlineExceeded) &&
          absl::Now() < deadline;
 }
+
+}  // namespace
+
+class Stream;
 
 // What streams share with the FeedWatch that made them; kept alive by
 // them, so a late callback never touches freed state.
