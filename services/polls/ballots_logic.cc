@@ -8,7 +8,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "services/common/auth/authorization.h"
-#include "services/common/proto_json.h"
 #include "services/common/redis/idempotency_key.h"
 #include "services/common/status.h"
 #include "services/common/validation.h"
@@ -62,7 +61,6 @@ absl::StatusOr<std::vector<std::string>> BallotScriptArgs(
     return InvalidField("reply", "must be one of the BallotReply values");
   }
   TH_RETURN_IF_ERROR(internal::RefuseOverSession(session, "voted in"));
-  TH_ASSIGN_OR_RETURN(std::string ballot_json, ProtoToJson(request.ballot()));
   // Every part of a word is followed by \x1f (ValidateText lets no control
   // character into a word), so the words are one argument and every call
   // has the same number of them, as EvalBatched needs.
@@ -72,7 +70,7 @@ absl::StatusOr<std::vector<std::string>> BallotScriptArgs(
   }
   return std::vector<std::string>{
       request.poll_id(), request.participant_id(), ballot.option_ids,
-      ballot.rating, ballot_json, absl::StrCat(absl::ToUnixMillis(now)),
+      ballot.rating, ballot.json, absl::StrCat(absl::ToUnixMillis(now)),
       IdempotencyKey(TH_METHOD(PollService, CastBallot), caller,
                      request.request_id(),
                      {.session_id = session.id(),

@@ -14,6 +14,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
+#include "services/common/proto_json.h"
 #include "services/common/proto_time.h"
 #include "services/common/status.h"
 #include "services/common/text_normalization.h"
@@ -288,6 +289,21 @@ absl::StatusOr<BallotArgs> PrepareBallot(const v1::Ballot& ballot) {
     }
     args.words.emplace_back(std::move(key), std::move(text));
   }
+  // Proto3 JSON: fields in number order, defaults left out.
+  std::vector<std::string> fields;
+  auto add_list = [&](absl::string_view name, const auto& items) {
+    if (items.empty()) return;
+    std::vector<std::string> quoted;
+    for (const std::string& item : items) quoted.push_back(JsonQuote(item));
+    fields.push_back(
+        absl::StrCat("\"", name, "\":[", absl::StrJoin(quoted, ","), "]"));
+  };
+  add_list("optionIds", ballot.option_ids());
+  if (ballot.rating() != 0) {
+    fields.push_back(absl::StrCat("\"rating\":", ballot.rating()));
+  }
+  add_list("words", ballot.words());
+  args.json = absl::StrCat("{", absl::StrJoin(fields, ","), "}");
   return args;
 }
 

@@ -56,6 +56,10 @@ struct BallotArgs {
   // Word cloud: (group key, spelling) per entry; the key is the entry's
   // LatinMatchKey, so that spellings across scripts and cases group.
   std::vector<std::pair<std::string, std::string>> words;
+  // The ballot as proto3 JSON, as NAMED polls store it (ProtoFromJson
+  // reads it back). Written field by field: ProtoToJson resolves the
+  // message's type on every call, a cost on the hot path of ballots.
+  std::string json;
 };
 absl::StatusOr<BallotArgs> PrepareBallot(const v1::Ballot& ballot);
 

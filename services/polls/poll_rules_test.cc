@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "services/common/proto_json.h"
 #include "services/common/proto_time.h"
 
 namespace townhall::polls {
@@ -173,6 +174,32 @@ TEST(PollRulesTest, BallotChecks) {
   ASSERT_EQ(args->words.size(), 1u);
   EXPECT_EQ(args->words[0].first, "pensii");
   EXPECT_EQ(args->words[0].second, "Пенсии");
+}
+
+// NAMED polls store the ballot's JSON, written by hand (BallotArgs::json):
+// it must read back as the same ballot, with text that needs escaping.
+TEST(PollRulesTest, BallotJsonReadsBackAsTheBallot) {
+  std::vector<v1::Ballot> ballots(5);
+  ballots[0].add_option_ids("2");
+  ballots[1].add_option_ids("3");
+  ballots[1].add_option_ids("1");
+  ballots[2].set_rating(-4);
+  ballots[3].add_words("Пенсии \"и\" визы\\");
+  ballots[3].add_words("<b>Visa</b> & 中文");
+  ballots[4].set_rating(7);  // every field at once (PrepareBallot allows it)
+  ballots[4].add_option_ids("yes");
+  ballots[4].add_words("Ta'lim");
+  for (const v1::Ballot& ballot : ballots) {
+    absl::StatusOr<BallotArgs> args = PrepareBallot(ballot);
+    ASSERT_TRUE(args.ok()) << args.status();
+    v1::Ballot back;
+    ASSERT_TRUE(ProtoFromJson(args->json, &back, "ballot").ok()) << args->json;
+    EXPECT_EQ(back.SerializeAsString(), ballot.SerializeAsString())
+        << args->json;
+  }
+  EXPECT_EQ(PrepareBallot(ballots[1])->json, R"({"optionIds":["3","1"]})");
+  EXPECT_EQ(PrepareBallot(v1::Ballot())->json, "{}");
+  EXPECT_EQ(PrepareBallot(ballots[0])->json, *ProtoToJson(ballots[0]));
 }
 
 TEST(PollRulesTest, CountsEveryKind) {

@@ -16,13 +16,147 @@
 -- script. What they share: each poll is read once, gets one 'poll.ballot'
 -- feed entry for all its new ballots, and the views in the replies are of
 -- the polls after the whole batch (the tally and words read once a poll).
+-- The request ids, rate buckets, voting units, weights and earlier
+-- ballots of the whole batch are read with one command each, and its
+-- tally, counts, voters and buckets written with one command each (a
+-- dozen commands per ballot became about one: the idempotency record).
 -- A ballot counts for the voter's unit (elig: themselves, or their
 -- organization) with the unit's weight (units).
 local ARITY = 11
+local RATE_KEY = P .. 'polls:rl'
 
 local polls = {}    -- id -> the poll (a table), or false when there is none
 local pending = {}  -- id -> true: new ballots not yet in the feed
 local touched = {}  -- ids of the polls with new ballots, in order
+
+-- What the batch reads once and writes once. Its calls see each other's
+-- effects through these tables; write_back stores them after the last call.
+local voters_of = {}  -- poll id -> its calls' participants (no repeats)
+local boxes = {}      -- poll id -> ballot_box(): the poll's voting state
+local remembered = {} -- idempotency key suffix -> true: an earlier result
+local buckets, taken = {}, {}  -- participant -> rate bucket (rate_limit.lua)
+
+-- One pass over the calls before any runs: who votes in which poll, which
+-- request ids to look up, whose rate buckets to read. Each is one command
+-- for the batch instead of one per call.
+do
+  local seen_voter, seen_idem, seen_limited = {}, {}, {}
+  local idems, idem_keys, limited = {}, {}, {}
+  for base = 0, #ARGV - 1, ARITY do
+    local id, participant = ARGV[base + 1], ARGV[base + 2]
+    local idem = ARGV[base + 7]
+    if not voters_of[id] then
+      voters_of[id], seen_voter[id] = {}, {}
+    end
+    if not seen_voter[id][participant] then
+      seen_voter[id][participant] = true
+      table.insert(voters_of[id], participant)
+    end
+    if idem ~= '' and not seen_idem[idem] then
+      seen_idem[idem] = true
+      idems[#idems + 1] = idem
+      idem_keys[#idem_keys + 1] = P .. idem
+    end
+    if ARGV[base + 8] == '1' and participant ~= '' and
+        not seen_limited[participant] then
+      seen_limited[participant] = true
+      limited[#limited + 1] = participant
+    end
+  end
+  if #idem_keys > 0 then
+    local found = redis.call('MGET', unpack(idem_keys))
+    for i, idem in ipairs(idems) do
+      if found[i] then remembered[idem] = true end
+    end
+  end
+  -- A bucket without a stored state is full at any call's per_minute:
+  -- th_take_from caps the tokens at the call's own.
+  if #limited > 0 then
+    buckets = th_read_buckets(RATE_KEY, limited, math.huge)
+  end
+end
+
+-- The poll's voting state for the batch's voters, read at its first
+-- ballot: unit (participant -> voting unit, or false: not eligible),
+-- weight (unit -> weight), voted (unit -> NAMED: the stored ballot record,
+-- a string until decoded; else true; false: no ballot), and the batch's
+-- writes: delta (tally field -> change), fields (in order), new_ballots,
+-- new_weight, records (NAMED: unit -> record JSON) with record_units (in
+-- order), added (ANONYMOUS and SECRET: the new voting units).
+local function ballot_box(p)
+  local box = boxes[p.id]
+  if box then return box end
+  local id = p.id
+  box = {unit = {}, weight = {}, voted = {}, delta = {}, fields = {},
+         new_ballots = 0, new_weight = 0, records = {}, record_units = {},
+         added = {}}
+  boxes[id] = box
+  local participants = voters_of[id]
+  local units, seen = {}, {}
+  for i, u in ipairs(redis.call('HMGET', elig_key(id), unpack(participants))) do
+    box.unit[participants[i]] = u
+    if u and not seen[u] then
+      seen[u] = true
+      units[#units + 1] = u
+    end
+  end
+  if #units == 0 then return box end
+  for i, w in ipairs(redis.call('HMGET', units_key(id), unpack(units))) do
+    box.weight[units[i]] = tonumber(w or '1')
+  end
+  if p.secrecy == 'NAMED' then
+    for i, r in ipairs(redis.call('HMGET', voters_key(id), unpack(units))) do
+      box.voted[units[i]] = r
+    end
+  else
+    for i, m in ipairs(redis.call('SMISMEMBER', voters_key(id),
+                                  unpack(units))) do
+      box.voted[units[i]] = m == 1
+    end
+  end
+  return box
+end
+
+-- Adds `d` to tally field `f` in the batch's writes.
+local function add(box, f, d)
+  local was = box.delta[f]
+  if was == nil then
+    box.fields[#box.fields + 1] = f
+    was = 0
+  end
+  box.delta[f] = was + d
+end
+
+-- Stores the batch's writes to poll `p`: tally, ballot counts, voters.
+-- A tally field never goes below zero (a change takes back exactly what
+-- the unit's earlier ballot added, with the weight fixed at the first
+-- open), so adding each field's sum once ends where the calls one by one
+-- would.
+local function write_back(p)
+  local box, id = boxes[p.id], p.id
+  local tally = tally_key(id)
+  for _, f in ipairs(box.fields) do
+    local d = box.delta[f]
+    if d ~= 0 and redis.call('HINCRBY', tally, f, d) <= 0 then
+      redis.call('HDEL', tally, f)
+    end
+  end
+  if box.new_ballots > 0 then
+    p.ballots = tostring(redis.call('HINCRBY', poll_key(id), 'ballots',
+                                    box.new_ballots))
+    p.ballots_w = tostring(redis.call('HINCRBY', poll_key(id), 'ballots_w',
+                                      box.new_weight))
+  end
+  if #box.record_units > 0 then
+    local args = {}
+    for _, unit in ipairs(box.record_units) do
+      args[#args + 1] = unit
+      args[#args + 1] = box.records[unit]
+    end
+    redis.call('HSET', voters_key(id), unpack(args))
+  end
+  if #box.added > 0 then redis.call('SADD', voters_key(id), unpack(box.added)) end
+end
 
 -- The 'poll.ballot' feed entry for `p`'s new ballots, if it has any.
 local function flush(p)
@@ -116,9 +250,7 @@ local function cast(id, participant, option_list, rating, ballot_json, now_ms,
   now_ms = tonumber(now_ms)
   local p = poll(id, now_ms)
   if not p then return {'NOT_FOUND'} end
-  if idem ~= '' and redis.call('EXISTS', P .. idem) == 1 then
-    return {'EXISTING'}, p
-  end
+  if idem ~= '' and remembered[idem] then return {'EXISTING'}, p end
 
   -- The ballot's shape for the poll's kind, checked before any write.
   local options = {}
@@ -129,59 +261,69 @@ local function cast(id, participant, option_list, rating, ballot_json, now_ms,
 
   if p.state ~= 'OPEN' then return {'BAD_STATE', p.state} end
 
-  local unit = redis.call('HGET', elig_key(id), participant)
+  local box = ballot_box(p)
+  local unit = box.unit[participant]
   if not unit then
     return {'NOT_ELIGIBLE',
             redis.call('HGET', inelig_key(id), participant) or 'NOT_REGISTERED'}
   end
   local by_org = p.unit == 'ORGANIZATION'
-  local weight = tonumber(redis.call('HGET', units_key(id), unit) or '1')
+  local weight = box.weight[unit]
 
   local old
   if p.secrecy == 'NAMED' then
-    local stored = redis.call('HGET', voters_key(id), unit)
-    if stored then
-      old = cjson.decode(stored)
+    old = box.voted[unit]
+    if old then
+      if type(old) == 'string' then old = cjson.decode(old) end
+      box.voted[unit] = old
       -- One ballot per organization: only who cast it may change it.
       if by_org and old.p ~= participant then return {'UNIT_VOTED', unit} end
       if table.concat(old.f, ' ') == table.concat(fields, ' ') then
-        if idem ~= '' then th_remember(P .. idem, '1', IDEM_TTL) end
+        if idem ~= '' then
+          th_remember(P .. idem, '1', IDEM_TTL)
+          remembered[idem] = true
+        end
         return {'UNCHANGED'}, p
       end
       if p.change ~= '1' then return {'ALREADY_VOTED', p.secrecy} end
     end
-  elseif redis.call('SISMEMBER', voters_key(id), unit) == 1 then
+  elseif box.voted[unit] then
     if by_org then return {'UNIT_VOTED', unit} end
     return {'ALREADY_VOTED', p.secrecy}
   end
-  if limited == '1' then
-    local wait = th_take_token(P .. 'polls:rl', participant,
-                               tonumber(per_minute), now_ms)
-    if wait > 0 then return {'RATE_LIMITED', tostring(wait), per_minute} end
+  per_minute = tonumber(per_minute)
+  if limited == '1' and participant ~= '' and per_minute > 0 then
+    local wait = th_take_from(buckets[participant], per_minute, now_ms)
+    if wait > 0 then
+      return {'RATE_LIMITED', tostring(wait), tostring(per_minute)}
+    end
+    taken[participant] = buckets[participant]
   end
 
-  local tally = tally_key(id)
   if old then
-    for _, f in ipairs(old.f) do
-      if redis.call('HINCRBY', tally, f, -weight) <= 0 then
-        redis.call('HDEL', tally, f)
-      end
-    end
+    for _, f in ipairs(old.f) do add(box, f, -weight) end
   else
-    p.ballots = tostring(redis.call('HINCRBY', poll_key(id), 'ballots', 1))
-    p.ballots_w = tostring(redis.call('HINCRBY', poll_key(id), 'ballots_w',
-                                      weight))
+    box.new_ballots = box.new_ballots + 1
+    box.new_weight = box.new_weight + weight
   end
   if p.secrecy == 'NAMED' then
     local record = {f = fields, b = ballot_json, t = now_ms}
     if by_org then record.p = participant end
-    redis.call('HSET', voters_key(id), unit, cjson.encode(record))
+    if not box.records[unit] then
+      box.record_units[#box.record_units + 1] = unit
+    end
+    box.records[unit] = cjson.encode(record)
+    box.voted[unit] = record
   else
-    redis.call('SADD', voters_key(id), unit)
+    box.voted[unit] = true
+    box.added[#box.added + 1] = unit
   end
-  for _, f in ipairs(fields) do redis.call('HINCRBY', tally, f, weight) end
+  for _, f in ipairs(fields) do add(box, f, weight) end
   for _, w in ipairs(words) do redis.call('HSETNX', words_key(id), w[1], w[2]) end
-  if idem ~= '' then th_remember(P .. idem, '1', IDEM_TTL) end
+  if idem ~= '' then
+    th_remember(P .. idem, '1', IDEM_TTL)
+    remembered[idem] = true
+  end
   if not pending[id] then
     pending[id] = true
     touched[#touched + 1] = id
@@ -196,10 +338,14 @@ for base = 0, #ARGV - 1, ARITY do
   replies[i] = reply
   if p and ARGV[base + ARITY] == '1' then viewed[i] = {p, ARGV[base + 2]} end
 end
-for _, id in ipairs(touched) do flush(polls[id]) end
+for _, id in ipairs(touched) do
+  write_back(polls[id])
+  flush(polls[id])
+end
+th_write_buckets(RATE_KEY, taken)
 local results = {}  -- poll id -> read_results, once a poll
-for i, v in pairs(viewed) do
-  local p, participant = v[1], v[2]
+for i, box in pairs(viewed) do
+  local p, participant = box[1], box[2]
   results[p.id] = results[p.id] or read_results(p)
   append_view(replies[i], p, participant, false, results[p.id])
 end

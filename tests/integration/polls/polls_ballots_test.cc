@@ -330,5 +330,112 @@ TEST_F(PollsTest, OneScriptRunTakesABatchOfBallots) {
   EXPECT_EQ(version(), before + 1);
 }
 
+// A batch reads what its calls share once and writes it once at the end
+// (cast_ballot.lua); its calls must still see each other's effects. The
+// same calls in one script run and one run each must give the same
+// replies and leave the same tally, counts, voters and rate buckets.
+TEST_F(PollsTest, ABatchEndsWhereOneCallAtATimeEnds) {
+  const std::string prefix = polls::PollPrefix(tenant_->id, sid());
+  RedisConnection redis(SharedRedisOptions());
+  redis.set_deadline(absl::Now() + absl::Seconds(10));
+  const std::string now_ms = absl::StrCat(absl::ToUnixMillis(absl::Now()));
+  const std::string& dilshod = voters_[0].participant_id;
+  const std::string& irina = voters_[1].participant_id;
+  struct Call {
+    const std::string& who;
+    std::string option, request;
+  };
+  // Three tokens a minute: Dilshod's fourth real ballot is over the limit.
+  const std::vector<Call> calls = {
+      {dilshod, "1", "r1"}, {dilshod, "1", "r1"},  // a retry
+      {dilshod, "2", "r2"}, {irina, "2", ""},
+      {dilshod, "1", "r3"},  // back to 1
+      {irina, "1", ""},      // option 2 falls to zero
+      {dilshod, "2", "r4"}, {"p-nobody", "1", ""},
+  };
+  // Runs `calls` in `poll`, all in one script run or one run each; the
+  // replies' kinds and what the poll's keys hold after.
+  auto run = [&](const std::string& poll, bool batched) {
+    EXPECT_OK(redis.Command({"DEL", prefix + "polls:rl"}).status());
+    std::vector<std::vector<std::string>> runs(1);
+    for (const Call& c : calls) {
+      if (!batched && !runs.back().empty()) runs.emplace_back();
+      runs.back().insert(
+          runs.back().end(),
+          {poll, c.who, c.option, "0",
+           absl::StrCat(R"({"optionIds":[")", c.option, R"("]})"), now_ms,
+           c.request.empty() ? "" : absl::StrCat("idem:", poll, c.request), "1",
+           "3", "", "0"});
+    }
+    std::vector<std::string> kinds;
+    for (const auto& args : runs) {
+      absl::StatusOr<RedisReply> reply =
+          redis.Eval(polls::lua::kCastBallotScript, {prefix}, args);
+      EXPECT_OK(reply.status());
+      if (!reply.ok()) return kinds;
+      for (const RedisReply& each : reply->elements) {
+        kinds.push_back(each.elements.empty() ? "" : each.elements[0].str);
+      }
+    }
+    const std::string key = absl::StrCat(prefix, "poll:", poll);
+    for (std::vector<std::string> command :
+         {std::vector<std::string>{"HGETALL", key + ":tally"},
+          {"HMGET", key, "ballots", "ballots_w"},
+          {"TYPE", key + ":voters"},
+          {"HGETALL", key + ":voters"},
+          {"SMEMBERS", key + ":voters"},
+          {"HGETALL", prefix + "polls:rl"}}) {
+      if (command[0] == "TYPE") {
+        absl::StatusOr<RedisReply> type = redis.Command(command);
+        kinds.push_back(type.ok() ? type->str : "?");
+        continue;
+      }
+      absl::StatusOr<RedisReply> got = redis.Command(command);
+      if (!got.ok()) continue;  // HGETALL or SMEMBERS of the other type
+      std::map<std::string, std::string> sorted;
+      const bool pairs = command[0] != "SMEMBERS" && command[0] != "HMGET";
+      for (size_t i = 0; i < got->elements.size(); i += pairs ? 2 : 1) {
+        sorted[got->elements[i].str] =
+            pairs ? got->elements[i + 1].str : absl::StrCat(i);
+      }
+      std::string text = command[0];
+      for (const auto& [k, v] : sorted) absl::StrAppend(&text, " ", k, "=", v);
+      kinds.push_back(text);
+    }
+    return kinds;
+  };
+
+  for (v1::BallotSecrecy secrecy :
+       {v1::BALLOT_SECRECY_NAMED, v1::BALLOT_SECRECY_ANONYMOUS}) {
+    SCOPED_TRACE(v1::BallotSecrecy_Name(secrecy));
+    v1::Poll def = ChoicePoll(v1::POLL_KIND_SINGLE_CHOICE, {"Ha", "Yo'q"});
+    def.set_secrecy(secrecy);
+    def.set_allow_change(secrecy == v1::BALLOT_SECRECY_NAMED);
+    const std::string batched = Opened(def), one_by_one = Opened(def);
+    ASSERT_FALSE(batched.empty());
+    ASSERT_FALSE(one_by_one.empty());
+    std::vector<std::string> got = run(batched, true);
+    std::vector<std::string> want = run(one_by_one, false);
+    ASSERT_EQ(got.size(), calls.size() + 6);
+    const std::vector<std::string> replies(got.begin(),
+                                           got.begin() + calls.size());
+    if (secrecy == v1::BALLOT_SECRECY_NAMED) {
+      EXPECT_THAT(replies, ElementsAre("OK", "EXISTING", "OK", "OK", "OK", "OK",
+                                       "RATE_LIMITED", "NOT_ELIGIBLE"));
+      EXPECT_EQ(got[calls.size()], "HGETALL o:1=2") << "no o:2 left at 0";
+      EXPECT_EQ(TallyText(Moderated(batched).results()), "1:2 2:0");
+    } else {
+      EXPECT_THAT(replies, ElementsAre("OK", "EXISTING", "ALREADY_VOTED", "OK",
+                                       "ALREADY_VOTED", "ALREADY_VOTED",
+                                       "ALREADY_VOTED", "NOT_ELIGIBLE"));
+      EXPECT_EQ(TallyText(Moderated(batched).results()), "1:1 2:1");
+    }
+    EXPECT_EQ(Moderated(batched).results().ballot_count(), 2);
+    // Stored ballot records name the poll nowhere, so they compare as they
+    // are; so do the buckets (same calls, same now_ms).
+    EXPECT_EQ(got, want);
+  }
+}
+
 }  // namespace
 }  // namespace townhall::testing
