@@ -344,8 +344,8 @@ for _, id in ipairs(touched) do
 end
 th_write_buckets(RATE_KEY, taken)
 local results = {}  -- poll id -> read_results, once a poll
-for i, box in pairs(viewed) do
-  local p, participant = box[1], box[2]
+for i, v in pairs(viewed) do
+  local p, participant = v[1], v[2]
   results[p.id] = results[p.id] or read_results(p)
   append_view(replies[i], p, participant, false, results[p.id])
 end
