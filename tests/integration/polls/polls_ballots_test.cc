@@ -342,7 +342,7 @@ TEST_F(PollsTest, ABatchEndsWhereOneCallAtATimeEnds) {
   const std::string& dilshod = voters_[0].participant_id;
   const std::string& irina = voters_[1].participant_id;
   struct Call {
-    const std::string& who;
+    std::string who;
     std::string option, request;
   };
   // Three tokens a minute: Dilshod's fourth real ballot is over the limit.
