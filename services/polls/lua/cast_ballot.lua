@@ -76,6 +76,15 @@ do
   end
 end
 
+-- Records request `idem` (if any) as done, for a retry in a later batch
+-- (th_remember) and in this one.
+local function remember(idem)
+  if idem ~= '' then
+    th_remember(P .. idem, '1', IDEM_TTL)
+    remembered[idem] = true
+  end
+end
+
 -- The poll's voting state for the batch's voters, read at its first
 -- ballot: unit (participant -> voting unit, or false: not eligible),
 -- weight (unit -> weight), voted (unit -> NAMED: the stored ballot record,
@@ -273,16 +282,15 @@ local function cast(id, participant, option_list, rating, ballot_json, now_ms,
   local old
   if p.secrecy == 'NAMED' then
     old = box.voted[unit]
-    if old then
-      if type(old) == 'string' then old = cjson.decode(old) end
+    if type(old) == 'string' then  -- as stored: decoded once a batch
+      old = cjson.decode(old)
       box.voted[unit] = old
+    end
+    if old then
       -- One ballot per organization: only who cast it may change it.
       if by_org and old.p ~= participant then return {'UNIT_VOTED', unit} end
       if table.concat(old.f, ' ') == table.concat(fields, ' ') then
-        if idem ~= '' then
-          th_remember(P .. idem, '1', IDEM_TTL)
-          remembered[idem] = true
-        end
+        remember(idem)
         return {'UNCHANGED'}, p
       end
       if p.change ~= '1' then return {'ALREADY_VOTED', p.secrecy} end
@@ -320,10 +328,7 @@ local function cast(id, participant, option_list, rating, ballot_json, now_ms,
   end
   for _, f in ipairs(fields) do add(box, f, weight) end
   for _, w in ipairs(words) do redis.call('HSETNX', words_key(id), w[1], w[2]) end
-  if idem ~= '' then
-    th_remember(P .. idem, '1', IDEM_TTL)
-    remembered[idem] = true
-  end
+  remember(idem)
   if not pending[id] then
     pending[id] = true
     touched[#touched + 1] = id

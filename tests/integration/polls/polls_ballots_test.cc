@@ -289,10 +289,7 @@ TEST_F(PollsTest, OneScriptRunTakesABatchOfBallots) {
   std::vector<std::string> args;
   auto call = [&](const std::string& poll_id, const std::string& who,
                   const std::string& option, bool view = true) {
-    args.insert(args.end(),
-                {poll_id, who, option, "0",
-                 absl::StrCat(R"({"optionIds":[")", option, R"("]})"), now_ms,
-                 "", "1", "30", "", view ? "1" : "0"});
+    AddScriptBallot(args, poll_id, who, option, now_ms, "", "30", view);
   };
   call(poll, dilshod, "1");  // OK
   call(poll, irina, "9");    // not an option
@@ -360,12 +357,9 @@ TEST_F(PollsTest, ABatchEndsWhereOneCallAtATimeEnds) {
     std::vector<std::vector<std::string>> runs(1);
     for (const Call& c : calls) {
       if (!batched && !runs.back().empty()) runs.emplace_back();
-      runs.back().insert(
-          runs.back().end(),
-          {poll, c.who, c.option, "0",
-           absl::StrCat(R"({"optionIds":[")", c.option, R"("]})"), now_ms,
-           c.request.empty() ? "" : absl::StrCat("idem:", poll, c.request), "1",
-           "3", "", "0"});
+      AddScriptBallot(
+          runs.back(), poll, c.who, c.option, now_ms,
+          c.request.empty() ? "" : absl::StrCat("idem:", poll, c.request), "3");
     }
     std::vector<std::string> kinds;
     for (const auto& args : runs) {
@@ -373,9 +367,7 @@ TEST_F(PollsTest, ABatchEndsWhereOneCallAtATimeEnds) {
           redis.Eval(polls::lua::kCastBallotScript, {prefix}, args);
       EXPECT_OK(reply.status());
       if (!reply.ok()) return kinds;
-      for (const RedisReply& each : reply->elements) {
-        kinds.push_back(each.elements.empty() ? "" : each.elements[0].str);
-      }
+      for (std::string& kind : ReplyKinds(*reply)) kinds.push_back(kind);
     }
     const std::string key = absl::StrCat(prefix, "poll:", poll);
     for (std::vector<std::string> command :

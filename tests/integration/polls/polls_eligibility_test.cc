@@ -332,18 +332,12 @@ TEST_F(PollEligibilityTest, TwoDelegatesInOneBatchCastOneBallot) {
     for (const auto& [who, option] :
          std::vector<std::pair<std::string, std::string>>{
              {c1, "yes"}, {c2, "no"}, {c1, "no"}}) {
-      args.insert(args.end(),
-                  {id, who, option, "0",
-                   absl::StrCat(R"({"optionIds":[")", option, R"("]})"), now_ms,
-                   "", "1", "30", "", "0"});
+      AddScriptBallot(args, id, who, option, now_ms);
     }
     ASSERT_OK_AND_ASSIGN(
         RedisReply reply,
         redis.Eval(polls::lua::kCastBallotScript, {prefix}, args));
-    std::vector<std::string> kinds;
-    for (const RedisReply& each : reply.elements) {
-      kinds.push_back(each.elements.empty() ? "" : each.elements[0].str);
-    }
+    const std::vector<std::string> kinds = ReplyKinds(reply);
     if (secrecy == v1::BALLOT_SECRECY_NAMED) {
       // C1 may not change it (no allow_change); C2 may not at all.
       EXPECT_THAT(kinds, ElementsAre("OK", "UNIT_VOTED", "ALREADY_VOTED"));

@@ -16,6 +16,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "services/common/redis/redis_connection.h"
 #include "tests/integration/questions/questions_client.h"
 #include "tests/testing/shared_server.h"
 #include "tests/testing/status_matchers.h"
@@ -39,6 +40,32 @@ inline v1::Ballot Options(const std::vector<std::string>& ids) {
   v1::Ballot ballot;
   for (const std::string& id : ids) ballot.add_option_ids(id);
   return ballot;
+}
+
+// Appends one call of cast_ballot.lua to a batch's ARGV (the script's
+// header lists them): a single-option ballot by `who`, rate-limited at
+// `per_minute`; `idem` is the idempotency key suffix ('' for none); a
+// receipt unless `view`.
+inline void AddScriptBallot(std::vector<std::string>& args,
+                            const std::string& poll_id, const std::string& who,
+                            const std::string& option,
+                            const std::string& now_ms,
+                            const std::string& idem = "",
+                            const std::string& per_minute = "30",
+                            bool view = false) {
+  args.insert(args.end(),
+              {poll_id, who, option, "0",
+               absl::StrCat(R"({"optionIds":[")", option, R"("]})"), now_ms,
+               idem, "1", per_minute, "", view ? "1" : "0"});
+}
+
+// The kind of each call's reply of a batch script ('' for an empty one).
+inline std::vector<std::string> ReplyKinds(const RedisReply& reply) {
+  std::vector<std::string> kinds;
+  for (const RedisReply& each : reply.elements) {
+    kinds.push_back(each.elements.empty() ? "" : each.elements[0].str);
+  }
+  return kinds;
 }
 
 // "1:2 2:0 3:1": a results' option tallies.
